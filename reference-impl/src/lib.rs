@@ -1,6 +1,25 @@
 //! `influx-reference`: an executable model of InfluxDB's write semantics.
 //!
-//! See `ARCHITECTURE.md` at the repository root for the map of modules.
+//! - [`line_protocol`]: the parser, with InfluxDB's exact error texts.
+//! - [`model`]: precision, IDs, field types, Go-compatible text and time formats.
+//! - [`storage`]: orgs, buckets, tokens, shard groups, series and values, in memory.
+//! - [`engine`]: the write pipelines as pure functions of (store, request, clock).
+//! - [`http`]: the HTTP API (axum) over the engines.
+//! - [`server`]: [`Reference`], callable in-process or listening on a socket.
+//!
+//! See `ARCHITECTURE.md` at the repository root for the map and its invariants.
 
+pub mod api_error;
+pub mod clock;
+pub mod config;
+pub mod engine;
+mod error;
+pub mod http;
 pub mod line_protocol;
 pub mod model;
+pub mod server;
+pub mod storage;
+
+pub use config::{Flavor, ServerConfig};
+pub use error::Error;
+pub use server::{Bootstrap, FullResponse, Reference, ServerHandle};

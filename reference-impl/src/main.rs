@@ -1,1 +1,143 @@
-fn main() {}
+//! `influx-reference serve`: a drop-in InfluxDB test server for clients and CI.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use influx_reference::config::{parse_duration, FaultInjection};
+use influx_reference::engine::StorageVersion;
+use influx_reference::{Flavor, Reference, ServerConfig};
+
+#[derive(Parser)]
+#[command(
+    name = "influx-reference",
+    version,
+    about = "An executable model of InfluxDB's write semantics, served over the real HTTP API"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create an org, a bucket and an all-access token (like `influx setup`), then serve.
+    Serve(ServeArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Which InfluxDB to model: v2 (OSS 2.x) or cloud.
+    #[arg(long, default_value = "v2", env = "INFLUX_REFERENCE_FLAVOR")]
+    flavor: Flavor,
+    /// Address to listen on; port 0 picks a free port (printed at start).
+    #[arg(long, default_value = "127.0.0.1:8086", env = "INFLUX_REFERENCE_BIND")]
+    bind: SocketAddr,
+    #[arg(long, default_value = "my-org", env = "INFLUX_REFERENCE_ORG")]
+    org: String,
+    #[arg(long, default_value = "my-bucket", env = "INFLUX_REFERENCE_BUCKET")]
+    bucket: String,
+    #[arg(long, default_value = "my-token", env = "INFLUX_REFERENCE_TOKEN")]
+    token: String,
+    /// Retention of the initial bucket (e.g. 1h, 30d); 0 keeps data forever. At least 1h.
+    #[arg(long, default_value = "0", env = "INFLUX_REFERENCE_RETENTION")]
+    retention: String,
+    /// Answer 413 when a write body, decompressed, exceeds this many bytes (unset: no limit,
+    /// like a stock OSS 2.7 server).
+    #[arg(long, env = "INFLUX_REFERENCE_MAX_BODY_BYTES")]
+    max_body_bytes: Option<usize>,
+    /// Inject a 429 or 503 (with Retry-After) into a share of writes, to test client retries.
+    #[arg(long, value_parser = ["429", "503"], env = "INFLUX_REFERENCE_FAULT_STATUS")]
+    fault_status: Option<String>,
+    /// Share of writes that get the injected fault, in (0, 1].
+    #[arg(long, default_value_t = 0.1, env = "INFLUX_REFERENCE_FAULT_SHARE")]
+    fault_share: f64,
+    /// Seconds sent in Retry-After with an injected fault.
+    #[arg(long, default_value_t = 1, env = "INFLUX_REFERENCE_FAULT_RETRY_AFTER")]
+    fault_retry_after: u64,
+    /// Storage behaviour to follow: 2.7 (default) or 2.8 (a stripped `time` field answers 422).
+    #[arg(long, default_value = "2.7", value_parser = ["2.7", "2.8"], env = "INFLUX_REFERENCE_STORAGE_VERSION")]
+    storage_version: String,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => match serve(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("influx-reference: {e}");
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<(), influx_reference::Error> {
+    let fault = match args.fault_status.as_deref() {
+        None => None,
+        Some(status) => {
+            if !(args.fault_share > 0.0 && args.fault_share <= 1.0) {
+                return Err(influx_reference::Error::Config(format!(
+                    "--fault-share must be in (0, 1], got {}",
+                    args.fault_share
+                )));
+            }
+            Some(FaultInjection {
+                status: if status == "429" { 429 } else { 503 },
+                share: args.fault_share,
+                retry_after: args.fault_retry_after,
+            })
+        }
+    };
+    let config = ServerConfig {
+        flavor: args.flavor,
+        org: args.org,
+        bucket: args.bucket,
+        token: args.token,
+        retention: parse_duration(&args.retention)?,
+        max_body_bytes: args.max_body_bytes,
+        fault,
+        storage_version: if args.storage_version == "2.8" {
+            StorageVersion::V2_8
+        } else {
+            StorageVersion::V2_7
+        },
+        ..ServerConfig::default()
+    };
+    let reference = Reference::new(config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(influx_reference::Error::Serve)?;
+    runtime.block_on(async {
+        let handle = reference.listen(args.bind).await?;
+        println!("listening on {}", handle.url());
+        let _ = std::io::stdout().flush();
+        shutdown_signal().await;
+        handle.shutdown().await;
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -3,8 +3,9 @@
 
 mod field;
 mod id;
-mod precision;
+pub mod precision;
 pub mod text;
+pub mod time;
 
 pub use field::{FieldType, OwnedFieldValue};
 pub use id::{Id, IdGenerator};

@@ -1,0 +1,190 @@
+//! The platform error model every endpoint answers with (`kit/platform/errors`): a code from a
+//! closed set, a message, and the two JSON encoders InfluxDB uses.
+
+use std::fmt;
+
+/// Platform error codes (`kit/platform/errors/errors.go`) and the status each maps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Code {
+    Internal,
+    NotImplemented,
+    NotFound,
+    Conflict,
+    Invalid,
+    UnprocessableEntity,
+    EmptyValue,
+    Unavailable,
+    Forbidden,
+    TooManyRequests,
+    Unauthorized,
+    MethodNotAllowed,
+    TooLarge,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Internal => "internal error",
+            Self::NotImplemented => "not implemented",
+            Self::NotFound => "not found",
+            Self::Conflict => "conflict",
+            Self::Invalid => "invalid",
+            Self::UnprocessableEntity => "unprocessable entity",
+            Self::EmptyValue => "empty value",
+            Self::Unavailable => "unavailable",
+            Self::Forbidden => "forbidden",
+            Self::TooManyRequests => "too many requests",
+            Self::Unauthorized => "unauthorized",
+            Self::MethodNotAllowed => "method not allowed",
+            Self::TooLarge => "request too large",
+        }
+    }
+
+    /// `influxDBErrorToStatusCode`; note `conflict` is 422, not 409.
+    pub fn status(self) -> u16 {
+        match self {
+            Self::Internal => 500,
+            Self::NotImplemented => 501,
+            Self::NotFound => 404,
+            Self::Conflict => 422,
+            Self::Invalid => 400,
+            Self::UnprocessableEntity => 422,
+            Self::EmptyValue => 400,
+            Self::Unavailable => 503,
+            Self::Forbidden => 403,
+            Self::TooManyRequests => 429,
+            Self::Unauthorized => 401,
+            Self::MethodNotAllowed => 405,
+            Self::TooLarge => 413,
+        }
+    }
+}
+
+/// An error as the API reports it: code, message, and for the rare answers that carry one, a
+/// `Retry-After` value in seconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub code: Code,
+    pub message: String,
+    pub retry_after: Option<u64>,
+}
+
+/// The message InfluxDB's error handler sends for a raw (non-platform) Go error.
+pub const INTERNAL_MESSAGE: &str = "An internal error has occurred - check server logs";
+
+impl ApiError {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// A raw Go error reaching `ErrorHandler.HandleHTTPError`: 500 with the generic message.
+    pub fn internal_opaque() -> Self {
+        Self::new(Code::Internal, INTERNAL_MESSAGE)
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    pub fn status(&self) -> u16 {
+        self.code.status()
+    }
+
+    /// Encoder A (`ErrorHandler.HandleHTTPError`): compact JSON, `code` then `message`, no
+    /// trailing newline. Used by write, delete, query, v1 endpoints and the auth middleware.
+    pub fn compact_body(&self) -> String {
+        let mut out = String::with_capacity(self.message.len() + 32);
+        out.push_str("{\"code\":");
+        push_go_json_string(&mut out, self.code.as_str());
+        out.push_str(",\"message\":");
+        push_go_json_string(&mut out, &self.message);
+        out.push('}');
+        out
+    }
+
+    /// Encoder B (`kithttp.API.Err`): `json.MarshalIndent(v, "", "\t")`. Used by the tenant
+    /// handlers (setup, orgs, buckets). `API.Respond` writes the `MarshalIndent` bytes as they
+    /// are: no trailing newline.
+    pub fn indented_body(&self) -> String {
+        let mut out = String::with_capacity(self.message.len() + 40);
+        out.push_str("{\n\t\"code\": ");
+        push_go_json_string(&mut out, self.code.as_str());
+        out.push_str(",\n\t\"message\": ");
+        push_go_json_string(&mut out, &self.message);
+        out.push_str("\n}");
+        out
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+/// Appends `s` as a JSON string literal exactly as Go's `encoding/json` writes it with HTML
+/// escaping on: `<`, `>`, `&`, U+2028 and U+2029 as `\u00XX`/`\u20XX`, control characters as
+/// `\n`, `\r`, `\t` or `\u00XX`. (`\b` and `\f` are also `\u0008`/`\u000c` in Go.)
+pub fn push_go_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c if (c as u32) < 0x20 => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_body_matches_go() {
+        let e = ApiError::new(Code::NotFound, "bucket \"x\" not found");
+        assert_eq!(
+            e.compact_body(),
+            r#"{"code":"not found","message":"bucket \"x\" not found"}"#
+        );
+    }
+
+    #[test]
+    fn indented_body_uses_tabs() {
+        let e = ApiError::new(Code::Invalid, "name is empty");
+        assert_eq!(
+            e.indented_body(),
+            "{\n\t\"code\": \"invalid\",\n\t\"message\": \"name is empty\"\n}"
+        );
+    }
+
+    #[test]
+    fn html_and_control_characters_are_escaped_like_go() {
+        let mut s = String::new();
+        push_go_json_string(&mut s, "a<b>&c\n\u{1}\u{8}\u{2028}é");
+        assert_eq!(s, "\"a\\u003cb\\u003e\\u0026c\\n\\u0001\\u0008\\u2028é\"");
+    }
+
+    #[test]
+    fn conflict_is_422() {
+        assert_eq!(Code::Conflict.status(), 422);
+        assert_eq!(Code::TooLarge.status(), 413);
+    }
+}

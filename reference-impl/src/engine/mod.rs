@@ -1,0 +1,12 @@
+//! The write pipelines as pure functions of (store, request, clock).
+//!
+//! The HTTP layer extracts a request into plain values, calls an engine function while holding
+//! the store, and encodes the answer. Nothing here touches a socket or reads the wall clock.
+
+pub mod auth;
+pub mod gunzip;
+pub mod lookup;
+pub mod points_writer;
+pub mod v2;
+
+pub use points_writer::{PartialWrite, StorageVersion, WriteStats};

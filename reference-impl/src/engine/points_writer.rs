@@ -1,0 +1,243 @@
+//! The storage side of an OSS write (`coordinator.PointsWriter` and `tsdb.Shard`): retention
+//! drops, shard-group mapping, per-shard field types, partial-write errors, and the write of
+//! the surviving points.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::line_protocol::{series_key, Point};
+use crate::model::text::go_lossy;
+use crate::model::time::{format_go_duration, format_rfc3339_nano};
+use crate::model::FieldType;
+use crate::storage::{Bucket, BucketData, SeriesKey};
+
+/// Longest string field value a shard accepts (`tsdb.MaxFieldValueLength`).
+pub const MAX_FIELD_VALUE_LENGTH: usize = 1_048_576;
+
+/// Which server release's storage quirks to follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StorageVersion {
+    /// v2.7.12: a field named `time` beside other fields is stripped silently (204).
+    #[default]
+    V2_7,
+    /// v2.8+: the same field is stripped and the write answers 422 `dropped=0`.
+    V2_8,
+}
+
+/// `tsdb.PartialWriteError`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartialWrite {
+    pub reason: String,
+    pub dropped: usize,
+    pub database: Option<String>,
+    pub retention_policy: Option<String>,
+}
+
+impl fmt::Display for PartialWrite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "partial write: {} dropped={}", self.reason, self.dropped)?;
+        if let Some(db) = &self.database {
+            write!(f, " for database: {db}")?;
+        }
+        if let Some(rp) = &self.retention_policy {
+            write!(f, " for retention policy: {rp}")?;
+        }
+        Ok(())
+    }
+}
+
+/// What a write stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WriteStats {
+    /// Points (lines) written.
+    pub points_written: usize,
+    /// Points dropped (retention or shard validation).
+    pub points_dropped: usize,
+}
+
+/// A point dropped for retention, as `DroppedPoint.String()` prints it.
+struct RetentionDrop {
+    key: Vec<u8>,
+    time: i64,
+}
+
+/// Writes `points` into `data` as InfluxDB OSS does and reports the partial-write error the
+/// handler turns into a 422. `default_time` stamps points without a timestamp; `now` is the
+/// request time used for the retention lower bound.
+///
+/// Choices where InfluxDB is nondeterministic (shards are written concurrently and the first
+/// error to arrive wins): shard groups are processed in time order and the earliest group's
+/// error is reported.
+pub fn write_points(
+    data: &mut BucketData,
+    bucket: &Bucket,
+    points: &[Point<'_>],
+    default_time: i64,
+    now: i64,
+    version: StorageVersion,
+) -> (WriteStats, Option<PartialWrite>) {
+    let mut stats = WriteStats::default();
+    let min_time = (bucket.retention > 0).then(|| now.saturating_sub(bucket.retention));
+    let mut oldest: Option<RetentionDrop> = None;
+    let mut newest: Option<RetentionDrop> = None;
+    let mut retention_dropped = 0;
+    let mut by_group: BTreeMap<i64, Vec<(&Point<'_>, i64)>> = BTreeMap::new();
+
+    for point in points {
+        let t = point.timestamp.unwrap_or(default_time);
+        if let Some(min) = min_time {
+            if t < min {
+                retention_dropped += 1;
+                // MinDropped/MaxDropped keep the first point seen with the extreme time.
+                if oldest.as_ref().is_none_or(|o| t < o.time) {
+                    oldest = Some(RetentionDrop {
+                        key: series_key(&point.measurement, &point.tags),
+                        time: t,
+                    });
+                }
+                if newest.as_ref().is_none_or(|n| t > n.time) {
+                    newest = Some(RetentionDrop {
+                        key: series_key(&point.measurement, &point.tags),
+                        time: t,
+                    });
+                }
+                continue;
+            }
+        }
+        let start = crate::storage::shard_group_start(t, bucket.shard_group_duration);
+        by_group.entry(start).or_default().push((point, t));
+    }
+    stats.points_dropped += retention_dropped;
+
+    let mut first_shard_error: Option<PartialWrite> = None;
+    let mut stripped_time_field: Option<Vec<u8>> = None;
+    for (start, group_points) in by_group {
+        let group = data.shard_group_mut(start, bucket.shard_group_duration);
+        let mut reason: Option<String> = None;
+        let mut dropped = 0;
+        // Series enter the index before fields are validated.
+        let keys: Vec<SeriesKey> = group_points
+            .iter()
+            .map(|(p, _)| SeriesKey {
+                measurement: p.measurement.to_vec(),
+                tags: p
+                    .tags
+                    .iter()
+                    .map(|t| (t.key.to_vec(), t.value.to_vec()))
+                    .collect(),
+            })
+            .collect();
+        for key in &keys {
+            group.series.entry(key.clone()).or_default();
+        }
+        for ((point, t), key) in group_points.iter().zip(keys) {
+            let measurement = go_lossy(&point.measurement);
+            if point.fields.iter().all(|f| &*f.key == b"time") {
+                dropped += 1;
+                reason.get_or_insert_with(|| {
+                    format!("invalid field name: input field \"time\" on measurement \"{measurement}\" is invalid")
+                });
+                continue;
+            }
+            let mut failure: Option<String> = None;
+            for field in &point.fields {
+                if &*field.key == b"time" {
+                    if stripped_time_field.is_none() {
+                        stripped_time_field = Some(point.measurement.to_vec());
+                    }
+                    continue;
+                }
+                let name = go_lossy(&field.key);
+                if let crate::line_protocol::FieldValue::String(s) = &field.value {
+                    if s.len() > MAX_FIELD_VALUE_LENGTH {
+                        failure = Some(format!(
+                            "input field \"{name}\" on measurement \"{measurement}\" is too long, {} > {MAX_FIELD_VALUE_LENGTH}",
+                            s.len()
+                        ));
+                        break;
+                    }
+                }
+                let new_type = field.value.field_type();
+                let types = group.fields.entry(point.measurement.to_vec()).or_default();
+                match types.get(&*field.key) {
+                    Some(&existing) if existing != new_type => {
+                        failure = Some(conflict_reason(&name, &measurement, new_type, existing));
+                        break;
+                    }
+                    Some(_) => {}
+                    None => {
+                        types.insert(field.key.to_vec(), new_type);
+                    }
+                }
+            }
+            if let Some(f) = failure {
+                dropped += 1;
+                reason.get_or_insert(f);
+                continue;
+            }
+            let series = group.series.entry(key).or_default();
+            for field in point.fields.iter().filter(|f| &*f.key != b"time") {
+                series
+                    .entry(field.key.to_vec())
+                    .or_default()
+                    .insert(*t, field.value.to_owned_value());
+            }
+            stats.points_written += 1;
+        }
+        stats.points_dropped += dropped;
+        if let Some(reason) = reason {
+            first_shard_error.get_or_insert(PartialWrite {
+                reason,
+                dropped,
+                database: None,
+                retention_policy: None,
+            });
+        }
+    }
+
+    if first_shard_error.is_some() {
+        return (stats, first_shard_error);
+    }
+    if let (Some(oldest), Some(newest), Some(min)) = (oldest, newest, min_time) {
+        let bound = format_rfc3339_nano(min);
+        let describe = |d: &RetentionDrop| {
+            format!(
+                "point {} at {} dropped because it violates a Retention Policy Lower Bound at {bound}",
+                go_lossy(&d.key),
+                format_rfc3339_nano(d.time)
+            )
+        };
+        let reason = format!(
+            "dropped {retention_dropped} points outside retention policy of duration {} - oldest {}, newest {}",
+            format_go_duration(bucket.retention),
+            describe(&oldest),
+            describe(&newest)
+        );
+        return (stats, Some(in_bucket(bucket, reason, retention_dropped)));
+    }
+    if version == StorageVersion::V2_8 {
+        if let Some(m) = stripped_time_field {
+            let reason = format!(
+                "invalid field name: input field \"time\" on measurement \"{}\" is invalid. Field \"time\" has been stripped from point.",
+                go_lossy(&m)
+            );
+            return (stats, Some(in_bucket(bucket, reason, 0)));
+        }
+    }
+    (stats, None)
+}
+
+fn in_bucket(bucket: &Bucket, reason: String, dropped: usize) -> PartialWrite {
+    PartialWrite {
+        reason,
+        dropped,
+        database: Some(bucket.id.to_string()),
+        retention_policy: Some("autogen".to_string()),
+    }
+}
+
+fn conflict_reason(field: &str, measurement: &str, new: FieldType, existing: FieldType) -> String {
+    format!(
+        "field type conflict: input field \"{field}\" on measurement \"{measurement}\" is type {new}, already exists as type {existing}"
+    )
+}

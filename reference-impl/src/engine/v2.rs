@@ -1,0 +1,255 @@
+//! The OSS 2.x write endpoints, `POST /api/v2/write` and v1-compat `POST /write`, in the exact
+//! order of checks of `http/write_handler.go` and `http/legacy/write_handler.go`.
+
+use crate::api_error::{ApiError, Code};
+use crate::clock::Clock;
+use crate::line_protocol::parse_batch;
+use crate::model::precision::truncate_nanos;
+use crate::model::Precision;
+use crate::storage::{Action, Authorization, Bucket, ResourceKind, Status, Store};
+
+use super::gunzip::{check_first_header, gunzip, GunzipError};
+use super::lookup::{find_bucket_for_write, find_org};
+use super::points_writer::{write_points, StorageVersion, WriteStats};
+
+/// Largest body this model ever reads, compressed or not, when no limit is configured: a
+/// guard for the process, far above anything a conformance case sends.
+pub const HARD_BODY_LIMIT: usize = 1 << 30;
+
+/// Server settings that change write answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WriteConfig {
+    /// `WithMaxBatchSizeBytes`: unset in a stock 2.7 server (no limit).
+    pub max_body_bytes: Option<usize>,
+    pub storage_version: StorageVersion,
+}
+
+impl WriteConfig {
+    fn limit(&self) -> usize {
+        self.max_body_bytes.unwrap_or(HARD_BODY_LIMIT)
+    }
+}
+
+/// A request to `/api/v2/write`, as plain values.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WriteRequest<'a> {
+    pub org: Option<&'a str>,
+    pub org_id: Option<&'a str>,
+    pub bucket: Option<&'a str>,
+    pub precision: Option<&'a str>,
+    /// `Content-Encoding` is exactly `gzip` or `x-gzip`.
+    pub gzip: bool,
+    pub body: &'a [u8],
+}
+
+/// A request to v1-compat `/write`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct V1WriteRequest<'a> {
+    pub db: Option<&'a str>,
+    pub rp: Option<&'a str>,
+    pub precision: Option<&'a str>,
+    pub gzip: bool,
+    pub body: &'a [u8],
+}
+
+/// Whether `Content-Encoding` asks for gunzip: exactly `gzip` or `x-gzip`, case-sensitive.
+pub fn is_gzip_encoding(value: Option<&[u8]>) -> bool {
+    matches!(value, Some(b"gzip") | Some(b"x-gzip"))
+}
+
+/// `POST /api/v2/write` after authentication. Returns what was stored, or the error the handler
+/// answers with (its status is `error.status()`).
+pub fn write(
+    store: &mut Store,
+    auth: &Authorization,
+    req: &WriteRequest<'_>,
+    config: &WriteConfig,
+    clock: &dyn Clock,
+) -> Result<WriteStats, ApiError> {
+    // decodeWriteRequest: precision, bucket presence, gzip header.
+    let precision = Precision::from_v2_param(req.precision.unwrap_or("")).ok_or_else(|| {
+        ApiError::new(
+            Code::Invalid,
+            "invalid precision; valid precision units are ns, us, ms, and s",
+        )
+    })?;
+    let bucket_param = req
+        .bucket
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| ApiError::new(Code::NotFound, "bucket not found"))?;
+    if req.gzip {
+        check_first_header(req.body).map_err(|_| ApiError::internal_opaque())?;
+    }
+    let org_id = find_org(store, req.org, req.org_id)?;
+    let bucket = find_bucket_for_write(store, org_id, bucket_param)?.clone();
+    check_write_permission(auth, org_id, &bucket, "insufficient permissions for write")?;
+    let body = read_body(req.body, req.gzip, config)?;
+    let now = clock.now_nanos();
+    let default_time = truncate_nanos(now, precision.multiplier());
+    write_body(store, &bucket, &body, precision, default_time, now, config)
+}
+
+/// v1-compat `POST /write` after authentication (the token's org is used; `org` is ignored).
+pub fn write_v1(
+    store: &mut Store,
+    auth: &Authorization,
+    req: &V1WriteRequest<'_>,
+    config: &WriteConfig,
+    clock: &dyn Clock,
+) -> Result<WriteStats, ApiError> {
+    let raw_precision = req.precision.filter(|p| !p.is_empty()).unwrap_or("ns");
+    let db = req
+        .db
+        .filter(|d| !d.is_empty())
+        .ok_or_else(|| ApiError::new(Code::Invalid, "missing db"))?;
+    if req.gzip {
+        check_first_header(req.body).map_err(|_| ApiError::internal_opaque())?;
+    }
+    let bucket = find_dbrp_bucket(store, auth.org_id, db, req.rp.unwrap_or(""))?.clone();
+    check_write_permission(
+        auth,
+        bucket.org_id,
+        &bucket,
+        "insufficient permissions for write",
+    )?;
+    let body = read_body(req.body, req.gzip, config)?;
+    // Not validated: explicit timestamps are multiplied only for us/ms/s (everything else is
+    // ns, influxdata/influxdb#21625); the server time is truncated by SetPrecision's units.
+    let precision = match raw_precision {
+        "us" => Precision::Microsecond,
+        "ms" => Precision::Millisecond,
+        "s" => Precision::Second,
+        _ => Precision::Nanosecond,
+    };
+    let truncation = match raw_precision {
+        "u" | "us" => 1_000,
+        "ms" => 1_000_000,
+        "s" => 1_000_000_000,
+        "m" => 60_000_000_000,
+        "h" => 3_600_000_000_000,
+        _ => 1,
+    };
+    let now = clock.now_nanos();
+    write_body(
+        store,
+        &bucket,
+        &body,
+        precision,
+        truncate_nanos(now, truncation),
+        now,
+        config,
+    )
+}
+
+/// The virtual DBRP mapping derived from bucket names: `db` ↔ bucket `db` (rp `autogen`, the
+/// default), `db` + `rp` ↔ bucket `db/rp`.
+fn find_dbrp_bucket<'s>(
+    store: &'s Store,
+    org_id: crate::model::Id,
+    db: &str,
+    rp: &str,
+) -> Result<&'s Bucket, ApiError> {
+    let name = if rp.is_empty() || rp == "autogen" {
+        db.to_string()
+    } else {
+        format!("{db}/{rp}")
+    };
+    let by_name = store.bucket_by_name(org_id, &name);
+    let by_autogen = (rp == "autogen")
+        .then(|| store.bucket_by_name(org_id, &format!("{db}/autogen")))
+        .flatten();
+    by_name
+        .or(by_autogen)
+        .ok_or_else(|| ApiError::new(Code::NotFound, "no dbrp mapping found"))
+}
+
+/// The write permission check shared by the write endpoints (and delete, with its message).
+pub fn check_write_permission(
+    auth: &Authorization,
+    org_id: crate::model::Id,
+    bucket: &Bucket,
+    message: &str,
+) -> Result<(), ApiError> {
+    if auth.status == Status::Inactive {
+        return Err(ApiError::new(
+            Code::Forbidden,
+            format!("{message}: token is inactive"),
+        ));
+    }
+    if auth.allows(
+        Action::Write,
+        ResourceKind::Buckets,
+        org_id,
+        Some(bucket.id),
+    ) {
+        Ok(())
+    } else {
+        Err(ApiError::new(Code::Forbidden, message))
+    }
+}
+
+/// Reads the whole body: gunzip when asked, then the decompressed size limit.
+pub fn read_body<'b>(
+    raw: &'b [u8],
+    gzip: bool,
+    config: &WriteConfig,
+) -> Result<std::borrow::Cow<'b, [u8]>, ApiError> {
+    let limit = config.limit();
+    if !gzip {
+        if raw.len() > limit {
+            return Err(too_large());
+        }
+        return Ok(std::borrow::Cow::Borrowed(raw));
+    }
+    match gunzip(raw, limit) {
+        Ok(bytes) => Ok(std::borrow::Cow::Owned(bytes)),
+        Err(GunzipError::TooLarge) => Err(too_large()),
+        Err(e @ (GunzipError::Header | GunzipError::Checksum)) => Err(ApiError::new(
+            Code::Invalid,
+            format!("unable to read data: {e}"),
+        )),
+        Err(e) => Err(ApiError::new(
+            Code::Internal,
+            format!("unable to read data: {e}"),
+        )),
+    }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        Code::TooLarge,
+        "unable to read data: points batch is too large",
+    )
+}
+
+fn write_body(
+    store: &mut Store,
+    bucket: &Bucket,
+    body: &[u8],
+    precision: Precision,
+    default_time: i64,
+    now: i64,
+    config: &WriteConfig,
+) -> Result<WriteStats, ApiError> {
+    let batch = parse_batch(body, precision);
+    if let Some(message) = batch.error_message() {
+        // Any malformed line rejects the whole batch.
+        return Err(ApiError::new(Code::Invalid, message));
+    }
+    let data = store.data.entry(bucket.id).or_default();
+    let (stats, partial) = write_points(
+        data,
+        bucket,
+        &batch.points,
+        default_time,
+        now,
+        config.storage_version,
+    );
+    match partial {
+        Some(p) => Err(ApiError::new(
+            Code::UnprocessableEntity,
+            format!("failure writing points to database: {p}"),
+        )),
+        None => Ok(stats),
+    }
+}

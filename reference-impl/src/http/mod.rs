@@ -1,0 +1,177 @@
+//! The HTTP API over the engines (axum). In-process use drives the same router without a
+//! socket, so in-process and over-the-wire answers agree by construction.
+
+mod query_params;
+pub mod respond;
+mod system;
+mod write;
+
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, Response};
+use axum::middleware::{self, Next};
+use axum::routing::{on, MethodFilter};
+use axum::Router;
+
+use crate::api_error::{ApiError, Code};
+use crate::clock::Clock;
+use crate::config::ServerConfig;
+use crate::engine::auth::authenticate_v2;
+use crate::storage::{Authorization, Store};
+
+pub use query_params::QueryParams;
+use respond::Encoder;
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct AppState {
+    pub store: Mutex<Store>,
+    pub clock: Arc<dyn Clock>,
+    pub config: ServerConfig,
+    /// Process start, for `/ready`.
+    pub started_at: i64,
+    /// Writes seen, for deterministic fault injection.
+    pub writes_seen: AtomicU64,
+}
+
+impl AppState {
+    /// Locks the store. A handler that panicked while holding the lock leaves the data as it
+    /// was at the panic; serving on is more useful to a test run than refusing every request.
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Paths under `/api/v2` that need no token (`http/platform_handler.go`).
+fn is_public_api_route(method: &Method, path: &str) -> bool {
+    matches!(
+        (method.as_str(), path),
+        ("GET", "/api/v2")
+            | ("POST", "/api/v2/signin")
+            | ("POST", "/api/v2/signout")
+            | ("POST", "/api/v2/setup")
+            | ("GET", "/api/v2/setup")
+            | ("GET", "/api/v2/swagger.json")
+    )
+}
+
+/// The `/api/v2` authentication middleware: it runs before routing, so an unknown path
+/// without a token is 401, not 404. The authorization found travels in the request extensions.
+async fn authenticate(
+    State(state): State<Arc<AppState>>,
+    mut req: Request,
+    next: Next,
+) -> Response<Body> {
+    let path = req.uri().path();
+    let under_api = path == "/api/v2" || path.starts_with("/api/v2/");
+    if under_api && !is_public_api_route(req.method(), path) {
+        let header = req
+            .headers()
+            .get(axum::http::header::AUTHORIZATION)
+            .map(HeaderValue::as_bytes);
+        let found: Result<Authorization, ApiError> =
+            authenticate_v2(&state.store(), header).cloned();
+        match found {
+            Ok(auth) => {
+                req.extensions_mut().insert(auth);
+            }
+            Err(e) => return respond::error(&e, Encoder::Compact),
+        }
+    }
+    next.run(req).await
+}
+
+/// `X-Influxdb-Build` and `X-Influxdb-Version` on every response (`NewRootHandler`).
+async fn version_headers(
+    State(state): State<Arc<AppState>>,
+    req: Request,
+    next: Next,
+) -> Response<Body> {
+    let mut resp = next.run(req).await;
+    let headers = resp.headers_mut();
+    headers.insert("x-influxdb-build", HeaderValue::from_static("OSS"));
+    if let Ok(v) = HeaderValue::from_str(&state.config.version) {
+        headers.insert("x-influxdb-version", v);
+    }
+    resp
+}
+
+pub(crate) fn path_not_found() -> Response<Body> {
+    respond::error(
+        &ApiError::new(Code::NotFound, "path not found"),
+        Encoder::Compact,
+    )
+}
+
+/// 405 as `http/router.go` answers it: the message names the allowed methods.
+/// (Whether httprouter adds OPTIONS to `Allow` for these routes is UNCONFIRMED; we send the
+/// registered methods only.)
+pub(crate) fn method_not_allowed(allow: &'static str) -> Response<Body> {
+    let mut resp = respond::error(
+        &ApiError::new(Code::MethodNotAllowed, format!("allow: {allow}")),
+        Encoder::Compact,
+    );
+    resp.headers_mut()
+        .insert(axum::http::header::ALLOW, HeaderValue::from_static(allow));
+    resp
+}
+
+/// The whole API.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route(
+            "/api/v2/write",
+            on(MethodFilter::POST, write::api_v2_write)
+                .fallback(move || async move { method_not_allowed("POST") }),
+        )
+        .route(
+            "/write",
+            on(MethodFilter::POST, write::v1_write)
+                .fallback(move || async move { method_not_allowed("POST") }),
+        )
+        .route(
+            "/health",
+            on(MethodFilter::GET, system::health)
+                .fallback(move || async move { method_not_allowed("GET") }),
+        )
+        .route(
+            "/ready",
+            on(MethodFilter::GET, system::ready)
+                .fallback(move || async move { method_not_allowed("GET") }),
+        )
+        .route(
+            "/ping",
+            on(MethodFilter::GET.or(MethodFilter::HEAD), system::ping)
+                .fallback(move || async move { method_not_allowed("GET, HEAD") }),
+        )
+        .fallback(|| async { path_not_found() })
+        .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            version_headers,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .with_state(state)
+}
+
+/// Reads a request body fully, up to `limit` bytes.
+pub(crate) async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let too_large = std::error::Error::source(&e)
+            .is_some_and(|s| s.to_string().contains("length limit exceeded"))
+            || e.to_string().contains("length limit exceeded");
+        if too_large {
+            ApiError::new(
+                Code::TooLarge,
+                "unable to read data: points batch is too large",
+            )
+        } else {
+            ApiError::new(Code::Internal, format!("unable to read data: {e}"))
+        }
+    })
+}

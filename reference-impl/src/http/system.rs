@@ -1,0 +1,42 @@
+//! `/health`, `/ready`, `/ping`.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{Response, StatusCode};
+
+use crate::api_error::push_go_json_string;
+use crate::model::time::{format_go_duration, format_rfc3339_nano};
+
+use super::respond;
+use super::AppState;
+
+/// `GET /health`: the body InfluxDB writes by hand, irregular spacing and trailing newline
+/// included (`http/health.go`).
+pub async fn health(State(state): State<Arc<AppState>>) -> Response<Body> {
+    let mut version = String::new();
+    push_go_json_string(&mut version, &state.config.version);
+    let mut commit = String::new();
+    push_go_json_string(&mut commit, &state.config.commit);
+    let body = format!(
+        "{{\"name\":\"influxdb\", \"message\":\"ready for queries and writes\", \"status\":\"pass\", \"checks\":[], \"version\": {version}, \"commit\": {commit}}}\n"
+    );
+    respond::json(StatusCode::OK, body)
+}
+
+/// `GET /ready`: JSON indented with four spaces, then a newline (`http/ready.go`).
+pub async fn ready(State(state): State<Arc<AppState>>) -> Response<Body> {
+    let now = state.clock.now_nanos();
+    let body = format!(
+        "{{\n    \"status\": \"ready\",\n    \"started\": \"{}\",\n    \"up\": \"{}\"\n}}\n",
+        format_rfc3339_nano(state.started_at),
+        format_go_duration(now.saturating_sub(state.started_at))
+    );
+    respond::json(StatusCode::OK, body)
+}
+
+/// `GET|HEAD /ping`: 204, no body, no auth.
+pub async fn ping() -> Response<Body> {
+    respond::no_content()
+}

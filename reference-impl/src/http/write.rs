@@ -1,0 +1,131 @@
+//! `POST /api/v2/write` and v1-compat `POST /write`.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Response};
+
+use crate::api_error::{ApiError, Code};
+use crate::engine::auth::{authenticate_v1, v1_credentials};
+use crate::engine::v2::{self as engine, is_gzip_encoding, WriteConfig, HARD_BODY_LIMIT};
+use crate::storage::Authorization;
+
+use super::respond::{self, Encoder};
+use super::{read_body, AppState, QueryParams};
+
+fn write_config(state: &AppState) -> WriteConfig {
+    WriteConfig {
+        max_body_bytes: state.config.max_body_bytes,
+        storage_version: state.config.storage_version,
+    }
+}
+
+fn gzip_requested(headers: &HeaderMap) -> bool {
+    is_gzip_encoding(headers.get(header::CONTENT_ENCODING).map(|v| v.as_bytes()))
+}
+
+/// The configured fault, when this write is one of the share that fails.
+fn injected_fault(state: &AppState) -> Option<ApiError> {
+    let fault = state.config.fault?;
+    let n = state.writes_seen.fetch_add(1, Ordering::SeqCst);
+    let fails = |k: u64| (k as f64 * fault.share).floor() as u64;
+    if fails(n + 1) == fails(n) {
+        return None;
+    }
+    // OSS 2.7 never sends these; the texts are ours and say so.
+    let err = match fault.status {
+        429 => ApiError::new(
+            Code::TooManyRequests,
+            "too many requests (fault injected by influx-reference)",
+        ),
+        _ => ApiError::new(
+            Code::Unavailable,
+            "service unavailable (fault injected by influx-reference)",
+        ),
+    };
+    Some(err.with_retry_after(fault.retry_after))
+}
+
+fn answer(result: Result<crate::engine::WriteStats, ApiError>) -> Response<Body> {
+    match result {
+        Ok(_) => respond::no_content(),
+        Err(e) => respond::error(&e, Encoder::Compact),
+    }
+}
+
+pub async fn api_v2_write(State(state): State<Arc<AppState>>, req: Request) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let Some(auth) = parts.extensions.get::<Authorization>().cloned() else {
+        return respond::error(
+            &crate::engine::auth::unauthorized_access(),
+            Encoder::Compact,
+        );
+    };
+    if let Some(fault) = injected_fault(&state) {
+        return respond::error(&fault, Encoder::Compact);
+    }
+    let params = QueryParams::parse(parts.uri.query());
+    let body = match read_body(body, HARD_BODY_LIMIT).await {
+        Ok(b) => b,
+        Err(e) => return respond::error(&e, Encoder::Compact),
+    };
+    let request = engine::WriteRequest {
+        org: params.get("org"),
+        org_id: params.get("orgID"),
+        bucket: params.get("bucket"),
+        precision: params.get("precision"),
+        gzip: gzip_requested(&parts.headers),
+        body: &body,
+    };
+    let config = write_config(&state);
+    let result = engine::write(
+        &mut state.store(),
+        &auth,
+        &request,
+        &config,
+        state.clock.as_ref(),
+    );
+    answer(result)
+}
+
+pub async fn v1_write(State(state): State<Arc<AppState>>, req: Request) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let params = QueryParams::parse(parts.uri.query());
+    let creds = v1_credentials(
+        params.get("u"),
+        params.get("p"),
+        parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .map(|v| v.as_bytes()),
+    );
+    let auth = match authenticate_v1(&state.store(), &creds) {
+        Ok(a) => a.clone(),
+        Err(e) => return respond::error(&e, Encoder::Compact),
+    };
+    if let Some(fault) = injected_fault(&state) {
+        return respond::error(&fault, Encoder::Compact);
+    }
+    let body = match read_body(body, HARD_BODY_LIMIT).await {
+        Ok(b) => b,
+        Err(e) => return respond::error(&e, Encoder::Compact),
+    };
+    let request = engine::V1WriteRequest {
+        db: params.get("db"),
+        rp: params.get("rp"),
+        precision: params.get("precision"),
+        gzip: gzip_requested(&parts.headers),
+        body: &body,
+    };
+    let config = write_config(&state);
+    let result = engine::write_v1(
+        &mut state.store(),
+        &auth,
+        &request,
+        &config,
+        state.clock.as_ref(),
+    );
+    answer(result)
+}

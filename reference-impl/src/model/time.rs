@@ -1,0 +1,267 @@
+//! Go's time and duration text formats, over Unix nanoseconds.
+
+/// Nanoseconds per unit.
+pub const NANOS_PER_SECOND: i64 = 1_000_000_000;
+pub const NANOS_PER_HOUR: i64 = 3_600 * NANOS_PER_SECOND;
+pub const NANOS_PER_DAY: i64 = 24 * NANOS_PER_HOUR;
+
+/// Smallest and largest valid point times (`models.MinNanoTime`, `models.MaxNanoTime`).
+pub const MIN_NANO_TIME: i64 = i64::MIN + 2;
+pub const MAX_NANO_TIME: i64 = i64::MAX - 1;
+
+/// Formats Unix nanoseconds as Go's `t.UTC().Format(time.RFC3339Nano)`: fractional seconds
+/// with trailing zeros trimmed (and no dot when the fraction is zero), `Z` suffix.
+pub fn format_rfc3339_nano(nanos: i64) -> String {
+    let secs = nanos.div_euclid(NANOS_PER_SECOND);
+    let frac = nanos.rem_euclid(NANOS_PER_SECOND);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let mut out = format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        sod / 3600,
+        (sod / 60) % 60,
+        sod % 60
+    );
+    if frac != 0 {
+        let digits = format!("{frac:09}");
+        out.push('.');
+        out.push_str(digits.trim_end_matches('0'));
+    }
+    out.push('Z');
+    out
+}
+
+/// Parses `time.RFC3339Nano` input as Go's `time.Parse` accepts it: `YYYY-MM-DDTHH:MM:SS`, an
+/// optional fraction of 1–9 digits, then `Z` or `±hh:mm`. Returns Unix nanoseconds, or `None`
+/// for anything else (including values outside the i64 nanosecond range).
+pub fn parse_rfc3339_nano(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 20 {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = b.get(r)?;
+        if !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(part).ok()?.parse().ok()
+    };
+    let year = num(0..4)?;
+    if b[4] != b'-' || b[7] != b'-' || (b[10] != b'T' && b[10] != b't') {
+        return None;
+    }
+    let month = num(5..7)?;
+    let day = num(8..10)?;
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let hour = num(11..13)?;
+    let minute = num(14..16)?;
+    let second = num(17..19)?;
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    let mut i = 19;
+    let mut frac: i64 = 0;
+    if b.get(i) == Some(&b'.') || b.get(i) == Some(&b',') {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let digits = &s[start..i];
+        if digits.is_empty() || digits.len() > 9 {
+            return None;
+        }
+        frac = digits.parse::<i64>().ok()? * 10_i64.pow(9 - digits.len() as u32);
+    }
+    let offset_secs = match &b[i..] {
+        [b'Z'] | [b'z'] => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let digits = [*h1, *h2, *m1, *m2];
+            if !digits.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            let hh = i64::from(h1 - b'0') * 10 + i64::from(h2 - b'0');
+            let mm = i64::from(m1 - b'0') * 10 + i64::from(m2 - b'0');
+            if hh > 23 || mm > 59 {
+                return None;
+            }
+            let off = hh * 3600 + mm * 60;
+            if *sign == b'-' {
+                -off
+            } else {
+                off
+            }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(year, month, day);
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_secs;
+    secs.checked_mul(NANOS_PER_SECOND)?.checked_add(frac)
+}
+
+/// Go's `time.Duration.String()`: `1h0m0s`, `720h0m0s`, `1.5s`, `100ms`, `0s`.
+pub fn format_go_duration(nanos: i64) -> String {
+    if nanos == 0 {
+        return "0s".to_string();
+    }
+    let neg = nanos < 0;
+    let u = nanos.unsigned_abs();
+    let mut out = String::new();
+    if u < 1_000_000_000 {
+        // Sub-second: one unit with a fraction.
+        let (unit, scale) = if u < 1_000 {
+            ("ns", 1)
+        } else if u < 1_000_000 {
+            ("µs", 1_000)
+        } else {
+            ("ms", 1_000_000)
+        };
+        out.push_str(&fraction(u, scale));
+        out.push_str(unit);
+    } else {
+        let hours = u / 3_600_000_000_000;
+        let rem = u % 3_600_000_000_000;
+        let minutes = rem / 60_000_000_000;
+        let sec_nanos = rem % 60_000_000_000;
+        if hours > 0 {
+            out.push_str(&format!("{hours}h{minutes}m"));
+        } else if minutes > 0 {
+            out.push_str(&format!("{minutes}m"));
+        }
+        out.push_str(&fraction(sec_nanos, 1_000_000_000));
+        out.push('s');
+    }
+    if neg {
+        out.insert(0, '-');
+    }
+    out
+}
+
+fn fraction(value: u64, scale: u64) -> String {
+    let whole = value / scale;
+    let rest = value % scale;
+    if rest == 0 {
+        return whole.to_string();
+    }
+    let width = scale.ilog10() as usize;
+    let digits = format!("{rest:0width$}");
+    format!("{whole}.{}", digits.trim_end_matches('0'))
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if is_leap(y) => 29,
+        _ => 28,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day count since 1970-01-01.
+pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_like_go_rfc3339nano() {
+        assert_eq!(format_rfc3339_nano(0), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            format_rfc3339_nano(1_541_000_000),
+            "1970-01-01T00:00:01.541Z"
+        );
+        assert_eq!(
+            format_rfc3339_nano(1_541_000_600),
+            "1970-01-01T00:00:01.5410006Z"
+        );
+        assert_eq!(
+            format_rfc3339_nano(1_747_735_200_123_456_789),
+            "2025-05-20T10:00:00.123456789Z"
+        );
+        assert_eq!(format_rfc3339_nano(-1), "1969-12-31T23:59:59.999999999Z");
+        assert_eq!(
+            format_rfc3339_nano(MAX_NANO_TIME),
+            "2262-04-11T23:47:16.854775806Z"
+        );
+        assert_eq!(
+            format_rfc3339_nano(MIN_NANO_TIME),
+            "1677-09-21T00:12:43.145224194Z"
+        );
+    }
+
+    #[test]
+    fn parses_rfc3339nano() {
+        assert_eq!(parse_rfc3339_nano("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            parse_rfc3339_nano("2025-05-20T10:00:00.123456789Z"),
+            Some(1_747_735_200_123_456_789)
+        );
+        assert_eq!(parse_rfc3339_nano("1970-01-01T01:00:00+01:00"), Some(0));
+        assert_eq!(
+            parse_rfc3339_nano("1970-01-01T00:00:00.5Z"),
+            Some(500_000_000)
+        );
+        assert_eq!(parse_rfc3339_nano("1970-01-01"), None);
+        assert_eq!(parse_rfc3339_nano("1970-01-01T00:00:00"), None);
+        assert_eq!(parse_rfc3339_nano("1970-02-30T00:00:00Z"), None);
+        assert_eq!(parse_rfc3339_nano("3000-01-01T00:00:00Z"), None);
+    }
+
+    #[test]
+    fn durations_like_go() {
+        assert_eq!(format_go_duration(NANOS_PER_HOUR), "1h0m0s");
+        assert_eq!(format_go_duration(30 * NANOS_PER_DAY), "720h0m0s");
+        assert_eq!(format_go_duration(NANOS_PER_DAY), "24h0m0s");
+        assert_eq!(format_go_duration(90 * NANOS_PER_SECOND), "1m30s");
+        assert_eq!(format_go_duration(1_500_000_000), "1.5s");
+        assert_eq!(format_go_duration(1_500_000), "1.5ms");
+        assert_eq!(format_go_duration(1_500), "1.5µs");
+        assert_eq!(format_go_duration(15), "15ns");
+        assert_eq!(format_go_duration(0), "0s");
+        assert_eq!(format_go_duration(-NANOS_PER_HOUR), "-1h0m0s");
+    }
+
+    #[test]
+    fn civil_round_trip() {
+        for days in [-719_468, -1, 0, 1, 10_957, 19_000, 106_751] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+    }
+}

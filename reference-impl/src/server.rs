@@ -1,0 +1,220 @@
+//! The reference server as a library value: call it in-process with an `http::Request`, or
+//! listen on a socket and hand out its URL. Both go through the same router.
+
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, Response};
+use axum::Router;
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Flavor, ServerConfig};
+use crate::http::{router, AppState};
+use crate::model::Id;
+use crate::storage::{seconds_to_nanos, SchemaType, Store};
+use crate::Error;
+
+/// IDs and token of the tenant created at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bootstrap {
+    pub org_id: Id,
+    pub bucket_id: Id,
+    pub user_id: Id,
+    pub token: String,
+}
+
+/// A reference server: state plus router.
+#[derive(Debug, Clone)]
+pub struct Reference {
+    state: Arc<AppState>,
+    bootstrap: Bootstrap,
+}
+
+/// A response read whole, for in-process callers.
+#[derive(Debug, Clone)]
+pub struct FullResponse {
+    pub status: u16,
+    pub headers: axum::http::HeaderMap,
+    pub body: Bytes,
+}
+
+impl Reference {
+    /// A server on the wall clock.
+    pub fn new(config: ServerConfig) -> Result<Self, Error> {
+        Self::with_clock(config, Arc::new(SystemClock))
+    }
+
+    /// A server whose "now" comes from `clock` (a [`crate::clock::ManualClock`] makes every
+    /// answer reproducible).
+    pub fn with_clock(config: ServerConfig, clock: Arc<dyn Clock>) -> Result<Self, Error> {
+        if config.flavor == Flavor::Cloud {
+            return Err(Error::Config(
+                "the cloud flavor is not available yet in this build; use --flavor v2".into(),
+            ));
+        }
+        if config.retention != 0 && config.retention < crate::model::time::NANOS_PER_HOUR {
+            return Err(Error::Config(
+                "retention policy duration must be at least 1h0m0s (or 0 for infinite)".into(),
+            ));
+        }
+        let now = clock.now_nanos();
+        let mut store = Store::new(config.id_seed);
+        let bootstrap = bootstrap(&mut store, &config, now)?;
+        let state = Arc::new(AppState {
+            store: std::sync::Mutex::new(store),
+            clock,
+            config,
+            started_at: now,
+            writes_seen: AtomicU64::new(0),
+        });
+        Ok(Self { state, bootstrap })
+    }
+
+    pub fn bootstrap(&self) -> &Bootstrap {
+        &self.bootstrap
+    }
+
+    pub fn config(&self) -> &ServerConfig {
+        &self.state.config
+    }
+
+    /// Runs `f` with the store locked: for inspection in tests and by the harness.
+    pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
+        f(&mut self.state.store())
+    }
+
+    pub fn router(&self) -> Router {
+        router(self.state.clone())
+    }
+
+    /// Answers one request in-process, without a socket.
+    pub async fn call(&self, req: Request<Body>) -> Response<Body> {
+        match self.router().oneshot(req).await {
+            Ok(resp) => resp,
+            Err(never) => match never {},
+        }
+    }
+
+    /// Answers one request in-process and reads the whole body.
+    pub async fn call_full(&self, req: Request<Body>) -> FullResponse {
+        let resp = self.call(req).await;
+        let (parts, body) = resp.into_parts();
+        // The router's bodies are in-memory; collecting them cannot fail.
+        let body = body
+            .collect()
+            .await
+            .map(|c| c.to_bytes())
+            .unwrap_or_default();
+        FullResponse {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body,
+        }
+    }
+
+    /// Listens on `addr` (port 0 picks a free one) and serves in the background until the
+    /// handle is shut down or dropped.
+    pub async fn listen(&self, addr: SocketAddr) -> Result<ServerHandle, Error> {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| Error::Bind {
+                addr: addr.to_string(),
+                source,
+            })?;
+        let local = listener.local_addr().map_err(Error::Serve)?;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let app = self.router();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(ServerHandle {
+            addr: local,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+}
+
+/// A listening reference server.
+#[derive(Debug)]
+pub struct ServerHandle {
+    addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl ServerHandle {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets requests in flight finish, and waits for the server to end.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// What `influx setup` does: a user, an org (with its system buckets), a bucket, and an
+/// operator token.
+fn bootstrap(store: &mut Store, config: &ServerConfig, now: i64) -> Result<Bootstrap, Error> {
+    let user_id = store.create_user(&config.username);
+    let org_id = store
+        .create_org(&config.org, "", now)
+        .map_err(|e| Error::Config(e.to_string()))?;
+    let bucket_id = store
+        .create_bucket(
+            org_id,
+            &config.bucket,
+            config.retention,
+            0,
+            SchemaType::Implicit,
+            now,
+        )
+        .map_err(|e| Error::Config(e.to_string()))?;
+    store.create_authorization(
+        org_id,
+        user_id,
+        Some(&config.token),
+        &format!("{}'s Token", config.username),
+        Store::operator_permissions(),
+        now,
+    );
+    Ok(Bootstrap {
+        org_id,
+        bucket_id,
+        user_id,
+        token: config.token.clone(),
+    })
+}
+
+/// Retention given in whole seconds (API form) to nanoseconds.
+pub fn retention_from_seconds(seconds: i64) -> i64 {
+    seconds_to_nanos(seconds)
+}

@@ -1,0 +1,218 @@
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::{FieldType, OwnedFieldValue};
+
+/// A series: measurement and tag set (tags sorted bytewise by key, as in InfluxDB's series
+/// key). Ordering is measurement first, then tags, which is the order query output uses.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SeriesKey {
+    pub measurement: Vec<u8>,
+    pub tags: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+/// The values of one series in one shard group, by field key then time.
+pub type SeriesFields = BTreeMap<Vec<u8>, BTreeMap<i64, OwnedFieldValue>>;
+
+/// One shard group: a time window of a bucket that owns its own field types
+/// (`MeasurementFields` are per shard in InfluxDB, so types only conflict within a window).
+#[derive(Debug, Clone, Default)]
+pub struct ShardGroup {
+    pub start: i64,
+    pub end: i64,
+    /// measurement → field key → type registered in this shard.
+    pub fields: BTreeMap<Vec<u8>, BTreeMap<Vec<u8>, FieldType>>,
+    /// Series in this shard's index, with their values. A series can exist with no values: the
+    /// index entry is created before field validation, so a dropped point leaves its key.
+    pub series: BTreeMap<SeriesKey, SeriesFields>,
+}
+
+impl ShardGroup {
+    pub fn field_type(&self, measurement: &[u8], field: &[u8]) -> Option<FieldType> {
+        self.fields.get(measurement)?.get(field).copied()
+    }
+}
+
+/// Nanoseconds from Go's zero time (0001-01-01T00:00:00Z) to the Unix epoch.
+const GO_ZERO_TO_UNIX_NANOS: i128 = 62_135_596_800 * 1_000_000_000;
+
+/// Start of the shard group holding `t` for groups of `duration` ns: Go's `t.Truncate(d)`,
+/// which counts from the zero time (a Monday), so 7-day groups start on Mondays.
+pub fn shard_group_start(t: i64, duration: i64) -> i64 {
+    if duration <= 0 {
+        return t;
+    }
+    let since_zero = i128::from(t) + GO_ZERO_TO_UNIX_NANOS;
+    let start = i128::from(t) - since_zero.rem_euclid(i128::from(duration));
+    i64::try_from(start).unwrap_or(i64::MIN)
+}
+
+/// All data of one bucket.
+#[derive(Debug, Clone, Default)]
+pub struct BucketData {
+    pub shard_groups: BTreeMap<i64, ShardGroup>,
+}
+
+/// One stored value, borrowed from the store.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StoredPoint<'a> {
+    pub series: &'a SeriesKey,
+    pub field: &'a [u8],
+    pub time: i64,
+    pub value: &'a OwnedFieldValue,
+}
+
+impl BucketData {
+    /// The shard group for time `t`, created when missing.
+    pub fn shard_group_mut(&mut self, t: i64, duration: i64) -> &mut ShardGroup {
+        let start = shard_group_start(t, duration);
+        self.shard_groups
+            .entry(start)
+            .or_insert_with(|| ShardGroup {
+                start,
+                end: start.saturating_add(duration),
+                ..ShardGroup::default()
+            })
+    }
+
+    /// Every stored value in query order: series (measurement, tags), field, time. Values of
+    /// one series and field spread over several shard groups are merged by time.
+    pub fn points(&self) -> Vec<StoredPoint<'_>> {
+        let mut merged: BTreeMap<(&SeriesKey, &[u8]), Vec<(i64, &OwnedFieldValue)>> =
+            BTreeMap::new();
+        for group in self.shard_groups.values() {
+            for (series, fields) in &group.series {
+                for (field, values) in fields {
+                    let slot = merged.entry((series, field.as_slice())).or_default();
+                    slot.extend(values.iter().map(|(t, v)| (*t, v)));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for ((series, field), mut values) in merged {
+            // Shard groups are disjoint windows visited in time order, so this is already
+            // sorted; the sort keeps the guarantee explicit and costs nothing when sorted.
+            values.sort_by_key(|(t, _)| *t);
+            out.extend(values.into_iter().map(|(time, value)| StoredPoint {
+                series,
+                field,
+                time,
+                value,
+            }));
+        }
+        out
+    }
+
+    /// Number of stored values.
+    pub fn value_count(&self) -> usize {
+        self.shard_groups
+            .values()
+            .flat_map(|g| g.series.values())
+            .flat_map(|f| f.values())
+            .map(BTreeMap::len)
+            .sum()
+    }
+
+    /// Distinct series keys in the index (series cardinality).
+    pub fn series_cardinality(&self) -> usize {
+        self.shard_groups
+            .values()
+            .flat_map(|g| g.series.keys())
+            .collect::<BTreeSet<_>>()
+            .len()
+    }
+
+    /// Deletes the values of series matching `matches` with `start <= time <= stop` (both
+    /// inclusive, as `DeleteSeriesRange`). A series left without values leaves the index; a
+    /// measurement left without series in a shard loses its field types there
+    /// (`cleanupMeasurement`), which lets a later write register a new type.
+    pub fn delete(&mut self, start: i64, stop: i64, mut matches: impl FnMut(&SeriesKey) -> bool) {
+        for group in self.shard_groups.values_mut() {
+            if group.end <= start || group.start > stop {
+                continue;
+            }
+            let mut emptied = Vec::new();
+            for (key, fields) in group.series.iter_mut() {
+                if !matches(key) {
+                    continue;
+                }
+                for values in fields.values_mut() {
+                    values.retain(|t, _| *t < start || *t > stop);
+                }
+                fields.retain(|_, values| !values.is_empty());
+                if fields.is_empty() {
+                    emptied.push(key.clone());
+                }
+            }
+            for key in emptied {
+                group.series.remove(&key);
+            }
+            let live: BTreeSet<&[u8]> = group
+                .series
+                .keys()
+                .map(|k| k.measurement.as_slice())
+                .collect();
+            group.fields.retain(|m, _| live.contains(m.as_slice()));
+        }
+        self.shard_groups
+            .retain(|_, g| !g.series.is_empty() || !g.fields.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::time::{NANOS_PER_DAY, NANOS_PER_HOUR};
+
+    #[test]
+    fn seven_day_groups_start_on_monday() {
+        // 1970-01-01 was a Thursday; the group holding it starts Monday 1969-12-29.
+        assert_eq!(shard_group_start(0, 7 * NANOS_PER_DAY), -3 * NANOS_PER_DAY);
+        // 2024-01-01 was a Monday.
+        let monday = 1_704_067_200_000_000_000;
+        assert_eq!(shard_group_start(monday + 5, 7 * NANOS_PER_DAY), monday);
+        assert_eq!(
+            shard_group_start(monday - 1, 7 * NANOS_PER_DAY),
+            monday - 7 * NANOS_PER_DAY
+        );
+    }
+
+    #[test]
+    fn hour_groups_align_with_the_epoch() {
+        assert_eq!(
+            shard_group_start(NANOS_PER_HOUR + 7, NANOS_PER_HOUR),
+            NANOS_PER_HOUR
+        );
+        assert_eq!(shard_group_start(-1, NANOS_PER_HOUR), -NANOS_PER_HOUR);
+    }
+
+    fn key(m: &str) -> SeriesKey {
+        SeriesKey {
+            measurement: m.as_bytes().to_vec(),
+            tags: vec![],
+        }
+    }
+
+    #[test]
+    fn delete_is_inclusive_and_frees_field_types() {
+        let mut d = BucketData::default();
+        let g = d.shard_group_mut(10, NANOS_PER_HOUR);
+        g.fields
+            .entry(b"m".to_vec())
+            .or_default()
+            .insert(b"v".to_vec(), FieldType::Float);
+        let vals = g
+            .series
+            .entry(key("m"))
+            .or_default()
+            .entry(b"v".to_vec())
+            .or_default();
+        for t in [10, 20, 30] {
+            vals.insert(t, OwnedFieldValue::Float(1.0));
+        }
+        d.delete(10, 20, |_| true);
+        assert_eq!(d.value_count(), 1);
+        d.delete(30, 30, |_| true);
+        assert_eq!(d.value_count(), 0);
+        assert!(d.shard_groups.is_empty());
+    }
+}

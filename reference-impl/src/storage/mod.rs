@@ -1,0 +1,14 @@
+//! The in-memory store: tenancy (orgs, users, buckets, authorizations) and the data of each
+//! bucket (shard groups, per-shard field types, series, values).
+//!
+//! Invariant: the store is plain data. It never reads a clock or does I/O; the engines pass in
+//! every time they need, so the same calls on the same store give the same results.
+
+mod data;
+mod tenancy;
+
+pub use data::{shard_group_start, BucketData, SeriesKey, ShardGroup, StoredPoint};
+pub use tenancy::{
+    normalise_shard_group_duration, seconds_to_nanos, Action, Authorization, Bucket, BucketKind,
+    Org, Permission, ResourceKind, SchemaType, Status, Store, TenancyError, User,
+};

@@ -1,0 +1,613 @@
+use std::collections::BTreeMap;
+
+use crate::model::time::{NANOS_PER_DAY, NANOS_PER_HOUR, NANOS_PER_SECOND};
+use crate::model::{Id, IdGenerator};
+
+use super::data::BucketData;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Org {
+    pub id: Id,
+    pub name: String,
+    pub description: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Active,
+    Inactive,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Inactive => "inactive",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: Id,
+    pub name: String,
+    pub status: Status,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BucketKind {
+    User,
+    System,
+}
+
+impl BucketKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::System => "system",
+        }
+    }
+}
+
+/// Cloud's bucket schema type; OSS buckets are always implicit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SchemaType {
+    #[default]
+    Implicit,
+    Explicit,
+}
+
+#[derive(Debug, Clone)]
+pub struct Bucket {
+    pub id: Id,
+    pub org_id: Id,
+    pub name: String,
+    pub description: String,
+    pub kind: BucketKind,
+    /// Retention period in nanoseconds; 0 keeps data forever.
+    pub retention: i64,
+    /// Normalised shard-group duration in nanoseconds (§4.4).
+    pub shard_group_duration: i64,
+    pub schema_type: SchemaType,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Shard-group duration InfluxDB picks for a retention period (`meta.shardGroupDuration`),
+/// and the 1 h floor applied to an explicit value.
+pub fn normalise_shard_group_duration(retention: i64, requested: i64) -> i64 {
+    if requested > 0 {
+        return requested.max(NANOS_PER_HOUR);
+    }
+    if retention == 0 || retention >= 180 * NANOS_PER_DAY {
+        7 * NANOS_PER_DAY
+    } else if retention >= 2 * NANOS_PER_DAY {
+        NANOS_PER_DAY
+    } else {
+        NANOS_PER_HOUR
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Read,
+    Write,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+        }
+    }
+}
+
+/// The resource types a permission names (`influxdb.ResourceType`), enough for the endpoints
+/// this model serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceKind {
+    Authorizations,
+    Buckets,
+    Dashboards,
+    Orgs,
+    Sources,
+    Tasks,
+    Telegrafs,
+    Users,
+    Variables,
+    Scrapers,
+    Secrets,
+    Labels,
+    Views,
+    Documents,
+    NotificationRules,
+    NotificationEndpoints,
+    Checks,
+    Dbrp,
+    Notebooks,
+    Annotations,
+    Remotes,
+    Replications,
+}
+
+impl ResourceKind {
+    pub const ALL: [ResourceKind; 22] = [
+        Self::Authorizations,
+        Self::Buckets,
+        Self::Dashboards,
+        Self::Orgs,
+        Self::Sources,
+        Self::Tasks,
+        Self::Telegrafs,
+        Self::Users,
+        Self::Variables,
+        Self::Scrapers,
+        Self::Secrets,
+        Self::Labels,
+        Self::Views,
+        Self::Documents,
+        Self::NotificationRules,
+        Self::NotificationEndpoints,
+        Self::Checks,
+        Self::Dbrp,
+        Self::Notebooks,
+        Self::Annotations,
+        Self::Remotes,
+        Self::Replications,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Authorizations => "authorizations",
+            Self::Buckets => "buckets",
+            Self::Dashboards => "dashboards",
+            Self::Orgs => "orgs",
+            Self::Sources => "sources",
+            Self::Tasks => "tasks",
+            Self::Telegrafs => "telegrafs",
+            Self::Users => "users",
+            Self::Variables => "variables",
+            Self::Scrapers => "scrapers",
+            Self::Secrets => "secrets",
+            Self::Labels => "labels",
+            Self::Views => "views",
+            Self::Documents => "documents",
+            Self::NotificationRules => "notificationRules",
+            Self::NotificationEndpoints => "notificationEndpoints",
+            Self::Checks => "checks",
+            Self::Dbrp => "dbrp",
+            Self::Notebooks => "notebooks",
+            Self::Annotations => "annotations",
+            Self::Remotes => "remotes",
+            Self::Replications => "replications",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// `action` on resources of `kind`, optionally narrowed to one org and one resource ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Permission {
+    pub action: Action,
+    pub kind: ResourceKind,
+    pub org_id: Option<Id>,
+    pub id: Option<Id>,
+}
+
+impl Permission {
+    /// Whether this grant covers `action` on `kind` (in `org_id`, resource `id`), following
+    /// `influxdb.Permission.Matches`: a grant without an org covers every org, one without an ID
+    /// covers every resource of the kind in its org, and write implies nothing about read.
+    pub fn allows(&self, action: Action, kind: ResourceKind, org_id: Id, id: Option<Id>) -> bool {
+        if self.action != action || self.kind != kind {
+            return false;
+        }
+        if let Some(o) = self.org_id {
+            if o != org_id {
+                return false;
+            }
+        }
+        match (self.id, id) {
+            (None, _) => true,
+            (Some(mine), Some(theirs)) => mine == theirs,
+            (Some(_), None) => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Authorization {
+    pub id: Id,
+    pub token: String,
+    pub org_id: Id,
+    pub user_id: Id,
+    pub status: Status,
+    pub description: String,
+    pub permissions: Vec<Permission>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Authorization {
+    pub fn allows(&self, action: Action, kind: ResourceKind, org_id: Id, id: Option<Id>) -> bool {
+        self.permissions
+            .iter()
+            .any(|p| p.allows(action, kind, org_id, id))
+    }
+}
+
+/// Tenancy failures, each with the message InfluxDB gives (the caller picks the code).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TenancyError {
+    #[error("organization with name {0} already exists")]
+    OrgExists(String),
+    #[error("bucket with name {0} already exists")]
+    BucketExists(String),
+    #[error("organization not found")]
+    OrgNotFound,
+}
+
+/// Everything the server knows, tenancy and data alike.
+#[derive(Debug, Clone)]
+pub struct Store {
+    ids: IdGenerator,
+    pub orgs: BTreeMap<Id, Org>,
+    pub users: BTreeMap<Id, User>,
+    pub buckets: BTreeMap<Id, Bucket>,
+    pub authorizations: BTreeMap<Id, Authorization>,
+    pub data: BTreeMap<Id, BucketData>,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Self::new(0x1f2e_3d4c_5b6a_7988)
+    }
+}
+
+impl Store {
+    /// An empty store whose IDs come from `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self {
+            ids: IdGenerator::new(seed),
+            orgs: BTreeMap::new(),
+            users: BTreeMap::new(),
+            buckets: BTreeMap::new(),
+            authorizations: BTreeMap::new(),
+            data: BTreeMap::new(),
+        }
+    }
+
+    pub fn next_id(&mut self) -> Id {
+        loop {
+            let id = self.ids.next_id();
+            let taken = self.orgs.contains_key(&id)
+                || self.users.contains_key(&id)
+                || self.buckets.contains_key(&id)
+                || self.authorizations.contains_key(&id);
+            if !taken {
+                return id;
+            }
+        }
+    }
+
+    pub fn org_by_name(&self, name: &str) -> Option<&Org> {
+        self.orgs.values().find(|o| o.name == name)
+    }
+
+    pub fn bucket_by_name(&self, org_id: Id, name: &str) -> Option<&Bucket> {
+        self.buckets
+            .values()
+            .find(|b| b.org_id == org_id && b.name == name)
+    }
+
+    pub fn authorization_by_token(&self, token: &str) -> Option<&Authorization> {
+        self.authorizations.values().find(|a| a.token == token)
+    }
+
+    pub fn create_user(&mut self, name: &str) -> Id {
+        let id = self.next_id();
+        self.users.insert(
+            id,
+            User {
+                id,
+                name: name.to_string(),
+                status: Status::Active,
+            },
+        );
+        id
+    }
+
+    /// Creates an org with its system buckets `_monitoring` (7 d) and `_tasks` (3 d), as
+    /// InfluxDB does for every org.
+    pub fn create_org(
+        &mut self,
+        name: &str,
+        description: &str,
+        now: i64,
+    ) -> Result<Id, TenancyError> {
+        if self.org_by_name(name).is_some() {
+            return Err(TenancyError::OrgExists(name.to_string()));
+        }
+        let id = self.next_id();
+        self.orgs.insert(
+            id,
+            Org {
+                id,
+                name: name.to_string(),
+                description: description.to_string(),
+                created_at: now,
+                updated_at: now,
+            },
+        );
+        for (system, days) in [("_monitoring", 7), ("_tasks", 3)] {
+            self.insert_bucket(
+                id,
+                system,
+                "",
+                BucketKind::System,
+                days * NANOS_PER_DAY,
+                0,
+                SchemaType::Implicit,
+                now,
+            );
+        }
+        Ok(id)
+    }
+
+    /// Creates a user bucket. Name validation is the HTTP layer's job (its messages depend on
+    /// the endpoint); here only uniqueness within the org is checked.
+    pub fn create_bucket(
+        &mut self,
+        org_id: Id,
+        name: &str,
+        retention: i64,
+        shard_group_duration: i64,
+        schema_type: SchemaType,
+        now: i64,
+    ) -> Result<Id, TenancyError> {
+        if !self.orgs.contains_key(&org_id) {
+            return Err(TenancyError::OrgNotFound);
+        }
+        if self.bucket_by_name(org_id, name).is_some() {
+            return Err(TenancyError::BucketExists(name.to_string()));
+        }
+        Ok(self.insert_bucket(
+            org_id,
+            name,
+            "",
+            BucketKind::User,
+            retention,
+            shard_group_duration,
+            schema_type,
+            now,
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn insert_bucket(
+        &mut self,
+        org_id: Id,
+        name: &str,
+        description: &str,
+        kind: BucketKind,
+        retention: i64,
+        shard_group_duration: i64,
+        schema_type: SchemaType,
+        now: i64,
+    ) -> Id {
+        let id = self.next_id();
+        self.buckets.insert(
+            id,
+            Bucket {
+                id,
+                org_id,
+                name: name.to_string(),
+                description: description.to_string(),
+                kind,
+                retention,
+                shard_group_duration: normalise_shard_group_duration(
+                    retention,
+                    shard_group_duration,
+                ),
+                schema_type,
+                created_at: now,
+                updated_at: now,
+            },
+        );
+        self.data.insert(id, BucketData::default());
+        id
+    }
+
+    /// Removes a bucket and its data.
+    pub fn delete_bucket(&mut self, id: Id) -> Option<Bucket> {
+        self.data.remove(&id);
+        self.buckets.remove(&id)
+    }
+
+    /// Creates an authorization with `token` (or a generated one when `None`).
+    pub fn create_authorization(
+        &mut self,
+        org_id: Id,
+        user_id: Id,
+        token: Option<&str>,
+        description: &str,
+        permissions: Vec<Permission>,
+        now: i64,
+    ) -> Id {
+        let id = self.next_id();
+        let token = match token {
+            Some(t) => t.to_string(),
+            None => self.generate_token(),
+        };
+        self.authorizations.insert(
+            id,
+            Authorization {
+                id,
+                token,
+                org_id,
+                user_id,
+                status: Status::Active,
+                description: description.to_string(),
+                permissions,
+                created_at: now,
+                updated_at: now,
+            },
+        );
+        id
+    }
+
+    /// A token shaped like InfluxDB's: 64 random bytes, URL-safe base64 (86 chars + `==`).
+    fn generate_token(&mut self) -> String {
+        const ALPHABET: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut out = String::with_capacity(88);
+        while out.len() < 86 {
+            let mut v = self.ids.next_id().get();
+            for _ in 0..10 {
+                if out.len() == 86 {
+                    break;
+                }
+                out.push(ALPHABET[(v & 63) as usize] as char);
+                v >>= 6;
+            }
+        }
+        out.push_str("==");
+        out
+    }
+
+    /// Every permission an operator token holds: all actions on all resource kinds, in every org.
+    pub fn operator_permissions() -> Vec<Permission> {
+        let mut out = Vec::new();
+        for kind in ResourceKind::ALL {
+            for action in [Action::Read, Action::Write] {
+                out.push(Permission {
+                    action,
+                    kind,
+                    org_id: None,
+                    id: None,
+                });
+            }
+        }
+        out
+    }
+
+    /// All-access permissions for one org (what `influx auth create --all-access` grants).
+    pub fn all_access_permissions(org_id: Id) -> Vec<Permission> {
+        let mut out = Vec::new();
+        for kind in ResourceKind::ALL {
+            for action in [Action::Read, Action::Write] {
+                out.push(Permission {
+                    action,
+                    kind,
+                    org_id: Some(org_id),
+                    id: if kind == ResourceKind::Orgs {
+                        Some(org_id)
+                    } else {
+                        None
+                    },
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Converts whole seconds to nanoseconds, saturating.
+pub fn seconds_to_nanos(seconds: i64) -> i64 {
+    seconds.saturating_mul(NANOS_PER_SECOND)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_group_duration_rules() {
+        assert_eq!(normalise_shard_group_duration(0, 0), 7 * NANOS_PER_DAY);
+        assert_eq!(
+            normalise_shard_group_duration(180 * NANOS_PER_DAY, 0),
+            7 * NANOS_PER_DAY
+        );
+        assert_eq!(
+            normalise_shard_group_duration(179 * NANOS_PER_DAY, 0),
+            NANOS_PER_DAY
+        );
+        assert_eq!(
+            normalise_shard_group_duration(2 * NANOS_PER_DAY, 0),
+            NANOS_PER_DAY
+        );
+        assert_eq!(
+            normalise_shard_group_duration(NANOS_PER_DAY, 0),
+            NANOS_PER_HOUR
+        );
+        assert_eq!(
+            normalise_shard_group_duration(NANOS_PER_DAY, 60 * NANOS_PER_SECOND),
+            NANOS_PER_HOUR
+        );
+        assert_eq!(
+            normalise_shard_group_duration(0, 2 * NANOS_PER_HOUR),
+            2 * NANOS_PER_HOUR
+        );
+    }
+
+    #[test]
+    fn orgs_come_with_system_buckets() {
+        let mut s = Store::default();
+        let org = s.create_org("o", "", 0).unwrap();
+        let names: Vec<_> = s
+            .buckets
+            .values()
+            .filter(|b| b.org_id == org)
+            .map(|b| (b.name.as_str(), b.kind))
+            .collect();
+        assert!(names.contains(&("_monitoring", BucketKind::System)));
+        assert!(names.contains(&("_tasks", BucketKind::System)));
+        assert_eq!(
+            s.create_org("o", "", 0),
+            Err(TenancyError::OrgExists("o".into()))
+        );
+    }
+
+    #[test]
+    fn bucket_permissions_narrow_by_org_and_id() {
+        let org = Id::new(1).unwrap();
+        let other = Id::new(2).unwrap();
+        let b = Id::new(3).unwrap();
+        let p = Permission {
+            action: Action::Write,
+            kind: ResourceKind::Buckets,
+            org_id: Some(org),
+            id: Some(b),
+        };
+        assert!(p.allows(Action::Write, ResourceKind::Buckets, org, Some(b)));
+        assert!(!p.allows(Action::Read, ResourceKind::Buckets, org, Some(b)));
+        assert!(!p.allows(Action::Write, ResourceKind::Buckets, other, Some(b)));
+        assert!(!p.allows(
+            Action::Write,
+            ResourceKind::Buckets,
+            org,
+            Some(Id::new(4).unwrap())
+        ));
+        let all = Permission { id: None, ..p };
+        assert!(all.allows(
+            Action::Write,
+            ResourceKind::Buckets,
+            org,
+            Some(Id::new(4).unwrap())
+        ));
+    }
+
+    #[test]
+    fn generated_tokens_look_like_influxdb_tokens() {
+        let mut s = Store::default();
+        let t = s.generate_token();
+        assert_eq!(t.len(), 88);
+        assert!(t.ends_with("=="));
+    }
+}

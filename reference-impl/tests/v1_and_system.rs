@@ -1,0 +1,279 @@
+//! v1-compat `POST /write` (spec/v2.md §10), `/health`, `/ready`, `/ping` (§9.1), routing
+//! (404 `path not found`, 405, auth before routing) over a real socket.
+
+mod common;
+
+use common::start_default;
+use influx_reference::storage::Action;
+use rstest::rstest;
+
+#[rstest]
+#[case::token_header(None, Some("Token my-token"), 204, "")]
+#[case::token_user_colon(None, Some("Token me:my-token"), 204, "")]
+#[case::basic(None, Some("Basic bWU6bXktdG9rZW4="), 204, "")]
+#[case::u_and_p(Some("u=me&p=my-token"), None, 204, "")]
+#[case::no_credentials(
+    None,
+    None,
+    401,
+    r#"{"code":"unauthorized","message":"unauthorized access"}"#
+)]
+#[case::bearer_not_recognised(
+    None,
+    Some("Bearer my-token"),
+    401,
+    r#"{"code":"unauthorized","message":"unauthorized access"}"#
+)]
+#[case::lowercase_token_not_recognised(
+    None,
+    Some("token my-token"),
+    401,
+    r#"{"code":"unauthorized","message":"unauthorized access"}"#
+)]
+#[case::bad_token(
+    None,
+    Some("Token nope"),
+    401,
+    r#"{"code":"unauthorized","message":"Unauthorized"}"#
+)]
+#[case::empty_p_falls_back_to_header(Some("u=me&p="), Some("Token my-token"), 204, "")]
+#[tokio::test]
+async fn v1_credentials(
+    #[case] query: Option<&str>,
+    #[case] auth: Option<&str>,
+    #[case] status: u16,
+    #[case] body: &str,
+) {
+    let s = start_default().await;
+    let mut url = "/write?db=my-bucket".to_string();
+    if let Some(q) = query {
+        url.push('&');
+        url.push_str(q);
+    }
+    let mut req = s.client.post(s.url(&url)).body("m v=1 1");
+    if let Some(a) = auth {
+        req = req.header("Authorization", a);
+    }
+    let r = s.send(req).await;
+    assert_eq!((r.status, r.body.as_str()), (status, body));
+}
+
+#[tokio::test]
+async fn v1_db_and_rp_mapping() {
+    let s = start_default().await;
+    let b = s.reference.bootstrap().clone();
+    let rp_bucket = s.reference.with_store(|st| {
+        st.create_bucket(b.org_id, "my-bucket/rp1", 0, 0, Default::default(), 0)
+            .unwrap()
+    });
+    let post = |q: &str| {
+        s.client
+            .post(s.url(&format!("/write?{q}")))
+            .header("Authorization", "Token my-token")
+            .body("m v=1 1")
+    };
+    let r = s.send(post("")).await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (400, r#"{"code":"invalid","message":"missing db"}"#)
+    );
+    let r = s.send(post("db=nope")).await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (
+            404,
+            r#"{"code":"not found","message":"no dbrp mapping found"}"#
+        )
+    );
+    let r = s.send(post("db=my-bucket&rp=nope")).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(s.send(post("db=my-bucket&rp=autogen")).await.status, 204);
+    assert_eq!(s.send(post("db=my-bucket&rp=rp1")).await.status, 204);
+    // org is ignored: the token's org is used.
+    assert_eq!(s.send(post("db=my-bucket&org=whatever")).await.status, 204);
+    assert_eq!(s.landed_in(rp_bucket), ["m v=Float(1.0) 1"]);
+}
+
+#[rstest]
+#[case::ns(None, "m v=1 5", 5)]
+#[case::s(Some("s"), "m v=1 5", 5_000_000_000)]
+#[case::ms(Some("ms"), "m v=1 5", 5_000_000)]
+#[case::us(Some("us"), "m v=1 5", 5_000)]
+// Not validated, and only us/ms/s multiply (influxdata/influxdb#21625).
+#[case::u_is_ns(Some("u"), "m v=1 5", 5)]
+#[case::h_is_ns(Some("h"), "m v=1 5", 5)]
+#[case::garbage_is_ns(Some("fortnight"), "m v=1 5", 5)]
+#[tokio::test]
+async fn v1_precision_quirk(
+    #[case] precision: Option<&str>,
+    #[case] body: &'static str,
+    #[case] stored: i64,
+) {
+    let s = start_default().await;
+    let mut url = "/write?db=my-bucket".to_string();
+    if let Some(p) = precision {
+        url.push_str(&format!("&precision={p}"));
+    }
+    let r = s
+        .send(
+            s.client
+                .post(s.url(&url))
+                .header("Authorization", "Token my-token")
+                .body(body),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(s.landed(), [format!("m v=Float(1.0) {stored}")]);
+}
+
+#[tokio::test]
+async fn v1_missing_timestamps_truncate_by_set_precision_units() {
+    let s = start_default().await;
+    // NOW is 2025-05-20T11:00:00.123456789Z: `m` truncates to the minute, `h` to the hour.
+    for (p, m) in [("m", "a"), ("h", "b"), ("u", "c")] {
+        let url = format!("/write?db=my-bucket&precision={p}");
+        let r = s
+            .send(
+                s.client
+                    .post(s.url(&url))
+                    .header("Authorization", "Token my-token")
+                    .body(format!("{m} v=1")),
+            )
+            .await;
+        assert_eq!(r.status, 204);
+    }
+    assert_eq!(
+        s.landed(),
+        [
+            "a v=Float(1.0) 1747738800000000000",
+            "b v=Float(1.0) 1747738800000000000",
+            "c v=Float(1.0) 1747738800123456000"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn v1_errors_use_the_v2_json_shape() {
+    let s = start_default().await;
+    s.add_token("reader", vec![s.bucket_permission(Action::Read)]);
+    let r = s
+        .send(
+            s.client
+                .post(s.url("/write?db=my-bucket"))
+                .header("Authorization", "Token reader")
+                .body("m v=1"),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (
+            403,
+            r#"{"code":"forbidden","message":"insufficient permissions for write"}"#
+        )
+    );
+    let r = s
+        .send(
+            s.client
+                .post(s.url("/write?db=my-bucket"))
+                .header("Authorization", "Token my-token")
+                .body("m v=1 1\nm v=1i 1"),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.starts_with(r#"{"code":"unprocessable entity","message":"failure writing points to database: partial write: field type conflict"#), "{}", r.body);
+    let r = s
+        .send(
+            s.client
+                .post(s.url("/write?db=my-bucket"))
+                .header("Authorization", "Token my-token")
+                .body("bad"),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (
+            400,
+            r#"{"code":"invalid","message":"unable to parse 'bad': missing fields"}"#
+        )
+    );
+}
+
+#[tokio::test]
+async fn health_body_is_verbatim() {
+    let s = start_default().await;
+    let r = s.send(s.client.get(s.url("/health"))).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/json; charset=utf-8")
+    );
+    assert_eq!(
+        r.body,
+        "{\"name\":\"influxdb\", \"message\":\"ready for queries and writes\", \"status\":\"pass\", \"checks\":[], \"version\": \"v2.7.12\", \"commit\": \"ec9dcde5d6f0\"}\n"
+    );
+    assert_eq!(r.header("x-influxdb-build"), Some("OSS"));
+}
+
+#[tokio::test]
+async fn ready_is_indented_with_four_spaces() {
+    let s = start_default().await;
+    s.clock.advance(1_500_000_000);
+    let r = s.send(s.client.get(s.url("/ready"))).await;
+    assert_eq!(
+        r.body,
+        "{\n    \"status\": \"ready\",\n    \"started\": \"2025-05-20T11:00:00.123456789Z\",\n    \"up\": \"1.5s\"\n}\n"
+    );
+}
+
+#[tokio::test]
+async fn ping_get_and_head_are_204_without_auth() {
+    let s = start_default().await;
+    for req in [s.client.get(s.url("/ping")), s.client.head(s.url("/ping"))] {
+        let r = s.send(req).await;
+        assert_eq!((r.status, r.body.as_str()), (204, ""));
+        assert_eq!(r.header("x-influxdb-build"), Some("OSS"));
+        assert_eq!(r.header("x-influxdb-version"), Some("v2.7.12"));
+    }
+}
+
+#[tokio::test]
+async fn routing_errors() {
+    let s = start_default().await;
+    let r = s.send(s.client.get(s.url("/nope"))).await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (404, r#"{"code":"not found","message":"path not found"}"#)
+    );
+    assert_eq!(r.header("x-influxdb-build"), Some("OSS"));
+    // Auth runs before routing under /api/v2.
+    let r = s.send(s.client.get(s.url("/api/v2/nope"))).await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (
+            401,
+            r#"{"code":"unauthorized","message":"unauthorized access"}"#
+        )
+    );
+    let r = s
+        .send(
+            s.client
+                .get(s.url("/api/v2/nope"))
+                .header("Authorization", "Token my-token"),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    let r = s
+        .send(
+            s.client
+                .get(s.url("/api/v2/write"))
+                .header("Authorization", "Token my-token"),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (
+            405,
+            r#"{"code":"method not allowed","message":"allow: POST"}"#
+        )
+    );
+}
