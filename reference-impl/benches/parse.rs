@@ -1,1 +1,269 @@
-fn main() {}
+//! Parser throughput: `line_protocol::parse_lines` against `influxdb_line_protocol::parse_lines`
+//! (2.0.0, the IOx parser) on two generated corpora:
+//! * `cpu-only`: TSBS "cpu-only" shaped lines (measurement `cpu`, the 10 TSBS tags, the 10
+//!   `usage_*` fields as integers like TSBS's InfluxDB serializer writes them, ns timestamps);
+//! * `escapes`: names, tags and field keys full of escapes, and quoted strings with escaped
+//!   quotes and backslashes, mixed field types.
+//!
+//! Besides criterion's numbers it prints, per corpus, MB/s and lines/s of both parsers and the
+//! ratio ours/crate, from a simple best-of-N timed loop in the same run.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, Criterion, Throughput};
+use influx_reference::line_protocol::{parse_lines, FieldValue, Precision};
+
+const LINES: usize = 100_000;
+
+/// splitmix64, so the corpora are the same on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len() as u64) as usize]
+    }
+}
+
+const REGIONS: &[&str] = &[
+    "us-east-1",
+    "us-west-1",
+    "us-west-2",
+    "eu-west-1",
+    "eu-central-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-northeast-1",
+    "sa-east-1",
+];
+const OSES: &[&str] = &["Ubuntu16.10", "Ubuntu16.04LTS", "Ubuntu15.10"];
+const ARCHES: &[&str] = &["x64", "x86"];
+const TEAMS: &[&str] = &["SF", "NYC", "LON", "CHI"];
+const ENVS: &[&str] = &["production", "staging", "test"];
+const FIELDS: &[&str] = &[
+    "usage_user",
+    "usage_system",
+    "usage_idle",
+    "usage_nice",
+    "usage_iowait",
+    "usage_irq",
+    "usage_softirq",
+    "usage_steal",
+    "usage_guest",
+    "usage_guest_nice",
+];
+
+/// TSBS cpu-only: 100 hosts with fixed tags, one line per host every 10 s.
+fn cpu_only_corpus() -> String {
+    use std::fmt::Write as _;
+    let mut rng = Rng(42);
+    let hosts: Vec<String> = (0..100)
+        .map(|h| {
+            let region = rng.pick(REGIONS);
+            format!(
+                "cpu,hostname=host_{h},region={region},datacenter={region}{dc},rack={rack},os={os},arch={arch},team={team},service={service},service_version={version},service_environment={env}",
+                dc = ["a", "b", "c"][rng.below(3) as usize],
+                rack = rng.below(100),
+                os = rng.pick(OSES),
+                arch = rng.pick(ARCHES),
+                team = rng.pick(TEAMS),
+                service = rng.below(20),
+                version = rng.below(2),
+                env = rng.pick(ENVS),
+            )
+        })
+        .collect();
+    let mut out = String::with_capacity(LINES * 340);
+    let start: i64 = 1_451_606_400_000_000_000;
+    for i in 0..LINES {
+        out.push_str(&hosts[i % hosts.len()]);
+        for (f, name) in FIELDS.iter().enumerate() {
+            out.push(if f == 0 { ' ' } else { ',' });
+            let _ = write!(out, "{name}={}i", rng.below(100));
+        }
+        let ts = start + (i / hosts.len()) as i64 * 10_000_000_000;
+        let _ = writeln!(out, " {ts}");
+    }
+    out
+}
+
+/// Escape-heavy lines: escaped spaces, commas and equals signs everywhere, quoted strings
+/// with escaped quotes and backslashes, all field types.
+fn escapes_corpus() -> String {
+    use std::fmt::Write as _;
+    let mut rng = Rng(7);
+    let mut out = String::with_capacity(LINES * 260);
+    for i in 0..LINES {
+        let _ = writeln!(
+            out,
+            "weather\\ station\\,v2,location=San\\ Francisco\\,\\ CA,sensor\\=id=s\\={s},zone\\ name=bay\\ area \
+             temp\\ c={t}.{td},humidity\\=pct={h}i,note=\"he said \\\"hi {i}\\\", ok\",path=\"C:\\\\data\\\\{s}.csv\",\
+             msg=\"a, b = c and d\",count={c}u,ok={ok} {ts}",
+            s = rng.below(1000),
+            t = rng.below(40),
+            td = rng.below(10),
+            h = rng.below(100),
+            c = rng.below(1 << 40),
+            ok = if rng.below(2) == 0 { "true" } else { "F" },
+            ts = 1_700_000_000_000_000_000i64 + i as i64,
+        );
+    }
+    out
+}
+
+fn ours(body: &str) -> usize {
+    let mut total = 0usize;
+    let mut rejected = 0usize;
+    parse_lines(
+        body.as_bytes(),
+        Precision::Nanosecond,
+        |p| {
+            total += p.tags.len() + p.fields.len() + p.measurement.len();
+            for f in &p.fields {
+                total += match &f.value {
+                    FieldValue::Integer(v) => *v as usize,
+                    FieldValue::Unsigned(v) => *v as usize,
+                    FieldValue::Float(v) => *v as usize,
+                    FieldValue::Boolean(v) => usize::from(*v),
+                    FieldValue::String(s) => s.len(),
+                };
+            }
+            total = total.wrapping_add(p.timestamp.unwrap_or(0) as usize);
+            black_box(&p);
+        },
+        |e| {
+            black_box(e);
+            rejected += 1;
+        },
+    );
+    total.wrapping_add(rejected << 48)
+}
+
+fn ours_rejected(body: &str) -> usize {
+    let mut n = 0;
+    parse_lines(body.as_bytes(), Precision::Nanosecond, |_| {}, |_| n += 1);
+    n
+}
+
+fn theirs_rejected(body: &str) -> usize {
+    influxdb_line_protocol::parse_lines(body)
+        .filter(|l| l.is_err())
+        .count()
+}
+
+fn theirs(body: &str) -> usize {
+    use influxdb_line_protocol::FieldValue as V;
+    let mut total = 0usize;
+    for line in influxdb_line_protocol::parse_lines(body) {
+        match line {
+            Ok(p) => {
+                total += p.series.tag_set.as_ref().map_or(0, |t| t.len())
+                    + p.field_set.len()
+                    + p.series.measurement.len();
+                for (_, v) in &p.field_set {
+                    total += match v {
+                        V::I64(v) => *v as usize,
+                        V::U64(v) => *v as usize,
+                        V::F64(v) => *v as usize,
+                        V::Boolean(v) => usize::from(*v),
+                        V::String(s) => s.len(),
+                    };
+                }
+                total = total.wrapping_add(p.timestamp.unwrap_or(0) as usize);
+                black_box(&p);
+            }
+            Err(e) => {
+                black_box(e);
+                total = total.wrapping_add(1 << 48);
+            }
+        }
+    }
+    total
+}
+
+fn best_of(runs: usize, mut f: impl FnMut() -> usize) -> Duration {
+    let mut best = Duration::MAX;
+    for _ in 0..runs {
+        let t = Instant::now();
+        black_box(f());
+        best = best.min(t.elapsed());
+    }
+    best
+}
+
+fn report(name: &str, body: &str) {
+    let lines = body.lines().count();
+    // Both parsers must accept the whole corpus (and agree on what they saw).
+    assert_eq!(ours_rejected(body), 0, "{name}: our parser rejected a line");
+    assert_eq!(
+        theirs_rejected(body),
+        0,
+        "{name}: the crate rejected a line"
+    );
+    let ours_t = best_of(7, || ours(body));
+    let theirs_t = best_of(7, || theirs(body));
+    let mbs = |d: Duration| body.len() as f64 / d.as_secs_f64() / 1e6;
+    let lps = |d: Duration| lines as f64 / d.as_secs_f64();
+    eprintln!(
+        "[{name}] {lines} lines, {:.1} MB: ours {:.0} MB/s, {:.0} lines/s | influxdb_line_protocol {:.0} MB/s, {:.0} lines/s | ratio ours/crate {:.2}x",
+        body.len() as f64 / 1e6,
+        mbs(ours_t),
+        lps(ours_t),
+        mbs(theirs_t),
+        lps(theirs_t),
+        theirs_t.as_secs_f64() / ours_t.as_secs_f64(),
+    );
+}
+
+fn bench(c: &mut Criterion) {
+    for (name, body) in [
+        ("cpu-only", cpu_only_corpus()),
+        ("escapes", escapes_corpus()),
+    ] {
+        report(name, &body);
+        let mut group = c.benchmark_group(name);
+        group.throughput(Throughput::Bytes(body.len() as u64));
+        group.bench_function("line_protocol::parse_lines", |b| {
+            b.iter(|| ours(black_box(&body)))
+        });
+        group.bench_function("influxdb_line_protocol::parse_lines", |b| {
+            b.iter(|| theirs(black_box(&body)))
+        });
+        group.finish();
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    targets = bench
+}
+/// `PARSE_PROFILE=1 cargo bench --bench parse` runs only our parser on the cpu-only corpus for
+/// a few seconds (for `perf record`), instead of the benchmarks.
+fn main() {
+    if std::env::var_os("PARSE_PROFILE").is_some() {
+        let body = cpu_only_corpus();
+        let until = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < until {
+            black_box(ours(&body));
+        }
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -1,1 +1,216 @@
-//! Line protocol parsing (placeholder, being written).
+//! Line protocol as InfluxDB OSS v2.7.12 parses it (spec `v2.md` §3; Go's `models/points.go`).
+//!
+//! The parser is a faithful port of Go's scanners, including their quirks (see [`scan`]'s
+//! module docs), with zero-copy output: names, keys and values borrow from the body and are
+//! only copied when unescaping changes them.
+//!
+//! What the parser does **not** do: fill missing timestamps (the engine gives the request
+//! time, truncated to the precision), drop a `time` field, or check field types across points.
+
+use std::borrow::Cow;
+use std::fmt;
+
+mod escape;
+mod reason;
+mod scan;
+#[cfg(test)]
+mod tests;
+
+pub use crate::model::Precision;
+use crate::model::{FieldType, OwnedFieldValue};
+pub use escape::{escape_field_key, escape_measurement, escape_string_value, escape_tag};
+pub use reason::{Reason, ReservedTagKey, MAX_KEY_LENGTH, MAX_NANO_TIME, MIN_NANO_TIME};
+
+/// One parsed line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point<'a> {
+    /// The line after the leading-whitespace strip (spaces, tabs, NUL), verbatim.
+    pub line: &'a [u8],
+    /// 1-based physical line number where the point starts.
+    pub line_number: usize,
+    /// Unescaped measurement name (`\,` and `\ ` only).
+    pub measurement: Cow<'a, [u8]>,
+    /// Unescaped tags in series-key order: sorted bytewise by the *escaped* key, as Go's
+    /// `scanKey` sorts them (for usual keys the same as the unescaped order).
+    pub tags: Vec<Tag<'a>>,
+    /// Unescaped field keys in input order; duplicate keys are kept.
+    pub fields: Vec<Field<'a>>,
+    /// Nanoseconds (already multiplied by the precision); `None` when the line has none.
+    pub timestamp: Option<i64>,
+}
+
+/// A tag of a point (unescaped).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag<'a> {
+    pub key: Cow<'a, [u8]>,
+    pub value: Cow<'a, [u8]>,
+}
+
+/// A field of a point (unescaped key).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field<'a> {
+    pub key: Cow<'a, [u8]>,
+    pub value: FieldValue<'a>,
+}
+
+/// A field value; strings are unescaped.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldValue<'a> {
+    Float(f64),
+    Integer(i64),
+    Unsigned(u64),
+    String(Cow<'a, [u8]>),
+    Boolean(bool),
+}
+
+impl FieldValue<'_> {
+    pub fn field_type(&self) -> FieldType {
+        match self {
+            Self::Float(_) => FieldType::Float,
+            Self::Integer(_) => FieldType::Integer,
+            Self::Unsigned(_) => FieldType::Unsigned,
+            Self::String(_) => FieldType::String,
+            Self::Boolean(_) => FieldType::Boolean,
+        }
+    }
+
+    pub fn to_owned_value(&self) -> OwnedFieldValue {
+        match self {
+            Self::Float(v) => OwnedFieldValue::Float(*v),
+            Self::Integer(v) => OwnedFieldValue::Integer(*v),
+            Self::Unsigned(v) => OwnedFieldValue::Unsigned(*v),
+            Self::String(v) => OwnedFieldValue::String(v.to_vec()),
+            Self::Boolean(v) => OwnedFieldValue::Boolean(*v),
+        }
+    }
+}
+
+/// A line that failed to parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineError<'a> {
+    /// The line after the leading-whitespace strip, verbatim (as Go quotes it).
+    pub line: &'a [u8],
+    /// 1-based physical line number where the line starts.
+    pub line_number: usize,
+    pub reason: Reason,
+}
+
+impl fmt::Display for LineError<'_> {
+    /// `unable to parse '<line>': <reason>` (`ParsePointsWithPrecision`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unable to parse '{}': {}",
+            crate::model::text::go_lossy(self.line),
+            self.reason
+        )
+    }
+}
+
+/// Everything a body parsed into, in input order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Batch<'a> {
+    pub points: Vec<Point<'a>>,
+    pub errors: Vec<LineError<'a>>,
+}
+
+impl Batch<'_> {
+    /// None when no line failed; else `unable to parse '<line>': <reason>` for every failed
+    /// line, in input order, joined by `"\n"`, the line rendered with
+    /// [`crate::model::text::go_lossy`] (never truncated).
+    pub fn error_message(&self) -> Option<String> {
+        if self.errors.is_empty() {
+            return None;
+        }
+        let mut out = String::new();
+        for (i, e) in self.errors.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            use std::fmt::Write as _;
+            let _ = write!(out, "{e}");
+        }
+        Some(out)
+    }
+}
+
+/// Parses a whole body.
+pub fn parse_batch(body: &[u8], precision: Precision) -> Batch<'_> {
+    let mut batch = Batch::default();
+    let points = &mut batch.points;
+    let errors = &mut batch.errors;
+    parse_lines(body, precision, |p| points.push(p), |e| errors.push(e));
+    batch
+}
+
+/// Streaming form for the hot path: calls `on_point` / `on_error` for each line in order
+/// without collecting. Blank lines, whitespace-only lines and `#` comment lines produce
+/// nothing.
+pub fn parse_lines<'a>(
+    body: &'a [u8],
+    precision: Precision,
+    mut on_point: impl FnMut(Point<'a>),
+    mut on_error: impl FnMut(LineError<'a>),
+) {
+    scan::parse_lines(body, precision.multiplier(), &mut on_point, &mut on_error);
+}
+
+/// Escaped series key `measurement,k1=v1,k2=v2` (tags already in series-key order) as
+/// InfluxDB prints it in messages.
+pub fn series_key(measurement: &[u8], tags: &[Tag<'_>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(
+        measurement.len()
+            + tags
+                .iter()
+                .map(|t| t.key.len() + t.value.len() + 2)
+                .sum::<usize>(),
+    );
+    escape_measurement(&mut out, measurement);
+    for t in tags {
+        out.push(b',');
+        escape_tag(&mut out, &t.key);
+        out.push(b'=');
+        escape_tag(&mut out, &t.value);
+    }
+    out
+}
+
+impl Point<'_> {
+    /// Serializes the point back to line protocol, escaped (timestamp in ns; none when
+    /// `None`). Floats use Rust's shortest round-trip form (`1.0`, `1e300`); NaN and
+    /// infinities have no line-protocol form and are written as Rust prints them.
+    pub fn to_line(&self) -> Vec<u8> {
+        let mut out = series_key(&self.measurement, &self.tags);
+        out.push(b' ');
+        for (i, f) in self.fields.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            escape_field_key(&mut out, &f.key);
+            out.push(b'=');
+            write_value(&mut out, &f.value);
+        }
+        if let Some(ts) = self.timestamp {
+            out.push(b' ');
+            out.extend_from_slice(ts.to_string().as_bytes());
+        }
+        out
+    }
+}
+
+fn write_value(out: &mut Vec<u8>, value: &FieldValue<'_>) {
+    use std::io::Write as _;
+    // Writing to a Vec cannot fail.
+    let _ = match value {
+        FieldValue::Float(v) => write!(out, "{v:?}"),
+        FieldValue::Integer(v) => write!(out, "{v}i"),
+        FieldValue::Unsigned(v) => write!(out, "{v}u"),
+        FieldValue::Boolean(v) => write!(out, "{v}"),
+        FieldValue::String(s) => {
+            out.push(b'"');
+            escape_string_value(out, s);
+            out.push(b'"');
+            Ok(())
+        }
+    };
+}

@@ -1,0 +1,1149 @@
+//! The scanner: a faithful port of `ParsePointsWithPrecision`, `scanLine`, `parsePoint`,
+//! `scanKey`, `scanFields`, `walkFields`, `scanNumber`, `scanBoolean` and `scanTime` from
+//! `models/points.go`, with fast paths that give the same answers.
+//!
+//! Go's scanners disagree with each other on escapes in a few places, and the model keeps
+//! every disagreement:
+//! * `scanMeasurement`, `scanTagsKey`, `scanTagsValue` and `scanTo` treat a delimiter as
+//!   escaped when the *previous byte* is a backslash (so in `a\\ b` the space is escaped);
+//! * `scanFields` and `scanLine` skip a backslash *and the byte after it* (pairs);
+//! * `scanFieldValue` (used by `walkFields` and the field iterator that stores values) pairs
+//!   only `\"` and `\\`.
+//!
+//! The stored field keys and values are the ones `walkFields`/`fieldIterator` cut out of the
+//! fields block, not the ones `scanFields` validated. When the fields block has no `"` and no
+//! `\` the two agree exactly (each `=` ends a key and each value ends at `,`), which is the
+//! fast path; otherwise the block is walked again the way Go walks it.
+
+use std::borrow::Cow;
+
+use super::escape::{unescape, unescape_string, FIELD_KEY_SET, MEASUREMENT_SET, TAG_SET};
+use super::reason::{
+    go_quote, Reason, ReservedTagKey, MAX_KEY_LENGTH, MAX_NANO_TIME, MIN_NANO_TIME,
+};
+use super::{Field, FieldValue, LineError, Point, Tag};
+
+/// Byte classes for the table-driven loops.
+const fn table(bytes: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        t[bytes[i] as usize] = true;
+        i += 1;
+    }
+    t
+}
+
+/// Delimiters of a measurement.
+static T_MEASUREMENT: [bool; 256] = table(b", ");
+const S_MEASUREMENT: &[u8] = b", ";
+/// Delimiters of a tag key or value.
+static T_TAG: [bool; 256] = table(b", =");
+const S_TAG: &[u8] = b", =";
+/// Bytes `scanFields` reacts to.
+static T_FIELDS: [bool; 256] = table(b"\\\"=, ");
+const S_FIELDS: &[u8] = b"\\\"=, ";
+/// What `scanFields` reacts to when the line has no `"` and no `\\`.
+const S_FIELDS_PLAIN: &[u8] = b"=, ";
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// First index `>= i` whose byte is in `t` (the same set as `set`): eight bytes at a time
+/// (SWAR), then byte by byte for the tail.
+#[inline(always)]
+fn find(buf: &[u8], mut i: usize, t: &[bool; 256], set: &[u8]) -> Option<usize> {
+    while let Some(chunk) = buf.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let mut hits = 0u64;
+        for &c in set {
+            let y = x ^ (LO * u64::from(c));
+            hits |= y.wrapping_sub(LO) & !y;
+        }
+        hits &= HI;
+        // The lowest flagged byte is always a true match (false positives of this test only
+        // appear above a true match), and little-endian puts the first byte lowest.
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    while let Some(&b) = buf.get(i) {
+        if t[b as usize] {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `skipWhitespace`: spaces, tabs and NUL bytes.
+#[inline]
+pub(crate) fn skip_whitespace(buf: &[u8], mut i: usize) -> usize {
+    while let Some(&b) = buf.get(i) {
+        if b != b' ' && b != b'\t' && b != 0 {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// `scanLine`: the end of the line that starts at `pos` (the index of the terminating `\n`, or
+/// `buf.len()`), how many `\n` bytes lie inside it, and whether it is plain (holds no `"` and
+/// no `\\`).
+#[inline]
+fn scan_line(buf: &[u8], pos: usize) -> (usize, usize, bool) {
+    let rest = &buf[pos..];
+    match memchr::memchr3(b'\n', b'"', b'\\', rest) {
+        None => (buf.len(), 0, true),
+        // No quote and no backslash before the newline: Go's loop cannot be quoted or skip it.
+        Some(off) if rest[off] == b'\n' => (pos + off, 0, true),
+        Some(_) => {
+            let end = scan_line_slow(buf, pos);
+            (
+                end,
+                memchr::memchr_iter(b'\n', &buf[pos..end]).count(),
+                false,
+            )
+        }
+    }
+}
+
+/// The literal port of `scanLine` (`models/points.go`, v2.7: `if buf[i] == '\\' && i+2 < len(buf)`).
+fn scan_line_slow(buf: &[u8], mut i: usize) -> usize {
+    let mut quoted = false;
+    let mut fields = false;
+    let mut equals = 0usize;
+    let mut commas = 0usize;
+    while let Some(&c) = buf.get(i) {
+        if c == b'\\' && i + 2 < buf.len() {
+            i += 2;
+            continue;
+        }
+        if c == b' ' {
+            fields = true;
+        }
+        if fields {
+            if !quoted && c == b'=' {
+                i += 1;
+                equals += 1;
+                continue;
+            } else if !quoted && c == b',' {
+                i += 1;
+                commas += 1;
+                continue;
+            } else if c == b'"' && equals > commas {
+                i += 1;
+                quoted = !quoted;
+                continue;
+            }
+        }
+        if c == b'\n' && !quoted {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+#[derive(Clone, Copy)]
+struct TagSpan {
+    /// [`key_prefix`] of the key, for sorting.
+    prefix: u128,
+    key_start: usize,
+    key_end: usize,
+    value_start: usize,
+    value_end: usize,
+}
+
+/// Spans reused from line to line.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    tags: Vec<TagSpan>,
+    /// The previous line's field count: the capacity of the next fields vector.
+    fields_hint: usize,
+    /// `(key_start, key_end, value_start, value_end)` as `walkFields` cuts them.
+    walked: Vec<(usize, usize, usize, usize)>,
+    /// The tag order of a previous line, reused while lines repeat its tag keys.
+    sort_cache: SortCache,
+    /// Spare buffer for permuting spans.
+    sorted: Vec<TagSpan>,
+    /// Tests: always take the `walkFields` path, to compare it with the fast path.
+    #[cfg(test)]
+    pub(crate) force_walk: bool,
+}
+
+/// The raw tag keys of a line (in input order) that sorted without duplicates, and the order
+/// they sorted into. Lines usually repeat the same tag keys in the same order (every line of a
+/// series does); for those the sort is a lookup. The cache holds the keys by value (prefix,
+/// length and the bytes past the prefix), so a hit means the very same key sequence.
+#[derive(Default)]
+struct SortCache {
+    keys: Vec<(u128, usize)>,
+    tails: Vec<u8>,
+    order: Vec<usize>,
+}
+
+impl SortCache {
+    fn matches(&self, buf: &[u8], tags: &[TagSpan]) -> bool {
+        if self.keys.len() != tags.len() || tags.is_empty() {
+            return false;
+        }
+        let mut tail_at = 0;
+        for (t, &(prefix, len)) in tags.iter().zip(&self.keys) {
+            if t.prefix != prefix || t.key_end - t.key_start != len {
+                return false;
+            }
+            if len > 16 {
+                let tail = &buf[t.key_start + 16..t.key_end];
+                if self.tails.get(tail_at..tail_at + tail.len()) != Some(tail) {
+                    return false;
+                }
+                tail_at += tail.len();
+            }
+        }
+        true
+    }
+
+    fn store(&mut self, buf: &[u8], unsorted: &[TagSpan], sorted: &[TagSpan]) {
+        self.keys.clear();
+        self.tails.clear();
+        self.order.clear();
+        for t in unsorted {
+            let len = t.key_end - t.key_start;
+            self.keys.push((t.prefix, len));
+            if len > 16 {
+                self.tails
+                    .extend_from_slice(&buf[t.key_start + 16..t.key_end]);
+            }
+        }
+        // Positions in the input of the sorted keys (key starts are unique).
+        for t in sorted {
+            if let Some(k) = unsorted.iter().position(|u| u.key_start == t.key_start) {
+                self.order.push(k);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn scan_line_for_tests(buf: &[u8], pos: usize) -> usize {
+    scan_line(buf, pos).0
+}
+
+/// The parse of one line, without its position.
+pub(crate) struct Parsed<'a> {
+    pub measurement: Cow<'a, [u8]>,
+    pub tags: Vec<Tag<'a>>,
+    pub fields: Vec<Field<'a>>,
+    pub timestamp: Option<i64>,
+}
+
+/// `ParsePointsWithPrecision` without the collection: calls back for every line in order.
+pub(crate) fn parse_lines<'a>(
+    body: &'a [u8],
+    multiplier: i64,
+    on_point: &mut impl FnMut(Point<'a>),
+    on_error: &mut impl FnMut(LineError<'a>),
+) {
+    let mut scratch = Scratch::default();
+    let mut pos = 0usize;
+    let mut line_number = 1usize;
+    while pos < body.len() {
+        let (end, inner_newlines, plain) = scan_line(body, pos);
+        let mut block = &body[pos..end];
+        let this_line = line_number;
+        line_number += inner_newlines + 1;
+        pos = end + 1;
+
+        if block.is_empty() {
+            continue;
+        }
+        let start = skip_whitespace(block, 0);
+        if start >= block.len() || block[start] == b'#' {
+            continue;
+        }
+        if block.last() == Some(&b'\n') {
+            block = &block[..block.len() - 1];
+        }
+        let line = block.get(start..).unwrap_or_default();
+        let parsed = if plain {
+            parse_point_as::<true>(line, multiplier, &mut scratch)
+        } else {
+            parse_point(line, multiplier, &mut scratch)
+        };
+        match parsed {
+            Ok(p) => on_point(Point {
+                line,
+                line_number: this_line,
+                measurement: p.measurement,
+                tags: p.tags,
+                fields: p.fields,
+                timestamp: p.timestamp,
+            }),
+            Err(reason) => on_error(LineError {
+                line,
+                line_number: this_line,
+                reason,
+            }),
+        }
+    }
+}
+
+/// `parsePoint` for one line (leading whitespace already stripped).
+pub(crate) fn parse_point<'a>(
+    buf: &'a [u8],
+    multiplier: i64,
+    s: &mut Scratch,
+) -> Result<Parsed<'a>, Reason> {
+    if memchr::memchr2(b'"', b'\\', buf).is_none() {
+        parse_point_as::<true>(buf, multiplier, s)
+    } else {
+        parse_point_as::<false>(buf, multiplier, s)
+    }
+}
+
+/// `parsePoint`. With `PLAIN` the caller guarantees that `buf` holds no `"` and no `\`, so
+/// no escape, quote or `walkFields` disagreement can occur and those branches are compiled
+/// out; the answers are the same (a property test compares both instantiations).
+pub(crate) fn parse_point_as<'a, const PLAIN: bool>(
+    buf: &'a [u8],
+    multiplier: i64,
+    s: &mut Scratch,
+) -> Result<Parsed<'a>, Reason> {
+    // ---- scanKey / scanMeasurement
+    if buf.first().is_none_or(|&b| b == b',') {
+        return Err(Reason::MissingMeasurement);
+    }
+    let mut i = 1;
+    let (has_tags, measurement_end) = loop {
+        match find(buf, i, &T_MEASUREMENT, S_MEASUREMENT) {
+            None => return Err(Reason::MissingFields),
+            Some(j) if !PLAIN && buf[j - 1] == b'\\' => i = j + 1,
+            Some(j) => break (buf[j] == b',', j),
+        }
+    };
+
+    // ---- scanTags
+    s.tags.clear();
+    let key_end = if has_tags {
+        scan_tags::<PLAIN>(buf, measurement_end + 1, &mut s.tags)?
+    } else {
+        measurement_end
+    };
+
+    // Reserved tag keys (v2 `scanKey`: checked before the sort, in input order).
+    for t in &s.tags {
+        // All five reserved keys start with one of these bytes.
+        if matches!(buf[t.key_start], b't' | b'_' | 0 | 0xff) {
+            if let Some(reserved) = ReservedTagKey::from_raw(&buf[t.key_start..t.key_end]) {
+                return Err(Reason::ReservedTagKey(reserved));
+            }
+        }
+    }
+
+    // Sortedness and duplicates, on the raw (escaped) keys as Go compares them.
+    if s.sort_cache.matches(buf, &s.tags) {
+        s.sorted.clear();
+        for &k in &s.sort_cache.order {
+            if let Some(&t) = s.tags.get(k) {
+                s.sorted.push(t);
+            }
+        }
+        std::mem::swap(&mut s.tags, &mut s.sorted);
+    } else if !s.tags.is_empty() {
+        s.sorted.clear();
+        s.sorted.extend_from_slice(&s.tags);
+        sort_tags(buf, &mut s.tags)?;
+        s.sort_cache.store(buf, &s.sorted, &s.tags);
+    }
+    if key_end > MAX_KEY_LENGTH {
+        return Err(Reason::MaxKeyLength(key_end));
+    }
+
+    // ---- scanFields; in the simple case the fields come out directly.
+    let mut fields: Vec<Field<'a>> = Vec::with_capacity(s.fields_hint.max(1));
+    #[allow(unused_mut)]
+    let (fields_start, fields_end, mut simple, long_key) =
+        scan_fields::<PLAIN>(buf, key_end, &mut fields)?;
+    #[cfg(test)]
+    if s.force_walk {
+        simple = false;
+    }
+    if fields_end == fields_start {
+        return Err(Reason::MissingFields);
+    }
+
+    // ---- walkFields: the stored keys and values, and the per-field key length check.
+    if simple {
+        if let Some(size) = long_key {
+            return Err(Reason::MaxKeyLength(size));
+        }
+    } else {
+        walk_fields(buf, fields_start, fields_end, key_end, &mut s.walked)?;
+    }
+
+    // ---- scanTime
+    let timestamp = scan_time(buf, fields_end, multiplier)?;
+
+    // ---- build the point
+    let key_escaped = !PLAIN && memchr::memchr(b'\\', &buf[..key_end]).is_some();
+    let (measurement, tags) = if key_escaped {
+        (
+            unescape(&buf[..measurement_end], MEASUREMENT_SET),
+            s.tags
+                .iter()
+                .map(|t| Tag {
+                    key: unescape(&buf[t.key_start..t.key_end], TAG_SET),
+                    value: unescape(&buf[t.value_start..t.value_end], TAG_SET),
+                })
+                .collect(),
+        )
+    } else {
+        (
+            Cow::Borrowed(&buf[..measurement_end]),
+            s.tags
+                .iter()
+                .map(|t| Tag {
+                    key: Cow::Borrowed(&buf[t.key_start..t.key_end]),
+                    value: Cow::Borrowed(&buf[t.value_start..t.value_end]),
+                })
+                .collect(),
+        )
+    };
+    if !simple {
+        fields.clear();
+        for &(ks, ke, vs, ve) in &s.walked {
+            let key = unescape(&buf[ks..ke], FIELD_KEY_SET);
+            let value = decode_value(&key, &buf[vs..ve])?;
+            fields.push(Field { key, value });
+        }
+    }
+    s.fields_hint = fields.len();
+    Ok(Parsed {
+        measurement,
+        tags,
+        fields,
+        timestamp,
+    })
+}
+
+/// The first 16 bytes of `buf[start..end]`, big-endian, zero-padded: comparing these orders
+/// keys like a bytewise comparison does, except that equal prefixes need the full comparison.
+#[inline]
+fn key_prefix(buf: &[u8], start: usize, end: usize) -> u128 {
+    let len = end - start;
+    let raw = match buf.get(start..start + 16) {
+        Some(chunk) => {
+            let mut word = [0u8; 16];
+            word.copy_from_slice(chunk);
+            u128::from_be_bytes(word)
+        }
+        None => {
+            let mut word = [0u8; 16];
+            let n = len.min(16);
+            word[..n].copy_from_slice(&buf[start..start + n]);
+            u128::from_be_bytes(word)
+        }
+    };
+    if len >= 16 {
+        raw
+    } else {
+        raw & !(u128::MAX >> (len * 8))
+    }
+}
+
+/// `scanKey`'s sortedness check, insertion sort and duplicate check. Stable, like Go's
+/// insertion sort; the result is the same as sorting by the raw keys.
+fn sort_tags(buf: &[u8], tags: &mut [TagSpan]) -> Result<(), Reason> {
+    use std::cmp::Ordering;
+    let key = |t: &TagSpan| &buf[t.key_start..t.key_end];
+    let cmp = |a: &TagSpan, b: &TagSpan| match a.prefix.cmp(&b.prefix) {
+        Ordering::Equal if a.key_end - a.key_start > 16 || b.key_end - b.key_start > 16 => {
+            key(a).cmp(key(b))
+        }
+        // Both keys fit in the prefix: equal prefixes with different lengths differ only by
+        // trailing zero bytes, which the length orders.
+        Ordering::Equal => (a.key_end - a.key_start).cmp(&(b.key_end - b.key_start)),
+        other => other,
+    };
+    let mut sorted = true;
+    for w in tags.windows(2) {
+        match cmp(&w[0], &w[1]) {
+            Ordering::Greater => {
+                sorted = false;
+                break;
+            }
+            Ordering::Equal => return Err(Reason::DuplicateTags),
+            Ordering::Less => {}
+        }
+    }
+    if sorted {
+        return Ok(());
+    }
+    for i in 1..tags.len() {
+        let item = tags[i];
+        let mut j = i;
+        while j > 0 && cmp(&item, &tags[j - 1]) == Ordering::Less {
+            tags[j] = tags[j - 1];
+            j -= 1;
+        }
+        tags[j] = item;
+    }
+    if tags
+        .windows(2)
+        .any(|w| cmp(&w[0], &w[1]) == Ordering::Equal)
+    {
+        return Err(Reason::DuplicateTags);
+    }
+    Ok(())
+}
+
+/// `scanTags` with `scanTagsKey` and `scanTagsValue`; returns the index of the space that
+/// ends the key.
+fn scan_tags<const PLAIN: bool>(
+    buf: &[u8],
+    mut i: usize,
+    tags: &mut Vec<TagSpan>,
+) -> Result<usize, Reason> {
+    loop {
+        // scanTagsKey
+        let key_start = i;
+        match buf.get(i) {
+            None | Some(b' ' | b',' | b'=') => return Err(Reason::MissingTagKey),
+            Some(_) => {}
+        }
+        let mut j = i + 1;
+        let key_end = loop {
+            match find(buf, j, &T_TAG, S_TAG) {
+                None => return Err(Reason::MissingTagValue),
+                Some(k) if !PLAIN && buf[k - 1] == b'\\' => j = k + 1,
+                Some(k) if buf[k] == b'=' => break k,
+                Some(_) => return Err(Reason::MissingTagValue),
+            }
+        };
+        // scanTagsValue
+        let value_start = key_end + 1;
+        match buf.get(value_start) {
+            None | Some(b',' | b' ') => return Err(Reason::MissingTagValue),
+            Some(_) => {}
+        }
+        let mut j = value_start + 1;
+        loop {
+            match find(buf, j, &T_TAG, S_TAG) {
+                None => return Err(Reason::MissingFields),
+                Some(k) if !PLAIN && buf[k - 1] == b'\\' => j = k + 1,
+                Some(k) => {
+                    let span = TagSpan {
+                        prefix: key_prefix(buf, key_start, key_end),
+                        key_start,
+                        key_end,
+                        value_start,
+                        value_end: k,
+                    };
+                    match buf[k] {
+                        b'=' => return Err(Reason::InvalidTagFormat),
+                        b',' => {
+                            tags.push(span);
+                            i = k + 1;
+                            break;
+                        }
+                        _ => {
+                            tags.push(span);
+                            return Ok(k);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `scanFields`. Returns `(start, end, simple, long_key)`: the fields block is
+/// `buf[start..end]`; `simple` is true when the block holds no `"` and no `\`, in which case
+/// `out` holds the fields exactly as `walkFields` and the field iterator would cut and decode
+/// them, and `long_key` the first `max key length exceeded` size among them.
+fn scan_fields<'a, const PLAIN: bool>(
+    buf: &'a [u8],
+    pos: usize,
+    out: &mut Vec<Field<'a>>,
+) -> Result<(usize, usize, bool, Option<usize>), Reason> {
+    let start = skip_whitespace(buf, pos);
+    let mut i = start;
+    let mut quoted = false;
+    let mut equals = 0usize;
+    let mut commas = 0usize;
+    let mut simple = true;
+    let mut key_start = start;
+    let mut long_key = None;
+    loop {
+        // Skip the bytes that none of the branches below reacts to.
+        let found = if PLAIN {
+            find(buf, i, &T_FIELDS, S_FIELDS_PLAIN)
+        } else {
+            find(buf, i, &T_FIELDS, S_FIELDS)
+        };
+        let Some(at) = found else {
+            i = buf.len();
+            break;
+        };
+        i = at;
+        let c = buf[i];
+        if !PLAIN && c == b'\\' {
+            simple = false;
+            if i + 1 < buf.len() {
+                i += 2;
+                continue;
+            }
+        }
+        if !PLAIN && c == b'"' {
+            simple = false;
+            if equals > commas {
+                quoted = !quoted;
+                i += 1;
+                continue;
+            }
+        }
+        if c == b'=' && !quoted {
+            equals += 1;
+            // i >= start >= 2: the measurement and its separator come first.
+            let before = buf[i - 1];
+            let before2 = buf.get(i.wrapping_sub(2)).copied().unwrap_or(0);
+            if (before == b' ' || before == b',') && before2 != b'\\' {
+                return Err(Reason::MissingFieldKey);
+            }
+            let Some(&next) = buf.get(i + 1) else {
+                return Err(Reason::MissingFieldValue);
+            };
+            if next == b',' || next == b' ' {
+                return Err(Reason::MissingFieldValue);
+            }
+            if PLAIN || next != b'"' {
+                let (end, value) = if next.is_ascii_digit()
+                    || next == b'.'
+                    || next == b'-'
+                    || next == b'N'
+                    || next == b'n'
+                {
+                    scan_number(buf, i + 1)?
+                } else {
+                    let (end, value) = scan_boolean(buf, i + 1)?;
+                    (end, FieldValue::Boolean(value))
+                };
+                if simple {
+                    let size = pos + 4 + (i - key_start);
+                    if size > MAX_KEY_LENGTH && long_key.is_none() {
+                        long_key = Some(size);
+                    }
+                    out.push(Field {
+                        key: Cow::Borrowed(&buf[key_start..i]),
+                        value,
+                    });
+                }
+                i = end;
+                continue;
+            }
+            // A string value: the opening quote is handled on the next byte.
+        }
+        if c == b',' && !quoted {
+            commas += 1;
+            key_start = i + 1;
+        }
+        if c == b' ' && !quoted {
+            break;
+        }
+        i += 1;
+    }
+    if quoted {
+        return Err(Reason::UnbalancedQuotes);
+    }
+    if equals == 0 || commas != equals - 1 {
+        return Err(Reason::InvalidFieldFormat);
+    }
+    Ok((start, i, simple, long_key))
+}
+
+#[inline]
+fn is_numeric(b: u8) -> bool {
+    b.is_ascii_digit() || b == b'.'
+}
+
+/// `scanNumber`, returning the end and the value the storage would decode. The common shapes
+/// (`123`, `123i`, `123u` before a delimiter) are answered inline; everything else goes
+/// through the literal port in [`scan_number_general`].
+#[inline(always)]
+fn scan_number<'a>(buf: &[u8], i: usize) -> Result<(usize, FieldValue<'a>), Reason> {
+    let negative = buf.get(i) == Some(&b'-');
+    let digits_start = i + usize::from(negative);
+    let (end, acc) = read_digits(buf, digits_start);
+    let plain_digits = end - digits_start;
+    // What the general loop concludes for these shapes (no range check can fail).
+    if plain_digits > 0 {
+        let delimited = |at: usize| matches!(buf.get(at), None | Some(b',' | b' '));
+        match buf.get(end) {
+            None | Some(b',' | b' ') if plain_digits < 16 => {
+                let v = acc as f64;
+                return Ok((end, FieldValue::Float(if negative { -v } else { v })));
+            }
+            Some(b'i') if plain_digits < 19 && delimited(end + 1) => {
+                let v = acc as i64;
+                return Ok((end + 1, FieldValue::Integer(if negative { -v } else { v })));
+            }
+            Some(b'u') if !negative && plain_digits < 20 && delimited(end + 1) => {
+                return Ok((end + 1, FieldValue::Unsigned(acc)));
+            }
+            _ => {}
+        }
+    }
+    scan_number_general(buf, i, end, acc)
+}
+
+/// The literal port of `scanNumber`; `i` is the start of the value, `digits_end` the end of
+/// the run of digits after the optional sign and `acc` their value (modulo 2^64).
+#[inline(never)]
+fn scan_number_general<'a>(
+    buf: &[u8],
+    mut i: usize,
+    digits_end: usize,
+    acc: u64,
+) -> Result<(usize, FieldValue<'a>), Reason> {
+    let start = i;
+    let negative = buf.get(i) == Some(&b'-');
+    if negative {
+        i += 1;
+        if i == buf.len() {
+            return Err(Reason::InvalidNumber);
+        }
+    }
+    let plain_digits = digits_end - i;
+    i = digits_end;
+
+    let mut decimal = false;
+    let mut scientific = false;
+    let mut is_int = false;
+    let mut is_unsigned = false;
+    while let Some(&c) = buf.get(i) {
+        if c == b',' || c == b' ' {
+            break;
+        }
+        if c == b'i' && i > start && !(is_int || is_unsigned) {
+            is_int = true;
+            i += 1;
+            continue;
+        } else if c == b'u' && i > start && !(is_int || is_unsigned) {
+            is_unsigned = true;
+            i += 1;
+            continue;
+        }
+        if c == b'.' {
+            if decimal {
+                return Err(Reason::InvalidNumber);
+            }
+            decimal = true;
+        }
+        if i > start && (c == b'e' || c == b'E') {
+            scientific = true;
+            i += 1;
+            continue;
+        }
+        if (c == b'+' || c == b'-') && matches!(buf[i - 1], b'e' | b'E') {
+            i += 1;
+            continue;
+        }
+        // `NaN`/`nan` and everything else that is not a digit or '.'.
+        if !is_numeric(c) {
+            return Err(Reason::InvalidNumber);
+        }
+        i += 1;
+    }
+
+    if (is_int || is_unsigned) && (decimal || scientific) {
+        return Err(Reason::InvalidNumber);
+    }
+    let mut numeric_digits = i - start;
+    if is_int {
+        numeric_digits -= 1;
+    }
+    if decimal {
+        numeric_digits -= 1;
+    }
+    if negative {
+        numeric_digits -= 1;
+    }
+    if numeric_digits == 0 {
+        return Err(Reason::InvalidNumber);
+    }
+
+    if is_int {
+        if buf[i - 1] != b'i' {
+            return Err(Reason::InvalidNumber);
+        }
+        let text = &buf[start..i - 1];
+        // The fast accumulation is exact when the digit run is the whole text and short.
+        let value = if plain_digits == text.len() - usize::from(negative) && plain_digits < 19 {
+            if negative {
+                (acc as i64).wrapping_neg()
+            } else {
+                acc as i64
+            }
+        } else {
+            match parse_i64(text) {
+                Some(v) => v,
+                None => return Err(Reason::IntegerOutOfRange(ascii(text))),
+            }
+        };
+        Ok((i, FieldValue::Integer(value)))
+    } else if is_unsigned {
+        if buf[i - 1] != b'u' {
+            return Err(Reason::InvalidNumber);
+        }
+        if negative {
+            return Err(Reason::InvalidNumber);
+        }
+        let text = &buf[start..i - 1];
+        let value = if plain_digits == text.len() && plain_digits < 20 {
+            acc
+        } else {
+            match parse_u64(text) {
+                Some(v) => v,
+                None => return Err(Reason::UnsignedOutOfRange(ascii(text))),
+            }
+        };
+        Ok((i, FieldValue::Unsigned(value)))
+    } else {
+        let text = &buf[start..i];
+        // Go range-checks only scientific values and texts of 25 (maxFloat64Digits) or more
+        // bytes; shorter plain decimals always parse and never overflow.
+        let checked = scientific || text.len() >= 25;
+        if !scientific
+            && !decimal
+            && plain_digits == text.len() - usize::from(negative)
+            && plain_digits < 16
+        {
+            // Exactly representable integer-valued float.
+            let v = acc as f64;
+            return Ok((i, FieldValue::Float(if negative { -v } else { v })));
+        }
+        match parse_f64(text) {
+            Some(v) if v.is_finite() => Ok((i, FieldValue::Float(v))),
+            _ if checked => Err(Reason::InvalidFloat),
+            // Unreachable for texts the scanner accepts; keep Go's answer (no check) anyway.
+            _ => Ok((i, FieldValue::Float(0.0))),
+        }
+    }
+}
+
+/// `scanBoolean`.
+fn scan_boolean(buf: &[u8], mut i: usize) -> Result<(usize, bool), Reason> {
+    let start = i;
+    let first = buf.get(i).copied().unwrap_or(0);
+    if !matches!(first, b't' | b'f' | b'T' | b'F') {
+        return Err(Reason::InvalidBoolean);
+    }
+    i += 1;
+    while let Some(&c) = buf.get(i) {
+        if c == b',' || c == b' ' {
+            break;
+        }
+        i += 1;
+    }
+    let text = &buf[start..i];
+    let value = match text {
+        b"t" | b"T" | b"true" | b"True" | b"TRUE" => true,
+        b"f" | b"F" | b"false" | b"False" | b"FALSE" => false,
+        _ => return Err(Reason::InvalidBoolean),
+    };
+    Ok((i, value))
+}
+
+/// `scanTo(buf, 0, '=')`: the first `=` not preceded by a backslash, or `buf.len()`.
+fn scan_to_equals(buf: &[u8]) -> usize {
+    let mut i = 0;
+    while let Some(off) = memchr::memchr(b'=', &buf[i..]) {
+        let at = i + off;
+        if at == 0 || buf[at - 1] != b'\\' {
+            return at;
+        }
+        i = at + 1;
+    }
+    buf.len()
+}
+
+/// `scanFieldValue`: a value ends at the first `,` outside quotes; only `\"` and `\\` are
+/// escapes, and every other `"` toggles the quoting.
+fn scan_field_value(buf: &[u8]) -> usize {
+    let mut i = 0;
+    let mut quoted = false;
+    while let Some(&c) = buf.get(i) {
+        if c == b'\\' && matches!(buf.get(i + 1), Some(b'"' | b'\\')) {
+            i += 2;
+            continue;
+        }
+        if c == b'"' {
+            i += 1;
+            quoted = !quoted;
+            continue;
+        }
+        if c == b',' && !quoted {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// `walkFields` over `buf[start..end]` with the key-length callback of `parsePoint`.
+fn walk_fields(
+    buf: &[u8],
+    start: usize,
+    end: usize,
+    key_len: usize,
+    out: &mut Vec<(usize, usize, usize, usize)>,
+) -> Result<(), Reason> {
+    out.clear();
+    let mut at = start;
+    while at < end {
+        let rest = &buf[at..end];
+        let i = scan_to_equals(rest);
+        if i + 2 > rest.len() {
+            return Err(Reason::InvalidFieldKey(rest[..i].to_vec()));
+        }
+        let value_start = at + i + 1;
+        let j = scan_field_value(&buf[value_start..end]);
+        let size = key_len + 4 + i;
+        if size > MAX_KEY_LENGTH {
+            return Err(Reason::MaxKeyLength(size));
+        }
+        out.push((at, at + i, value_start, value_start + j));
+        at = value_start + j;
+        if at < end {
+            at += 1;
+        }
+    }
+    Ok(())
+}
+
+/// What `fieldIterator.Next` and the typed value getters make of a value cut by `walkFields`.
+fn decode_value<'a>(key: &[u8], v: &'a [u8]) -> Result<FieldValue<'a>, Reason> {
+    let undecodable = |msg: String| Err(Reason::UndecodableFieldValue(msg));
+    let Some(&first) = v.first() else {
+        return undecodable(format!(
+            "unknown field type for {}",
+            crate::model::text::go_lossy(key)
+        ));
+    };
+    if first == b'"' {
+        if v.len() < 2 {
+            return undecodable(format!(
+                "unable to decode string field {}",
+                crate::model::text::go_lossy(key)
+            ));
+        }
+        return Ok(FieldValue::String(unescape_string(&v[1..v.len() - 1])));
+    }
+    if b"0123456789-.nNiIu".contains(&first) {
+        let last = v[v.len() - 1];
+        if last == b'i' {
+            let text = &v[..v.len() - 1];
+            return match go_parse_int(text) {
+                Ok(x) => Ok(FieldValue::Integer(x)),
+                Err(kind) => undecodable(format!(
+                    "strconv.ParseInt: parsing {}: {kind}",
+                    go_quote(text)
+                )),
+            };
+        }
+        if last == b'u' {
+            let text = &v[..v.len() - 1];
+            return match go_parse_uint(text) {
+                Ok(x) => Ok(FieldValue::Unsigned(x)),
+                Err(kind) => undecodable(format!(
+                    "strconv.ParseUint: parsing {}: {kind}",
+                    go_quote(text)
+                )),
+            };
+        }
+        return match parse_f64(v) {
+            Some(x) if x.is_finite() => Ok(FieldValue::Float(x)),
+            Some(_) => undecodable(format!(
+                "strconv.ParseFloat: parsing {}: value out of range",
+                go_quote(v)
+            )),
+            None => undecodable(format!(
+                "strconv.ParseFloat: parsing {}: invalid syntax",
+                go_quote(v)
+            )),
+        };
+    }
+    match v {
+        b"1" | b"t" | b"T" | b"true" | b"TRUE" | b"True" => Ok(FieldValue::Boolean(true)),
+        b"0" | b"f" | b"F" | b"false" | b"FALSE" | b"False" => Ok(FieldValue::Boolean(false)),
+        _ => undecodable(format!(
+            "strconv.ParseBool: parsing {}: invalid syntax",
+            go_quote(v)
+        )),
+    }
+}
+
+/// `scanTime` plus the timestamp half of `parsePoint`.
+fn scan_time(buf: &[u8], pos: usize, multiplier: i64) -> Result<Option<i64>, Reason> {
+    let start = skip_whitespace(buf, pos);
+    let mut i = start;
+    let negative = buf.get(i) == Some(&b'-');
+    if negative {
+        i += 1;
+    }
+    // Accumulate while scanning; 18 digits cannot overflow.
+    let (end, acc) = read_digits(buf, i);
+    i = end;
+    match buf.get(i) {
+        None | Some(b'\n' | b' ') => {}
+        Some(_) => return Err(Reason::BadTimestamp),
+    }
+    let ts = &buf[start..i];
+    if ts.is_empty() {
+        // No trailing-byte check without a timestamp (as in Go).
+        return Ok(None);
+    }
+    let digits = ts.len() - usize::from(negative);
+    let value = if digits > 0 && digits <= 18 {
+        let v = acc as i64;
+        if negative {
+            -v
+        } else {
+            v
+        }
+    } else {
+        match parse_i64(ts) {
+            Some(v) => v,
+            None if digits == 0 => return Err(Reason::TimestampSyntax(ascii(ts))),
+            None => return Err(Reason::TimestampOutOfRange(ascii(ts))),
+        }
+    };
+    // `SafeCalcTime`: `safeSignedMult` refuses every overflowing product.
+    let nanos = value
+        .checked_mul(multiplier)
+        .ok_or(Reason::TimeOutsideRange)?;
+    if !(MIN_NANO_TIME..=MAX_NANO_TIME).contains(&nanos) {
+        return Err(Reason::TimeOutsideRange);
+    }
+    if buf[i..].iter().any(|&b| b != b' ') {
+        return Err(Reason::PointIsInvalid);
+    }
+    Ok(Some(nanos))
+}
+
+/// Reads the run of ASCII digits at `i`: its end and its value modulo 2^64 (exact for up to
+/// 19 digits). Eight digits at a time when they are all digits.
+#[inline]
+fn read_digits(buf: &[u8], mut i: usize) -> (usize, u64) {
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    const HIGH_NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    let mut acc: u64 = 0;
+    while let Some(chunk) = buf.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let all_digits = ((x & HIGH_NIBBLES)
+            | ((x.wrapping_add(0x0606_0606_0606_0606) & HIGH_NIBBLES) >> 4))
+            == 0x3333_3333_3333_3333;
+        if !all_digits {
+            break;
+        }
+        // Eight digits to their value (the first byte is the most significant digit).
+        let mut v = x.wrapping_sub(ZEROS);
+        v = v.wrapping_mul(10).wrapping_add(v >> 8);
+        v = (((v & 0x0000_00FF_0000_00FF).wrapping_mul(0x000F_4240_0000_0064))
+            .wrapping_add(((v >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(0x0000_2710_0000_0001)))
+            >> 32;
+        acc = acc.wrapping_mul(100_000_000).wrapping_add(v);
+        i += 8;
+    }
+    while let Some(&b) = buf.get(i) {
+        if !b.is_ascii_digit() {
+            break;
+        }
+        acc = acc.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
+        i += 1;
+    }
+    (i, acc)
+}
+
+fn ascii(bytes: &[u8]) -> String {
+    crate::model::text::go_lossy(bytes).into_owned()
+}
+
+/// Decimal `[-]digits` to i64, `None` on overflow or bad syntax.
+fn parse_i64(text: &[u8]) -> Option<i64> {
+    let (negative, digits) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut acc: u64 = 0;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        acc = acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    if negative {
+        if acc <= 1u64 << 63 {
+            Some((acc as i64).wrapping_neg())
+        } else {
+            None
+        }
+    } else {
+        i64::try_from(acc).ok()
+    }
+}
+
+/// Decimal digits to u64, `None` on overflow or bad syntax.
+fn parse_u64(text: &[u8]) -> Option<u64> {
+    if text.is_empty() {
+        return None;
+    }
+    let mut acc: u64 = 0;
+    for &b in text {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        acc = acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(acc)
+}
+
+/// Rust's float grammar on ASCII text; equals Go's `ParseFloat` on the texts `scanNumber`
+/// lets through (digits, one `.`, `e`/`E` with a sign), where both round correctly and Go's
+/// `ErrRange` is exactly Rust's infinity.
+fn parse_f64(text: &[u8]) -> Option<f64> {
+    std::str::from_utf8(text).ok()?.parse::<f64>().ok()
+}
+
+/// `strconv.ParseInt(s, 10, 64)` error kinds.
+fn go_parse_int(text: &[u8]) -> Result<i64, &'static str> {
+    let s = std::str::from_utf8(text).map_err(|_| "invalid syntax")?;
+    s.parse::<i64>().map_err(|e| match e.kind() {
+        std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
+            "value out of range"
+        }
+        _ => "invalid syntax",
+    })
+}
+
+/// `strconv.ParseUint(s, 10, 64)` error kinds (no sign allowed).
+fn go_parse_uint(text: &[u8]) -> Result<u64, &'static str> {
+    if matches!(text.first(), Some(b'+' | b'-')) {
+        return Err("invalid syntax");
+    }
+    let s = std::str::from_utf8(text).map_err(|_| "invalid syntax")?;
+    s.parse::<u64>().map_err(|e| match e.kind() {
+        std::num::IntErrorKind::PosOverflow => "value out of range",
+        _ => "invalid syntax",
+    })
+}

@@ -1,0 +1,320 @@
+//! Property tests of the parser: round trip through the escaping serializer, no panics on
+//! arbitrary bytes, every line accounted for once, and the fast paths equal the literal ports.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+
+use super::escape::{escape_tag, FIELD_KEY_SET, MEASUREMENT_SET, TAG_SET};
+use super::scan::{self, Scratch};
+use super::*;
+
+// ---------------------------------------------------------------------------------------------
+// Generators
+
+/// Bytes for names and keys: letters, every byte that needs escaping somewhere, characters
+/// that are special elsewhere in line protocol, multi-byte UTF-8 pieces and invalid UTF-8.
+/// No newline: an escaper has no escape for it, so a raw newline in a name would split the line
+/// (scanLine only joins lines at a newline inside a quoted field value).
+const NAME_POOL: &[u8] = b"abzAZ09 ,=\"\\\t\r#-._'\x00\xc3\xa9\xe2\x82\xac\xff";
+/// Bytes for string field values: anything goes, including raw newlines.
+const STRING_POOL: &[u8] = b"ab ,=\"\\\n\r\t#\x00\xc3\xa9\xff";
+
+fn bytes_from(pool: &'static [u8], len: std::ops::Range<usize>) -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(prop::sample::select(pool), len)
+}
+
+/// Makes a name representable. Line protocol cannot represent, in a measurement, tag key, tag
+/// value or field key, a backslash that is the last byte (the delimiter after it would look
+/// escaped: Go's scanners test "previous byte is a backslash") or that is followed by a byte
+/// the element escapes (the escaper would write `\\,`, which the pair-skipping scanners
+/// `scanLine`/`scanFields` read as an escaped backslash followed by a real delimiter). Such a
+/// backslash gets an `x` after it.
+fn representable(mut v: Vec<u8>, set: &[u8]) -> Vec<u8> {
+    let mut i = 0;
+    while i < v.len() {
+        if v[i] == b'\\' {
+            match v.get(i + 1) {
+                Some(&n) if !set.contains(&n) && n != b'\\' => i += 2,
+                Some(&b'\\') => i += 1,
+                _ => {
+                    v.insert(i + 1, b'x');
+                    i += 2;
+                }
+            }
+        } else {
+            i += 1;
+        }
+    }
+    v
+}
+
+/// A measurement: non-empty; not starting with `#` (a comment line) or with a tab or NUL
+/// (stripped as leading whitespace; a leading space is fine, it is escaped).
+fn measurement() -> impl Strategy<Value = Vec<u8>> {
+    bytes_from(NAME_POOL, 1..8).prop_map(|mut v| {
+        if matches!(v[0], b'#' | b'\t' | 0) {
+            v.insert(0, b'm');
+        }
+        representable(v, MEASUREMENT_SET)
+    })
+}
+
+/// Tag keys: non-empty and not one of the reserved keys (`time`, `_field`, `_measurement`,
+/// `\x00`, `\xff`), which the v2 parser refuses.
+fn tag_key() -> impl Strategy<Value = Vec<u8>> {
+    bytes_from(NAME_POOL, 1..6).prop_map(|v| {
+        let mut v = representable(v, TAG_SET);
+        if ReservedTagKey::from_raw(&v).is_some() {
+            v.push(b'x');
+        }
+        v
+    })
+}
+
+fn tag_value() -> impl Strategy<Value = Vec<u8>> {
+    bytes_from(NAME_POOL, 1..6).prop_map(|v| representable(v, TAG_SET))
+}
+
+/// Field keys: non-empty; not starting with a tab or NUL (`scanFields` skips leading
+/// whitespace of the first key).
+fn field_key() -> impl Strategy<Value = Vec<u8>> {
+    bytes_from(NAME_POOL, 1..6).prop_map(|mut v| {
+        if matches!(v[0], b'\t' | 0) {
+            v.insert(0, b'k');
+        }
+        representable(v, FIELD_KEY_SET)
+    })
+}
+
+/// Field values of all five types. Floats are finite: line protocol has no NaN or infinity.
+fn field_value() -> impl Strategy<Value = FieldValue<'static>> {
+    prop_oneof![
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(FieldValue::Float),
+        any::<i64>().prop_map(FieldValue::Integer),
+        any::<u64>().prop_map(FieldValue::Unsigned),
+        any::<bool>().prop_map(FieldValue::Boolean),
+        bytes_from(STRING_POOL, 0..10).prop_map(|v| FieldValue::String(Cow::Owned(v))),
+    ]
+}
+
+fn owned_point() -> impl Strategy<Value = Point<'static>> {
+    (
+        measurement(),
+        prop::collection::vec((tag_key(), tag_value()), 0..5),
+        prop::collection::vec((field_key(), field_value()), 1..6),
+        prop::option::of(MIN_NANO_TIME..=MAX_NANO_TIME),
+    )
+        .prop_map(|(m, tags, fields, timestamp)| {
+            // Unique keys, in series-key order: sorted by the escaped key.
+            let mut by_escaped: BTreeMap<Vec<u8>, Tag<'static>> = BTreeMap::new();
+            for (k, v) in tags {
+                let mut escaped = Vec::new();
+                escape_tag(&mut escaped, &k);
+                by_escaped.insert(
+                    escaped,
+                    Tag {
+                        key: Cow::Owned(k),
+                        value: Cow::Owned(v),
+                    },
+                );
+            }
+            Point {
+                line: b"",
+                line_number: 1,
+                measurement: Cow::Owned(m),
+                tags: by_escaped.into_values().collect(),
+                fields: fields
+                    .into_iter()
+                    .map(|(k, value)| Field {
+                        key: Cow::Owned(k),
+                        value,
+                    })
+                    .collect(),
+                timestamp,
+            }
+        })
+}
+
+/// Bytes that look like line protocol often enough to reach every branch.
+fn lp_bytes() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(
+        prop_oneof![
+            8 => prop::sample::select(&b"mv=1i,\"\\ \n\t\x00#.-eE+tfuN\r59"[..]),
+            2 => any::<u8>(),
+        ],
+        0..160,
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// A literal reference of the line loop of `ParsePointsWithPrecision`.
+
+fn reference_scan_line(buf: &[u8], mut i: usize) -> usize {
+    let (mut quoted, mut fields, mut equals, mut commas) = (false, false, 0, 0);
+    while i < buf.len() {
+        if buf[i] == b'\\' && i + 2 < buf.len() {
+            i += 2;
+            continue;
+        }
+        if buf[i] == b' ' {
+            fields = true;
+        }
+        if fields {
+            if !quoted && buf[i] == b'=' {
+                i += 1;
+                equals += 1;
+                continue;
+            } else if !quoted && buf[i] == b',' {
+                i += 1;
+                commas += 1;
+                continue;
+            } else if buf[i] == b'"' && equals > commas {
+                i += 1;
+                quoted = !quoted;
+                continue;
+            }
+        }
+        if buf[i] == b'\n' && !quoted {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// `(line number, line)` of every line the parser must answer for.
+fn reference_lines(buf: &[u8]) -> Vec<(usize, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < buf.len() {
+        let end = reference_scan_line(buf, pos);
+        let mut block = &buf[pos..end];
+        let number = 1 + buf[..pos].iter().filter(|&&b| b == b'\n').count();
+        pos = end + 1;
+        if block.is_empty() {
+            continue;
+        }
+        let start = block
+            .iter()
+            .position(|&b| !matches!(b, b' ' | b'\t' | 0))
+            .unwrap_or(block.len());
+        if start >= block.len() || block[start] == b'#' {
+            continue;
+        }
+        if block.last() == Some(&b'\n') {
+            block = &block[..block.len() - 1];
+        }
+        out.push((number, block[start..].to_vec()));
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// Serialize with escaping, parse, get the same point back.
+    #[test]
+    fn round_trip(point in owned_point()) {
+        let line = point.to_line();
+        let batch = parse_batch(&line, Precision::Nanosecond);
+        prop_assert!(batch.errors.is_empty(), "{:?} for {:?}", batch.errors, String::from_utf8_lossy(&line));
+        prop_assert_eq!(batch.points.len(), 1);
+        let got = &batch.points[0];
+        prop_assert_eq!(got.line, &line[..]);
+        prop_assert_eq!(&got.measurement, &point.measurement);
+        prop_assert_eq!(&got.tags, &point.tags);
+        prop_assert_eq!(&got.fields, &point.fields);
+        prop_assert_eq!(got.timestamp, point.timestamp);
+        // Several points in one body, with the same answers.
+        let mut body = line.clone();
+        body.push(b'\n');
+        body.extend_from_slice(&line);
+        let batch = parse_batch(&body, Precision::Nanosecond);
+        prop_assert_eq!(batch.points.len(), 2);
+        prop_assert_eq!(&batch.points[1].fields, &point.fields);
+    }
+
+    /// Arbitrary bytes never panic, and every non-blank, non-comment line is answered exactly
+    /// once, with its line number and its text.
+    #[test]
+    fn every_line_accounted_once(body in lp_bytes(), precision in prop_oneof![
+        Just(Precision::Nanosecond), Just(Precision::Microsecond),
+        Just(Precision::Millisecond), Just(Precision::Second)]) {
+        let batch = parse_batch(&body, precision);
+        let mut got: Vec<(usize, Vec<u8>)> = batch.points.iter().map(|p| (p.line_number, p.line.to_vec()))
+            .chain(batch.errors.iter().map(|e| (e.line_number, e.line.to_vec())))
+            .collect();
+        got.sort();
+        prop_assert_eq!(got, reference_lines(&body));
+        let _ = batch.error_message();
+        for p in &batch.points {
+            let _ = p.to_line();
+            for f in &p.fields {
+                let _ = f.value.to_owned_value();
+            }
+        }
+    }
+
+    /// Arbitrary raw bytes (not biased) never panic either.
+    #[test]
+    fn raw_bytes_never_panic(body in prop::collection::vec(any::<u8>(), 0..300)) {
+        let batch = parse_batch(&body, Precision::Second);
+        prop_assert_eq!(batch.points.len() + batch.errors.len(), reference_lines(&body).len());
+    }
+
+    /// The memchr fast path of scanLine equals the literal port.
+    #[test]
+    fn scan_line_fast_path_is_exact(body in lp_bytes()) {
+        let mut pos = 0;
+        while pos < body.len() {
+            let fast = scan::scan_line_for_tests(&body, pos);
+            prop_assert_eq!(fast, reference_scan_line(&body, pos));
+            pos = fast + 1;
+        }
+    }
+
+    /// The fast field path (no quote, no backslash in the fields block) equals Go's walk.
+    #[test]
+    fn fast_fields_equal_walked_fields(body in lp_bytes()) {
+        for line in body.split(|&b| b == b'\n') {
+            let mut fast = Scratch::default();
+            let mut walked = Scratch::default();
+            walked.force_walk = true;
+            let a = scan::parse_point(line, 1, &mut fast).map(|p| (p.measurement, p.tags, p.fields, p.timestamp));
+            let b = scan::parse_point(line, 1, &mut walked).map(|p| (p.measurement, p.tags, p.fields, p.timestamp));
+            prop_assert_eq!(a, b);
+        }
+    }
+}
+
+#[test]
+fn escapes_round_trip_through_series_key() {
+    let tags = vec![Tag {
+        key: Cow::Borrowed(&b"a b"[..]),
+        value: Cow::Borrowed(&b"c,d=e"[..]),
+    }];
+    assert_eq!(series_key(b"m x,y", &tags), b"m\\ x\\,y,a\\ b=c\\,d\\=e");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// The `PLAIN` instantiation (no `"`, no `\` in the line) equals the general one.
+    #[test]
+    fn plain_path_equals_general_path(body in lp_bytes()) {
+        let body: Vec<u8> = body.into_iter().filter(|&b| b != b'"' && b != b'\\').collect();
+        for line in body.split(|&b| b == b'\n') {
+            let a = scan::parse_point_as::<true>(line, 1000, &mut Scratch::default())
+                .map(|p| (p.measurement, p.tags, p.fields, p.timestamp));
+            let b = scan::parse_point_as::<false>(line, 1000, &mut Scratch::default())
+                .map(|p| (p.measurement, p.tags, p.fields, p.timestamp));
+            prop_assert_eq!(a, b);
+        }
+    }
+}
