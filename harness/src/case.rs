@@ -1,0 +1,819 @@
+//! The YAML case model (documented in `cases/README.md`) and its strict loader.
+//!
+//! Invariant: every key is known (`deny_unknown_fields`), every label is a closed enum, and every
+//! reference (a token or bucket name used by a step) is declared; anything else is an error
+//! naming file, line and column.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Version of the case format; bumped on incompatible changes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// "now" of the in-process reference when a case does not pin one.
+pub const DEFAULT_NOW: &str = "2025-05-20T11:00:00.123456789Z";
+
+/// Requirement level of a case (RFC 2119 words, plus `info` for observations without a rule).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Must,
+    Should,
+    May,
+    Info,
+}
+
+impl Level {
+    pub const ALL: [Level; 4] = [Level::Must, Level::Should, Level::May, Level::Info];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Must => "must",
+            Self::Should => "should",
+            Self::May => "may",
+            Self::Info => "info",
+        }
+    }
+}
+
+/// One InfluxDB behaviour a target claims to follow.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Profile {
+    /// InfluxDB OSS 2.x: synchronous writes.
+    V2,
+    /// InfluxDB Cloud: asynchronous writes, `_monitoring.rejected_points`.
+    Cloud,
+}
+
+impl Profile {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::V2 => "v2",
+            Self::Cloud => "cloud",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "v2" => Some(Self::V2),
+            "cloud" => Some(Self::Cloud),
+            _ => None,
+        }
+    }
+}
+
+/// Which profiles a case applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Profiles {
+    V2,
+    Cloud,
+    Both,
+}
+
+impl Profiles {
+    pub fn list(self) -> &'static [Profile] {
+        match self {
+            Self::V2 => &[Profile::V2],
+            Self::Cloud => &[Profile::Cloud],
+            Self::Both => &[Profile::V2, Profile::Cloud],
+        }
+    }
+}
+
+/// A case file: a header and many cases on one topic.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaseFile {
+    /// What the file covers, in one sentence.
+    pub about: String,
+    /// Where the behaviour is specified, e.g. `v2.md §2`.
+    pub spec: String,
+    #[serde(default)]
+    pub defaults: Defaults,
+    pub cases: Vec<Case>,
+}
+
+/// Values every case of the file inherits unless it sets its own.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    pub level: Option<Level>,
+    pub profiles: Option<Profiles>,
+    /// The reference's pinned clock, RFC3339 (default `2025-05-20T11:00:00.123456789Z`).
+    pub now: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    /// Stable snake_case name; the test is `<file>::<id>`.
+    pub id: String,
+    /// What is sent.
+    pub description: String,
+    /// What a conforming server does, and why.
+    pub expectation: String,
+    pub level: Option<Level>,
+    pub profiles: Option<Profiles>,
+    /// Section of the spec, when narrower than the file's.
+    pub spec: Option<String>,
+    /// Pinned "now" of the reference for this case (RFC3339).
+    pub now: Option<String>,
+    #[serde(default)]
+    pub setup: Setup,
+    pub steps: Vec<Step>,
+}
+
+/// State created before the steps run, fresh for every case.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Setup {
+    /// Buckets; the first is the one steps use unless they name another. None given: one bucket
+    /// `main` with infinite retention.
+    #[serde(default)]
+    pub buckets: Vec<BucketSpec>,
+    /// Tokens with limited permissions, named for steps; `operator` always exists.
+    #[serde(default)]
+    pub tokens: Vec<TokenSpec>,
+    /// Plan limits (cloud).
+    pub quotas: Option<Quotas>,
+    /// Line protocol written (with the operator token, precision ns) before the steps.
+    pub seed: Option<Seed>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BucketSpec {
+    /// Logical name; targets give the real bucket a unique name.
+    pub name: String,
+    /// Retention as a duration (`1h`, `30d`); absent or `0` is infinite.
+    pub retention: Option<String>,
+    /// `explicit` needs the cloud profile.
+    pub schema: Option<SchemaKind>,
+    /// Measurement schemas of an explicit bucket: measurement → column → type.
+    #[serde(default)]
+    pub columns: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SchemaKind {
+    Implicit,
+    Explicit,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenSpec {
+    pub name: String,
+    #[serde(default)]
+    pub permissions: Vec<PermissionSpec>,
+    /// Created, then set inactive.
+    #[serde(default)]
+    pub inactive: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PermissionSpec {
+    pub action: Action,
+    /// A bucket by logical name; absent: every bucket of the org.
+    pub bucket: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Read,
+    Write,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Quotas {
+    /// Largest accepted (decompressed) body.
+    pub max_body_bytes: Option<u64>,
+    /// Series cardinality limit (cloud).
+    pub max_series: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Seed {
+    pub bucket: Option<String>,
+    pub lines: String,
+}
+
+/// One exchange: exactly one action key, an optional `expect` and alternatives.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    pub write: Option<WriteStep>,
+    pub query: Option<QueryStep>,
+    pub delete: Option<DeleteStep>,
+    /// Let time pass: the reference's clock moves; a URL target sleeps.
+    pub wait: Option<String>,
+    /// Wait until asynchronous writes are applied (cloud); bounded by the settle timeout.
+    pub settle: Option<SettleStep>,
+    /// Read `_monitoring.rejected_points` for the case's bucket.
+    pub rejected_points: Option<ReadStep>,
+    /// Read what landed in a bucket.
+    pub landed: Option<ReadStep>,
+    pub expect: Option<Expect>,
+    /// Other outcomes, with the verdict they earn and why.
+    #[serde(default)]
+    pub also_accept: Vec<Alternative>,
+}
+
+/// Which API a write goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteApi {
+    /// `POST /api/v2/write?org=&bucket=`
+    #[default]
+    V2,
+    /// `POST /write?db=` (v1 compatibility)
+    V1,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WriteStep {
+    #[serde(default)]
+    pub api: WriteApi,
+    /// Body inline (line protocol). Placeholders: `{now_ns}`, `{now_us}`, `{now_ms}`, `{now_s}`.
+    pub body: Option<String>,
+    /// Body from a file, relative to the case file.
+    pub body_file: Option<String>,
+    /// Body as hex bytes, for what YAML cannot carry (broken gzip, invalid UTF-8).
+    pub body_hex: Option<String>,
+    /// Gzip the body and send `Content-Encoding: gzip`.
+    #[serde(default)]
+    pub gzip: bool,
+    /// Bucket by logical name (default: the first).
+    pub bucket: Option<String>,
+    /// Token by name: `operator` (default), a setup token, or `none` (no Authorization header).
+    pub token: Option<String>,
+    /// The whole Authorization header; `{token}` is replaced.
+    pub authorization: Option<String>,
+    /// Query parameters over the defaults (`org`, `bucket` or `db`); `null` removes one.
+    /// Values may use `{org}`, `{org_id}`, `{bucket}`, `{bucket_id}`, `{token}`.
+    #[serde(default)]
+    pub params: BTreeMap<String, Option<String>>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// HTTP method (default POST).
+    pub method: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueryStep {
+    /// Flux; `{bucket}` is replaced by the real bucket name.
+    pub flux: String,
+    pub bucket: Option<String>,
+    pub token: Option<String>,
+    #[serde(default)]
+    pub params: BTreeMap<String, Option<String>>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteStep {
+    pub start: String,
+    pub stop: String,
+    pub predicate: Option<String>,
+    pub bucket: Option<String>,
+    pub token: Option<String>,
+    #[serde(default)]
+    pub params: BTreeMap<String, Option<String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettleStep {
+    /// Upper bound (duration), over the target's settle timeout.
+    pub timeout: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadStep {
+    pub bucket: Option<String>,
+}
+
+/// What a conforming answer looks like. Only what is written is checked, except `status`,
+/// which is implicit: 204 for writes and deletes, 200 for queries.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    pub status: Option<u16>,
+    /// Header name (any case) → matcher.
+    #[serde(default)]
+    pub headers: BTreeMap<String, Matcher>,
+    /// The raw body (after redactions).
+    pub body: Option<Matcher>,
+    /// Top-level keys of a JSON body → matcher on the value's text.
+    #[serde(default)]
+    pub json: BTreeMap<String, Matcher>,
+    /// Shorthand for `json: {message: ...}`.
+    pub message: Option<Matcher>,
+    /// Rows that landed in the bucket after this step (`measurement,tags field=value time`),
+    /// order-insensitive; `[]` means nothing.
+    pub landed: Option<Vec<String>>,
+    /// Rows of `_monitoring.rejected_points` for the bucket.
+    pub rejected_points: Option<Vec<String>>,
+}
+
+/// Exactly one of `equals`, `contains`, `matches` (a regex), `absent`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Matcher {
+    pub equals: Option<String>,
+    pub contains: Option<String>,
+    pub matches: Option<String>,
+    pub absent: Option<bool>,
+}
+
+/// An outcome other than `expect` that is also acceptable.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Alternative {
+    pub expect: Expect,
+    pub verdict: AltVerdict,
+    /// Why this outcome is tolerated (shown in reports).
+    pub why: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AltVerdict {
+    PassNonStrict,
+    Info,
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// A case as loaded: resolved defaults, with where it lives.
+#[derive(Debug, Clone)]
+pub struct LoadedCase {
+    /// Path relative to the corpus root, with `/` separators (`v2/write_basics.yaml`).
+    pub file: String,
+    /// Absolute path of the file (for `body_file` and reports).
+    pub path: PathBuf,
+    /// Line of the case's `id:` (1-based).
+    pub line: usize,
+    pub level: Level,
+    pub profiles: Profiles,
+    pub now: String,
+    pub spec: String,
+    pub case: Case,
+}
+
+impl LoadedCase {
+    /// `v2/write_basics.yaml::single_point`
+    pub fn name(&self) -> String {
+        format!("{}::{}", self.file, self.case.id)
+    }
+    pub fn location(&self) -> String {
+        format!("{}:{}", self.path.display(), self.line)
+    }
+}
+
+/// Every case of a corpus directory, in file then declaration order.
+#[derive(Debug, Clone, Default)]
+pub struct Corpus {
+    pub root: PathBuf,
+    pub files: Vec<(String, CaseFile)>,
+    pub cases: Vec<LoadedCase>,
+}
+
+impl Corpus {
+    /// Loads every `*.yaml` under `root` (recursively, sorted), strictly.
+    pub fn load(root: &Path) -> Result<Self> {
+        let mut paths = Vec::new();
+        collect_yaml(root, &mut paths)?;
+        paths.sort();
+        if paths.is_empty() {
+            return Err(Error::Config(format!(
+                "no case files (*.yaml) under {}",
+                root.display()
+            )));
+        }
+        let mut corpus = Corpus {
+            root: root.to_path_buf(),
+            ..Default::default()
+        };
+        let mut seen = BTreeMap::new();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let rel = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            let (file, cases) = load_file(&path, &rel, &text)?;
+            for c in cases {
+                if let Some(prev) = seen.insert(c.name(), c.line) {
+                    return Err(Error::Load {
+                        path: path.clone(),
+                        line: c.line,
+                        column: 1,
+                        message: format!(
+                            "duplicate case id {:?} (first at line {prev})",
+                            c.case.id
+                        ),
+                    });
+                }
+                corpus.cases.push(c);
+            }
+            corpus.files.push((rel, file));
+        }
+        Ok(corpus)
+    }
+
+    pub fn find(&self, name: &str) -> Option<&LoadedCase> {
+        self.cases
+            .iter()
+            .find(|c| c.name() == name || c.case.id == name)
+    }
+}
+
+fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    for entry in entries {
+        let entry = entry.map_err(|source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let p = entry.path();
+        if p.is_dir() {
+            collect_yaml(&p, out)?;
+        } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Parses one file's text strictly and resolves defaults.
+pub fn load_file(path: &Path, rel: &str, text: &str) -> Result<(CaseFile, Vec<LoadedCase>)> {
+    let file: CaseFile = serde_norway::from_str(text).map_err(|e| {
+        let (line, column) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((1, 1));
+        Error::Load {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: e
+                .to_string()
+                .split(" at line ")
+                .next()
+                .unwrap_or("")
+                .to_string(),
+        }
+    })?;
+    let lines = IdLines::new(text);
+    let mut out = Vec::new();
+    for case in &file.cases {
+        let line = lines.line_of(&case.id);
+        let fail = |needle: &str, message: String| {
+            let (line, column) = lines.find_after(line, needle);
+            Error::Load {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message,
+            }
+        };
+        validate_case(case, &fail)?;
+        out.push(LoadedCase {
+            file: rel.to_string(),
+            path: path.to_path_buf(),
+            line,
+            level: case.level.or(file.defaults.level).unwrap_or(Level::Must),
+            profiles: case
+                .profiles
+                .or(file.defaults.profiles)
+                .unwrap_or(Profiles::Both),
+            now: case
+                .now
+                .clone()
+                .or_else(|| file.defaults.now.clone())
+                .unwrap_or_else(|| DEFAULT_NOW.to_string()),
+            spec: case.spec.clone().unwrap_or_else(|| file.spec.clone()),
+            case: case.clone(),
+        });
+    }
+    Ok((file, out))
+}
+
+/// Finds lines of `id:` keys, so errors found after parsing still point at the text.
+struct IdLines<'a> {
+    lines: Vec<&'a str>,
+}
+
+impl<'a> IdLines<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            lines: text.lines().collect(),
+        }
+    }
+    fn line_of(&self, id: &str) -> usize {
+        self.lines
+            .iter()
+            .position(|l| {
+                let t = l.trim_start().trim_start_matches("- ").trim_start();
+                t.strip_prefix("id:")
+                    .map(|rest| rest.trim().trim_matches(['"', '\'']) == id)
+                    .unwrap_or(false)
+            })
+            .map(|i| i + 1)
+            .unwrap_or(1)
+    }
+    /// First occurrence of `needle` at or after `line`; the case line when absent.
+    fn find_after(&self, line: usize, needle: &str) -> (usize, usize) {
+        for (i, l) in self.lines.iter().enumerate().skip(line.saturating_sub(1)) {
+            if let Some(col) = l.find(needle) {
+                return (i + 1, col + 1);
+            }
+        }
+        (line, 1)
+    }
+}
+
+fn is_snake_case(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && s.as_bytes()[0].is_ascii_lowercase()
+}
+
+/// Cross-field rules serde cannot state.
+fn validate_case(case: &Case, fail: &dyn Fn(&str, String) -> Error) -> Result<()> {
+    if !is_snake_case(&case.id) {
+        return Err(fail(
+            &case.id,
+            format!("case id {:?} is not snake_case", case.id),
+        ));
+    }
+    if case.steps.is_empty() {
+        return Err(fail("steps", "a case needs at least one step".into()));
+    }
+    if let Some(now) = &case.now {
+        if influx_reference::model::time::parse_rfc3339_nano(now).is_none() {
+            return Err(fail(now, format!("now {now:?} is not an RFC3339 time")));
+        }
+    }
+    let mut buckets: Vec<&str> = case.setup.buckets.iter().map(|b| b.name.as_str()).collect();
+    if buckets.is_empty() {
+        buckets.push("main");
+    }
+    for b in &case.setup.buckets {
+        if let Some(r) = &b.retention {
+            if influx_reference::config::parse_duration(r).is_err() {
+                return Err(fail(
+                    r,
+                    format!("retention {r:?} is not a duration like 1h or 30d"),
+                ));
+            }
+        }
+    }
+    let mut tokens = vec!["operator", "none"];
+    for t in &case.setup.tokens {
+        if tokens.contains(&t.name.as_str()) {
+            return Err(fail(&t.name, format!("token name {:?} is taken", t.name)));
+        }
+        tokens.push(&t.name);
+        for p in &t.permissions {
+            if let Some(b) = &p.bucket {
+                if !buckets.contains(&b.as_str()) {
+                    return Err(fail(
+                        b,
+                        format!("unknown bucket {b:?} (declare it in setup.buckets)"),
+                    ));
+                }
+            }
+        }
+    }
+    let check_bucket = |b: &Option<String>| -> Result<()> {
+        match b {
+            Some(b) if !buckets.contains(&b.as_str()) => Err(fail(
+                b,
+                format!("unknown bucket {b:?} (declare it in setup.buckets)"),
+            )),
+            _ => Ok(()),
+        }
+    };
+    let check_token = |t: &Option<String>| -> Result<()> {
+        match t {
+            Some(t) if !tokens.contains(&t.as_str()) => Err(fail(
+                t,
+                format!(
+                    "unknown token {t:?} (declare it in setup.tokens, or use operator or none)"
+                ),
+            )),
+            _ => Ok(()),
+        }
+    };
+    for step in &case.steps {
+        let actions = [
+            step.write.is_some(),
+            step.query.is_some(),
+            step.delete.is_some(),
+            step.wait.is_some(),
+            step.settle.is_some(),
+            step.rejected_points.is_some(),
+            step.landed.is_some(),
+        ]
+        .iter()
+        .filter(|a| **a)
+        .count();
+        if actions != 1 {
+            return Err(fail(
+                "steps",
+                format!(
+                    "each step needs exactly one of write, query, delete, wait, settle, rejected_points, landed (found {actions})"
+                ),
+            ));
+        }
+        if let Some(w) = &step.write {
+            let bodies = [
+                w.body.is_some(),
+                w.body_file.is_some(),
+                w.body_hex.is_some(),
+            ]
+            .iter()
+            .filter(|b| **b)
+            .count();
+            if bodies > 1 {
+                return Err(fail(
+                    "body",
+                    "give at most one of body, body_file, body_hex".into(),
+                ));
+            }
+            if let Some(h) = &w.body_hex {
+                if decode_hex(h).is_none() {
+                    return Err(fail(
+                        "body_hex",
+                        "body_hex is not an even number of hex digits".into(),
+                    ));
+                }
+            }
+            check_bucket(&w.bucket)?;
+            check_token(&w.token)?;
+        }
+        if let Some(q) = &step.query {
+            check_bucket(&q.bucket)?;
+            check_token(&q.token)?;
+        }
+        if let Some(d) = &step.delete {
+            check_bucket(&d.bucket)?;
+            check_token(&d.token)?;
+        }
+        if let Some(w) = &step.wait {
+            if influx_reference::config::parse_duration(w).is_err() {
+                return Err(fail(
+                    w,
+                    format!("wait {w:?} is not a duration like 1h or 30s"),
+                ));
+            }
+        }
+        for r in [&step.rejected_points, &step.landed].into_iter().flatten() {
+            check_bucket(&r.bucket)?;
+        }
+        let expects = step
+            .expect
+            .iter()
+            .chain(step.also_accept.iter().map(|a| &a.expect));
+        for e in expects {
+            for m in e
+                .headers
+                .values()
+                .chain(e.json.values())
+                .chain(e.body.iter())
+                .chain(e.message.iter())
+            {
+                validate_matcher(m, fail)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn validate_matcher(m: &Matcher, fail: &dyn Fn(&str, String) -> Error) -> Result<()> {
+    let set = [
+        m.equals.is_some(),
+        m.contains.is_some(),
+        m.matches.is_some(),
+        m.absent.is_some(),
+    ]
+    .iter()
+    .filter(|s| **s)
+    .count();
+    if set != 1 {
+        return Err(fail(
+            "equals",
+            "a matcher needs exactly one of equals, contains, matches, absent".into(),
+        ));
+    }
+    if let Some(re) = &m.matches {
+        if let Err(e) = regex::Regex::new(re) {
+            return Err(fail(re, format!("invalid regex: {e}")));
+        }
+    }
+    Ok(())
+}
+
+pub fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// The JSON Schema of a case file, for editor completion (`cases/case.schema.json`).
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(CaseFile);
+    serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Vec<LoadedCase>> {
+        load_file(Path::new("t.yaml"), "t.yaml", text).map(|(_, c)| c)
+    }
+
+    const OK: &str = "about: a\nspec: s\ncases:\n  - id: one\n    description: d\n    expectation: e\n    steps:\n      - write: {body: 'm v=1'}\n";
+
+    #[test]
+    fn loads_and_resolves_defaults() {
+        let c = load(OK).unwrap();
+        assert_eq!(c[0].line, 4);
+        assert_eq!(c[0].level, Level::Must);
+        assert_eq!(c[0].name(), "t.yaml::one");
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let cases = [
+            (
+                OK.replace("description: d", "descriptio: d"),
+                "t.yaml:5:5: cases[0]: unknown field `descriptio`",
+            ),
+            (
+                OK.replace("    steps:", "    level: mustt\n    steps:"),
+                "t.yaml:7:12: cases[0].level: unknown variant `mustt`",
+            ),
+            (
+                OK.replace("    steps:", "    profiles: v3\n    steps:"),
+                "t.yaml:7:15: cases[0].profiles: unknown variant `v3`",
+            ),
+            (
+                OK.replace("'m v=1'", "'m v=1', token: reader"),
+                "t.yaml:8:39: unknown token \"reader\"",
+            ),
+            (
+                OK.replace("id: one", "id: One"),
+                "t.yaml:4:9: case id \"One\" is not snake_case",
+            ),
+        ];
+        for (text, want) in cases {
+            let got = load(&text).unwrap_err().to_string();
+            assert!(got.starts_with(want), "{got}\nwanted {want}");
+        }
+    }
+}

@@ -1,0 +1,484 @@
+//! The command line: `run`, `list`, `show`, `replay`, `bless`, `schema`. Every flag can also
+//! come from an `INFLUX_CONFORMANCE_*` variable. Exit codes: 0 all pass, 1 any fail, xpass or
+//! error verdict, 2 configuration or harness error, 4 nothing selected.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::case::{Corpus, Level, Profile};
+use crate::compare::Verdict;
+use crate::report;
+use crate::run::{self, RunConfig, Selection, SnapshotMode};
+use crate::target::inprocess::InProcess;
+use crate::target::url::{ReadAdapter, UrlConfig, UrlTarget, WriteAdapter};
+use crate::target::Target;
+use crate::targets::TargetFile;
+use crate::Error;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "influx-conformance",
+    version,
+    about = "Point it at a server and learn exactly where it differs from InfluxDB"
+)]
+pub struct Cli {
+    /// Directory of case files.
+    #[arg(long, global = true, env = "INFLUX_CONFORMANCE_CASES")]
+    pub cases: Option<PathBuf>,
+    /// Directory of snapshots (`<dir>/<profile>/...`).
+    #[arg(long, global = true, env = "INFLUX_CONFORMANCE_SNAPSHOTS")]
+    pub snapshots: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run cases against the in-process reference (default) or a server.
+    Run(RunArgs),
+    /// List the selected cases (`file::id [profiles] level`).
+    List(FilterArgs),
+    /// Print a case and its snapshots.
+    Show { id: String },
+    /// Run one case and print every exchange in full.
+    Replay {
+        id: String,
+        #[command(flatten)]
+        target: TargetArgs,
+    },
+    /// Record the reference's snapshots that are missing or no longer hold.
+    Bless(FilterArgs),
+    /// Print the JSON Schema of case files.
+    Schema,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct FilterArgs {
+    /// Case name or id glob (`v2/gzip.yaml::*`, `*retention*`); repeatable.
+    #[arg(long = "id", env = "INFLUX_CONFORMANCE_ID", value_delimiter = ',')]
+    pub ids: Vec<String>,
+    #[arg(long = "level", env = "INFLUX_CONFORMANCE_LEVEL", value_delimiter = ',', value_parser = parse_level)]
+    pub levels: Vec<Level>,
+    /// Profiles to run (`v2`, `cloud`); with `--url` the target's own profile.
+    #[arg(long = "profile", env = "INFLUX_CONFORMANCE_PROFILE", value_delimiter = ',', value_parser = parse_profile)]
+    pub profiles: Vec<Profile>,
+    /// `hash:M/N`: run the M-th of N stable partitions.
+    #[arg(long, env = "INFLUX_CONFORMANCE_PARTITION")]
+    pub partition: Option<String>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct TargetArgs {
+    /// A server's base URL (default: the in-process reference).
+    #[arg(long, env = "INFLUX_CONFORMANCE_URL")]
+    pub url: Option<String>,
+    /// A target file `targets/<NAME>.yaml`.
+    #[arg(long, env = "INFLUX_CONFORMANCE_TARGET", conflicts_with = "url")]
+    pub target: Option<String>,
+    #[arg(long, env = "INFLUX_CONFORMANCE_TARGETS_DIR")]
+    pub targets_dir: Option<PathBuf>,
+    #[arg(long, env = "INFLUX_CONFORMANCE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    #[arg(long, env = "INFLUX_CONFORMANCE_ORG")]
+    pub org: Option<String>,
+    #[arg(long, env = "INFLUX_CONFORMANCE_WRITE", value_enum)]
+    pub write: Option<WriteAdapter>,
+    #[arg(long, env = "INFLUX_CONFORMANCE_READ", value_enum)]
+    pub read: Option<ReadAdapter>,
+    /// Use a pre-made bucket instead of creating one per case.
+    #[arg(long, env = "INFLUX_CONFORMANCE_BUCKET")]
+    pub bucket: Option<String>,
+    /// Use a pre-made v1 database instead of creating buckets.
+    #[arg(long, env = "INFLUX_CONFORMANCE_DATABASE")]
+    pub database: Option<String>,
+    /// Seconds per request.
+    #[arg(
+        long,
+        env = "INFLUX_CONFORMANCE_REQUEST_TIMEOUT",
+        default_value_t = 10.0
+    )]
+    pub request_timeout: f64,
+    /// Seconds per case.
+    #[arg(long, env = "INFLUX_CONFORMANCE_CASE_TIMEOUT", default_value_t = 60.0)]
+    pub case_timeout: f64,
+    /// Seconds to wait for asynchronous writes to settle.
+    #[arg(
+        long,
+        env = "INFLUX_CONFORMANCE_SETTLE_TIMEOUT",
+        default_value_t = 10.0
+    )]
+    pub settle_timeout: f64,
+    #[arg(long, env = "INFLUX_CONFORMANCE_MAX_RESPONSE_BYTES", default_value_t = 4 << 20)]
+    pub max_response_bytes: usize,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Cases run at once.
+    #[arg(long, env = "INFLUX_CONFORMANCE_JOBS")]
+    pub jobs: Option<usize>,
+    #[arg(long, env = "INFLUX_CONFORMANCE_REPORT_JUNIT")]
+    pub report_junit: Option<PathBuf>,
+    #[arg(long, env = "INFLUX_CONFORMANCE_REPORT_JSON")]
+    pub report_json: Option<PathBuf>,
+    #[arg(long, env = "INFLUX_CONFORMANCE_REPORT_MD")]
+    pub report_md: Option<PathBuf>,
+    /// Write every failing case as a deviation list (a start for `targets/<name>.yaml`).
+    #[arg(long, env = "INFLUX_CONFORMANCE_EMIT_DEVIATIONS")]
+    pub emit_deviations: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long, env = "INFLUX_CONFORMANCE_QUIET")]
+    pub quiet: bool,
+}
+
+fn parse_level(s: &str) -> Result<Level, String> {
+    Level::ALL
+        .into_iter()
+        .find(|l| l.as_str() == s)
+        .ok_or_else(|| format!("unknown level {s:?}: expected must, should, may or info"))
+}
+
+fn parse_profile(s: &str) -> Result<Profile, String> {
+    Profile::parse(s).ok_or_else(|| format!("unknown profile {s:?}: expected v2 or cloud"))
+}
+
+/// Runs the CLI and returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return 2;
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
+}
+
+fn cases_dir(cli: &Cli) -> PathBuf {
+    cli.cases.clone().unwrap_or_else(|| {
+        let local = PathBuf::from("cases");
+        if local.is_dir() {
+            local
+        } else {
+            crate::default_cases_dir()
+        }
+    })
+}
+
+fn snapshots_dir(cli: &Cli) -> PathBuf {
+    cli.snapshots.clone().unwrap_or_else(|| {
+        let local = PathBuf::from("snapshots");
+        if PathBuf::from("cases").is_dir() {
+            local
+        } else {
+            crate::default_snapshots_dir()
+        }
+    })
+}
+
+async fn dispatch(cli: Cli) -> Result<i32, Error> {
+    let command = cli
+        .command
+        .as_ref()
+        .map(clone_command)
+        .unwrap_or(Command::Run(RunArgs::default()));
+    if let Command::Schema = command {
+        print!("{}", crate::case::json_schema());
+        return Ok(0);
+    }
+    let corpus = Corpus::load(&cases_dir(&cli))?;
+    match command {
+        Command::Schema => Ok(0),
+        Command::List(f) => {
+            let targets: Vec<Arc<dyn Target>> =
+                vec![Arc::new(InProcess::new(vec![Profile::V2, Profile::Cloud]))];
+            let jobs = selection(&f)?.jobs(&corpus.cases, &targets)?;
+            for j in &jobs {
+                let c = &corpus.cases[j.case];
+                println!("{} [{}] {}", c.name(), j.profile.as_str(), c.level.as_str());
+            }
+            Ok(if jobs.is_empty() { 4 } else { 0 })
+        }
+        Command::Show { id } => {
+            let Some(c) = corpus.find(&id) else {
+                eprintln!("error: no case named {id:?} (see `influx-conformance list`)");
+                return Ok(4);
+            };
+            println!(
+                "# {} ({}, level {}, spec {})",
+                c.name(),
+                c.location(),
+                c.level.as_str(),
+                c.spec
+            );
+            print!("{}", serde_norway::to_string(&c.case).unwrap_or_default());
+            for p in c.profiles.list() {
+                let path = crate::compare::snapshot_path(&snapshots_dir(&cli), c, *p);
+                println!("\n# snapshot {}", path.display());
+                print!(
+                    "{}",
+                    crate::compare::read_snapshot(&path).unwrap_or_else(|| "(none)\n".into())
+                );
+            }
+            Ok(0)
+        }
+        Command::Replay { id, target } => {
+            let Some(c) = corpus.find(&id) else {
+                eprintln!("error: no case named {id:?} (see `influx-conformance list`)");
+                return Ok(4);
+            };
+            let (targets, profiles) = build_targets(&cli, &target)?;
+            let config = RunConfig {
+                jobs: 1,
+                case_timeout: secs(target.case_timeout),
+                request_timeout: secs(target.request_timeout),
+                settle_timeout: secs(target.settle_timeout),
+                snapshots: Some(snapshots_dir(&cli)),
+                snapshot_mode: SnapshotMode::CompareOnly,
+            };
+            let mut code = 0;
+            for t in &targets {
+                for p in c.profiles.list().iter().filter(|p| profiles.contains(p)) {
+                    let r = run::run_case(c, t.as_ref(), *p, &config).await;
+                    println!(
+                        "# {} [{}] on {}: {}",
+                        r.name,
+                        p.as_str(),
+                        r.target,
+                        r.verdict.as_str()
+                    );
+                    if let Some(o) = &r.observation {
+                        print!("{}", crate::compare::snapshot_text(o));
+                    }
+                    if r.verdict != Verdict::Pass {
+                        print!("{}", report::failure_text(&r, &corpus.root));
+                    }
+                    if r.verdict.is_failure() {
+                        code = 1;
+                    }
+                }
+            }
+            Ok(code)
+        }
+        Command::Bless(f) => {
+            let args = RunArgs {
+                filter: f,
+                ..Default::default()
+            };
+            run_command(&cli, &corpus, &args, SnapshotMode::Bless).await
+        }
+        Command::Run(args) => run_command(&cli, &corpus, &args, SnapshotMode::Compare).await,
+    }
+}
+
+fn clone_command(c: &Command) -> Command {
+    match c {
+        Command::Run(a) => Command::Run(a.clone()),
+        Command::List(f) => Command::List(f.clone()),
+        Command::Show { id } => Command::Show { id: id.clone() },
+        Command::Replay { id, target } => Command::Replay {
+            id: id.clone(),
+            target: target.clone(),
+        },
+        Command::Bless(f) => Command::Bless(f.clone()),
+        Command::Schema => Command::Schema,
+    }
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(if s.is_finite() && s > 0.0 { s } else { 1.0 })
+}
+
+fn selection(f: &FilterArgs) -> Result<Selection, Error> {
+    Ok(Selection {
+        ids: f.ids.clone(),
+        levels: f.levels.clone(),
+        profiles: f.profiles.clone(),
+        partition: f
+            .partition
+            .as_deref()
+            .map(run::parse_partition)
+            .transpose()?,
+    })
+}
+
+/// The targets of a run and the profiles they cover.
+fn build_targets(cli: &Cli, t: &TargetArgs) -> Result<(Vec<Arc<dyn Target>>, Vec<Profile>), Error> {
+    let file = match &t.target {
+        Some(name) => {
+            let dir = t.targets_dir.clone().unwrap_or_else(|| {
+                let d = cases_dir(cli).join("../targets");
+                if d.is_dir() {
+                    d
+                } else {
+                    PathBuf::from("targets")
+                }
+            });
+            Some((
+                name.clone(),
+                TargetFile::load(&dir.join(format!("{name}.yaml")))?,
+            ))
+        }
+        None => None,
+    };
+    let url = t.url.clone().or(file.as_ref().map(|f| f.1.url.clone()));
+    let Some(url) = url else {
+        return Ok((
+            vec![Arc::new(InProcess::new(vec![Profile::V2, Profile::Cloud]))],
+            vec![Profile::V2, Profile::Cloud],
+        ));
+    };
+    let profile = file.as_ref().map(|f| f.1.profile).unwrap_or(Profile::V2);
+    let mut config = UrlConfig::new(&url, profile);
+    config.name = file
+        .as_ref()
+        .map(|f| f.0.clone())
+        .unwrap_or_else(|| url.clone());
+    config.token = t.token.clone().unwrap_or_default();
+    config.org = t
+        .org
+        .clone()
+        .or(file.as_ref().and_then(|f| f.1.org.clone()))
+        .unwrap_or_default();
+    config.write = t
+        .write
+        .or(file.as_ref().map(|f| f.1.write))
+        .unwrap_or(WriteAdapter::V2);
+    config.read = t
+        .read
+        .or(file.as_ref().map(|f| f.1.read))
+        .unwrap_or(ReadAdapter::Flux);
+    config.bucket = t
+        .bucket
+        .clone()
+        .or(file.as_ref().and_then(|f| f.1.bucket.clone()));
+    config.database = t
+        .database
+        .clone()
+        .or(file.as_ref().and_then(|f| f.1.database.clone()));
+    config.request_timeout = secs(t.request_timeout);
+    config.settle_timeout = secs(t.settle_timeout);
+    config.max_body_bytes = t.max_response_bytes;
+    if config.org.is_empty() && config.bucket.is_none() && config.database.is_none() {
+        return Err(Error::Config(
+            "--org (or INFLUX_CONFORMANCE_ORG) is required with --url".into(),
+        ));
+    }
+    let mut target = UrlTarget::new(config)?;
+    if let Some((_, f)) = &file {
+        target = target.with_deviations(f.deviations.clone());
+    }
+    Ok((vec![Arc::new(target)], vec![profile]))
+}
+
+async fn run_command(
+    cli: &Cli,
+    corpus: &Corpus,
+    args: &RunArgs,
+    mode: SnapshotMode,
+) -> Result<i32, Error> {
+    let (targets, profiles) = build_targets(cli, &args.target)?;
+    let mut sel = selection(&args.filter)?;
+    if sel.profiles.is_empty() {
+        sel.profiles = profiles;
+    }
+    let jobs = sel.jobs(&corpus.cases, &targets)?;
+    if jobs.is_empty() {
+        eprintln!("nothing selected: no case matches the filters for this target's profiles");
+        return Ok(4);
+    }
+    let config = RunConfig {
+        jobs: args.jobs.unwrap_or_else(|| RunConfig::default().jobs),
+        case_timeout: secs(args.target.case_timeout),
+        request_timeout: secs(args.target.request_timeout),
+        settle_timeout: secs(args.target.settle_timeout),
+        snapshots: Some(snapshots_dir(cli)),
+        snapshot_mode: mode,
+    };
+    let bar = if args.quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let b = indicatif::ProgressBar::new(jobs.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    };
+    let progress_bar = bar.clone();
+    let progress: Arc<dyn Fn(&run::CaseResult) + Send + Sync> = Arc::new(move |r| {
+        progress_bar.set_message(format!("{} {}", r.verdict.as_str(), r.name));
+        progress_bar.inc(1);
+    });
+    let started = Instant::now();
+    let cases = Arc::new(corpus.cases.clone());
+    let mut results = run::run_jobs(cases, targets, jobs, config, progress).await;
+    bar.finish_and_clear();
+    results.sort_by(|a, b| {
+        (&a.target, &a.file, a.line, a.profile).cmp(&(&b.target, &b.file, b.line, b.profile))
+    });
+    let summary = report::summarize(&results, started.elapsed());
+    print!("{}", report::terminal(&results, &summary, &corpus.root));
+    write_report(&args.report_json, || report::json(&results, &summary))?;
+    write_report(&args.report_junit, || {
+        report::junit(&results, &summary, &corpus.root)
+    })?;
+    write_report(&args.report_md, || report::markdown(&results, &summary))?;
+    write_report(&args.emit_deviations, || emit_deviations(&results))?;
+    Ok(report::exit_code(&results))
+}
+
+fn write_report(path: &Option<PathBuf>, render: impl FnOnce() -> String) -> Result<(), Error> {
+    let Some(path) = path else { return Ok(()) };
+    write_file(path, &render())
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), Error> {
+    std::fs::write(path, text).map_err(|source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Every failing case as a deviation, ready to paste into `targets/<name>.yaml`.
+fn emit_deviations(results: &[run::CaseResult]) -> String {
+    let devs: Vec<crate::targets::Deviation> = results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Fail)
+        .map(|r| crate::targets::Deviation {
+            cases: r.name.clone(),
+            kind: crate::targets::DeviationKind::Bug,
+            note: r.reason.clone(),
+            link: None,
+        })
+        .collect();
+    #[derive(serde::Serialize)]
+    struct Out {
+        deviations: Vec<crate::targets::Deviation>,
+    }
+    serde_norway::to_string(&Out { deviations: devs }).unwrap_or_default()
+}

@@ -1,0 +1,251 @@
+//! The one `Observation` type every target produces, and the named redactions applied to it
+//! before anything compares or stores it.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// Response headers worth comparing; everything else (dates, lengths) varies by server.
+pub const CHOSEN_HEADERS: [&str; 6] = [
+    "content-type",
+    "x-platform-error-code",
+    "x-influxdb-build",
+    "x-influxdb-version",
+    "x-influxdb-error",
+    "retry-after",
+];
+
+/// What a case produced: one entry per step.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Observation {
+    pub steps: Vec<StepObservation>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct StepObservation {
+    /// `POST /api/v2/write?org=<org>&bucket=<bucket:main>` (redacted), or `landed main`.
+    pub request: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub json: Option<serde_json::Value>,
+    /// Rows in the bucket after the step (`measurement,tags field=value time`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub landed: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected_points: Option<Vec<String>>,
+    /// Why something could not be observed (e.g. the target has no read-back adapter).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A typed value of a stored point.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Float(f64),
+    Integer(i64),
+    Unsigned(u64),
+    String(String),
+    Boolean(bool),
+}
+
+impl Value {
+    pub fn render(&self) -> String {
+        match self {
+            // Rust's Display for f64 never uses an exponent, like Go's FormatFloat(v,'f',-1,64).
+            Value::Float(v) => format!("{v}"),
+            Value::Integer(v) => format!("{v}i"),
+            Value::Unsigned(v) => format!("{v}u"),
+            Value::Boolean(v) => format!("{v}"),
+            Value::String(s) => format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"")),
+        }
+    }
+}
+
+/// One stored value: what a Flux `from |> range` row holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub measurement: String,
+    pub tags: Vec<(String, String)>,
+    pub field: String,
+    pub value: Value,
+    pub time: i64,
+}
+
+fn escape(s: &str, specials: &[char]) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if specials.contains(&c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl Row {
+    /// `measurement,tag=v field=value time`, line-protocol escaped, time in ns (or `<now>`).
+    pub fn render(&self, redact: &Redactions) -> String {
+        let mut s = escape(&self.measurement, &[',', ' ']);
+        let mut tags = self.tags.clone();
+        tags.sort();
+        for (k, v) in &tags {
+            s.push(',');
+            s.push_str(&escape(k, &[',', ' ', '=']));
+            s.push('=');
+            s.push_str(&escape(v, &[',', ' ', '=']));
+        }
+        s.push(' ');
+        s.push_str(&escape(&self.field, &[',', ' ', '=']));
+        s.push('=');
+        s.push_str(&self.value.render());
+        s.push(' ');
+        s.push_str(&redact.time(self.time));
+        redact.text(&s)
+    }
+}
+
+/// Sort key that keeps query order (measurement, tags, field, time).
+pub fn sort_rows(rows: &mut [Row]) {
+    rows.sort_by(|a, b| {
+        (&a.measurement, &a.tags, &a.field, a.time).cmp(&(
+            &b.measurement,
+            &b.tags,
+            &b.field,
+            b.time,
+        ))
+    });
+}
+
+/// What varies between runs and servers, replaced by a named placeholder. The list of names
+/// is printed with every report.
+#[derive(Debug, Clone, Default)]
+pub struct Redactions {
+    /// (name, actual text, placeholder), applied longest actual first.
+    pub literals: Vec<(String, String, String)>,
+    /// Server time around the step, ns: [start, end]. Landed times inside
+    /// [start - 1h, end + 1s] become `<now>` (points written without a timestamp, truncated to
+    /// at most an hour by v1 precision); RFC3339 times in bodies within 31 days before or one day
+    /// after become `<wall_clock>` (retention lower bounds).
+    pub now: Option<(i64, i64)>,
+}
+
+/// The names of every redaction, for reports.
+pub const REDACTION_NAMES: [(&str, &str); 7] = [
+    ("org_id", "the org's 16-hex ID → <org_id>"),
+    ("org_name", "the org's name → <org>"),
+    ("bucket_id", "a bucket's 16-hex ID → <bucket_id:NAME>"),
+    (
+        "bucket_name",
+        "a bucket's real (unique) name → <bucket:NAME>",
+    ),
+    ("token", "every token → <token:NAME>"),
+    ("now", "landed times within an hour of the request → <now>"),
+    (
+        "wall_clock",
+        "RFC3339 times in bodies within 31 days of the request → <wall_clock>",
+    ),
+];
+
+const HOUR: i64 = 3_600_000_000_000;
+const DAY: i64 = 24 * HOUR;
+
+impl Redactions {
+    pub fn add(&mut self, name: &str, actual: &str, placeholder: String) {
+        if actual.is_empty() {
+            return;
+        }
+        self.literals
+            .push((name.to_string(), actual.to_string(), placeholder));
+        self.literals
+            .sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.1.cmp(&b.1)));
+    }
+
+    pub fn time(&self, t: i64) -> String {
+        match self.now {
+            Some((start, end)) if t >= start - HOUR && t <= end + 1_000_000_000 => "<now>".into(),
+            _ => t.to_string(),
+        }
+    }
+
+    pub fn text(&self, s: &str) -> String {
+        let mut out = s.to_string();
+        for (_, actual, placeholder) in &self.literals {
+            if out.contains(actual.as_str()) {
+                out = out.replace(actual.as_str(), placeholder);
+            }
+        }
+        if let Some((start, end)) = self.now {
+            out = redact_wall_clock(&out, start - 31 * DAY, end + DAY);
+        }
+        out
+    }
+
+    pub fn tokens(&self) -> impl Iterator<Item = &str> {
+        self.literals
+            .iter()
+            .filter(|l| l.0 == "token")
+            .map(|l| l.1.as_str())
+    }
+}
+
+fn rfc3339_regex() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z").unwrap_or_else(|_| {
+            // The pattern is a literal; failing to compile it is a bug caught by tests.
+            regex::Regex::new("$^").expect("trivial regex")
+        })
+    })
+}
+
+fn redact_wall_clock(s: &str, lo: i64, hi: i64) -> String {
+    rfc3339_regex()
+        .replace_all(s, |c: &regex::Captures<'_>| {
+            let t = &c[0];
+            match influx_reference::model::time::parse_rfc3339_nano(t) {
+                Some(ns) if ns >= lo && ns <= hi => "<wall_clock>".to_string(),
+                _ => t.to_string(),
+            }
+        })
+        .into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_render_like_line_protocol() {
+        let r = Redactions::default();
+        let row = Row {
+            measurement: "c pu".into(),
+            tags: vec![("b".into(), "2".into()), ("a".into(), "x=y".into())],
+            field: "v".into(),
+            value: Value::String("a\"b".into()),
+            time: 5,
+        };
+        assert_eq!(row.render(&r), r#"c\ pu,a=x\=y,b=2 v="a\"b" 5"#);
+        assert_eq!(Value::Float(1e21).render(), "1000000000000000000000");
+        assert_eq!(Value::Float(1.0).render(), "1");
+    }
+
+    #[test]
+    fn redactions_replace_ids_and_times() {
+        let mut r = Redactions::default();
+        r.add("bucket_id", "0123456789abcdef", "<bucket_id:main>".into());
+        let now =
+            influx_reference::model::time::parse_rfc3339_nano("2025-05-20T11:00:00Z").unwrap();
+        r.now = Some((now, now));
+        assert_eq!(
+            r.text("at 2025-05-20T10:00:00.123Z for database: 0123456789abcdef, old 2020-01-01T00:00:00Z"),
+            "at <wall_clock> for database: <bucket_id:main>, old 2020-01-01T00:00:00Z"
+        );
+        assert_eq!(r.time(now - 5), "<now>");
+        assert_eq!(r.time(1), "1");
+    }
+}

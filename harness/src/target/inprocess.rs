@@ -1,0 +1,335 @@
+//! The reference in the harness's own process: a fresh `Reference` per case on a pinned clock.
+//! This is the one place the harness touches reference internals (the store), to set up state
+//! and read what landed without needing the reference's query API.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use influx_reference::clock::ManualClock;
+use influx_reference::model::time::parse_rfc3339_nano;
+use influx_reference::model::{Id, OwnedFieldValue};
+use influx_reference::storage::{self, ResourceKind, SchemaType, Status};
+use influx_reference::{Reference, ServerConfig};
+
+use super::{
+    BucketInfo, Context, Fault, FaultKind, HttpRequest, HttpResponse, OpenError, Session, Target,
+    TargetInfo,
+};
+use crate::case::{Action, LoadedCase, Profile, SchemaKind};
+use crate::observe::{Row, Value};
+
+pub const OPERATOR_TOKEN: &str = "conformance-operator-token";
+pub const CLOUD_UNAVAILABLE: &str = "the reference's cloud flavor is not available yet";
+
+/// The in-process reference, for the given profiles.
+pub struct InProcess {
+    info: TargetInfo,
+    profiles: Vec<Profile>,
+}
+
+impl InProcess {
+    pub fn new(profiles: Vec<Profile>) -> Self {
+        Self {
+            info: TargetInfo {
+                name: "reference".into(),
+                is_reference: true,
+                base_url: "http://127.0.0.1:8086".into(),
+                write: super::url::WriteAdapter::V2,
+                deviations: Vec::new(),
+            },
+            profiles,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Target for InProcess {
+    fn info(&self) -> &TargetInfo {
+        &self.info
+    }
+
+    fn profiles(&self) -> Vec<Profile> {
+        self.profiles.clone()
+    }
+
+    async fn open(
+        &self,
+        case: &LoadedCase,
+        profile: Profile,
+    ) -> Result<Box<dyn Session>, OpenError> {
+        if profile == Profile::Cloud {
+            return Err(OpenError::Skip(CLOUD_UNAVAILABLE.into()));
+        }
+        let setup = &case.case.setup;
+        if setup
+            .buckets
+            .iter()
+            .any(|b| b.schema == Some(SchemaKind::Explicit))
+        {
+            return Err(OpenError::Skip(
+                "explicit bucket schemas need the cloud flavor".into(),
+            ));
+        }
+        if setup
+            .quotas
+            .as_ref()
+            .is_some_and(|q| q.max_series.is_some())
+        {
+            return Err(OpenError::Skip(
+                "series quotas need the cloud flavor".into(),
+            ));
+        }
+        let now = parse_rfc3339_nano(&case.now).ok_or_else(|| {
+            OpenError::Fault(Fault::new(
+                FaultKind::Setup,
+                format!("now {:?} is not an RFC3339 time", case.now),
+            ))
+        })?;
+        let clock = ManualClock::new(now);
+        let config = ServerConfig {
+            bucket: "conformance-bootstrap".into(),
+            token: OPERATOR_TOKEN.into(),
+            max_body_bytes: setup
+                .quotas
+                .as_ref()
+                .and_then(|q| q.max_body_bytes)
+                .and_then(|n| usize::try_from(n).ok()),
+            ..ServerConfig::default()
+        };
+        let reference = Reference::with_clock(config, Arc::new(clock.clone())).map_err(|e| {
+            Fault::new(FaultKind::Setup, format!("cannot start the reference: {e}"))
+        })?;
+        let boot = reference.bootstrap().clone();
+        let mut ctx = Context {
+            org: reference.config().org.clone(),
+            org_id: boot.org_id.to_string(),
+            ..Default::default()
+        };
+        ctx.tokens.insert("operator".into(), OPERATOR_TOKEN.into());
+        let mut specs = setup.buckets.clone();
+        if specs.is_empty() {
+            specs.push(crate::case::BucketSpec {
+                name: "main".into(),
+                retention: None,
+                schema: None,
+                columns: Default::default(),
+            });
+        }
+        ctx.default_bucket = specs[0].name.clone();
+        let created: Result<(), Fault> = reference.with_store(|store| {
+            let mut ids = std::collections::BTreeMap::new();
+            for b in &specs {
+                let retention = match &b.retention {
+                    Some(r) => influx_reference::config::parse_duration(r)
+                        .map_err(|e| Fault::new(FaultKind::Setup, e.to_string()))?,
+                    None => 0,
+                };
+                let name = format!("conformance-{}", b.name);
+                let id = store
+                    .create_bucket(boot.org_id, &name, retention, 0, SchemaType::Implicit, now)
+                    .map_err(|e| Fault::new(FaultKind::Setup, e.to_string()))?;
+                ids.insert(b.name.clone(), id);
+                ctx.buckets.insert(
+                    b.name.clone(),
+                    BucketInfo {
+                        name,
+                        id: id.to_string(),
+                    },
+                );
+            }
+            for t in &setup.tokens {
+                let permissions = t
+                    .permissions
+                    .iter()
+                    .map(|p| storage::Permission {
+                        action: match p.action {
+                            Action::Read => storage::Action::Read,
+                            Action::Write => storage::Action::Write,
+                        },
+                        kind: ResourceKind::Buckets,
+                        org_id: Some(boot.org_id),
+                        id: p.bucket.as_ref().and_then(|b| ids.get(b).copied()),
+                    })
+                    .collect();
+                let token = format!("conformance-token-{}", t.name);
+                let auth = store.create_authorization(
+                    boot.org_id,
+                    boot.user_id,
+                    Some(&token),
+                    &t.name,
+                    permissions,
+                    now,
+                );
+                if t.inactive {
+                    if let Some(a) = store.authorizations.get_mut(&auth) {
+                        a.status = Status::Inactive;
+                    }
+                }
+                ctx.tokens.insert(t.name.clone(), token);
+            }
+            Ok(())
+        });
+        created?;
+        ctx.register_redactions();
+        let mut session = InProcessSession {
+            reference,
+            clock,
+            ctx,
+            window: (now, now),
+        };
+        if let Some(seed) = &setup.seed {
+            let bucket = session
+                .ctx
+                .bucket(seed.bucket.as_deref())
+                .map(|b| b.name.clone())
+                .unwrap_or_default();
+            let req = HttpRequest {
+                method: "POST".into(),
+                path_and_query: format!(
+                    "/api/v2/write?org={}&bucket={}",
+                    crate::run::encode(&session.ctx.org),
+                    crate::run::encode(&bucket)
+                ),
+                headers: vec![("Authorization".into(), format!("Token {OPERATOR_TOKEN}"))],
+                body: seed.lines.as_bytes().to_vec(),
+            };
+            let resp = session.send(req).await?;
+            if resp.status != 204 {
+                return Err(OpenError::Fault(Fault::new(
+                    FaultKind::Setup,
+                    format!(
+                        "seeding the bucket answered {}: {}",
+                        resp.status,
+                        String::from_utf8_lossy(&resp.body)
+                    ),
+                )));
+            }
+        }
+        Ok(Box::new(session))
+    }
+}
+
+pub struct InProcessSession {
+    reference: Reference,
+    clock: ManualClock,
+    ctx: Context,
+    window: (i64, i64),
+}
+
+fn to_value(v: &OwnedFieldValue) -> Value {
+    match v {
+        OwnedFieldValue::Float(f) => Value::Float(*f),
+        OwnedFieldValue::Integer(i) => Value::Integer(*i),
+        OwnedFieldValue::Unsigned(u) => Value::Unsigned(*u),
+        OwnedFieldValue::String(s) => Value::String(String::from_utf8_lossy(s).into_owned()),
+        OwnedFieldValue::Boolean(b) => Value::Boolean(*b),
+    }
+}
+
+#[async_trait::async_trait]
+impl Session for InProcessSession {
+    fn context(&self) -> &Context {
+        &self.ctx
+    }
+
+    fn now(&self) -> i64 {
+        use influx_reference::clock::Clock;
+        self.clock.now_nanos()
+    }
+
+    async fn send(&mut self, req: HttpRequest) -> Result<HttpResponse, Fault> {
+        let mut builder = http::Request::builder()
+            .method(req.method.as_str())
+            .uri(req.path_and_query.as_str());
+        for (k, v) in &req.headers {
+            builder = builder.header(k.as_str(), v.as_bytes());
+        }
+        let request = builder.body(Body::from(req.body)).map_err(|e| {
+            Fault::new(
+                FaultKind::Setup,
+                format!("the case builds an invalid HTTP request: {e}"),
+            )
+        })?;
+        let full = self.reference.call_full(request).await;
+        let headers = full
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_ascii_lowercase(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        Ok(HttpResponse {
+            status: full.status,
+            headers,
+            body: full.body.to_vec(),
+        })
+    }
+
+    async fn landed(&mut self, bucket: &str) -> Result<Option<Vec<Row>>, Fault> {
+        let Some(info) = self.ctx.buckets.get(bucket) else {
+            return Ok(Some(Vec::new()));
+        };
+        let Ok(id) = Id::parse(&info.id) else {
+            return Ok(Some(Vec::new()));
+        };
+        let rows = self.reference.with_store(|s| {
+            s.data
+                .get(&id)
+                .map(|d| {
+                    d.points()
+                        .iter()
+                        .map(|p| Row {
+                            measurement: String::from_utf8_lossy(&p.series.measurement)
+                                .into_owned(),
+                            tags: p
+                                .series
+                                .tags
+                                .iter()
+                                .map(|(k, v)| {
+                                    (
+                                        String::from_utf8_lossy(k).into_owned(),
+                                        String::from_utf8_lossy(v).into_owned(),
+                                    )
+                                })
+                                .collect(),
+                            field: String::from_utf8_lossy(p.field).into_owned(),
+                            value: to_value(p.value),
+                            time: p.time,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        });
+        Ok(Some(rows))
+    }
+
+    async fn rejected_points(&mut self, _bucket: &str) -> Result<Option<Vec<Row>>, Fault> {
+        // v2 has no rejected_points; the cloud flavor (which has) is not available yet.
+        Ok(None)
+    }
+
+    async fn wait(&mut self, d: Duration) {
+        self.clock
+            .advance(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+    }
+
+    async fn settle(&mut self, _bucket: &str, _timeout: Duration) -> Result<(), Fault> {
+        // The v2 flavor applies writes synchronously: nothing to wait for.
+        Ok(())
+    }
+
+    fn step_started(&mut self) {
+        let n = self.now();
+        self.window = (n, n);
+    }
+
+    fn step_window(&self) -> (i64, i64) {
+        self.window
+    }
+
+    async fn close(self: Box<Self>) {}
+}

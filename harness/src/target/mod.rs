@@ -1,0 +1,173 @@
+//! One trait for "a server we can write to and read from", and its implementations: the
+//! in-process reference and any URL.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::case::{LoadedCase, Profile};
+use crate::observe::{Redactions, Row};
+
+pub mod csv;
+pub mod inprocess;
+pub mod url;
+
+/// A request as the runner builds it, the same for every target.
+#[derive(Debug, Clone)]
+pub struct HttpRequest {
+    pub method: String,
+    /// `/api/v2/write?org=...`, percent-encoded.
+    pub path_and_query: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// Lowercase names.
+    pub headers: BTreeMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+/// A target fault: the server did not give an answer the harness can judge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    pub kind: FaultKind,
+    /// What happened and what to do, in words.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    Refused,
+    Timeout,
+    Reset,
+    Unparsable,
+    TooLarge,
+    Redirect,
+    Unavailable,
+    Unsupported,
+    Setup,
+    NotSettled,
+}
+
+impl Fault {
+    pub fn new(kind: FaultKind, reason: impl Into<String>) -> Self {
+        Self {
+            kind,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+/// Why a case does not run on a target.
+#[derive(Debug, Clone)]
+pub enum OpenError {
+    Skip(String),
+    Fault(Fault),
+}
+
+impl From<Fault> for OpenError {
+    fn from(f: Fault) -> Self {
+        Self::Fault(f)
+    }
+}
+
+/// A bucket created for one case.
+#[derive(Debug, Clone)]
+pub struct BucketInfo {
+    pub name: String,
+    pub id: String,
+}
+
+/// What a session knows about the state it set up, for building requests.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    pub org: String,
+    pub org_id: String,
+    /// Logical name → real bucket.
+    pub buckets: BTreeMap<String, BucketInfo>,
+    /// Logical name → token; `operator` always present.
+    pub tokens: BTreeMap<String, String>,
+    /// The first bucket's logical name.
+    pub default_bucket: String,
+    pub redactions: Redactions,
+}
+
+impl Context {
+    pub fn bucket(&self, logical: Option<&str>) -> Option<&BucketInfo> {
+        self.buckets
+            .get(logical.unwrap_or(self.default_bucket.as_str()))
+    }
+
+    /// Fills in the named redactions from what was set up.
+    pub fn register_redactions(&mut self) {
+        let mut r = Redactions::default();
+        r.add("org_id", &self.org_id, "<org_id>".into());
+        r.add("org_name", &self.org, "<org>".into());
+        for (logical, b) in &self.buckets {
+            r.add("bucket_id", &b.id, format!("<bucket_id:{logical}>"));
+            r.add("bucket_name", &b.name, format!("<bucket:{logical}>"));
+        }
+        for (logical, t) in &self.tokens {
+            r.add("token", t, format!("<token:{logical}>"));
+        }
+        self.redactions = r;
+    }
+}
+
+/// How a target is identified in reports, and what it can do.
+#[derive(Debug, Clone)]
+pub struct TargetInfo {
+    pub name: String,
+    /// The in-process reference is the source of truth: a snapshot difference there is a fail.
+    pub is_reference: bool,
+    /// Base URL for "reproduce with: curl".
+    pub base_url: String,
+    /// Where writes go: v2 write steps are sent to `/write?db=` when this is `V1`.
+    pub write: url::WriteAdapter,
+    /// Known deviations from `targets/<name>.yaml`.
+    pub deviations: Vec<crate::targets::Deviation>,
+}
+
+/// A server the harness can set up, write to and read from.
+#[async_trait::async_trait]
+pub trait Target: Send + Sync {
+    fn info(&self) -> &TargetInfo;
+    /// Profiles this target claims.
+    fn profiles(&self) -> Vec<Profile>;
+    /// Fresh, isolated state for one case (buckets, tokens, seed data).
+    async fn open(
+        &self,
+        case: &LoadedCase,
+        profile: Profile,
+    ) -> Result<Box<dyn Session>, OpenError>;
+}
+
+/// One case's connection to a target; `close` removes what `open` created.
+#[async_trait::async_trait]
+pub trait Session: Send {
+    fn context(&self) -> &Context;
+    /// The server's "now" in ns, as far as the harness can tell (for body placeholders).
+    fn now(&self) -> i64;
+    async fn send(&mut self, req: HttpRequest) -> Result<HttpResponse, Fault>;
+    /// Rows stored in a bucket; `None` when the target cannot read back.
+    async fn landed(&mut self, bucket: &str) -> Result<Option<Vec<Row>>, Fault>;
+    /// `_monitoring.rejected_points` rows for a bucket; `None` when not applicable.
+    async fn rejected_points(&mut self, bucket: &str) -> Result<Option<Vec<Row>>, Fault>;
+    async fn wait(&mut self, d: Duration);
+    /// Waits until asynchronous writes are applied (no-op for synchronous profiles).
+    async fn settle(&mut self, bucket: &str, timeout: Duration) -> Result<(), Fault>;
+    /// Marks the start of a step (the redaction window for `now`).
+    fn step_started(&mut self);
+    /// The server-time window of the last step, ns.
+    fn step_window(&self) -> (i64, i64);
+    async fn close(self: Box<Self>);
+}
