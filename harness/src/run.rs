@@ -887,7 +887,7 @@ pub fn curl(req: &HttpRequest, base: &str, ctx: &Context, is_reference: bool) ->
         }
     }
     if is_reference {
-        cmd.push_str("    # against `influx-reference serve` (start it with --token \"$INFLUX_TOKEN\"; buckets are per case)");
+        cmd.push_str("    # with INFLUX_TOKEN=my-token against `influx-reference serve` (the case's first bucket is my-bucket)");
     }
     cmd
 }

@@ -19,7 +19,8 @@ use super::{
 use crate::case::{Action, LoadedCase, Profile, SchemaKind};
 use crate::observe::{Row, Value};
 
-pub const OPERATOR_TOKEN: &str = "conformance-operator-token";
+/// The operator token, as `influx-reference serve` creates it by default.
+pub const OPERATOR_TOKEN: &str = "my-token";
 pub const CLOUD_UNAVAILABLE: &str = "the reference's cloud flavor is not available yet";
 
 /// The in-process reference, for the given profiles.
@@ -87,8 +88,24 @@ impl Target for InProcess {
             ))
         })?;
         let clock = ManualClock::new(now);
+        let mut specs = setup.buckets.clone();
+        if specs.is_empty() {
+            specs.push(crate::case::BucketSpec {
+                name: "main".into(),
+                retention: None,
+                schema: None,
+                columns: Default::default(),
+            });
+        }
+        // The first bucket is the one `influx-reference serve` creates at start (my-org,
+        // my-bucket, my-token by default), so "reproduce with: curl" works against it as is.
+        let first_retention = match &specs[0].retention {
+            Some(r) => influx_reference::config::parse_duration(r)
+                .map_err(|e| Fault::new(FaultKind::Setup, e.to_string()))?,
+            None => 0,
+        };
         let config = ServerConfig {
-            bucket: "conformance-bootstrap".into(),
+            retention: first_retention,
             token: OPERATOR_TOKEN.into(),
             max_body_bytes: setup
                 .quotas
@@ -107,19 +124,18 @@ impl Target for InProcess {
             ..Default::default()
         };
         ctx.tokens.insert("operator".into(), OPERATOR_TOKEN.into());
-        let mut specs = setup.buckets.clone();
-        if specs.is_empty() {
-            specs.push(crate::case::BucketSpec {
-                name: "main".into(),
-                retention: None,
-                schema: None,
-                columns: Default::default(),
-            });
-        }
         ctx.default_bucket = specs[0].name.clone();
         let created: Result<(), Fault> = reference.with_store(|store| {
             let mut ids = std::collections::BTreeMap::new();
-            for b in &specs {
+            ids.insert(specs[0].name.clone(), boot.bucket_id);
+            ctx.buckets.insert(
+                specs[0].name.clone(),
+                BucketInfo {
+                    name: reference.config().bucket.clone(),
+                    id: boot.bucket_id.to_string(),
+                },
+            );
+            for b in specs.iter().skip(1) {
                 let retention = match &b.retention {
                     Some(r) => influx_reference::config::parse_duration(r)
                         .map_err(|e| Fault::new(FaultKind::Setup, e.to_string()))?,
