@@ -137,7 +137,7 @@ pub struct Redactions {
 /// The names of every redaction, for reports.
 pub const REDACTION_NAMES: [(&str, &str); 7] = [
     ("org_id", "the org's 16-hex ID → <org_id>"),
-    ("org_name", "the org's name → <org>"),
+    ("org_name", "the org's name in the request line → <org>"),
     ("bucket_id", "a bucket's 16-hex ID → <bucket_id:NAME>"),
     (
         "bucket_name",
@@ -156,7 +156,9 @@ const DAY: i64 = 24 * HOUR;
 
 impl Redactions {
     pub fn add(&mut self, name: &str, actual: &str, placeholder: String) {
-        if actual.is_empty() {
+        // A short name ("o", "b") would be replaced inside unrelated words; IDs and tokens
+        // are long, names shorter than 4 bytes are left alone.
+        if actual.is_empty() || (name.ends_with("_name") && actual.len() < 4) {
             return;
         }
         self.literals

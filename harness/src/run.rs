@@ -486,7 +486,7 @@ async fn steps(
             o.request = format!(
                 "{} {}",
                 req.method,
-                ctx.redactions.text(&req.path_and_query)
+                redact_request_line(&req.path_and_query, &ctx)
             );
             let resp = tokio::time::timeout(config.request_timeout, session.send(req))
                 .await
@@ -607,6 +607,21 @@ async fn steps(
         repros.push(repro);
     }
     Ok((obs, repros))
+}
+
+/// The request line with named redactions, and the org's name as `org=<org>` (org names are
+/// short words, replaced only where they are a parameter's whole value).
+fn redact_request_line(path_and_query: &str, ctx: &Context) -> String {
+    let text = ctx.redactions.text(path_and_query);
+    let Some((path, query)) = text.split_once('?') else {
+        return text;
+    };
+    let org = format!("org={}", encode(&ctx.org));
+    let query: Vec<&str> = query
+        .split('&')
+        .map(|kv| if kv == org { "org=<org>" } else { kv })
+        .collect();
+    format!("{path}?{}", query.join("&"))
 }
 
 fn redactions_for(session: &dyn Session) -> Redactions {

@@ -111,7 +111,6 @@ impl Context {
     pub fn register_redactions(&mut self) {
         let mut r = Redactions::default();
         r.add("org_id", &self.org_id, "<org_id>".into());
-        r.add("org_name", &self.org, "<org>".into());
         for (logical, b) in &self.buckets {
             r.add("bucket_id", &b.id, format!("<bucket_id:{logical}>"));
             r.add("bucket_name", &b.name, format!("<bucket:{logical}>"));
