@@ -779,6 +779,19 @@ mod tests {
 
     const OK: &str = "about: a\nspec: s\ncases:\n  - id: one\n    description: d\n    expectation: e\n    steps:\n      - write: {body: 'm v=1'}\n";
 
+    /// The checked-in schema is what the types generate (regenerate with
+    /// `cargo run -p influx-conformance -- schema > cases/case.schema.json`).
+    #[test]
+    fn checked_in_schema_is_current() {
+        let path = crate::default_cases_dir().join("case.schema.json");
+        let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            on_disk == json_schema(),
+            "{} is stale: run `cargo run -p influx-conformance -- schema > cases/case.schema.json`",
+            path.display()
+        );
+    }
+
     #[test]
     fn loads_and_resolves_defaults() {
         let c = load(OK).unwrap();

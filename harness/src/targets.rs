@@ -101,3 +101,28 @@ impl TargetFile {
         Ok(file)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_target_file_loads() {
+        let path = crate::default_cases_dir().join("../targets/reference-serve.yaml");
+        let t = TargetFile::load(&path).unwrap();
+        assert_eq!(
+            (t.profile, t.write, t.read),
+            (Profile::V2, WriteAdapter::V2, ReadAdapter::Flux)
+        );
+    }
+
+    #[test]
+    fn unknown_keys_name_the_line() {
+        let dir = std::env::temp_dir().join(format!("ic-target-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.yaml");
+        std::fs::write(&path, "url: http://x\nprofile: v2\nwrtie: v1\n").unwrap();
+        let err = TargetFile::load(&path).unwrap_err().to_string();
+        assert!(err.contains("t.yaml:3:1: unknown field `wrtie`"), "{err}");
+    }
+}

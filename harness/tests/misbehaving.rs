@@ -416,3 +416,34 @@ async fn server_without_tenancy_api() {
         "the server lacks the tenancy API (GET /api/v2/orgs answered 404); give a pre-made bucket with --bucket",
     );
 }
+
+fn deviation() -> influx_conformance::targets::Deviation {
+    influx_conformance::targets::Deviation {
+        cases: "fixtures.yaml::write_*".into(),
+        kind: influx_conformance::targets::DeviationKind::ByDesign,
+        note: "answers 200 on success".into(),
+        link: None,
+    }
+}
+
+#[tokio::test]
+async fn known_deviation_turns_fail_into_xfail_and_pass_into_xpass() {
+    let config = RunConfig::default();
+    let s = server().await;
+    let t = target(&s.uri(), Profile::V2).with_deviations(vec![deviation()]);
+    let r = run_case(&case("write_and_read"), &t, Profile::V2, &config).await;
+    assert_eq!(
+        (r.raw_verdict, r.verdict),
+        (Verdict::Pass, Verdict::Xpass),
+        "{}",
+        r.reason
+    );
+    on_write(&s, ResponseTemplate::new(200)).await;
+    let r = run_case(&case("write_and_read"), &t, Profile::V2, &config).await;
+    assert_eq!(
+        (r.raw_verdict, r.verdict),
+        (Verdict::Fail, Verdict::Xfail),
+        "{}",
+        r.reason
+    );
+}
