@@ -77,8 +77,8 @@ impl BucketData {
     /// Every stored value in query order: series (measurement, tags), field, time. Values of
     /// one series and field spread over several shard groups are merged by time.
     pub fn points(&self) -> Vec<StoredPoint<'_>> {
-        let mut merged: BTreeMap<(&SeriesKey, &[u8]), Vec<(i64, &OwnedFieldValue)>> =
-            BTreeMap::new();
+        type Merged<'a> = BTreeMap<(&'a SeriesKey, &'a [u8]), Vec<(i64, &'a OwnedFieldValue)>>;
+        let mut merged: Merged<'_> = BTreeMap::new();
         for group in self.shard_groups.values() {
             for (series, fields) in &group.series {
                 for (field, values) in fields {
