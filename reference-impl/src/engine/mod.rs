@@ -4,6 +4,7 @@
 //! the store, and encodes the answer. Nothing here touches a socket or reads the wall clock.
 
 pub mod auth;
+pub mod cloud;
 pub mod gunzip;
 pub mod lookup;
 pub mod points_writer;

@@ -4,6 +4,7 @@
 mod query;
 mod query_params;
 pub mod respond;
+mod schema;
 mod system;
 mod write;
 
@@ -95,7 +96,12 @@ async fn version_headers(
 ) -> Response<Body> {
     let mut resp = next.run(req).await;
     let headers = resp.headers_mut();
-    headers.insert("x-influxdb-build", HeaderValue::from_static("OSS"));
+    let build = match state.config.flavor {
+        crate::config::Flavor::V2 => "OSS",
+        // UNCONFIRMED: what InfluxDB Cloud sends here.
+        crate::config::Flavor::Cloud => "Cloud",
+    };
+    headers.insert("x-influxdb-build", HeaderValue::from_static(build));
     if let Ok(v) = HeaderValue::from_str(&state.config.version) {
         headers.insert("x-influxdb-version", v);
     }
@@ -124,45 +130,64 @@ pub(crate) fn method_not_allowed(allow: &'static str) -> Response<Body> {
 
 /// The whole API.
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route(
-            "/api/v2/write",
-            on(MethodFilter::POST, write::api_v2_write)
-                .fallback(move || async move { method_not_allowed("POST") }),
-        )
-        .route(
-            "/api/v2/query",
-            on(MethodFilter::POST, query::api_v2_query)
-                .fallback(move || async move { method_not_allowed("POST") }),
-        )
-        .route(
-            "/write",
-            on(MethodFilter::POST, write::v1_write)
-                .fallback(move || async move { method_not_allowed("POST") }),
-        )
-        .route(
-            "/health",
-            on(MethodFilter::GET, system::health)
-                .fallback(move || async move { method_not_allowed("GET") }),
-        )
-        .route(
-            "/ready",
-            on(MethodFilter::GET, system::ready)
-                .fallback(move || async move { method_not_allowed("GET") }),
-        )
-        .route(
-            "/ping",
-            on(MethodFilter::GET.or(MethodFilter::HEAD), system::ping)
-                .fallback(move || async move { method_not_allowed("GET, HEAD") }),
-        )
-        .fallback(|| async { path_not_found() })
-        .layer(middleware::from_fn_with_state(state.clone(), authenticate))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            version_headers,
-        ))
-        .layer(axum::extract::DefaultBodyLimit::disable())
-        .with_state(state)
+    let mut api = Router::new();
+    if state.config.flavor == crate::config::Flavor::Cloud {
+        api = api
+            .route(
+                "/api/v2/buckets/{bucket}/schema/measurements",
+                on(
+                    MethodFilter::GET.or(MethodFilter::POST),
+                    schema::measurements,
+                )
+                .fallback(move || async move { method_not_allowed("GET, POST") }),
+            )
+            .route(
+                "/api/v2/buckets/{bucket}/schema/measurements/{measurement}",
+                on(
+                    MethodFilter::GET.or(MethodFilter::PATCH),
+                    schema::measurement,
+                )
+                .fallback(move || async move { method_not_allowed("GET, PATCH") }),
+            );
+    }
+    api.route(
+        "/api/v2/write",
+        on(MethodFilter::POST, write::api_v2_write)
+            .fallback(move || async move { method_not_allowed("POST") }),
+    )
+    .route(
+        "/api/v2/query",
+        on(MethodFilter::POST, query::api_v2_query)
+            .fallback(move || async move { method_not_allowed("POST") }),
+    )
+    .route(
+        "/write",
+        on(MethodFilter::POST, write::v1_write)
+            .fallback(move || async move { method_not_allowed("POST") }),
+    )
+    .route(
+        "/health",
+        on(MethodFilter::GET, system::health)
+            .fallback(move || async move { method_not_allowed("GET") }),
+    )
+    .route(
+        "/ready",
+        on(MethodFilter::GET, system::ready)
+            .fallback(move || async move { method_not_allowed("GET") }),
+    )
+    .route(
+        "/ping",
+        on(MethodFilter::GET.or(MethodFilter::HEAD), system::ping)
+            .fallback(move || async move { method_not_allowed("GET, HEAD") }),
+    )
+    .fallback(|| async { path_not_found() })
+    .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+    .layer(middleware::from_fn_with_state(
+        state.clone(),
+        version_headers,
+    ))
+    .layer(axum::extract::DefaultBodyLimit::disable())
+    .with_state(state)
 }
 
 /// Reads a request body fully, up to `limit` bytes.

@@ -262,6 +262,8 @@ pub struct Store {
     pub buckets: BTreeMap<Id, Bucket>,
     pub authorizations: BTreeMap<Id, Authorization>,
     pub data: BTreeMap<Id, BucketData>,
+    /// Cloud flavor only: queue, quotas, explicit schemas.
+    pub cloud: super::cloud::CloudState,
 }
 
 impl Default for Store {
@@ -280,6 +282,7 @@ impl Store {
             buckets: BTreeMap::new(),
             authorizations: BTreeMap::new(),
             data: BTreeMap::new(),
+            cloud: super::cloud::CloudState::default(),
         }
     }
 
