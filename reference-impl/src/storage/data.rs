@@ -46,6 +46,9 @@ pub fn shard_group_start(t: i64, duration: i64) -> i64 {
     i64::try_from(start).unwrap_or(i64::MIN)
 }
 
+/// Values of one series and field gathered from several shard groups, by time.
+type TimedValues<'a> = Vec<(i64, &'a OwnedFieldValue)>;
+
 /// All data of one bucket.
 #[derive(Debug, Clone, Default)]
 pub struct BucketData {
@@ -77,8 +80,7 @@ impl BucketData {
     /// Every stored value in query order: series (measurement, tags), field, time. Values of
     /// one series and field spread over several shard groups are merged by time.
     pub fn points(&self) -> Vec<StoredPoint<'_>> {
-        let mut merged: BTreeMap<(&SeriesKey, &[u8]), Vec<(i64, &OwnedFieldValue)>> =
-            BTreeMap::new();
+        let mut merged: BTreeMap<(&SeriesKey, &[u8]), TimedValues<'_>> = BTreeMap::new();
         for group in self.shard_groups.values() {
             for (series, fields) in &group.series {
                 for (field, values) in fields {
