@@ -1,6 +1,7 @@
 //! The HTTP API over the engines (axum). In-process use drives the same router without a
 //! socket, so in-process and over-the-wire answers agree by construction.
 
+mod delete;
 mod query_params;
 pub mod respond;
 mod system;
@@ -127,6 +128,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(
             "/api/v2/write",
             on(MethodFilter::POST, write::api_v2_write)
+                .fallback(move || async move { method_not_allowed("POST") }),
+        )
+        .route(
+            "/api/v2/delete",
+            on(MethodFilter::POST, delete::api_v2_delete)
                 .fallback(move || async move { method_not_allowed("POST") }),
         )
         .route(
