@@ -67,6 +67,9 @@ pub struct ServerConfig {
     pub commit: String,
     /// Seed of the ID generator, so IDs are the same run after run.
     pub id_seed: u64,
+    /// Create the tenant above at start (like `influx setup`). When false the server starts
+    /// un-onboarded (no user, org or token) and `POST /api/v2/setup` does it.
+    pub bootstrap: bool,
 }
 
 impl Default for ServerConfig {
@@ -85,6 +88,7 @@ impl Default for ServerConfig {
             version: "v2.7.12".into(),
             commit: "ec9dcde5d6f0".into(),
             id_seed: 0x1f2e_3d4c_5b6a_7988,
+            bootstrap: true,
         }
     }
 }

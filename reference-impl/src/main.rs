@@ -59,6 +59,10 @@ struct ServeArgs {
     /// Storage behaviour to follow: 2.7 (default) or 2.8 (a stripped `time` field answers 422).
     #[arg(long, default_value = "2.7", value_parser = ["2.7", "2.8"], env = "INFLUX_REFERENCE_STORAGE_VERSION")]
     storage_version: String,
+    /// Start un-onboarded (no user, org, bucket or token): `POST /api/v2/setup` creates them,
+    /// as on a fresh influxd.
+    #[arg(long, env = "INFLUX_REFERENCE_NO_SETUP")]
+    no_setup: bool,
 }
 
 fn main() -> ExitCode {
@@ -104,6 +108,7 @@ fn serve(args: ServeArgs) -> Result<(), influx_reference::Error> {
         } else {
             StorageVersion::V2_7
         },
+        bootstrap: !args.no_setup,
         ..ServerConfig::default()
     };
     let reference = Reference::new(config)?;
