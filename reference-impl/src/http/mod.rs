@@ -2,9 +2,11 @@
 //! socket, so in-process and over-the-wire answers agree by construction.
 
 mod delete;
+pub mod json_out;
 mod query_params;
 pub mod respond;
 mod system;
+mod tenancy;
 mod write;
 
 use std::sync::atomic::AtomicU64;
@@ -134,6 +136,54 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/api/v2/delete",
             on(MethodFilter::POST, delete::api_v2_delete)
                 .fallback(move || async move { method_not_allowed("POST") }),
+        )
+        .route(
+            "/api/v2/setup",
+            on(MethodFilter::GET.or(MethodFilter::POST), tenancy::setup)
+                .fallback(move || async move { method_not_allowed("GET, POST") }),
+        )
+        .route(
+            "/api/v2/orgs",
+            on(MethodFilter::GET.or(MethodFilter::POST), tenancy::orgs)
+                .fallback(move || async move { method_not_allowed("GET, POST") }),
+        )
+        .route(
+            "/api/v2/orgs/{id}",
+            on(MethodFilter::GET, tenancy::org_by_id)
+                .fallback(move || async move { method_not_allowed("GET") }),
+        )
+        .route(
+            "/api/v2/buckets",
+            on(MethodFilter::GET.or(MethodFilter::POST), tenancy::buckets)
+                .fallback(move || async move { method_not_allowed("GET, POST") }),
+        )
+        .route(
+            "/api/v2/buckets/{id}",
+            on(
+                MethodFilter::GET
+                    .or(MethodFilter::PATCH)
+                    .or(MethodFilter::DELETE),
+                tenancy::bucket_by_id,
+            )
+            .fallback(move || async move { method_not_allowed("GET, PATCH, DELETE") }),
+        )
+        .route(
+            "/api/v2/authorizations",
+            on(
+                MethodFilter::GET.or(MethodFilter::POST),
+                tenancy::authorizations,
+            )
+            .fallback(move || async move { method_not_allowed("GET, POST") }),
+        )
+        .route(
+            "/api/v2/authorizations/{id}",
+            on(
+                MethodFilter::GET
+                    .or(MethodFilter::PATCH)
+                    .or(MethodFilter::DELETE),
+                tenancy::authorization_by_id,
+            )
+            .fallback(move || async move { method_not_allowed("GET, PATCH, DELETE") }),
         )
         .route(
             "/write",
