@@ -70,6 +70,9 @@ pub struct ServerConfig {
     pub id_seed: u64,
     /// Cloud flavor settings: plan quotas, apply delay, size limits.
     pub cloud: CloudConfig,
+    /// Create the tenant above at start (like `influx setup`). When false the server starts
+    /// un-onboarded (no user, org or token) and `POST /api/v2/setup` does it.
+    pub bootstrap: bool,
 }
 
 impl Default for ServerConfig {
@@ -89,6 +92,7 @@ impl Default for ServerConfig {
             commit: "ec9dcde5d6f0".into(),
             id_seed: 0x1f2e_3d4c_5b6a_7988,
             cloud: CloudConfig::default(),
+            bootstrap: true,
         }
     }
 }

@@ -85,6 +85,10 @@ struct ServeArgs {
     /// Cloud flavor: override the 250 MB decompressed size limit.
     #[arg(long, env = "INFLUX_REFERENCE_MAX_DECOMPRESSED_BYTES")]
     max_decompressed_bytes: Option<usize>,
+    /// Start un-onboarded (no user, org, bucket or token): `POST /api/v2/setup` creates them,
+    /// as on a fresh influxd.
+    #[arg(long, env = "INFLUX_REFERENCE_NO_SETUP")]
+    no_setup: bool,
 }
 
 fn main() -> ExitCode {
@@ -158,6 +162,7 @@ fn serve(args: ServeArgs) -> Result<(), influx_reference::Error> {
             StorageVersion::V2_7
         },
         cloud,
+        bootstrap: !args.no_setup,
         ..ServerConfig::default()
     };
     let reference = Reference::new(config)?;

@@ -20,7 +20,9 @@ use crate::model::Id;
 use crate::storage::{seconds_to_nanos, SchemaType, Store};
 use crate::Error;
 
-/// IDs and token of the tenant created at start.
+/// IDs and token of the tenant created at start. A server started with
+/// `ServerConfig::bootstrap == false` has none: its `Bootstrap` holds placeholder IDs
+/// (`0000000000000001`) and an empty token, which no request can use.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bootstrap {
     pub org_id: Id,
@@ -60,7 +62,17 @@ impl Reference {
         }
         let now = clock.now_nanos();
         let mut store = Store::new(config.id_seed);
-        let bootstrap = bootstrap(&mut store, &config, now)?;
+        let bootstrap = if config.bootstrap {
+            bootstrap(&mut store, &config, now)?
+        } else {
+            let placeholder = Id::new(1).ok_or_else(|| Error::Config("placeholder id".into()))?;
+            Bootstrap {
+                org_id: placeholder,
+                bucket_id: placeholder,
+                user_id: placeholder,
+                token: String::new(),
+            }
+        };
         let state = Arc::new(AppState {
             store: std::sync::Mutex::new(store),
             clock,

@@ -5,7 +5,10 @@
 
 pub mod auth;
 pub mod cloud;
+pub mod delete;
+pub mod delete_predicate;
 pub mod gunzip;
+pub mod influxql_scan;
 pub mod lookup;
 pub mod points_writer;
 pub mod v2;

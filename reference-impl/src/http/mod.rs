@@ -1,11 +1,14 @@
 //! The HTTP API over the engines (axum). In-process use drives the same router without a
 //! socket, so in-process and over-the-wire answers agree by construction.
 
+mod delete;
+pub mod json_out;
 mod query;
 mod query_params;
 pub mod respond;
 mod schema;
 mod system;
+mod tenancy;
 mod write;
 
 use std::sync::atomic::AtomicU64;
@@ -134,7 +137,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     if state.config.flavor == crate::config::Flavor::Cloud {
         api = api
             .route(
-                "/api/v2/buckets/{bucket}/schema/measurements",
+                "/api/v2/buckets/{id}/schema/measurements",
                 on(
                     MethodFilter::GET.or(MethodFilter::POST),
                     schema::measurements,
@@ -142,7 +145,7 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .fallback(move || async move { method_not_allowed("GET, POST") }),
             )
             .route(
-                "/api/v2/buckets/{bucket}/schema/measurements/{measurement}",
+                "/api/v2/buckets/{id}/schema/measurements/{measurement}",
                 on(
                     MethodFilter::GET.or(MethodFilter::PATCH),
                     schema::measurement,
@@ -159,6 +162,59 @@ pub fn router(state: Arc<AppState>) -> Router {
         "/api/v2/query",
         on(MethodFilter::POST, query::api_v2_query)
             .fallback(move || async move { method_not_allowed("POST") }),
+    )
+    .route(
+        "/api/v2/delete",
+        on(MethodFilter::POST, delete::api_v2_delete)
+            .fallback(move || async move { method_not_allowed("POST") }),
+    )
+    .route(
+        "/api/v2/setup",
+        on(MethodFilter::GET.or(MethodFilter::POST), tenancy::setup)
+            .fallback(move || async move { method_not_allowed("GET, POST") }),
+    )
+    .route(
+        "/api/v2/orgs",
+        on(MethodFilter::GET.or(MethodFilter::POST), tenancy::orgs)
+            .fallback(move || async move { method_not_allowed("GET, POST") }),
+    )
+    .route(
+        "/api/v2/orgs/{id}",
+        on(MethodFilter::GET, tenancy::org_by_id)
+            .fallback(move || async move { method_not_allowed("GET") }),
+    )
+    .route(
+        "/api/v2/buckets",
+        on(MethodFilter::GET.or(MethodFilter::POST), tenancy::buckets)
+            .fallback(move || async move { method_not_allowed("GET, POST") }),
+    )
+    .route(
+        "/api/v2/buckets/{id}",
+        on(
+            MethodFilter::GET
+                .or(MethodFilter::PATCH)
+                .or(MethodFilter::DELETE),
+            tenancy::bucket_by_id,
+        )
+        .fallback(move || async move { method_not_allowed("GET, PATCH, DELETE") }),
+    )
+    .route(
+        "/api/v2/authorizations",
+        on(
+            MethodFilter::GET.or(MethodFilter::POST),
+            tenancy::authorizations,
+        )
+        .fallback(move || async move { method_not_allowed("GET, POST") }),
+    )
+    .route(
+        "/api/v2/authorizations/{id}",
+        on(
+            MethodFilter::GET
+                .or(MethodFilter::PATCH)
+                .or(MethodFilter::DELETE),
+            tenancy::authorization_by_id,
+        )
+        .fallback(move || async move { method_not_allowed("GET, PATCH, DELETE") }),
     )
     .route(
         "/write",
