@@ -1,5 +1,6 @@
 //! How a reference server is set up: flavor, the tenant created at start, limits, faults.
 
+use crate::engine::cloud::CloudConfig;
 use crate::engine::StorageVersion;
 use crate::model::time::{NANOS_PER_DAY, NANOS_PER_HOUR, NANOS_PER_SECOND};
 use crate::Error;
@@ -67,6 +68,11 @@ pub struct ServerConfig {
     pub commit: String,
     /// Seed of the ID generator, so IDs are the same run after run.
     pub id_seed: u64,
+    /// Cloud flavor settings: plan quotas, apply delay, size limits.
+    pub cloud: CloudConfig,
+    /// Create the tenant above at start (like `influx setup`). When false the server starts
+    /// un-onboarded (no user, org or token) and `POST /api/v2/setup` does it.
+    pub bootstrap: bool,
 }
 
 impl Default for ServerConfig {
@@ -85,6 +91,8 @@ impl Default for ServerConfig {
             version: "v2.7.12".into(),
             commit: "ec9dcde5d6f0".into(),
             id_seed: 0x1f2e_3d4c_5b6a_7988,
+            cloud: CloudConfig::default(),
+            bootstrap: true,
         }
     }
 }

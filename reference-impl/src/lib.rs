@@ -17,6 +17,7 @@ mod error;
 pub mod http;
 pub mod line_protocol;
 pub mod model;
+pub mod query;
 pub mod server;
 pub mod storage;
 

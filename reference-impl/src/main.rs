@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use influx_reference::config::{parse_duration, FaultInjection};
+use influx_reference::engine::cloud::{CloudConfig, Plan};
 use influx_reference::engine::StorageVersion;
 use influx_reference::{Flavor, Reference, ServerConfig};
 
@@ -59,6 +60,35 @@ struct ServeArgs {
     /// Storage behaviour to follow: 2.7 (default) or 2.8 (a stripped `time` field answers 422).
     #[arg(long, default_value = "2.7", value_parser = ["2.7", "2.8"], env = "INFLUX_REFERENCE_STORAGE_VERSION")]
     storage_version: String,
+    /// Cloud flavor: plan whose quotas apply (free: 5 MB/5 min, 10k series, 2 buckets;
+    /// usage-based: 300 MB/5 min, 1M series).
+    #[arg(long, default_value = "free", value_parser = ["free", "usage-based"], env = "INFLUX_REFERENCE_PLAN")]
+    plan: String,
+    /// Cloud flavor: delay between the 204 and the write becoming visible (e.g. 300ms, 0s).
+    #[arg(long, default_value = "300ms", env = "INFLUX_REFERENCE_APPLY_DELAY")]
+    apply_delay: String,
+    /// Cloud flavor: status for series cardinality over quota (503 with Retry-After, or 429).
+    #[arg(long, default_value = "503", value_parser = ["503", "429"], env = "INFLUX_REFERENCE_CARDINALITY_STATUS")]
+    cardinality_status: String,
+    /// Cloud flavor: override the plan's write rate (uncompressed bytes per 5 minutes).
+    #[arg(long, env = "INFLUX_REFERENCE_WRITE_RATE_BYTES")]
+    write_rate_bytes: Option<u64>,
+    /// Cloud flavor: override the plan's series cardinality limit.
+    #[arg(long, env = "INFLUX_REFERENCE_CARDINALITY_LIMIT")]
+    cardinality_limit: Option<usize>,
+    /// Cloud flavor: override the plan's bucket quota.
+    #[arg(long, env = "INFLUX_REFERENCE_MAX_BUCKETS")]
+    max_buckets: Option<usize>,
+    /// Cloud flavor: override the 50 MB request size limit (compressed or not).
+    #[arg(long, env = "INFLUX_REFERENCE_MAX_REQUEST_BYTES")]
+    max_request_bytes: Option<usize>,
+    /// Cloud flavor: override the 250 MB decompressed size limit.
+    #[arg(long, env = "INFLUX_REFERENCE_MAX_DECOMPRESSED_BYTES")]
+    max_decompressed_bytes: Option<usize>,
+    /// Start un-onboarded (no user, org, bucket or token): `POST /api/v2/setup` creates them,
+    /// as on a fresh influxd.
+    #[arg(long, env = "INFLUX_REFERENCE_NO_SETUP")]
+    no_setup: bool,
 }
 
 fn main() -> ExitCode {
@@ -91,6 +121,33 @@ fn serve(args: ServeArgs) -> Result<(), influx_reference::Error> {
             })
         }
     };
+    let plan = if args.plan == "usage-based" {
+        Plan::UsageBased
+    } else {
+        Plan::Free
+    };
+    let mut cloud = CloudConfig::for_plan(plan);
+    cloud.apply_delay = parse_duration(&args.apply_delay)?;
+    cloud.cardinality_status = if args.cardinality_status == "429" {
+        429
+    } else {
+        503
+    };
+    if let Some(v) = args.write_rate_bytes {
+        cloud.limits.write_bytes_per_window = Some(v);
+    }
+    if let Some(v) = args.cardinality_limit {
+        cloud.limits.cardinality = Some(v);
+    }
+    if let Some(v) = args.max_buckets {
+        cloud.limits.max_buckets = Some(v);
+    }
+    if let Some(v) = args.max_request_bytes {
+        cloud.max_request_bytes = v;
+    }
+    if let Some(v) = args.max_decompressed_bytes {
+        cloud.max_decompressed_bytes = v;
+    }
     let config = ServerConfig {
         flavor: args.flavor,
         org: args.org,
@@ -104,6 +161,8 @@ fn serve(args: ServeArgs) -> Result<(), influx_reference::Error> {
         } else {
             StorageVersion::V2_7
         },
+        cloud,
+        bootstrap: !args.no_setup,
         ..ServerConfig::default()
     };
     let reference = Reference::new(config)?;

@@ -14,12 +14,15 @@ use tower::ServiceExt;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Flavor, ServerConfig};
+use crate::engine::cloud;
 use crate::http::{router, AppState};
 use crate::model::Id;
 use crate::storage::{seconds_to_nanos, SchemaType, Store};
 use crate::Error;
 
-/// IDs and token of the tenant created at start.
+/// IDs and token of the tenant created at start. A server started with
+/// `ServerConfig::bootstrap == false` has none: its `Bootstrap` holds placeholder IDs
+/// (`0000000000000001`) and an empty token, which no request can use.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bootstrap {
     pub org_id: Id,
@@ -52,11 +55,6 @@ impl Reference {
     /// A server whose "now" comes from `clock` (a [`crate::clock::ManualClock`] makes every
     /// answer reproducible).
     pub fn with_clock(config: ServerConfig, clock: Arc<dyn Clock>) -> Result<Self, Error> {
-        if config.flavor == Flavor::Cloud {
-            return Err(Error::Config(
-                "the cloud flavor is not available yet in this build; use --flavor v2".into(),
-            ));
-        }
         if config.retention != 0 && config.retention < crate::model::time::NANOS_PER_HOUR {
             return Err(Error::Config(
                 "retention policy duration must be at least 1h0m0s (or 0 for infinite)".into(),
@@ -64,7 +62,17 @@ impl Reference {
         }
         let now = clock.now_nanos();
         let mut store = Store::new(config.id_seed);
-        let bootstrap = bootstrap(&mut store, &config, now)?;
+        let bootstrap = if config.bootstrap {
+            bootstrap(&mut store, &config, now)?
+        } else {
+            let placeholder = Id::new(1).ok_or_else(|| Error::Config("placeholder id".into()))?;
+            Bootstrap {
+                org_id: placeholder,
+                bucket_id: placeholder,
+                user_id: placeholder,
+                token: String::new(),
+            }
+        };
         let state = Arc::new(AppState {
             store: std::sync::Mutex::new(store),
             clock,
@@ -86,6 +94,22 @@ impl Reference {
     /// Runs `f` with the store locked: for inspection in tests and by the harness.
     pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
         f(&mut self.state.store())
+    }
+
+    /// Cloud flavor: applies every queued write and delete now, whatever the apply delay (the
+    /// deterministic "wait until it settles"). Returns how many operations were applied; 0 on
+    /// the v2 flavor, whose writes are synchronous.
+    pub fn settle(&self) -> usize {
+        if self.state.config.flavor != Flavor::Cloud {
+            return 0;
+        }
+        let now = self.state.clock.now_nanos();
+        cloud::settle(&mut self.state.store(), &self.state.config.cloud, now)
+    }
+
+    /// Operations acknowledged but not applied yet (cloud flavor).
+    pub fn pending(&self) -> usize {
+        self.state.store().cloud.queue.len()
     }
 
     pub fn router(&self) -> Router {

@@ -20,6 +20,9 @@ pub fn records(text: &str) -> Result<Vec<Vec<String>>, String> {
                     field.push('"');
                 }
                 '"' => in_quotes = false,
+                // Go's writer with UseCRLF turns \n inside a quoted field into \r\n; its reader
+                // turns it back.
+                '\r' if chars.peek() == Some(&'\n') => {}
                 c => field.push(c),
             }
             continue;

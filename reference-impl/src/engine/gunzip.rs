@@ -90,6 +90,15 @@ pub fn check_first_header(input: &[u8]) -> Result<(), GunzipError> {
 /// Decompresses a whole (possibly multistream) gzip body. `limit` caps the decompressed size:
 /// exactly `limit` bytes pass, one more is [`GunzipError::TooLarge`].
 pub fn gunzip(input: &[u8], limit: usize) -> Result<Vec<u8>, GunzipError> {
+    match gunzip_capped(input, limit)? {
+        (out, false) => Ok(out),
+        (_, true) => Err(GunzipError::TooLarge),
+    }
+}
+
+/// Like [`gunzip`], but past `limit` it stops and returns the first `limit` bytes with `true`
+/// (InfluxDB Cloud writes what came before its 250 MB decompression cut-off).
+pub fn gunzip_capped(input: &[u8], limit: usize) -> Result<(Vec<u8>, bool), GunzipError> {
     let mut out: Vec<u8> = Vec::with_capacity(
         input
             .len()
@@ -104,7 +113,8 @@ pub fn gunzip(input: &[u8], limit: usize) -> Result<Vec<u8>, GunzipError> {
         let mut inflater = Decompress::new(false);
         loop {
             if out.len() > limit {
-                return Err(GunzipError::TooLarge);
+                out.truncate(limit);
+                return Ok((out, true));
             }
             if out.capacity() - out.len() < 32 * 1024 {
                 out.reserve(64 * 1024);
@@ -127,7 +137,8 @@ pub fn gunzip(input: &[u8], limit: usize) -> Result<Vec<u8>, GunzipError> {
             }
         }
         if out.len() > limit {
-            return Err(GunzipError::TooLarge);
+            out.truncate(limit);
+            return Ok((out, true));
         }
         let trailer = input.get(pos..pos + 8).ok_or(GunzipError::UnexpectedEof)?;
         let crc = u32::from_le_bytes([trailer[0], trailer[1], trailer[2], trailer[3]]);
@@ -140,7 +151,7 @@ pub fn gunzip(input: &[u8], limit: usize) -> Result<Vec<u8>, GunzipError> {
         pos += 8;
         match read_header(input, pos) {
             Ok(next) => pos = next,
-            Err(GunzipError::Eof) => return Ok(out),
+            Err(GunzipError::Eof) => return Ok((out, false)),
             Err(e) => return Err(e),
         }
     }

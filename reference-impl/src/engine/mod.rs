@@ -4,7 +4,11 @@
 //! the store, and encodes the answer. Nothing here touches a socket or reads the wall clock.
 
 pub mod auth;
+pub mod cloud;
+pub mod delete;
+pub mod delete_predicate;
 pub mod gunzip;
+pub mod influxql_scan;
 pub mod lookup;
 pub mod points_writer;
 pub mod v2;

@@ -1,9 +1,14 @@
 //! The HTTP API over the engines (axum). In-process use drives the same router without a
 //! socket, so in-process and over-the-wire answers agree by construction.
 
+mod delete;
+pub mod json_out;
+mod query;
 mod query_params;
 pub mod respond;
+mod schema;
 mod system;
+mod tenancy;
 mod write;
 
 use std::sync::atomic::AtomicU64;
@@ -94,7 +99,12 @@ async fn version_headers(
 ) -> Response<Body> {
     let mut resp = next.run(req).await;
     let headers = resp.headers_mut();
-    headers.insert("x-influxdb-build", HeaderValue::from_static("OSS"));
+    let build = match state.config.flavor {
+        crate::config::Flavor::V2 => "OSS",
+        // UNCONFIRMED: what InfluxDB Cloud sends here.
+        crate::config::Flavor::Cloud => "Cloud",
+    };
+    headers.insert("x-influxdb-build", HeaderValue::from_static(build));
     if let Ok(v) = HeaderValue::from_str(&state.config.version) {
         headers.insert("x-influxdb-version", v);
     }
@@ -123,40 +133,117 @@ pub(crate) fn method_not_allowed(allow: &'static str) -> Response<Body> {
 
 /// The whole API.
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route(
-            "/api/v2/write",
-            on(MethodFilter::POST, write::api_v2_write)
-                .fallback(move || async move { method_not_allowed("POST") }),
+    let mut api = Router::new();
+    if state.config.flavor == crate::config::Flavor::Cloud {
+        api = api
+            .route(
+                "/api/v2/buckets/{id}/schema/measurements",
+                on(
+                    MethodFilter::GET.or(MethodFilter::POST),
+                    schema::measurements,
+                )
+                .fallback(move || async move { method_not_allowed("GET, POST") }),
+            )
+            .route(
+                "/api/v2/buckets/{id}/schema/measurements/{measurement}",
+                on(
+                    MethodFilter::GET.or(MethodFilter::PATCH),
+                    schema::measurement,
+                )
+                .fallback(move || async move { method_not_allowed("GET, PATCH") }),
+            );
+    }
+    api.route(
+        "/api/v2/write",
+        on(MethodFilter::POST, write::api_v2_write)
+            .fallback(move || async move { method_not_allowed("POST") }),
+    )
+    .route(
+        "/api/v2/query",
+        on(MethodFilter::POST, query::api_v2_query)
+            .fallback(move || async move { method_not_allowed("POST") }),
+    )
+    .route(
+        "/api/v2/delete",
+        on(MethodFilter::POST, delete::api_v2_delete)
+            .fallback(move || async move { method_not_allowed("POST") }),
+    )
+    .route(
+        "/api/v2/setup",
+        on(MethodFilter::GET.or(MethodFilter::POST), tenancy::setup)
+            .fallback(move || async move { method_not_allowed("GET, POST") }),
+    )
+    .route(
+        "/api/v2/orgs",
+        on(MethodFilter::GET.or(MethodFilter::POST), tenancy::orgs)
+            .fallback(move || async move { method_not_allowed("GET, POST") }),
+    )
+    .route(
+        "/api/v2/orgs/{id}",
+        on(MethodFilter::GET, tenancy::org_by_id)
+            .fallback(move || async move { method_not_allowed("GET") }),
+    )
+    .route(
+        "/api/v2/buckets",
+        on(MethodFilter::GET.or(MethodFilter::POST), tenancy::buckets)
+            .fallback(move || async move { method_not_allowed("GET, POST") }),
+    )
+    .route(
+        "/api/v2/buckets/{id}",
+        on(
+            MethodFilter::GET
+                .or(MethodFilter::PATCH)
+                .or(MethodFilter::DELETE),
+            tenancy::bucket_by_id,
         )
-        .route(
-            "/write",
-            on(MethodFilter::POST, write::v1_write)
-                .fallback(move || async move { method_not_allowed("POST") }),
+        .fallback(move || async move { method_not_allowed("GET, PATCH, DELETE") }),
+    )
+    .route(
+        "/api/v2/authorizations",
+        on(
+            MethodFilter::GET.or(MethodFilter::POST),
+            tenancy::authorizations,
         )
-        .route(
-            "/health",
-            on(MethodFilter::GET, system::health)
-                .fallback(move || async move { method_not_allowed("GET") }),
+        .fallback(move || async move { method_not_allowed("GET, POST") }),
+    )
+    .route(
+        "/api/v2/authorizations/{id}",
+        on(
+            MethodFilter::GET
+                .or(MethodFilter::PATCH)
+                .or(MethodFilter::DELETE),
+            tenancy::authorization_by_id,
         )
-        .route(
-            "/ready",
-            on(MethodFilter::GET, system::ready)
-                .fallback(move || async move { method_not_allowed("GET") }),
-        )
-        .route(
-            "/ping",
-            on(MethodFilter::GET.or(MethodFilter::HEAD), system::ping)
-                .fallback(move || async move { method_not_allowed("GET, HEAD") }),
-        )
-        .fallback(|| async { path_not_found() })
-        .layer(middleware::from_fn_with_state(state.clone(), authenticate))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            version_headers,
-        ))
-        .layer(axum::extract::DefaultBodyLimit::disable())
-        .with_state(state)
+        .fallback(move || async move { method_not_allowed("GET, PATCH, DELETE") }),
+    )
+    .route(
+        "/write",
+        on(MethodFilter::POST, write::v1_write)
+            .fallback(move || async move { method_not_allowed("POST") }),
+    )
+    .route(
+        "/health",
+        on(MethodFilter::GET, system::health)
+            .fallback(move || async move { method_not_allowed("GET") }),
+    )
+    .route(
+        "/ready",
+        on(MethodFilter::GET, system::ready)
+            .fallback(move || async move { method_not_allowed("GET") }),
+    )
+    .route(
+        "/ping",
+        on(MethodFilter::GET.or(MethodFilter::HEAD), system::ping)
+            .fallback(move || async move { method_not_allowed("GET, HEAD") }),
+    )
+    .fallback(|| async { path_not_found() })
+    .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+    .layer(middleware::from_fn_with_state(
+        state.clone(),
+        version_headers,
+    ))
+    .layer(axum::extract::DefaultBodyLimit::disable())
+    .with_state(state)
 }
 
 /// Reads a request body fully, up to `limit` bytes.

@@ -8,6 +8,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Response};
 
 use crate::api_error::{ApiError, Code};
+use crate::config::Flavor;
 use crate::engine::auth::{authenticate_v1, v1_credentials};
 use crate::engine::v2::{self as engine, is_gzip_encoding, WriteConfig, HARD_BODY_LIMIT};
 use crate::storage::Authorization;
@@ -119,6 +120,43 @@ pub async fn v1_write(State(state): State<Arc<AppState>>, req: Request) -> Respo
         gzip: gzip_requested(&parts.headers),
         body: &body,
     };
+    if state.config.flavor == Flavor::Cloud {
+        // Cloud maps db[/rp] to a bucket name in the token's org; precision as v2 accepts it,
+        // anything else read as ns (like the v1 endpoint everywhere).
+        let db = request.db.unwrap_or("");
+        let bucket = match request.rp.filter(|rp| !rp.is_empty() && *rp != "autogen") {
+            Some(rp) => format!("{db}/{rp}"),
+            None => db.to_string(),
+        };
+        if db.is_empty() {
+            return respond::error(
+                &ApiError::new(Code::Invalid, "missing db"),
+                Encoder::Compact,
+            );
+        }
+        let precision = request
+            .precision
+            .filter(|p| crate::model::Precision::from_v2_param(p).is_some());
+        let v2 = engine::WriteRequest {
+            org: None,
+            org_id: None,
+            bucket: Some(&bucket),
+            precision,
+            gzip: request.gzip,
+            body: request.body,
+        };
+        let result = crate::engine::cloud::write(
+            &mut state.store(),
+            &auth,
+            &v2,
+            &state.config.cloud,
+            state.clock.as_ref(),
+        );
+        return match result {
+            Ok(_) => respond::no_content(),
+            Err(e) => respond::error(&e, Encoder::Compact),
+        };
+    }
     let config = write_config(&state);
     let result = engine::write_v1(
         &mut state.store(),

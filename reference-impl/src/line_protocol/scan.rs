@@ -14,6 +14,13 @@
 //! fields block, not the ones `scanFields` validated. When the fields block has no `"` and no
 //! `\` the two agree exactly (each `=` ends a key and each value ends at `,`), which is the
 //! fast path; otherwise the block is walked again the way Go walks it.
+//!
+//! Fast paths, each checked against the literal code by a property test (`tests.rs`):
+//! * `scanLine` is one `memchr3('\n', '"', '\\')` unless a quote or backslash comes first;
+//! * a line without `"` and `\` ("plain") is parsed by the `PLAIN` instantiation of
+//!   [`parse_point_as`], with the escape and quote branches compiled out;
+//! * delimiters are found eight bytes at a time (SWAR), digits are read eight at a time;
+//! * the tag order of the previous line is reused while lines repeat its tag keys.
 
 use std::borrow::Cow;
 

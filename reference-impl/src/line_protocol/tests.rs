@@ -318,3 +318,52 @@ proptest! {
         }
     }
 }
+
+/// `point` as a line whose tags are written rotated by `rot` (unsorted input).
+fn line_with_rotated_tags(point: &Point<'_>, rot: usize) -> Vec<u8> {
+    let mut tags = point.tags.clone();
+    if !tags.is_empty() {
+        let n = rot % tags.len();
+        tags.rotate_left(n);
+    }
+    let reordered = Point {
+        tags,
+        ..point.clone()
+    };
+    reordered.to_line()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// Several lines in one body (the tag-order cache and the capacity hint carry over from
+    /// line to line) give what each line gives alone, and tags come back sorted whatever
+    /// their input order.
+    #[test]
+    fn body_equals_lines_alone(
+        points in prop::collection::vec((owned_point(), 0usize..5, 1usize..4), 1..6)
+    ) {
+        let mut body = Vec::new();
+        let mut expected = Vec::new();
+        for (point, rot, repeat) in &points {
+            for _ in 0..*repeat {
+                let line = line_with_rotated_tags(point, *rot);
+                body.extend_from_slice(&line);
+                body.push(b'\n');
+                expected.push(point.clone());
+            }
+        }
+        let batch = parse_batch(&body, Precision::Nanosecond);
+        prop_assert!(batch.errors.is_empty(), "{:?}", batch.errors);
+        prop_assert_eq!(batch.points.len(), expected.len());
+        for (got, want) in batch.points.iter().zip(&expected) {
+            let alone = parse_batch(got.line, Precision::Nanosecond);
+            prop_assert_eq!(&alone.points[0].tags, &got.tags);
+            prop_assert_eq!(&alone.points[0].fields, &got.fields);
+            prop_assert_eq!(&got.measurement, &want.measurement);
+            prop_assert_eq!(&got.tags, &want.tags);
+            prop_assert_eq!(&got.fields, &want.fields);
+            prop_assert_eq!(got.timestamp, want.timestamp);
+        }
+    }
+}

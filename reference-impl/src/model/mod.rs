@@ -2,6 +2,7 @@
 //! storage and the engines.
 
 mod field;
+pub mod go_json;
 mod id;
 pub mod precision;
 pub mod text;

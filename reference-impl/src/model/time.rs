@@ -108,6 +108,78 @@ pub fn parse_rfc3339_nano(s: &str) -> Option<i64> {
     secs.checked_mul(NANOS_PER_SECOND)?.checked_add(frac)
 }
 
+/// Parses `time.RFC3339Nano` input as Go's `time.Parse` accepts it, without the i64 limit:
+/// years 0000–9999, `T` and `Z` upper-case only, a fraction of any length after `.` or `,`
+/// (digits past the ninth are dropped), `Z` or `±hh:mm`. Returns Unix nanoseconds as i128,
+/// so callers can tell "not RFC3339" from "RFC3339 but outside the i64 range" (delete's
+/// `invalid start time` / `invalid stop time` messages).
+pub fn parse_rfc3339_nano_wide(s: &str) -> Option<i128> {
+    let b = s.as_bytes();
+    if b.len() < 20 {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = b.get(r)?;
+        if !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(part).ok()?.parse().ok()
+    };
+    let year = num(0..4)?;
+    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let month = num(5..7)?;
+    let day = num(8..10)?;
+    let hour = num(11..13)?;
+    let minute = num(14..16)?;
+    let second = num(17..19)?;
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    let mut i = 19;
+    let mut frac: i128 = 0;
+    if matches!(b.get(i), Some(b'.' | b',')) && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let digits = &s[start..i.min(start + 9)];
+        frac = digits.parse::<i128>().ok()? * 10_i128.pow(9 - digits.len() as u32);
+    }
+    let offset_secs: i128 = match &b[i..] {
+        [b'Z'] => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let digits = [*h1, *h2, *m1, *m2];
+            if !digits.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            let hh = i128::from(h1 - b'0') * 10 + i128::from(h2 - b'0');
+            let mm = i128::from(m1 - b'0') * 10 + i128::from(m2 - b'0');
+            if hh > 23 || mm > 59 {
+                return None;
+            }
+            let off = hh * 3600 + mm * 60;
+            if *sign == b'-' {
+                -off
+            } else {
+                off
+            }
+        }
+        _ => return None,
+    };
+    let days = i128::from(days_from_civil(year, month, day));
+    let secs = days * 86_400 + i128::from(hour * 3600 + minute * 60 + second) - offset_secs;
+    Some(secs * i128::from(NANOS_PER_SECOND) + frac)
+}
+
 /// Go's `time.Duration.String()`: `1h0m0s`, `720h0m0s`, `1.5s`, `100ms`, `0s`.
 pub fn format_go_duration(nanos: i64) -> String {
     if nanos == 0 {
@@ -241,6 +313,32 @@ mod tests {
         assert_eq!(parse_rfc3339_nano("1970-01-01T00:00:00"), None);
         assert_eq!(parse_rfc3339_nano("1970-02-30T00:00:00Z"), None);
         assert_eq!(parse_rfc3339_nano("3000-01-01T00:00:00Z"), None);
+    }
+
+    #[test]
+    fn wide_parser_reaches_past_the_i64_range() {
+        assert_eq!(parse_rfc3339_nano_wide("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            parse_rfc3339_nano_wide("1970-01-01T00:00:00.1234567891Z"),
+            Some(123_456_789)
+        );
+        assert_eq!(
+            parse_rfc3339_nano_wide("1970-01-01T00:00:00,5Z"),
+            Some(500_000_000)
+        );
+        let early = parse_rfc3339_nano_wide("1500-01-01T00:00:00Z").unwrap();
+        assert!(early < i128::from(MIN_NANO_TIME));
+        let late = parse_rfc3339_nano_wide("3000-01-01T00:00:00Z").unwrap();
+        assert!(late > i128::from(MAX_NANO_TIME));
+        for bad in [
+            "1970-01-01",
+            "1970-01-01t00:00:00Z",
+            "1970-01-01T00:00:00z",
+            "1970-01-01T00:00:00.Z",
+            "1970-02-30T00:00:00Z",
+        ] {
+            assert_eq!(parse_rfc3339_nano_wide(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -46,6 +46,9 @@ pub fn shard_group_start(t: i64, duration: i64) -> i64 {
     i64::try_from(start).unwrap_or(i64::MIN)
 }
 
+/// Values of one series and field gathered from several shard groups, by time.
+type TimedValues<'a> = Vec<(i64, &'a OwnedFieldValue)>;
+
 /// All data of one bucket.
 #[derive(Debug, Clone, Default)]
 pub struct BucketData {
@@ -77,8 +80,7 @@ impl BucketData {
     /// Every stored value in query order: series (measurement, tags), field, time. Values of
     /// one series and field spread over several shard groups are merged by time.
     pub fn points(&self) -> Vec<StoredPoint<'_>> {
-        let mut merged: BTreeMap<(&SeriesKey, &[u8]), Vec<(i64, &OwnedFieldValue)>> =
-            BTreeMap::new();
+        let mut merged: BTreeMap<(&SeriesKey, &[u8]), TimedValues<'_>> = BTreeMap::new();
         for group in self.shard_groups.values() {
             for (series, fields) in &group.series {
                 for (field, values) in fields {
@@ -126,20 +128,34 @@ impl BucketData {
     /// measurement left without series in a shard loses its field types there
     /// (`cleanupMeasurement`), which lets a later write register a new type.
     pub fn delete(&mut self, start: i64, stop: i64, mut matches: impl FnMut(&SeriesKey) -> bool) {
+        self.delete_where(start, stop, |key, _field| matches(key));
+    }
+
+    /// [`BucketData::delete`] at the granularity InfluxDB's index has (one series per field):
+    /// `matches` sees the series key and the field key.
+    pub fn delete_where(
+        &mut self,
+        start: i64,
+        stop: i64,
+        mut matches: impl FnMut(&SeriesKey, &[u8]) -> bool,
+    ) {
         for group in self.shard_groups.values_mut() {
             if group.end <= start || group.start > stop {
                 continue;
             }
             let mut emptied = Vec::new();
             for (key, fields) in group.series.iter_mut() {
-                if !matches(key) {
-                    continue;
-                }
-                for values in fields.values_mut() {
-                    values.retain(|t, _| *t < start || *t > stop);
+                // A series in the index with no values yet (its point was dropped) is matched
+                // on its key alone.
+                let mut touched = fields.is_empty() && matches(key, b"");
+                for (field, values) in fields.iter_mut() {
+                    if matches(key, field) {
+                        touched = true;
+                        values.retain(|t, _| *t < start || *t > stop);
+                    }
                 }
                 fields.retain(|_, values| !values.is_empty());
-                if fields.is_empty() {
+                if touched && fields.is_empty() {
                     emptied.push(key.clone());
                 }
             }

@@ -4,6 +4,7 @@
 //! Invariant: the store is plain data. It never reads a clock or does I/O; the engines pass in
 //! every time they need, so the same calls on the same store give the same results.
 
+pub mod cloud;
 mod data;
 mod tenancy;
 

@@ -262,6 +262,8 @@ pub struct Store {
     pub buckets: BTreeMap<Id, Bucket>,
     pub authorizations: BTreeMap<Id, Authorization>,
     pub data: BTreeMap<Id, BucketData>,
+    /// Cloud flavor only: queue, quotas, explicit schemas.
+    pub cloud: super::cloud::CloudState,
 }
 
 impl Default for Store {
@@ -280,6 +282,7 @@ impl Store {
             buckets: BTreeMap::new(),
             authorizations: BTreeMap::new(),
             data: BTreeMap::new(),
+            cloud: super::cloud::CloudState::default(),
         }
     }
 
@@ -304,6 +307,37 @@ impl Store {
         self.buckets
             .values()
             .find(|b| b.org_id == org_id && b.name == name)
+    }
+
+    /// Whether `POST /api/v2/setup` may run: no users and no orgs yet (`IsOnboarding`).
+    pub fn onboarding_allowed(&self) -> bool {
+        self.users.is_empty() && self.orgs.is_empty()
+    }
+
+    /// Creates a user bucket with a description (the API form of [`Store::create_bucket`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn create_bucket_described(
+        &mut self,
+        org_id: Id,
+        name: &str,
+        description: &str,
+        retention: i64,
+        shard_group_duration: i64,
+        schema_type: SchemaType,
+        now: i64,
+    ) -> Result<Id, TenancyError> {
+        let id = self.create_bucket(
+            org_id,
+            name,
+            retention,
+            shard_group_duration,
+            schema_type,
+            now,
+        )?;
+        if let Some(b) = self.buckets.get_mut(&id) {
+            b.description = description.to_string();
+        }
+        Ok(id)
     }
 
     pub fn authorization_by_token(&self, token: &str) -> Option<&Authorization> {
@@ -345,11 +379,14 @@ impl Store {
                 updated_at: now,
             },
         );
-        for (system, days) in [("_monitoring", 7), ("_tasks", 3)] {
+        for (system, days, description) in [
+            ("_monitoring", 7, "System bucket for monitoring logs"),
+            ("_tasks", 3, "System bucket for task logs"),
+        ] {
             self.insert_bucket(
                 id,
                 system,
-                "",
+                description,
                 BucketKind::System,
                 days * NANOS_PER_DAY,
                 0,

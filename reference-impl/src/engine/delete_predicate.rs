@@ -1,0 +1,705 @@
+//! The delete predicate: InfluxDB's own parser (`predicate/parser.go`, with the influxql
+//! scanner), `predicate.New` (`LogicalNode.ToDataType`), the second parse the handler makes
+//! with `influxql.ParseExpr`, and matching series against the result.
+//!
+//! Both parsers are ported step for step because their quirks are observable: a rule after a
+//! complete `a AND b` replaces `b` silently, two rules without `AND` fail only in
+//! `predicate.New` (`the logical operator '\x00' is invalid`), and a trailing `AND` passes the
+//! first parser but not `ParseExpr`.
+
+use super::influxql_scan::{BufScanner, Pos, Tok, Token};
+use crate::storage::SeriesKey;
+
+/// `=` or `!=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleOp {
+    Equal,
+    NotEqual,
+}
+
+/// `key op value`; `_measurement` and `_field` are the measurement and the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagRule {
+    pub key: String,
+    pub op: RuleOp,
+    pub value: String,
+}
+
+/// A parsed predicate node. `op == 0` is a node whose operator was never set (two rules with
+/// no `AND` between them); a child can be missing (`()`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    Rule(TagRule),
+    Logical {
+        op: u8,
+        children: [Option<Box<Node>>; 2],
+    },
+}
+
+const LOGICAL_AND: u8 = 1;
+
+/// `predicate.Parse`: `Ok(None)` for the empty predicate.
+pub fn parse(s: &str) -> Result<Option<Node>, String> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let mut p = PredicateParser {
+        sc: BufScanner::new(s),
+        open_paren: 0,
+    };
+    p.parse_logical_node()
+}
+
+struct PredicateParser {
+    sc: BufScanner,
+    open_paren: i64,
+}
+
+/// `LogicalNode` as `parseLogicalNode` builds it.
+struct Building {
+    op: u8,
+    children: [Option<Node>; 2],
+}
+
+impl Building {
+    fn into_node(self) -> Node {
+        let [a, b] = self.children;
+        Node::Logical {
+            op: self.op,
+            children: [a.map(Box::new), b.map(Box::new)],
+        }
+    }
+    fn put(&mut self, n: Option<Node>) {
+        if self.children[0].is_none() {
+            self.children[0] = n;
+        } else {
+            self.children[1] = n;
+        }
+    }
+}
+
+impl PredicateParser {
+    fn scan_ignore_ws(&mut self) -> Token {
+        let t = self.sc.scan();
+        if t.tok == Tok::Ws {
+            return self.sc.scan();
+        }
+        t
+    }
+
+    fn peek_tok(&mut self) -> Tok {
+        let t = self.scan_ignore_ws();
+        if t.tok != Tok::Eof {
+            self.sc.unscan();
+        }
+        t.tok
+    }
+
+    fn parse_logical_node(&mut self) -> Result<Option<Node>, String> {
+        let mut n = Building {
+            op: 0,
+            children: [None, None],
+        };
+        loop {
+            let t = self.scan_ignore_ws();
+            match t.tok {
+                Tok::Number | Tok::Integer | Tok::Name | Tok::Ident => {
+                    self.sc.unscan();
+                    let tr = self.parse_tag_rule_node()?;
+                    n.put(Some(Node::Rule(tr)));
+                }
+                Tok::And => {
+                    n.op = LOGICAL_AND;
+                    if n.children[1].is_none() {
+                        continue;
+                    }
+                    let n1 = if self.peek_tok() == Tok::LParen {
+                        self.parse_logical_node()?
+                    } else {
+                        Some(Node::Rule(self.parse_tag_rule_node()?))
+                    };
+                    n = Building {
+                        op: LOGICAL_AND,
+                        children: [Some(n.into_node()), n1],
+                    };
+                }
+                Tok::Or => {
+                    return Err(format!(
+                        "the logical operator OR is not supported yet at position {}",
+                        t.pos.char
+                    ))
+                }
+                Tok::LParen => {
+                    self.open_paren += 1;
+                    let curr = self.open_paren;
+                    let n1 = self.parse_logical_node()?;
+                    if self.open_paren != curr - 1 {
+                        return Err("extra ( seen".into());
+                    }
+                    n.put(n1);
+                }
+                Tok::RParen | Tok::Eof => {
+                    if t.tok == Tok::RParen {
+                        self.open_paren -= 1;
+                    }
+                    if self.open_paren < 0 {
+                        return Err("extra ) seen".into());
+                    }
+                    if n.children[1].is_none() {
+                        return Ok(n.children[0].take());
+                    }
+                    return Ok(Some(n.into_node()));
+                }
+                _ => {
+                    return Err(format!(
+                        "bad logical expression, at position {}",
+                        t.pos.char
+                    ))
+                }
+            }
+        }
+    }
+
+    fn parse_tag_rule_node(&mut self) -> Result<TagRule, String> {
+        let t = self.scan_ignore_ws();
+        let key = match t.tok {
+            Tok::Ident => t.lit,
+            Tok::Name => "name".to_string(),
+            _ => return Err(format!("bad tag key, at position {}", t.pos.char)),
+        };
+        let t = self.scan_ignore_ws();
+        let op = match t.tok {
+            Tok::Eq => RuleOp::Equal,
+            Tok::Neq => RuleOp::NotEqual,
+            Tok::EqRegex | Tok::NeqRegex => {
+                return Err(format!(
+                    "operator: {} at position: {} is not supported yet",
+                    go_quote_ascii(t.tok.as_str()),
+                    t.pos.char
+                ))
+            }
+            other => {
+                return Err(format!(
+                    "invalid operator {} at position: {}",
+                    go_quote_ascii(other.as_str()),
+                    t.pos.char
+                ))
+            }
+        };
+        let mut value = String::new();
+        loop {
+            let t = self.scan_ignore_ws();
+            match t.tok {
+                Tok::Sub => {
+                    value = "-".into();
+                    continue;
+                }
+                Tok::Ident | Tok::DurationVal | Tok::Number | Tok::Integer => {
+                    value.push_str(&t.lit);
+                }
+                Tok::True => value = "true".into(),
+                Tok::False => value = "false".into(),
+                _ => {
+                    return Err(format!(
+                        "bad tag value: {}, at position {}",
+                        super::lookup::go_quote(&t.lit),
+                        t.pos.char
+                    ))
+                }
+            }
+            return Ok(TagRule { key, op, value });
+        }
+    }
+}
+
+/// `%q` of a token string (token strings are plain ASCII).
+fn go_quote_ascii(s: &str) -> String {
+    super::lookup::go_quote(s)
+}
+
+/// `predicate.New`: `LogicalNode.ToDataType` rejects a node whose operator is not `AND`,
+/// wrapping a child's error as `Err in Child <k>, err: <msg>`. A missing child would make Go
+/// call a method on a nil interface (a panic, so a 500): reported as `Err(None)`.
+pub fn validate(node: &Node) -> Result<(), Option<String>> {
+    match node {
+        Node::Rule(_) => Ok(()),
+        Node::Logical { op, children } => {
+            if *op != LOGICAL_AND {
+                // `%q` of the LogicalOperator int: a quoted rune literal.
+                return Err(Some(format!(
+                    "the logical operator {} is invalid",
+                    go_quote_rune(u32::from(*op))
+                )));
+            }
+            for (k, child) in children.iter().enumerate() {
+                let Some(child) = child else {
+                    return Err(None);
+                };
+                if let Err(e) = validate(child) {
+                    let inner = e.ok_or(None)?;
+                    return Err(Some(format!("Err in Child {k}, err: {inner}")));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Go's `%q` for an integer: `strconv.QuoteRune`.
+fn go_quote_rune(r: u32) -> String {
+    match char::from_u32(r) {
+        Some(c) if !c.is_control() => format!("'{c}'"),
+        _ if r < 0x80 => format!("'\\x{r:02x}'"),
+        _ => format!("'\\u{r:04x}'"),
+    }
+}
+
+/// Whether `series` (and, within it, `field`) matches the predicate. A tag the series lacks
+/// compares as the empty string (UNCONFIRMED in the spec; it is how the tsm1 predicate treats
+/// an absent tag value).
+pub fn matches(node: &Node, series: &SeriesKey, field: &[u8]) -> bool {
+    match node {
+        Node::Rule(rule) => {
+            let actual: &[u8] = match rule.key.as_str() {
+                "_measurement" => &series.measurement,
+                "_field" => field,
+                key => series
+                    .tags
+                    .iter()
+                    .find(|(k, _)| k.as_slice() == key.as_bytes())
+                    .map_or(&[][..], |(_, v)| v.as_slice()),
+            };
+            let equal = actual == rule.value.as_bytes();
+            match rule.op {
+                RuleOp::Equal => equal,
+                RuleOp::NotEqual => !equal,
+            }
+        }
+        Node::Logical { children, .. } => children
+            .iter()
+            .all(|c| c.as_ref().is_none_or(|c| matches(c, series, field))),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// influxql.ParseExpr, enough of it for the inputs the predicate parser lets through.
+
+/// The expression tree `influxql.ParseExpr` builds, reduced to what the handler inspects.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    Binary {
+        op: Tok,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    VarRef(String),
+    Paren(Box<Expr>),
+    Call(String),
+    Literal,
+    /// The dummy root's empty side before anything is parsed.
+    Empty,
+}
+
+/// `influxql.ParseExpr`, with influxql's error texts (`found EOF, expected identifier,
+/// string, number, bool at line 1, char 9`, `invalid duration`, ...).
+pub fn parse_expr(s: &str) -> Result<Expr, String> {
+    ExprParser {
+        s: BufScanner::new(s),
+    }
+    .parse_expr()
+}
+
+/// Whether the expression has `_field = ...` (the handler's `WalkFunc`: EQ only, any depth).
+pub fn has_field_equality(e: &Expr) -> bool {
+    match e {
+        Expr::Binary { op, lhs, rhs } => {
+            (*op == Tok::Eq && matches!(lhs.as_ref(), Expr::VarRef(v) if v == "_field"))
+                || has_field_equality(lhs)
+                || has_field_equality(rhs)
+        }
+        Expr::Paren(inner) => has_field_equality(inner),
+        _ => false,
+    }
+}
+
+fn at(pos: Pos) -> String {
+    format!("line {}, char {}", pos.line + 1, pos.char + 1)
+}
+
+/// `newParseError(tokstr(tok, lit), expected, pos).Error()`.
+fn parse_error_at(found: &Token, expected: &[&str]) -> String {
+    let found_text = if found.lit.is_empty() {
+        found.tok.as_str()
+    } else {
+        found.lit.as_str()
+    };
+    format!(
+        "found {found_text}, expected {} at {}",
+        expected.join(", "),
+        at(found.pos)
+    )
+}
+
+struct ExprParser {
+    s: BufScanner,
+}
+
+impl ExprParser {
+    fn scan_ignore_ws(&mut self) -> Token {
+        loop {
+            let t = self.s.scan();
+            if t.tok == Tok::Ws || t.tok == Tok::Comment {
+                continue;
+            }
+            return t;
+        }
+    }
+
+    fn parse_expr(&mut self) -> Result<Expr, String> {
+        let mut root = self.parse_unary_expr()?;
+        loop {
+            let op = self.scan_ignore_ws();
+            if !op.tok.is_operator() {
+                self.s.unscan();
+                return Ok(root);
+            }
+            if matches!(op.tok, Tok::EqRegex | Tok::NeqRegex) {
+                // Regex operators never get here: the predicate parser rejects them first.
+                return Err(parse_error_at(&self.scan_ignore_ws(), &["regex"]));
+            }
+            let rhs = self.parse_unary_expr()?;
+            insert(&mut root, op.tok, rhs);
+        }
+    }
+
+    fn parse_unary_expr(&mut self) -> Result<Expr, String> {
+        let t = self.scan_ignore_ws();
+        if t.tok == Tok::LParen {
+            let e = self.parse_expr()?;
+            let close = self.scan_ignore_ws();
+            if close.tok != Tok::RParen {
+                return Err(parse_error_at(&close, &[")"]));
+            }
+            return Ok(Expr::Paren(Box::new(e)));
+        }
+        self.s.unscan();
+        let t = self.scan_ignore_ws();
+        match t.tok {
+            Tok::Ident => {
+                if self.s.scan().tok == Tok::LParen {
+                    return self.parse_call(&t.lit);
+                }
+                self.s.unscan();
+                self.s.unscan();
+                let ident = self.scan_ignore_ws();
+                // Segments (`a.b`) and casts (`a::tag`) cannot follow: the predicate parser
+                // rejects `.` and `::` before this runs.
+                Ok(Expr::VarRef(ident.lit))
+            }
+            Tok::Str | Tok::True | Tok::False => Ok(Expr::Literal),
+            Tok::Number => t
+                .lit
+                .parse::<f64>()
+                .map(|_| Expr::Literal)
+                .map_err(|_| format!("unable to parse number at {}", at(t.pos))),
+            Tok::Integer => {
+                if t.lit.parse::<i64>().is_ok() || t.lit.parse::<u64>().is_ok() {
+                    Ok(Expr::Literal)
+                } else {
+                    Err(format!("unable to parse integer at {}", at(t.pos)))
+                }
+            }
+            Tok::DurationVal => parse_influxql_duration(&t.lit).map(|_| Expr::Literal),
+            Tok::Add | Tok::Sub => {
+                let t0 = self.scan_ignore_ws();
+                match t0.tok {
+                    Tok::Number | Tok::Integer | Tok::DurationVal | Tok::LParen | Tok::Ident => {
+                        self.s.unscan();
+                        let inner = self.parse_unary_expr()?;
+                        if t.tok == Tok::Sub && t0.tok == Tok::Integer {
+                            if let Ok(u) = t0.lit.parse::<u64>() {
+                                if u > i64::MAX as u64 && u != 1u64 << 63 {
+                                    return Err(format!("constant -{u} underflows int64"));
+                                }
+                            }
+                        }
+                        Ok(match inner {
+                            v @ (Expr::VarRef(_) | Expr::Call(_) | Expr::Paren(_)) => {
+                                Expr::Binary {
+                                    op: Tok::Mul,
+                                    lhs: Box::new(Expr::Literal),
+                                    rhs: Box::new(v),
+                                }
+                            }
+                            other => other,
+                        })
+                    }
+                    _ => Err(parse_error_at(
+                        &t0,
+                        &["identifier", "number", "duration", "("],
+                    )),
+                }
+            }
+            _ => Err(parse_error_at(
+                &t,
+                &["identifier", "string", "number", "bool"],
+            )),
+        }
+    }
+
+    fn parse_call(&mut self, name: &str) -> Result<Expr, String> {
+        // No regex argument can reach here (see parse_expr).
+        if self.s.scan().tok == Tok::RParen {
+            return Ok(Expr::Call(name.to_lowercase()));
+        }
+        self.s.unscan();
+        self.parse_expr()?;
+        loop {
+            if self.scan_ignore_ws().tok != Tok::Comma {
+                self.s.unscan();
+                break;
+            }
+            self.parse_expr()?;
+        }
+        let close = self.s.scan();
+        if close.tok != Tok::RParen {
+            return Err(parse_error_at(&close, &[")"]));
+        }
+        Ok(Expr::Call(name.to_lowercase()))
+    }
+}
+
+/// Adds `op rhs` to the tree the way `ParseExpr` does: descend the right spine while the
+/// operator there binds looser than `op`.
+fn insert(node: &mut Expr, op: Tok, rhs: Expr) {
+    if let Expr::Binary {
+        op: r_op,
+        rhs: r_rhs,
+        ..
+    } = node
+    {
+        if r_op.precedence() < op.precedence() {
+            insert(r_rhs, op, rhs);
+            return;
+        }
+    }
+    let lhs = std::mem::replace(node, Expr::Empty);
+    *node = Expr::Binary {
+        op,
+        lhs: Box::new(lhs),
+        rhs: Box::new(rhs),
+    };
+}
+
+/// `influxql.ParseDuration`: units `ns`, `u`/`µ`, `ms`, `s`, `m`, `h`, `d`, `w`.
+pub fn parse_influxql_duration(s: &str) -> Result<i64, String> {
+    let invalid = || "invalid duration".to_string();
+    let a: Vec<char> = s.chars().collect();
+    if s.len() < 2 {
+        return Err(invalid());
+    }
+    let mut i = 0;
+    let negative = a[0] == '-';
+    if negative {
+        i += 1;
+    }
+    let mut d: i64 = 0;
+    while i < a.len() {
+        let start = i;
+        while i < a.len() && a[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i >= a.len() || i == start {
+            return Err(invalid());
+        }
+        let n: i64 = a[start..i]
+            .iter()
+            .collect::<String>()
+            .parse()
+            .map_err(|_| invalid())?;
+        let unit: i64 = match a[i] {
+            'n' if a.get(i + 1) == Some(&'s') => {
+                i += 1;
+                1
+            }
+            'u' | 'µ' => 1_000,
+            'm' if a.get(i + 1) == Some(&'s') => {
+                i += 1;
+                1_000_000
+            }
+            'm' => 60_000_000_000,
+            's' => 1_000_000_000,
+            'h' => 3_600_000_000_000,
+            'd' => 86_400_000_000_000,
+            'w' => 604_800_000_000_000,
+            _ => return Err(invalid()),
+        };
+        d = d.wrapping_add(n.wrapping_mul(unit));
+        i += 1;
+    }
+    if d < 0 && !negative {
+        return Err(format!(
+            "overflowed duration {s}: choose a smaller duration or INF"
+        ));
+    }
+    Ok(if negative { d.wrapping_neg() } else { d })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest_like::*;
+
+    /// A tiny table runner (rstest is a dev-dependency of the integration tests only).
+    mod rstest_like {
+        pub fn check(cases: &[(&str, Result<(), &str>)], f: impl Fn(&str) -> Result<(), String>) {
+            for (input, want) in cases {
+                let got = f(input);
+                match want {
+                    Ok(()) => assert!(got.is_ok(), "{input:?}: {got:?}"),
+                    Err(msg) => assert_eq!(got.err().as_deref(), Some(*msg), "{input:?}"),
+                }
+            }
+        }
+    }
+
+    fn rule(key: &str, op: RuleOp, value: &str) -> Node {
+        Node::Rule(TagRule {
+            key: key.into(),
+            op,
+            value: value.into(),
+        })
+    }
+
+    fn and(a: Node, b: Node) -> Node {
+        Node::Logical {
+            op: LOGICAL_AND,
+            children: [Some(Box::new(a)), Some(Box::new(b))],
+        }
+    }
+
+    /// Every example of spec §7.3, through `predicate.Parse` + `predicate.New`.
+    #[test]
+    fn spec_examples() {
+        check(
+            &[
+                ("_measurement=\"cpu\"", Ok(())),
+                ("host=a", Ok(())),
+                ("\"my tag\"=\"v\"", Ok(())),
+                ("host = \"a\\\"b\"", Ok(())),
+                ("a=1 AND b=-2 AND c=true AND d=2d AND e=1.5", Ok(())),
+                ("host=\"a\" AND (region=\"b\" AND z=\"c\")", Ok(())),
+                ("host=a and region=b", Ok(())),
+                (
+                    "_measurement='cpu'",
+                    Err("bad tag value: \"cpu\", at position 12"),
+                ),
+                (
+                    "host=\"a\" OR region=\"b\"",
+                    Err("the logical operator OR is not supported yet at position 9"),
+                ),
+                (
+                    "host=~/a/",
+                    Err("operator: \"=~\" at position: 4 is not supported yet"),
+                ),
+                (
+                    "host!~/a/",
+                    Err("operator: \"!~\" at position: 4 is not supported yet"),
+                ),
+                ("host>1", Err("invalid operator \">\" at position: 4")),
+                ("host=", Err("bad tag value: \"\", at position 5")),
+                ("=a", Err("bad logical expression, at position 0")),
+                ("1=a", Err("bad tag key, at position 0")),
+                ("host=a AND 2=b", Err("bad tag key, at position 11")),
+                ("(host=\"a\"", Err("extra ( seen")),
+                ("host=\"a\")", Err("extra ) seen")),
+                (
+                    "host=a region=b",
+                    Err("the logical operator '\\x00' is invalid"),
+                ),
+                (
+                    "(a=1 b=2) AND c=3",
+                    Err("Err in Child 0, err: the logical operator '\\x00' is invalid"),
+                ),
+            ],
+            |s| {
+                let node = parse(s)?;
+                match node {
+                    Some(n) => validate(&n).map_err(|e| e.unwrap_or_default()),
+                    None => Ok(()),
+                }
+            },
+        );
+    }
+
+    #[test]
+    fn values_and_keys() {
+        assert_eq!(
+            parse("host = \"a\\\"b\"").unwrap(),
+            Some(rule("host", RuleOp::Equal, "a\"b"))
+        );
+        assert_eq!(
+            parse("a=1 AND b=-2").unwrap(),
+            Some(and(
+                rule("a", RuleOp::Equal, "1"),
+                rule("b", RuleOp::Equal, "-2")
+            ))
+        );
+        assert_eq!(
+            parse("name!=true").unwrap(),
+            Some(rule("name", RuleOp::NotEqual, "true"))
+        );
+        // A third rule after a complete `a AND b` replaces `b`.
+        assert_eq!(
+            parse("a=1 AND b=2 c=3").unwrap(),
+            Some(and(
+                rule("a", RuleOp::Equal, "1"),
+                rule("c", RuleOp::Equal, "3")
+            ))
+        );
+        assert_eq!(parse("").unwrap(), None);
+    }
+
+    #[test]
+    fn influxql_second_parse() {
+        check(
+            &[
+                (
+                    "a=1 AND",
+                    Err("found EOF, expected identifier, string, number, bool at line 1, char 9"),
+                ),
+                (
+                    "AND a=1",
+                    Err("found AND, expected identifier, string, number, bool at line 1, char 1"),
+                ),
+                (
+                    "name=x",
+                    Err("found NAME, expected identifier, string, number, bool at line 1, char 1"),
+                ),
+                ("a=2x", Err("invalid duration")),
+                ("a=1 AND (b=2)", Ok(())),
+                ("a=-b", Ok(())),
+            ],
+            |s| parse_expr(s).map(|_| ()),
+        );
+        assert!(has_field_equality(
+            &parse_expr("a=1 AND _field=\"x\"").unwrap()
+        ));
+        assert!(has_field_equality(&parse_expr("(\"_field\"=x)").unwrap()));
+        assert!(!has_field_equality(&parse_expr("_field!=x").unwrap()));
+    }
+
+    #[test]
+    fn matching_treats_missing_tags_as_empty() {
+        let s = SeriesKey {
+            measurement: b"cpu".to_vec(),
+            tags: vec![(b"host".to_vec(), b"a".to_vec())],
+        };
+        let m = |p: &str| matches(&parse(p).unwrap().unwrap(), &s, b"usage");
+        assert!(m("_measurement=cpu AND host=a"));
+        assert!(!m("_measurement=mem"));
+        assert!(m("region=\"\""));
+        assert!(m("region!=x"));
+        assert!(m("_field!=other"));
+    }
+}

@@ -1,0 +1,46 @@
+//! `POST /api/v2/delete`.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::Response;
+
+use crate::engine::delete::{self as engine, DeleteRequest};
+use crate::engine::v2::HARD_BODY_LIMIT;
+use crate::storage::Authorization;
+
+use super::respond::{self, Encoder};
+use super::{read_body, AppState, QueryParams};
+
+pub async fn api_v2_delete(State(state): State<Arc<AppState>>, req: Request) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let Some(auth) = parts.extensions.get::<Authorization>().cloned() else {
+        return respond::error(
+            &crate::engine::auth::unauthorized_access(),
+            Encoder::Compact,
+        );
+    };
+    let params = QueryParams::parse(parts.uri.query());
+    let body = match read_body(body, HARD_BODY_LIMIT).await {
+        Ok(b) => b,
+        Err(e) => {
+            let e = crate::api_error::ApiError::new(
+                crate::api_error::Code::Invalid,
+                format!("error reading json body: {}", e.message),
+            );
+            return respond::error(&e, Encoder::Compact);
+        }
+    };
+    let request = DeleteRequest {
+        org: params.get("org"),
+        org_id: params.get("orgID"),
+        bucket: params.get("bucket"),
+        bucket_id: params.get("bucketID"),
+        body: &body,
+    };
+    match engine::delete(&mut state.store(), &auth, &request) {
+        Ok(()) => respond::no_content(),
+        Err(e) => respond::error(&e, Encoder::Compact),
+    }
+}

@@ -1,0 +1,342 @@
+//! `POST /api/v2/query` (spec/v2.md §8): request decoding with InfluxDB's messages, the Flux
+//! subset, annotated CSV.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
+use serde_json::Value as Json;
+
+use crate::api_error::{ApiError, Code};
+use crate::engine::lookup::find_org;
+use crate::engine::v2::HARD_BODY_LIMIT;
+use crate::model::time::parse_rfc3339_nano;
+use crate::query::csv::{encode_error, encode_result, Annotation, Dialect};
+use crate::query::execute;
+use crate::storage::Authorization;
+
+use super::respond::{self, Encoder};
+use super::{read_body, AppState, QueryParams};
+
+/// NYTimes gziphandler's default minimum size: smaller bodies go out uncompressed.
+const GZIP_MIN_SIZE: usize = 1400;
+
+/// A decoded query request.
+#[derive(Debug)]
+struct QueryRequest {
+    query: String,
+    dialect: Dialect,
+    now: Option<i64>,
+    no_content: bool,
+}
+
+fn decode_error(inner: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        Code::Invalid,
+        format!("failed to decode request body: {inner}"),
+    )
+}
+
+/// Finds a JSON object key the way Go's `encoding/json` does: exact match first, then
+/// case-insensitive.
+fn field<'a>(obj: &'a serde_json::Map<String, Json>, name: &str) -> Option<&'a Json> {
+    obj.get(name).or_else(|| {
+        obj.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    })
+}
+
+fn json_kind(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "null",
+        Json::Bool(_) => "bool",
+        Json::Number(_) => "number",
+        Json::String(_) => "string",
+        Json::Array(_) => "array",
+        Json::Object(_) => "object",
+    }
+}
+
+fn type_error(v: &Json, path: &str, go_type: &str) -> String {
+    format!(
+        "failed parsing request body as JSON; if sending a raw Flux script, set 'Content-Type: application/vnd.flux' in your request headers: json: cannot unmarshal {} into Go struct field {path} of type {go_type}",
+        json_kind(v)
+    )
+}
+
+fn opt_string(
+    obj: &serde_json::Map<String, Json>,
+    name: &str,
+    path: &str,
+) -> Result<Option<String>, String> {
+    match field(obj, name) {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(type_error(other, path, "string")),
+    }
+}
+
+/// Go's JSON syntax errors for the common shapes of bad input.
+fn go_syntax_error(body: &[u8], err: &serde_json::Error) -> String {
+    let trimmed = body.iter().position(|b| !b.is_ascii_whitespace());
+    let inner = match trimmed {
+        None => "EOF".to_string(),
+        Some(_) if err.is_eof() => "unexpected EOF".to_string(),
+        Some(i)
+            if !matches!(
+                body[i],
+                b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n'
+            ) =>
+        {
+            format!(
+                "invalid character {} looking for beginning of value",
+                go_quote_char(body[i])
+            )
+        }
+        Some(_) => err.to_string(),
+    };
+    format!("failed parsing request body as JSON; if sending a raw Flux script, set 'Content-Type: application/vnd.flux' in your request headers: {inner}")
+}
+
+fn go_quote_char(b: u8) -> String {
+    match b {
+        b'\'' => "'\\''".to_string(),
+        b'"' => "'\"'".to_string(),
+        0x20..=0x7e => format!("'{}'", b as char),
+        _ => format!("'\\x{b:02x}'"),
+    }
+}
+
+fn decode(headers: &HeaderMap, body: &[u8]) -> Result<QueryRequest, String> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let media_type = match content_type.as_deref() {
+        None | Some("") => "application/json".to_string(),
+        Some(ct) => {
+            let mt = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if mt.is_empty() {
+                return Err("mime: no media type".into());
+            }
+            mt
+        }
+    };
+    let mut req = QueryRequest {
+        query: String::new(),
+        dialect: Dialect::default(),
+        now: None,
+        no_content: false,
+    };
+    let mut query_type: Option<String> = None;
+    let mut delimiter: Option<String> = None;
+    let mut comment_prefix = String::new();
+    let mut date_time_format: Option<String> = None;
+    let mut annotations: Vec<String> = Vec::new();
+    let mut has_ast = false;
+    if media_type == "application/vnd.flux" {
+        req.query = String::from_utf8_lossy(body).into_owned();
+    } else {
+        let v: Json = serde_json::from_slice(body).map_err(|e| go_syntax_error(body, &e))?;
+        let Json::Object(obj) = v else {
+            return Err(type_error(&v, "QueryRequest", "http.QueryRequest").replace(
+                " into Go struct field QueryRequest of type http.QueryRequest",
+                " into Go value of type http.QueryRequest",
+            ));
+        };
+        req.query = opt_string(&obj, "query", "QueryRequest.query")?.unwrap_or_default();
+        query_type = opt_string(&obj, "type", "QueryRequest.type")?;
+        has_ast = field(&obj, "ast").is_some_and(|a| !a.is_null());
+        if let Some(now) = opt_string(&obj, "now", "QueryRequest.now")? {
+            let t = parse_rfc3339_nano(&now).ok_or_else(|| {
+                format!("failed parsing request body as JSON; if sending a raw Flux script, set 'Content-Type: application/vnd.flux' in your request headers: parsing time \"\\\"{now}\\\"\" as \"\\\"2006-01-02T15:04:05Z07:00\\\"\": cannot parse \"{now}\\\"\" as \"2006\"")
+            })?;
+            req.now = Some(t);
+        }
+        match field(&obj, "dialect") {
+            None | Some(Json::Null) => {}
+            Some(Json::Object(d)) => {
+                match field(d, "header") {
+                    None | Some(Json::Null) => {}
+                    Some(Json::Bool(b)) => req.dialect.header = *b,
+                    Some(other) => {
+                        return Err(type_error(other, "QueryRequest.dialect.header", "bool"))
+                    }
+                }
+                delimiter = opt_string(d, "delimiter", "QueryRequest.dialect.delimiter")?;
+                comment_prefix =
+                    opt_string(d, "commentPrefix", "QueryRequest.dialect.commentPrefix")?
+                        .unwrap_or_default();
+                date_time_format =
+                    opt_string(d, "dateTimeFormat", "QueryRequest.dialect.dateTimeFormat")?;
+                match field(d, "annotations") {
+                    None | Some(Json::Null) => {}
+                    Some(Json::Array(items)) => {
+                        for item in items {
+                            match item {
+                                Json::String(s) => annotations.push(s.clone()),
+                                other => {
+                                    return Err(type_error(
+                                        other,
+                                        "QueryRequest.dialect.annotations",
+                                        "string",
+                                    ))
+                                }
+                            }
+                        }
+                    }
+                    Some(other) => {
+                        return Err(type_error(
+                            other,
+                            "QueryRequest.dialect.annotations",
+                            "[]string",
+                        ))
+                    }
+                }
+            }
+            Some(other) => return Err(type_error(other, "QueryRequest.dialect", "http.Dialect")),
+        }
+    }
+    // Prefer header.
+    match headers.get("prefer").map(HeaderValue::as_bytes) {
+        Some(b"return-no-content") | Some(b"return-no-content-with-error") => req.no_content = true,
+        _ => {}
+    }
+    // WithDefaults, then Validate, in InfluxDB's order.
+    let query_type = query_type
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| "flux".into());
+    let delimiter = delimiter
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| ",".into());
+    let date_time_format = date_time_format
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "RFC3339".into());
+    if req.query.is_empty() && !has_ast {
+        return Err("request body requires either query or AST".into());
+    }
+    if query_type != "flux" {
+        return Err(format!("unknown query type: {query_type}"));
+    }
+    if comment_prefix.len() > 1 {
+        return Err("invalid dialect comment prefix: must be length 0 or 1".into());
+    }
+    if delimiter.len() != 1 {
+        return Err("invalid dialect delimeter: must be length 1".into());
+    }
+    let delim = delimiter.chars().next().unwrap_or(',');
+    if matches!(delim, '"' | '\r' | '\n') {
+        return Err("invalid dialect delimeter character".into());
+    }
+    req.dialect.delimiter = delim;
+    for a in &annotations {
+        let parsed =
+            Annotation::parse(a).ok_or_else(|| format!("unknown dialect annotation type: {a}"))?;
+        req.dialect.annotations.push(parsed);
+    }
+    if !matches!(date_time_format.as_str(), "RFC3339" | "RFC3339Nano") {
+        return Err(format!(
+            "unknown dialect date time format: {date_time_format}"
+        ));
+    }
+    if req.query.is_empty() {
+        return Err("queries sent as an AST are not supported by influx-reference; send the Flux text in \"query\"".into());
+    }
+    Ok(req)
+}
+
+fn csv_response(body: Vec<u8>, headers: &HeaderMap) -> Response<Body> {
+    let accepts_gzip = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',').any(|e| {
+                e.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .eq_ignore_ascii_case("gzip")
+            })
+        });
+    let (bytes, gzipped) = if accepts_gzip && body.len() >= GZIP_MIN_SIZE {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        // Writing to a Vec cannot fail.
+        let _ = enc.write_all(&body);
+        (enc.finish().unwrap_or_default(), true)
+    } else {
+        (body, false)
+    };
+    // A stream body goes out chunked, as InfluxDB's does.
+    let stream =
+        futures_util::stream::once(async move { Ok::<_, Infallible>(bytes::Bytes::from(bytes)) });
+    let mut resp = Response::new(Body::from_stream(stream));
+    *resp.status_mut() = StatusCode::OK;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if gzipped {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    resp
+}
+
+pub async fn api_v2_query(State(state): State<Arc<AppState>>, req: Request) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let Some(auth) = parts.extensions.get::<Authorization>().cloned() else {
+        return respond::error(
+            &ApiError::new(
+                Code::Unauthorized,
+                "authorization is invalid or missing in the query request",
+            ),
+            Encoder::Compact,
+        );
+    };
+    let params = QueryParams::parse(parts.uri.query());
+    let body = match read_body(body, HARD_BODY_LIMIT).await {
+        Ok(b) => b,
+        Err(e) => return respond::error(&e, Encoder::Compact),
+    };
+    let request = match decode(&parts.headers, &body) {
+        Ok(r) => r,
+        Err(inner) => return respond::error(&decode_error(inner), Encoder::Compact),
+    };
+    let store = state.store();
+    let org_id = match find_org(&store, params.get("org"), params.get("orgID")) {
+        Ok(id) => id,
+        Err(e) => return respond::error(&decode_error(e.message), Encoder::Compact),
+    };
+    let now = request.now.unwrap_or_else(|| state.clock.now_nanos());
+    let outcome = execute(&store, &auth, org_id, &request.query, now);
+    drop(store);
+    match outcome.error {
+        Some(err) if !err.runtime || outcome.results.is_empty() => {
+            return respond::error(&ApiError::new(err.code, err.message), Encoder::Compact);
+        }
+        _ => {}
+    }
+    if request.no_content {
+        return respond::no_content();
+    }
+    let mut out = Vec::new();
+    for r in &outcome.results {
+        encode_result(r, &request.dialect, &mut out);
+    }
+    if outcome.results.is_empty() {
+        // A query that returns no tables: the multi-result encoder still ends with CRLF.
+        out.extend_from_slice(b"\r\n");
+    }
+    if let Some(err) = outcome.error {
+        encode_error(&err.message, &request.dialect, !out.is_empty(), &mut out);
+    }
+    csv_response(out, &parts.headers)
+}

@@ -1,0 +1,475 @@
+//! JSON read the way Go's `encoding/json` reads it, so request bodies fail with the same
+//! texts InfluxDB answers with: the scanner's syntax errors (`invalid character 'x' after
+//! object key`), `json.Decoder`'s `EOF` / `unexpected EOF`, `json.Unmarshal`'s
+//! `unexpected end of JSON input`, and `UnmarshalTypeError` texts for typed fields.
+//!
+//! Strings are decoded as Go decodes them: invalid UTF-8 and lone surrogates become U+FFFD.
+
+/// A parsed JSON value. Objects keep their keys in order, duplicates included (Go assigns each
+/// in turn, so the last one wins).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    /// The literal text of the number.
+    Number(String),
+    String(String),
+    Array(Vec<Value>),
+    Object(Vec<(String, Value)>),
+}
+
+impl Value {
+    /// The word Go's `UnmarshalTypeError` uses for this value (`number 1.5` for a number that
+    /// does not fit an integer is built by the caller).
+    pub fn kind_word(&self) -> &'static str {
+        match self {
+            Self::Null => "null",
+            Self::Bool(_) => "bool",
+            Self::Number(_) => "number",
+            Self::String(_) => "string",
+            Self::Array(_) => "array",
+            Self::Object(_) => "object",
+        }
+    }
+
+    /// The value of `key` in an object as Go assigns struct fields: every key that names the
+    /// field (exactly or case-insensitively) is assigned in turn, so the last one wins.
+    pub fn field(&self, key: &str) -> Option<&Value> {
+        let Self::Object(pairs) = self else {
+            return None;
+        };
+        pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key || fold_eq(k, key))
+            .map(|(_, v)| v)
+    }
+
+    /// The first key (in document order) naming `key`, for type-error reporting order.
+    pub fn field_keys<'a>(
+        &'a self,
+        keys: &'a [&'a str],
+    ) -> impl Iterator<Item = (&'a str, &'a Value)> + 'a {
+        let pairs: &[(String, Value)] = match self {
+            Self::Object(p) => p,
+            _ => &[],
+        };
+        pairs.iter().filter_map(move |(k, v)| {
+            keys.iter()
+                .find(|want| k == *want || fold_eq(k, want))
+                .map(|want| (*want, v))
+        })
+    }
+}
+
+/// Go's case-insensitive field-name match (ASCII folding, plus the two non-ASCII runes that
+/// fold to ASCII letters: U+017F long s and U+212A Kelvin sign).
+fn fold_eq(a: &str, b: &str) -> bool {
+    let norm = |c: char| match c {
+        '\u{17f}' => 's',
+        '\u{212a}' => 'k',
+        c => c.to_ascii_lowercase(),
+    };
+    a.chars().map(norm).eq(b.chars().map(norm))
+}
+
+/// Why a body did not decode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JsonError {
+    /// `json.Decoder.Decode` on a body with no value at all.
+    Eof,
+    /// The body ended inside a value: `unexpected EOF` from a decoder,
+    /// `unexpected end of JSON input` from `json.Unmarshal`.
+    UnexpectedEof,
+    /// A scanner error: `invalid character ...`.
+    Syntax(String),
+}
+
+impl JsonError {
+    /// The text `json.NewDecoder(r).Decode(v)` gives.
+    pub fn decoder_message(&self) -> String {
+        match self {
+            Self::Eof => "EOF".into(),
+            Self::UnexpectedEof => "unexpected EOF".into(),
+            Self::Syntax(m) => m.clone(),
+        }
+    }
+
+    /// The text `json.Unmarshal(b, v)` gives.
+    pub fn unmarshal_message(&self) -> String {
+        match self {
+            Self::Eof | Self::UnexpectedEof => "unexpected end of JSON input".into(),
+            Self::Syntax(m) => m.clone(),
+        }
+    }
+}
+
+/// What `json.NewDecoder(body).Decode(v)` reads: the first value; bytes after it are not
+/// looked at.
+pub fn decode_first(input: &[u8]) -> Result<Value, JsonError> {
+    let mut p = Parser { b: input, i: 0 };
+    p.skip_ws();
+    if p.i >= p.b.len() {
+        return Err(JsonError::Eof);
+    }
+    p.value()
+}
+
+/// What `json.Unmarshal(body, v)` reads: exactly one value, surrounded by whitespace only.
+pub fn unmarshal(input: &[u8]) -> Result<Value, JsonError> {
+    let mut p = Parser { b: input, i: 0 };
+    p.skip_ws();
+    if p.i >= p.b.len() {
+        return Err(JsonError::UnexpectedEof);
+    }
+    let v = p.value()?;
+    p.skip_ws();
+    if let Some(&c) = p.b.get(p.i) {
+        return Err(syntax(c, "after top-level value"));
+    }
+    Ok(v)
+}
+
+/// `json: cannot unmarshal <what> into Go struct field <Struct>.<path> of type <type>`.
+pub fn struct_field_type_error(what: &str, go_struct: &str, path: &str, go_type: &str) -> String {
+    format!(
+        "json: cannot unmarshal {what} into Go struct field {go_struct}.{path} of type {go_type}"
+    )
+}
+
+/// `json: cannot unmarshal <what> into Go value of type <type>`.
+pub fn value_type_error(what: &str, go_type: &str) -> String {
+    format!("json: cannot unmarshal {what} into Go value of type {go_type}")
+}
+
+/// What a JSON value gives when decoded into a Go `string` field: `Ok(None)` for null (the
+/// field keeps its value), the type-error word otherwise.
+pub fn as_go_string(v: &Value) -> Result<Option<&str>, String> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s)),
+        other => Err(other.kind_word().to_string()),
+    }
+}
+
+/// A JSON value decoded into a Go `int64` (or `int`): null keeps the field, a number must be
+/// an integer literal in range (else `number <lit>`).
+pub fn as_go_int64(v: &Value) -> Result<Option<i64>, String> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Number(n) => n
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| format!("number {n}")),
+        other => Err(other.kind_word().to_string()),
+    }
+}
+
+/// A JSON value decoded into a Go `bool`.
+pub fn as_go_bool(v: &Value) -> Result<Option<bool>, String> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Bool(b) => Ok(Some(*b)),
+        other => Err(other.kind_word().to_string()),
+    }
+}
+
+fn syntax(c: u8, context: &str) -> JsonError {
+    JsonError::Syntax(format!("invalid character {} {context}", quote_char(c)))
+}
+
+/// Go's `quoteChar`: the byte as a rune in single quotes, escaped like `strconv.Quote`.
+fn quote_char(c: u8) -> String {
+    match c {
+        b'\'' => "'\\''".into(),
+        b'"' => "'\"'".into(),
+        0x07 => "'\\a'".into(),
+        0x08 => "'\\b'".into(),
+        0x0c => "'\\f'".into(),
+        b'\n' => "'\\n'".into(),
+        b'\r' => "'\\r'".into(),
+        b'\t' => "'\\t'".into(),
+        0x0b => "'\\v'".into(),
+        b'\\' => "'\\\\'".into(),
+        c if c < 0x20 || c == 0x7f => format!("'\\x{c:02x}'"),
+        c if (0x80..=0xa0).contains(&c) || c == 0xad => format!("'\\u{c:04x}'"),
+        c => format!("'{}'", char::from(c)),
+    }
+}
+
+struct Parser<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl Parser<'_> {
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn next_or_eof(&mut self) -> Result<u8, JsonError> {
+        let c = self.peek().ok_or(JsonError::UnexpectedEof)?;
+        self.i += 1;
+        Ok(c)
+    }
+
+    fn value(&mut self) -> Result<Value, JsonError> {
+        let c = self.next_or_eof()?;
+        match c {
+            b'{' => self.object(),
+            b'[' => self.array(),
+            b'"' => self.string().map(Value::String),
+            b't' => self.literal(b"rue", "true").map(|_| Value::Bool(true)),
+            b'f' => self.literal(b"alse", "false").map(|_| Value::Bool(false)),
+            b'n' => self.literal(b"ull", "null").map(|_| Value::Null),
+            b'-' | b'0'..=b'9' => self.number(c),
+            c => Err(syntax(c, "looking for beginning of value")),
+        }
+    }
+
+    fn literal(&mut self, rest: &[u8], name: &str) -> Result<(), JsonError> {
+        for &want in rest {
+            let c = self.next_or_eof()?;
+            if c != want {
+                return Err(syntax(
+                    c,
+                    &format!("in literal {name} (expecting {})", quote_char(want)),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn number(&mut self, first: u8) -> Result<Value, JsonError> {
+        let start = self.i - 1;
+        let digit = |c: Option<u8>| c.is_some_and(|c| c.is_ascii_digit());
+        if first == b'-' {
+            let c = self.next_or_eof()?;
+            if !c.is_ascii_digit() {
+                return Err(syntax(c, "in numeric literal"));
+            }
+            if c != b'0' {
+                while digit(self.peek()) {
+                    self.i += 1;
+                }
+            }
+        } else if first != b'0' {
+            while digit(self.peek()) {
+                self.i += 1;
+            }
+        }
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            let c = self.next_or_eof()?;
+            if !c.is_ascii_digit() {
+                return Err(syntax(c, "after decimal point in numeric literal"));
+            }
+            while digit(self.peek()) {
+                self.i += 1;
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.i += 1;
+            let mut c = self.next_or_eof()?;
+            if c == b'+' || c == b'-' {
+                c = self.next_or_eof()?;
+            }
+            if !c.is_ascii_digit() {
+                return Err(syntax(c, "in exponent of numeric literal"));
+            }
+            while digit(self.peek()) {
+                self.i += 1;
+            }
+        }
+        let text = String::from_utf8_lossy(&self.b[start..self.i]).into_owned();
+        Ok(Value::Number(text))
+    }
+
+    fn string(&mut self) -> Result<String, JsonError> {
+        let mut out: Vec<u8> = Vec::new();
+        loop {
+            let c = self.next_or_eof()?;
+            match c {
+                b'"' => break,
+                b'\\' => {
+                    let e = self.next_or_eof()?;
+                    match e {
+                        b'"' | b'\\' | b'/' => out.push(e),
+                        b'b' => out.push(0x08),
+                        b'f' => out.push(0x0c),
+                        b'n' => out.push(b'\n'),
+                        b'r' => out.push(b'\r'),
+                        b't' => out.push(b'\t'),
+                        b'u' => {
+                            let hi = self.hex4()?;
+                            let ch = if (0xd800..0xdc00).contains(&hi)
+                                && self.b.get(self.i) == Some(&b'\\')
+                                && self.b.get(self.i + 1) == Some(&b'u')
+                            {
+                                // A pair is decoded only when both halves are valid.
+                                let save = self.i;
+                                self.i += 2;
+                                let lo = self.hex4()?;
+                                if (0xdc00..0xe000).contains(&lo) {
+                                    char::from_u32(0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00))
+                                } else {
+                                    self.i = save;
+                                    None
+                                }
+                            } else {
+                                char::from_u32(hi)
+                            };
+                            let ch = ch.unwrap_or('\u{fffd}');
+                            let mut buf = [0u8; 4];
+                            out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                        }
+                        e => return Err(syntax(e, "in string escape code")),
+                    }
+                }
+                c if c < 0x20 => return Err(syntax(c, "in string literal")),
+                c => out.push(c),
+            }
+        }
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    fn hex4(&mut self) -> Result<u32, JsonError> {
+        let mut v = 0;
+        for _ in 0..4 {
+            let c = self.next_or_eof()?;
+            let d = (c as char)
+                .to_digit(16)
+                .ok_or_else(|| syntax(c, "in \\u hexadecimal character escape"))?;
+            v = v * 16 + d;
+        }
+        Ok(v)
+    }
+
+    fn object(&mut self) -> Result<Value, JsonError> {
+        let mut pairs = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Ok(Value::Object(pairs));
+        }
+        loop {
+            self.skip_ws();
+            let c = self.next_or_eof()?;
+            if c != b'"' {
+                return Err(syntax(c, "looking for beginning of object key string"));
+            }
+            let key = self.string()?;
+            self.skip_ws();
+            let c = self.next_or_eof()?;
+            if c != b':' {
+                return Err(syntax(c, "after object key"));
+            }
+            self.skip_ws();
+            let v = self.value()?;
+            pairs.push((key, v));
+            self.skip_ws();
+            match self.next_or_eof()? {
+                b',' => continue,
+                b'}' => return Ok(Value::Object(pairs)),
+                c => return Err(syntax(c, "after object key:value pair")),
+            }
+        }
+    }
+
+    fn array(&mut self) -> Result<Value, JsonError> {
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.i += 1;
+            return Ok(Value::Array(items));
+        }
+        loop {
+            self.skip_ws();
+            items.push(self.value()?);
+            self.skip_ws();
+            match self.next_or_eof()? {
+                b',' => continue,
+                b']' => return Ok(Value::Array(items)),
+                c => return Err(syntax(c, "after array element")),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dec(s: &str) -> String {
+        decode_first(s.as_bytes()).unwrap_err().decoder_message()
+    }
+
+    #[test]
+    fn syntax_errors_read_like_go() {
+        assert_eq!(dec(""), "EOF");
+        assert_eq!(dec("  \n"), "EOF");
+        assert_eq!(dec("{\"start\":"), "unexpected EOF");
+        assert_eq!(
+            dec("nope"),
+            "invalid character 'o' in literal null (expecting 'u')"
+        );
+        assert_eq!(
+            dec("x"),
+            "invalid character 'x' looking for beginning of value"
+        );
+        assert_eq!(
+            dec("{start:1}"),
+            "invalid character 's' looking for beginning of object key string"
+        );
+        assert_eq!(dec("{\"a\" 1}"), "invalid character '1' after object key");
+        assert_eq!(
+            dec("{\"a\":1 \"b\"}"),
+            "invalid character '\"' after object key:value pair"
+        );
+        assert_eq!(dec("[1 2]"), "invalid character '2' after array element");
+        assert_eq!(dec("-x"), "invalid character 'x' in numeric literal");
+        assert_eq!(
+            dec("\"\\q\""),
+            "invalid character 'q' in string escape code"
+        );
+        assert_eq!(
+            dec("'a'"),
+            "invalid character '\\'' looking for beginning of value"
+        );
+        assert_eq!(dec("\"a\nb\""), "invalid character '\\n' in string literal");
+        assert_eq!(
+            unmarshal(b"{} {}").unwrap_err().unmarshal_message(),
+            "invalid character '{' after top-level value"
+        );
+        assert_eq!(
+            unmarshal(b"{").unwrap_err().unmarshal_message(),
+            "unexpected end of JSON input"
+        );
+    }
+
+    #[test]
+    fn decoder_reads_only_the_first_value() {
+        assert_eq!(
+            decode_first(b"{\"a\":1} trailing").unwrap(),
+            Value::Object(vec![("a".into(), Value::Number("1".into()))])
+        );
+    }
+
+    #[test]
+    fn strings_and_fields_decode_like_go() {
+        let v = unmarshal(br#"{"start":"x","START":"\u00e9\ud83d\ude00\ud800"}"#).unwrap();
+        assert_eq!(v.field("start"), Some(&Value::String("é😀\u{fffd}".into())));
+        let v = unmarshal(br#"{"STOP":"y"}"#).unwrap();
+        assert_eq!(v.field("stop"), Some(&Value::String("y".into())));
+        assert_eq!(
+            as_go_int64(&Value::Number("1.5".into())),
+            Err("number 1.5".into())
+        );
+    }
+}

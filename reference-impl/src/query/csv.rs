@@ -1,0 +1,350 @@
+//! Annotated CSV as `flux/csv` writes it (spec/v2.md §8.3): Go `encoding/csv` with CRLF rows,
+//! schema blocks on change, `#datatype`/`#group`/`#default` annotations as requested.
+
+use super::table::{Table, Val};
+use super::QueryResult;
+use crate::model::time::format_rfc3339_nano;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Annotation {
+    Datatype,
+    Group,
+    Default,
+}
+
+impl Annotation {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "datatype" => Some(Self::Datatype),
+            "group" => Some(Self::Group),
+            "default" => Some(Self::Default),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dialect {
+    pub header: bool,
+    pub delimiter: char,
+    pub annotations: Vec<Annotation>,
+}
+
+impl Default for Dialect {
+    fn default() -> Self {
+        Self {
+            header: true,
+            delimiter: ',',
+            annotations: Vec::new(),
+        }
+    }
+}
+
+/// A cell's text.
+pub fn format_value(v: &Val) -> String {
+    match v {
+        Val::Null => String::new(),
+        Val::Str(s) => s.clone(),
+        Val::Long(i) => i.to_string(),
+        Val::ULong(u) => u.to_string(),
+        // Rust's Display is the shortest round-trip form and never uses an exponent, like Go's
+        // strconv.FormatFloat(v, 'f', -1, 64).
+        Val::Double(f) => f.to_string(),
+        Val::Bool(b) => b.to_string(),
+        Val::Time(t) => format_rfc3339_nano(*t),
+    }
+}
+
+struct Writer<'a> {
+    out: &'a mut Vec<u8>,
+    delimiter: char,
+}
+
+impl Writer<'_> {
+    fn needs_quotes(&self, field: &str) -> bool {
+        if field.is_empty() {
+            return false;
+        }
+        if field == "\\." {
+            return true;
+        }
+        if field.contains(['\n', '\r', '"']) || field.contains(self.delimiter) {
+            return true;
+        }
+        field.chars().next().is_some_and(char::is_whitespace)
+    }
+
+    fn row<S: AsRef<str>>(&mut self, fields: &[S]) {
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                let mut buf = [0u8; 4];
+                self.out
+                    .extend_from_slice(self.delimiter.encode_utf8(&mut buf).as_bytes());
+            }
+            let f = f.as_ref();
+            if !self.needs_quotes(f) {
+                self.out.extend_from_slice(f.as_bytes());
+                continue;
+            }
+            // Go's csv.Writer with UseCRLF: quotes doubled, "\n" written as "\r\n", a lone
+            // "\r" dropped.
+            self.out.push(b'"');
+            for c in f.chars() {
+                match c {
+                    '"' => self.out.extend_from_slice(b"\"\""),
+                    '\r' => {}
+                    '\n' => self.out.extend_from_slice(b"\r\n"),
+                    c => {
+                        let mut buf = [0u8; 4];
+                        self.out
+                            .extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                    }
+                }
+            }
+            self.out.push(b'"');
+        }
+        self.out.extend_from_slice(b"\r\n");
+    }
+}
+
+fn same_schema(a: &Table, b: &Table) -> bool {
+    a.columns == b.columns
+        && a.columns
+            .iter()
+            .map(|c| a.is_key(&c.label))
+            .eq(b.columns.iter().map(|c| b.is_key(&c.label)))
+}
+
+/// Encodes one result (and the `\r\n` that follows every result).
+pub fn encode_result(result: &QueryResult, dialect: &Dialect, out: &mut Vec<u8>) {
+    let mut w = Writer {
+        out,
+        delimiter: dialect.delimiter,
+    };
+    let has_default = dialect.annotations.contains(&Annotation::Default);
+    let mut prev: Option<&Table> = None;
+    for (id, table) in result.tables.iter().enumerate() {
+        let changed = match prev {
+            None => true,
+            Some(p) => p.rows.is_empty() || !same_schema(p, table),
+        };
+        if changed {
+            if prev.is_some() {
+                w.out.extend_from_slice(b"\r\n");
+            }
+            for a in &dialect.annotations {
+                let mut row: Vec<String> = Vec::with_capacity(table.columns.len() + 3);
+                match a {
+                    Annotation::Datatype => {
+                        row.extend(["#datatype".into(), "string".into(), "long".into()]);
+                        row.extend(table.columns.iter().map(|c| c.ty.annotation().to_string()));
+                    }
+                    Annotation::Group => {
+                        row.extend(["#group".into(), "false".into(), "false".into()]);
+                        row.extend(
+                            table
+                                .columns
+                                .iter()
+                                .map(|c| table.is_key(&c.label).to_string()),
+                        );
+                    }
+                    Annotation::Default => {
+                        row.push("#default".into());
+                        row.push(result.name.clone());
+                        let empty = table.rows.is_empty();
+                        row.push(if empty { id.to_string() } else { String::new() });
+                        row.extend(table.columns.iter().map(|c| {
+                            match (empty, table.key_value(&c.label)) {
+                                (true, Some(v)) => format_value(v),
+                                _ => String::new(),
+                            }
+                        }));
+                    }
+                }
+                w.row(&row);
+            }
+            if dialect.header {
+                let mut row: Vec<String> = vec![String::new(), "result".into(), "table".into()];
+                row.extend(table.columns.iter().map(|c| c.label.clone()));
+                w.row(&row);
+            }
+        }
+        let result_cell = if has_default {
+            String::new()
+        } else {
+            result.name.clone()
+        };
+        for data in &table.rows {
+            let mut row: Vec<String> = Vec::with_capacity(data.len() + 3);
+            row.push(String::new());
+            row.push(result_cell.clone());
+            row.push(id.to_string());
+            row.extend(data.iter().map(format_value));
+            w.row(&row);
+        }
+        prev = Some(table);
+    }
+    w.out.extend_from_slice(b"\r\n");
+}
+
+/// The error table written when an error happens after output started (`EncodeError`).
+pub fn encode_error(message: &str, dialect: &Dialect, wrote_anything: bool, out: &mut Vec<u8>) {
+    if wrote_anything {
+        out.extend_from_slice(b"\r\n");
+    }
+    let mut w = Writer {
+        out,
+        delimiter: dialect.delimiter,
+    };
+    for a in &dialect.annotations {
+        match a {
+            Annotation::Datatype => w.row(&["#datatype", "string", "string"]),
+            Annotation::Group => w.row(&["#group", "true", "true"]),
+            Annotation::Default => w.row(&["#default", "", ""]),
+        }
+    }
+    w.row(&["", "error", "reference"]);
+    w.row(&["", message, ""]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::table::{ColType, Column};
+    use super::*;
+
+    fn sample() -> QueryResult {
+        let columns = vec![
+            Column {
+                label: "_start".into(),
+                ty: ColType::Time,
+            },
+            Column {
+                label: "_stop".into(),
+                ty: ColType::Time,
+            },
+            Column {
+                label: "_time".into(),
+                ty: ColType::Time,
+            },
+            Column {
+                label: "_value".into(),
+                ty: ColType::Double,
+            },
+            Column {
+                label: "_field".into(),
+                ty: ColType::String,
+            },
+            Column {
+                label: "_measurement".into(),
+                ty: ColType::String,
+            },
+            Column {
+                label: "host".into(),
+                ty: ColType::String,
+            },
+        ];
+        let t0 = 1_704_067_200_000_000_000;
+        let key = vec![
+            ("_start".into(), Val::Time(t0)),
+            ("_stop".into(), Val::Time(t0 + 3_600_000_000_000)),
+            ("_field".into(), Val::Str("usage".into())),
+            ("_measurement".into(), Val::Str("cpu".into())),
+            ("host".into(), Val::Str("a".into())),
+        ];
+        let row = vec![
+            Val::Time(t0),
+            Val::Time(t0 + 3_600_000_000_000),
+            Val::Time(t0 + 600_000_000_000),
+            Val::Double(1.5),
+            Val::Str("usage".into()),
+            Val::Str("cpu".into()),
+            Val::Str("a".into()),
+        ];
+        QueryResult {
+            name: "_result".into(),
+            tables: vec![Table {
+                columns,
+                key,
+                rows: vec![row],
+            }],
+        }
+    }
+
+    #[test]
+    fn matches_the_spec_example_with_annotations() {
+        let dialect = Dialect {
+            header: true,
+            delimiter: ',',
+            annotations: vec![Annotation::Datatype, Annotation::Group, Annotation::Default],
+        };
+        let mut out = Vec::new();
+        encode_result(&sample(), &dialect, &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "#datatype,string,long,dateTime:RFC3339,dateTime:RFC3339,dateTime:RFC3339,double,string,string,string\r\n\
+             #group,false,false,true,true,false,false,true,true,true\r\n\
+             #default,_result,,,,,,,,\r\n\
+             ,result,table,_start,_stop,_time,_value,_field,_measurement,host\r\n\
+             ,,0,2024-01-01T00:00:00Z,2024-01-01T01:00:00Z,2024-01-01T00:10:00Z,1.5,usage,cpu,a\r\n\
+             \r\n"
+        );
+    }
+
+    #[test]
+    fn without_annotations_rows_name_the_result() {
+        let mut out = Vec::new();
+        encode_result(&sample(), &Dialect::default(), &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            ",result,table,_start,_stop,_time,_value,_field,_measurement,host\r\n\
+             ,_result,0,2024-01-01T00:00:00Z,2024-01-01T01:00:00Z,2024-01-01T00:10:00Z,1.5,usage,cpu,a\r\n\
+             \r\n"
+        );
+    }
+
+    #[test]
+    fn go_csv_quoting() {
+        let mut out = Vec::new();
+        let mut w = Writer {
+            out: &mut out,
+            delimiter: ',',
+        };
+        w.row(&[
+            "",
+            "a,b",
+            "say \"hi\"",
+            " lead",
+            "x\ny",
+            "x\ry",
+            "plain",
+            "\\.",
+        ]);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            ",\"a,b\",\"say \"\"hi\"\"\",\" lead\",\"x\r\ny\",\"xy\",plain,\"\\.\"\r\n"
+        );
+    }
+
+    #[test]
+    fn floats_never_use_exponents() {
+        assert_eq!(format_value(&Val::Double(1e21)), "1000000000000000000000");
+        assert_eq!(format_value(&Val::Double(1e-7)), "0.0000001");
+        assert_eq!(format_value(&Val::Double(0.1)), "0.1");
+        assert_eq!(format_value(&Val::Double(-2.0)), "-2");
+    }
+
+    #[test]
+    fn error_table() {
+        let dialect = Dialect {
+            header: true,
+            delimiter: ',',
+            annotations: vec![Annotation::Datatype, Annotation::Group, Annotation::Default],
+        };
+        let mut out = Vec::new();
+        encode_error("boom, it broke", &dialect, true, &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\r\n#datatype,string,string\r\n#group,true,true\r\n#default,,\r\n,error,reference\r\n,\"boom, it broke\",\r\n"
+        );
+    }
+}

@@ -1,0 +1,95 @@
+//! State only the cloud flavor keeps: the apply queue, rate windows, explicit schemas, and the
+//! clock of the `rejected_points` log.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::model::{FieldType, Id, OwnedFieldValue};
+
+/// A point that passed the gateway and waits in the queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnedPoint {
+    pub measurement: Vec<u8>,
+    /// Sorted bytewise by key.
+    pub tags: Vec<(Vec<u8>, Vec<u8>)>,
+    pub fields: Vec<(Vec<u8>, OwnedFieldValue)>,
+    pub time: i64,
+}
+
+/// A queued delete (the predicate already parsed into tag equalities; `_measurement` and
+/// `_field` are listed under those names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingDelete {
+    pub start: i64,
+    pub stop: i64,
+    pub equals: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PendingOp {
+    Write { bucket: Id, points: Vec<OwnedPoint> },
+    Delete { bucket: Id, delete: PendingDelete },
+}
+
+/// An acknowledged request waiting to be applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pending {
+    pub org: Id,
+    pub ready_at: i64,
+    pub op: PendingOp,
+}
+
+/// Usage accrued in one fixed window (`start` is the window's first nanosecond).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RateWindow {
+    pub start: i64,
+    pub used: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    Timestamp,
+    Tag,
+    Field,
+}
+
+impl ColumnKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Timestamp => "timestamp",
+            Self::Tag => "tag",
+            Self::Field => "field",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaColumn {
+    pub name: String,
+    pub kind: ColumnKind,
+    /// Fields only; `None` in the request means `string` (the documented default).
+    pub data_type: Option<FieldType>,
+}
+
+/// An explicit bucket's schema for one measurement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeasurementSchema {
+    pub id: Id,
+    pub org_id: Id,
+    pub bucket_id: Id,
+    pub name: String,
+    pub columns: Vec<SchemaColumn>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CloudState {
+    pub queue: VecDeque<Pending>,
+    /// Time of the last `rejected_points` row, so rows never share a timestamp (rows of one
+    /// series at one time would overwrite each other, and every rejection must stay visible).
+    pub last_logged: i64,
+    pub write_windows: BTreeMap<Id, RateWindow>,
+    pub delete_windows: BTreeMap<Id, RateWindow>,
+    /// bucket → its measurement schemas.
+    pub schemas: BTreeMap<Id, Vec<MeasurementSchema>>,
+}

@@ -1,0 +1,562 @@
+//! The tenant endpoints over a real socket (spec/v2.md §9.2–§9.4): every message byte for byte
+//! in the indented encoder, success shapes with a pinned clock, and the flows that matter to
+//! clients: setup then write with the returned token, a read-only token refused on write.
+
+mod common;
+
+use common::{start, start_default, Reply, Server};
+use influx_reference::ServerConfig;
+use rstest::rstest;
+
+const NOW: &str = "2025-05-20T11:00:00.123456789Z";
+
+fn indented(code: &str, message: &str) -> String {
+    let mut m = String::new();
+    influx_reference::api_error::push_go_json_string(&mut m, message);
+    format!("{{\n\t\"code\": \"{code}\",\n\t\"message\": {m}\n}}")
+}
+
+async fn call(s: &Server, method: &str, path: &str, token: Option<&str>, body: &str) -> Reply {
+    let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = s.client.request(m, s.url(path)).body(body.to_string());
+    if let Some(t) = token {
+        req = req.header("Authorization", format!("Token {t}"));
+    }
+    s.send(req).await
+}
+
+fn org_id(s: &Server) -> String {
+    s.reference.bootstrap().org_id.to_string()
+}
+
+// §9.3 POST /api/v2/buckets: every message. `{org}` is replaced by the bootstrap org ID.
+#[rstest]
+#[case::no_org(r#"{"name":"b"}"#, 400, "invalid", "organization id must be provided")]
+#[case::two_rules(r#"{"orgID":"{org}","name":"b","retentionRules":[{"type":"expire","everySeconds":3600},{"type":"expire","everySeconds":7200}]}"#, 422, "unprocessable entity", "buckets cannot have more than one retention rule at this time")]
+#[case::negative_every(
+    r#"{"orgID":"{org}","name":"b","retentionRules":[{"type":"expire","everySeconds":-1}]}"#,
+    422,
+    "unprocessable entity",
+    "expiration seconds cannot be negative"
+)]
+#[case::negative_sgd(r#"{"orgID":"{org}","name":"b","retentionRules":[{"type":"expire","everySeconds":0,"shardGroupDurationSeconds":-1}]}"#, 422, "unprocessable entity", "shard-group duration seconds cannot be negative")]
+#[case::underscore(
+    r#"{"orgID":"{org}","name":"_b"}"#,
+    400,
+    "invalid",
+    "bucket name _b is invalid. Buckets may not start with underscore"
+)]
+#[case::quotes(
+    r#"{"orgID":"{org}","name":"a\"b"}"#,
+    400,
+    "invalid",
+    "bucket name a\"b is invalid. Bucket names may not include quotation marks"
+)]
+#[case::empty(r#"{"orgID":"{org}","name":""}"#, 400, "invalid", "name is empty")]
+#[case::duplicate(
+    r#"{"orgID":"{org}","name":"my-bucket"}"#,
+    422,
+    "conflict",
+    "bucket with name my-bucket already exists"
+)]
+#[case::short_retention(
+    r#"{"orgID":"{org}","name":"b","retentionRules":[{"type":"expire","everySeconds":60}]}"#,
+    500,
+    "internal error",
+    "retention policy duration must be at least 1h0m0s"
+)]
+#[tokio::test]
+async fn post_bucket_messages(
+    #[case] body: &str,
+    #[case] status: u16,
+    #[case] code: &str,
+    #[case] message: &str,
+) {
+    let s = start_default().await;
+    let before = s.reference.with_store(|st| st.buckets.len());
+    let body = body.replace("{org}", &org_id(&s));
+    let r = call(&s, "POST", "/api/v2/buckets", Some("my-token"), &body).await;
+    assert_eq!(
+        (r.status, r.body.clone()),
+        (status, indented(code, message))
+    );
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/json; charset=utf-8")
+    );
+    assert_eq!(r.header("x-platform-error-code"), Some(code));
+    assert_eq!(
+        s.reference.with_store(|st| st.buckets.len()),
+        before,
+        "rolled back"
+    );
+}
+
+#[tokio::test]
+async fn post_bucket_without_create_permission_is_401() {
+    let s = start_default().await;
+    s.add_token(
+        "reader",
+        vec![s.bucket_permission(influx_reference::storage::Action::Read)],
+    );
+    let org = org_id(&s);
+    let r = call(
+        &s,
+        "POST",
+        "/api/v2/buckets",
+        Some("reader"),
+        &format!(r#"{{"orgID":"{org}","name":"b"}}"#),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            401,
+            indented(
+                "unauthorized",
+                &format!("write:orgs/{org}/buckets is unauthorized")
+            )
+        )
+    );
+}
+
+#[tokio::test]
+async fn post_bucket_shape_byte_for_byte() {
+    let s = start_default().await;
+    let org = org_id(&s);
+    let r = call(
+        &s,
+        "POST",
+        "/api/v2/buckets",
+        Some("my-token"),
+        &format!(
+            r#"{{"orgID":"{org}","name":"b","description":"d","retentionRules":[{{"type":"expire","everySeconds":86400}}],"schemaType":"explicit"}}"#
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = s.reference.with_store(|st| {
+        st.bucket_by_name(st.org_by_name("my-org").unwrap().id, "b")
+            .unwrap()
+            .id
+    });
+    let expected = format!(
+        "{{\n\t\"id\": \"{id}\",\n\t\"orgID\": \"{org}\",\n\t\"type\": \"user\",\n\t\"description\": \"d\",\n\t\"name\": \"b\",\n\t\"retentionRules\": [\n\t\t{{\n\t\t\t\"type\": \"expire\",\n\t\t\t\"everySeconds\": 86400,\n\t\t\t\"shardGroupDurationSeconds\": 3600\n\t\t}}\n\t],\n\t\"createdAt\": \"{NOW}\",\n\t\"updatedAt\": \"{NOW}\",\n\t\"links\": {{\n\t\t\"labels\": \"/api/v2/buckets/{id}/labels\",\n\t\t\"members\": \"/api/v2/buckets/{id}/members\",\n\t\t\"org\": \"/api/v2/orgs/{org}\",\n\t\t\"owners\": \"/api/v2/buckets/{id}/owners\",\n\t\t\"self\": \"/api/v2/buckets/{id}\",\n\t\t\"write\": \"/api/v2/write?org={org}\\u0026bucket={id}\"\n\t}},\n\t\"labels\": []\n}}"
+    );
+    assert_eq!(r.body, expected);
+    let schema = s.reference.with_store(|st| st.buckets[&id].schema_type);
+    assert_eq!(schema, influx_reference::storage::SchemaType::Explicit);
+    // A write to the new bucket works.
+    let w = s.write("org=my-org&bucket=b", "m v=1").await;
+    assert_eq!(w.status, 204);
+}
+
+#[tokio::test]
+async fn list_buckets_includes_system_buckets_filtered_by_read() {
+    let s = start_default().await;
+    let r = call(
+        &s,
+        "GET",
+        "/api/v2/buckets?org=my-org",
+        Some("my-token"),
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let names: Vec<&str> = r
+        .body
+        .lines()
+        .filter_map(|l| l.strip_prefix("\t\t\t\"name\": \""))
+        .map(|l| l.trim_end_matches("\","))
+        .collect();
+    assert_eq!(names, ["_monitoring", "_tasks", "my-bucket"]);
+    assert!(r.body.starts_with(
+        "{\n\t\"links\": {\n\t\t\"self\": \"/api/v2/buckets?descending=false\\u0026limit=20\\u0026offset=0\\u0026org=my-org\"\n\t},"
+    ));
+    assert!(r
+        .body
+        .contains("\"description\": \"System bucket for monitoring logs\""));
+    assert!(r.body.contains("\"everySeconds\": 604800"));
+    assert!(r.body.contains("\"retentionRules\": [],"));
+    s.add_token(
+        "reader",
+        vec![s.bucket_permission(influx_reference::storage::Action::Read)],
+    );
+    let r = call(&s, "GET", "/api/v2/buckets", Some("reader"), "").await;
+    assert_eq!(r.body.matches("\"type\": \"user\"").count(), 1);
+    assert_eq!(r.body.matches("\"type\": \"system\"").count(), 0);
+    let r = call(&s, "GET", "/api/v2/buckets?limit=0", Some("my-token"), "").await;
+    assert_eq!(
+        (r.status, r.body),
+        (400, indented("invalid", "limit must be between 1 and 100"))
+    );
+}
+
+#[tokio::test]
+async fn get_patch_delete_bucket() {
+    let s = start_default().await;
+    let id = s.reference.bootstrap().bucket_id;
+    let r = call(
+        &s,
+        "GET",
+        &format!("/api/v2/buckets/{id}"),
+        Some("my-token"),
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("\"name\": \"my-bucket\""));
+    let r = call(
+        &s,
+        "PATCH",
+        &format!("/api/v2/buckets/{id}"),
+        Some("my-token"),
+        r#"{"name":"renamed","retentionRules":[{"type":"expire","everySeconds":7200}]}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("\"name\": \"renamed\""));
+    assert!(r.body.contains("\"everySeconds\": 7200"));
+    let r = call(
+        &s,
+        "GET",
+        "/api/v2/buckets/00000000000000aa",
+        Some("my-token"),
+        "",
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body),
+        (404, indented("not found", "bucket not found"))
+    );
+    let r = call(&s, "GET", "/api/v2/buckets/abc", Some("my-token"), "").await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            400,
+            indented("invalid", "id must have a length of 16 bytes")
+        )
+    );
+    let r = call(
+        &s,
+        "DELETE",
+        &format!("/api/v2/buckets/{id}"),
+        Some("my-token"),
+        "",
+    )
+    .await;
+    assert_eq!((r.status, r.body.as_str()), (204, ""));
+    let w = s.write("org=my-org&bucket=renamed", "m v=1").await;
+    assert_eq!(w.status, 404);
+}
+
+#[tokio::test]
+async fn orgs_list_create_and_duplicate() {
+    let s = start_default().await;
+    let org = org_id(&s);
+    let r = call(&s, "GET", "/api/v2/orgs?org=my-org", Some("my-token"), "").await;
+    let expected = format!(
+        "{{\n\t\"links\": {{\n\t\t\"self\": \"/api/v2/orgs\"\n\t}},\n\t\"orgs\": [\n\t\t{{\n\t\t\t\"links\": {{\n\t\t\t\t\"buckets\": \"/api/v2/buckets?org=my-org\",\n\t\t\t\t\"dashboards\": \"/api/v2/dashboards?org=my-org\",\n\t\t\t\t\"labels\": \"/api/v2/orgs/{org}/labels\",\n\t\t\t\t\"logs\": \"/api/v2/orgs/{org}/logs\",\n\t\t\t\t\"members\": \"/api/v2/orgs/{org}/members\",\n\t\t\t\t\"owners\": \"/api/v2/orgs/{org}/owners\",\n\t\t\t\t\"secrets\": \"/api/v2/orgs/{org}/secrets\",\n\t\t\t\t\"self\": \"/api/v2/orgs/{org}\",\n\t\t\t\t\"tasks\": \"/api/v2/tasks?org=my-org\"\n\t\t\t}},\n\t\t\t\"id\": \"{org}\",\n\t\t\t\"name\": \"my-org\",\n\t\t\t\"description\": \"\",\n\t\t\t\"createdAt\": \"{NOW}\",\n\t\t\t\"updatedAt\": \"{NOW}\"\n\t\t}}\n\t]\n}}"
+    );
+    assert_eq!((r.status, r.body), (200, expected));
+    let r = call(&s, "GET", "/api/v2/orgs?org=x", Some("my-token"), "").await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            404,
+            indented("not found", "organization name \"x\" not found")
+        )
+    );
+    let r = call(
+        &s,
+        "POST",
+        "/api/v2/orgs",
+        Some("my-token"),
+        r#"{"name":"o2"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(r.body.contains("\"name\": \"o2\""));
+    let r = call(
+        &s,
+        "POST",
+        "/api/v2/orgs",
+        Some("my-token"),
+        r#"{"name":"o2"}"#,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            422,
+            indented("conflict", "organization with name o2 already exists")
+        )
+    );
+    let r = call(
+        &s,
+        "GET",
+        &format!("/api/v2/orgs/{org}"),
+        Some("my-token"),
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 200);
+}
+
+async fn fresh() -> Server {
+    start(ServerConfig {
+        bootstrap: false,
+        ..ServerConfig::default()
+    })
+    .await
+}
+
+#[rstest]
+#[case::missing_all(
+    r#"{}"#,
+    422,
+    "unprocessable entity",
+    "onboarding failed: missing required fields [username,org,bucket]"
+)]
+#[case::missing_bucket(
+    r#"{"username":"u","org":"o"}"#,
+    422,
+    "unprocessable entity",
+    "onboarding failed: missing required fields [bucket]"
+)]
+#[case::short_password(
+    r#"{"username":"u","org":"o","bucket":"b","password":"short"}"#,
+    400,
+    "invalid",
+    "passwords must be between 8 and 72 characters long"
+)]
+#[case::malformed(r#"{"username":"#, 500, "internal error", "unexpected EOF")]
+#[case::syntax(
+    "nope",
+    500,
+    "internal error",
+    "invalid character 'o' in literal null (expecting 'u')"
+)]
+#[tokio::test]
+async fn setup_messages(
+    #[case] body: &str,
+    #[case] status: u16,
+    #[case] code: &str,
+    #[case] message: &str,
+) {
+    let s = fresh().await;
+    let r = call(&s, "POST", "/api/v2/setup", None, body).await;
+    assert_eq!((r.status, r.body), (status, indented(code, message)));
+    let r = call(&s, "GET", "/api/v2/setup", None, "").await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (200, "{\n\t\"allowed\": true\n}")
+    );
+}
+
+#[tokio::test]
+async fn setup_then_write_with_the_returned_token() {
+    let s = fresh().await;
+    let r = call(
+        &s,
+        "POST",
+        "/api/v2/setup",
+        None,
+        r#"{"username":"me","password":"password1","org":"o","bucket":"b","retentionPeriodSeconds":7200}"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(r
+        .body
+        .starts_with("{\n\t\"user\": {\n\t\t\"links\": {\n\t\t\t\"self\": \"/api/v2/users/"));
+    assert!(r
+        .body
+        .contains("\t\t\"status\": \"active\"\n\t},\n\t\"bucket\": {"));
+    assert!(r.body.contains("\"everySeconds\": 7200"));
+    assert!(r.body.contains("\"description\": \"me's Token\""));
+    assert!(r.body.contains(&format!("\"createdAt\": \"{NOW}\"")));
+    let token = r
+        .body
+        .lines()
+        .find_map(|l| l.strip_prefix("\t\t\"token\": \""))
+        .map(|t| t.trim_end_matches("\",").to_string())
+        .unwrap();
+    assert_eq!(token.len(), 88);
+    let w = s
+        .write_with("org=o&bucket=b", &format!("Token {token}"), "m v=1")
+        .await;
+    assert_eq!((w.status, w.body.as_str()), (204, ""));
+    let r = call(&s, "GET", "/api/v2/setup", None, "").await;
+    assert_eq!(r.body, "{\n\t\"allowed\": false\n}");
+    let r = call(
+        &s,
+        "POST",
+        "/api/v2/setup",
+        None,
+        r#"{"username":"u","org":"o2","bucket":"b"}"#,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            422,
+            indented("conflict", "onboarding has already been completed")
+        )
+    );
+}
+
+#[tokio::test]
+async fn setup_with_preset_token_and_default_server_is_already_onboarded() {
+    let s = fresh().await;
+    let r = call(
+        &s,
+        "POST",
+        "/api/v2/setup",
+        None,
+        r#"{"username":"me","org":"o","bucket":"b","token":"preset"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(r.body.contains("\"retentionRules\": [],"));
+    let w = s
+        .write_with("org=o&bucket=b", "Token preset", "m v=1")
+        .await;
+    assert_eq!(w.status, 204);
+    let d = start_default().await;
+    let r = call(&d, "GET", "/api/v2/setup", None, "").await;
+    assert_eq!(r.body, "{\n\t\"allowed\": false\n}");
+}
+
+#[tokio::test]
+async fn read_only_token_from_the_api_cannot_write() {
+    let s = start_default().await;
+    let org = org_id(&s);
+    let bucket = s.reference.bootstrap().bucket_id;
+    let r = call(
+        &s,
+        "POST",
+        "/api/v2/authorizations",
+        Some("my-token"),
+        &format!(
+            r#"{{"orgID":"{org}","description":"ro","permissions":[{{"action":"read","resource":{{"type":"buckets","orgID":"{org}","id":"{bucket}"}}}}]}}"#
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(r.body.contains(&format!(
+        "\"permissions\": [\n\t\t{{\n\t\t\t\"action\": \"read\",\n\t\t\t\"resource\": {{\n\t\t\t\t\"type\": \"buckets\",\n\t\t\t\t\"id\": \"{bucket}\",\n\t\t\t\t\"orgID\": \"{org}\",\n\t\t\t\t\"name\": \"my-bucket\",\n\t\t\t\t\"org\": \"my-org\"\n\t\t\t}}\n\t\t}}\n\t],"
+    )));
+    let token = r
+        .body
+        .lines()
+        .find_map(|l| l.strip_prefix("\t\"token\": \""))
+        .map(|t| t.trim_end_matches("\",").to_string())
+        .unwrap();
+    let w = s
+        .write_with(
+            "org=my-org&bucket=my-bucket",
+            &format!("Token {token}"),
+            "m v=1",
+        )
+        .await;
+    assert_eq!(
+        (w.status, w.body.as_str()),
+        (
+            403,
+            r#"{"code":"forbidden","message":"insufficient permissions for write"}"#
+        )
+    );
+    // It may list the bucket it can read.
+    let r = call(&s, "GET", "/api/v2/buckets", Some(&token), "").await;
+    assert_eq!(r.body.matches("\"name\": \"my-bucket\"").count(), 1);
+    // Deactivate it through the API, then delete it.
+    let auth_id = s
+        .reference
+        .with_store(|st| st.authorization_by_token(&token).unwrap().id);
+    let r = call(
+        &s,
+        "PATCH",
+        &format!("/api/v2/authorizations/{auth_id}"),
+        Some("my-token"),
+        r#"{"status":"inactive"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("\"status\": \"inactive\""));
+    let r = call(&s, "GET", "/api/v2/authorizations", Some("my-token"), "").await;
+    assert_eq!(r.body.matches("\"token\": ").count(), 2);
+    let r = call(
+        &s,
+        "DELETE",
+        &format!("/api/v2/authorizations/{auth_id}"),
+        Some("my-token"),
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 204);
+    let w = s
+        .write_with(
+            "org=my-org&bucket=my-bucket",
+            &format!("Token {token}"),
+            "m v=1",
+        )
+        .await;
+    assert_eq!(w.status, 401);
+}
+
+#[tokio::test]
+async fn authorization_messages() {
+    let s = start_default().await;
+    let org = org_id(&s);
+    let r = call(
+        &s,
+        "POST",
+        "/api/v2/authorizations",
+        Some("my-token"),
+        &format!(r#"{{"orgID":"{org}","permissions":[]}}"#),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            400,
+            indented("invalid", "authorization must include permissions")
+        )
+    );
+    let r = call(
+        &s,
+        "POST",
+        "/api/v2/authorizations",
+        Some("my-token"),
+        "nope",
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            400,
+            indented(
+                "invalid",
+                "invalid json structure: invalid character 'o' in literal null (expecting 'u')"
+            )
+        )
+    );
+}
+
+#[tokio::test]
+async fn tenant_endpoints_need_a_token_but_setup_does_not() {
+    let s = start_default().await;
+    for path in ["/api/v2/buckets", "/api/v2/orgs", "/api/v2/authorizations"] {
+        let r = call(&s, "GET", path, None, "").await;
+        assert_eq!(
+            (r.status, r.body.as_str()),
+            (
+                401,
+                r#"{"code":"unauthorized","message":"unauthorized access"}"#
+            ),
+            "{path}"
+        );
+    }
+    let r = call(&s, "GET", "/api/v2/setup", None, "").await;
+    assert_eq!(r.status, 200);
+}
