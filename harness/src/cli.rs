@@ -327,7 +327,9 @@ fn selection(f: &FilterArgs) -> Result<Selection, Error> {
 }
 
 /// The targets of a run and the profiles they cover.
-fn build_targets(cli: &Cli, t: &TargetArgs) -> Result<(Vec<Arc<dyn Target>>, Vec<Profile>), Error> {
+type Targets = (Vec<Arc<dyn Target>>, Vec<Profile>);
+
+fn build_targets(cli: &Cli, t: &TargetArgs) -> Result<Targets, Error> {
     let file = match &t.target {
         Some(name) => {
             let dir = t.targets_dir.clone().unwrap_or_else(|| {
