@@ -326,20 +326,24 @@ fn selection(f: &FilterArgs) -> Result<Selection, Error> {
     })
 }
 
+fn targets_dir(cli: &Cli, t: &TargetArgs) -> PathBuf {
+    t.targets_dir.clone().unwrap_or_else(|| {
+        let d = cases_dir(cli).join("../targets");
+        if d.is_dir() {
+            d
+        } else {
+            PathBuf::from("targets")
+        }
+    })
+}
+
 /// The targets of a run and the profiles they cover.
 type Targets = (Vec<Arc<dyn Target>>, Vec<Profile>);
 
 fn build_targets(cli: &Cli, t: &TargetArgs) -> Result<Targets, Error> {
     let file = match &t.target {
         Some(name) => {
-            let dir = t.targets_dir.clone().unwrap_or_else(|| {
-                let d = cases_dir(cli).join("../targets");
-                if d.is_dir() {
-                    d
-                } else {
-                    PathBuf::from("targets")
-                }
-            });
+            let dir = targets_dir(cli, t);
             Some((
                 name.clone(),
                 TargetFile::load(&dir.join(format!("{name}.yaml")))?,
@@ -349,10 +353,9 @@ fn build_targets(cli: &Cli, t: &TargetArgs) -> Result<Targets, Error> {
     };
     let url = t.url.clone().or(file.as_ref().map(|f| f.1.url.clone()));
     let Some(url) = url else {
-        return Ok((
-            vec![Arc::new(InProcess::new(vec![Profile::V2, Profile::Cloud]))],
-            vec![Profile::V2, Profile::Cloud],
-        ));
+        let both = vec![Profile::V2, Profile::Cloud];
+        let reference = InProcess::from_targets_dir(both.clone(), &targets_dir(cli, t))?;
+        return Ok((vec![Arc::new(reference)], both));
     };
     let profile = file.as_ref().map(|f| f.1.profile).unwrap_or(Profile::V2);
     let mut config = UrlConfig::new(&url, profile);

@@ -21,7 +21,6 @@ use crate::observe::{Row, Value};
 
 /// The operator token, as `influx-reference serve` creates it by default.
 pub const OPERATOR_TOKEN: &str = "my-token";
-pub const CLOUD_UNAVAILABLE: &str = "the reference's cloud flavor is not available yet";
 
 /// The in-process reference, for the given profiles.
 pub struct InProcess {
@@ -30,6 +29,28 @@ pub struct InProcess {
 }
 
 impl InProcess {
+    /// Known deviations of the reference itself (`targets/reference.yaml`): a case the
+    /// reference does not meet yet is `xfail`, visibly, instead of failing every run.
+    pub fn with_deviations(mut self, deviations: Vec<crate::targets::Deviation>) -> Self {
+        self.info.deviations = deviations;
+        self
+    }
+
+    /// The in-process reference with the deviations of `targets/reference.yaml` under
+    /// `targets_dir`, when that file exists.
+    pub fn from_targets_dir(
+        profiles: Vec<Profile>,
+        targets_dir: &std::path::Path,
+    ) -> Result<Self, crate::Error> {
+        let path = targets_dir.join("reference.yaml");
+        let target = Self::new(profiles);
+        if !path.is_file() {
+            return Ok(target);
+        }
+        let file = crate::targets::TargetFile::load(&path)?;
+        Ok(target.with_deviations(file.deviations))
+    }
+
     pub fn new(profiles: Vec<Profile>) -> Self {
         Self {
             info: TargetInfo {
@@ -59,9 +80,6 @@ impl Target for InProcess {
         case: &LoadedCase,
         profile: Profile,
     ) -> Result<Box<dyn Session>, OpenError> {
-        if profile == Profile::Cloud {
-            return Err(OpenError::Skip(CLOUD_UNAVAILABLE.into()));
-        }
         let setup = &case.case.setup;
         if setup
             .buckets
@@ -69,7 +87,7 @@ impl Target for InProcess {
             .any(|b| b.schema == Some(SchemaKind::Explicit))
         {
             return Err(OpenError::Skip(
-                "explicit bucket schemas need the cloud flavor".into(),
+                "explicit bucket schemas in cases are not wired to the reference yet".into(),
             ));
         }
         if setup
@@ -105,6 +123,10 @@ impl Target for InProcess {
             None => 0,
         };
         let config = ServerConfig {
+            flavor: match profile {
+                Profile::V2 => influx_reference::Flavor::V2,
+                Profile::Cloud => influx_reference::Flavor::Cloud,
+            },
             retention: first_retention,
             token: OPERATOR_TOKEN.into(),
             max_body_bytes: setup
@@ -233,6 +255,34 @@ pub struct InProcessSession {
     window: (i64, i64),
 }
 
+/// Stored values of the series `keep` selects, as rows.
+fn rows_of(
+    data: &influx_reference::storage::BucketData,
+    keep: impl Fn(&influx_reference::storage::SeriesKey) -> bool,
+) -> Vec<Row> {
+    data.points()
+        .iter()
+        .filter(|p| keep(p.series))
+        .map(|p| Row {
+            measurement: String::from_utf8_lossy(&p.series.measurement).into_owned(),
+            tags: p
+                .series
+                .tags
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        String::from_utf8_lossy(k).into_owned(),
+                        String::from_utf8_lossy(v).into_owned(),
+                    )
+                })
+                .collect(),
+            field: String::from_utf8_lossy(p.field).into_owned(),
+            value: to_value(p.value),
+            time: p.time,
+        })
+        .collect()
+}
+
 fn to_value(v: &OwnedFieldValue) -> Value {
     match v {
         OwnedFieldValue::Float(f) => Value::Float(*f),
@@ -295,37 +345,44 @@ impl Session for InProcessSession {
         let rows = self.reference.with_store(|s| {
             s.data
                 .get(&id)
-                .map(|d| {
-                    d.points()
-                        .iter()
-                        .map(|p| Row {
-                            measurement: String::from_utf8_lossy(&p.series.measurement)
-                                .into_owned(),
-                            tags: p
-                                .series
-                                .tags
-                                .iter()
-                                .map(|(k, v)| {
-                                    (
-                                        String::from_utf8_lossy(k).into_owned(),
-                                        String::from_utf8_lossy(v).into_owned(),
-                                    )
-                                })
-                                .collect(),
-                            field: String::from_utf8_lossy(p.field).into_owned(),
-                            value: to_value(p.value),
-                            time: p.time,
-                        })
-                        .collect()
-                })
+                .map(|d| rows_of(d, |_| true))
                 .unwrap_or_default()
         });
         Ok(Some(rows))
     }
 
-    async fn rejected_points(&mut self, _bucket: &str) -> Result<Option<Vec<Row>>, Fault> {
-        // v2 has no rejected_points; the cloud flavor (which has) is not available yet.
-        Ok(None)
+    async fn rejected_points(&mut self, bucket: &str) -> Result<Option<Vec<Row>>, Fault> {
+        if self.reference.config().flavor != influx_reference::Flavor::Cloud {
+            // v2 has no rejected_points log.
+            return Ok(None);
+        }
+        let Some(id) = self.ctx.buckets.get(bucket).map(|b| b.id.clone()) else {
+            return Ok(Some(Vec::new()));
+        };
+        let org = self.reference.bootstrap().org_id;
+        let rows = self.reference.with_store(|s| {
+            let Some(monitoring) = s
+                .buckets
+                .values()
+                .find(|b| b.org_id == org && b.name == "_monitoring")
+                .map(|b| b.id)
+            else {
+                return Vec::new();
+            };
+            s.data
+                .get(&monitoring)
+                .map(|d| {
+                    rows_of(d, |key| {
+                        key.measurement == b"rejected_points"
+                            && key
+                                .tags
+                                .iter()
+                                .any(|(k, v)| k == b"bucket" && v == id.as_bytes())
+                    })
+                })
+                .unwrap_or_default()
+        });
+        Ok(Some(rows))
     }
 
     async fn wait(&mut self, d: Duration) {
@@ -334,7 +391,8 @@ impl Session for InProcessSession {
     }
 
     async fn settle(&mut self, _bucket: &str, _timeout: Duration) -> Result<(), Fault> {
-        // The v2 flavor applies writes synchronously: nothing to wait for.
+        // Deterministic: applies every queued operation now (a no-op on the v2 flavor).
+        self.reference.settle();
         Ok(())
     }
 
