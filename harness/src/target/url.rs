@@ -795,22 +795,31 @@ impl Session for UrlSession {
         if self.config.profile != Profile::Cloud {
             return Ok(());
         }
-        // Settled: two consecutive reads (of landed points and rejected points) agree.
+        // Settled: the reads (of landed points and rejected points) stay the same for
+        // SETTLE_STABLE_READS polls in a row. One repeat is not enough: two empty reads taken
+        // before an apply delay has passed agree too.
+        const SETTLE_STABLE_READS: usize = 4;
         let deadline = Instant::now() + timeout.min(self.config.settle_timeout);
         let mut last = None;
+        let mut same = 0;
         loop {
             let landed = self.landed(bucket).await?;
             let rejected = self.rejected_points(bucket).await?;
             let now = (landed, rejected);
             if last.as_ref() == Some(&now) {
-                return Ok(());
+                same += 1;
+                if same + 1 >= SETTLE_STABLE_READS {
+                    return Ok(());
+                }
+            } else {
+                same = 0;
             }
             last = Some(now);
             if Instant::now() + self.config.poll_interval > deadline {
                 return Err(Fault::new(
                     FaultKind::NotSettled,
                     format!(
-                        "the bucket and _monitoring did not settle within {}s (two reads in a row never agreed); raise --settle-timeout if the server is slow",
+                        "the bucket and _monitoring did not settle within {}s (four reads in a row never agreed); raise --settle-timeout if the server is slow",
                         timeout.min(self.config.settle_timeout).as_secs_f64()
                     ),
                 ));
