@@ -134,6 +134,16 @@ pub fn terminal(results: &[CaseResult], summary: &Summary, root: &std::path::Pat
             out.push('\n');
         }
     }
+    for r in results.iter().filter(|r| r.verdict == Verdict::Xfail) {
+        let note = r.deviation.as_ref().map(|d| d.note.as_str()).unwrap_or("");
+        let _ = writeln!(
+            out,
+            "xfail [{}] {} on {} (known deviation: {note})",
+            r.profile.as_str(),
+            r.name,
+            r.target
+        );
+    }
     let skipped: BTreeMap<&str, usize> = results
         .iter()
         .filter(|r| r.verdict == Verdict::Skipped)
