@@ -106,3 +106,61 @@ impl CloudConfig {
         }
     }
 }
+
+/// `POST /api/v2/delete` on the cloud flavor, after authentication: validated now (deleting by
+/// `_field` is allowed in Cloud), rate-limited (300 requests per 5 minutes), applied later in
+/// order with the writes.
+pub fn delete(
+    store: &mut crate::storage::Store,
+    auth: &crate::storage::Authorization,
+    req: &crate::engine::delete::DeleteRequest<'_>,
+    config: &CloudConfig,
+    now: i64,
+) -> Result<(), crate::api_error::ApiError> {
+    use crate::api_error::{ApiError, Code};
+    use crate::storage::cloud::{Pending, PendingDelete, PendingOp};
+    use crate::storage::{Action, ResourceKind, Status};
+
+    let range = crate::engine::delete::decode_body_with(req.body, true)?;
+    // `org`/`orgID` are not used: the bucket is looked up in the token's org.
+    let bucket_ref = req
+        .bucket_id
+        .filter(|b| !b.is_empty())
+        .or(req.bucket.filter(|b| !b.is_empty()));
+    let Some(bucket_ref) = bucket_ref else {
+        return Err(ApiError::new(
+            Code::Invalid,
+            "Please provide either bucketID or bucket",
+        ));
+    };
+    let bucket = crate::engine::lookup::find_bucket_in_org(store, auth.org_id, bucket_ref)?.clone();
+    if auth.status == Status::Inactive
+        || !auth.allows(
+            Action::Write,
+            ResourceKind::Buckets,
+            bucket.org_id,
+            Some(bucket.id),
+        )
+    {
+        return Err(ApiError::new(Code::Unauthorized, "unauthorized access"));
+    }
+    quota::check_delete_rate(
+        &mut store.cloud.delete_windows,
+        bucket.org_id,
+        now,
+        config.limits.deletes_per_window,
+    )?;
+    store.cloud.queue.push_back(Pending {
+        org: bucket.org_id,
+        ready_at: now.saturating_add(config.apply_delay),
+        op: PendingOp::Delete {
+            bucket: bucket.id,
+            delete: PendingDelete {
+                start: range.start,
+                stop: range.stop,
+                predicate: range.predicate_text,
+            },
+        },
+    });
+    Ok(())
+}
