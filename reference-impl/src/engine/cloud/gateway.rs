@@ -4,7 +4,8 @@ use crate::api_error::{ApiError, Code};
 use crate::clock::Clock;
 use crate::engine::gunzip::{check_first_header, gunzip_capped, GunzipError};
 use crate::engine::v2::WriteRequest;
-use crate::line_protocol::{parse_batch, Point};
+use crate::line_protocol::cloud::parse_batch_cloud;
+use crate::line_protocol::Point;
 use crate::model::precision::truncate_nanos;
 use crate::model::{Id, Precision};
 use crate::storage::cloud::{OwnedPoint, Pending, PendingOp};
@@ -36,16 +37,15 @@ struct LineFailure {
     positioned: String,
 }
 
-/// Parses with the cloud error dialect: `at line L:C: <reason>`.
-// The OSS parser stands in until the `lineprotocol` decoder dialect lands; it reports the
-// reason at column 1.
+/// Parses with the Cloud dialect (the `lineprotocol` decoder): errors read
+/// `at line L:C: <reason>`.
 fn parse(body: &[u8], precision: Precision) -> (Vec<Point<'_>>, Vec<LineFailure>) {
-    let batch = parse_batch(body, precision);
+    let batch = parse_batch_cloud(body, precision);
     let failures = batch
         .errors
         .iter()
         .map(|e| LineFailure {
-            positioned: format!("at line {}:1: {}", e.line_number, e.reason),
+            positioned: e.positioned(),
         })
         .collect();
     (batch.points, failures)
