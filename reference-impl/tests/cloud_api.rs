@@ -549,3 +549,112 @@ async fn schema_api_rules() {
         3
     );
 }
+
+#[tokio::test]
+async fn acknowledged_operations_apply_in_order() {
+    let s = start_cloud().await;
+    let t = "1747738800000000000";
+    assert_eq!(
+        s.write("bucket=my-bucket", format!("m v=1 {t}"))
+            .await
+            .status,
+        204
+    );
+    let r = s
+        .post_json(
+            "/api/v2/delete?bucket=my-bucket",
+            json!({"start": "2025-01-01T00:00:00Z", "stop": "2026-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(
+        s.write("bucket=my-bucket", format!("m v=2 {t}"))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        s.write("bucket=my-bucket", format!("m v=3 {t}"))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(s.reference.settle(), 4);
+    let rows = s
+        .rows("from(bucket: \"my-bucket\") |> range(start: -1h)")
+        .await;
+    assert_eq!(
+        pick(&rows, &["_value"]),
+        ["3"],
+        "delete after the first write, then the last write wins"
+    );
+}
+
+#[tokio::test]
+async fn explicit_schema_rejects_unknown_tags_and_fields() {
+    let s = start_cloud().await;
+    let bucket = s.bucket("strict", "explicit").await;
+    let schema = json!({"name": "cpu", "columns": [
+        {"name": "time", "type": "timestamp"},
+        {"name": "host", "type": "tag"},
+        {"name": "usage", "type": "field", "dataType": "float"},
+        {"name": "cores", "type": "field", "dataType": "integer"}]});
+    let r = s
+        .post_json(
+            &format!("/api/v2/buckets/{bucket}/schema/measurements"),
+            schema,
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = s
+        .write(
+            "bucket=strict",
+            "cpu,host=a usage=1,cores=2i,extra=1 1747738800000000000\ncpu,host=a,dc=x usage=1 1747738800000000000\ncpu,host=a usage=1 1747738800000000000",
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (
+            400,
+            r#"{"code":"invalid","message":"partial write error (3 accepted): 2 out of 5 points rejected (check rejected_points in your _monitoring bucket for further information)"}"#
+        )
+    );
+    assert_eq!(
+        pick(
+            &s.rejected("count").await,
+            &["field", "measurement", "reason"]
+        ),
+        [
+            "extra|cpu|field not allowed by schema",
+            "usage|cpu|tag not allowed by schema"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn read_quota_is_429_once_the_window_is_spent() {
+    let mut cloud = CloudConfig::default();
+    cloud.limits.read_bytes_per_window = Some(100);
+    let s = start(cloud_config(cloud)).await;
+    let org = s.reference.bootstrap().org_id;
+    assert_eq!(
+        s.write("bucket=my-bucket", "m v=1 1747738800000000000")
+            .await
+            .status,
+        204
+    );
+    s.reference.settle();
+    let query = || {
+        s.client
+            .post(s.url("/api/v2/query?org=my-org"))
+            .header("Authorization", "Token my-token")
+            .json(&json!({"query": "from(bucket: \"my-bucket\") |> range(start: -1h)"}))
+    };
+    assert_eq!(s.send(query()).await.status, 200);
+    let r = s.send(query()).await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (429, format!(r#"{{"code":"too many requests","message":"org {org} has exceeded limited_query plan limit"}}"#).as_str())
+    );
+    assert!(r.header("retry-after").is_some());
+}

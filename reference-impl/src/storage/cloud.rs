@@ -90,6 +90,7 @@ pub struct CloudState {
     pub last_logged: i64,
     pub write_windows: BTreeMap<Id, RateWindow>,
     pub delete_windows: BTreeMap<Id, RateWindow>,
+    pub read_windows: BTreeMap<Id, RateWindow>,
     /// bucket → its measurement schemas.
     pub schemas: BTreeMap<Id, Vec<MeasurementSchema>>,
     /// Field values the apply wrote (each value once, even when a later one overwrote it):

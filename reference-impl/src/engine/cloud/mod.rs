@@ -15,7 +15,7 @@ pub mod schema;
 
 pub use apply::{apply_due, settle};
 pub use gateway::{write, CloudWriteReport};
-pub use quota::{check_delete_rate, window_start, WINDOW};
+pub use quota::{charge, check_delete_rate, window_start, WINDOW};
 
 use crate::model::time::NANOS_PER_DAY;
 
@@ -32,6 +32,8 @@ pub struct Limits {
     pub max_retention: Option<i64>,
     /// Delete requests per 5-minute window (a global limit: 300).
     pub deletes_per_window: Option<u64>,
+    /// Query response bytes per 5-minute window.
+    pub read_bytes_per_window: Option<u64>,
 }
 
 /// The plans of cloud.md §4 with their documented figures.
@@ -54,6 +56,8 @@ impl Plan {
                 max_buckets: Some(2),
                 max_retention: Some(30 * NANOS_PER_DAY),
                 deletes_per_window: Some(300),
+                // "Read: Rate of 300 MB per 5 minutes".
+                read_bytes_per_window: Some(300_000_000),
             },
             Self::UsageBased => Limits {
                 write_bytes_per_window: Some(300_000_000),
@@ -61,6 +65,8 @@ impl Plan {
                 max_buckets: None,
                 max_retention: None,
                 deletes_per_window: Some(300),
+                // "Read: Rate of 3 GB data per 5 minutes".
+                read_bytes_per_window: Some(3_000_000_000),
             },
         }
     }
