@@ -73,6 +73,9 @@ struct ServeArgs {
     /// Cloud flavor: override the plan's write rate (uncompressed bytes per 5 minutes).
     #[arg(long, env = "INFLUX_REFERENCE_WRITE_RATE_BYTES")]
     write_rate_bytes: Option<u64>,
+    /// Cloud flavor: override the plan's read rate (query response bytes per 5 minutes).
+    #[arg(long, env = "INFLUX_REFERENCE_READ_RATE_BYTES")]
+    read_rate_bytes: Option<u64>,
     /// Cloud flavor: override the plan's series cardinality limit.
     #[arg(long, env = "INFLUX_REFERENCE_CARDINALITY_LIMIT")]
     cardinality_limit: Option<usize>,
@@ -135,6 +138,9 @@ fn serve(args: ServeArgs) -> Result<(), influx_reference::Error> {
     };
     if let Some(v) = args.write_rate_bytes {
         cloud.limits.write_bytes_per_window = Some(v);
+    }
+    if let Some(v) = args.read_rate_bytes {
+        cloud.limits.read_bytes_per_window = Some(v);
     }
     if let Some(v) = args.cardinality_limit {
         cloud.limits.cardinality = Some(v);

@@ -27,6 +27,8 @@ pub struct DeleteRange {
     pub start: i64,
     pub stop: i64,
     pub predicate: Option<Node>,
+    /// The predicate as sent.
+    pub predicate_text: String,
 }
 
 const START_FORMAT: &str = "invalid RFC3339Nano for field start, please format your time with RFC3339Nano format, example: 2009-01-02T23:00:00Z";
@@ -98,11 +100,17 @@ fn unmarshal_delete_request(v: &Value) -> Result<DeleteRange, Option<String>> {
         start: start as i64,
         stop: stop as i64,
         predicate: node,
+        predicate_text: pred,
     })
 }
 
 /// Steps 2–6 of §7.2: everything decided by the body alone.
 pub fn decode_body(body: &[u8]) -> Result<DeleteRange, ApiError> {
+    decode_body_with(body, false)
+}
+
+/// [`decode_body`], optionally accepting `_field` rules (InfluxDB Cloud deletes by field).
+pub fn decode_body_with(body: &[u8], allow_field: bool) -> Result<DeleteRange, ApiError> {
     let first = go_json::decode_first(body)
         .map_err(|e| invalid(format!("error decoding json body: {}", e.decoder_message())))?;
     let range = unmarshal_delete_request(&first).map_err(|e| match e {
@@ -121,7 +129,7 @@ pub fn decode_body(body: &[u8]) -> Result<DeleteRange, ApiError> {
     if !predicate_text.is_empty() {
         let expr = predicate::parse_expr(&predicate_text)
             .map_err(|e| invalid(format!("invalid request; error parsing predicate: {e}")))?;
-        if predicate::has_field_equality(&expr) {
+        if !allow_field && predicate::has_field_equality(&expr) {
             return Err(ApiError::new(
                 Code::NotImplemented,
                 "delete by field is not supported",

@@ -81,6 +81,23 @@ pub fn find_bucket_for_write<'s>(
         .ok_or_else(|| bucket_name_not_found(bucket))
 }
 
+/// A bucket by ID or by name, within one org (how InfluxDB Cloud resolves `bucket` for the
+/// token's org).
+pub fn find_bucket_in_org<'s>(
+    store: &'s Store,
+    org: Id,
+    bucket: &str,
+) -> Result<&'s Bucket, ApiError> {
+    if let Ok(id) = Id::parse(bucket) {
+        if let Some(b) = store.buckets.get(&id).filter(|b| b.org_id == org) {
+            return Ok(b);
+        }
+    }
+    store
+        .bucket_by_name(org, bucket)
+        .ok_or_else(|| bucket_name_not_found(bucket))
+}
+
 /// 404 `bucket "<name>" not found` (Go `%q`).
 pub fn bucket_name_not_found(name: &str) -> ApiError {
     ApiError::new(

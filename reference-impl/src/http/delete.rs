@@ -39,6 +39,19 @@ pub async fn api_v2_delete(State(state): State<Arc<AppState>>, req: Request) -> 
         bucket_id: params.get("bucketID"),
         body: &body,
     };
+    if state.config.flavor == crate::config::Flavor::Cloud {
+        let now = state.clock.now_nanos();
+        return match crate::engine::cloud::delete(
+            &mut state.store(),
+            &auth,
+            &request,
+            &state.config.cloud,
+            now,
+        ) {
+            Ok(()) => respond::no_content(),
+            Err(e) => respond::error(&e, Encoder::Compact),
+        };
+    }
     match engine::delete(&mut state.store(), &auth, &request) {
         Ok(()) => respond::no_content(),
         Err(e) => respond::error(&e, Encoder::Compact),

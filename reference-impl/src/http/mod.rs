@@ -72,6 +72,12 @@ async fn authenticate(
     mut req: Request,
     next: Next,
 ) -> Response<Body> {
+    if state.config.flavor == crate::config::Flavor::Cloud {
+        // Queued cloud writes whose apply delay has passed become visible before anything
+        // else is answered.
+        let now = state.clock.now_nanos();
+        crate::engine::cloud::apply_due(&mut state.store(), &state.config.cloud, now);
+    }
     let path = req.uri().path();
     let under_api = path == "/api/v2" || path.starts_with("/api/v2/");
     if under_api && !is_public_api_route(req.method(), path) {

@@ -315,6 +315,23 @@ pub async fn api_v2_query(State(state): State<Arc<AppState>>, req: Request) -> R
         Ok(id) => id,
         Err(e) => return respond::error(&decode_error(e.message), Encoder::Compact),
     };
+    let mut store = store;
+    if state.config.flavor == crate::config::Flavor::Cloud {
+        // Cloud's read quota ("Read: Rate of 300 MB per 5 minutes", response bytes).
+        let limit = state.config.cloud.limits.read_bytes_per_window;
+        let now = state.clock.now_nanos();
+        let exhausted = crate::engine::cloud::charge(
+            &mut store.cloud.read_windows,
+            org_id,
+            now,
+            0,
+            limit,
+            "limited_query",
+        );
+        if let Err(e) = exhausted {
+            return respond::error(&e, Encoder::Compact);
+        }
+    }
     let now = request.now.unwrap_or_else(|| state.clock.now_nanos());
     let outcome = execute(&store, &auth, org_id, &request.query, now);
     drop(store);
@@ -337,6 +354,20 @@ pub async fn api_v2_query(State(state): State<Arc<AppState>>, req: Request) -> R
     }
     if let Some(err) = outcome.error {
         encode_error(&err.message, &request.dialect, !out.is_empty(), &mut out);
+    }
+    if state.config.flavor == crate::config::Flavor::Cloud {
+        // Response bytes accrue to the window; the answer that crosses the quota is still
+        // served, the ones after it are refused until the window resets.
+        let now = state.clock.now_nanos();
+        let windows = &mut state.store().cloud.read_windows;
+        let _ = crate::engine::cloud::charge(
+            windows,
+            org_id,
+            now,
+            out.len() as u64,
+            None,
+            "limited_query",
+        );
     }
     csv_response(out, &parts.headers)
 }

@@ -547,7 +547,9 @@ pub async fn buckets(State(state): State<Arc<AppState>>, req: Request) -> Resp {
     let now = state.clock.now_nanos();
     let mut store = state.store();
     let result = if method == Method::POST {
-        post_bucket(&mut store, &auth, &body, now).map(|j| (StatusCode::CREATED, j))
+        let cloud =
+            (state.config.flavor == crate::config::Flavor::Cloud).then_some(&state.config.cloud);
+        post_bucket(&mut store, &auth, &body, now, cloud).map(|j| (StatusCode::CREATED, j))
     } else {
         let q = QueryParams::parse(parts.uri.query());
         list_buckets(&store, &auth, &q).map(|j| (StatusCode::OK, j))
@@ -847,6 +849,7 @@ fn post_bucket(
     auth: &Authorization,
     body: &[u8],
     now: i64,
+    cloud: Option<&crate::engine::cloud::CloudConfig>,
 ) -> Result<J, ApiError> {
     // kithttp.API.DecodeJSON wraps decode errors (UNCONFIRMED exact wrapping).
     let wrap = |m: String| invalid(format!("failed to decode request body: {m}"));
@@ -861,6 +864,11 @@ fn post_bucket(
     let org_id = org_id.ok_or_else(|| invalid("organization id must be provided"))?;
     check_rules(&rules)?;
     let (every, sgd) = rules.first().copied().unwrap_or((None, None));
+    // Cloud: `everySeconds` defaults to 2592000 (30 days) when no rule is sent.
+    let every = match (cloud, rules.is_empty()) {
+        (Some(_), true) => Some(2_592_000),
+        _ => every,
+    };
     let retention = every.unwrap_or(0).saturating_mul(NANOS_PER_SECOND);
     let sgd = sgd.unwrap_or(0).saturating_mul(NANOS_PER_SECOND);
     // The authorizer: write permission on the org's buckets.
@@ -884,6 +892,9 @@ fn post_bucket(
         Some("explicit") => SchemaType::Explicit,
         _ => SchemaType::Implicit,
     };
+    if let Some(cloud) = cloud {
+        check_cloud_bucket_quota(store, org_id, retention, cloud)?;
+    }
     let id = store
         .create_bucket_described(
             org_id,
@@ -898,7 +909,62 @@ fn post_bucket(
             TenancyError::OrgNotFound => ApiError::new(Code::NotFound, "organization not found"),
             other => ApiError::new(Code::Conflict, other.to_string()),
         })?;
-    Ok(bucket_json(&store.buckets[&id]))
+    let mut out = bucket_json(&store.buckets[&id]);
+    if cloud.is_some() {
+        add_schema_type(&mut out, schema_type);
+    }
+    Ok(out)
+}
+
+/// Cloud bucket objects carry `schemaType` (after `name`, as the Cloud contract lists it).
+fn add_schema_type(j: &mut J, schema_type: SchemaType) {
+    if let J::Obj(fields) = j {
+        let at = fields
+            .iter()
+            .position(|(k, _)| *k == "name")
+            .map_or(fields.len(), |i| i + 1);
+        let value = match schema_type {
+            SchemaType::Implicit => "implicit",
+            SchemaType::Explicit => "explicit",
+        };
+        fields.insert(at, ("schemaType", J::s(value)));
+    }
+}
+
+/// Cloud plan quotas on bucket creation (cloud.md §4.2): the bucket count (system buckets
+/// excluded) and the longest retention. Both answers are UNCONFIRMED: no public source gives
+/// Cloud's texts, so they say plainly which quota was hit.
+fn check_cloud_bucket_quota(
+    store: &Store,
+    org_id: Id,
+    retention: i64,
+    cloud: &crate::engine::cloud::CloudConfig,
+) -> Result<(), ApiError> {
+    if let Some(max) = cloud.limits.max_buckets {
+        let count = store
+            .buckets
+            .values()
+            .filter(|b| b.org_id == org_id && b.kind == crate::storage::BucketKind::User)
+            .count();
+        if count >= max {
+            return Err(ApiError::new(
+                Code::Forbidden,
+                format!("bucket quota exceeded: the plan allows {max} buckets (excluding _monitoring and _tasks)"),
+            ));
+        }
+    }
+    if let Some(max) = cloud.limits.max_retention {
+        if retention == 0 || retention > max {
+            return Err(ApiError::new(
+                Code::UnprocessableEntity,
+                format!(
+                    "retention period exceeds the plan maximum of {}",
+                    crate::model::time::format_go_duration(max)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 pub async fn bucket_by_id(

@@ -80,6 +80,19 @@ pub async fn api_v2_write(State(state): State<Arc<AppState>>, req: Request) -> R
         gzip: gzip_requested(&parts.headers),
         body: &body,
     };
+    if state.config.flavor == Flavor::Cloud {
+        let result = crate::engine::cloud::write(
+            &mut state.store(),
+            &auth,
+            &request,
+            &state.config.cloud,
+            state.clock.as_ref(),
+        );
+        return match result {
+            Ok(_) => respond::no_content(),
+            Err(e) => respond::error(&e, Encoder::Compact),
+        };
+    }
     let config = write_config(&state);
     let result = engine::write(
         &mut state.store(),

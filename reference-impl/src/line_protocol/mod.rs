@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+pub mod cloud;
 mod escape;
 mod reason;
 mod scan;
@@ -18,6 +19,7 @@ mod tests;
 
 pub use crate::model::Precision;
 use crate::model::{FieldType, OwnedFieldValue};
+pub use cloud::{parse_batch_cloud, CloudBatch, CloudLineError};
 pub use escape::{escape_field_key, escape_measurement, escape_string_value, escape_tag};
 pub use reason::{Reason, ReservedTagKey, MAX_KEY_LENGTH, MAX_NANO_TIME, MIN_NANO_TIME};
 

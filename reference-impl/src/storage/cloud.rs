@@ -15,13 +15,13 @@ pub struct OwnedPoint {
     pub time: i64,
 }
 
-/// A queued delete (the predicate already parsed into tag equalities; `_measurement` and
-/// `_field` are listed under those names).
+/// A queued delete: inclusive bounds and the predicate text (validated at the gateway,
+/// parsed again when applied).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingDelete {
     pub start: i64,
     pub stop: i64,
-    pub equals: Vec<(String, String)>,
+    pub predicate: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -90,6 +90,10 @@ pub struct CloudState {
     pub last_logged: i64,
     pub write_windows: BTreeMap<Id, RateWindow>,
     pub delete_windows: BTreeMap<Id, RateWindow>,
+    pub read_windows: BTreeMap<Id, RateWindow>,
     /// bucket → its measurement schemas.
     pub schemas: BTreeMap<Id, Vec<MeasurementSchema>>,
+    /// Field values the apply wrote (each value once, even when a later one overwrote it):
+    /// with the `rejected_points` rows this accounts for every value sent.
+    pub values_written: u64,
 }

@@ -74,8 +74,9 @@ fn apply_write(
     };
     let mut cardinality = org_cardinality(store, org);
     let min_time = (bucket.retention > 0).then(|| now.saturating_sub(bucket.retention));
-    let mut batch_types: BTreeMap<(SeriesKey, Vec<u8>), FieldType> = BTreeMap::new();
+    let mut known: BTreeMap<(SeriesKey, Vec<u8>), (FieldType, &'static str)> = BTreeMap::new();
     let mut rejections = Vec::new();
+    let mut written = 0;
     let data = store.data.entry(bucket_id).or_default();
     for p in points {
         let key = SeriesKey {
@@ -98,18 +99,17 @@ fn apply_write(
                 rejections.push(reject(reasons::RETENTION, None, None));
                 continue;
             }
-            if let Some(want) = existing_type(data, &key, &field) {
-                if want != got {
-                    rejections.push(reject(
-                        reasons::TYPE_CONFLICT_EXISTING,
-                        Some(got),
-                        Some(want),
-                    ));
-                    continue;
+            // The type this series' field had before the batch wins ("existing data"); if it
+            // had none, the first value of the batch sets it ("in batch write").
+            let known_key = (key.clone(), field.clone());
+            if !known.contains_key(&known_key) {
+                if let Some(t) = existing_type(data, &key, &field) {
+                    known.insert(known_key.clone(), (t, reasons::TYPE_CONFLICT_EXISTING));
                 }
-            } else if let Some(&want) = batch_types.get(&(key.clone(), field.clone())) {
+            }
+            if let Some(&(want, reason)) = known.get(&known_key) {
                 if want != got {
-                    rejections.push(reject(reasons::TYPE_CONFLICT_BATCH, Some(got), Some(want)));
+                    rejections.push(reject(reason, Some(got), Some(want)));
                     continue;
                 }
             }
@@ -124,9 +124,9 @@ fn apply_write(
                 }
                 cardinality += 1;
             }
-            batch_types
-                .entry((key.clone(), field.clone()))
-                .or_insert(got);
+            known
+                .entry(known_key)
+                .or_insert((got, reasons::TYPE_CONFLICT_BATCH));
             data.shard_group_mut(p.time, bucket.shard_group_duration)
                 .series
                 .entry(key.clone())
@@ -134,8 +134,10 @@ fn apply_write(
                 .entry(field)
                 .or_default()
                 .insert(p.time, value);
+            written += 1;
         }
     }
+    store.cloud.values_written += written;
     monitoring::log(store, org, &rejections, now);
 }
 
@@ -143,47 +145,14 @@ fn apply_delete(store: &mut Store, bucket: Id, delete: &PendingDelete) {
     let Some(data) = store.data.get_mut(&bucket) else {
         return;
     };
-    let fields: Vec<&str> = delete
-        .equals
-        .iter()
-        .filter(|(k, _)| k == "_field")
-        .map(|(_, v)| v.as_str())
-        .collect();
-    let series_match = |key: &SeriesKey| {
-        delete
-            .equals
-            .iter()
-            .filter(|(k, _)| k != "_field")
-            .all(|(k, v)| {
-                if k == "_measurement" {
-                    key.measurement == v.as_bytes()
-                } else {
-                    let tag = key
-                        .tags
-                        .iter()
-                        .find(|(tk, _)| tk == k.as_bytes())
-                        .map(|(_, tv)| tv.as_slice());
-                    tag.unwrap_or(b"") == v.as_bytes()
-                }
-            })
-    };
-    if fields.is_empty() {
-        data.delete(delete.start, delete.stop, series_match);
+    // The gateway validated the predicate; a parse failure here cannot happen, and deleting
+    // nothing is the safe answer if it did.
+    let Ok(predicate) = crate::engine::delete_predicate::parse(&delete.predicate) else {
         return;
-    }
-    // Cloud deletes by field: remove only those fields' values of the matching series.
-    for group in data.shard_groups.values_mut() {
-        for (key, series_fields) in group.series.iter_mut() {
-            if !series_match(key) {
-                continue;
-            }
-            for (f, values) in series_fields.iter_mut() {
-                if fields.iter().any(|want| want.as_bytes() == f.as_slice()) {
-                    values.retain(|t, _| *t < delete.start || *t > delete.stop);
-                }
-            }
-            series_fields.retain(|_, v| !v.is_empty());
-        }
-        group.series.retain(|_, f| !f.is_empty());
-    }
+    };
+    data.delete_where(delete.start, delete.stop, |series, field| {
+        predicate
+            .as_ref()
+            .is_none_or(|p| crate::engine::delete_predicate::matches(p, series, field))
+    });
 }

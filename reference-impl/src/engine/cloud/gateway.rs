@@ -4,11 +4,12 @@ use crate::api_error::{ApiError, Code};
 use crate::clock::Clock;
 use crate::engine::gunzip::{check_first_header, gunzip_capped, GunzipError};
 use crate::engine::v2::WriteRequest;
-use crate::line_protocol::{parse_batch, Point};
+use crate::line_protocol::cloud::parse_batch_cloud;
+use crate::line_protocol::Point;
 use crate::model::precision::truncate_nanos;
 use crate::model::{Id, Precision};
 use crate::storage::cloud::{OwnedPoint, Pending, PendingOp};
-use crate::storage::{Action, Authorization, Bucket, ResourceKind, SchemaType, Status, Store};
+use crate::storage::{Action, Authorization, ResourceKind, SchemaType, Status, Store};
 
 use super::monitoring::{self, reasons, Rejection};
 use super::{quota, schema, CloudConfig};
@@ -36,16 +37,15 @@ struct LineFailure {
     positioned: String,
 }
 
-/// Parses with the cloud error dialect: `at line L:C: <reason>`.
-// The OSS parser stands in until the `lineprotocol` decoder dialect lands; it reports the
-// reason at column 1.
+/// Parses with the Cloud dialect (the `lineprotocol` decoder): errors read
+/// `at line L:C: <reason>`.
 fn parse(body: &[u8], precision: Precision) -> (Vec<Point<'_>>, Vec<LineFailure>) {
-    let batch = parse_batch(body, precision);
+    let batch = parse_batch_cloud(body, precision);
     let failures = batch
         .errors
         .iter()
         .map(|e| LineFailure {
-            positioned: format!("at line {}:1: {}", e.line_number, e.reason),
+            positioned: e.positioned(),
         })
         .collect();
     (batch.points, failures)
@@ -71,7 +71,8 @@ pub fn write(
         .bucket
         .filter(|b| !b.is_empty())
         .ok_or_else(|| ApiError::new(Code::NotFound, "bucket not found"))?;
-    let bucket = find_bucket(store, auth.org_id, bucket_param)?.clone();
+    let bucket =
+        crate::engine::lookup::find_bucket_in_org(store, auth.org_id, bucket_param)?.clone();
     // The seed's Cloud table: a token without permission to write is 401.
     if auth.status == Status::Inactive
         || !auth.allows(
@@ -230,18 +231,6 @@ pub fn write(
         ),
     };
     Err(ApiError::new(Code::Invalid, message))
-}
-
-/// The bucket, by ID or by name, within the token's org.
-fn find_bucket<'s>(store: &'s Store, org: Id, bucket: &str) -> Result<&'s Bucket, ApiError> {
-    if let Ok(id) = Id::parse(bucket) {
-        if let Some(b) = store.buckets.get(&id).filter(|b| b.org_id == org) {
-            return Ok(b);
-        }
-    }
-    store
-        .bucket_by_name(org, bucket)
-        .ok_or_else(|| crate::engine::lookup::bucket_name_not_found(bucket))
 }
 
 /// Series cardinality of an org as Cloud counts it: distinct (measurement, tag set, field key)

@@ -15,7 +15,7 @@ pub mod schema;
 
 pub use apply::{apply_due, settle};
 pub use gateway::{write, CloudWriteReport};
-pub use quota::{check_delete_rate, window_start, WINDOW};
+pub use quota::{charge, check_delete_rate, window_start, WINDOW};
 
 use crate::model::time::NANOS_PER_DAY;
 
@@ -32,6 +32,8 @@ pub struct Limits {
     pub max_retention: Option<i64>,
     /// Delete requests per 5-minute window (a global limit: 300).
     pub deletes_per_window: Option<u64>,
+    /// Query response bytes per 5-minute window.
+    pub read_bytes_per_window: Option<u64>,
 }
 
 /// The plans of cloud.md §4 with their documented figures.
@@ -54,6 +56,8 @@ impl Plan {
                 max_buckets: Some(2),
                 max_retention: Some(30 * NANOS_PER_DAY),
                 deletes_per_window: Some(300),
+                // "Read: Rate of 300 MB per 5 minutes".
+                read_bytes_per_window: Some(300_000_000),
             },
             Self::UsageBased => Limits {
                 write_bytes_per_window: Some(300_000_000),
@@ -61,6 +65,8 @@ impl Plan {
                 max_buckets: None,
                 max_retention: None,
                 deletes_per_window: Some(300),
+                // "Read: Rate of 3 GB data per 5 minutes".
+                read_bytes_per_window: Some(3_000_000_000),
             },
         }
     }
@@ -105,4 +111,62 @@ impl CloudConfig {
             max_decompressed_bytes: 250_000_000,
         }
     }
+}
+
+/// `POST /api/v2/delete` on the cloud flavor, after authentication: validated now (deleting by
+/// `_field` is allowed in Cloud), rate-limited (300 requests per 5 minutes), applied later in
+/// order with the writes.
+pub fn delete(
+    store: &mut crate::storage::Store,
+    auth: &crate::storage::Authorization,
+    req: &crate::engine::delete::DeleteRequest<'_>,
+    config: &CloudConfig,
+    now: i64,
+) -> Result<(), crate::api_error::ApiError> {
+    use crate::api_error::{ApiError, Code};
+    use crate::storage::cloud::{Pending, PendingDelete, PendingOp};
+    use crate::storage::{Action, ResourceKind, Status};
+
+    let range = crate::engine::delete::decode_body_with(req.body, true)?;
+    // `org`/`orgID` are not used: the bucket is looked up in the token's org.
+    let bucket_ref = req
+        .bucket_id
+        .filter(|b| !b.is_empty())
+        .or(req.bucket.filter(|b| !b.is_empty()));
+    let Some(bucket_ref) = bucket_ref else {
+        return Err(ApiError::new(
+            Code::Invalid,
+            "Please provide either bucketID or bucket",
+        ));
+    };
+    let bucket = crate::engine::lookup::find_bucket_in_org(store, auth.org_id, bucket_ref)?.clone();
+    if auth.status == Status::Inactive
+        || !auth.allows(
+            Action::Write,
+            ResourceKind::Buckets,
+            bucket.org_id,
+            Some(bucket.id),
+        )
+    {
+        return Err(ApiError::new(Code::Unauthorized, "unauthorized access"));
+    }
+    quota::check_delete_rate(
+        &mut store.cloud.delete_windows,
+        bucket.org_id,
+        now,
+        config.limits.deletes_per_window,
+    )?;
+    store.cloud.queue.push_back(Pending {
+        org: bucket.org_id,
+        ready_at: now.saturating_add(config.apply_delay),
+        op: PendingOp::Delete {
+            bucket: bucket.id,
+            delete: PendingDelete {
+                start: range.start,
+                stop: range.stop,
+                predicate: range.predicate_text,
+            },
+        },
+    });
+    Ok(())
 }

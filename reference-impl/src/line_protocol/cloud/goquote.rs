@@ -1,0 +1,155 @@
+//! Go's `%q` verb as the `lineprotocol` decoder's messages use it.
+//!
+//! * `%q` of a `[]byte` is `strconv.Quote`: a double-quoted string; `"` and `\` are escaped,
+//!   printable runes stay as they are (also non-ASCII ones), `\a \b \f \n \r \t \v` use their
+//!   short escapes, other runes below U+0020 and U+007F are `\xNN`, other non-printable runes
+//!   `\uNNNN` / `\UNNNNNNNN`, and each byte that does not start a valid UTF-8 sequence is `\xNN`.
+//! * `%q` of a `byte` (the decoder's `d.at(0)`) is `strconv.QuoteRune(rune(b))`: a single-quoted
+//!   rune. The byte is taken as the code point U+0000..U+00FF, so `0xe9` prints as `'é'` and
+//!   `0x85` as `'\u0085'`.
+//!
+//! "Printable" is Go's `unicode.IsPrint` (letters, marks, numbers, punctuation, symbols and
+//! U+0020). This port knows the non-printable code points that matter in practice (controls,
+//! spaces other than U+0020, line/paragraph separators, format characters, private use,
+//! noncharacters); code points unassigned in Go's Unicode tables are treated as printable,
+//! where Go would escape them.
+
+/// `strconv.Quote(string(bytes))`.
+pub(crate) fn quote(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() + 2);
+    out.push('"');
+    let mut rest = bytes;
+    while let Some(&first) = rest.first() {
+        match decode_rune(rest) {
+            Some((c, width)) => {
+                push_escaped_rune(&mut out, c, '"');
+                rest = &rest[width..];
+            }
+            None => {
+                push_hex_byte(&mut out, first);
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `fmt.Sprintf("%q", b)` for a `byte`: `strconv.QuoteRune(rune(b))`.
+pub(crate) fn quote_byte(b: u8) -> String {
+    let mut out = String::with_capacity(4);
+    out.push('\'');
+    push_escaped_rune(&mut out, char::from(b), '\'');
+    out.push('\'');
+    out
+}
+
+/// `utf8.DecodeRune`: the first rune and its width, or `None` when the first byte does not
+/// start a valid sequence (Go's `(RuneError, 1)`).
+fn decode_rune(bytes: &[u8]) -> Option<(char, usize)> {
+    let head = &bytes[..bytes.len().min(4)];
+    let valid = match std::str::from_utf8(head) {
+        Ok(s) => s,
+        Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or(""),
+    };
+    valid.chars().next().map(|c| (c, c.len_utf8()))
+}
+
+fn push_hex_byte(out: &mut String, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push_str("\\x");
+    out.push(char::from(HEX[usize::from(b >> 4)]));
+    out.push(char::from(HEX[usize::from(b & 0xf)]));
+}
+
+/// `strconv.appendEscapedRune` (not ASCII-only, not graphic-only).
+fn push_escaped_rune(out: &mut String, c: char, quote: char) {
+    if c == quote || c == '\\' {
+        out.push('\\');
+        out.push(c);
+        return;
+    }
+    if is_print(c) {
+        out.push(c);
+        return;
+    }
+    match c {
+        '\x07' => out.push_str("\\a"),
+        '\x08' => out.push_str("\\b"),
+        '\x0c' => out.push_str("\\f"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\x0b' => out.push_str("\\v"),
+        c if (c as u32) < 0x20 || c == '\x7f' => push_hex_byte(out, c as u8),
+        c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
+        c => out.push_str(&format!("\\U{:08x}", c as u32)),
+    }
+}
+
+/// Go's `unicode.IsPrint`, up to unassigned code points (see the module docs).
+pub(crate) fn is_print(c: char) -> bool {
+    let u = c as u32;
+    if u < 0x80 {
+        return (0x20..0x7f).contains(&u);
+    }
+    !matches!(u,
+        // C1 controls, NBSP, soft hyphen.
+        0x80..=0xa0 | 0xad
+        // Format characters (Cf).
+        | 0x600..=0x605 | 0x61c | 0x6dd | 0x70f | 0x890..=0x891 | 0x8e2 | 0x180e
+        | 0x200b..=0x200f | 0x202a..=0x202e | 0x2060..=0x2064 | 0x2066..=0x206f
+        | 0xfeff | 0xfff9..=0xfffb | 0x110bd | 0x110cd | 0x13430..=0x1343f
+        | 0x1bca0..=0x1bca3 | 0x1d173..=0x1d17a | 0xe0001 | 0xe0020..=0xe007f
+        // Space separators other than U+0020 (Zs), line and paragraph separators.
+        | 0x1680 | 0x2000..=0x200a | 0x2028 | 0x2029 | 0x202f | 0x205f | 0x3000
+        // Private use.
+        | 0xe000..=0xf8ff | 0xf0000..=0xffffd | 0x100000..=0x10fffd
+        // Noncharacters.
+        | 0xfdd0..=0xfdef)
+        && (u & 0xfffe) != 0xfffe
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quote_like_strconv_quote() {
+        assert_eq!(quote(b"abc"), r#""abc""#);
+        assert_eq!(quote(b"a\"b\\c"), r#""a\"b\\c""#);
+        assert_eq!(
+            quote(b"\x00\x07\x08\x0c\n\r\t\x0b\x1f\x7f"),
+            r#""\x00\a\b\f\n\r\t\v\x1f\x7f""#
+        );
+        assert_eq!(quote("é€😀".as_bytes()), "\"é€😀\"");
+        assert_eq!(
+            quote("\u{85}\u{a0}\u{ad}\u{200b}".as_bytes()),
+            r#""\u0085\u00a0\u00ad\u200b""#
+        );
+        assert_eq!(quote("\u{e0001}".as_bytes()), r#""\U000e0001""#);
+        // Each byte of an invalid sequence is \xNN; valid runes around it stay.
+        assert_eq!(
+            quote(b"a\xf0\x90\x80b\xff\xc3\xa9"),
+            r#""a\xf0\x90\x80b\xffé""#
+        );
+        assert_eq!(quote(b"\xef\xbf\xbd"), "\"\u{fffd}\"");
+        assert_eq!(quote(b""), r#""""#);
+    }
+
+    #[test]
+    fn quote_byte_like_quote_rune() {
+        assert_eq!(quote_byte(b'x'), "'x'");
+        assert_eq!(quote_byte(b' '), "' '");
+        assert_eq!(quote_byte(b'\''), r"'\''");
+        assert_eq!(quote_byte(b'"'), "'\"'");
+        assert_eq!(quote_byte(b'\\'), r"'\\'");
+        assert_eq!(quote_byte(b'\n'), r"'\n'");
+        assert_eq!(quote_byte(0), r"'\x00'");
+        assert_eq!(quote_byte(0x7f), r"'\x7f'");
+        assert_eq!(quote_byte(0x85), r"'\u0085'");
+        assert_eq!(quote_byte(0xa0), r"'\u00a0'");
+        assert_eq!(quote_byte(0xc3), "'Ã'");
+        assert_eq!(quote_byte(0xff), "'ÿ'");
+    }
+}
