@@ -754,7 +754,7 @@ fn validate_matcher(m: &Matcher, fail: &dyn Fn(&str, String) -> Error) -> Result
 
 pub fn decode_hex(s: &str) -> Option<Vec<u8>> {
     let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())

@@ -755,11 +755,10 @@ impl Session for UrlSession {
         let rows = match self.config.read {
             ReadAdapter::None => return Ok(None),
             ReadAdapter::Flux => {
-                // The whole representable range, less the first day: InfluxDB's minimum
-                // 1677-09-21T00:12:43.145224194Z is rejected as a date literal by the reference's
-                // Flux subset (reported), and no case writes points before 1677-09-22.
+                // The whole representable range: InfluxDB's minimum and maximum point times
+                // (`range` excludes its stop, so stop one past the maximum).
                 self.read_flux(format!(
-                    "from(bucket: \"{}\") |> range(start: 1677-09-22T00:00:00Z, stop: 2262-04-11T23:47:16.854775807Z)",
+                    "from(bucket: \"{}\") |> range(start: 1677-09-21T00:12:43.145224194Z, stop: 2262-04-11T23:47:16.854775807Z)",
                     info.name.replace('\\', "\\\\").replace('"', "\\\"")
                 ))
                 .await?

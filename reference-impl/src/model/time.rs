@@ -105,7 +105,10 @@ pub fn parse_rfc3339_nano(s: &str) -> Option<i64> {
     };
     let days = days_from_civil(year, month, day);
     let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_secs;
-    secs.checked_mul(NANOS_PER_SECOND)?.checked_add(frac)
+    // In i128: the smallest valid time (1677-09-21T00:12:43.145224194Z) has a whole-second
+    // part below i64::MIN nanoseconds.
+    let nanos = i128::from(secs) * i128::from(NANOS_PER_SECOND) + i128::from(frac);
+    i64::try_from(nanos).ok()
 }
 
 /// Parses `time.RFC3339Nano` input as Go's `time.Parse` accepts it, without the i64 limit:
@@ -313,6 +316,14 @@ mod tests {
         assert_eq!(parse_rfc3339_nano("1970-01-01T00:00:00"), None);
         assert_eq!(parse_rfc3339_nano("1970-02-30T00:00:00Z"), None);
         assert_eq!(parse_rfc3339_nano("3000-01-01T00:00:00Z"), None);
+        assert_eq!(
+            parse_rfc3339_nano("1677-09-21T00:12:43.145224194Z"),
+            Some(MIN_NANO_TIME)
+        );
+        assert_eq!(
+            parse_rfc3339_nano("2262-04-11T23:47:16.854775807Z"),
+            Some(i64::MAX)
+        );
     }
 
     #[test]
