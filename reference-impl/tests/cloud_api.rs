@@ -658,3 +658,35 @@ async fn read_quota_is_429_once_the_window_is_spent() {
     );
     assert!(r.header("retry-after").is_some());
 }
+
+#[tokio::test]
+async fn delete_rate_is_limited_per_window() {
+    let mut cloud = CloudConfig::default();
+    cloud.limits.deletes_per_window = Some(2);
+    let s = start(cloud_config(cloud)).await;
+    let org = s.reference.bootstrap().org_id;
+    let body = json!({"start": "2025-01-01T00:00:00Z", "stop": "2026-01-01T00:00:00Z"});
+    for _ in 0..2 {
+        assert_eq!(
+            s.post_json("/api/v2/delete?bucket=my-bucket", body.clone())
+                .await
+                .status,
+            204
+        );
+    }
+    let r = s
+        .post_json("/api/v2/delete?bucket=my-bucket", body.clone())
+        .await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (429, format!(r#"{{"code":"too many requests","message":"org {org} has exceeded limited_delete_rate plan limit"}}"#).as_str())
+    );
+    assert_eq!(r.header("retry-after"), Some("300"));
+    s.clock.advance(300_000_000_000);
+    assert_eq!(
+        s.post_json("/api/v2/delete?bucket=my-bucket", body)
+            .await
+            .status,
+        204
+    );
+}

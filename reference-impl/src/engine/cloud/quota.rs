@@ -49,7 +49,9 @@ pub fn charge(
     Ok(())
 }
 
-/// The delete-rate limit: requests, not points, per window.
+/// The delete-rate limit: requests, not points, per window. The message follows the
+/// documented `limited_write`/`limited_cardinality` family with the limit-event name
+/// `limited_delete_rate`; Cloud's own text for it is UNCONFIRMED.
 pub fn check_delete_rate(
     windows: &mut BTreeMap<Id, RateWindow>,
     org: Id,
