@@ -378,3 +378,17 @@ async fn gzip_when_accepted_and_large_enough() {
     let resp = req.send().await.unwrap();
     assert_eq!(resp.headers().get("content-encoding").unwrap(), "gzip");
 }
+
+// Tables come in escaped series-key order: `cpu!` sorts before `cpu,host=a` because '!' (0x21)
+// is below ',' (0x2C), although "cpu" is a prefix of "cpu!".
+#[tokio::test]
+async fn tables_follow_series_key_byte_order() {
+    let s = start_default().await;
+    let r = s.write("org=my-org&bucket=my-bucket", "cpu,host=a v=1 1704067800000000000\ncpu! v=2 1704067800000000000\ncpu v=3 1704067800000000000").await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let r = flux(&s, r#"from(bucket: "my-bucket") |> range(start: -1h) |> keep(columns: ["_measurement", "_value"])"#, false).await;
+    assert_eq!(
+        r.body,
+        ",result,table,_value,_measurement\r\n,_result,0,3,cpu\r\n,_result,1,2,cpu!\r\n,_result,2,1,cpu\r\n\r\n"
+    );
+}

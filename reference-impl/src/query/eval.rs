@@ -647,6 +647,7 @@ impl Ctx<'_> {
             return Vec::new();
         };
         let mut tables: Vec<Table> = Vec::new();
+        let mut order: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
         let mut current: Option<(Vec<u8>, crate::storage::SeriesKey, ColType)> = None;
         for p in data.points() {
             if p.time < start || p.time >= stop {
@@ -660,6 +661,7 @@ impl Ctx<'_> {
             if !same {
                 current = Some((p.field.to_vec(), p.series.clone(), ty));
                 tables.push(series_table(p.series, p.field, ty, start, stop));
+                order.push((escaped_series_key(p.series), p.field.to_vec()));
             }
             if let Some(t) = tables.last_mut() {
                 let mut row = vec![Val::Time(start), Val::Time(stop), Val::Time(p.time), value];
@@ -671,8 +673,25 @@ impl Ctx<'_> {
                 t.rows.push(row);
             }
         }
-        tables
+        // Storage yields series in the order of their escaped series keys (`m,k=v` bytes),
+        // then fields; the sort is stable, so types split from one series keep their order.
+        let mut indexed: Vec<(usize, Table)> = tables.into_iter().enumerate().collect();
+        indexed.sort_by(|(a, _), (b, _)| order[*a].cmp(&order[*b]));
+        indexed.into_iter().map(|(_, t)| t).collect()
     }
+}
+
+/// `measurement,tag=value,...` escaped as InfluxDB stores series keys.
+fn escaped_series_key(series: &crate::storage::SeriesKey) -> Vec<u8> {
+    let mut out = Vec::with_capacity(series.measurement.len() + 16 * series.tags.len());
+    crate::line_protocol::escape_measurement(&mut out, &series.measurement);
+    for (k, v) in &series.tags {
+        out.push(b',');
+        crate::line_protocol::escape_tag(&mut out, k);
+        out.push(b'=');
+        crate::line_protocol::escape_tag(&mut out, v);
+    }
+    out
 }
 
 /// The empty table of one series and field as the storage reader lays it out: `_start`,
