@@ -41,6 +41,9 @@ pub struct StepObservation {
     /// Why something could not be observed (e.g. the target has no read-back adapter).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The request as a curl command (tokens as `$INFLUX_TOKEN`); not part of snapshots.
+    #[serde(skip)]
+    pub curl: Option<String>,
 }
 
 /// A typed value of a stored point.

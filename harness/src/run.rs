@@ -483,6 +483,7 @@ async fn steps(
         {
             let ctx = session.context().clone();
             repro = Some(curl(&req, &info.base_url, &ctx, info.is_reference));
+            o.curl = Some(curl(&req, &info.base_url, &ctx, false));
             o.request = format!(
                 "{} {}",
                 req.method,
