@@ -127,6 +127,9 @@ pub struct Case {
     pub spec: Option<String>,
     /// Pinned "now" of the reference for this case (RFC3339).
     pub now: Option<String>,
+    /// Render this case as a documentation example (`cargo xtask docs`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub docs: bool,
     #[serde(default)]
     pub setup: Setup,
     pub steps: Vec<Step>,
@@ -143,8 +146,12 @@ pub struct Setup {
     /// Tokens with limited permissions, named for steps; `operator` always exists.
     #[serde(default)]
     pub tokens: Vec<TokenSpec>,
-    /// Plan limits (cloud).
+    /// Plan limits (cloud) and size limits; only the in-process reference can set them.
     pub quotas: Option<Quotas>,
+    /// Answer a share of writes with 429 or 503 on purpose (the reference's fault switch).
+    pub fault: Option<FaultSpec>,
+    /// Storage behaviour of the v2 reference: `"2.7"` (default) or `"2.8"`.
+    pub storage_version: Option<String>,
     /// Line protocol written (with the operator token, precision ns) before the steps.
     pub seed: Option<Seed>,
 }
@@ -158,9 +165,67 @@ pub struct BucketSpec {
     pub retention: Option<String>,
     /// `explicit` needs the cloud profile.
     pub schema: Option<SchemaKind>,
-    /// Measurement schemas of an explicit bucket: measurement → column → type.
+    /// Measurement schemas of an explicit bucket, as the schema API takes them
+    /// (`POST /api/v2/buckets/{id}/schema/measurements`), created before the steps.
     #[serde(default)]
-    pub columns: BTreeMap<String, BTreeMap<String, String>>,
+    pub measurements: Vec<MeasurementSchemaSpec>,
+}
+
+/// One measurement schema: `{"name": ..., "columns": [...]}` (cloud.md §3.2).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeasurementSchemaSpec {
+    pub name: String,
+    pub columns: Vec<ColumnSpec>,
+}
+
+/// `{"name": "temperature", "type": "field", "dataType": "float"}`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnSpec {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: ColumnKind,
+    /// Fields only; absent is `string` (the schema API's default).
+    #[serde(rename = "dataType", skip_serializing_if = "Option::is_none")]
+    pub data_type: Option<ColumnDataType>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnKind {
+    Timestamp,
+    Tag,
+    Field,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnDataType {
+    Float,
+    Integer,
+    Unsigned,
+    String,
+    Boolean,
+}
+
+impl MeasurementSchemaSpec {
+    /// The JSON body the schema API takes.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+/// The reference's fault switch (`--fault-status`, `--fault-share`, `--fault-retry-after`).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    /// 429 or 503.
+    pub status: u16,
+    /// Share of writes that fail, in (0, 1]; 1 fails every write.
+    pub share: f64,
+    /// Seconds sent in `Retry-After`.
+    pub retry_after: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -208,10 +273,38 @@ impl Action {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Quotas {
-    /// Largest accepted (decompressed) body.
+    /// v2: largest accepted decompressed body (`--max-body-bytes`).
     pub max_body_bytes: Option<u64>,
-    /// Series cardinality limit (cloud).
+    /// Cloud: series cardinality limit of the org.
     pub max_series: Option<u64>,
+    /// Cloud: uncompressed line-protocol bytes per five-minute window.
+    pub write_rate_bytes: Option<u64>,
+    /// Cloud: query response bytes per five-minute window.
+    pub read_rate_bytes: Option<u64>,
+    /// Cloud: user buckets per org.
+    pub max_buckets: Option<u64>,
+    /// Cloud: delete requests per five-minute window.
+    pub deletes_per_window: Option<u64>,
+    /// Cloud: largest request body as sent (compressed or not).
+    pub max_request_bytes: Option<u64>,
+    /// Cloud: largest body after decompression.
+    pub max_decompressed_bytes: Option<u64>,
+    /// Cloud: the answer to series cardinality over quota, 503 (default) or 429.
+    pub cardinality_status: Option<u16>,
+}
+
+impl Quotas {
+    /// Whether any cloud-only quota is set.
+    pub fn has_cloud_only(&self) -> bool {
+        self.max_series.is_some()
+            || self.write_rate_bytes.is_some()
+            || self.read_rate_bytes.is_some()
+            || self.max_buckets.is_some()
+            || self.deletes_per_window.is_some()
+            || self.max_request_bytes.is_some()
+            || self.max_decompressed_bytes.is_some()
+            || self.cardinality_status.is_some()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -228,6 +321,8 @@ pub struct Step {
     pub write: Option<WriteStep>,
     pub query: Option<QueryStep>,
     pub delete: Option<DeleteStep>,
+    /// Any other HTTP request (tenancy, health, schema API).
+    pub request: Option<RequestStep>,
     /// Let time pass: the reference's clock moves; a URL target sleeps.
     pub wait: Option<String>,
     /// Wait until asynchronous writes are applied (cloud); bounded by the settle timeout.
@@ -286,8 +381,12 @@ pub struct WriteStep {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueryStep {
-    /// Flux; `{bucket}` is replaced by the real bucket name.
-    pub flux: String,
+    /// Flux, sent as `{"query": ..., "type": "flux", "dialect": {"annotations": [datatype,
+    /// group, default]}}`; `{bucket}` is replaced by the real bucket name.
+    pub flux: Option<String>,
+    /// The whole body instead (placeholders replaced); set `Content-Type` in `headers` to send
+    /// raw Flux (`application/vnd.flux`).
+    pub body: Option<String>,
     pub bucket: Option<String>,
     pub token: Option<String>,
     #[serde(default)]
@@ -299,13 +398,34 @@ pub struct QueryStep {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteStep {
-    pub start: String,
-    pub stop: String,
+    pub start: Option<String>,
+    pub stop: Option<String>,
     pub predicate: Option<String>,
+    /// The whole JSON body instead of `start`/`stop`/`predicate`.
+    pub body: Option<String>,
     pub bucket: Option<String>,
     pub token: Option<String>,
     #[serde(default)]
     pub params: BTreeMap<String, Option<String>>,
+}
+
+/// A request to any endpoint: `{method, path, body, token, headers}`. The implicit status is
+/// 200. Placeholders (`{org}`, `{org_id}`, `{bucket}`, `{bucket_id}`, `{token}`) are replaced
+/// in the path, body and headers.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestStep {
+    /// Default GET, or POST when a body is given.
+    pub method: Option<String>,
+    /// Path and query, e.g. `/api/v2/buckets?orgID={org_id}`.
+    pub path: String,
+    pub body: Option<String>,
+    /// Bucket the `{bucket}` placeholders name (default: the first).
+    pub bucket: Option<String>,
+    /// Token by name (default `operator`; `none` sends no Authorization header).
+    pub token: Option<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
@@ -597,6 +717,15 @@ fn validate_case(case: &Case, fail: &dyn Fn(&str, String) -> Error) -> Result<()
         buckets.push("main");
     }
     for b in &case.setup.buckets {
+        if !b.measurements.is_empty() && b.schema != Some(SchemaKind::Explicit) {
+            return Err(fail(
+                "measurements",
+                format!(
+                    "bucket {:?} has measurement schemas but not `schema: explicit`",
+                    b.name
+                ),
+            ));
+        }
         if let Some(r) = &b.retention {
             if influx_reference::config::parse_duration(r).is_err() {
                 return Err(fail(
@@ -604,6 +733,22 @@ fn validate_case(case: &Case, fail: &dyn Fn(&str, String) -> Error) -> Result<()
                     format!("retention {r:?} is not a duration like 1h or 30d"),
                 ));
             }
+        }
+    }
+    if let Some(v) = &case.setup.storage_version {
+        if v != "2.7" && v != "2.8" {
+            return Err(fail(
+                v,
+                format!("storage_version {v:?}: expected \"2.7\" or \"2.8\""),
+            ));
+        }
+    }
+    if let Some(f) = &case.setup.fault {
+        if !(matches!(f.status, 429 | 503) && f.share > 0.0 && f.share <= 1.0) {
+            return Err(fail(
+                "fault",
+                "fault needs status 429 or 503 and a share in (0, 1]".into(),
+            ));
         }
     }
     let mut tokens = vec!["operator", "none"];
@@ -648,6 +793,7 @@ fn validate_case(case: &Case, fail: &dyn Fn(&str, String) -> Error) -> Result<()
             step.write.is_some(),
             step.query.is_some(),
             step.delete.is_some(),
+            step.request.is_some(),
             step.wait.is_some(),
             step.settle.is_some(),
             step.rejected_points.is_some(),
@@ -660,7 +806,7 @@ fn validate_case(case: &Case, fail: &dyn Fn(&str, String) -> Error) -> Result<()
             return Err(fail(
                 "steps",
                 format!(
-                    "each step needs exactly one of write, query, delete, wait, settle, rejected_points, landed (found {actions})"
+                    "each step needs exactly one of write, query, delete, request, wait, settle, rejected_points, landed (found {actions})"
                 ),
             ));
         }
@@ -691,8 +837,18 @@ fn validate_case(case: &Case, fail: &dyn Fn(&str, String) -> Error) -> Result<()
             check_token(&w.token)?;
         }
         if let Some(q) = &step.query {
+            if q.flux.is_some() == q.body.is_some() {
+                return Err(fail(
+                    "query",
+                    "a query step needs exactly one of flux, body".into(),
+                ));
+            }
             check_bucket(&q.bucket)?;
             check_token(&q.token)?;
+        }
+        if let Some(r) = &step.request {
+            check_bucket(&r.bucket)?;
+            check_token(&r.token)?;
         }
         if let Some(d) = &step.delete {
             check_bucket(&d.bucket)?;
@@ -822,6 +978,17 @@ mod tests {
             (
                 OK.replace("id: one", "id: One"),
                 "t.yaml:4:9: case id \"One\" is not snake_case",
+            ),
+            (
+                OK.replace(
+                    "    steps:",
+                    "    setup: {buckets: [{name: b, measurements: [{name: m, columns: []}]}]}\n    steps:",
+                ),
+                "t.yaml:7:33: bucket \"b\" has measurement schemas but not `schema: explicit`",
+            ),
+            (
+                OK.replace("{body: 'm v=1'}", "{flux: 'x', body: 'y'}").replace("write:", "query:"),
+                "t.yaml:8:9: a query step needs exactly one of flux, body",
             ),
         ];
         for (text, want) in cases {

@@ -285,7 +285,7 @@ pub fn judge(case: &LoadedCase, obs: &Observation) -> Judgement {
 pub fn default_status(step: &crate::case::Step) -> Option<u16> {
     if step.write.is_some() || step.delete.is_some() {
         Some(204)
-    } else if step.query.is_some() {
+    } else if step.query.is_some() || step.request.is_some() {
         Some(200)
     } else {
         None

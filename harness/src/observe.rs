@@ -41,6 +41,9 @@ pub struct StepObservation {
     /// Why something could not be observed (e.g. the target has no read-back adapter).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The request as a curl command (tokens as `$INFLUX_TOKEN`); not part of snapshots.
+    #[serde(skip)]
+    pub curl: Option<String>,
 }
 
 /// A typed value of a stored point.
@@ -135,7 +138,7 @@ pub struct Redactions {
 }
 
 /// The names of every redaction, for reports.
-pub const REDACTION_NAMES: [(&str, &str); 7] = [
+pub const REDACTION_NAMES: [(&str, &str); 8] = [
     ("org_id", "the org's 16-hex ID → <org_id>"),
     ("org_name", "the org's name in the request line → <org>"),
     ("bucket_id", "a bucket's 16-hex ID → <bucket_id:NAME>"),
@@ -148,6 +151,10 @@ pub const REDACTION_NAMES: [(&str, &str); 7] = [
     (
         "wall_clock",
         "RFC3339 times in bodies within 31 days of the request → <wall_clock>",
+    ),
+    (
+        "generated",
+        "values the server generates (JSON `id`, `userID`, `token`, `up`), wherever they recur → <generated:KEY>",
     ),
 ];
 
@@ -184,7 +191,7 @@ impl Redactions {
         if let Some((start, end)) = self.now {
             out = redact_wall_clock(&out, start - 31 * DAY, end + DAY);
         }
-        out
+        redact_generated(&out)
     }
 
     pub fn tokens(&self) -> impl Iterator<Item = &str> {
@@ -203,6 +210,37 @@ fn rfc3339_regex() -> &'static regex::Regex {
             regex::Regex::new("$^").expect("trivial regex")
         })
     })
+}
+
+fn generated_regex() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(r#"\\?"(id|userID|token|up)\\?"\s*:\s*\\?"([^"<\\]+)\\?""#)
+            .unwrap_or_else(|_| {
+                // The pattern is a literal; failing to compile it is a bug caught by tests.
+                regex::Regex::new("$^").expect("trivial regex")
+            })
+    })
+}
+
+/// IDs, tokens and uptimes a server makes up (a created bucket's ID, a new token): every
+/// occurrence of such a value (in links too) becomes `<generated:KEY>`. Values already redacted
+/// by name (`<bucket_id:main>`) are left alone. Matches JSON as it is and as it appears escaped
+/// inside a YAML or JSON string.
+fn redact_generated(s: &str) -> String {
+    let mut values: Vec<(String, String)> = Vec::new();
+    for c in generated_regex().captures_iter(s) {
+        let v = c[2].to_string();
+        if !values.iter().any(|(x, _)| *x == v) {
+            values.push((v, format!("<generated:{}>", &c[1])));
+        }
+    }
+    values.sort_by_key(|v| std::cmp::Reverse(v.0.len()));
+    let mut out = s.to_string();
+    for (v, placeholder) in values {
+        out = out.replace(&v, &placeholder);
+    }
+    out
 }
 
 fn redact_wall_clock(s: &str, lo: i64, hi: i64) -> String {
@@ -248,6 +286,10 @@ mod tests {
             "at <wall_clock> for database: <bucket_id:main>, old 2020-01-01T00:00:00Z"
         );
         assert_eq!(r.time(now - 5), "<now>");
+        assert_eq!(
+            r.text(r#"{"id": "4689030b371e58b0", "links": {"self": "/x/4689030b371e58b0"}, "orgID": "0123456789abcdef"}"#),
+            r#"{"id": "<generated:id>", "links": {"self": "/x/<generated:id>"}, "orgID": "<bucket_id:main>"}"#
+        );
         assert_eq!(r.time(1), "1");
     }
 }

@@ -483,6 +483,7 @@ async fn steps(
         {
             let ctx = session.context().clone();
             repro = Some(curl(&req, &info.base_url, &ctx, info.is_reference));
+            o.curl = Some(curl(&req, &info.base_url, &ctx, false));
             o.request = format!(
                 "{} {}",
                 req.method,
@@ -649,7 +650,8 @@ fn step_bucket(step: &Step, ctx: &Context) -> Option<String> {
         .as_ref()
         .and_then(|w| w.bucket.clone())
         .or_else(|| step.query.as_ref().and_then(|q| q.bucket.clone()))
-        .or_else(|| step.delete.as_ref().and_then(|d| d.bucket.clone()));
+        .or_else(|| step.delete.as_ref().and_then(|d| d.bucket.clone()))
+        .or_else(|| step.request.as_ref().and_then(|r| r.bucket.clone()));
     Some(b.unwrap_or_else(|| ctx.default_bucket.clone()))
 }
 
@@ -799,12 +801,23 @@ pub fn build_request(
         let t = |s: &str| template(s, ctx, &logical, &tok, now);
         let mut params = vec![("org".to_string(), ctx.org.clone())];
         apply_overrides(&mut params, &q.params, &t);
-        let body = serde_json::json!({
-            "query": t(&q.flux),
-            "type": "flux",
-            "dialect": {"annotations": ["datatype", "group", "default"]},
-        });
-        let mut headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+        let body = match (&q.body, &q.flux) {
+            (Some(b), _) => t(b),
+            (None, flux) => serde_json::json!({
+                "query": t(flux.as_deref().unwrap_or_default()),
+                "type": "flux",
+                "dialect": {"annotations": ["datatype", "group", "default"]},
+            })
+            .to_string(),
+        };
+        let mut headers = Vec::new();
+        if !q
+            .headers
+            .keys()
+            .any(|k| k.eq_ignore_ascii_case("content-type"))
+        {
+            headers.push(("Content-Type".to_string(), "application/json".to_string()));
+        }
         if let Some(tok) = &token {
             headers.push(("Authorization".into(), format!("Token {tok}")));
         }
@@ -815,7 +828,7 @@ pub fn build_request(
             method: "POST".into(),
             path_and_query: format!("/api/v2/query?{}", query_string(&params)),
             headers,
-            body: body.to_string().into_bytes(),
+            body: body.into_bytes(),
         }));
     }
     if let Some(d) = &step.delete {
@@ -835,10 +848,22 @@ pub fn build_request(
             ("bucket".to_string(), bucket),
         ];
         apply_overrides(&mut params, &d.params, &t);
-        let mut body = serde_json::json!({"start": d.start, "stop": d.stop});
-        if let Some(p) = &d.predicate {
-            body["predicate"] = serde_json::json!(p);
-        }
+        let body = match &d.body {
+            Some(b) => t(b),
+            None => {
+                let mut body = serde_json::Map::new();
+                for (k, v) in [
+                    ("start", &d.start),
+                    ("stop", &d.stop),
+                    ("predicate", &d.predicate),
+                ] {
+                    if let Some(v) = v {
+                        body.insert(k.into(), serde_json::json!(v));
+                    }
+                }
+                serde_json::Value::Object(body).to_string()
+            }
+        };
         let mut headers = vec![("Content-Type".to_string(), "application/json".to_string())];
         if let Some(tok) = &token {
             headers.push(("Authorization".into(), format!("Token {tok}")));
@@ -847,7 +872,45 @@ pub fn build_request(
             method: "POST".into(),
             path_and_query: format!("/api/v2/delete?{}", query_string(&params)),
             headers,
-            body: body.to_string().into_bytes(),
+            body: body.into_bytes(),
+        }));
+    }
+    if let Some(r) = &step.request {
+        let logical = r
+            .bucket
+            .clone()
+            .unwrap_or_else(|| ctx.default_bucket.clone());
+        let token = token_of(&r.token);
+        let tok = token
+            .clone()
+            .or_else(|| ctx.tokens.get("operator").cloned())
+            .unwrap_or_default();
+        let t = |s: &str| template(s, ctx, &logical, &tok, now);
+        let body = r.body.as_deref().map(t).unwrap_or_default();
+        let mut headers = Vec::new();
+        if let Some(tok) = &token {
+            headers.push(("Authorization".into(), format!("Token {tok}")));
+        }
+        if r.body.is_some()
+            && !r
+                .headers
+                .keys()
+                .any(|k| k.eq_ignore_ascii_case("content-type"))
+        {
+            headers.push(("Content-Type".to_string(), "application/json".to_string()));
+        }
+        for (k, v) in &r.headers {
+            headers.push((k.clone(), t(v)));
+        }
+        let method = r
+            .method
+            .clone()
+            .unwrap_or_else(|| if r.body.is_some() { "POST" } else { "GET" }.to_string());
+        return Ok(Some(HttpRequest {
+            method,
+            path_and_query: t(&r.path),
+            headers,
+            body: body.into_bytes(),
         }));
     }
     Ok(None)

@@ -81,23 +81,17 @@ impl Target for InProcess {
         profile: Profile,
     ) -> Result<Box<dyn Session>, OpenError> {
         let setup = &case.case.setup;
-        if setup
+        let explicit = setup
             .buckets
             .iter()
-            .any(|b| b.schema == Some(SchemaKind::Explicit))
-        {
+            .any(|b| b.schema == Some(SchemaKind::Explicit));
+        if explicit && profile != Profile::Cloud {
             return Err(OpenError::Skip(
-                "explicit bucket schemas in cases are not wired to the reference yet".into(),
+                "explicit bucket schemas need the cloud profile".into(),
             ));
         }
-        if setup
-            .quotas
-            .as_ref()
-            .is_some_and(|q| q.max_series.is_some())
-        {
-            return Err(OpenError::Skip(
-                "series quotas need the cloud flavor".into(),
-            ));
+        if profile != Profile::Cloud && setup.quotas.as_ref().is_some_and(|q| q.has_cloud_only()) {
+            return Err(OpenError::Skip("plan quotas need the cloud profile".into()));
         }
         let now = parse_rfc3339_nano(&case.now).ok_or_else(|| {
             OpenError::Fault(Fault::new(
@@ -112,7 +106,7 @@ impl Target for InProcess {
                 name: "main".into(),
                 retention: None,
                 schema: None,
-                columns: Default::default(),
+                measurements: Vec::new(),
             });
         }
         // The first bucket is the one `influx-reference serve` creates at start (my-org,
@@ -122,20 +116,7 @@ impl Target for InProcess {
                 .map_err(|e| Fault::new(FaultKind::Setup, e.to_string()))?,
             None => 0,
         };
-        let config = ServerConfig {
-            flavor: match profile {
-                Profile::V2 => influx_reference::Flavor::V2,
-                Profile::Cloud => influx_reference::Flavor::Cloud,
-            },
-            retention: first_retention,
-            token: OPERATOR_TOKEN.into(),
-            max_body_bytes: setup
-                .quotas
-                .as_ref()
-                .and_then(|q| q.max_body_bytes)
-                .and_then(|n| usize::try_from(n).ok()),
-            ..ServerConfig::default()
-        };
+        let config = server_config(setup, profile, first_retention);
         let reference = Reference::with_clock(config, Arc::new(clock.clone())).map_err(|e| {
             Fault::new(FaultKind::Setup, format!("cannot start the reference: {e}"))
         })?;
@@ -150,6 +131,12 @@ impl Target for InProcess {
         let created: Result<(), Fault> = reference.with_store(|store| {
             let mut ids = std::collections::BTreeMap::new();
             ids.insert(specs[0].name.clone(), boot.bucket_id);
+            // The bootstrap bucket is created implicit, like `influx setup`; an explicit first
+            // bucket is switched before anything is written (schema type is fixed at creation
+            // on a real server, where the URL target creates it explicit).
+            if let Some(b) = store.buckets.get_mut(&boot.bucket_id) {
+                b.schema_type = schema_type(&specs[0]);
+            }
             ctx.buckets.insert(
                 specs[0].name.clone(),
                 BucketInfo {
@@ -165,7 +152,7 @@ impl Target for InProcess {
                 };
                 let name = format!("conformance-{}", b.name);
                 let id = store
-                    .create_bucket(boot.org_id, &name, retention, 0, SchemaType::Implicit, now)
+                    .create_bucket(boot.org_id, &name, retention, 0, schema_type(b), now)
                     .map_err(|e| Fault::new(FaultKind::Setup, e.to_string()))?;
                 ids.insert(b.name.clone(), id);
                 ctx.buckets.insert(
@@ -216,6 +203,9 @@ impl Target for InProcess {
             ctx,
             window: (now, now),
         };
+        if explicit {
+            super::create_schemas(&mut session, case, OPERATOR_TOKEN).await?;
+        }
         if let Some(seed) = &setup.seed {
             let bucket = session
                 .ctx
@@ -246,6 +236,67 @@ impl Target for InProcess {
         }
         Ok(Box::new(session))
     }
+}
+
+fn schema_type(b: &crate::case::BucketSpec) -> SchemaType {
+    match b.schema {
+        Some(SchemaKind::Explicit) => SchemaType::Explicit,
+        _ => SchemaType::Implicit,
+    }
+}
+
+/// The reference's configuration for a case: flavor, retention of the first bucket, limits,
+/// the fault switch and the storage version.
+fn server_config(setup: &crate::case::Setup, profile: Profile, retention: i64) -> ServerConfig {
+    let to_usize = |n: Option<u64>| n.and_then(|n| usize::try_from(n).ok());
+    let mut config = ServerConfig {
+        flavor: match profile {
+            Profile::V2 => influx_reference::Flavor::V2,
+            Profile::Cloud => influx_reference::Flavor::Cloud,
+        },
+        retention,
+        token: OPERATOR_TOKEN.into(),
+        ..ServerConfig::default()
+    };
+    if let Some(f) = &setup.fault {
+        config.fault = Some(influx_reference::config::FaultInjection {
+            status: f.status,
+            share: f.share,
+            retry_after: f.retry_after,
+        });
+    }
+    if setup.storage_version.as_deref() == Some("2.8") {
+        config.storage_version = influx_reference::engine::StorageVersion::V2_8;
+    }
+    if let Some(q) = &setup.quotas {
+        config.max_body_bytes = to_usize(q.max_body_bytes);
+        let cloud = &mut config.cloud;
+        if let Some(n) = to_usize(q.max_series) {
+            cloud.limits.cardinality = Some(n);
+        }
+        if let Some(n) = q.write_rate_bytes {
+            cloud.limits.write_bytes_per_window = Some(n);
+        }
+        if let Some(n) = q.read_rate_bytes {
+            cloud.limits.read_bytes_per_window = Some(n);
+        }
+        if let Some(n) = to_usize(q.max_buckets) {
+            cloud.limits.max_buckets = Some(n);
+        }
+        if let Some(n) = q.deletes_per_window {
+            cloud.limits.deletes_per_window = Some(n);
+        }
+        if let Some(n) = to_usize(q.max_request_bytes) {
+            cloud.max_request_bytes = n;
+        }
+        if let Some(n) = to_usize(q.max_decompressed_bytes) {
+            cloud.max_decompressed_bytes = n;
+        }
+        if let Some(s) = q.cardinality_status {
+            cloud.cardinality_status = s;
+        }
+    }
+    config
 }
 
 pub struct InProcessSession {

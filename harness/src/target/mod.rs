@@ -122,6 +122,52 @@ impl Context {
     }
 }
 
+/// The schema-API requests that create the measurement schemas of a case's explicit buckets
+/// (`POST /api/v2/buckets/{id}/schema/measurements`, cloud.md §3.2), the same on every target.
+pub fn schema_requests(case: &LoadedCase, ctx: &Context, token: &str) -> Vec<HttpRequest> {
+    let mut out = Vec::new();
+    for b in &case.case.setup.buckets {
+        let Some(info) = ctx.buckets.get(&b.name) else {
+            continue;
+        };
+        for m in &b.measurements {
+            out.push(HttpRequest {
+                method: "POST".into(),
+                path_and_query: format!("/api/v2/buckets/{}/schema/measurements", info.id),
+                headers: vec![
+                    ("Authorization".into(), format!("Token {token}")),
+                    ("Content-Type".into(), "application/json".into()),
+                ],
+                body: m.to_json().to_string().into_bytes(),
+            });
+        }
+    }
+    out
+}
+
+/// Sends the schema requests of `schema_requests`; each must answer 201.
+pub async fn create_schemas(
+    session: &mut dyn Session,
+    case: &LoadedCase,
+    token: &str,
+) -> Result<(), Fault> {
+    for req in schema_requests(case, session.context(), token) {
+        let path = req.path_and_query.clone();
+        let resp = session.send(req).await?;
+        if resp.status != 201 {
+            return Err(Fault::new(
+                FaultKind::Setup,
+                format!(
+                    "creating a measurement schema (POST {path}) answered {}: {}",
+                    resp.status,
+                    String::from_utf8_lossy(&resp.body)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// How a target is identified in reports, and what it can do.
 #[derive(Debug, Clone)]
 pub struct TargetInfo {

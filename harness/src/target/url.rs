@@ -371,9 +371,9 @@ impl Target for UrlTarget {
                 "explicit schemas need the cloud profile".into(),
             ));
         }
-        if setup.quotas.is_some() {
+        if setup.quotas.is_some() || setup.fault.is_some() || setup.storage_version.is_some() {
             return Err(OpenError::Skip(
-                "the case sets quotas, which cannot be configured on a URL target".into(),
+                "the case sets quotas, a fault or a storage version, which cannot be configured on a URL target".into(),
             ));
         }
         let premade = self.config.bucket.clone().or(self.config.database.clone());
@@ -392,7 +392,7 @@ impl Target for UrlTarget {
             window: (0, 0),
         };
         let logical: Vec<_> = if setup.buckets.is_empty() {
-            vec![("main".to_string(), 0i64)]
+            vec![("main".to_string(), 0i64, false)]
         } else {
             let mut v = Vec::new();
             for b in &setup.buckets {
@@ -401,13 +401,14 @@ impl Target for UrlTarget {
                         .map_err(|e| Fault::new(FaultKind::Setup, e.to_string()))?,
                     None => 0,
                 };
-                v.push((b.name.clone(), r / 1_000_000_000));
+                let explicit = b.schema == Some(SchemaKind::Explicit);
+                v.push((b.name.clone(), r / 1_000_000_000, explicit));
             }
             v
         };
         session.ctx.default_bucket = logical[0].0.clone();
         if let Some(name) = premade {
-            if logical.len() > 1 || logical[0].1 != 0 || !setup.tokens.is_empty() {
+            if logical.len() > 1 || logical[0].1 != 0 || logical[0].2 || !setup.tokens.is_empty() {
                 return Err(OpenError::Skip(
                     "the case needs its own buckets or tokens, and the target uses one pre-made bucket".into(),
                 ));
@@ -422,7 +423,11 @@ impl Target for UrlTarget {
         } else {
             let org_id = self.org_id().await?;
             session.ctx.org_id = org_id.clone();
-            let result = session.create_state(case, &logical, &org_id).await;
+            let mut result = session.create_state(case, &logical, &org_id).await;
+            if result.is_ok() {
+                let token = session.config.token.clone();
+                result = super::create_schemas(&mut session, case, &token).await;
+            }
             if let Err(f) = result {
                 Box::new(session).close().await;
                 return Err(OpenError::Fault(f));
@@ -507,12 +512,12 @@ impl UrlSession {
     async fn create_state(
         &mut self,
         case: &LoadedCase,
-        logical: &[(String, i64)],
+        logical: &[(String, i64, bool)],
         org_id: &str,
     ) -> Result<(), Fault> {
         let suffix = unique_suffix();
         let mut ids = BTreeMap::new();
-        for (name, retention_s) in logical {
+        for (name, retention_s, explicit) in logical {
             let real = format!(
                 "conformance-{}-{}-{suffix}",
                 case.case.id.replace('_', "-"),
@@ -521,6 +526,9 @@ impl UrlSession {
             let mut body = json!({"orgID": org_id, "name": real});
             if *retention_s > 0 {
                 body["retentionRules"] = json!([{"type": "expire", "everySeconds": retention_s}]);
+            }
+            if *explicit {
+                body["schemaType"] = json!("explicit");
             }
             let resp = self
                 .call(HttpRequest {
