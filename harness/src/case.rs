@@ -154,6 +154,12 @@ pub struct Setup {
     pub storage_version: Option<String>,
     /// Line protocol written (with the operator token, precision ns) before the steps.
     pub seed: Option<Seed>,
+    /// `false`: the server starts un-onboarded (no user, org, bucket or token yet), for the
+    /// `/api/v2/setup` cases. Such a case declares no buckets, tokens, seed, quotas or fault and
+    /// its steps send no token. The in-process reference starts with `bootstrap: false`; a URL
+    /// target runs it only when `GET /api/v2/setup` answers `allowed: true`, and skips it
+    /// otherwise.
+    pub onboarded: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -751,6 +757,21 @@ fn validate_case(case: &Case, fail: &dyn Fn(&str, String) -> Error) -> Result<()
             ));
         }
     }
+    if case.setup.onboarded == Some(false) {
+        let s = &case.setup;
+        if !s.buckets.is_empty()
+            || !s.tokens.is_empty()
+            || s.seed.is_some()
+            || s.quotas.is_some()
+            || s.fault.is_some()
+            || s.storage_version.is_some()
+        {
+            return Err(fail(
+                "onboarded",
+                "onboarded: false starts a server with no tenant: declare no buckets, tokens, seed, quotas, fault or storage_version".into(),
+            ));
+        }
+    }
     let mut tokens = vec!["operator", "none"];
     for t in &case.setup.tokens {
         if tokens.contains(&t.name.as_str()) {
@@ -989,6 +1010,13 @@ mod tests {
             (
                 OK.replace("{body: 'm v=1'}", "{flux: 'x', body: 'y'}").replace("write:", "query:"),
                 "t.yaml:8:9: a query step needs exactly one of flux, body",
+            ),
+            (
+                OK.replace(
+                    "    steps:",
+                    "    setup: {onboarded: false, tokens: [{name: w}]}\n    steps:",
+                ),
+                "t.yaml:7:13: onboarded: false starts a server with no tenant",
             ),
         ];
         for (text, want) in cases {

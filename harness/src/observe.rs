@@ -138,7 +138,7 @@ pub struct Redactions {
 }
 
 /// The names of every redaction, for reports.
-pub const REDACTION_NAMES: [(&str, &str); 8] = [
+pub const REDACTION_NAMES: [(&str, &str); 9] = [
     ("org_id", "the org's 16-hex ID → <org_id>"),
     ("org_name", "the org's name in the request line → <org>"),
     ("bucket_id", "a bucket's 16-hex ID → <bucket_id:NAME>"),
@@ -147,6 +147,10 @@ pub const REDACTION_NAMES: [(&str, &str); 8] = [
         "a bucket's real (unique) name → <bucket:NAME>",
     ),
     ("token", "every token → <token:NAME>"),
+    (
+        "schema_id",
+        "the ID of a measurement schema created by setup → <schema_id:NAME>",
+    ),
     ("now", "landed times within an hour of the request → <now>"),
     (
         "wall_clock",

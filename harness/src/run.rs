@@ -522,9 +522,20 @@ async fn steps(
                 ));
             }
             o.status = Some(resp.status);
-            for h in CHOSEN_HEADERS {
+            // The chosen headers, and any other a step's expectations name (`etag`, ...).
+            let named = step
+                .expect
+                .iter()
+                .chain(step.also_accept.iter().map(|a| &a.expect))
+                .flat_map(|e| e.headers.keys().map(|k| k.to_ascii_lowercase()));
+            let wanted: std::collections::BTreeSet<String> = CHOSEN_HEADERS
+                .iter()
+                .map(|h| h.to_string())
+                .chain(named)
+                .collect();
+            for h in &wanted {
                 if let Some(v) = resp.headers.get(h) {
-                    o.headers.insert(h.to_string(), window_redactions.text(v));
+                    o.headers.insert(h.clone(), window_redactions.text(v));
                 }
             }
             if !resp.body.is_empty() {
@@ -657,6 +668,10 @@ fn step_bucket(step: &Step, ctx: &Context) -> Option<String> {
 
 fn template(s: &str, ctx: &Context, bucket: &str, token: &str, now: i64) -> String {
     let b = ctx.bucket(Some(bucket));
+    let mut s = s.to_string();
+    for (name, id) in &ctx.schemas {
+        s = s.replace(&format!("{{schema_id:{name}}}"), id);
+    }
     s.replace("{org}", &ctx.org)
         .replace("{org_id}", &ctx.org_id)
         .replace("{bucket}", b.map(|b| b.name.as_str()).unwrap_or(bucket))
@@ -964,7 +979,10 @@ pub fn curl(req: &HttpRequest, base: &str, ctx: &Context, is_reference: bool) ->
             }
         }
     }
-    if is_reference {
+    if is_reference && ctx.tokens.is_empty() {
+        // An `onboarded: false` case: the server must start with no tenant.
+        cmd.push_str("    # against a fresh `influx-reference serve --no-setup`");
+    } else if is_reference {
         cmd.push_str("    # with INFLUX_TOKEN=my-token against `influx-reference serve` (the case's first bucket is my-bucket)");
     }
     cmd

@@ -42,6 +42,13 @@ cases:
       - settle: {}
       - landed: {}
         expect: {landed: ["m v=1 1"]}
+  - id: onboards
+    description: GET /api/v2/setup on a server with no tenant
+    expectation: allowed
+    setup: {onboarded: false}
+    steps:
+      - request: {path: /api/v2/setup, token: none}
+        expect: {status: 200, json: {allowed: {equals: "true"}}}
 "#;
 
 fn case(id: &str) -> LoadedCase {
@@ -445,5 +452,42 @@ async fn known_deviation_turns_fail_into_xfail_and_pass_into_xpass() {
         (Verdict::Fail, Verdict::Xfail),
         "{}",
         r.reason
+    );
+}
+
+async fn on_setup(s: &MockServer, allowed: bool) {
+    Mock::given(method("GET"))
+        .and(path("/api/v2/setup"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"allowed": allowed})),
+        )
+        .with_priority(1)
+        .mount(s)
+        .await;
+}
+
+/// `onboarded: false` runs only on a server that says setup is allowed; an onboarded server
+/// skips the case (with the reason) instead of failing it or creating anything.
+#[tokio::test]
+async fn unonboarded_cases_need_a_fresh_server() {
+    let s = server().await;
+    on_setup(&s, false).await;
+    let r = run(&s.uri(), "onboards", Profile::V2).await;
+    assert_eq!(r.verdict, Verdict::Skipped, "{}", r.reason);
+    assert!(r.reason.contains("/api/v2/setup"), "{}", r.reason);
+    let fresh = server().await;
+    on_setup(&fresh, true).await;
+    let r = run(&fresh.uri(), "onboards", Profile::V2).await;
+    assert_eq!(r.verdict, Verdict::Pass, "{}", r.reason);
+    let created = fresh
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.method.as_str() != "GET")
+        .count();
+    assert_eq!(
+        created, 0,
+        "nothing is created or removed on an un-onboarded server"
     );
 }

@@ -100,6 +100,32 @@ impl Target for InProcess {
             ))
         })?;
         let clock = ManualClock::new(now);
+        if setup.onboarded == Some(false) {
+            // No tenant at all, like `influx-reference serve --no-setup`: the steps onboard it.
+            let config = ServerConfig {
+                flavor: match profile {
+                    Profile::V2 => influx_reference::Flavor::V2,
+                    Profile::Cloud => influx_reference::Flavor::Cloud,
+                },
+                bootstrap: false,
+                ..ServerConfig::default()
+            };
+            let reference =
+                Reference::with_clock(config, Arc::new(clock.clone())).map_err(|e| {
+                    Fault::new(FaultKind::Setup, format!("cannot start the reference: {e}"))
+                })?;
+            let mut ctx = Context {
+                default_bucket: "main".into(),
+                ..Default::default()
+            };
+            ctx.register_redactions();
+            return Ok(Box::new(InProcessSession {
+                reference,
+                clock,
+                ctx,
+                window: (now, now),
+            }));
+        }
         let mut specs = setup.buckets.clone();
         if specs.is_empty() {
             specs.push(crate::case::BucketSpec {
@@ -204,7 +230,8 @@ impl Target for InProcess {
             window: (now, now),
         };
         if explicit {
-            super::create_schemas(&mut session, case, OPERATOR_TOKEN).await?;
+            session.ctx.schemas = super::create_schemas(&mut session, case, OPERATOR_TOKEN).await?;
+            session.ctx.register_redactions();
         }
         if let Some(seed) = &setup.seed {
             let bucket = session

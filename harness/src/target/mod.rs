@@ -98,6 +98,8 @@ pub struct Context {
     pub tokens: BTreeMap<String, String>,
     /// The first bucket's logical name.
     pub default_bucket: String,
+    /// Measurement name → ID of the measurement schemas created by setup (`{schema_id:NAME}`).
+    pub schemas: BTreeMap<String, String>,
     pub redactions: Redactions,
 }
 
@@ -117,6 +119,9 @@ impl Context {
         }
         for (logical, t) in &self.tokens {
             r.add("token", t, format!("<token:{logical}>"));
+        }
+        for (name, id) in &self.schemas {
+            r.add("schema_id", id, format!("<schema_id:{name}>"));
         }
         self.redactions = r;
     }
@@ -145,13 +150,27 @@ pub fn schema_requests(case: &LoadedCase, ctx: &Context, token: &str) -> Vec<Htt
     out
 }
 
-/// Sends the schema requests of `schema_requests`; each must answer 201.
+/// Sends the schema requests of `schema_requests`; each must answer 201. Returns measurement
+/// name → the ID the server gave it, for `{schema_id:NAME}`.
 pub async fn create_schemas(
     session: &mut dyn Session,
     case: &LoadedCase,
     token: &str,
-) -> Result<(), Fault> {
-    for req in schema_requests(case, session.context(), token) {
+) -> Result<BTreeMap<String, String>, Fault> {
+    let mut ids = BTreeMap::new();
+    // The same walk as `schema_requests`, so names and requests pair up.
+    let names: Vec<String> = case
+        .case
+        .setup
+        .buckets
+        .iter()
+        .filter(|b| session.context().buckets.contains_key(&b.name))
+        .flat_map(|b| b.measurements.iter().map(|m| m.name.clone()))
+        .collect();
+    for (req, name) in schema_requests(case, session.context(), token)
+        .into_iter()
+        .zip(names)
+    {
         let path = req.path_and_query.clone();
         let resp = session.send(req).await?;
         if resp.status != 201 {
@@ -164,8 +183,14 @@ pub async fn create_schemas(
                 ),
             ));
         }
+        let id = serde_json::from_slice::<serde_json::Value>(&resp.body)
+            .ok()
+            .and_then(|v| v["id"].as_str().map(str::to_string));
+        if let Some(id) = id {
+            ids.entry(name).or_insert(id);
+        }
     }
-    Ok(())
+    Ok(ids)
 }
 
 /// How a target is identified in reports, and what it can do.

@@ -332,6 +332,47 @@ impl UrlTarget {
     }
 }
 
+impl UrlTarget {
+    /// A session on a server that has no tenant yet, for `onboarded: false` cases: only when
+    /// the server itself says so (`GET /api/v2/setup` answers `allowed: true`); otherwise the
+    /// case is skipped, because onboarding cannot be undone. Nothing is created or removed.
+    async fn open_unonboarded(&self) -> Result<Box<dyn Session>, OpenError> {
+        let resp = self
+            .call(HttpRequest {
+                method: "GET".into(),
+                path_and_query: "/api/v2/setup".into(),
+                headers: Vec::new(),
+                body: Vec::new(),
+            })
+            .await?;
+        let allowed = resp.status == 200
+            && serde_json::from_slice::<serde_json::Value>(&resp.body)
+                .ok()
+                .and_then(|v| v["allowed"].as_bool())
+                == Some(true);
+        if !allowed {
+            return Err(OpenError::Skip(format!(
+                "the case needs an un-onboarded server and GET /api/v2/setup answered {} {} (start a fresh server, e.g. `influx-reference serve --no-setup`)",
+                resp.status,
+                preview(&resp.body)
+            )));
+        }
+        let mut ctx = Context {
+            default_bucket: "main".into(),
+            ..Default::default()
+        };
+        ctx.register_redactions();
+        Ok(Box::new(UrlSession {
+            client: self.client.clone(),
+            config: self.config.clone(),
+            ctx,
+            created_buckets: Vec::new(),
+            created_auths: Vec::new(),
+            window: (0, 0),
+        }))
+    }
+}
+
 fn unique_suffix() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
@@ -375,6 +416,9 @@ impl Target for UrlTarget {
             return Err(OpenError::Skip(
                 "the case sets quotas, a fault or a storage version, which cannot be configured on a URL target".into(),
             ));
+        }
+        if setup.onboarded == Some(false) {
+            return self.open_unonboarded().await;
         }
         let premade = self.config.bucket.clone().or(self.config.database.clone());
         let mut ctx = Context {
@@ -426,7 +470,9 @@ impl Target for UrlTarget {
             let mut result = session.create_state(case, &logical, &org_id).await;
             if result.is_ok() {
                 let token = session.config.token.clone();
-                result = super::create_schemas(&mut session, case, &token).await;
+                result = super::create_schemas(&mut session, case, &token)
+                    .await
+                    .map(|ids| session.ctx.schemas = ids);
             }
             if let Err(f) = result {
                 Box::new(session).close().await;
