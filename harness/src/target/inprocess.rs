@@ -396,6 +396,10 @@ impl Session for InProcessSession {
         Ok(())
     }
 
+    fn pin_now(&mut self, ns: i64) {
+        self.clock.set(ns);
+    }
+
     fn step_started(&mut self) {
         let n = self.now();
         self.window = (n, n);
