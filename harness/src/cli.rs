@@ -683,14 +683,36 @@ pub fn fuzz_summary(
     };
     for (kind, list) in &by_kind {
         let (index, d) = list[0];
+        // Long texts that share a prefix: show them from a little before the first difference.
+        let common = d
+            .expected
+            .char_indices()
+            .zip(d.actual.chars())
+            .find(|((_, a), b)| a != b)
+            .map(|((i, _), _)| i)
+            .unwrap_or(d.expected.len().min(d.actual.len()));
+        let from = d.expected[..common]
+            .char_indices()
+            .rev()
+            .nth(40)
+            .map(|(i, _)| i)
+            .unwrap_or(0);
+        let cut = |s: &str| {
+            let tail = s.get(from..).unwrap_or(s);
+            if from > 0 {
+                format!("…{}", short(tail))
+            } else {
+                short(tail)
+            }
+        };
         let _ = writeln!(
             out,
             "  {:<16} {:>6} scenarios; first: scenario {index}, step {}: reference {:?}, target {:?}",
             kind.as_str(),
             list.len(),
             d.step,
-            short(&d.expected),
-            short(&d.actual)
+            cut(&d.expected),
+            cut(&d.actual)
         );
     }
     for f in &report.found {

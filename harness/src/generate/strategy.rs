@@ -326,7 +326,14 @@ pub fn scenario(cfg: &GenConfig) -> SBoxedStrategy<Scenario> {
         prop::collection::vec(op(cfg), 1..5),
     )
         .prop_map(move |(retention, plan, max_body, ops)| {
-            realize(&cfg2, RETENTIONS[retention], plan, max_body, ops)
+            // A cloud bucket made through the API gets the plan's retention (30 d on the free
+            // plan) when it asks for none, while the reference's bootstrap bucket keeps
+            // "forever": state it, so the oracle and a served reference hold the same bucket.
+            let retention = match (cfg2.profile, RETENTIONS[retention]) {
+                (Profile::Cloud, None) => Some("30d"),
+                (_, r) => r,
+            };
+            realize(&cfg2, retention, plan, max_body, ops)
         })
         .sboxed()
 }
@@ -373,8 +380,9 @@ fn realize(
             -31 * DAY,
         ]
     } else {
+        // No 0: on a pinned clock `{now_ns+0}` is the very time a timestamp-less point gets,
+        // on a wall clock the server's stamp comes a little later.
         &[
-            0,
             -30 * SEC,
             -30 * MIN,
             -2 * HOUR,
@@ -390,7 +398,13 @@ fn realize(
     } else if cfg.exact_clock {
         vec![-r - NS, -r, -r + NS, -r - SEC, -r + SEC]
     } else {
-        vec![-r - 5 * MIN, -r + 5 * MIN, -r - DAY, -r + HOUR - 5 * MIN]
+        // Not -r - 1d: with r = 30d that is the edge of the 31-day `wall_clock` window.
+        vec![
+            -r - 5 * MIN,
+            -r + 5 * MIN,
+            -r - 2 * HOUR,
+            -r + HOUR - 5 * MIN,
+        ]
     };
     let mut counter: i64 = 0;
     let ops = ops
@@ -438,12 +452,22 @@ fn realize(
                             Time::Relative(-counter * SEC - shift)
                         } else {
                             match &p.time {
+                                // On a wall clock, two requests a millisecond apart may share a
+                                // stamp truncated to ms or s on one side and not on the other.
+                                RawTime::Missing if !cfg.exact_clock && per >= 1_000_000 => {
+                                    Time::Relative(-30 * SEC)
+                                }
                                 RawTime::Missing => Time::Missing,
                                 RawTime::Relative(i) => Time::Relative(*i.get(relative)),
                                 RawTime::NearRetention(i) => {
                                     Time::Relative(*i.get(&near_retention))
                                 }
-                                RawTime::Absolute(i) => Time::Absolute(*i.get(&absolute)),
+                                // A URL target reads back through Flux `range`, whose stop
+                                // (exclusive) cannot pass i64::MAX: a point there is invisible.
+                                RawTime::Absolute(i) => match *i.get(&absolute) {
+                                    i64::MAX if !cfg.exact_clock => Time::Absolute(MAX_NANO),
+                                    t => Time::Absolute(t),
+                                },
                             }
                         };
                         Line::Point(Point {
