@@ -53,6 +53,45 @@ pub enum Command {
     Bless(FilterArgs),
     /// Print the JSON Schema of case files.
     Schema,
+    /// Generate scenarios, run each on the target and on the reference, report differences
+    /// (shrunk and written as cases under `cases/regressions/`).
+    Fuzz(FuzzArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct FuzzArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// The profile the target claims (`v2` or `cloud`).
+    #[arg(long, env = "INFLUX_CONFORMANCE_PROFILE", value_parser = parse_profile, default_value = "v2")]
+    pub profile: Profile,
+    /// How many scenarios to run.
+    #[arg(long, env = "INFLUX_CONFORMANCE_SCENARIOS", default_value_t = 1000)]
+    pub scenarios: u64,
+    /// Seed of the scenario sequence (default: from the clock, printed in the summary).
+    #[arg(long, env = "INFLUX_CONFORMANCE_SEED")]
+    pub seed: Option<u64>,
+    /// Most lines in one generated batch.
+    #[arg(long, env = "INFLUX_CONFORMANCE_MAX_LINES", default_value_t = 200)]
+    pub max_lines: usize,
+    /// Stop after this long (`30s`, `10m`), whatever `--scenarios` says.
+    #[arg(long, env = "INFLUX_CONFORMANCE_TIME_LIMIT")]
+    pub time_limit: Option<String>,
+    /// Scenarios in flight at once.
+    #[arg(long, env = "INFLUX_CONFORMANCE_JOBS")]
+    pub jobs: Option<usize>,
+    /// Shrink (and write as cases) at most this many differing scenarios.
+    #[arg(long, env = "INFLUX_CONFORMANCE_SHRINK", default_value_t = 3)]
+    pub shrink: usize,
+    /// Where shrunk cases are written (default: `<cases>/regressions`).
+    #[arg(long, env = "INFLUX_CONFORMANCE_REGRESSIONS")]
+    pub regressions: Option<PathBuf>,
+    /// Do not write regression cases or snapshots (print them only).
+    #[arg(long, env = "INFLUX_CONFORMANCE_NO_WRITE")]
+    pub no_write: bool,
+    /// No progress bar.
+    #[arg(long, env = "INFLUX_CONFORMANCE_QUIET")]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -210,9 +249,12 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
         print!("{}", crate::case::json_schema());
         return Ok(0);
     }
+    if let Command::Fuzz(args) = &command {
+        return fuzz_command(&cli, args).await;
+    }
     let corpus = Corpus::load(&cases_dir(&cli))?;
     match command {
-        Command::Schema => Ok(0),
+        Command::Schema | Command::Fuzz(_) => Ok(0),
         Command::List(f) => {
             let targets: Vec<Arc<dyn Target>> =
                 vec![Arc::new(InProcess::new(vec![Profile::V2, Profile::Cloud]))];
@@ -251,7 +293,7 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
                 eprintln!("error: no case named {id:?} (see `influx-conformance list`)");
                 return Ok(4);
             };
-            let (targets, profiles) = build_targets(&cli, &target)?;
+            let (targets, profiles) = build_targets(&cli, &target, None)?;
             let config = RunConfig {
                 jobs: 1,
                 case_timeout: secs(target.case_timeout),
@@ -306,6 +348,7 @@ fn clone_command(c: &Command) -> Command {
         },
         Command::Bless(f) => Command::Bless(f.clone()),
         Command::Schema => Command::Schema,
+        Command::Fuzz(a) => Command::Fuzz(a.clone()),
     }
 }
 
@@ -340,7 +383,8 @@ fn targets_dir(cli: &Cli, t: &TargetArgs) -> PathBuf {
 /// The targets of a run and the profiles they cover.
 type Targets = (Vec<Arc<dyn Target>>, Vec<Profile>);
 
-fn build_targets(cli: &Cli, t: &TargetArgs) -> Result<Targets, Error> {
+/// `profile` overrides the URL target's profile (v2 unless a target file says otherwise).
+fn build_targets(cli: &Cli, t: &TargetArgs, profile: Option<Profile>) -> Result<Targets, Error> {
     let file = match &t.target {
         Some(name) => {
             let dir = targets_dir(cli, t);
@@ -357,7 +401,9 @@ fn build_targets(cli: &Cli, t: &TargetArgs) -> Result<Targets, Error> {
         let reference = InProcess::from_targets_dir(both.clone(), &targets_dir(cli, t))?;
         return Ok((vec![Arc::new(reference)], both));
     };
-    let profile = file.as_ref().map(|f| f.1.profile).unwrap_or(Profile::V2);
+    let profile = profile
+        .or(file.as_ref().map(|f| f.1.profile))
+        .unwrap_or(Profile::V2);
     let mut config = UrlConfig::new(&url, profile);
     config.name = file
         .as_ref()
@@ -406,7 +452,7 @@ async fn run_command(
     args: &RunArgs,
     mode: SnapshotMode,
 ) -> Result<i32, Error> {
-    let (targets, profiles) = build_targets(cli, &args.target)?;
+    let (targets, profiles) = build_targets(cli, &args.target, None)?;
     let mut sel = selection(&args.filter)?;
     if sel.profiles.is_empty() {
         sel.profiles = profiles;
@@ -486,4 +532,204 @@ fn emit_deviations(results: &[run::CaseResult]) -> String {
         deviations: Vec<crate::targets::Deviation>,
     }
     serde_norway::to_string(&Out { deviations: devs }).unwrap_or_default()
+}
+
+async fn fuzz_command(cli: &Cli, args: &FuzzArgs) -> Result<i32, Error> {
+    use crate::generate::{fuzz, FuzzConfig};
+    let in_process = args.target.url.is_none() && args.target.target.is_none();
+    let target: Arc<dyn Target> = if in_process {
+        Arc::new(InProcess::new(vec![args.profile]))
+    } else {
+        let (mut targets, _) = build_targets(cli, &args.target, Some(args.profile))?;
+        targets
+            .pop()
+            .ok_or_else(|| Error::Config("no target".into()))?
+    };
+    let time_limit = match &args.time_limit {
+        Some(d) => {
+            let ns = influx_reference::config::parse_duration(d).map_err(|_| {
+                Error::Config(format!(
+                    "--time-limit {d:?}: expected a duration like 30s or 10m"
+                ))
+            })?;
+            Some(Duration::from_nanos(ns.max(0) as u64))
+        }
+        None => None,
+    };
+    if args.max_lines == 0 {
+        return Err(Error::Config("--max-lines must be at least 1".into()));
+    }
+    let seed = args.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64 % 1_000_000_007)
+            .unwrap_or(1)
+    });
+    let mut config = FuzzConfig::new(args.profile);
+    config.gen.max_lines = args.max_lines;
+    // A URL target runs on its own wall clock and cannot take quotas.
+    config.gen.exact_clock = in_process;
+    config.gen.quotas = in_process;
+    config.scenarios = args.scenarios;
+    config.seed = seed;
+    config.time_limit = time_limit;
+    if let Some(j) = args.jobs {
+        config.jobs = j.max(1);
+    }
+    config.shrink = args.shrink;
+    config.run.request_timeout = secs(args.target.request_timeout);
+    config.run.case_timeout = secs(args.target.case_timeout);
+    config.run.settle_timeout = secs(args.target.settle_timeout);
+    if !args.no_write {
+        config.regressions = Some(
+            args.regressions
+                .clone()
+                .unwrap_or_else(|| cases_dir(cli).join("regressions")),
+        );
+        config.snapshots = Some(snapshots_dir(cli));
+    }
+    let bar = if args.quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let b = indicatif::ProgressBar::new(args.scenarios);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} {per_sec} {msg} ({elapsed})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    };
+    let progress_bar = bar.clone();
+    let progress: Arc<dyn Fn(u64, u64) + Send + Sync> = Arc::new(move |done, differing| {
+        progress_bar.set_position(done);
+        if differing > 0 {
+            progress_bar.set_message(format!("{differing} differing"));
+        }
+    });
+    let report = fuzz(target.clone(), &config, progress).await;
+    bar.finish_and_clear();
+    print!(
+        "{}",
+        fuzz_summary(&report, &target.info().name, args.profile)
+    );
+    Ok(
+        if report.found.is_empty() && report.oracle_errors.is_empty() {
+            0
+        } else {
+            1
+        },
+    )
+}
+
+/// The fuzz summary: throughput, then differences grouped by kind, then the shrunk cases.
+pub fn fuzz_summary(
+    report: &crate::generate::FuzzReport,
+    target: &str,
+    profile: Profile,
+) -> String {
+    use std::collections::BTreeMap;
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "fuzz: {} scenarios against {target} [{}], seed {}, in {:.1}s: {:.0} scenarios/s, {} lines sent{}",
+        report.run,
+        profile.as_str(),
+        report.seed,
+        report.elapsed.as_secs_f64(),
+        report.per_second(),
+        report.lines,
+        if report.timed_out { " (time limit reached)" } else { "" }
+    );
+    if report.skipped > 0 {
+        let _ = writeln!(
+            out,
+            "skipped: {} (the target cannot run them)",
+            report.skipped
+        );
+    }
+    for (i, e) in report.oracle_errors.iter().take(5) {
+        let _ = writeln!(out, "oracle error in scenario {i}: {e}");
+    }
+    if report.found.is_empty() {
+        let _ = writeln!(out, "no difference from the reference");
+        return out;
+    }
+    let mut by_kind: BTreeMap<crate::generate::DiffKind, Vec<(u64, &crate::generate::Difference)>> =
+        BTreeMap::new();
+    for f in &report.found {
+        let mut seen = Vec::new();
+        for d in &f.differences {
+            if !seen.contains(&d.kind) {
+                seen.push(d.kind);
+                by_kind.entry(d.kind).or_default().push((f.index, d));
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "differences in {} of {} scenarios, by kind:",
+        report.found.len(),
+        report.run
+    );
+    let short = |s: &str| {
+        let s = s.replace('\n', "\\n");
+        if s.chars().count() > 120 {
+            format!("{}…", s.chars().take(120).collect::<String>())
+        } else {
+            s
+        }
+    };
+    for (kind, list) in &by_kind {
+        let (index, d) = list[0];
+        // Long texts that share a prefix: show them from a little before the first difference.
+        let common = d
+            .expected
+            .char_indices()
+            .zip(d.actual.chars())
+            .find(|((_, a), b)| a != b)
+            .map(|((i, _), _)| i)
+            .unwrap_or(d.expected.len().min(d.actual.len()));
+        let from = d.expected[..common]
+            .char_indices()
+            .rev()
+            .nth(40)
+            .map(|(i, _)| i)
+            .unwrap_or(0);
+        let cut = |s: &str| {
+            let tail = s.get(from..).unwrap_or(s);
+            if from > 0 {
+                format!("…{}", short(tail))
+            } else {
+                short(tail)
+            }
+        };
+        let _ = writeln!(
+            out,
+            "  {:<16} {:>6} scenarios; first: scenario {index}, step {}: reference {:?}, target {:?}",
+            kind.as_str(),
+            list.len(),
+            d.step,
+            cut(&d.expected),
+            cut(&d.actual)
+        );
+    }
+    for f in &report.found {
+        let Some(s) = &f.shrunk else { continue };
+        let _ = writeln!(
+            out,
+            "\nscenario {} shrunk to {} op(s), {} line(s) in {} runs{}:",
+            f.index,
+            s.scenario.ops.len(),
+            s.scenario.line_count(),
+            s.runs,
+            s.path
+                .as_ref()
+                .map(|p| format!(", written to {}", p.display()))
+                .unwrap_or_default()
+        );
+        out.push_str(&s.yaml);
+    }
+    out
 }

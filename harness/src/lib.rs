@@ -8,6 +8,7 @@ pub mod case;
 pub mod cli;
 pub mod compare;
 mod error;
+pub mod generate;
 pub mod observe;
 pub mod report;
 pub mod run;

@@ -435,7 +435,7 @@ fn snapshot(
     }
 }
 
-enum Exec {
+pub(crate) enum Exec {
     Skip(String),
     Fault(Fault, Option<String>),
 }
@@ -465,7 +465,6 @@ async fn steps(
     config: &RunConfig,
     session: &mut dyn Session,
 ) -> Result<Executed, Exec> {
-    let info = target.info();
     let mut obs = Observation::default();
     let mut repros = Vec::new();
     let dir = case
@@ -475,150 +474,182 @@ async fn steps(
         .unwrap_or_default();
     for step in &case.case.steps {
         session.step_started();
-        let mut o = StepObservation::default();
-        let mut repro = None;
-        let bucket_for_read;
-        if let Some(req) = build_request(step, session.context(), info.write, &dir, session.now())
-            .map_err(|f| Exec::Fault(f, None))?
-        {
-            let ctx = session.context().clone();
-            repro = Some(curl(&req, &info.base_url, &ctx, info.is_reference));
-            o.curl = Some(curl(&req, &info.base_url, &ctx, false));
-            o.request = format!(
-                "{} {}",
-                req.method,
-                redact_request_line(&req.path_and_query, &ctx)
-            );
-            let resp = tokio::time::timeout(config.request_timeout, session.send(req))
-                .await
-                .map_err(|_| {
-                    Exec::Fault(
-                        Fault::new(
-                            FaultKind::Timeout,
-                            format!("no answer within {}s", config.request_timeout.as_secs_f64()),
-                        ),
-                        repro.clone(),
-                    )
-                })?
-                .map_err(|f| Exec::Fault(f, repro.clone()))?;
-            let mut window_redactions = ctx.redactions.clone();
-            window_redactions.now = Some(session.step_window());
-            // A server that is unavailable has not told us anything about conformance.
-            if matches!(resp.status, 429 | 502 | 503 | 504) && !expects_status(step, resp.status) {
-                let retry = resp
-                    .headers
-                    .get("retry-after")
-                    .map(|r| format!(" with Retry-After: {r}"))
-                    .unwrap_or_default();
-                return Err(Exec::Fault(
-                    Fault::new(
-                        FaultKind::Unavailable,
-                        format!(
-                            "the server answered {}{retry}: it is unavailable or overloaded, not judged; retry later or lower --jobs",
-                            resp.status
-                        ),
-                    ),
-                    repro,
-                ));
-            }
-            o.status = Some(resp.status);
-            // The chosen headers, and any other a step's expectations name (`etag`, ...).
-            let named = step
-                .expect
-                .iter()
-                .chain(step.also_accept.iter().map(|a| &a.expect))
-                .flat_map(|e| e.headers.keys().map(|k| k.to_ascii_lowercase()));
-            let wanted: std::collections::BTreeSet<String> = CHOSEN_HEADERS
-                .iter()
-                .map(|h| h.to_string())
-                .chain(named)
-                .collect();
-            for h in &wanted {
-                if let Some(v) = resp.headers.get(h) {
-                    o.headers.insert(h.clone(), window_redactions.text(v));
-                }
-            }
-            if !resp.body.is_empty() {
-                let text = window_redactions.text(&String::from_utf8_lossy(&resp.body));
-                o.json = serde_json::from_str(&text).ok();
-                o.body = Some(text);
-            }
-            bucket_for_read = step_bucket(step, session.context());
-        } else if let Some(w) = &step.wait {
-            let d = influx_reference::config::parse_duration(w).unwrap_or(0);
-            o.request = format!("wait {w}");
-            session.wait(Duration::from_nanos(d.max(0) as u64)).await;
-            obs.steps.push(o);
-            repros.push(None);
-            continue;
-        } else if step.settle.is_some() {
-            let b = session.context().default_bucket.clone();
-            o.request = "settle".into();
-            session
-                .settle(&b, config.settle_timeout)
-                .await
-                .map_err(|f| Exec::Fault(f, None))?;
-            obs.steps.push(o);
-            repros.push(None);
-            continue;
-        } else if let Some(r) = &step.rejected_points {
-            let b = r
-                .bucket
-                .clone()
-                .unwrap_or_else(|| session.context().default_bucket.clone());
-            o.request = format!("rejected_points {b}");
-            if profile == Profile::Cloud {
-                session
-                    .settle(&b, config.settle_timeout)
-                    .await
-                    .map_err(|f| Exec::Fault(f, None))?;
-            }
-            let rows = session
-                .rejected_points(&b)
-                .await
-                .map_err(|f| Exec::Fault(f, None))?;
-            let red = redactions_for(session);
-            o.rejected_points = rows.map(|r| render(r, &red));
-            if o.rejected_points.is_none() {
-                o.note = Some("this target has no rejected_points to read".into());
-            }
-            obs.steps.push(o);
-            repros.push(None);
-            continue;
-        } else {
-            let b = step
-                .landed
-                .as_ref()
-                .and_then(|l| l.bucket.clone())
-                .unwrap_or_else(|| session.context().default_bucket.clone());
-            o.request = format!("landed {b}");
-            bucket_for_read = Some(b);
-        }
-        let wants_landed = step.landed.is_some()
-            || step.expect.as_ref().is_some_and(|e| e.landed.is_some())
-            || step.also_accept.iter().any(|a| a.expect.landed.is_some());
-        if let (true, Some(b)) = (wants_landed, bucket_for_read) {
-            if profile == Profile::Cloud {
-                session
-                    .settle(&b, config.settle_timeout)
-                    .await
-                    .map_err(|f| Exec::Fault(f, repro.clone()))?;
-            }
-            let rows = session
-                .landed(&b)
-                .await
-                .map_err(|f| Exec::Fault(f, repro.clone()))?;
-            let red = redactions_for(session);
-            o.landed = rows.map(|r| render(r, &red));
-            if o.landed.is_none() {
-                o.note =
-                    Some("this target has no read-back adapter; landed rows not checked".into());
-            }
-        }
+        let now = session.now();
+        let opts = StepOptions {
+            now,
+            judge_unavailable: true,
+            reproduce: true,
+        };
+        let (o, repro) = run_step(step, &dir, target, profile, config, session, opts).await?;
         obs.steps.push(o);
         repros.push(repro);
     }
     Ok((obs, repros))
+}
+
+/// How one step runs (the generator runs a target and the oracle in lock-step).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StepOptions {
+    /// The server time used for body placeholders (`{now_s}`, `{now_s-60}`).
+    pub now: i64,
+    /// A 429/502/503/504 the step does not expect is a target fault (`false`: observed as is).
+    pub judge_unavailable: bool,
+    /// Build the step's "reproduce with: curl" line (the generator skips it until it has a
+    /// difference to report).
+    pub reproduce: bool,
+}
+
+/// One step: build the request, send it, observe (status, chosen headers, body, read-back).
+/// The caller has called `session.step_started()`.
+pub(crate) async fn run_step(
+    step: &Step,
+    dir: &std::path::Path,
+    target: &dyn Target,
+    profile: Profile,
+    config: &RunConfig,
+    session: &mut dyn Session,
+    opts: StepOptions,
+) -> Result<(StepObservation, Option<String>), Exec> {
+    let info = target.info();
+    let mut o = StepObservation::default();
+    let mut repro = None;
+    let bucket_for_read;
+    if let Some(req) = build_request(step, session.context(), info.write, dir, opts.now)
+        .map_err(|f| Exec::Fault(f, None))?
+    {
+        let ctx = session.context().clone();
+        if opts.reproduce {
+            repro = Some(curl(&req, &info.base_url, &ctx, info.is_reference));
+            o.curl = Some(curl(&req, &info.base_url, &ctx, false));
+        }
+        o.request = format!(
+            "{} {}",
+            req.method,
+            redact_request_line(&req.path_and_query, &ctx)
+        );
+        let resp = tokio::time::timeout(config.request_timeout, session.send(req))
+            .await
+            .map_err(|_| {
+                Exec::Fault(
+                    Fault::new(
+                        FaultKind::Timeout,
+                        format!("no answer within {}s", config.request_timeout.as_secs_f64()),
+                    ),
+                    repro.clone(),
+                )
+            })?
+            .map_err(|f| Exec::Fault(f, repro.clone()))?;
+        let mut window_redactions = ctx.redactions.clone();
+        window_redactions.now = Some(session.step_window());
+        // A server that is unavailable has not told us anything about conformance.
+        if opts.judge_unavailable
+            && matches!(resp.status, 429 | 502 | 503 | 504)
+            && !expects_status(step, resp.status)
+        {
+            let retry = resp
+                .headers
+                .get("retry-after")
+                .map(|r| format!(" with Retry-After: {r}"))
+                .unwrap_or_default();
+            return Err(Exec::Fault(
+                Fault::new(
+                    FaultKind::Unavailable,
+                    format!(
+                        "the server answered {}{retry}: it is unavailable or overloaded, not judged; retry later or lower --jobs",
+                        resp.status
+                    ),
+                ),
+                repro,
+            ));
+        }
+        o.status = Some(resp.status);
+        // The chosen headers, and any other a step's expectations name (`etag`, ...).
+        let named = step
+            .expect
+            .iter()
+            .chain(step.also_accept.iter().map(|a| &a.expect))
+            .flat_map(|e| e.headers.keys().map(|k| k.to_ascii_lowercase()));
+        let wanted: std::collections::BTreeSet<String> = CHOSEN_HEADERS
+            .iter()
+            .map(|h| h.to_string())
+            .chain(named)
+            .collect();
+        for h in &wanted {
+            if let Some(v) = resp.headers.get(h) {
+                o.headers.insert(h.clone(), window_redactions.text(v));
+            }
+        }
+        if !resp.body.is_empty() {
+            let text = window_redactions.text(&String::from_utf8_lossy(&resp.body));
+            o.json = serde_json::from_str(&text).ok();
+            o.body = Some(text);
+        }
+        bucket_for_read = step_bucket(step, session.context());
+    } else if let Some(w) = &step.wait {
+        let d = influx_reference::config::parse_duration(w).unwrap_or(0);
+        o.request = format!("wait {w}");
+        session.wait(Duration::from_nanos(d.max(0) as u64)).await;
+        return Ok((o, None));
+    } else if step.settle.is_some() {
+        let b = session.context().default_bucket.clone();
+        o.request = "settle".into();
+        session
+            .settle(&b, config.settle_timeout)
+            .await
+            .map_err(|f| Exec::Fault(f, None))?;
+        return Ok((o, None));
+    } else if let Some(r) = &step.rejected_points {
+        let b = r
+            .bucket
+            .clone()
+            .unwrap_or_else(|| session.context().default_bucket.clone());
+        o.request = format!("rejected_points {b}");
+        if profile == Profile::Cloud {
+            session
+                .settle(&b, config.settle_timeout)
+                .await
+                .map_err(|f| Exec::Fault(f, None))?;
+        }
+        let rows = session
+            .rejected_points(&b)
+            .await
+            .map_err(|f| Exec::Fault(f, None))?;
+        let red = redactions_for(session);
+        o.rejected_points = rows.map(|r| render(r, &red));
+        if o.rejected_points.is_none() {
+            o.note = Some("this target has no rejected_points to read".into());
+        }
+        return Ok((o, None));
+    } else {
+        let b = step
+            .landed
+            .as_ref()
+            .and_then(|l| l.bucket.clone())
+            .unwrap_or_else(|| session.context().default_bucket.clone());
+        o.request = format!("landed {b}");
+        bucket_for_read = Some(b);
+    }
+    let wants_landed = step.landed.is_some()
+        || step.expect.as_ref().is_some_and(|e| e.landed.is_some())
+        || step.also_accept.iter().any(|a| a.expect.landed.is_some());
+    if let (true, Some(b)) = (wants_landed, bucket_for_read) {
+        if profile == Profile::Cloud {
+            session
+                .settle(&b, config.settle_timeout)
+                .await
+                .map_err(|f| Exec::Fault(f, repro.clone()))?;
+        }
+        let rows = session
+            .landed(&b)
+            .await
+            .map_err(|f| Exec::Fault(f, repro.clone()))?;
+        let red = redactions_for(session);
+        o.landed = rows.map(|r| render(r, &red));
+        if o.landed.is_none() {
+            o.note = Some("this target has no read-back adapter; landed rows not checked".into());
+        }
+    }
+    Ok((o, repro))
 }
 
 /// The request line with named redactions, and the org's name as `org=<org>` (org names are
@@ -672,7 +703,8 @@ fn template(s: &str, ctx: &Context, bucket: &str, token: &str, now: i64) -> Stri
     for (name, id) in &ctx.schemas {
         s = s.replace(&format!("{{schema_id:{name}}}"), id);
     }
-    s.replace("{org}", &ctx.org)
+    let s = s
+        .replace("{org}", &ctx.org)
         .replace("{org_id}", &ctx.org_id)
         .replace("{bucket}", b.map(|b| b.name.as_str()).unwrap_or(bucket))
         .replace("{bucket_id}", b.map(|b| b.id.as_str()).unwrap_or(""))
@@ -680,7 +712,36 @@ fn template(s: &str, ctx: &Context, bucket: &str, token: &str, now: i64) -> Stri
         .replace("{now_ns}", &now.to_string())
         .replace("{now_us}", &(now / 1_000).to_string())
         .replace("{now_ms}", &(now / 1_000_000).to_string())
-        .replace("{now_s}", &(now / 1_000_000_000).to_string())
+        .replace("{now_s}", &(now / 1_000_000_000).to_string());
+    now_offsets(&s, now)
+}
+
+/// `{now_s-3600}`, `{now_ms+5}`, ...: the server's time in that unit plus an offset in the same
+/// unit (generated cases state timestamps relative to "now", so they replay on a wall clock).
+fn now_offsets(s: &str, now: i64) -> String {
+    if !s.contains("{now_") {
+        return s.to_string();
+    }
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let Some(re) = RE
+        .get_or_init(|| regex::Regex::new(r"\{now_(ns|us|ms|s)([+-][0-9]{1,19})\}").ok())
+        .as_ref()
+    else {
+        return s.to_string();
+    };
+    re.replace_all(s, |c: &regex::Captures<'_>| {
+        let unit = match &c[1] {
+            "ns" => 1,
+            "us" => 1_000,
+            "ms" => 1_000_000,
+            _ => 1_000_000_000,
+        };
+        match c[2].parse::<i64>() {
+            Ok(off) => (now / unit).saturating_add(off).to_string(),
+            Err(_) => c[0].to_string(),
+        }
+    })
+    .into_owned()
 }
 
 fn query_string(params: &[(String, String)]) -> String {

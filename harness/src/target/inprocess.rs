@@ -119,8 +119,10 @@ impl Target for InProcess {
                 ..Default::default()
             };
             ctx.register_redactions();
+            let router = reference.router();
             return Ok(Box::new(InProcessSession {
                 reference,
+                router,
                 clock,
                 ctx,
                 window: (now, now),
@@ -223,7 +225,9 @@ impl Target for InProcess {
         });
         created?;
         ctx.register_redactions();
+        let router = reference.router();
         let mut session = InProcessSession {
+            router,
             reference,
             clock,
             ctx,
@@ -327,6 +331,9 @@ fn server_config(setup: &crate::case::Setup, profile: Profile, retention: i64) -
 }
 
 pub struct InProcessSession {
+    /// Built once per case: `Reference::call_full` would build the same router per request,
+    /// which dominates short requests (the generator sends thousands per second).
+    router: axum::Router,
     reference: Reference,
     clock: ManualClock,
     ctx: Context,
@@ -395,7 +402,21 @@ impl Session for InProcessSession {
                 format!("the case builds an invalid HTTP request: {e}"),
             )
         })?;
-        let full = self.reference.call_full(request).await;
+        let response = match tower::ServiceExt::oneshot(self.router.clone(), request).await {
+            Ok(r) => r,
+            Err(never) => match never {},
+        };
+        let (parts, body) = response.into_parts();
+        // The router's bodies are in memory; collecting them cannot fail.
+        let body = http_body_util::BodyExt::collect(body)
+            .await
+            .map(|c| c.to_bytes())
+            .unwrap_or_default();
+        let full = influx_reference::FullResponse {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body,
+        };
         let headers = full
             .headers
             .iter()
@@ -472,6 +493,10 @@ impl Session for InProcessSession {
         // Deterministic: applies every queued operation now (a no-op on the v2 flavor).
         self.reference.settle();
         Ok(())
+    }
+
+    fn pin_now(&mut self, ns: i64) {
+        self.clock.set(ns);
     }
 
     fn step_started(&mut self) {

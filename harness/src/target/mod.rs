@@ -235,6 +235,9 @@ pub trait Session: Send {
     async fn wait(&mut self, d: Duration);
     /// Waits until asynchronous writes are applied (no-op for synchronous profiles).
     async fn settle(&mut self, bucket: &str, timeout: Duration) -> Result<(), Fault>;
+    /// Sets the server's clock to `ns`, when the session owns it (the in-process reference):
+    /// the generator pins its oracle to the target's "now" step by step. Others ignore it.
+    fn pin_now(&mut self, _ns: i64) {}
     /// Marks the start of a step (the redaction window for `now`).
     fn step_started(&mut self);
     /// The server-time window of the last step, ns.

@@ -1,0 +1,22 @@
+//! Property-generated differential testing: proptest strategies produce scenarios (bucket
+//! setup, then writes and deletes), each runs on a target and on a fresh in-process reference
+//! (the oracle) in lock-step, and any difference in status, message, landed rows or
+//! `rejected_points` is shrunk and written out as an ordinary YAML case under
+//! `cases/regressions/`.
+//!
+//! - `model`: the scenario and its rendering (to a `Case`, or to bodies for a given "now");
+//! - `strategy`: the proptest strategies and the (seed, index) → scenario mapping;
+//! - `runner`: lock-step runs, comparison, the fuzz loop and shrinking;
+//! - `regression`: the shrunk scenario as a case file plus the reference's snapshot.
+//!
+//! Invariant: the verdict comes from the reference's answer, never from what the generator
+//! meant to provoke.
+
+pub mod model;
+pub mod regression;
+pub mod runner;
+pub mod strategy;
+
+pub use model::Scenario;
+pub use runner::{check, fuzz, DiffKind, Difference, FuzzConfig, FuzzReport, Outcome};
+pub use strategy::GenConfig;

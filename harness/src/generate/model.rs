@@ -1,0 +1,326 @@
+//! The scenario model: what a generated test sends (bucket setup, then writes and deletes),
+//! independent of any target. A scenario renders to an ordinary [`Case`] (bodies state their
+//! timestamps relative to the server's "now" with `{now_s-3600}` placeholders, so the same case
+//! replays on a pinned clock and on a wall clock), or to concrete request bodies for a given
+//! "now" (the self-checks drive the reference directly).
+//!
+//! Nothing here says what a server should answer: the reference decides (the oracle).
+
+use std::collections::BTreeMap;
+
+use influx_reference::line_protocol as escape;
+
+use crate::case::{
+    BucketSpec, Case, DeleteStep, Profile, Profiles, Quotas, ReadStep, Setup, Step, WriteStep,
+};
+
+/// One generated scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    pub profile: Profile,
+    /// Bucket retention (`1h`, `30d`); `None` is infinite.
+    pub retention: Option<String>,
+    /// Largest accepted body (in-process targets only: a URL target skips quota cases).
+    pub max_body_bytes: Option<u64>,
+    pub ops: Vec<Op>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    Write(Batch),
+    Delete(Delete),
+}
+
+/// One `POST /api/v2/write`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    /// The `precision` parameter as sent (`None`: absent, i.e. ns); may be invalid on purpose.
+    pub precision: Option<String>,
+    pub lines: Vec<Line>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Line {
+    Point(Point),
+    /// Text sent verbatim: a malformed line, a comment, a blank line.
+    Raw(String),
+}
+
+/// A well-formed line (it may still be refused by storage: type conflicts, retention, ...).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    /// Unescaped names; rendering escapes them.
+    pub measurement: String,
+    pub tags: Vec<(String, String)>,
+    pub fields: Vec<(String, Value)>,
+    pub time: Time,
+}
+
+/// A field value as written in line protocol (numbers keep their spelling: `1.`, `-0i`, `1E5`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// Float text, e.g. `1.5`, `-0`, `1e3`.
+    Float(String),
+    /// Integer digits without the `i`.
+    Integer(String),
+    /// Unsigned digits without the `u`.
+    Unsigned(String),
+    /// The unescaped string; rendering quotes and escapes it.
+    String(String),
+    /// One of the ten boolean spellings.
+    Boolean(String),
+}
+
+/// A point's timestamp.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Time {
+    /// No timestamp: the server stamps it.
+    Missing,
+    /// An absolute value in the batch's precision unit.
+    Absolute(i64),
+    /// The server's now plus this offset in nanoseconds (rendered in the precision unit,
+    /// truncated toward zero).
+    Relative(i64),
+}
+
+/// One `POST /api/v2/delete` (start and stop as sent, RFC3339).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delete {
+    pub start: String,
+    pub stop: String,
+    pub predicate: Option<String>,
+}
+
+/// How relative timestamps are rendered.
+#[derive(Debug, Clone, Copy)]
+pub enum Clock {
+    /// As `{now_s-3600}` placeholders (cases).
+    Placeholder,
+    /// As numbers for this "now" in ns.
+    At(i64),
+}
+
+fn unit_of(precision: Option<&str>) -> (&'static str, i64) {
+    match precision {
+        Some("us") => ("us", 1_000),
+        Some("ms") => ("ms", 1_000_000),
+        Some("s") => ("s", 1_000_000_000),
+        _ => ("ns", 1),
+    }
+}
+
+impl Value {
+    fn render(&self, out: &mut Vec<u8>) {
+        match self {
+            Value::Float(f) => out.extend_from_slice(f.as_bytes()),
+            Value::Integer(i) => {
+                out.extend_from_slice(i.as_bytes());
+                out.push(b'i');
+            }
+            Value::Unsigned(u) => {
+                out.extend_from_slice(u.as_bytes());
+                out.push(b'u');
+            }
+            Value::Boolean(b) => out.extend_from_slice(b.as_bytes()),
+            Value::String(s) => {
+                out.push(b'"');
+                escape::escape_string_value(out, s.as_bytes());
+                out.push(b'"');
+            }
+        }
+    }
+}
+
+impl Point {
+    pub fn render(&self, precision: Option<&str>, clock: Clock, out: &mut Vec<u8>) {
+        escape::escape_measurement(out, self.measurement.as_bytes());
+        for (k, v) in &self.tags {
+            out.push(b',');
+            escape::escape_tag(out, k.as_bytes());
+            out.push(b'=');
+            escape::escape_tag(out, v.as_bytes());
+        }
+        out.push(b' ');
+        for (i, (k, v)) in self.fields.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            escape::escape_field_key(out, k.as_bytes());
+            out.push(b'=');
+            v.render(out);
+        }
+        let (unit, per) = unit_of(precision);
+        match self.time {
+            Time::Missing => {}
+            Time::Absolute(t) => out.extend_from_slice(format!(" {t}").as_bytes()),
+            Time::Relative(off) => {
+                let off = off / per;
+                match clock {
+                    Clock::Placeholder => {
+                        let sign = if off < 0 { '-' } else { '+' };
+                        out.extend_from_slice(
+                            format!(" {{now_{unit}{sign}{}}}", off.unsigned_abs()).as_bytes(),
+                        );
+                    }
+                    Clock::At(now) => {
+                        out.extend_from_slice(
+                            format!(" {}", (now / per).saturating_add(off)).as_bytes(),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Batch {
+    /// The body: lines joined by `\n`.
+    pub fn body(&self, clock: Clock) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (i, line) in self.lines.iter().enumerate() {
+            if i > 0 {
+                out.push(b'\n');
+            }
+            match line {
+                Line::Point(p) => p.render(self.precision.as_deref(), clock, &mut out),
+                Line::Raw(r) => out.extend_from_slice(r.as_bytes()),
+            }
+        }
+        out
+    }
+
+    /// Well-formed lines (points) in the batch.
+    pub fn points(&self) -> impl Iterator<Item = &Point> {
+        self.lines.iter().filter_map(|l| match l {
+            Line::Point(p) => Some(p),
+            Line::Raw(_) => None,
+        })
+    }
+}
+
+impl Scenario {
+    /// Lines over all writes.
+    pub fn line_count(&self) -> usize {
+        self.ops
+            .iter()
+            .map(|o| match o {
+                Op::Write(b) => b.lines.len(),
+                Op::Delete(_) => 0,
+            })
+            .sum()
+    }
+
+    pub fn writes(&self) -> impl Iterator<Item = &Batch> {
+        self.ops.iter().filter_map(|o| match o {
+            Op::Write(b) => Some(b),
+            Op::Delete(_) => None,
+        })
+    }
+
+    /// The scenario as an ordinary case: the writes and deletes, then a read of the bucket (and
+    /// of `rejected_points` on the cloud profile). No expectations: the caller adds the
+    /// reference's answers when it writes a regression case.
+    pub fn to_case(&self, id: &str, description: &str) -> Case {
+        let mut steps: Vec<Step> = self
+            .ops
+            .iter()
+            .map(|op| match op {
+                Op::Write(b) => {
+                    let mut params = BTreeMap::new();
+                    if let Some(p) = &b.precision {
+                        params.insert("precision".to_string(), Some(p.clone()));
+                    }
+                    Step {
+                        write: Some(WriteStep {
+                            body: Some(
+                                String::from_utf8_lossy(&b.body(Clock::Placeholder)).into_owned(),
+                            ),
+                            params,
+                            ..WriteStep::default()
+                        }),
+                        ..Step::default()
+                    }
+                }
+                Op::Delete(d) => Step {
+                    delete: Some(DeleteStep {
+                        start: Some(d.start.clone()),
+                        stop: Some(d.stop.clone()),
+                        predicate: d.predicate.clone(),
+                        ..DeleteStep::default()
+                    }),
+                    ..Step::default()
+                },
+            })
+            .collect();
+        steps.push(Step {
+            landed: Some(ReadStep::default()),
+            ..Step::default()
+        });
+        if self.profile == Profile::Cloud {
+            steps.push(Step {
+                rejected_points: Some(ReadStep::default()),
+                ..Step::default()
+            });
+        }
+        Case {
+            id: id.to_string(),
+            description: description.to_string(),
+            expectation: "What the reference answers: status, message, landed rows (and rejected_points on cloud) after the last step.".into(),
+            level: None,
+            profiles: Some(match self.profile {
+                Profile::V2 => Profiles::V2,
+                Profile::Cloud => Profiles::Cloud,
+            }),
+            spec: None,
+            now: None,
+            setup: Setup {
+                buckets: vec![BucketSpec {
+                    name: "main".into(),
+                    retention: self.retention.clone(),
+                    schema: None,
+                    measurements: Vec::new(),
+                }],
+                tokens: Vec::new(),
+                quotas: self.max_body_bytes.map(|m| Quotas {
+                    max_body_bytes: Some(m),
+                    ..Quotas::default()
+                }),
+                seed: None,
+                ..Setup::default()
+            },
+            steps,
+            docs: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_escaped_lines_with_relative_times() {
+        let p = Point {
+            measurement: "c pu,x".into(),
+            tags: vec![("h=k".into(), "a b".into())],
+            fields: vec![
+                ("f\"k".into(), Value::String("q\"\\\nz".into())),
+                ("i".into(), Value::Integer("-0".into())),
+                ("b".into(), Value::Boolean("T".into())),
+            ],
+            time: Time::Relative(-3_600_000_000_000),
+        };
+        let b = Batch {
+            precision: Some("s".into()),
+            lines: vec![Line::Point(p), Line::Raw("bad".into())],
+        };
+        assert_eq!(
+            String::from_utf8(b.body(Clock::Placeholder)).unwrap(),
+            "c\\ pu\\,x,h\\=k=a\\ b f\\\"k=\"q\\\"\\\\\nz\",i=-0i,b=T {now_s-3600}\nbad"
+        );
+        assert_eq!(
+            String::from_utf8(b.body(Clock::At(7_200_000_000_000))).unwrap(),
+            "c\\ pu\\,x,h\\=k=a\\ b f\\\"k=\"q\\\"\\\\\nz\",i=-0i,b=T 3600\nbad"
+        );
+    }
+}

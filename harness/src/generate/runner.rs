@@ -1,0 +1,607 @@
+//! Differential runs: each scenario goes to the target and to a fresh in-process reference (the
+//! oracle) in lock-step. Before every step the oracle's clock is pinned to the target's "now",
+//! and the step's body placeholders are filled from that same "now", so both see the same bytes
+//! and both observations pass through the same redactions. What differs (status, message,
+//! landed rows, rejected_points) is a difference; the generator's intent never decides.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use proptest::strategy::{SBoxedStrategy, ValueTree};
+
+use super::model::{Line, Op, Scenario};
+use super::strategy::{generate, scenario, GenConfig};
+use crate::case::{Level, LoadedCase, Profile, Profiles, DEFAULT_NOW};
+use crate::observe::{Observation, StepObservation};
+use crate::run::{run_step, Exec, RunConfig, StepOptions};
+use crate::target::inprocess::InProcess;
+use crate::target::{OpenError, Session, Target};
+
+/// What differed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiffKind {
+    Status,
+    /// The JSON error's `code` or `message`.
+    Message,
+    /// A body that is not a JSON error (or JSON on one side only).
+    Body,
+    Landed,
+    RejectedPoints,
+    /// The target faulted (timeout, reset, unparsable read-back) where the oracle answered.
+    TargetFault,
+}
+
+impl DiffKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Status => "status",
+            Self::Message => "message",
+            Self::Body => "body",
+            Self::Landed => "landed",
+            Self::RejectedPoints => "rejected_points",
+            Self::TargetFault => "target_fault",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    /// 1-based step of the case.
+    pub step: usize,
+    pub kind: DiffKind,
+    /// The reference's (oracle's) side.
+    pub expected: String,
+    pub actual: String,
+}
+
+/// One scenario's result.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Same,
+    /// The target cannot run it (e.g. quotas on a URL target).
+    Skipped(String),
+    Differs {
+        differences: Vec<Difference>,
+        /// The oracle's observation (expectations of a regression case).
+        oracle: Observation,
+        /// `curl` lines of the target's requests, per step.
+        reproduce: Vec<Option<String>>,
+    },
+    /// The oracle itself failed to set up or answer: a harness or reference problem.
+    OracleError(String),
+}
+
+/// The case a scenario runs as (not on disk; `path` only anchors `body_file`, unused here).
+pub fn loaded_case(s: &Scenario, id: &str, description: &str) -> LoadedCase {
+    let case = s.to_case(id, description);
+    LoadedCase {
+        file: format!("regressions/{id}.yaml"),
+        path: PathBuf::from(format!("regressions/{id}.yaml")),
+        line: 1,
+        level: Level::Must,
+        profiles: match s.profile {
+            Profile::V2 => Profiles::V2,
+            Profile::Cloud => Profiles::Cloud,
+        },
+        now: DEFAULT_NOW.to_string(),
+        spec: "generated".into(),
+        case,
+    }
+}
+
+fn message_of(o: &StepObservation) -> Option<(String, String)> {
+    let j = o.json.as_ref()?.as_object()?;
+    let text = |k: &str| match j.get(k) {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+        None => String::new(),
+    };
+    j.contains_key("message")
+        .then(|| (text("code"), text("message")))
+}
+
+/// Differences between the oracle's and the target's observation of one step.
+pub fn compare_step(
+    step: usize,
+    oracle: &StepObservation,
+    target: &StepObservation,
+) -> Vec<Difference> {
+    let mut out = Vec::new();
+    let mut push = |kind, expected: String, actual: String| {
+        out.push(Difference {
+            step,
+            kind,
+            expected,
+            actual,
+        })
+    };
+    if oracle.status != target.status {
+        push(
+            DiffKind::Status,
+            format!("{:?}", oracle.status),
+            format!("{:?}", target.status),
+        );
+    }
+    match (message_of(oracle), message_of(target)) {
+        (Some(o), Some(t)) => {
+            if o != t {
+                push(
+                    DiffKind::Message,
+                    format!("{}: {}", o.0, o.1),
+                    format!("{}: {}", t.0, t.1),
+                );
+            }
+        }
+        _ => {
+            if oracle.body != target.body {
+                push(
+                    DiffKind::Body,
+                    oracle.body.clone().unwrap_or_default(),
+                    target.body.clone().unwrap_or_default(),
+                );
+            }
+        }
+    }
+    // A target without read-back (None) is not judged on what landed.
+    if let (Some(o), Some(t)) = (&oracle.landed, &target.landed) {
+        if o != t {
+            push(DiffKind::Landed, o.join("\n"), t.join("\n"));
+        }
+    }
+    if let (Some(o), Some(t)) = (&oracle.rejected_points, &target.rejected_points) {
+        if o != t {
+            push(DiffKind::RejectedPoints, o.join("\n"), t.join("\n"));
+        }
+    }
+    out
+}
+
+/// Runs one scenario on `target` and on a fresh oracle, step by step.
+pub async fn check(
+    scenario: &Scenario,
+    id: &str,
+    target: &dyn Target,
+    oracle: &InProcess,
+    config: &RunConfig,
+    reproduce: bool,
+) -> Outcome {
+    let case = loaded_case(scenario, id, "generated scenario");
+    let profile = scenario.profile;
+    let mut tsession = match target.open(&case, profile).await {
+        Ok(s) => s,
+        Err(OpenError::Skip(r)) => return Outcome::Skipped(r),
+        Err(OpenError::Fault(f)) => {
+            return Outcome::Differs {
+                differences: vec![Difference {
+                    step: 0,
+                    kind: DiffKind::TargetFault,
+                    expected: "setup succeeds".into(),
+                    actual: f.reason,
+                }],
+                oracle: Observation::default(),
+                reproduce: Vec::new(),
+            }
+        }
+    };
+    let mut osession = match oracle.open(&case, profile).await {
+        Ok(s) => s,
+        Err(OpenError::Skip(r)) => {
+            tsession.close().await;
+            return Outcome::Skipped(format!("the oracle cannot run it: {r}"));
+        }
+        Err(OpenError::Fault(f)) => {
+            tsession.close().await;
+            return Outcome::OracleError(f.reason);
+        }
+    };
+    let outcome = lockstep(
+        &case,
+        target,
+        oracle,
+        config,
+        tsession.as_mut(),
+        osession.as_mut(),
+        reproduce,
+    )
+    .await;
+    tsession.close().await;
+    osession.close().await;
+    outcome
+}
+
+async fn lockstep(
+    case: &LoadedCase,
+    target: &dyn Target,
+    oracle: &InProcess,
+    config: &RunConfig,
+    tsession: &mut dyn Session,
+    osession: &mut dyn Session,
+    want_curl: bool,
+) -> Outcome {
+    let dir = Path::new(".");
+    let profile = case.profiles.list()[0];
+    let mut differences = Vec::new();
+    let mut oracle_obs = Observation::default();
+    let mut reproduce = Vec::new();
+    for (i, step) in case.case.steps.iter().enumerate() {
+        tsession.step_started();
+        let now = tsession.now();
+        osession.pin_now(now);
+        osession.step_started();
+        let opts = StepOptions {
+            now,
+            judge_unavailable: false,
+            reproduce: want_curl,
+        };
+        let t = tokio::time::timeout(
+            config.case_timeout,
+            run_step(step, dir, target, profile, config, tsession, opts),
+        )
+        .await;
+        let o = run_step(step, dir, oracle, profile, config, osession, opts).await;
+        let o = match o {
+            Ok((o, _)) => o,
+            Err(Exec::Skip(r)) | Err(Exec::Fault(crate::target::Fault { reason: r, .. }, _)) => {
+                return Outcome::OracleError(format!("step {}: {r}", i + 1))
+            }
+        };
+        let (t, repro) = match t {
+            Ok(Ok(x)) => x,
+            Ok(Err(Exec::Skip(r))) => return Outcome::Skipped(r),
+            Ok(Err(Exec::Fault(f, repro))) => {
+                reproduce.push(repro);
+                differences.push(Difference {
+                    step: i + 1,
+                    kind: DiffKind::TargetFault,
+                    expected: "an answer".into(),
+                    actual: f.reason,
+                });
+                oracle_obs.steps.push(o);
+                break;
+            }
+            Err(_) => {
+                differences.push(Difference {
+                    step: i + 1,
+                    kind: DiffKind::TargetFault,
+                    expected: "an answer".into(),
+                    actual: format!("no answer within {:?}", config.case_timeout),
+                });
+                oracle_obs.steps.push(o);
+                reproduce.push(None);
+                break;
+            }
+        };
+        differences.extend(compare_step(i + 1, &o, &t));
+        oracle_obs.steps.push(o);
+        reproduce.push(repro);
+    }
+    if differences.is_empty() {
+        Outcome::Same
+    } else {
+        Outcome::Differs {
+            differences,
+            oracle: oracle_obs,
+            reproduce,
+        }
+    }
+}
+
+/// A fuzz run's settings.
+#[derive(Debug, Clone)]
+pub struct FuzzConfig {
+    pub gen: GenConfig,
+    pub scenarios: u64,
+    pub seed: u64,
+    pub time_limit: Option<Duration>,
+    /// Scenarios in flight at once.
+    pub jobs: usize,
+    /// Shrink at most this many differing scenarios (the first ones, by index).
+    pub shrink: usize,
+    /// Most target runs spent shrinking one scenario.
+    pub shrink_budget: usize,
+    /// Where regression cases go (`cases/regressions`); `None`: not written.
+    pub regressions: Option<PathBuf>,
+    /// Snapshot directory for the regression cases' reference snapshots.
+    pub snapshots: Option<PathBuf>,
+    pub run: RunConfig,
+}
+
+impl FuzzConfig {
+    pub fn new(profile: Profile) -> Self {
+        Self {
+            gen: GenConfig::new(profile),
+            scenarios: 1000,
+            seed: 0,
+            time_limit: None,
+            jobs: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
+            shrink: 3,
+            shrink_budget: 400,
+            regressions: None,
+            snapshots: None,
+            run: RunConfig::default(),
+        }
+    }
+}
+
+/// A differing scenario.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub index: u64,
+    pub differences: Vec<Difference>,
+    /// After shrinking (when it was shrunk).
+    pub shrunk: Option<Shrunk>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Shrunk {
+    pub scenario: Scenario,
+    pub differences: Vec<Difference>,
+    pub oracle: Observation,
+    pub reproduce: Vec<Option<String>>,
+    /// Target runs spent.
+    pub runs: usize,
+    /// The regression case (YAML) and where it was written.
+    pub yaml: String,
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FuzzReport {
+    pub seed: u64,
+    pub run: u64,
+    pub skipped: u64,
+    pub lines: u64,
+    pub elapsed: Duration,
+    pub found: Vec<Found>,
+    pub oracle_errors: Vec<(u64, String)>,
+    /// The time limit ended the run before `scenarios`.
+    pub timed_out: bool,
+}
+
+impl FuzzReport {
+    pub fn per_second(&self) -> f64 {
+        self.run as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// `fuzz_<seed>_<index>`: the id of a scenario's regression case.
+pub fn case_id(seed: u64, index: u64) -> String {
+    format!("fuzz_{seed}_{index}")
+}
+
+/// Runs `config.scenarios` scenarios against `target`, then shrinks the first differences and
+/// writes them as regression cases. `progress` gets (done, differing) after each scenario.
+pub async fn fuzz(
+    target: Arc<dyn Target>,
+    config: &FuzzConfig,
+    progress: Arc<dyn Fn(u64, u64) + Send + Sync>,
+) -> FuzzReport {
+    let strategy: SBoxedStrategy<Scenario> = scenario(&config.gen);
+    let oracle = Arc::new(InProcess::new(vec![config.gen.profile]));
+    let started = Instant::now();
+    let next = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicU64::new(0));
+    let differing = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let report = Arc::new(Mutex::new(FuzzReport {
+        seed: config.seed,
+        ..FuzzReport::default()
+    }));
+    let mut workers = Vec::new();
+    for _ in 0..config.jobs.max(1) {
+        let (strategy, oracle, target) = (strategy.clone(), oracle.clone(), target.clone());
+        let (next, done, differing, stop, report) = (
+            next.clone(),
+            done.clone(),
+            differing.clone(),
+            stop.clone(),
+            report.clone(),
+        );
+        let progress = progress.clone();
+        let config = config.clone();
+        workers.push(tokio::spawn(async move {
+            loop {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                if config
+                    .time_limit
+                    .is_some_and(|limit| started.elapsed() >= limit)
+                {
+                    stop.store(true, Ordering::Relaxed);
+                    if let Ok(mut r) = report.lock() {
+                        r.timed_out = true;
+                    }
+                    break;
+                }
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                if index >= config.scenarios {
+                    break;
+                }
+                let s = generate(&strategy, config.seed, index).current();
+                let id = case_id(config.seed, index);
+                let outcome = check(&s, &id, target.as_ref(), &oracle, &config.run, false).await;
+                if let Ok(mut r) = report.lock() {
+                    r.lines += s.line_count() as u64;
+                    match outcome {
+                        Outcome::Same => r.run += 1,
+                        Outcome::Skipped(_) => r.skipped += 1,
+                        Outcome::OracleError(e) => {
+                            r.run += 1;
+                            r.oracle_errors.push((index, e));
+                        }
+                        Outcome::Differs { differences, .. } => {
+                            r.run += 1;
+                            differing.fetch_add(1, Ordering::Relaxed);
+                            r.found.push(Found {
+                                index,
+                                differences,
+                                shrunk: None,
+                            });
+                        }
+                    }
+                }
+                let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                progress(d, differing.load(Ordering::Relaxed));
+            }
+        }));
+    }
+    for w in workers {
+        let _ = w.await;
+    }
+    let mut report = report
+        .lock()
+        .map(|r| r.clone())
+        .unwrap_or_else(|e| e.into_inner().clone());
+    report.elapsed = started.elapsed();
+    report.found.sort_by_key(|f| f.index);
+    for found in report.found.iter_mut().take(config.shrink) {
+        let shrunk = shrink(&strategy, config, found.index, target.as_ref(), &oracle).await;
+        found.shrunk = shrunk;
+    }
+    report
+}
+
+/// Shrinks the scenario (seed, index) with proptest's shrinking, then greedily drops ops and
+/// lines; writes the smallest differing scenario as a regression case.
+pub async fn shrink(
+    strategy: &SBoxedStrategy<Scenario>,
+    config: &FuzzConfig,
+    index: u64,
+    target: &dyn Target,
+    oracle: &InProcess,
+) -> Option<Shrunk> {
+    let id = case_id(config.seed, index);
+    let mut runs = 0usize;
+    let mut tree = generate(strategy, config.seed, index);
+    let first = tree.current();
+    let mut best = match check(&first, &id, target, oracle, &config.run, true).await {
+        Outcome::Differs {
+            differences,
+            oracle,
+            reproduce,
+        } => (first, differences, oracle, reproduce),
+        // Not reproducible (a flaky target): nothing to write.
+        _ => return None,
+    };
+    runs += 1;
+    if tree.simplify() {
+        while runs < config.shrink_budget {
+            runs += 1;
+            let candidate = tree.current();
+            match check(&candidate, &id, target, oracle, &config.run, true).await {
+                Outcome::Differs {
+                    differences,
+                    oracle,
+                    reproduce,
+                } => {
+                    best = (candidate, differences, oracle, reproduce);
+                    if !tree.simplify() {
+                        break;
+                    }
+                }
+                _ => {
+                    if !tree.complicate() {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    // Greedy: drop whole ops, then single lines, while the difference stays.
+    let mut changed = true;
+    while changed && runs < config.shrink_budget {
+        changed = false;
+        for candidate in smaller(&best.0) {
+            if runs >= config.shrink_budget {
+                break;
+            }
+            runs += 1;
+            if let Outcome::Differs {
+                differences,
+                oracle,
+                reproduce,
+            } = check(&candidate, &id, target, oracle, &config.run, true).await
+            {
+                best = (candidate, differences, oracle, reproduce);
+                changed = true;
+                break;
+            }
+        }
+    }
+    let (scenario, differences, oracle_obs, reproduce) = best;
+    let yaml = super::regression::case_yaml(
+        &scenario,
+        &id,
+        config.seed,
+        index,
+        &target.info().name,
+        &differences,
+        &oracle_obs,
+        &reproduce,
+    );
+    let path = match &config.regressions {
+        Some(dir) => super::regression::write(dir, config.snapshots.as_deref(), &id, &yaml)
+            .await
+            .ok(),
+        None => None,
+    };
+    Some(Shrunk {
+        scenario,
+        differences,
+        oracle: oracle_obs,
+        reproduce,
+        runs,
+        yaml,
+        path,
+    })
+}
+
+/// Scenarios one op or one line smaller than `s`.
+fn smaller(s: &Scenario) -> Vec<Scenario> {
+    let mut out = Vec::new();
+    if s.ops.len() > 1 {
+        for i in 0..s.ops.len() {
+            let mut c = s.clone();
+            c.ops.remove(i);
+            out.push(c);
+        }
+    }
+    for (i, op) in s.ops.iter().enumerate() {
+        if let Op::Write(b) = op {
+            if b.lines.len() > 1 {
+                for j in 0..b.lines.len() {
+                    let mut c = s.clone();
+                    if let Op::Write(cb) = &mut c.ops[i] {
+                        cb.lines.remove(j);
+                    }
+                    out.push(c);
+                }
+            }
+            for (j, line) in b.lines.iter().enumerate() {
+                if let Line::Point(p) = line {
+                    if p.tags.is_empty() && p.fields.len() < 2 {
+                        continue;
+                    }
+                    let mut c = s.clone();
+                    if let Op::Write(cb) = &mut c.ops[i] {
+                        if let Line::Point(cp) = &mut cb.lines[j] {
+                            if !cp.tags.is_empty() {
+                                cp.tags.pop();
+                            } else {
+                                cp.fields.pop();
+                            }
+                        }
+                    }
+                    out.push(c);
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,547 @@
+//! Proptest strategies for scenarios. A small universe of names (so series, fields and types
+//! collide), every field type and boolean spelling, escapes in every position, timestamps near
+//! retention bounds, the 1 h redaction window and the int64 range, and faults at controlled
+//! rates: every parse-error reason, type conflicts (a field key has a planned type per scenario;
+//! a few values break the plan), retention violations, invalid precision, bodies over quota.
+//!
+//! Strategies produce indices into the universe; `realize` turns them into a [`Scenario`] once
+//! the scenario-wide choices (retention, type plan) are known. Shrinking works on the indices:
+//! fewer ops, fewer lines, no faults, the first name of every menu.
+
+use proptest::prelude::*;
+use proptest::sample::Index;
+
+use super::model::{Batch, Delete, Line, Op, Point, Scenario, Time, Value};
+use crate::case::Profile;
+
+const NS: i64 = 1;
+const SEC: i64 = 1_000_000_000;
+const MIN: i64 = 60 * SEC;
+const HOUR: i64 = 60 * MIN;
+const DAY: i64 = 24 * HOUR;
+const MAX_NANO: i64 = i64::MAX - 1;
+const MIN_NANO: i64 = i64::MIN + 2;
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct GenConfig {
+    pub profile: Profile,
+    /// Most lines in one batch.
+    pub max_lines: usize,
+    /// The target's clock is the oracle's (in-process): timestamps may sit exactly on
+    /// nanosecond boundaries. Otherwise (a wall clock) they keep minutes away from every
+    /// boundary that depends on "now" (retention bound, the `now` redaction window).
+    pub exact_clock: bool,
+    /// Scenarios may set quotas (only in-process targets can honour them).
+    pub quotas: bool,
+    /// Every point gets a distinct explicit timestamp (for the self-checks that count points).
+    pub unique_times: bool,
+    /// Percent of batches that carry malformed lines.
+    pub faulty_batches: u32,
+    /// Per mille of field values that break the scenario's type plan.
+    pub conflicts_per_mille: u32,
+}
+
+impl GenConfig {
+    pub fn new(profile: Profile) -> Self {
+        Self {
+            profile,
+            max_lines: 200,
+            exact_clock: true,
+            quotas: true,
+            unique_times: false,
+            faulty_batches: 15,
+            conflicts_per_mille: 40,
+        }
+    }
+}
+
+pub const MEASUREMENTS: &[&str] = &["m", "cpu", "c pu", "m,x", "é", "m=x\"q"];
+pub const TAG_KEYS: &[&str] = &["t", "host", "k y", "k=v", "a,b"];
+pub const TAG_VALUES: &[&str] = &["a", "b", "x y", "c,d", "e=f", "back\\slash", "ü"];
+/// Field keys; `time` is stripped by storage (or drops a point that has no other field).
+pub const FIELD_KEYS: &[&str] = &["v", "w", "f k", "q\"k", "x=y", "time"];
+
+const FLOATS: &[&str] = &[
+    "1",
+    "1.5",
+    "-0",
+    "1.",
+    ".5",
+    "-.5",
+    "1e3",
+    "1E-5",
+    "1.7976931348623157e308",
+    "123456789012345678901234",
+    "0.1",
+];
+const INTEGERS: &[&str] = &[
+    "0",
+    "1",
+    "-1",
+    "-0",
+    "01",
+    "9223372036854775807",
+    "-9223372036854775808",
+];
+const UNSIGNED: &[&str] = &["0", "1", "18446744073709551615"];
+const BOOLEANS: &[&str] = &[
+    "t", "T", "true", "True", "TRUE", "f", "F", "false", "False", "FALSE",
+];
+const STRINGS: &[&str] = &[
+    "",
+    "s",
+    "a\"b",
+    "c\\d",
+    "line\nbreak",
+    "tab\there",
+    "x,y=z w",
+    "\\",
+    "é",
+    "a\\\"b",
+];
+
+/// Malformed lines, at least one per parse-error reason of the v2 parser (spec v2.md §3.3).
+pub const MALFORMED: &[&str] = &[
+    ",t=1 v=1",                   // missing measurement
+    "m",                          // missing fields
+    "m\\ v=1",                    // missing fields (escaped space)
+    "m,=x v=1",                   // missing tag key
+    "m,t v=1",                    // missing tag value
+    "m,t= v=1",                   // missing tag value
+    "m,t=a=b v=1",                // invalid tag format
+    "m,t=1,t=2 v=1",              // duplicate tags
+    "m,time=1 v=1",               // reserved tag key
+    "m,_field=a v=1",             // reserved tag key
+    "m,_measurement=a v=1",       // reserved tag key
+    "m =1",                       // missing field key
+    "m v=",                       // missing field value
+    "m v=,w=1",                   // missing field value
+    "m v=1,",                     // invalid field format
+    "m\tv=1",                     // invalid field format (TAB)
+    "m \"k y\"=1",                // invalid field format
+    "m v=\"abc",                  // unbalanced quotes (swallows the next lines)
+    "m v=1.5i",                   // invalid number
+    "m v=NaN",                    // invalid number
+    "m v=-Inf",                   // invalid number
+    "m v=1e400",                  // invalid float
+    "m v=9223372036854775808i",   // integer out of range
+    "m v=18446744073709551616u",  // unsigned out of range
+    "m v=tru",                    // invalid boolean
+    "m v=1 12a",                  // bad timestamp
+    "m v=1 1\r",                  // bad timestamp (CR)
+    "m v=1 99999999999999999999", // timestamp out of range
+    "m v=1 -",                    // invalid syntax
+    "m v=1 9223372036854775807",  // time outside range
+    "m v=1 123 456",              // point is invalid
+    "bad",                        // missing fields
+];
+
+/// Lines that are not points and not errors.
+/// Lines that are not malformed but unusual: comments, blank lines, leading blanks, a CR kept
+/// in a string, a field key twice with two types (a storage conflict inside one line).
+pub const NOISE: &[&str] = &[
+    "# a comment",
+    "",
+    "   ",
+    "  m v=1 1",
+    "m v=\"x\"\r",
+    "m v=1i,v=2",
+];
+
+/// `max key length exceeded` needs a key over 65535 bytes.
+fn long_key_line() -> String {
+    format!("m,t={} v=1", "x".repeat(65_536))
+}
+
+const RETENTIONS: &[Option<&str>] = &[None, Some("1h"), Some("2d"), Some("30d")];
+const PRECISIONS: &[&str] = &["ns", "us", "ms", "s"];
+const BAD_PRECISIONS: &[&str] = &["h", "n", "S"];
+
+/// Delete ranges and predicates (some invalid on purpose).
+const DELETE_RANGES: &[(&str, &str)] = &[
+    ("1970-01-01T00:00:00Z", "2100-01-01T00:00:00Z"),
+    ("2000-01-01T00:00:00Z", "2000-01-02T00:00:00Z"),
+    ("1970-01-01T00:00:00Z", "1970-01-01T00:00:00.000000002Z"),
+    ("2100-01-01T00:00:00Z", "1970-01-01T00:00:00Z"),
+    ("yesterday", "2100-01-01T00:00:00Z"),
+];
+const PREDICATES: &[Option<&str>] = &[
+    None,
+    Some("_measurement=\"m\""),
+    Some("t=\"a\""),
+    Some("_measurement=\"cpu\" AND host=\"b\""),
+    Some("t="),
+    Some("_field=\"v\""),
+    Some("t=\"a\" OR t=\"b\""),
+];
+
+/// A field as generated: key, whether it breaks the type plan (and to which type), value pick.
+#[derive(Debug, Clone)]
+pub struct RawField {
+    key: usize,
+    conflict: Option<usize>,
+    pick: Index,
+}
+
+#[derive(Debug, Clone)]
+pub enum RawTime {
+    Missing,
+    Relative(Index),
+    NearRetention(Index),
+    Absolute(Index),
+}
+
+#[derive(Debug, Clone)]
+pub struct RawPoint {
+    measurement: usize,
+    tags: Vec<(usize, usize)>,
+    fields: Vec<RawField>,
+    time: RawTime,
+}
+
+#[derive(Debug, Clone)]
+pub enum RawExtra {
+    Malformed(Index),
+    LongKey,
+    Noise(Index),
+}
+
+#[derive(Debug, Clone)]
+pub struct RawBatch {
+    precision: Option<Result<usize, usize>>,
+    points: Vec<RawPoint>,
+    extras: Vec<(Index, RawExtra)>,
+}
+
+#[derive(Debug, Clone)]
+pub enum RawOp {
+    Write(RawBatch),
+    Delete(usize, usize),
+}
+
+fn field(cfg: &GenConfig) -> impl Strategy<Value = (Option<usize>, Index)> {
+    let keep = 1000 - cfg.conflicts_per_mille.min(1000);
+    let conflict = prop_oneof![
+        keep => Just(None),
+        cfg.conflicts_per_mille => (0usize..5).prop_map(Some),
+    ];
+    (conflict, any::<Index>())
+}
+
+fn time(cfg: &GenConfig) -> SBoxedStrategy<RawTime> {
+    if cfg.unique_times {
+        return any::<Index>().prop_map(RawTime::Relative).sboxed();
+    }
+    prop_oneof![
+        2 => Just(RawTime::Missing),
+        6 => any::<Index>().prop_map(RawTime::Relative),
+        2 => any::<Index>().prop_map(RawTime::NearRetention),
+        1 => any::<Index>().prop_map(RawTime::Absolute),
+    ]
+    .sboxed()
+}
+
+fn point(cfg: &GenConfig) -> impl Strategy<Value = RawPoint> {
+    (
+        prop_oneof![3 => Just(0usize), 2 => 0..MEASUREMENTS.len()],
+        prop::collection::btree_map(0..TAG_KEYS.len(), 0..TAG_VALUES.len(), 0..3),
+        // `time` (the last key) is rare: one key in twenty.
+        prop::collection::btree_map(
+            prop_oneof![19 => 0..FIELD_KEYS.len() - 1, 1 => Just(FIELD_KEYS.len() - 1)],
+            field(cfg),
+            1..4,
+        ),
+        time(cfg),
+    )
+        .prop_map(|(measurement, tags, fields, time)| RawPoint {
+            measurement,
+            tags: tags.into_iter().collect(),
+            fields: fields
+                .into_iter()
+                .map(|(key, (conflict, pick))| RawField {
+                    key,
+                    conflict,
+                    pick,
+                })
+                .collect(),
+            time,
+        })
+}
+
+fn batch(cfg: &GenConfig) -> impl Strategy<Value = RawBatch> {
+    let max = cfg.max_lines.max(1);
+    let points = prop_oneof![
+        6 => prop::collection::vec(point(cfg), 1..=max.min(8)),
+        3 => prop::collection::vec(point(cfg), 1..=max.min(40)),
+        1 => prop::collection::vec(point(cfg), 1..=max),
+    ];
+    // Counting self-checks need every well-formed line to be a generated point.
+    let extra = if cfg.unique_times {
+        any::<Index>().prop_map(RawExtra::Malformed).sboxed()
+    } else {
+        prop_oneof![
+            12 => any::<Index>().prop_map(RawExtra::Malformed),
+            4 => any::<Index>().prop_map(RawExtra::Noise),
+            1 => Just(RawExtra::LongKey),
+        ]
+        .sboxed()
+    };
+    let faulty = cfg.faulty_batches.min(100);
+    let extras = prop_oneof![
+        100 - faulty => Just(Vec::new()),
+        faulty => prop::collection::vec((any::<Index>(), extra), 1..3),
+    ];
+    let precision = prop_oneof![
+        8 => Just(None),
+        8 => (0..PRECISIONS.len()).prop_map(|p| Some(Ok(p))),
+        1 => (0..BAD_PRECISIONS.len()).prop_map(|p| Some(Err(p))),
+    ];
+    (precision, points, extras).prop_map(|(precision, points, extras)| RawBatch {
+        precision,
+        points,
+        extras,
+    })
+}
+
+fn op(cfg: &GenConfig) -> impl Strategy<Value = RawOp> {
+    prop_oneof![
+        9 => batch(cfg).prop_map(RawOp::Write),
+        1 => (0..DELETE_RANGES.len(), 0..PREDICATES.len()).prop_map(|(r, p)| RawOp::Delete(r, p)),
+    ]
+}
+
+/// Scenarios for `cfg`.
+pub fn scenario(cfg: &GenConfig) -> SBoxedStrategy<Scenario> {
+    let max_body = if cfg.quotas {
+        prop_oneof![9 => Just(None), 1 => (64u64..2048).prop_map(Some)].sboxed()
+    } else {
+        Just(None).sboxed()
+    };
+    let cfg2 = cfg.clone();
+    (
+        0..RETENTIONS.len(),
+        prop::array::uniform6(0usize..5),
+        max_body,
+        prop::collection::vec(op(cfg), 1..5),
+    )
+        .prop_map(move |(retention, plan, max_body, ops)| {
+            // A cloud bucket made through the API gets the plan's retention (30 d on the free
+            // plan) when it asks for none, while the reference's bootstrap bucket keeps
+            // "forever": state it, so the oracle and a served reference hold the same bucket.
+            let retention = match (cfg2.profile, RETENTIONS[retention]) {
+                (Profile::Cloud, None) => Some("30d"),
+                (_, r) => r,
+            };
+            realize(&cfg2, retention, plan, max_body, ops)
+        })
+        .sboxed()
+}
+
+fn value(ty: usize, pick: &Index) -> Value {
+    let s = |menu: &[&str]| pick.get(menu).to_string();
+    match ty {
+        0 => Value::Float(s(FLOATS)),
+        1 => Value::Integer(s(INTEGERS)),
+        2 => Value::Unsigned(s(UNSIGNED)),
+        3 => Value::String(s(STRINGS)),
+        _ => Value::Boolean(s(BOOLEANS)),
+    }
+}
+
+fn retention_ns(r: Option<&str>) -> i64 {
+    r.and_then(|r| influx_reference::config::parse_duration(r).ok())
+        .unwrap_or(0)
+}
+
+fn realize(
+    cfg: &GenConfig,
+    retention: Option<&str>,
+    plan: [usize; 6],
+    max_body_bytes: Option<u64>,
+    ops: Vec<RawOp>,
+) -> Scenario {
+    let r = retention_ns(retention);
+    // Offsets from now; on a wall clock none sits within minutes of now - 1h (the `now`
+    // redaction window), now + 1s, now - 31d (the wall_clock window) or the retention bound.
+    let relative: &[i64] = if cfg.exact_clock {
+        &[
+            0,
+            -NS,
+            -SEC,
+            -30 * MIN,
+            -HOUR,
+            -HOUR - NS,
+            -DAY,
+            -7 * DAY,
+            NS,
+            HOUR,
+            DAY,
+            -31 * DAY,
+        ]
+    } else {
+        // No 0: on a pinned clock `{now_ns+0}` is the very time a timestamp-less point gets,
+        // on a wall clock the server's stamp comes a little later.
+        &[
+            -30 * SEC,
+            -30 * MIN,
+            -2 * HOUR,
+            -DAY,
+            -3 * DAY,
+            -7 * DAY - HOUR,
+            10 * MIN,
+            2 * HOUR,
+        ]
+    };
+    let near_retention: Vec<i64> = if r == 0 {
+        vec![-400 * DAY, -40 * DAY]
+    } else if cfg.exact_clock {
+        vec![-r - NS, -r, -r + NS, -r - SEC, -r + SEC]
+    } else {
+        // Not -r - 1d: with r = 30d that is the edge of the 31-day `wall_clock` window.
+        vec![
+            -r - 5 * MIN,
+            -r + 5 * MIN,
+            -r - 2 * HOUR,
+            -r + HOUR - 5 * MIN,
+        ]
+    };
+    let mut counter: i64 = 0;
+    let ops = ops
+        .into_iter()
+        .map(|op| match op {
+            RawOp::Delete(range, pred) => Op::Delete(Delete {
+                start: DELETE_RANGES[range].0.into(),
+                stop: DELETE_RANGES[range].1.into(),
+                predicate: PREDICATES[pred].map(str::to_string),
+            }),
+            RawOp::Write(b) => {
+                let precision = match b.precision {
+                    None => None,
+                    Some(Ok(p)) => Some(PRECISIONS[p].to_string()),
+                    Some(Err(p)) => Some(BAD_PRECISIONS[p].to_string()),
+                };
+                let per = match precision.as_deref() {
+                    Some("us") => 1_000,
+                    Some("ms") => 1_000_000,
+                    Some("s") => SEC,
+                    _ => 1,
+                };
+                let absolute = [
+                    0,
+                    1,
+                    -1,
+                    1_700_000_000 * (SEC / per),
+                    MAX_NANO / per,
+                    MAX_NANO / per + 1,
+                    MIN_NANO / per,
+                    MIN_NANO / per - 1,
+                ];
+                let mut lines: Vec<Line> = b
+                    .points
+                    .into_iter()
+                    .map(|p| {
+                        counter += 1;
+                        let time = if cfg.unique_times {
+                            // Distinct per point: seconds apart, shifted by whole days into
+                            // other shard groups or out of retention.
+                            let shift = match &p.time {
+                                RawTime::Relative(i) => *i.get(&[0, 2 * DAY, 8 * DAY, 400 * DAY]),
+                                _ => 0,
+                            };
+                            Time::Relative(-counter * SEC - shift)
+                        } else {
+                            match &p.time {
+                                // On a wall clock, two requests a millisecond apart may share a
+                                // stamp truncated to ms or s on one side and not on the other.
+                                RawTime::Missing if !cfg.exact_clock && per >= 1_000_000 => {
+                                    Time::Relative(-30 * SEC)
+                                }
+                                RawTime::Missing => Time::Missing,
+                                RawTime::Relative(i) => Time::Relative(*i.get(relative)),
+                                RawTime::NearRetention(i) => {
+                                    Time::Relative(*i.get(&near_retention))
+                                }
+                                // A URL target reads back through Flux `range`, whose stop
+                                // (exclusive) cannot pass i64::MAX: a point there is invisible.
+                                RawTime::Absolute(i) => match *i.get(&absolute) {
+                                    i64::MAX if !cfg.exact_clock => Time::Absolute(MAX_NANO),
+                                    t => Time::Absolute(t),
+                                },
+                            }
+                        };
+                        Line::Point(Point {
+                            measurement: MEASUREMENTS[p.measurement].into(),
+                            tags: p
+                                .tags
+                                .iter()
+                                .map(|(k, v)| (TAG_KEYS[*k].into(), TAG_VALUES[*v].into()))
+                                .collect(),
+                            fields: p
+                                .fields
+                                .iter()
+                                .map(|f| {
+                                    let ty = f.conflict.unwrap_or(plan[f.key]);
+                                    (FIELD_KEYS[f.key].to_string(), value(ty, &f.pick))
+                                })
+                                .collect(),
+                            time,
+                        })
+                    })
+                    .collect();
+                for (at, extra) in b.extras {
+                    let text = match extra {
+                        RawExtra::Malformed(i) => i.get(MALFORMED).to_string(),
+                        RawExtra::Noise(i) => i.get(NOISE).to_string(),
+                        RawExtra::LongKey => long_key_line(),
+                    };
+                    let pos = at.index(lines.len() + 1);
+                    lines.insert(pos, Line::Raw(text));
+                }
+                Op::Write(Batch { precision, lines })
+            }
+        })
+        .collect();
+    Scenario {
+        profile: cfg.profile,
+        retention: retention.map(str::to_string),
+        max_body_bytes,
+        ops,
+    }
+}
+
+/// The scenario strategy's value for (seed, index): the same on every run and machine.
+pub fn generate(
+    strategy: &SBoxedStrategy<Scenario>,
+    seed: u64,
+    index: u64,
+) -> <SBoxedStrategy<Scenario> as Strategy>::Tree {
+    let mut runner = runner_for(seed, index);
+    loop {
+        // The strategies have no filters, so a tree is always produced.
+        if let Ok(tree) = strategy.new_tree(&mut runner) {
+            return tree;
+        }
+    }
+}
+
+/// A runner whose random source is fixed by (seed, index), without failure persistence.
+pub fn runner_for(seed: u64, index: u64) -> proptest::test_runner::TestRunner {
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let mut bytes = [0u8; 32];
+    let mut x = seed ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    for chunk in bytes.chunks_mut(8) {
+        // splitmix64
+        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        chunk.copy_from_slice(&z.to_le_bytes());
+    }
+    let config = Config {
+        failure_persistence: None,
+        ..Config::default()
+    };
+    TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
+}
