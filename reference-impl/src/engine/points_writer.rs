@@ -9,7 +9,7 @@ use crate::line_protocol::{series_key, Point};
 use crate::model::text::go_lossy;
 use crate::model::time::{format_go_duration, format_rfc3339_nano};
 use crate::model::FieldType;
-use crate::storage::{Bucket, BucketData, SeriesKey};
+use crate::storage::{Bucket, BucketData, SeriesKey, ShardGroup};
 
 /// Longest string field value a shard accepts (`tsdb.MaxFieldValueLength`).
 pub const MAX_FIELD_VALUE_LENGTH: usize = 1_048_576;
@@ -113,29 +113,36 @@ pub fn write_points(
     let mut stripped_time_field: Option<Vec<u8>> = None;
     for (start, group_points) in by_group {
         let group = data.shard_group_mut(start, bucket.shard_group_duration);
+        let ShardGroup {
+            fields: group_fields,
+            series: group_series,
+            ..
+        } = group;
         let mut reason: Option<String> = None;
         let mut dropped = 0;
-        // Series enter the index before fields are validated.
-        let keys: Vec<SeriesKey> = group_points
-            .iter()
-            .map(|(p, _)| SeriesKey {
-                measurement: p.measurement.to_vec(),
-                tags: p
+        for (point, t) in &group_points {
+            // The series enters the index before its fields are validated (a dropped point
+            // leaves its key). One search with the owned key: no clone, and the key is dropped
+            // when the series exists. (Inserting each key at its point's turn rather than all
+            // first is the same: validation reads field types, never the index.)
+            let key = SeriesKey {
+                measurement: point.measurement.to_vec(),
+                tags: point
                     .tags
                     .iter()
                     .map(|t| (t.key.to_vec(), t.value.to_vec()))
                     .collect(),
-            })
-            .collect();
-        for key in &keys {
-            group.series.entry(key.clone()).or_default();
-        }
-        for ((point, t), key) in group_points.iter().zip(keys) {
-            let measurement = go_lossy(&point.measurement);
+            };
+            let series = group_series.entry(key).or_default();
+            // Names are only needed for messages: decode them only on failure.
+            let measurement = || go_lossy(&point.measurement);
             if point.fields.iter().all(|f| &*f.key == b"time") {
                 dropped += 1;
                 reason.get_or_insert_with(|| {
-                    format!("invalid field name: input field \"time\" on measurement \"{measurement}\" is invalid")
+                    format!(
+                        "invalid field name: input field \"time\" on measurement \"{}\" is invalid",
+                        measurement()
+                    )
                 });
                 continue;
             }
@@ -147,21 +154,31 @@ pub fn write_points(
                     }
                     continue;
                 }
-                let name = go_lossy(&field.key);
                 if let crate::line_protocol::FieldValue::String(s) = &field.value {
                     if s.len() > MAX_FIELD_VALUE_LENGTH {
                         failure = Some(format!(
-                            "input field \"{name}\" on measurement \"{measurement}\" is too long, {} > {MAX_FIELD_VALUE_LENGTH}",
+                            "input field \"{}\" on measurement \"{}\" is too long, {} > {MAX_FIELD_VALUE_LENGTH}",
+                            go_lossy(&field.key),
+                            measurement(),
                             s.len()
                         ));
                         break;
                     }
                 }
                 let new_type = field.value.field_type();
-                let types = group.fields.entry(point.measurement.to_vec()).or_default();
+                // `entry` would copy the measurement name for every field; look up first.
+                let types = match group_fields.get_mut(&*point.measurement) {
+                    Some(types) => types,
+                    None => group_fields.entry(point.measurement.to_vec()).or_default(),
+                };
                 match types.get(&*field.key) {
                     Some(&existing) if existing != new_type => {
-                        failure = Some(conflict_reason(&name, &measurement, new_type, existing));
+                        failure = Some(conflict_reason(
+                            &go_lossy(&field.key),
+                            &measurement(),
+                            new_type,
+                            existing,
+                        ));
                         break;
                     }
                     Some(_) => {}
@@ -175,12 +192,16 @@ pub fn write_points(
                 reason.get_or_insert(f);
                 continue;
             }
-            let series = group.series.entry(key).or_default();
             for field in point.fields.iter().filter(|f| &*f.key != b"time") {
-                series
-                    .entry(field.key.to_vec())
-                    .or_default()
-                    .insert(*t, field.value.to_owned_value());
+                let value = field.value.to_owned_value();
+                if let Some(values) = series.get_mut(&*field.key) {
+                    values.insert(*t, value);
+                } else {
+                    series
+                        .entry(field.key.to_vec())
+                        .or_default()
+                        .insert(*t, value);
+                }
             }
             stats.points_written += 1;
         }
