@@ -2,7 +2,7 @@
 //! drops, shard-group mapping, per-shard field types, partial-write errors, and the write of
 //! the surviving points.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use crate::line_protocol::{series_key, Point};
@@ -120,20 +120,20 @@ pub fn write_points(
         } = group;
         let mut reason: Option<String> = None;
         let mut dropped = 0;
+        // Points are validated in input order (field types are registered as they come), but
+        // written series by series: each distinct series is searched in the index once per
+        // batch instead of once per point, and its points' values go into maps that are
+        // still in cache. The result is the same: validation reads field types, never the
+        // index or the values; every point's series enters the index (a dropped point leaves
+        // its key); and the points of one series keep their order, so a later value at the
+        // same time still wins.
+        let mut slot_of: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut slots: Vec<(&Point<'_>, Vec<(&Point<'_>, i64)>)> = Vec::new();
         for (point, t) in &group_points {
-            // The series enters the index before its fields are validated (a dropped point
-            // leaves its key). One search with the owned key: no clone, and the key is dropped
-            // when the series exists. (Inserting each key at its point's turn rather than all
-            // first is the same: validation reads field types, never the index.)
-            let key = SeriesKey {
-                measurement: point.measurement.to_vec(),
-                tags: point
-                    .tags
-                    .iter()
-                    .map(|t| (t.key.to_vec(), t.value.to_vec()))
-                    .collect(),
-            };
-            let series = group_series.entry(key).or_default();
+            let slot = *slot_of.entry(series_identity(point)).or_insert_with(|| {
+                slots.push((*point, Vec::new()));
+                slots.len() - 1
+            });
             // Names are only needed for messages: decode them only on failure.
             let measurement = || go_lossy(&point.measurement);
             if point.fields.iter().all(|f| &*f.key == b"time") {
@@ -192,18 +192,34 @@ pub fn write_points(
                 reason.get_or_insert(f);
                 continue;
             }
-            for field in point.fields.iter().filter(|f| &*f.key != b"time") {
-                let value = field.value.to_owned_value();
-                if let Some(values) = series.get_mut(&*field.key) {
-                    values.insert(*t, value);
-                } else {
-                    series
-                        .entry(field.key.to_vec())
-                        .or_default()
-                        .insert(*t, value);
-                }
+            if let Some((_, accepted)) = slots.get_mut(slot) {
+                accepted.push((*point, *t));
             }
             stats.points_written += 1;
+        }
+        for (first, accepted) in slots {
+            let key = SeriesKey {
+                measurement: first.measurement.to_vec(),
+                tags: first
+                    .tags
+                    .iter()
+                    .map(|t| (t.key.to_vec(), t.value.to_vec()))
+                    .collect(),
+            };
+            let series = group_series.entry(key).or_default();
+            for (point, t) in accepted {
+                for field in point.fields.iter().filter(|f| &*f.key != b"time") {
+                    let value = field.value.to_owned_value();
+                    if let Some(values) = series.get_mut(&*field.key) {
+                        values.insert(t, value);
+                    } else {
+                        series
+                            .entry(field.key.to_vec())
+                            .or_default()
+                            .insert(t, value);
+                    }
+                }
+            }
         }
         stats.points_dropped += dropped;
         if let Some(reason) = reason {
@@ -248,6 +264,30 @@ pub fn write_points(
     (stats, None)
 }
 
+/// Bytes that name a point's series exactly: every part length-prefixed, so no two
+/// different (measurement, tags) give the same bytes (the escaped series key could, for names
+/// ending in a backslash).
+fn series_identity(point: &Point<'_>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(
+        8 + point.measurement.len()
+            + point
+                .tags
+                .iter()
+                .map(|t| 16 + t.key.len() + t.value.len())
+                .sum::<usize>(),
+    );
+    let mut part = |b: &[u8]| {
+        out.extend_from_slice(&(b.len() as u64).to_le_bytes());
+        out.extend_from_slice(b);
+    };
+    part(&point.measurement);
+    for t in &point.tags {
+        part(&t.key);
+        part(&t.value);
+    }
+    out
+}
+
 fn in_bucket(bucket: &Bucket, reason: String, dropped: usize) -> PartialWrite {
     PartialWrite {
         reason,
@@ -261,4 +301,93 @@ fn conflict_reason(field: &str, measurement: &str, new: FieldType, existing: Fie
     format!(
         "field type conflict: input field \"{field}\" on measurement \"{measurement}\" is type {new}, already exists as type {existing}"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::line_protocol::{parse_batch, Precision};
+    use crate::model::{Id, OwnedFieldValue};
+    use crate::storage::{BucketKind, SchemaType};
+
+    fn bucket() -> Option<Bucket> {
+        Some(Bucket {
+            id: Id::new(1)?,
+            org_id: Id::new(2)?,
+            name: "b".into(),
+            description: String::new(),
+            kind: BucketKind::User,
+            retention: 0,
+            shard_group_duration: 7 * 24 * 3_600_000_000_000,
+            schema_type: SchemaType::Implicit,
+            created_at: 0,
+            updated_at: 0,
+        })
+    }
+
+    /// Points are written series by series: interleaved series, a series spelled with its
+    /// tags in another order, a repeated time (the later value wins) and a dropped point
+    /// (its series still enters the index) end as if written one by one.
+    #[test]
+    fn series_by_series_writes_keep_point_order() {
+        let Some(bucket) = bucket() else {
+            panic!("ids 1 and 2 are valid");
+        };
+        let body = b"m,a=1,b=2 v=1 5\nn,t=x v=1 5\nm,b=2,a=1 v=2 5\nn,t=y v=1i 5\nm,a=1,b=2 v=3 5\nn,t=z v=\"s\" 6\nm,a=1,b=2 w=1 6";
+        let batch = parse_batch(body, Precision::Nanosecond);
+        assert!(batch.errors.is_empty());
+        let mut data = BucketData::default();
+        let (stats, partial) = write_points(
+            &mut data,
+            &bucket,
+            &batch.points,
+            0,
+            0,
+            StorageVersion::V2_7,
+        );
+        assert_eq!(stats.points_written, 5);
+        assert_eq!(stats.points_dropped, 2);
+        assert!(partial.is_some_and(|p| p
+            .reason
+            .contains("\"v\" on measurement \"n\" is type integer, already exists as type float")));
+        let rows: Vec<String> = data
+            .points()
+            .iter()
+            .map(|p| {
+                let v = match p.value {
+                    OwnedFieldValue::Float(f) => format!("{f}"),
+                    other => format!("{other:?}"),
+                };
+                format!(
+                    "{}{:?} {}={v} {}",
+                    String::from_utf8_lossy(&p.series.measurement),
+                    p.series
+                        .tags
+                        .iter()
+                        .map(|(k, v)| format!(
+                            "{}={}",
+                            String::from_utf8_lossy(k),
+                            String::from_utf8_lossy(v)
+                        ))
+                        .collect::<Vec<_>>(),
+                    String::from_utf8_lossy(p.field),
+                    p.time
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                "m[\"a=1\", \"b=2\"] v=3 5",
+                "m[\"a=1\", \"b=2\"] w=1 6",
+                "n[\"t=x\"] v=1 5",
+            ]
+        );
+        let index: Vec<usize> = data.shard_groups.values().map(|g| g.series.len()).collect();
+        assert_eq!(
+            index,
+            [4],
+            "m, and n with t=x, t=y, t=z (dropped points leave their keys)"
+        );
+    }
 }
