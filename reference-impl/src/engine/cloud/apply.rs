@@ -1,6 +1,6 @@
 //! The asynchronous half: queued writes and deletes applied in acknowledgement order.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::model::{FieldType, Id, OwnedFieldValue};
 use crate::storage::cloud::{OwnedPoint, PendingDelete, PendingOp};
@@ -75,7 +75,15 @@ struct SeriesSeen {
     /// `series_before`: field → its existing type, for every pair present in the bucket.
     before: BTreeMap<Vec<u8>, Option<FieldType>>,
     fields: BTreeMap<Vec<u8>, Seen>,
+    /// Accepted values, per point in order: (time, [(field, value)]).
+    writes: Vec<(i64, FieldValues)>,
 }
+
+/// A point's accepted (field, value) pairs, in order.
+type FieldValues = Vec<(Vec<u8>, OwnedFieldValue)>;
+
+/// One series' values in one shard group: field → time → value.
+type SeriesValues = BTreeMap<Vec<u8>, BTreeMap<i64, OwnedFieldValue>>;
 
 /// What one batch has learned about a (series, field) pair.
 #[derive(Debug, Default)]
@@ -102,7 +110,14 @@ fn apply_write(
     };
     let mut cardinality = org_cardinality(store, org);
     let min_time = (bucket.retention > 0).then(|| now.saturating_sub(bucket.retention));
-    let mut seen: BTreeMap<SeriesKey, SeriesSeen> = BTreeMap::new();
+    // Values are checked in acknowledgement order (types, cardinality and rejections depend
+    // on it) but written series by series after the whole batch is checked: one index search
+    // per series and shard group instead of one per value, into maps still in cache. Checks
+    // never read what the batch writes (each series' prior state is read at its first sight,
+    // before any of its values are written), and a series' values keep their order, so the
+    // result is the same.
+    let mut slot_of: HashMap<SeriesKey, usize> = HashMap::new();
+    let mut slots: Vec<SeriesSeen> = Vec::new();
     let mut rejections = Vec::new();
     let mut written = 0;
     let data = store.data.entry(bucket_id).or_default();
@@ -114,27 +129,26 @@ fn apply_write(
             time,
         } = p;
         let key = SeriesKey { measurement, tags };
-        // Clone the key only for a series new to this batch.
-        if !seen.contains_key(&key) {
-            let before = series_before(data, &key);
-            seen.insert(
-                key.clone(),
-                SeriesSeen {
-                    before,
-                    fields: BTreeMap::new(),
-                },
-            );
-        }
+        let slot = match slot_of.get(&key) {
+            Some(&i) => i,
+            None => {
+                slots.push(SeriesSeen {
+                    before: series_before(data, &key),
+                    ..SeriesSeen::default()
+                });
+                slot_of.insert(key.clone(), slots.len() - 1);
+                slots.len() - 1
+            }
+        };
         let Some(SeriesSeen {
             before,
             fields: seen_fields,
-        }) = seen.get_mut(&key)
+            writes,
+        }) = slots.get_mut(slot)
         else {
             continue;
         };
-        // Accepted values are written after the point's fields are checked, so the series is
-        // found once per point: the checks of one field never read another field's data.
-        let mut accepted: Vec<(Vec<u8>, OwnedFieldValue)> = Vec::new();
+        let mut accepted: FieldValues = Vec::new();
         for (field, value) in fields {
             let reject =
                 |reason: &str, got: Option<FieldType>, want: Option<FieldType>| Rejection {
@@ -197,17 +211,30 @@ fn apply_write(
             s.exists = Some(true);
             accepted.push((field, value));
         }
-        if accepted.is_empty() {
-            continue;
+        if !accepted.is_empty() {
+            writes.push((time, accepted));
         }
-        let group = data.shard_group_mut(time, bucket.shard_group_duration);
-        let series = match group.series.get_mut(&key) {
-            Some(series) => series,
-            None => group.series.entry(key).or_default(),
+    }
+    for (key, slot) in slot_of {
+        let Some(seen) = slots.get_mut(slot) else {
+            continue;
         };
-        for (field, value) in accepted {
-            series.entry(field).or_default().insert(time, value);
-            written += 1;
+        let mut current: Option<(i64, &mut SeriesValues)> = None;
+        for (time, values) in std::mem::take(&mut seen.writes) {
+            let start = crate::storage::shard_group_start(time, bucket.shard_group_duration);
+            let series = match current {
+                Some((s, series)) if s == start => series,
+                _ => data
+                    .shard_group_mut(time, bucket.shard_group_duration)
+                    .series
+                    .entry(key.clone())
+                    .or_default(),
+            };
+            for (field, value) in values {
+                series.entry(field).or_default().insert(time, value);
+                written += 1;
+            }
+            current = Some((start, series));
         }
     }
     store.cloud.values_written += written;
