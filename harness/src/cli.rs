@@ -13,7 +13,7 @@ use crate::compare::Verdict;
 use crate::report;
 use crate::run::{self, RunConfig, Selection, SnapshotMode};
 use crate::target::inprocess::InProcess;
-use crate::target::url::{ReadAdapter, UrlConfig, UrlTarget, WriteAdapter};
+use crate::target::url::{Isolation, ReadAdapter, UrlConfig, UrlTarget, WriteAdapter};
 use crate::target::Target;
 use crate::targets::TargetFile;
 use crate::Error;
@@ -111,11 +111,12 @@ pub struct FilterArgs {
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct TargetArgs {
-    /// A server's base URL (default: the in-process reference).
+    /// A server's base URL (default: the in-process reference); with `--target`, it
+    /// overrides the file's `url` (a server started on a free port).
     #[arg(long, env = "INFLUX_CONFORMANCE_URL")]
     pub url: Option<String>,
     /// A target file `targets/<NAME>.yaml`.
-    #[arg(long, env = "INFLUX_CONFORMANCE_TARGET", conflicts_with = "url")]
+    #[arg(long, env = "INFLUX_CONFORMANCE_TARGET")]
     pub target: Option<String>,
     #[arg(long, env = "INFLUX_CONFORMANCE_TARGETS_DIR")]
     pub targets_dir: Option<PathBuf>,
@@ -133,6 +134,9 @@ pub struct TargetArgs {
     /// Use a pre-made v1 database instead of creating buckets.
     #[arg(long, env = "INFLUX_CONFORMANCE_DATABASE")]
     pub database: Option<String>,
+    /// How each case gets state of its own (default: the target file's, else `buckets`).
+    #[arg(long, env = "INFLUX_CONFORMANCE_ISOLATION", value_enum)]
+    pub isolation: Option<Isolation>,
     /// Seconds per request.
     #[arg(
         long,
@@ -431,10 +435,18 @@ fn build_targets(cli: &Cli, t: &TargetArgs, profile: Option<Profile>) -> Result<
         .database
         .clone()
         .or(file.as_ref().and_then(|f| f.1.database.clone()));
+    config.isolation = t
+        .isolation
+        .or(file.as_ref().map(|f| f.1.isolation))
+        .unwrap_or_default();
     config.request_timeout = secs(t.request_timeout);
     config.settle_timeout = secs(t.settle_timeout);
     config.max_body_bytes = t.max_response_bytes;
-    if config.org.is_empty() && config.bucket.is_none() && config.database.is_none() {
+    if config.org.is_empty()
+        && config.bucket.is_none()
+        && config.database.is_none()
+        && config.isolation == Isolation::Buckets
+    {
         return Err(Error::Config(
             "--org (or INFLUX_CONFORMANCE_ORG) is required with --url".into(),
         ));
@@ -515,16 +527,23 @@ fn write_file(path: &Path, text: &str) -> Result<(), Error> {
     })
 }
 
-/// Every failing case as a deviation, ready to paste into `targets/<name>.yaml`.
+/// Every failing case as a deviation, ready to paste into `targets/<name>.yaml`; also cases
+/// the server answers in invalid HTTP (a deterministic server fault, recorded with `fault`).
+/// Other errors (timeouts, refused connections) are never recorded: they need a look.
 fn emit_deviations(results: &[run::CaseResult]) -> String {
+    use crate::target::FaultKind;
     let devs: Vec<crate::targets::Deviation> = results
         .iter()
-        .filter(|r| r.verdict == Verdict::Fail)
+        .filter(|r| {
+            r.verdict == Verdict::Fail
+                || (r.verdict == Verdict::Error && r.fault == Some(FaultKind::InvalidResponse))
+        })
         .map(|r| crate::targets::Deviation {
             cases: r.name.clone(),
             kind: crate::targets::DeviationKind::Bug,
             note: r.reason.clone(),
             link: None,
+            fault: r.fault.filter(|_| r.verdict == Verdict::Error),
         })
         .collect();
     #[derive(serde::Serialize)]

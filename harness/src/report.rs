@@ -330,6 +330,121 @@ fn symbol(v: Verdict) -> &'static str {
     }
 }
 
+/// Scores per requirement level: raw (passes / judged) and with known deviations
+/// ((passes + xfail) / judged); judged excludes skipped and info, as in `summarize`.
+fn level_table(results: &[CaseResult]) -> String {
+    let mut t = String::from(
+        "## Scores per level\n\n| level | judged | pass | non-strict | xfail | fail | xpass | error | skipped | info | raw | with deviations |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    let pct = |n: usize, d: usize| {
+        if d == 0 {
+            "–".to_string()
+        } else {
+            format!("{:.1}%", n as f64 * 100.0 / d as f64)
+        }
+    };
+    for level in Level::ALL {
+        let rs: Vec<&CaseResult> = results.iter().filter(|r| r.level == level).collect();
+        if rs.is_empty() {
+            continue;
+        }
+        let count = |v: Verdict| rs.iter().filter(|r| r.verdict == v).count();
+        let judged = rs
+            .iter()
+            .filter(|r| !matches!(r.verdict, Verdict::Skipped | Verdict::Info))
+            .count();
+        let raw = rs
+            .iter()
+            .filter(|r| {
+                !matches!(r.verdict, Verdict::Skipped | Verdict::Info) && r.raw_verdict.is_pass()
+            })
+            .count();
+        let dev = rs
+            .iter()
+            .filter(|r| r.verdict.is_pass() || r.verdict == Verdict::Xfail)
+            .count();
+        let _ = writeln!(
+            t,
+            "| {} | {judged} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            level.as_str(),
+            count(Verdict::Pass),
+            count(Verdict::PassNonStrict),
+            count(Verdict::Xfail),
+            count(Verdict::Fail),
+            count(Verdict::Xpass),
+            count(Verdict::Error),
+            count(Verdict::Skipped),
+            count(Verdict::Info),
+            pct(raw, judged),
+            pct(dev, judged),
+        );
+    }
+    t.push('\n');
+    t
+}
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The known deviations the run applied (xfail and xpass), with their kind and note.
+fn deviation_table(results: &[CaseResult]) -> String {
+    let rows: Vec<&CaseResult> = results.iter().filter(|r| r.deviation.is_some()).collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let bugs = rows
+        .iter()
+        .filter(|r| {
+            r.deviation
+                .as_ref()
+                .is_some_and(|d| d.kind == crate::targets::DeviationKind::Bug)
+        })
+        .count();
+    let mut t = format!(
+        "## Known deviations\n\n{} cases: {} by design, {bugs} bugs.\n\n| case | verdict | kind | note |\n|---|---|---|---|\n",
+        rows.len(),
+        rows.len() - bugs
+    );
+    for r in rows {
+        let Some(d) = &r.deviation else { continue };
+        let kind = match d.kind {
+            crate::targets::DeviationKind::Bug => "bug",
+            crate::targets::DeviationKind::ByDesign => "by design",
+        };
+        let note = match &d.link {
+            Some(l) => format!("{} ([link]({l}))", cell(&d.note)),
+            None => cell(&d.note),
+        };
+        let _ = writeln!(
+            t,
+            "| `{}` | {} {} | {kind} | {note} |",
+            r.name,
+            symbol(r.verdict),
+            r.verdict.as_str()
+        );
+    }
+    t.push('\n');
+    t
+}
+
+/// Why cases were skipped, with counts.
+fn skip_table(results: &[CaseResult]) -> String {
+    let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in results.iter().filter(|r| r.verdict == Verdict::Skipped) {
+        *reasons.entry(r.reason.as_str()).or_default() += 1;
+    }
+    if reasons.is_empty() {
+        return String::new();
+    }
+    let mut t = String::from("## Skipped\n\n| cases | why |\n|---|---|\n");
+    for (reason, n) in reasons {
+        let _ = writeln!(t, "| {n} | {} |", cell(reason));
+    }
+    t.push('\n');
+    t
+}
+
 /// Cases × targets matrix, with a legend and a pruned view (rows that are not all pass).
 pub fn markdown(results: &[CaseResult], summary: &Summary) -> String {
     let mut columns: Vec<String> = results
@@ -395,6 +510,9 @@ pub fn markdown(results: &[CaseResult], summary: &Summary) -> String {
         }
         t
     };
+    out.push_str(&level_table(results));
+    out.push_str(&deviation_table(results));
+    out.push_str(&skip_table(results));
     out.push_str("## Differences (pruned: rows where something is not a strict pass)\n\n");
     out.push_str(&table(true));
     out.push_str("\n## All cases\n\n");

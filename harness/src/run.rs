@@ -326,6 +326,7 @@ pub async fn run_case(
         let v = match result.verdict {
             Verdict::Fail => Some(Verdict::Xfail),
             Verdict::Pass | Verdict::PassNonStrict => Some(Verdict::Xpass),
+            Verdict::Error if d.fault.is_some() && d.fault == result.fault => Some(Verdict::Xfail),
             _ => None,
         };
         if let Some(v) = v {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::case::Profile;
 use crate::error::{Error, Result};
-use crate::target::url::{ReadAdapter, WriteAdapter};
+use crate::target::url::{Isolation, ReadAdapter, WriteAdapter};
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -26,6 +26,12 @@ pub struct TargetFile {
     pub bucket: Option<String>,
     /// A pre-made v1 database.
     pub database: Option<String>,
+    /// How each case gets state of its own: `buckets` (the v2 tenancy API, default),
+    /// `databases` (InfluxQL `CREATE DATABASE`, InfluxDB 1.x) or `extra_label`
+    /// (VictoriaMetrics). Cases a target without the v2 tenancy API cannot express (tokens,
+    /// Flux queries, deletes) are skipped with the reason.
+    #[serde(default)]
+    pub isolation: Isolation,
     /// Free-form labels shown in reports (`version: 1.11`, `vendor: x`).
     #[serde(default)]
     pub labels: std::collections::BTreeMap<String, String>,
@@ -49,6 +55,11 @@ pub struct Deviation {
     pub kind: DeviationKind,
     pub note: String,
     pub link: Option<String>,
+    /// The case is known to fault this way on the target (a server bug the harness cannot
+    /// judge, e.g. `invalid_response`): that `error` becomes `xfail`. Any other error stays
+    /// an error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<crate::target::FaultKind>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]

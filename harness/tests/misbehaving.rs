@@ -430,6 +430,7 @@ fn deviation() -> influx_conformance::targets::Deviation {
         kind: influx_conformance::targets::DeviationKind::ByDesign,
         note: "answers 200 on success".into(),
         link: None,
+        fault: None,
     }
 }
 

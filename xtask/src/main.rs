@@ -4,24 +4,81 @@
 //!   (status-table rows, quoted messages, reasons) that no case covers → `docs/coverage.md`.
 //! - `docs [--check]`: renders cases marked `docs: true` into `docs/examples/*.md` from an
 //!   actual in-process run; `--check` fails when the committed files differ from a fresh render.
-
-mod coverage;
-mod docs;
-mod spec;
+//! - `peers [--update] [--only NAME]`: the suite against InfluxDB 1.6 and VictoriaMetrics 1.79
+//!   (Debian packages, started by hand on loopback); `--update` rewrites the targets'
+//!   deviation lists and `docs/compat/*.md`.
+//! - `bench ingest [--points N] [--batch N] [--connections N] [--only NAME]`: the same
+//!   generated TSBS cpu-only batches to the reference (v2, cloud), InfluxDB 1.6 and
+//!   VictoriaMetrics; points/s, ratios, the reference's resident memory per point.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::process::{Command, ExitCode};
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
-}
+mod bench;
+mod coverage;
+mod docs;
+mod peers;
+mod servers;
+mod spec;
 
 fn usage() -> ExitCode {
-    eprintln!("usage: cargo xtask coverage [--spec DIR] [--check] | cargo xtask docs [--check]");
+    eprintln!(
+        "usage: cargo xtask coverage [--spec DIR] [--check]\n       cargo xtask docs [--check]\n       cargo xtask peers [--update] [--only NAME]\n       cargo xtask bench ingest [--points N] [--batch N] [--connections N] [--only NAME]"
+    );
     ExitCode::from(2)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root();
+    if let Some(code) = docs_or_coverage(&args, &root) {
+        return code;
+    }
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let flag = |name: &str| args.iter().any(|a| a == name);
+    let value = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let result = match args.first().map(String::as_str) {
+        Some("peers") => peers::run(
+            &root,
+            &target_dir,
+            &peers::Options {
+                update: flag("--update"),
+                only: value("--only"),
+            },
+        ),
+        Some("bench") if args.get(1).map(String::as_str) == Some("ingest") => {
+            let num = |name: &str, default: usize| -> Result<usize, String> {
+                value(name).map_or(Ok(default), |v| {
+                    v.parse().map_err(|_| format!("{name} {v:?}: not a number"))
+                })
+            };
+            let opts = (|| {
+                Ok::<_, String>(bench::Options {
+                    points: num("--points", 2_000_000)?,
+                    batch: num("--batch", 5_000)?,
+                    connections: num("--connections", 4)?,
+                    only: value("--only"),
+                })
+            })();
+            opts.and_then(|o| bench::run(&root, &target_dir, &o))
+        }
+        _ => return usage(),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 /// Writes `files` (path relative to the root → content), or with `check` compares them with
@@ -82,11 +139,11 @@ fn write_or_check(root: &Path, dir: &str, files: &[(String, String)], check: boo
     ExitCode::SUCCESS
 }
 
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let root = repo_root();
+/// `coverage` and `docs`: `None` for any other command.
+fn docs_or_coverage(args: &[String], root: &Path) -> Option<ExitCode> {
+    let root = root.to_path_buf();
     let check = args.iter().any(|a| a == "--check");
-    match args.first().map(String::as_str) {
+    Some(match args.first().map(String::as_str) {
         Some("coverage") => {
             let spec_dir = args
                 .iter()
@@ -112,6 +169,53 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        _ => usage(),
+        _ => return None,
+    })
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+/// Builds a binary of the workspace and returns its path.
+fn build(
+    root: &Path,
+    target_dir: &Path,
+    package: &str,
+    bin: &str,
+    release: bool,
+) -> Result<PathBuf, String> {
+    let mut cmd = Command::new(cargo());
+    cmd.current_dir(root).args(["build", "-q", "-p", package]);
+    if release {
+        cmd.arg("--release");
     }
+    let ok = cmd
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?
+        .success();
+    if !ok {
+        return Err(format!("cargo build -p {package} failed"));
+    }
+    Ok(target_dir
+        .join(if release { "release" } else { "debug" })
+        .join(bin))
+}
+
+/// The harness binary (debug: what `cargo test` already built).
+pub fn build_harness(root: &Path, target_dir: &Path) -> Result<PathBuf, String> {
+    build(
+        root,
+        target_dir,
+        "influx-conformance",
+        "influx-conformance",
+        false,
+    )
 }

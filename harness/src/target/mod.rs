@@ -37,10 +37,14 @@ pub struct Fault {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultKind {
     Refused,
+    /// The server answered, but not in valid HTTP/1.1 (a malformed header, say).
+    InvalidResponse,
     Timeout,
     Reset,
     Unparsable,

@@ -51,9 +51,46 @@ pub enum WriteAdapter {
 #[serde(rename_all = "snake_case")]
 pub enum ReadAdapter {
     Flux,
+    /// `/query` with `SELECT * FROM /.*/ GROUP BY *`, typed through `SHOW FIELD KEYS`
+    /// (InfluxDB 1.x).
     Influxql,
+    /// VictoriaMetrics' `/api/v1/export` (JSON lines): series `measurement_field` with tags as
+    /// labels, float values, millisecond times. Field types are lost (every value reads as a
+    /// float) and the measurement is split from the field by the measurements the case wrote.
+    VmExport,
     None,
 }
+
+/// How a case gets state of its own on a URL target.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Deserialize,
+    serde::Serialize,
+    schemars::JsonSchema,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Isolation {
+    /// A bucket (and tokens) per case through the v2 tenancy API (`/api/v2/buckets`,
+    /// `/api/v2/authorizations`).
+    #[default]
+    Buckets,
+    /// A database per case through InfluxQL (`CREATE DATABASE ... WITH DURATION`, then
+    /// `DROP DATABASE`): InfluxDB 1.x. No tokens, no Flux query or delete API.
+    Databases,
+    /// No server-side state: every write to a case's bucket is tagged with
+    /// `extra_label=conformance_bucket=<name>` and read back by that label
+    /// (VictoriaMetrics). No tokens, retention, Flux query or delete API.
+    ExtraLabel,
+}
+
+/// The label that tells one case's writes from another's under `Isolation::ExtraLabel`.
+pub const ISOLATION_LABEL: &str = "conformance_bucket";
 
 #[derive(Debug, Clone)]
 pub struct UrlConfig {
@@ -68,6 +105,7 @@ pub struct UrlConfig {
     pub bucket: Option<String>,
     /// v1 servers: use this database instead of creating buckets.
     pub database: Option<String>,
+    pub isolation: Isolation,
     pub request_timeout: Duration,
     pub connect_timeout: Duration,
     pub settle_timeout: Duration,
@@ -87,6 +125,7 @@ impl UrlConfig {
             read: ReadAdapter::Flux,
             bucket: None,
             database: None,
+            isolation: Isolation::Buckets,
             request_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(3),
             settle_timeout: Duration::from_secs(10),
@@ -224,6 +263,13 @@ fn classify(e: &reqwest::Error, url: &str, timeout: Duration) -> Fault {
         Fault::new(
             FaultKind::Redirect,
             format!("{url} redirected too many times (a redirect loop?): {chain}"),
+        )
+    } else if chain.contains("invalid HTTP") {
+        // hyper refuses a malformed answer (e.g. control bytes in a header value): the
+        // server did answer, but not in HTTP/1.1 a client can read.
+        Fault::new(
+            FaultKind::InvalidResponse,
+            format!("{url} answered with a response that is not valid HTTP/1.1: {chain}"),
         )
     } else if e.is_connect() {
         Fault::new(
@@ -368,6 +414,8 @@ impl UrlTarget {
             ctx,
             created_buckets: Vec::new(),
             created_auths: Vec::new(),
+            created_databases: Vec::new(),
+            measurements: std::collections::BTreeSet::new(),
             window: (0, 0),
         }))
     }
@@ -420,6 +468,9 @@ impl Target for UrlTarget {
         if setup.onboarded == Some(false) {
             return self.open_unonboarded().await;
         }
+        if let Some(reason) = unexpressible(case, self.config.isolation) {
+            return Err(OpenError::Skip(reason));
+        }
         let premade = self.config.bucket.clone().or(self.config.database.clone());
         let mut ctx = Context {
             org: self.config.org.clone(),
@@ -433,6 +484,8 @@ impl Target for UrlTarget {
             ctx,
             created_buckets: Vec::new(),
             created_auths: Vec::new(),
+            created_databases: Vec::new(),
+            measurements: std::collections::BTreeSet::new(),
             window: (0, 0),
         };
         let logical: Vec<_> = if setup.buckets.is_empty() {
@@ -465,10 +518,21 @@ impl Target for UrlTarget {
                 },
             );
         } else {
-            let org_id = self.org_id().await?;
-            session.ctx.org_id = org_id.clone();
-            let mut result = session.create_state(case, &logical, &org_id).await;
-            if result.is_ok() {
+            let mut result = match self.config.isolation {
+                Isolation::Buckets => match self.org_id().await {
+                    Ok(org_id) => {
+                        session.ctx.org_id = org_id.clone();
+                        session.create_state(case, &logical, &org_id).await
+                    }
+                    Err(f) => Err(f),
+                },
+                Isolation::Databases => session.create_databases(case, &logical).await,
+                Isolation::ExtraLabel => {
+                    session.name_buckets(case, &logical);
+                    Ok(())
+                }
+            };
+            if result.is_ok() && self.config.isolation == Isolation::Buckets {
                 let token = session.config.token.clone();
                 result = super::create_schemas(&mut session, case, &token)
                     .await
@@ -505,12 +569,52 @@ impl Target for UrlTarget {
     }
 }
 
+/// Why a case cannot be expressed on a target isolated by anything but the v2 tenancy API
+/// (`None`: it can run). Such cases are skipped with the reason, not judged: the server lacks
+/// the API the case is about, which the report says once instead of as a failure per case.
+pub fn unexpressible(case: &LoadedCase, isolation: Isolation) -> Option<String> {
+    if isolation == Isolation::Buckets {
+        return None;
+    }
+    let setup = &case.case.setup;
+    if !setup.tokens.is_empty() {
+        return Some(
+            "the case creates tokens, and this target has no token API (/api/v2/authorizations)"
+                .into(),
+        );
+    }
+    let steps = &case.case.steps;
+    if steps.iter().any(|s| s.query.is_some()) {
+        return Some(
+            "the case queries with Flux (/api/v2/query), which this target does not serve".into(),
+        );
+    }
+    if steps.iter().any(|s| s.delete.is_some()) {
+        return Some(
+            "the case deletes through /api/v2/delete, which this target does not serve".into(),
+        );
+    }
+    if steps.iter().any(|s| s.rejected_points.is_some()) {
+        return Some(
+            "the case reads _monitoring.rejected_points, which this target does not have".into(),
+        );
+    }
+    if isolation == Isolation::ExtraLabel && setup.buckets.iter().any(|b| b.retention.is_some()) {
+        return Some("the case needs a bucket with its own retention period, which this target cannot create (one server-wide retention)".into());
+    }
+    None
+}
+
 pub struct UrlSession {
     client: reqwest::Client,
     config: UrlConfig,
     ctx: Context,
     created_buckets: Vec<String>,
     created_auths: Vec<String>,
+    /// InfluxQL databases to drop on close.
+    created_databases: Vec<String>,
+    /// Measurements the case wrote (VictoriaMetrics: to split `measurement_field` back).
+    measurements: std::collections::BTreeSet<String>,
     window: (i64, i64),
 }
 
@@ -674,6 +778,126 @@ impl UrlSession {
         Ok(())
     }
 
+    /// `Isolation::ExtraLabel`: a write to one of the case's buckets (by `db` or `bucket`)
+    /// carries `extra_label=conformance_bucket=<name>`, so its series can be told apart.
+    fn label_write(&mut self, req: &mut HttpRequest) {
+        let (path, query) = req
+            .path_and_query
+            .split_once('?')
+            .unwrap_or((req.path_and_query.as_str(), ""));
+        if !path.ends_with("/write") {
+            return;
+        }
+        let target = query.split('&').find_map(|kv| {
+            let (k, v) = kv.split_once('=')?;
+            if k != "db" && k != "bucket" {
+                return None;
+            }
+            self.ctx
+                .buckets
+                .values()
+                .find(|b| encode(&b.name) == v)
+                .map(|b| b.name.clone())
+        });
+        self.note_measurements(req);
+        if let Some(name) = target {
+            let sep = if query.is_empty() { '?' } else { '&' };
+            req.path_and_query = format!(
+                "{}{sep}extra_label={}",
+                req.path_and_query,
+                encode(&format!("{ISOLATION_LABEL}={name}"))
+            );
+        }
+    }
+
+    /// The real (unique) name of a case's logical bucket.
+    fn real_name(case: &LoadedCase, logical: &str, suffix: &str) -> String {
+        format!(
+            "conformance-{}-{}-{suffix}",
+            case.case.id.replace('_', "-"),
+            logical
+        )
+    }
+
+    /// `Isolation::ExtraLabel`: nothing to create, only unique names to label writes with.
+    fn name_buckets(&mut self, case: &LoadedCase, logical: &[(String, i64, bool)]) {
+        let suffix = unique_suffix();
+        for (name, _, _) in logical {
+            let real = Self::real_name(case, name, &suffix);
+            self.ctx.buckets.insert(
+                name.clone(),
+                BucketInfo {
+                    name: real,
+                    id: String::new(),
+                },
+            );
+        }
+    }
+
+    /// One InfluxQL statement through `POST /query`; an error in the answer is a setup fault.
+    async fn influxql(&self, statement: &str) -> Result<serde_json::Value, Fault> {
+        let resp = self
+            .call(HttpRequest {
+                method: "POST".into(),
+                path_and_query: format!("/query?q={}", encode(statement)),
+                headers: Vec::new(),
+                body: Vec::new(),
+            })
+            .await?;
+        if resp.status == 404 || resp.status == 405 {
+            return Err(Fault::new(
+                FaultKind::Unsupported,
+                format!(
+                    "the server has no InfluxQL /query endpoint ({statement:?} answered {}); use another isolation",
+                    resp.status
+                ),
+            ));
+        }
+        let v = json_body(&resp, "POST /query")?;
+        let err = v["error"]
+            .as_str()
+            .or_else(|| v["results"][0]["error"].as_str());
+        if resp.status != 200 || err.is_some() {
+            return Err(Fault::new(
+                FaultKind::Setup,
+                format!(
+                    "{statement:?} answered {}: {}",
+                    resp.status,
+                    err.map(str::to_string)
+                        .unwrap_or_else(|| preview(&resp.body))
+                ),
+            ));
+        }
+        Ok(v)
+    }
+
+    /// `Isolation::Databases`: `CREATE DATABASE` per logical bucket, with the bucket's
+    /// retention as the default policy's duration.
+    async fn create_databases(
+        &mut self,
+        case: &LoadedCase,
+        logical: &[(String, i64, bool)],
+    ) -> Result<(), Fault> {
+        let suffix = unique_suffix();
+        for (name, retention_s, _) in logical {
+            let real = Self::real_name(case, name, &suffix);
+            let mut q = format!("CREATE DATABASE {}", influxql_ident(&real));
+            if *retention_s > 0 {
+                q.push_str(&format!(" WITH DURATION {retention_s}s"));
+            }
+            self.influxql(&q).await?;
+            self.created_databases.push(real.clone());
+            self.ctx.buckets.insert(
+                name.clone(),
+                BucketInfo {
+                    name: real,
+                    id: String::new(),
+                },
+            );
+        }
+        Ok(())
+    }
+
     async fn read_flux(&self, flux: String) -> Result<Vec<Row>, Fault> {
         let body = json!({
             "query": flux,
@@ -711,8 +935,8 @@ impl UrlSession {
         })
     }
 
-    async fn read_influxql(&self, db: &str) -> Result<Vec<Row>, Fault> {
-        let q = "SELECT * FROM /.*/";
+    /// One InfluxQL query against a database, through `GET /query` (read-only).
+    async fn influxql_read(&self, db: &str, q: &str) -> Result<serde_json::Value, Fault> {
         let resp = self
             .call(HttpRequest {
                 method: "GET".into(),
@@ -725,22 +949,160 @@ impl UrlSession {
             return Err(Fault::new(
                 FaultKind::Unparsable,
                 format!(
-                    "reading back with InfluxQL (/query) answered {}: {}",
+                    "reading back with InfluxQL ({q}) answered {}: {}",
                     resp.status,
                     preview(&resp.body)
                 ),
             ));
         }
-        let v: serde_json::Value = json_body(&resp, "GET /query")?;
-        influxql_rows(&v)
-            .map_err(|e| Fault::new(FaultKind::Unparsable, format!("the InfluxQL answer: {e}")))
+        json_body(&resp, "GET /query")
+    }
+
+    async fn read_influxql(&self, db: &str) -> Result<Vec<Row>, Fault> {
+        let unparsable =
+            |e: String| Fault::new(FaultKind::Unparsable, format!("the InfluxQL answer: {e}"));
+        let keys = self.influxql_read(db, "SHOW FIELD KEYS").await?;
+        let types = influxql_field_types(&keys).map_err(unparsable)?;
+        let v = self
+            .influxql_read(db, "SELECT * FROM /.*/ GROUP BY *")
+            .await?;
+        influxql_rows(&v, &types).map_err(unparsable)
+    }
+
+    async fn read_vm_export(&self, bucket: &str) -> Result<Vec<Row>, Fault> {
+        // Rows sit in an in-memory buffer for up to a second; flush them so a read right after
+        // the write sees them (the endpoint exists for tests).
+        let flush = self
+            .call(HttpRequest {
+                method: "GET".into(),
+                path_and_query: "/internal/force_flush".into(),
+                headers: Vec::new(),
+                body: Vec::new(),
+            })
+            .await?;
+        if flush.status != 200 {
+            return Err(Fault::new(
+                FaultKind::Unsupported,
+                format!(
+                    "GET /internal/force_flush answered {}: {}",
+                    flush.status,
+                    preview(&flush.body)
+                ),
+            ));
+        }
+        let selector = format!("{{{ISOLATION_LABEL}=\"{bucket}\"}}");
+        let resp = self
+            .call(HttpRequest {
+                method: "GET".into(),
+                // Explicit bounds: the default `end` leaves out a point written a moment ago
+                // with the server's time (seen on 1.79.5).
+                path_and_query: format!(
+                    "/api/v1/export?match[]={}&start=0&end=9999999999",
+                    encode(&selector)
+                ),
+                headers: Vec::new(),
+                body: Vec::new(),
+            })
+            .await?;
+        if resp.status != 200 {
+            return Err(Fault::new(
+                FaultKind::Unparsable,
+                format!(
+                    "reading back with /api/v1/export answered {}: {}",
+                    resp.status,
+                    preview(&resp.body)
+                ),
+            ));
+        }
+        vm_export_rows(&resp.body, bucket, &self.measurements).map_err(|e| {
+            Fault::new(
+                FaultKind::Unparsable,
+                format!("the /api/v1/export answer: {e}"),
+            )
+        })
+    }
+
+    /// Remembers the measurements of a write body (for `vm_export_rows`).
+    fn note_measurements(&mut self, req: &HttpRequest) {
+        let gz = req.headers.iter().any(|(k, v)| {
+            k.eq_ignore_ascii_case("content-encoding") && v.eq_ignore_ascii_case("gzip")
+        });
+        let body = if gz {
+            use std::io::Read;
+            let mut out = Vec::new();
+            let _ = flate2::read::GzDecoder::new(req.body.as_slice())
+                .take(64 << 20)
+                .read_to_end(&mut out);
+            out
+        } else {
+            req.body.clone()
+        };
+        for line in body.split(|b| *b == b'\n') {
+            let line = String::from_utf8_lossy(line);
+            let line = line.trim_start();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let mut m = String::new();
+            let mut chars = line.chars();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => match chars.next() {
+                        Some(n @ (',' | ' ')) => m.push(n),
+                        Some(n) => {
+                            m.push('\\');
+                            m.push(n);
+                        }
+                        None => m.push('\\'),
+                    },
+                    ',' | ' ' => break,
+                    c => m.push(c),
+                }
+            }
+            if !m.is_empty() {
+                self.measurements.insert(m);
+            }
+        }
     }
 }
 
-/// Rows from an InfluxQL `SELECT *` JSON answer. InfluxQL loses field types (integers and
-/// floats are both JSON numbers) and cannot tell tags from string fields, so this read-back is
-/// approximate: numbers with a fraction are floats, others integers; strings are fields.
-pub fn influxql_rows(v: &serde_json::Value) -> Result<Vec<Row>, String> {
+/// `"name"` for InfluxQL, with `"` and `\` escaped.
+pub fn influxql_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// (measurement, field) → InfluxQL type name (`float`, `integer`, `unsigned`, `string`,
+/// `boolean`) from a `SHOW FIELD KEYS` answer.
+pub fn influxql_field_types(
+    v: &serde_json::Value,
+) -> Result<BTreeMap<(String, String), String>, String> {
+    let mut out = BTreeMap::new();
+    for r in v["results"].as_array().ok_or("no results array")? {
+        if let Some(e) = r["error"].as_str() {
+            return Err(e.to_string());
+        }
+        for s in r["series"].as_array().into_iter().flatten() {
+            let m = s["name"].as_str().ok_or("a series without name")?;
+            for kv in s["values"].as_array().into_iter().flatten() {
+                if let (Some(k), Some(t)) = (kv[0].as_str(), kv[1].as_str()) {
+                    // A field can have several types across shards; the first one stands.
+                    out.entry((m.to_string(), k.to_string()))
+                        .or_insert_with(|| t.to_string());
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Rows from an InfluxQL `SELECT * FROM /.*/ GROUP BY *` JSON answer: tags from each series'
+/// `tags` (an empty value means the series lacks the tag), field types from
+/// `influxql_field_types` (JSON alone cannot tell `1` the float from `1i`). A field with no
+/// known type is read by its JSON shape: numbers with a fraction or exponent are floats.
+pub fn influxql_rows(
+    v: &serde_json::Value,
+    types: &BTreeMap<(String, String), String>,
+) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
     let results = v["results"].as_array().ok_or("no results array")?;
     for r in results {
@@ -749,6 +1111,16 @@ pub fn influxql_rows(v: &serde_json::Value) -> Result<Vec<Row>, String> {
         }
         for s in r["series"].as_array().into_iter().flatten() {
             let m = s["name"].as_str().ok_or("a series without name")?;
+            let tags: Vec<(String, String)> = s["tags"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, v)| {
+                    v.as_str()
+                        .filter(|v| !v.is_empty())
+                        .map(|v| (k.clone(), v.to_string()))
+                })
+                .collect();
             let cols: Vec<&str> = s["columns"]
                 .as_array()
                 .ok_or("a series without columns")?
@@ -762,25 +1134,102 @@ pub fn influxql_rows(v: &serde_json::Value) -> Result<Vec<Row>, String> {
                     .and_then(|t| t.as_i64())
                     .ok_or("a row without epoch time")?;
                 for (c, val) in cols.iter().zip(vals).skip(1) {
-                    let value = match val {
-                        serde_json::Value::Null => continue,
-                        serde_json::Value::Bool(b) => Value::Boolean(*b),
-                        serde_json::Value::Number(n) => match n.as_i64() {
-                            Some(i) if !n.to_string().contains('.') => Value::Integer(i),
+                    let ty = types
+                        .get(&(m.to_string(), c.to_string()))
+                        .map(String::as_str);
+                    let value = match (val, ty) {
+                        (serde_json::Value::Null, _) => continue,
+                        (serde_json::Value::Bool(b), _) => Value::Boolean(*b),
+                        (serde_json::Value::Number(n), Some("integer")) => {
+                            Value::Integer(n.as_i64().ok_or("an integer field out of range")?)
+                        }
+                        (serde_json::Value::Number(n), Some("unsigned")) => {
+                            Value::Unsigned(n.as_u64().ok_or("an unsigned field out of range")?)
+                        }
+                        (serde_json::Value::Number(n), Some(_)) => {
+                            Value::Float(n.as_f64().unwrap_or(0.0))
+                        }
+                        (serde_json::Value::Number(n), None) => match n.as_i64() {
+                            Some(i) if !n.to_string().contains(['.', 'e', 'E']) => {
+                                Value::Integer(i)
+                            }
                             _ => Value::Float(n.as_f64().unwrap_or(0.0)),
                         },
-                        serde_json::Value::String(s) => Value::String(s.clone()),
+                        (serde_json::Value::String(s), _) => Value::String(s.clone()),
                         _ => continue,
                     };
                     rows.push(Row {
                         measurement: m.to_string(),
-                        tags: Vec::new(),
+                        tags: tags.clone(),
                         field: c.to_string(),
                         value,
                         time,
                     });
                 }
             }
+        }
+    }
+    Ok(rows)
+}
+
+/// Rows from VictoriaMetrics' `/api/v1/export` JSON lines. A series `{__name__="m_f", tag="v"}`
+/// is split into measurement `m` and field `f` at the longest measurement the case wrote
+/// (else at the last `_`); the isolation label, and the `db` label v1 writes add, are not
+/// tags. Every value is a float (VictoriaMetrics keeps no field types); times are
+/// milliseconds, read back as ns.
+pub fn vm_export_rows(
+    body: &[u8],
+    bucket: &str,
+    measurements: &std::collections::BTreeSet<String>,
+) -> Result<Vec<Row>, String> {
+    let mut rows = Vec::new();
+    for line in body.split(|b| *b == b'\n') {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let v: serde_json::Value =
+            serde_json::from_slice(line).map_err(|e| format!("a line that is not JSON ({e})"))?;
+        let metric = v["metric"].as_object().ok_or("a line without metric")?;
+        let name = metric
+            .get("__name__")
+            .and_then(|n| n.as_str())
+            .ok_or("a series without __name__")?;
+        let split = measurements
+            .iter()
+            .filter(|m| {
+                name.len() > m.len() + 1
+                    && name.starts_with(m.as_str())
+                    && name.as_bytes()[m.len()] == b'_'
+            })
+            .max_by_key(|m| m.len())
+            .map(|m| (m.clone(), name[m.len() + 1..].to_string()))
+            .or_else(|| {
+                name.rsplit_once('_')
+                    .map(|(m, f)| (m.to_string(), f.to_string()))
+            })
+            .unwrap_or_else(|| (name.to_string(), String::new()));
+        let tags: Vec<(String, String)> = metric
+            .iter()
+            .filter(|(k, val)| {
+                k.as_str() != "__name__"
+                    && k.as_str() != ISOLATION_LABEL
+                    && !(k.as_str() == "db" && val.as_str() == Some(bucket))
+            })
+            .map(|(k, val)| (k.clone(), val.as_str().unwrap_or_default().to_string()))
+            .collect();
+        let values = v["values"].as_array().ok_or("a series without values")?;
+        let times = v["timestamps"]
+            .as_array()
+            .ok_or("a series without timestamps")?;
+        for (val, t) in values.iter().zip(times) {
+            let t = t.as_i64().ok_or("a timestamp that is not an integer")?;
+            rows.push(Row {
+                measurement: split.0.clone(),
+                tags: tags.clone(),
+                field: split.1.clone(),
+                value: Value::Float(val.as_f64().unwrap_or(f64::NAN)),
+                time: t.saturating_mul(1_000_000),
+            });
         }
     }
     Ok(rows)
@@ -796,7 +1245,10 @@ impl Session for UrlSession {
         wall_now()
     }
 
-    async fn send(&mut self, req: HttpRequest) -> Result<HttpResponse, Fault> {
+    async fn send(&mut self, mut req: HttpRequest) -> Result<HttpResponse, Fault> {
+        if self.config.isolation == Isolation::ExtraLabel {
+            self.label_write(&mut req);
+        }
         let resp = self.call(req).await;
         self.window.1 = wall_now();
         resp
@@ -818,6 +1270,7 @@ impl Session for UrlSession {
                 .await?
             }
             ReadAdapter::Influxql => self.read_influxql(&info.name).await?,
+            ReadAdapter::VmExport => self.read_vm_export(&info.name).await?,
         };
         Ok(Some(rows))
     }
@@ -891,6 +1344,11 @@ impl Session for UrlSession {
     }
 
     async fn close(self: Box<Self>) {
+        for db in &self.created_databases {
+            let _ = self
+                .influxql(&format!("DROP DATABASE {}", influxql_ident(db)))
+                .await;
+        }
         for id in &self.created_buckets {
             let _ = self
                 .call(HttpRequest {
@@ -911,5 +1369,61 @@ impl Session for UrlSession {
                 })
                 .await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(rows: Vec<Row>) -> Vec<String> {
+        let mut rows = rows;
+        crate::observe::sort_rows(&mut rows);
+        let r = crate::observe::Redactions::default();
+        rows.iter().map(|row| row.render(&r)).collect()
+    }
+
+    #[test]
+    fn influxql_read_back_is_typed_by_show_field_keys() {
+        // Answers as InfluxDB 1.6.7 gave them (RUN), for
+        // `m,host=a v=1,i=2i,s="x",b=true 1` and `m v=1.5 2`.
+        let keys: serde_json::Value = serde_json::from_str(
+            r#"{"results":[{"statement_id":0,"series":[{"name":"m","columns":["fieldKey","fieldType"],"values":[["b","boolean"],["i","integer"],["s","string"],["v","float"]]}]}]}"#,
+        )
+        .unwrap();
+        let select: serde_json::Value = serde_json::from_str(
+            r#"{"results":[{"statement_id":0,"series":[{"name":"m","tags":{"host":""},"columns":["time","b","i","s","v"],"values":[[2,null,null,null,1.5]]},{"name":"m","tags":{"host":"a"},"columns":["time","b","i","s","v"],"values":[[1,true,2,"x",1]]}]}]}"#,
+        )
+        .unwrap();
+        let types = influxql_field_types(&keys).unwrap();
+        assert_eq!(
+            render(influxql_rows(&select, &types).unwrap()),
+            [
+                "m v=1.5 2",
+                "m,host=a b=true 1",
+                "m,host=a i=2i 1",
+                "m,host=a s=\"x\" 1",
+                "m,host=a v=1 1",
+            ]
+        );
+    }
+
+    #[test]
+    fn vm_export_splits_names_at_known_measurements() {
+        let body = br#"{"metric":{"__name__":"n.x_y_f","conformance_bucket":"b1","t":"q"},"values":[3],"timestamps":[1700000000000]}
+{"metric":{"__name__":"m_v","db":"b1","conformance_bucket":"b1"},"values":[1,2],"timestamps":[1,2]}
+"#;
+        let known = ["n.x_y".to_string(), "m".to_string()].into_iter().collect();
+        assert_eq!(
+            render(vm_export_rows(body, "b1", &known).unwrap()),
+            [
+                "m v=1 1000000",
+                "m v=2 2000000",
+                "n.x_y,t=q f=3 1700000000000000000"
+            ]
+        );
+        // Without the measurement written, the last `_` splits.
+        let rows = vm_export_rows(body, "b1", &Default::default()).unwrap();
+        assert_eq!(rows[0].measurement, "n.x_y");
     }
 }

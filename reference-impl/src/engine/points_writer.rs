@@ -2,14 +2,14 @@
 //! drops, shard-group mapping, per-shard field types, partial-write errors, and the write of
 //! the surviving points.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use crate::line_protocol::{series_key, Point};
 use crate::model::text::go_lossy;
 use crate::model::time::{format_go_duration, format_rfc3339_nano};
 use crate::model::FieldType;
-use crate::storage::{Bucket, BucketData, SeriesKey};
+use crate::storage::{Bucket, BucketData, SeriesKey, ShardGroup};
 
 /// Longest string field value a shard accepts (`tsdb.MaxFieldValueLength`).
 pub const MAX_FIELD_VALUE_LENGTH: usize = 1_048_576;
@@ -113,29 +113,36 @@ pub fn write_points(
     let mut stripped_time_field: Option<Vec<u8>> = None;
     for (start, group_points) in by_group {
         let group = data.shard_group_mut(start, bucket.shard_group_duration);
+        let ShardGroup {
+            fields: group_fields,
+            series: group_series,
+            ..
+        } = group;
         let mut reason: Option<String> = None;
         let mut dropped = 0;
-        // Series enter the index before fields are validated.
-        let keys: Vec<SeriesKey> = group_points
-            .iter()
-            .map(|(p, _)| SeriesKey {
-                measurement: p.measurement.to_vec(),
-                tags: p
-                    .tags
-                    .iter()
-                    .map(|t| (t.key.to_vec(), t.value.to_vec()))
-                    .collect(),
-            })
-            .collect();
-        for key in &keys {
-            group.series.entry(key.clone()).or_default();
-        }
-        for ((point, t), key) in group_points.iter().zip(keys) {
-            let measurement = go_lossy(&point.measurement);
+        // Points are validated in input order (field types are registered as they come), but
+        // written series by series: each distinct series is searched in the index once per
+        // batch instead of once per point, and its points' values go into maps that are
+        // still in cache. The result is the same: validation reads field types, never the
+        // index or the values; every point's series enters the index (a dropped point leaves
+        // its key); and the points of one series keep their order, so a later value at the
+        // same time still wins.
+        let mut slot_of: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut slots: Vec<(&Point<'_>, Vec<(&Point<'_>, i64)>)> = Vec::new();
+        for (point, t) in &group_points {
+            let slot = *slot_of.entry(series_identity(point)).or_insert_with(|| {
+                slots.push((*point, Vec::new()));
+                slots.len() - 1
+            });
+            // Names are only needed for messages: decode them only on failure.
+            let measurement = || go_lossy(&point.measurement);
             if point.fields.iter().all(|f| &*f.key == b"time") {
                 dropped += 1;
                 reason.get_or_insert_with(|| {
-                    format!("invalid field name: input field \"time\" on measurement \"{measurement}\" is invalid")
+                    format!(
+                        "invalid field name: input field \"time\" on measurement \"{}\" is invalid",
+                        measurement()
+                    )
                 });
                 continue;
             }
@@ -147,21 +154,31 @@ pub fn write_points(
                     }
                     continue;
                 }
-                let name = go_lossy(&field.key);
                 if let crate::line_protocol::FieldValue::String(s) = &field.value {
                     if s.len() > MAX_FIELD_VALUE_LENGTH {
                         failure = Some(format!(
-                            "input field \"{name}\" on measurement \"{measurement}\" is too long, {} > {MAX_FIELD_VALUE_LENGTH}",
+                            "input field \"{}\" on measurement \"{}\" is too long, {} > {MAX_FIELD_VALUE_LENGTH}",
+                            go_lossy(&field.key),
+                            measurement(),
                             s.len()
                         ));
                         break;
                     }
                 }
                 let new_type = field.value.field_type();
-                let types = group.fields.entry(point.measurement.to_vec()).or_default();
+                // `entry` would copy the measurement name for every field; look up first.
+                let types = match group_fields.get_mut(&*point.measurement) {
+                    Some(types) => types,
+                    None => group_fields.entry(point.measurement.to_vec()).or_default(),
+                };
                 match types.get(&*field.key) {
                     Some(&existing) if existing != new_type => {
-                        failure = Some(conflict_reason(&name, &measurement, new_type, existing));
+                        failure = Some(conflict_reason(
+                            &go_lossy(&field.key),
+                            &measurement(),
+                            new_type,
+                            existing,
+                        ));
                         break;
                     }
                     Some(_) => {}
@@ -175,14 +192,34 @@ pub fn write_points(
                 reason.get_or_insert(f);
                 continue;
             }
-            let series = group.series.entry(key).or_default();
-            for field in point.fields.iter().filter(|f| &*f.key != b"time") {
-                series
-                    .entry(field.key.to_vec())
-                    .or_default()
-                    .insert(*t, field.value.to_owned_value());
+            if let Some((_, accepted)) = slots.get_mut(slot) {
+                accepted.push((*point, *t));
             }
             stats.points_written += 1;
+        }
+        for (first, accepted) in slots {
+            let key = SeriesKey {
+                measurement: first.measurement.to_vec(),
+                tags: first
+                    .tags
+                    .iter()
+                    .map(|t| (t.key.to_vec(), t.value.to_vec()))
+                    .collect(),
+            };
+            let series = group_series.entry(key).or_default();
+            for (point, t) in accepted {
+                for field in point.fields.iter().filter(|f| &*f.key != b"time") {
+                    let value = field.value.to_owned_value();
+                    if let Some(values) = series.get_mut(&*field.key) {
+                        values.insert(t, value);
+                    } else {
+                        series
+                            .entry(field.key.to_vec())
+                            .or_default()
+                            .insert(t, value);
+                    }
+                }
+            }
         }
         stats.points_dropped += dropped;
         if let Some(reason) = reason {
@@ -227,6 +264,30 @@ pub fn write_points(
     (stats, None)
 }
 
+/// Bytes that name a point's series exactly: every part length-prefixed, so no two
+/// different (measurement, tags) give the same bytes (the escaped series key could, for names
+/// ending in a backslash).
+fn series_identity(point: &Point<'_>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(
+        8 + point.measurement.len()
+            + point
+                .tags
+                .iter()
+                .map(|t| 16 + t.key.len() + t.value.len())
+                .sum::<usize>(),
+    );
+    let mut part = |b: &[u8]| {
+        out.extend_from_slice(&(b.len() as u64).to_le_bytes());
+        out.extend_from_slice(b);
+    };
+    part(&point.measurement);
+    for t in &point.tags {
+        part(&t.key);
+        part(&t.value);
+    }
+    out
+}
+
 fn in_bucket(bucket: &Bucket, reason: String, dropped: usize) -> PartialWrite {
     PartialWrite {
         reason,
@@ -240,4 +301,93 @@ fn conflict_reason(field: &str, measurement: &str, new: FieldType, existing: Fie
     format!(
         "field type conflict: input field \"{field}\" on measurement \"{measurement}\" is type {new}, already exists as type {existing}"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::line_protocol::{parse_batch, Precision};
+    use crate::model::{Id, OwnedFieldValue};
+    use crate::storage::{BucketKind, SchemaType};
+
+    fn bucket() -> Option<Bucket> {
+        Some(Bucket {
+            id: Id::new(1)?,
+            org_id: Id::new(2)?,
+            name: "b".into(),
+            description: String::new(),
+            kind: BucketKind::User,
+            retention: 0,
+            shard_group_duration: 7 * 24 * 3_600_000_000_000,
+            schema_type: SchemaType::Implicit,
+            created_at: 0,
+            updated_at: 0,
+        })
+    }
+
+    /// Points are written series by series: interleaved series, a series spelled with its
+    /// tags in another order, a repeated time (the later value wins) and a dropped point
+    /// (its series still enters the index) end as if written one by one.
+    #[test]
+    fn series_by_series_writes_keep_point_order() {
+        let Some(bucket) = bucket() else {
+            panic!("ids 1 and 2 are valid");
+        };
+        let body = b"m,a=1,b=2 v=1 5\nn,t=x v=1 5\nm,b=2,a=1 v=2 5\nn,t=y v=1i 5\nm,a=1,b=2 v=3 5\nn,t=z v=\"s\" 6\nm,a=1,b=2 w=1 6";
+        let batch = parse_batch(body, Precision::Nanosecond);
+        assert!(batch.errors.is_empty());
+        let mut data = BucketData::default();
+        let (stats, partial) = write_points(
+            &mut data,
+            &bucket,
+            &batch.points,
+            0,
+            0,
+            StorageVersion::V2_7,
+        );
+        assert_eq!(stats.points_written, 5);
+        assert_eq!(stats.points_dropped, 2);
+        assert!(partial.is_some_and(|p| p
+            .reason
+            .contains("\"v\" on measurement \"n\" is type integer, already exists as type float")));
+        let rows: Vec<String> = data
+            .points()
+            .iter()
+            .map(|p| {
+                let v = match p.value {
+                    OwnedFieldValue::Float(f) => format!("{f}"),
+                    other => format!("{other:?}"),
+                };
+                format!(
+                    "{}{:?} {}={v} {}",
+                    String::from_utf8_lossy(&p.series.measurement),
+                    p.series
+                        .tags
+                        .iter()
+                        .map(|(k, v)| format!(
+                            "{}={}",
+                            String::from_utf8_lossy(k),
+                            String::from_utf8_lossy(v)
+                        ))
+                        .collect::<Vec<_>>(),
+                    String::from_utf8_lossy(p.field),
+                    p.time
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                "m[\"a=1\", \"b=2\"] v=3 5",
+                "m[\"a=1\", \"b=2\"] w=1 6",
+                "n[\"t=x\"] v=1 5",
+            ]
+        );
+        let index: Vec<usize> = data.shard_groups.values().map(|g| g.series.len()).collect();
+        assert_eq!(
+            index,
+            [4],
+            "m, and n with t=x, t=y, t=z (dropped points leave their keys)"
+        );
+    }
 }

@@ -66,6 +66,54 @@ pub fn write(
     config: &WriteConfig,
     clock: &dyn Clock,
 ) -> Result<WriteStats, ApiError> {
+    let pre = prepare(req, config);
+    let batch = pre.parse();
+    write_prepared(store, auth, req, config, clock, &pre, batch.as_ref())
+}
+
+/// The part of a v2 write that needs no store: the body, gunzipped and size-checked. The HTTP
+/// handler prepares and parses before it takes the store lock, so requests decode in
+/// parallel; `write_prepared` then reports every error in the original order (a lookup
+/// error still wins over a body or parse error).
+pub struct Prepared<'b> {
+    precision: Option<Precision>,
+    /// `None` when an error that comes before reading the body will be reported.
+    body: Option<Result<std::borrow::Cow<'b, [u8]>, ApiError>>,
+}
+
+impl Prepared<'_> {
+    /// The parsed body, when it was read.
+    pub fn parse(&self) -> Option<crate::line_protocol::Batch<'_>> {
+        match (&self.body, self.precision) {
+            (Some(Ok(body)), Some(precision)) => Some(parse_batch(body, precision)),
+            _ => None,
+        }
+    }
+}
+
+/// Reads the body of a v2 write without the store (see `Prepared`).
+pub fn prepare<'b>(req: &WriteRequest<'b>, config: &WriteConfig) -> Prepared<'b> {
+    let precision = Precision::from_v2_param(req.precision.unwrap_or(""));
+    let early_error = precision.is_none()
+        || req.bucket.is_none_or(str::is_empty)
+        || (req.gzip && check_first_header(req.body).is_err());
+    Prepared {
+        precision,
+        body: (!early_error).then(|| read_body(req.body, req.gzip, config)),
+    }
+}
+
+/// `write` with the body already read and parsed (`prepare`, `Prepared::parse`); the checks
+/// run in the handler's order.
+pub fn write_prepared(
+    store: &mut Store,
+    auth: &Authorization,
+    req: &WriteRequest<'_>,
+    config: &WriteConfig,
+    clock: &dyn Clock,
+    pre: &Prepared<'_>,
+    batch: Option<&crate::line_protocol::Batch<'_>>,
+) -> Result<WriteStats, ApiError> {
     // decodeWriteRequest: precision, bucket presence, gzip header.
     let precision = Precision::from_v2_param(req.precision.unwrap_or("")).ok_or_else(|| {
         ApiError::new(
@@ -83,10 +131,26 @@ pub fn write(
     let org_id = find_org(store, req.org, req.org_id)?;
     let bucket = find_bucket_for_write(store, org_id, bucket_param)?.clone();
     check_write_permission(auth, org_id, &bucket, "insufficient permissions for write")?;
-    let body = read_body(req.body, req.gzip, config)?;
+    let read;
+    let body: &[u8] = match &pre.body {
+        Some(Ok(body)) => body,
+        Some(Err(e)) => return Err(e.clone()),
+        None => {
+            read = read_body(req.body, req.gzip, config)?;
+            &read
+        }
+    };
     let now = clock.now_nanos();
     let default_time = truncate_nanos(now, precision.multiplier());
-    write_body(store, &bucket, &body, precision, default_time, now, config)
+    let parsed;
+    let batch = match batch {
+        Some(b) => b,
+        None => {
+            parsed = parse_batch(body, precision);
+            &parsed
+        }
+    };
+    write_batch(store, &bucket, batch, default_time, now, config)
 }
 
 /// v1-compat `POST /write` after authentication (the token's org is used; `org` is ignored).
@@ -232,6 +296,17 @@ fn write_body(
     config: &WriteConfig,
 ) -> Result<WriteStats, ApiError> {
     let batch = parse_batch(body, precision);
+    write_batch(store, bucket, &batch, default_time, now, config)
+}
+
+fn write_batch(
+    store: &mut Store,
+    bucket: &Bucket,
+    batch: &crate::line_protocol::Batch<'_>,
+    default_time: i64,
+    now: i64,
+    config: &WriteConfig,
+) -> Result<WriteStats, ApiError> {
     if let Some(message) = batch.error_message() {
         // Any malformed line rejects the whole batch.
         return Err(ApiError::new(Code::Invalid, message));

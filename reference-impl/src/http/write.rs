@@ -94,12 +94,17 @@ pub async fn api_v2_write(State(state): State<Arc<AppState>>, req: Request) -> R
         };
     }
     let config = write_config(&state);
-    let result = engine::write(
+    // Gunzip and parse before taking the store lock: other requests keep the store meanwhile.
+    let pre = engine::prepare(&request, &config);
+    let batch = pre.parse();
+    let result = engine::write_prepared(
         &mut state.store(),
         &auth,
         &request,
         &config,
         state.clock.as_ref(),
+        &pre,
+        batch.as_ref(),
     );
     answer(result)
 }

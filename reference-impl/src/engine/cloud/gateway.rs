@@ -242,6 +242,16 @@ pub fn org_cardinality(store: &Store, org: Id) -> usize {
         .filter(|b| b.org_id == org && b.kind == crate::storage::BucketKind::User)
         .filter_map(|b| store.data.get(&b.id))
         .map(|d| {
+            // Within one shard group every (series, field) pair is distinct already: count
+            // them without building the set (this runs on every write and every apply).
+            if d.shard_groups.len() <= 1 {
+                return d
+                    .shard_groups
+                    .values()
+                    .flat_map(|g| g.series.values())
+                    .map(|fields| fields.len())
+                    .sum();
+            }
             d.shard_groups
                 .values()
                 .flat_map(|g| {

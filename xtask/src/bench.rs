@@ -1,0 +1,344 @@
+//! `cargo xtask bench ingest`: the same generated batches (TSBS cpu-only shape: measurement
+//! `cpu`, 10 tags, 10 integer fields `usage_user..usage_guest_nice`, ns timestamps) sent over
+//! loopback by one keep-alive client with several connections to each server in turn: the
+//! reference (v2 and cloud, release build), InfluxDB 1.6 and VictoriaMetrics 1.79. Prints
+//! points/s, the ratios against the targets (reference ≥ VictoriaMetrics, ≥ 3× InfluxDB 1.6)
+//! and the reference's resident memory per stored point.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use crate::servers::{self, Result, Server};
+
+pub struct Options {
+    pub points: usize,
+    pub batch: usize,
+    pub connections: usize,
+    pub only: Option<String>,
+}
+
+const HOSTS: usize = 1000;
+const STEP_NS: i64 = 10_000_000_000;
+const REGIONS: [&str; 9] = [
+    "us-east-1",
+    "us-west-1",
+    "us-west-2",
+    "eu-west-1",
+    "eu-central-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-northeast-1",
+    "sa-east-1",
+];
+const OS: [&str; 3] = ["Ubuntu16.10", "Ubuntu16.04LTS", "Ubuntu15.10"];
+const ARCH: [&str; 2] = ["x64", "x86"];
+const TEAM: [&str; 4] = ["SF", "NYC", "LON", "CHI"];
+const ENVIRONMENT: [&str; 3] = ["production", "staging", "test"];
+const FIELDS: [&str; 10] = [
+    "usage_user",
+    "usage_system",
+    "usage_idle",
+    "usage_nice",
+    "usage_iowait",
+    "usage_irq",
+    "usage_softirq",
+    "usage_steal",
+    "usage_guest",
+    "usage_guest_nice",
+];
+
+/// xorshift64*: deterministic, so every server gets byte-identical batches.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[(self.next() % xs.len() as u64) as usize]
+    }
+}
+
+/// `points` lines in batches of `batch`: host i%HOSTS at tick i/HOSTS, ten seconds apart,
+/// ending an hour before now.
+pub fn generate(points: usize, batch: usize) -> Vec<Bytes> {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let series: Vec<String> = (0..HOSTS)
+        .map(|h| {
+            let region = rng.pick(&REGIONS);
+            let dc = ["a", "b", "c"][(rng.next() % 3) as usize];
+            format!(
+                "cpu,hostname=host_{h},region={region},datacenter={region}{dc},rack={},os={},arch={},team={},service={},service_version={},service_environment={} ",
+                rng.next() % 100,
+                rng.pick(&OS),
+                rng.pick(&ARCH),
+                rng.pick(&TEAM),
+                rng.next() % 20,
+                rng.next() % 2,
+                rng.pick(&ENVIRONMENT),
+            )
+        })
+        .collect();
+    let ticks = points.div_ceil(HOSTS) as i64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0);
+    let start = (now - 3_600_000_000_000 - ticks * STEP_NS) / STEP_NS * STEP_NS;
+    let mut out = Vec::with_capacity(points.div_ceil(batch));
+    let mut buf = String::new();
+    for i in 0..points {
+        use std::fmt::Write as _;
+        buf.push_str(&series[i % HOSTS]);
+        for (k, f) in FIELDS.iter().enumerate() {
+            if k > 0 {
+                buf.push(',');
+            }
+            let _ = write!(buf, "{f}={}i", rng.next() % 101);
+        }
+        let _ = writeln!(buf, " {}", start + (i / HOSTS) as i64 * STEP_NS);
+        if (i + 1) % batch == 0 || i + 1 == points {
+            out.push(Bytes::from(std::mem::take(&mut buf)));
+        }
+    }
+    out
+}
+
+struct Outcome {
+    name: &'static str,
+    seconds: f64,
+    points_per_s: f64,
+    rss: Option<(u64, u64)>,
+}
+
+/// Sends every batch once over `connections` keep-alive connections; the time from the first
+/// request to the last 204.
+async fn send_all(
+    url: String,
+    auth: Option<String>,
+    batches: Arc<Vec<Bytes>>,
+    connections: usize,
+) -> Result<Duration> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(connections)
+        .timeout(Duration::from_secs(300))
+        .build()
+        .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let (client, url, auth, batches, next) = (
+            client.clone(),
+            url.clone(),
+            auth.clone(),
+            batches.clone(),
+            next.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(body) = batches.get(i) else {
+                    return Ok(());
+                };
+                let mut req = client.post(&url).body(body.clone());
+                if let Some(a) = &auth {
+                    req = req.header("Authorization", a);
+                }
+                let resp = req.send().await.map_err(|e| format!("POST {url}: {e}"))?;
+                let status = resp.status().as_u16();
+                if status != 204 {
+                    let text = resp.text().await.unwrap_or_default();
+                    return Err(format!(
+                        "POST {url} batch {i} answered {status}: {}",
+                        text.chars().take(300).collect::<String>()
+                    ));
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await
+            .map_err(|e| format!("a client task failed: {e}"))??;
+    }
+    Ok(started.elapsed())
+}
+
+async fn influxql(url: &str, q: &str) -> Result<()> {
+    let resp = reqwest::Client::new()
+        .post(format!("{url}/query"))
+        .query(&[("q", q)])
+        .send()
+        .await
+        .map_err(|e| format!("{q}: {e}"))?;
+    if resp.status().as_u16() != 200 {
+        return Err(format!("{q} answered {}", resp.status()));
+    }
+    Ok(())
+}
+
+pub fn run(root: &Path, target_dir: &Path, opts: &Options) -> Result<bool> {
+    if opts.batch == 0 || opts.connections == 0 || opts.points == 0 {
+        return Err("--points, --batch and --connections must be positive".into());
+    }
+    servers::ensure_packages()?;
+    eprintln!("building the reference (release)");
+    let reference = crate::build(
+        root,
+        target_dir,
+        "influx-reference",
+        "influx-reference",
+        true,
+    )?;
+    let batches = Arc::new(generate(opts.points, opts.batch));
+    let bytes: usize = batches.iter().map(Bytes::len).sum();
+    eprintln!(
+        "{} points in {} batches of {} lines ({:.1} MB of line protocol), {} connections",
+        opts.points,
+        batches.len(),
+        opts.batch,
+        bytes as f64 / 1e6,
+        opts.connections
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    type Start<'a> = Box<dyn Fn() -> Result<Server> + 'a>;
+    let reference_v2: Start = Box::new(|| servers::start_reference(&reference, &[]));
+    let reference_cloud: Start = Box::new(|| {
+        // The usage-based plan with the write-rate quota lifted: the benchmark measures
+        // ingest, not the plan's 300 MB per 5 minutes.
+        servers::start_reference(
+            &reference,
+            &[
+                "--flavor",
+                "cloud",
+                "--plan",
+                "usage-based",
+                "--write-rate-bytes",
+                "1000000000000",
+            ],
+        )
+    });
+    let influxdb: Start = Box::new(servers::start_influxdb);
+    let vm: Start = Box::new(servers::start_victoria_metrics);
+    // (name, start, path and query, is the reference)
+    let plan: Vec<(&'static str, Start, &str, bool)> = vec![
+        (
+            "reference v2",
+            reference_v2,
+            "/api/v2/write?org=my-org&bucket=my-bucket&precision=ns",
+            true,
+        ),
+        (
+            "reference cloud",
+            reference_cloud,
+            "/api/v2/write?org=my-org&bucket=my-bucket&precision=ns",
+            true,
+        ),
+        (
+            "InfluxDB 1.6.7",
+            influxdb,
+            "/write?db=bench&precision=ns",
+            false,
+        ),
+        (
+            "VictoriaMetrics 1.79.5",
+            vm,
+            "/api/v2/write?bucket=bench&precision=ns",
+            false,
+        ),
+    ];
+    let mut outcomes = Vec::new();
+    for (name, start, path, is_reference) in plan {
+        if let Some(o) = &opts.only {
+            if !name.to_lowercase().contains(&o.to_lowercase()) {
+                continue;
+            }
+        }
+        let server = start()?;
+        eprintln!("{name}: {} (pid {})", server.url, server.pid());
+        if name.starts_with("InfluxDB") {
+            rt.block_on(influxql(&server.url, "CREATE DATABASE bench"))?;
+        }
+        let before = servers::rss_bytes(server.pid());
+        let auth = is_reference.then(|| "Token my-token".to_string());
+        let elapsed = rt.block_on(send_all(
+            format!("{}{path}", server.url),
+            auth,
+            batches.clone(),
+            opts.connections,
+        ))?;
+        if name.ends_with("cloud") {
+            // Acknowledged writes apply after the apply delay (300 ms); measure memory after.
+            std::thread::sleep(Duration::from_secs(2));
+        }
+        let after = servers::rss_bytes(server.pid());
+        drop(server);
+        let seconds = elapsed.as_secs_f64();
+        let o = Outcome {
+            name,
+            seconds,
+            points_per_s: opts.points as f64 / seconds,
+            rss: before.zip(after).filter(|_| is_reference),
+        };
+        eprintln!("{name}: {:.0} points/s ({seconds:.2}s)", o.points_per_s);
+        outcomes.push(o);
+    }
+    println!("\n| server | points/s | seconds | MB/s |\n|---|---:|---:|---:|");
+    for o in &outcomes {
+        println!(
+            "| {} | {:.0} | {:.2} | {:.1} |",
+            o.name,
+            o.points_per_s,
+            o.seconds,
+            bytes as f64 / 1e6 / o.seconds
+        );
+    }
+    let rate = |n: &str| {
+        outcomes
+            .iter()
+            .find(|o| o.name.starts_with(n))
+            .map(|o| o.points_per_s)
+    };
+    let mut met = true;
+    println!();
+    for r in ["reference v2", "reference cloud"] {
+        let Some(rr) = rate(r) else { continue };
+        for (peer, goal) in [("VictoriaMetrics", 1.0), ("InfluxDB", 3.0)] {
+            if let Some(p) = rate(peer) {
+                let ratio = rr / p;
+                let ok = ratio >= goal;
+                met &= ok;
+                println!(
+                    "{r} / {peer}: {ratio:.2}× (target ≥ {goal}×: {})",
+                    if ok { "met" } else { "MISSED" }
+                );
+            }
+        }
+    }
+    for o in &outcomes {
+        if let Some((b, a)) = o.rss {
+            let grown = a.saturating_sub(b) as f64;
+            println!(
+                "{}: resident memory {:.1} MB before, {:.1} MB after: {:.0} bytes per stored point ({:.1} per field value)",
+                o.name,
+                b as f64 / 1e6,
+                a as f64 / 1e6,
+                grown / opts.points as f64,
+                grown / (opts.points * FIELDS.len()) as f64
+            );
+        }
+    }
+    if !met {
+        println!("\nsome throughput targets were missed (see above)");
+    }
+    Ok(true)
+}
