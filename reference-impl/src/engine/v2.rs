@@ -42,6 +42,25 @@ pub struct WriteRequest<'a> {
     pub body: &'a [u8],
 }
 
+impl WriteRequest<'_> {
+    /// The `precision` parameter, validated as `models.ValidPrecision` does (empty is ns).
+    pub fn precision(&self) -> Result<Precision, ApiError> {
+        Precision::from_v2_param(self.precision.unwrap_or("")).ok_or_else(|| {
+            ApiError::new(
+                Code::Invalid,
+                "invalid precision; valid precision units are ns, us, ms, and s",
+            )
+        })
+    }
+
+    /// The `bucket` parameter; absent or empty is 404 `bucket not found`.
+    pub fn bucket_param(&self) -> Result<&str, ApiError> {
+        self.bucket
+            .filter(|b| !b.is_empty())
+            .ok_or_else(|| ApiError::new(Code::NotFound, "bucket not found"))
+    }
+}
+
 /// A request to v1-compat `/write`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct V1WriteRequest<'a> {
@@ -115,16 +134,8 @@ pub fn write_prepared(
     batch: Option<&crate::line_protocol::Batch<'_>>,
 ) -> Result<WriteStats, ApiError> {
     // decodeWriteRequest: precision, bucket presence, gzip header.
-    let precision = Precision::from_v2_param(req.precision.unwrap_or("")).ok_or_else(|| {
-        ApiError::new(
-            Code::Invalid,
-            "invalid precision; valid precision units are ns, us, ms, and s",
-        )
-    })?;
-    let bucket_param = req
-        .bucket
-        .filter(|b| !b.is_empty())
-        .ok_or_else(|| ApiError::new(Code::NotFound, "bucket not found"))?;
+    let precision = req.precision()?;
+    let bucket_param = req.bucket_param()?;
     if req.gzip {
         check_first_header(req.body).map_err(|_| ApiError::internal_opaque())?;
     }

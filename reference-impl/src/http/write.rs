@@ -49,6 +49,25 @@ fn injected_fault(state: &AppState) -> Option<ApiError> {
     Some(err.with_retry_after(fault.retry_after))
 }
 
+/// A write on the cloud flavor: the gateway decides now, the queue applies later.
+fn cloud_write(
+    state: &AppState,
+    auth: &Authorization,
+    request: &engine::WriteRequest<'_>,
+) -> Response<Body> {
+    let result = crate::engine::cloud::write(
+        &mut state.store(),
+        auth,
+        request,
+        &state.config.cloud,
+        state.clock.as_ref(),
+    );
+    match result {
+        Ok(_) => respond::no_content(),
+        Err(e) => respond::error(&e, Encoder::Compact),
+    }
+}
+
 fn answer(result: Result<crate::engine::WriteStats, ApiError>) -> Response<Body> {
     match result {
         Ok(_) => respond::no_content(),
@@ -81,17 +100,7 @@ pub async fn api_v2_write(State(state): State<Arc<AppState>>, req: Request) -> R
         body: &body,
     };
     if state.config.flavor == Flavor::Cloud {
-        let result = crate::engine::cloud::write(
-            &mut state.store(),
-            &auth,
-            &request,
-            &state.config.cloud,
-            state.clock.as_ref(),
-        );
-        return match result {
-            Ok(_) => respond::no_content(),
-            Err(e) => respond::error(&e, Encoder::Compact),
-        };
+        return cloud_write(&state, &auth, &request);
     }
     let config = write_config(&state);
     // Gunzip and parse before taking the store lock: other requests keep the store meanwhile.
@@ -163,17 +172,7 @@ pub async fn v1_write(State(state): State<Arc<AppState>>, req: Request) -> Respo
             gzip: request.gzip,
             body: request.body,
         };
-        let result = crate::engine::cloud::write(
-            &mut state.store(),
-            &auth,
-            &v2,
-            &state.config.cloud,
-            state.clock.as_ref(),
-        );
-        return match result {
-            Ok(_) => respond::no_content(),
-            Err(e) => respond::error(&e, Encoder::Compact),
-        };
+        return cloud_write(&state, &auth, &v2);
     }
     let config = write_config(&state);
     let result = engine::write_v1(

@@ -60,17 +60,9 @@ pub fn write(
     clock: &dyn Clock,
 ) -> Result<CloudWriteReport, ApiError> {
     let now = clock.now_nanos();
-    let precision = Precision::from_v2_param(req.precision.unwrap_or("")).ok_or_else(|| {
-        ApiError::new(
-            Code::Invalid,
-            "invalid precision; valid precision units are ns, us, ms, and s",
-        )
-    })?;
+    let precision = req.precision()?;
     // `org` and `orgID` are accepted and ignored: the token's org is used.
-    let bucket_param = req
-        .bucket
-        .filter(|b| !b.is_empty())
-        .ok_or_else(|| ApiError::new(Code::NotFound, "bucket not found"))?;
+    let bucket_param = req.bucket_param()?;
     let bucket =
         crate::engine::lookup::find_bucket_in_org(store, auth.org_id, bucket_param)?.clone();
     // The seed's Cloud table: a token without permission to write is 401.
