@@ -145,6 +145,17 @@ fn update_deviations(file: &Path, report: &Value) -> Result<bool> {
             _ => {}
         }
     }
+    // Keep the file's order (the first matching deviation wins, so a specific entry written
+    // before a broader glob must stay before it); new entries go last, in run order.
+    let old: Value =
+        serde_norway::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    let position = |d: &Value| {
+        old["deviations"]
+            .as_array()
+            .and_then(|l| l.iter().position(|o| o["cases"] == d["cases"]))
+            .unwrap_or(usize::MAX)
+    };
+    devs.sort_by_key(position);
     // Clean entries: no null link or fault.
     for d in &mut devs {
         if let Some(o) = d.as_object_mut() {

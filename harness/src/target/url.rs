@@ -465,11 +465,11 @@ impl Target for UrlTarget {
                 "the case sets quotas, a fault or a storage version, which cannot be configured on a URL target".into(),
             ));
         }
-        if setup.onboarded == Some(false) {
-            return self.open_unonboarded().await;
-        }
         if let Some(reason) = unexpressible(case, self.config.isolation) {
             return Err(OpenError::Skip(reason));
+        }
+        if setup.onboarded == Some(false) {
+            return self.open_unonboarded().await;
         }
         let premade = self.config.bucket.clone().or(self.config.database.clone());
         let mut ctx = Context {
@@ -569,6 +569,17 @@ impl Target for UrlTarget {
     }
 }
 
+/// v2 endpoints a target without the tenancy API lacks: `request:` steps to them (or below
+/// them, like the schema API under `/api/v2/buckets/{id}`) make a case unexpressible.
+const TENANCY_APIS: [&str; 6] = [
+    "/api/v2/setup",
+    "/api/v2/buckets",
+    "/api/v2/orgs",
+    "/api/v2/authorizations",
+    "/api/v2/delete",
+    "/api/v2/query",
+];
+
 /// Why a case cannot be expressed on a target isolated by anything but the v2 tenancy API
 /// (`None`: it can run). Such cases are skipped with the reason, not judged: the server lacks
 /// the API the case is about, which the report says once instead of as a failure per case.
@@ -577,6 +588,12 @@ pub fn unexpressible(case: &LoadedCase, isolation: Isolation) -> Option<String> 
         return None;
     }
     let setup = &case.case.setup;
+    if setup.onboarded == Some(false) {
+        return Some(
+            "the case needs an un-onboarded server, and this target has no setup API (/api/v2/setup)"
+                .into(),
+        );
+    }
     if !setup.tokens.is_empty() {
         return Some(
             "the case creates tokens, and this target has no token API (/api/v2/authorizations)"
@@ -584,6 +601,17 @@ pub fn unexpressible(case: &LoadedCase, isolation: Isolation) -> Option<String> 
         );
     }
     let steps = &case.case.steps;
+    if let Some(api) = steps.iter().find_map(|s| {
+        let path = &s.request.as_ref()?.path;
+        TENANCY_APIS.iter().find(|api| {
+            path.strip_prefix(**api)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?']))
+        })
+    }) {
+        return Some(format!(
+            "the case calls {api}, part of the v2 API this target does not serve"
+        ));
+    }
     if steps.iter().any(|s| s.query.is_some()) {
         return Some(
             "the case queries with Flux (/api/v2/query), which this target does not serve".into(),
@@ -1172,6 +1200,40 @@ pub fn influxql_rows(
     Ok(rows)
 }
 
+/// VictoriaMetrics' export writes infinite and NaN samples as bare `+Inf`, `-Inf`, `NaN`, which
+/// are not JSON: outside strings they are quoted, to be read back as floats.
+fn quote_non_finite(line: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(line.len() + 8);
+    let (mut in_string, mut escaped) = (false, false);
+    let mut i = 0;
+    while i < line.len() {
+        let b = line[i];
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if let Some(tok) = [&b"+Inf"[..], b"-Inf", b"NaN"]
+            .into_iter()
+            .find(|t| line[i..].starts_with(t))
+        {
+            out.push(b'"');
+            out.extend_from_slice(tok);
+            out.push(b'"');
+            i += tok.len();
+            continue;
+        }
+        out.push(b);
+        i += 1;
+    }
+    out
+}
+
 /// Rows from VictoriaMetrics' `/api/v1/export` JSON lines. A series `{__name__="m_f", tag="v"}`
 /// is split into measurement `m` and field `f` at the longest measurement the case wrote
 /// (else at the last `_`); the isolation label, and the `db` label v1 writes add, are not
@@ -1187,8 +1249,9 @@ pub fn vm_export_rows(
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
+        let line = quote_non_finite(line);
         let v: serde_json::Value =
-            serde_json::from_slice(line).map_err(|e| format!("a line that is not JSON ({e})"))?;
+            serde_json::from_slice(&line).map_err(|e| format!("a line that is not JSON ({e})"))?;
         let metric = v["metric"].as_object().ok_or("a line without metric")?;
         let name = metric
             .get("__name__")
@@ -1227,7 +1290,11 @@ pub fn vm_export_rows(
                 measurement: split.0.clone(),
                 tags: tags.clone(),
                 field: split.1.clone(),
-                value: Value::Float(val.as_f64().unwrap_or(f64::NAN)),
+                value: Value::Float(val.as_f64().unwrap_or(match val.as_str() {
+                    Some("+Inf") => f64::INFINITY,
+                    Some("-Inf") => f64::NEG_INFINITY,
+                    _ => f64::NAN,
+                })),
                 time: t.saturating_mul(1_000_000),
             });
         }
@@ -1404,6 +1471,72 @@ mod tests {
                 "m,host=a i=2i 1",
                 "m,host=a s=\"x\" 1",
                 "m,host=a v=1 1",
+            ]
+        );
+    }
+
+    fn case(setup: &str, steps: &str) -> LoadedCase {
+        let text = format!(
+            "about: a\nspec: s\ncases:\n  - id: one\n    description: d\n    expectation: e\n{setup}    steps:\n{steps}"
+        );
+        let (_, mut cases) =
+            crate::case::load_file(std::path::Path::new("t.yaml"), "t.yaml", &text).unwrap();
+        cases.remove(0)
+    }
+
+    #[test]
+    fn tenancy_cases_are_unexpressible_without_the_tenancy_api() {
+        let write = "      - write: {body: 'm v=1'}\n";
+        let unonboarded = case("    setup: {onboarded: false}\n", write);
+        let buckets = case(
+            "",
+            "      - request: {path: \"/api/v2/buckets?orgID={org_id}\"}\n",
+        );
+        let schema = case(
+            "",
+            "      - request: {path: \"/api/v2/buckets/{bucket_id}/schema/measurements\"}\n",
+        );
+        let setup = case("", "      - request: {path: /api/v2/setup, token: none}\n");
+        for (c, api) in [
+            (&unonboarded, "/api/v2/setup"),
+            (&buckets, "/api/v2/buckets"),
+            (&schema, "/api/v2/buckets"),
+            (&setup, "/api/v2/setup"),
+        ] {
+            for isolation in [Isolation::Databases, Isolation::ExtraLabel] {
+                let reason = unexpressible(c, isolation).unwrap();
+                assert!(reason.contains(api), "{reason}");
+            }
+            assert_eq!(unexpressible(c, Isolation::Buckets), None);
+        }
+        // Writes, other endpoints and look-alike paths stay expressible.
+        for steps in [
+            write,
+            "      - request: {path: /health, token: none}\n",
+            "      - request: {path: /api/v2/nope}\n",
+            "      - request: {path: /api/v2/bucketsx}\n",
+        ] {
+            assert_eq!(unexpressible(&case("", steps), Isolation::Databases), None);
+        }
+    }
+
+    #[test]
+    fn vm_export_reads_infinities() {
+        let body = br#"{"metric":{"__name__":"m_w","t":"-Inf NaN \"+Inf"},"values":[+Inf,-Inf,1],"timestamps":[1,2,3]}
+"#;
+        let known = ["m".to_string()].into_iter().collect();
+        let rows = vm_export_rows(body, "b1", &known).unwrap();
+        assert_eq!(
+            rows[0].tags,
+            [("t".to_string(), "-Inf NaN \"+Inf".to_string())]
+        );
+        let values: Vec<_> = rows.iter().map(|r| r.value.clone()).collect();
+        assert_eq!(
+            values,
+            [
+                Value::Float(f64::INFINITY),
+                Value::Float(f64::NEG_INFINITY),
+                Value::Float(1.0)
             ]
         );
     }
