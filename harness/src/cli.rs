@@ -2,6 +2,7 @@
 //! come from an `INFLUX_CONFORMANCE_*` variable. Exit codes: 0 all pass, 1 any fail, xpass or
 //! error verdict, 2 configuration or harness error, 4 nothing selected.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -49,8 +50,9 @@ pub enum Command {
         #[command(flatten)]
         target: TargetArgs,
     },
-    /// Record the reference's snapshots that are missing or no longer hold.
-    Bless(FilterArgs),
+    /// Rewrite the expectations (in the case files) and the snapshots that no longer hold
+    /// against the reference; matchers that still match are kept as written.
+    Bless(BlessArgs),
     /// Print the JSON Schema of case files.
     Schema,
     /// Generate scenarios, run each on the target and on the reference, report differences
@@ -107,6 +109,15 @@ pub struct FilterArgs {
     /// `hash:M/N`: run the M-th of N stable partitions.
     #[arg(long, env = "INFLUX_CONFORMANCE_PARTITION")]
     pub partition: Option<String>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct BlessArgs {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Print a unified diff of what would change; write nothing.
+    #[arg(long, env = "INFLUX_CONFORMANCE_DRY_RUN")]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -330,13 +341,7 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             }
             Ok(code)
         }
-        Command::Bless(f) => {
-            let args = RunArgs {
-                filter: f,
-                ..Default::default()
-            };
-            run_command(&cli, &corpus, &args, SnapshotMode::Bless).await
-        }
+        Command::Bless(b) => bless_command(&cli, &corpus, &b).await,
         Command::Run(args) => run_command(&cli, &corpus, &args, SnapshotMode::Compare).await,
     }
 }
@@ -751,4 +756,216 @@ pub fn fuzz_summary(
         out.push_str(&s.yaml);
     }
     out
+}
+
+/// Runs the selected cases on the reference, rewrites the failing expectations in the case
+/// files (or prints the diff with `--dry-run`), then records the snapshots.
+async fn bless_command(cli: &Cli, corpus: &Corpus, args: &BlessArgs) -> Result<i32, Error> {
+    let dry = args.dry_run;
+    let mode = if dry {
+        SnapshotMode::CompareOnly
+    } else {
+        SnapshotMode::Bless
+    };
+    let results = bless_run(cli, corpus, &args.filter, mode).await?;
+    let Some(results) = results else {
+        eprintln!("nothing selected: no case matches the filters");
+        return Ok(4);
+    };
+    // Observations of failing cases, per case (one per profile).
+    let mut failing: BTreeMap<String, Vec<&run::CaseResult>> = BTreeMap::new();
+    for r in &results {
+        if r.verdict == Verdict::Fail
+            && r.observation.is_some()
+            && r.mismatches.iter().any(|m| m.step > 0)
+        {
+            failing.entry(r.name.clone()).or_default().push(r);
+        }
+    }
+    let mut per_file: BTreeMap<String, Vec<crate::bless::Edit>> = BTreeMap::new();
+    let mut cases_changed = Vec::new();
+    let mut problems = Vec::new();
+    for (name, rs) in &failing {
+        let Some(case) = corpus.cases.iter().find(|c| &c.name() == name) else {
+            continue;
+        };
+        let text = std::fs::read_to_string(&case.path).map_err(|source| Error::Io {
+            path: case.path.clone(),
+            source,
+        })?;
+        let mut edits = Vec::new();
+        let mut ok = true;
+        for r in rs {
+            let steps = r
+                .observation
+                .as_ref()
+                .map(|o| o.steps.as_slice())
+                .unwrap_or(&[]);
+            match crate::bless::case_edits(&text, case, steps) {
+                Ok(e) => edits.extend(e.into_iter().map(|mut e| {
+                    e.what = format!("{} {}", case.case.id, e.what);
+                    e
+                })),
+                Err(e) => {
+                    problems.push(format!("{name}: {e}"));
+                    ok = false;
+                }
+            }
+        }
+        // The profiles must agree on every rewritten value.
+        if ok {
+            if let Err(e) = crate::bless::apply(&text, &edits) {
+                problems.push(format!("{name}: {e}"));
+                ok = false;
+            }
+        }
+        if ok && !edits.is_empty() {
+            cases_changed.push(name.clone());
+            per_file.entry(case.file.clone()).or_default().extend(edits);
+        }
+    }
+    let mut matchers = 0;
+    let mut notes = Vec::new();
+    for (file, edits) in &per_file {
+        let path = corpus.root.join(file);
+        let old = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let new = crate::bless::apply(&old, edits).map_err(Error::Config)?;
+        crate::case::load_file(&path, file, &new)?;
+        let mut seen = std::collections::BTreeSet::new();
+        for e in edits {
+            if seen.insert((e.start, e.end, e.text.clone())) && !seen_what(&mut notes, file, e) {
+                matchers += 1;
+            }
+        }
+        if dry {
+            print!("{}", crate::bless::diff(file, &old, &new));
+        } else {
+            write_file(&path, &new)?;
+        }
+    }
+    // Snapshots: those written (or that would be) by the run, then the rewritten cases' own.
+    let mut snapshots: Vec<String> = Vec::new();
+    let mut still = Vec::new();
+    let collect = |results: &[run::CaseResult], snapshots: &mut Vec<String>| {
+        for r in results {
+            for n in &r.notes {
+                if let Some(p) = n.strip_prefix("blessed ") {
+                    snapshots.push(p.to_string());
+                }
+            }
+            if dry && r.mismatches.iter().any(|m| m.what.starts_with("snapshot")) {
+                snapshots.push(format!("{} [{}]", r.name, r.profile.as_str()));
+            }
+        }
+    };
+    collect(&results, &mut snapshots);
+    if !dry && !cases_changed.is_empty() {
+        let corpus = Corpus::load(&corpus.root)?;
+        let filter = FilterArgs {
+            ids: cases_changed.clone(),
+            ..args.filter.clone()
+        };
+        if let Some(again) = bless_run(cli, &corpus, &filter, SnapshotMode::Bless).await? {
+            collect(&again, &mut snapshots);
+            still.extend(
+                again
+                    .iter()
+                    .filter(|r| r.verdict.is_failure())
+                    .map(|r| format!("{} [{}]: {}", r.name, r.profile.as_str(), r.reason)),
+            );
+        }
+    }
+    for (name, rs) in &failing {
+        if !cases_changed.contains(name) {
+            for r in rs {
+                if r.mismatches.iter().all(|m| m.step > 0)
+                    && !problems.iter().any(|p| p.starts_with(name.as_str()))
+                {
+                    still.push(format!("{} [{}]: {}", r.name, r.profile.as_str(), r.reason));
+                }
+            }
+        }
+    }
+    let verb = if dry { "would rewrite" } else { "rewrote" };
+    println!(
+        "bless: {verb} {matchers} matcher(s) in {} case(s) of {} file(s); {} snapshot(s) {}",
+        cases_changed.len(),
+        per_file.len(),
+        snapshots.len(),
+        if dry { "would be written" } else { "written" }
+    );
+    for n in &notes {
+        println!("  {n}");
+    }
+    for s in &snapshots {
+        println!("  snapshot {s}");
+    }
+    for p in &problems {
+        println!("  not rewritten: {p}");
+    }
+    for s in &still {
+        println!("  still failing: {s}");
+    }
+    Ok(if problems.is_empty() && still.is_empty() {
+        0
+    } else {
+        1
+    })
+}
+
+/// Records an edit's summary line once per (file, what); true when already recorded.
+fn seen_what(notes: &mut Vec<String>, file: &str, e: &crate::bless::Edit) -> bool {
+    let line = if e.what.contains(" → ") {
+        format!(
+            "{file}: {} (the matcher no longer held: now equals the observed value)",
+            e.what
+        )
+    } else {
+        format!("{file}: {}", e.what)
+    };
+    if notes.contains(&line) {
+        true
+    } else {
+        notes.push(line);
+        false
+    }
+}
+
+/// Runs the selection on the in-process reference (None: nothing selected).
+async fn bless_run(
+    cli: &Cli,
+    corpus: &Corpus,
+    filter: &FilterArgs,
+    mode: SnapshotMode,
+) -> Result<Option<Vec<run::CaseResult>>, Error> {
+    let (targets, profiles) = build_targets(cli, &TargetArgs::default(), None)?;
+    let mut sel = selection(filter)?;
+    if sel.profiles.is_empty() {
+        sel.profiles = profiles;
+    }
+    let jobs = sel.jobs(&corpus.cases, &targets)?;
+    if jobs.is_empty() {
+        return Ok(None);
+    }
+    let defaults = TargetArgs::default();
+    let config = RunConfig {
+        jobs: RunConfig::default().jobs,
+        case_timeout: secs(if defaults.case_timeout > 0.0 {
+            defaults.case_timeout
+        } else {
+            60.0
+        }),
+        request_timeout: secs(10.0),
+        settle_timeout: secs(10.0),
+        snapshots: Some(snapshots_dir(cli)),
+        snapshot_mode: mode,
+    };
+    let cases = Arc::new(corpus.cases.clone());
+    let progress: Arc<dyn Fn(&run::CaseResult) + Send + Sync> = Arc::new(|_| {});
+    let mut results = run::run_jobs(cases, targets, jobs, config, progress).await;
+    results.sort_by(|a, b| (&a.file, a.line, a.profile).cmp(&(&b.file, b.line, b.profile)));
+    Ok(Some(results))
 }

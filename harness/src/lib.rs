@@ -4,6 +4,7 @@
 //! or URL) → [`observe::Observation`] → redactions → [`compare`] with expectations and snapshot
 //! → [`compare::Verdict`] → [`report`]. The binary (`main.rs`) is a thin layer over [`cli`].
 
+pub mod bless;
 pub mod case;
 pub mod cli;
 pub mod compare;
