@@ -273,10 +273,19 @@ fn rows_edit(
             .find(':')
             .map(|i| key.end + i + 1)
             .ok_or_else(|| format!("{what}: cannot find the key's colon"))?;
+        // A comment on the key's line is kept.
+        let eol = text[colon..first.start]
+            .find('\n')
+            .map(|i| colon + i)
+            .unwrap_or(first.start);
+        let comment = text[colon..eol]
+            .find('#')
+            .map(|i| format!("  {}", text[colon + i..eol].trim_end()))
+            .unwrap_or_default();
         return Ok(Edit {
             start: colon,
             end: last.end,
-            text: " []".into(),
+            text: format!(" []{comment}"),
             what: what.into(),
         });
     }
@@ -343,14 +352,19 @@ pub fn case_edits(
                             what,
                         });
                     }
-                    (None, Some(e)) => {
-                        out.push(insert_key(text, e, &format!("status: {got}"), &what)?)
-                    }
+                    (None, Some(e)) => out.push(insert_key(
+                        text,
+                        e,
+                        &format!("status: {got}"),
+                        &what,
+                        false,
+                    )?),
                     (_, None) => out.push(insert_key(
                         text,
                         snode,
                         &format!("expect: {{status: {got}}}"),
                         &what,
+                        true,
                     )?),
                 }
             }
@@ -424,12 +438,44 @@ pub fn case_edits(
     Ok(out)
 }
 
-/// Inserts `entry` (`key: value`) into a mapping node, flow or block.
-fn insert_key(text: &str, map: &Node, entry: &str, what: &str) -> Result<Edit, String> {
+/// Where a node's own text ends (a block collection's end event may sit at the next token).
+fn content_end(text: &str, n: &Node) -> usize {
+    let flow = text[n.start..].starts_with(['[', '{']);
+    match &n.kind {
+        Kind::Map(entries) if !flow => entries
+            .iter()
+            .map(|(k, v)| content_end(text, k).max(content_end(text, v)))
+            .max()
+            .unwrap_or(n.start),
+        Kind::Seq(items) if !flow => items
+            .iter()
+            .map(|i| content_end(text, i))
+            .max()
+            .unwrap_or(n.start),
+        _ => n.end,
+    }
+}
+
+/// Inserts `entry` (`key: value`) into a mapping node, flow or block: first, or (`last`) after
+/// the last entry's line.
+fn insert_key(text: &str, map: &Node, entry: &str, what: &str, last: bool) -> Result<Edit, String> {
     let Kind::Map(entries) = &map.kind else {
         return Err(format!("{what}: not a mapping"));
     };
     if text[map.start..].starts_with('{') {
+        if last {
+            let close = map.end.saturating_sub(1);
+            if text.as_bytes().get(close) != Some(&b'}') {
+                return Err(format!("{what}: cannot find the end of the mapping"));
+            }
+            let sep = if entries.is_empty() { "" } else { ", " };
+            return Ok(Edit {
+                start: close,
+                end: close,
+                text: format!("{sep}{entry}"),
+                what: what.into(),
+            });
+        }
         let sep = if entries.is_empty() { "" } else { ", " };
         return Ok(Edit {
             start: map.start + 1,
@@ -449,6 +495,19 @@ fn insert_key(text: &str, map: &Node, entry: &str, what: &str) -> Result<Edit, S
         .collect();
     if !indent.trim().is_empty() {
         return Err(format!("{what}: unexpected mapping layout"));
+    }
+    if last {
+        let end = content_end(text, map);
+        let eol = text[end..]
+            .find('\n')
+            .map(|i| end + i)
+            .unwrap_or(text.len());
+        return Ok(Edit {
+            start: eol,
+            end: eol,
+            text: format!("\n{indent}{entry}"),
+            what: what.into(),
+        });
     }
     Ok(Edit {
         start: first.start,
@@ -540,5 +599,39 @@ mod tests {
         assert_eq!(&text[items[1].start..items[1].end], "\"two\"");
         let (_, c) = root.get("c").unwrap();
         assert_eq!(&text[c.start..c.start + 1], "[");
+    }
+
+    #[test]
+    fn block_rows_become_empty_and_keys_are_inserted() {
+        let text = "e:\n  landed:   # c\n    - a\n    - b  # last\nstep:\n  write: {body: x}  # w\n  also_accept:\n    - {why: y}\nnext: 1\n";
+        let root = parse(text).unwrap();
+        let (_, e) = root.get("e").unwrap();
+        let (k, v) = e.get("landed").unwrap();
+        let edit = rows_edit(text, k, v, &[], "rows").unwrap();
+        let (_, step) = root.get("step").unwrap();
+        let ins = insert_key(text, step, "expect: {status: 400}", "status", true).unwrap();
+        let got = apply(text, &[edit, ins]).unwrap();
+        assert_eq!(
+            got,
+            "e:\n  landed: []  # c  # last\nstep:\n  write: {body: x}  # w\n  also_accept:\n    - {why: y}\n  expect: {status: 400}\nnext: 1\n"
+        );
+        let back: serde_norway::Value = serde_norway::from_str(&got).unwrap();
+        assert_eq!(back["e"]["landed"], serde_norway::Value::Sequence(vec![]));
+    }
+
+    #[test]
+    fn conflicting_rewrites_are_refused() {
+        let a = Edit {
+            start: 0,
+            end: 1,
+            text: "1".into(),
+            what: "a".into(),
+        };
+        let b = Edit {
+            text: "2".into(),
+            ..a.clone()
+        };
+        assert_eq!(apply("x", &[a.clone(), a.clone()]).unwrap(), "1");
+        assert!(apply("x", &[a, b]).unwrap_err().contains("conflicting"));
     }
 }
