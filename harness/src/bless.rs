@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use saphyr_parser::{Event, Parser};
+use saphyr_parser::{Event, Parser, ScalarStyle};
 
 use crate::case::{Expect, LoadedCase, Matcher, Step};
 use crate::compare::{self, matcher_holds};
@@ -38,6 +38,8 @@ struct Node {
     value: String,
     start: usize,
     end: usize,
+    /// A literal or folded block scalar (`|`, `>`): its span is not the text to replace.
+    block: bool,
 }
 
 impl Node {
@@ -68,11 +70,12 @@ fn parse(text: &str) -> Result<Node, String> {
         let (ev, span) = ev.map_err(|e| e.to_string())?;
         let (start, end) = (byte(span.start.index()), byte(span.end.index()));
         let done = match ev {
-            Event::Scalar(v, ..) => Some(Node {
+            Event::Scalar(v, style, ..) => Some(Node {
                 kind: Kind::Scalar,
                 value: v.into_owned(),
                 start,
                 end,
+                block: matches!(style, ScalarStyle::Literal | ScalarStyle::Folded),
             }),
             Event::MappingStart(..) | Event::SequenceStart(..) => {
                 let kind = if matches!(ev, Event::MappingStart(..)) {
@@ -85,6 +88,7 @@ fn parse(text: &str) -> Result<Node, String> {
                     value: String::new(),
                     start,
                     end,
+                    block: false,
                 });
                 None
             }
@@ -120,6 +124,7 @@ fn parse(text: &str) -> Result<Node, String> {
                             value: String::new(),
                             start: n.end,
                             end: n.end,
+                            block: false,
                         };
                         entries.push((n, placeholder));
                         *value = "k".into();
@@ -214,8 +219,10 @@ fn matcher_edits(
             what: note.clone(),
         });
     }
-    if !matches!(v.kind, Kind::Scalar) {
-        return Err(format!("{what}: the matcher's value is not a scalar"));
+    if !matches!(v.kind, Kind::Scalar) || v.block {
+        return Err(format!(
+            "{what}: the matcher's value is not a one-line scalar (a `|` or `>` block); edit by hand"
+        ));
     }
     out.push(Edit {
         start: v.start,
@@ -259,7 +266,10 @@ fn rows_edit(
     let (Some(first), Some(last)) = (items.first(), items.last()) else {
         return Err(format!("{what}: empty block list"));
     };
-    if items.iter().any(|i| !matches!(i.kind, Kind::Scalar)) {
+    if items
+        .iter()
+        .any(|i| !matches!(i.kind, Kind::Scalar) || i.block)
+    {
         return Err(format!("{what}: rows are not scalars"));
     }
     let line_start = text[..first.start].rfind('\n').map(|i| i + 1).unwrap_or(0);
@@ -617,6 +627,20 @@ mod tests {
         );
         let back: serde_norway::Value = serde_norway::from_str(&got).unwrap();
         assert_eq!(back["e"]["landed"], serde_norway::Value::Sequence(vec![]));
+    }
+
+    #[test]
+    fn block_scalars_are_refused() {
+        let text = "m:\n  equals: |\n    one\n";
+        let root = parse(text).unwrap();
+        let (_, m) = root.get("m").unwrap();
+        let matcher = Matcher {
+            equals: Some("one\n".into()),
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        let err = matcher_edits(m, &matcher, Some("two"), "body", &mut out).unwrap_err();
+        assert!(err.contains("edit by hand"), "{err}");
     }
 
     #[test]

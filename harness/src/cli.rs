@@ -793,26 +793,45 @@ async fn bless_command(cli: &Cli, corpus: &Corpus, args: &BlessArgs) -> Result<i
             path: case.path.clone(),
             source,
         })?;
-        let mut edits = Vec::new();
+        // Every profile that observed the case must call for the same rewrite (a profile where
+        // the case passes calls for none): one expectation serves them all.
+        let observed = results
+            .iter()
+            .filter(|r| &r.name == name && r.observation.is_some() && !rs.is_empty());
+        let mut sets: Vec<(Profile, Vec<crate::bless::Edit>)> = Vec::new();
         let mut ok = true;
-        for r in rs {
+        for r in observed {
             let steps = r
                 .observation
                 .as_ref()
                 .map(|o| o.steps.as_slice())
                 .unwrap_or(&[]);
             match crate::bless::case_edits(&text, case, steps) {
-                Ok(e) => edits.extend(e.into_iter().map(|mut e| {
-                    e.what = format!("{} {}", case.case.id, e.what);
-                    e
-                })),
+                Ok(mut e) => {
+                    for e in &mut e {
+                        e.what = format!("{} {}", case.case.id, e.what);
+                    }
+                    e.sort_by(|a, b| (a.start, a.end, &a.text).cmp(&(b.start, b.end, &b.text)));
+                    e.dedup();
+                    sets.push((r.profile, e));
+                }
                 Err(e) => {
                     problems.push(format!("{name}: {e}"));
                     ok = false;
                 }
             }
         }
-        // The profiles must agree on every rewritten value.
+        let edits = sets.first().map(|s| s.1.clone()).unwrap_or_default();
+        if ok {
+            if let Some((p, _)) = sets.iter().find(|s| s.1 != edits) {
+                problems.push(format!(
+                    "{name}: the profiles observe different outcomes ({} and {}); edit by hand",
+                    sets[0].0.as_str(),
+                    p.as_str()
+                ));
+                ok = false;
+            }
+        }
         if ok {
             if let Err(e) = crate::bless::apply(&text, &edits) {
                 problems.push(format!("{name}: {e}"));
