@@ -159,3 +159,23 @@ fn bless_rewrites_only_what_no_longer_holds() {
     assert_eq!(std::fs::read_to_string(&file).expect("read"), blessed);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A case run in both profiles whose observations call for different rewrites is left alone,
+/// and bless says so (exit code 1).
+#[test]
+fn profiles_that_disagree_are_not_rewritten() {
+    let dir = tmp();
+    let file = dir.join("cases/v2/both.yaml");
+    let text = "about: a\nspec: s\ndefaults: {level: must, profiles: both}\ncases:\n  - id: differs\n    description: d\n    expectation: e\n    steps:\n      - write: {body: \"m v=1 1\\nm v=\"}\n        expect: {status: 400, message: {equals: x}}   # stale\n";
+    std::fs::write(&file, text).expect("write");
+    let (code, out) = run(&dir, &["bless"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "not rewritten: v2/both.yaml::differs: the profiles observe different outcomes"
+        ),
+        "{out}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), text);
+    let _ = std::fs::remove_dir_all(&dir);
+}
