@@ -1,5 +1,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::TimeValues;
 use crate::model::{FieldType, OwnedFieldValue};
 
 /// A series: measurement and tag set (tags sorted bytewise by key, as in InfluxDB's series
@@ -11,7 +12,7 @@ pub struct SeriesKey {
 }
 
 /// The values of one series in one shard group, by field key then time.
-pub type SeriesFields = BTreeMap<Vec<u8>, BTreeMap<i64, OwnedFieldValue>>;
+pub type SeriesFields = BTreeMap<Vec<u8>, TimeValues>;
 
 /// One shard group: a time window of a bucket that owns its own field types
 /// (`MeasurementFields` are per shard in InfluxDB, so types only conflict within a window).
@@ -85,7 +86,7 @@ impl BucketData {
             for (series, fields) in &group.series {
                 for (field, values) in fields {
                     let slot = merged.entry((series, field.as_slice())).or_default();
-                    slot.extend(values.iter().map(|(t, v)| (*t, v)));
+                    slot.extend(values.iter());
                 }
             }
         }
@@ -110,7 +111,7 @@ impl BucketData {
             .values()
             .flat_map(|g| g.series.values())
             .flat_map(|f| f.values())
-            .map(BTreeMap::len)
+            .map(TimeValues::len)
             .sum()
     }
 
@@ -151,7 +152,7 @@ impl BucketData {
                 for (field, values) in fields.iter_mut() {
                     if matches(key, field) {
                         touched = true;
-                        values.retain(|t, _| *t < start || *t > stop);
+                        values.remove_range(start, stop);
                     }
                 }
                 fields.retain(|_, values| !values.is_empty());

@@ -7,9 +7,11 @@
 pub mod cloud;
 mod data;
 mod tenancy;
+mod time_values;
 
-pub use data::{shard_group_start, BucketData, SeriesKey, ShardGroup, StoredPoint};
+pub use data::{shard_group_start, BucketData, SeriesFields, SeriesKey, ShardGroup, StoredPoint};
 pub use tenancy::{
     normalise_shard_group_duration, seconds_to_nanos, Action, Authorization, Bucket, BucketKind,
     Org, Permission, ResourceKind, SchemaType, Status, Store, TenancyError, User,
 };
+pub use time_values::TimeValues;

@@ -83,7 +83,7 @@ struct SeriesSeen {
 type FieldValues = Vec<(Vec<u8>, OwnedFieldValue)>;
 
 /// One series' values in one shard group: field → time → value.
-type SeriesValues = BTreeMap<Vec<u8>, BTreeMap<i64, OwnedFieldValue>>;
+type SeriesValues = crate::storage::SeriesFields;
 
 /// What one batch has learned about a (series, field) pair.
 #[derive(Debug, Default)]
