@@ -378,4 +378,37 @@ mod tests {
             "c\\ pu\\,x,h\\=k=a\\ b f\\\"k=\"q\\\"\\\\\nz\",i=-0i,b=T 3600\nbad"
         );
     }
+
+    #[test]
+    fn renders_schemas_and_series_quota_into_the_setup() {
+        let s = Scenario {
+            profile: Profile::Cloud,
+            retention: Some("30d".into()),
+            max_body_bytes: None,
+            max_series: Some(3),
+            schemas: Some(vec![MeasurementSchema {
+                measurement: "m".into(),
+                tags: vec!["t".into()],
+                fields: vec![("v".into(), ColumnDataType::Float)],
+            }]),
+            ops: vec![Op::Settle],
+        };
+        let case = s.to_case("x", "d");
+        let b = &case.setup.buckets[0];
+        assert_eq!(b.schema, Some(SchemaKind::Explicit));
+        let json = b.measurements[0].to_json();
+        assert_eq!(
+            json,
+            serde_json::json!({"name": "m", "columns": [
+                {"name": "time", "type": "timestamp"},
+                {"name": "t", "type": "tag"},
+                {"name": "v", "type": "field", "dataType": "float"},
+            ]})
+        );
+        assert_eq!(
+            case.setup.quotas.as_ref().and_then(|q| q.max_series),
+            Some(3)
+        );
+        assert!(case.steps[0].settle.is_some());
+    }
 }

@@ -3,10 +3,16 @@
 //! retention bounds, the 1 h redaction window and the int64 range, and faults at controlled
 //! rates: every parse-error reason, type conflicts (a field key has a planned type per scenario;
 //! a few values break the plan), retention violations, invalid precision, bodies over quota.
+//! Cloud scenarios add explicit buckets (1–2 measurement schemas over the same universe, each
+//! column kept at a set rate and a few field columns typed against the plan, so writes meet
+//! every schema rejection reason and still write conforming points), a small series quota
+//! (in-process only: async cardinality rejections, then the 503 after a `settle` step).
 //!
 //! Strategies produce indices into the universe; `realize` turns them into a [`Scenario`] once
 //! the scenario-wide choices (retention, type plan) are known. Shrinking works on the indices:
-//! fewer ops, fewer lines, no faults, the first name of every menu.
+//! fewer ops, fewer lines, no faults, the first name of every menu, fewer schema columns and
+//! measurements, no quota; the runner's greedy pass then drops requests, lines, schema
+//! columns and measurements, and raises or removes the series quota.
 
 use proptest::prelude::*;
 use proptest::sample::Index;
