@@ -430,8 +430,8 @@ async fn in_process_and_over_the_wire_answers_are_equal() {
     for profile in [Profile::V2, Profile::Cloud] {
         let cfg = GenConfig::new(profile);
         for (i, s) in scenarios(&cfg, 8, 60).into_iter().enumerate() {
-            let local = reference_for(&s);
-            let remote = reference_for(&s);
+            let local = reference_with_setup(&s).await;
+            let remote = reference_with_setup(&s).await;
             let handle = remote
                 .listen("127.0.0.1:0".parse().expect("addr"))
                 .await
