@@ -23,6 +23,20 @@ enum Alteration {
     HidePartialWrites,
     /// Malformed lines are skipped; the rest is written and the answer is 204.
     SkipBadLines,
+    /// Cloud: values refused by an explicit bucket schema are hidden (204 instead of the
+    /// `N out of M points rejected` 400).
+    HideSchemaRejections,
+    /// Cloud: the series cardinality refusal (503) answers 204.
+    HideCardinalityRefusal,
+}
+
+impl Alteration {
+    fn profile(self) -> Profile {
+        match self {
+            Self::HidePartialWrites | Self::SkipBadLines => Profile::V2,
+            Self::HideSchemaRejections | Self::HideCardinalityRefusal => Profile::Cloud,
+        }
+    }
 }
 
 struct Altered {
@@ -33,7 +47,7 @@ struct Altered {
 
 impl Altered {
     fn new(alteration: Alteration) -> Self {
-        let inner = InProcess::new(vec![Profile::V2]);
+        let inner = InProcess::new(vec![alteration.profile()]);
         let mut info = inner.info().clone();
         info.name = format!("altered reference ({alteration:?})");
         info.is_reference = false;
@@ -51,7 +65,7 @@ impl Target for Altered {
         &self.info
     }
     fn profiles(&self) -> Vec<Profile> {
-        vec![Profile::V2]
+        vec![self.alteration.profile()]
     }
     async fn open(
         &self,
@@ -92,6 +106,21 @@ impl Session for AlteredSession {
         let resp = self.inner.send(req.clone()).await?;
         match self.alteration {
             Alteration::HidePartialWrites if resp.status == 422 => Ok(no_content()),
+            Alteration::HideSchemaRejections
+                if is_write
+                    && resp.status == 400
+                    && String::from_utf8_lossy(&resp.body).contains(" points rejected")
+                    && !String::from_utf8_lossy(&resp.body).contains("first error") =>
+            {
+                Ok(no_content())
+            }
+            Alteration::HideCardinalityRefusal
+                if is_write
+                    && resp.status == 503
+                    && String::from_utf8_lossy(&resp.body).contains("limited_cardinality") =>
+            {
+                Ok(no_content())
+            }
             Alteration::SkipBadLines if is_write && resp.status == 400 => {
                 let v: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
                 let message = v["message"].as_str().unwrap_or_default();
@@ -157,12 +186,22 @@ fn scratch(name: &str) -> std::path::PathBuf {
     dir
 }
 
-async fn caught_and_shrunk(alteration: Alteration, seed: u64) {
+/// Runs the fuzzer against `alteration`; the first difference must shrink to at most
+/// `max_ops` requests (steps before the read-back) and `max_lines` lines, and its case must
+/// contain each of `yaml_has`.
+async fn caught_and_shrunk(
+    alteration: Alteration,
+    seed: u64,
+    max_ops: usize,
+    max_lines: usize,
+    yaml_has: &[&str],
+) {
+    let profile = alteration.profile();
     let dir = scratch(&format!("{alteration:?}").to_lowercase());
     let cases = dir.join("cases");
     let snapshots = dir.join("snapshots");
     let target: Arc<dyn Target> = Arc::new(Altered::new(alteration));
-    let mut config = FuzzConfig::new(Profile::V2);
+    let mut config = FuzzConfig::new(profile);
     config.scenarios = 300;
     config.seed = seed;
     config.shrink = 1;
@@ -183,10 +222,17 @@ async fn caught_and_shrunk(alteration: Alteration, seed: u64) {
         shrunk.yaml
     );
     assert!(
-        shrunk.scenario.line_count() <= 3 && shrunk.scenario.ops.len() <= 2,
+        shrunk.scenario.line_count() <= max_lines && shrunk.scenario.ops.len() <= max_ops,
         "not shrunk enough:\n{}",
         shrunk.yaml
     );
+    for want in yaml_has {
+        assert!(
+            shrunk.yaml.contains(want),
+            "no {want:?} in:\n{}",
+            shrunk.yaml
+        );
+    }
     // An ordinary case: the corpus loader reads it, the reference passes it strictly (the
     // snapshot was recorded next to it), the altered target fails it.
     let corpus = Corpus::load(&cases).expect("the regression case loads");
@@ -198,22 +244,48 @@ async fn caught_and_shrunk(alteration: Alteration, seed: u64) {
         snapshot_mode: SnapshotMode::CompareOnly,
         ..RunConfig::default()
     };
-    let reference = InProcess::new(vec![Profile::V2]);
-    let r = run_case(case, &reference, Profile::V2, &run).await;
+    let reference = InProcess::new(vec![profile]);
+    let r = run_case(case, &reference, profile, &run).await;
     assert_eq!(r.verdict, Verdict::Pass, "{}: {}", r.name, r.reason);
-    let r = run_case(case, target.as_ref(), Profile::V2, &run).await;
+    let r = run_case(case, target.as_ref(), profile, &run).await;
     assert_eq!(r.verdict, Verdict::Fail, "{}: {}", r.name, r.reason);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_hiding_partial_writes_is_caught_and_shrunk() {
-    caught_and_shrunk(Alteration::HidePartialWrites, 11).await;
+    caught_and_shrunk(Alteration::HidePartialWrites, 11, 2, 3, &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_skipping_bad_lines_is_caught_and_shrunk() {
-    caught_and_shrunk(Alteration::SkipBadLines, 12).await;
+    caught_and_shrunk(Alteration::SkipBadLines, 12, 2, 3, &[]).await;
+}
+
+/// The shrunk case keeps the explicit bucket (shrinking may drop every schema), and replays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_hiding_schema_rejections_is_caught_and_shrunk() {
+    caught_and_shrunk(
+        Alteration::HideSchemaRejections,
+        14,
+        1,
+        2,
+        &["schema: explicit"],
+    )
+    .await;
+}
+
+/// The shrunk case keeps the series quota: a write, settling, a write refused with 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_hiding_the_cardinality_refusal_is_caught_and_shrunk() {
+    caught_and_shrunk(
+        Alteration::HideCardinalityRefusal,
+        15,
+        3,
+        2,
+        &["max_series:", "settle: {}"],
+    )
+    .await;
 }
 
 /// The reference against itself: no difference (determinism of the oracle and the runner).

@@ -42,7 +42,68 @@ fn reference_for(s: &Scenario) -> Reference {
     };
     // Accounting is about values, not the plan's rate window.
     config.cloud.limits.write_bytes_per_window = None;
+    if let Some(n) = s.max_series {
+        config.cloud.limits.cardinality = Some(n as usize);
+    }
     Reference::with_clock(config, Arc::new(ManualClock::new(now()))).expect("reference starts")
+}
+
+/// The reference for `s` with its bucket set up: explicit, with the measurement schemas
+/// created through the schema API (each must answer 201), as the in-process target does.
+async fn reference_with_setup(s: &Scenario) -> Reference {
+    let r = reference_for(s);
+    let Some(schemas) = &s.schemas else {
+        return r;
+    };
+    let bucket = r.bootstrap().bucket_id;
+    r.with_store(|st| {
+        if let Some(b) = st.buckets.get_mut(&bucket) {
+            b.schema_type = influx_reference::storage::SchemaType::Explicit;
+        }
+    });
+    for m in schemas {
+        let req = http::Request::post(format!("/api/v2/buckets/{bucket}/schema/measurements"))
+            .header("Authorization", "Token my-token")
+            .header("Content-Type", "application/json")
+            .body(Body::from(m.to_spec().to_json().to_string()))
+            .expect("request");
+        let resp = r.call_full(req).await;
+        assert_eq!(
+            resp.status,
+            201,
+            "schema {m:?}: {}",
+            String::from_utf8_lossy(&resp.body)
+        );
+    }
+    r
+}
+
+/// Every tag value and string field value of `_monitoring` (the rejection reasons among them).
+fn monitoring_text(r: &Reference) -> String {
+    r.with_store(|st| {
+        let Some(m) = st
+            .buckets
+            .values()
+            .find(|b| b.name == "_monitoring")
+            .map(|b| b.id)
+        else {
+            return String::new();
+        };
+        let mut out = String::new();
+        if let Some(d) = st.data.get(&m) {
+            for p in d.points() {
+                for (_, v) in &p.series.tags {
+                    out.push_str(&String::from_utf8_lossy(v));
+                    out.push('\n');
+                }
+                if let influx_reference::model::OwnedFieldValue::String(v) = p.value {
+                    out.push_str(&String::from_utf8_lossy(v));
+                    out.push('\n');
+                }
+            }
+        }
+        out
+    })
 }
 
 fn write_request(b: &Batch) -> http::Request<Body> {
@@ -114,6 +175,10 @@ async fn v2_statuses_account_for_every_point() {
                 Op::Write(b) => b,
                 Op::Delete(d) => {
                     r.call_full(delete_request(d)).await;
+                    continue;
+                }
+                Op::Settle => {
+                    r.settle();
                     continue;
                 }
             };
@@ -194,7 +259,9 @@ async fn v2_statuses_account_for_every_point() {
 fn rejected_in(message: &str) -> Option<u64> {
     if let Some((before, _)) = message.split_once(" points rejected") {
         let frac = before.rsplit(' ').next()?;
-        return frac.split('/').next()?.parse().ok();
+        if let Some((n, _)) = frac.split_once('/') {
+            return n.parse().ok();
+        }
     }
     if let Some((before, _)) = message.split_once(" out of ") {
         return before.rsplit(' ').next()?.parse().ok();
@@ -203,15 +270,21 @@ fn rejected_in(message: &str) -> Option<u64> {
 }
 
 /// Cloud: after settling, values written + values rejected in responses + `rejected_points`
-/// rows = field values sent (a malformed line counts as one value).
+/// rows = field values sent (a malformed line counts as one value), over buckets with and
+/// without explicit schemas and org series quotas (a write refused whole, like the
+/// cardinality 503, sends nothing).
 #[tokio::test]
 async fn cloud_values_are_accounted_for_after_settle() {
     let mut cfg = GenConfig::new(Profile::Cloud);
     cfg.unique_times = true;
-    cfg.quotas = false;
     cfg.max_lines = 40;
+    cfg.schema_percent = 40;
+    cfg.max_series_percent = 40;
     let mut checked = 0;
-    for (i, s) in scenarios(&cfg, 7, 200).into_iter().enumerate() {
+    let (mut with_schemas, mut with_quota) = (0, 0);
+    for (i, mut s) in scenarios(&cfg, 7, 300).into_iter().enumerate() {
+        // Series quotas only: a body quota is not about values.
+        s.max_body_bytes = None;
         // An unbalanced quote swallows the lines after it, and a 64 KiB key is refused whole:
         // the line count of the model no longer says what was sent.
         let awkward = s.writes().any(|b| {
@@ -222,7 +295,7 @@ async fn cloud_values_are_accounted_for_after_settle() {
         if awkward {
             continue;
         }
-        let r = reference_for(&s);
+        let r = reference_with_setup(&s).await;
         let mut sent = 0u64;
         let mut rejected_now = 0u64;
         let mut log = Vec::new();
@@ -231,6 +304,10 @@ async fn cloud_values_are_accounted_for_after_settle() {
                 Op::Write(b) => b,
                 // Deletes remove written values; leave them to the other checks.
                 Op::Delete(_) => continue,
+                Op::Settle => {
+                    r.settle();
+                    continue;
+                }
             };
             let values: u64 = b
                 .lines
@@ -270,15 +347,79 @@ async fn cloud_values_are_accounted_for_after_settle() {
                 .map_or(0, |d| d.value_count()) as u64;
             (st.cloud.values_written, rows)
         });
-        assert!(rows >= rejected_now, "scenario {i}: {log:?}");
+        assert!(
+            rows >= rejected_now,
+            "scenario {i}: rows {rows} {:?} {log:?}",
+            s.schemas
+        );
         assert_eq!(
             written + rows,
             sent,
             "scenario {i}: written {written} + rows {rows} (of which {rejected_now} in responses) != sent {sent}\n{log:#?}"
         );
         checked += 1;
+        with_schemas += usize::from(s.schemas.is_some());
+        with_quota += usize::from(s.max_series.is_some());
     }
-    assert!(checked > 100, "only {checked} scenarios checked");
+    assert!(checked > 150, "only {checked} scenarios checked");
+    assert!(with_schemas > 50, "only {with_schemas} with schemas");
+    assert!(with_quota > 50, "only {with_quota} with a series quota");
+}
+
+/// Cloud scenarios at the default rates reach every schema rejection reason, the async
+/// cardinality rejection and the sync cardinality 503, and still write conforming points into
+/// explicit buckets.
+#[tokio::test]
+async fn cloud_scenarios_reach_schema_and_cardinality_rejections() {
+    let cfg = GenConfig::new(Profile::Cloud);
+    let mut statuses = BTreeSet::new();
+    let mut text = String::new();
+    let mut explicit_written = 0u64;
+    for s in scenarios(&cfg, 10, 400) {
+        let r = reference_with_setup(&s).await;
+        for op in &s.ops {
+            let resp = match op {
+                Op::Write(b) => r.call_full(write_request(b)).await,
+                Op::Delete(d) => r.call_full(delete_request(d)).await,
+                Op::Settle => {
+                    r.settle();
+                    continue;
+                }
+            };
+            if s.max_series.is_some() {
+                statuses.insert(resp.status);
+            }
+            text.push_str(&String::from_utf8_lossy(&resp.body));
+            text.push('\n');
+        }
+        r.settle();
+        text.push_str(&monitoring_text(&r));
+        if s.schemas.is_some() {
+            explicit_written += r.with_store(|st| st.cloud.values_written);
+        }
+    }
+    let wanted = [
+        "measurement not allowed by schema",
+        "field type mismatch with schema",
+        "field not allowed by schema",
+        "tag not allowed by schema",
+        "series cardinality exceeds plan limit",
+        "exceeded limited_cardinality plan limit",
+    ];
+    let missing: Vec<&str> = wanted
+        .iter()
+        .copied()
+        .filter(|w| !text.contains(w))
+        .collect();
+    assert!(missing.is_empty(), "never provoked: {missing:?}");
+    assert!(
+        statuses.contains(&503),
+        "no cardinality 503 in {statuses:?}"
+    );
+    assert!(
+        explicit_written > 100,
+        "only {explicit_written} values written to explicit buckets"
+    );
 }
 
 /// The same scenario through `Reference::call_full` and through a listening reference over
@@ -289,8 +430,8 @@ async fn in_process_and_over_the_wire_answers_are_equal() {
     for profile in [Profile::V2, Profile::Cloud] {
         let cfg = GenConfig::new(profile);
         for (i, s) in scenarios(&cfg, 8, 60).into_iter().enumerate() {
-            let local = reference_for(&s);
-            let remote = reference_for(&s);
+            let local = reference_with_setup(&s).await;
+            let remote = reference_with_setup(&s).await;
             let handle = remote
                 .listen("127.0.0.1:0".parse().expect("addr"))
                 .await
@@ -299,6 +440,11 @@ async fn in_process_and_over_the_wire_answers_are_equal() {
                 let req = match op {
                     Op::Write(b) => write_request(b),
                     Op::Delete(d) => delete_request(d),
+                    Op::Settle => {
+                        local.settle();
+                        remote.settle();
+                        continue;
+                    }
                 };
                 let (parts, body) = req.into_parts();
                 let bytes = axum::body::to_bytes(body, usize::MAX).await.expect("body");
@@ -339,6 +485,10 @@ async fn generated_scenarios_reach_every_outcome() {
             let resp = match op {
                 Op::Write(b) => r.call_full(write_request(b)).await,
                 Op::Delete(d) => r.call_full(delete_request(d)).await,
+                Op::Settle => {
+                    r.settle();
+                    continue;
+                }
             };
             statuses.insert(resp.status);
             text.push_str(&String::from_utf8_lossy(&resp.body));

@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 use influx_reference::line_protocol as escape;
 
 use crate::case::{
-    BucketSpec, Case, DeleteStep, Profile, Profiles, Quotas, ReadStep, Setup, Step, WriteStep,
+    BucketSpec, Case, ColumnDataType, ColumnKind, ColumnSpec, DeleteStep, MeasurementSchemaSpec,
+    Profile, Profiles, Quotas, ReadStep, SchemaKind, SettleStep, Setup, Step, WriteStep,
 };
 
 /// One generated scenario.
@@ -22,13 +23,55 @@ pub struct Scenario {
     pub retention: Option<String>,
     /// Largest accepted body (in-process targets only: a URL target skips quota cases).
     pub max_body_bytes: Option<u64>,
+    /// Cloud: the org's series cardinality limit (`quotas.max_series`; in-process only).
+    pub max_series: Option<u64>,
+    /// Cloud: `Some` makes the bucket explicit with these measurement schemas (possibly
+    /// none: then every write is refused by the schema).
+    pub schemas: Option<Vec<MeasurementSchema>>,
     pub ops: Vec<Op>,
+}
+
+/// One measurement schema of an explicit bucket: a `time` timestamp column, tag columns and
+/// typed field columns (at least one, as the schema API requires).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasurementSchema {
+    pub measurement: String,
+    pub tags: Vec<String>,
+    pub fields: Vec<(String, ColumnDataType)>,
+}
+
+impl MeasurementSchema {
+    /// The setup's spec: the JSON the schema API takes.
+    pub fn to_spec(&self) -> MeasurementSchemaSpec {
+        let mut columns = vec![ColumnSpec {
+            name: "time".into(),
+            kind: ColumnKind::Timestamp,
+            data_type: None,
+        }];
+        columns.extend(self.tags.iter().map(|t| ColumnSpec {
+            name: t.clone(),
+            kind: ColumnKind::Tag,
+            data_type: None,
+        }));
+        columns.extend(self.fields.iter().map(|(f, ty)| ColumnSpec {
+            name: f.clone(),
+            kind: ColumnKind::Field,
+            data_type: Some(*ty),
+        }));
+        MeasurementSchemaSpec {
+            name: self.measurement.clone(),
+            columns,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
     Write(Batch),
     Delete(Delete),
+    /// Cloud: wait until the queued writes are applied (`settle: {}`), so that later writes
+    /// meet the series their predecessors created (the sync cardinality refusal).
+    Settle,
 }
 
 /// One `POST /api/v2/write`.
@@ -205,7 +248,7 @@ impl Scenario {
             .iter()
             .map(|o| match o {
                 Op::Write(b) => b.lines.len(),
-                Op::Delete(_) => 0,
+                Op::Delete(_) | Op::Settle => 0,
             })
             .sum()
     }
@@ -213,7 +256,7 @@ impl Scenario {
     pub fn writes(&self) -> impl Iterator<Item = &Batch> {
         self.ops.iter().filter_map(|o| match o {
             Op::Write(b) => Some(b),
-            Op::Delete(_) => None,
+            Op::Delete(_) | Op::Settle => None,
         })
     }
 
@@ -250,6 +293,10 @@ impl Scenario {
                     }),
                     ..Step::default()
                 },
+                Op::Settle => Step {
+                    settle: Some(SettleStep::default()),
+                    ..Step::default()
+                },
             })
             .collect();
         steps.push(Step {
@@ -277,13 +324,21 @@ impl Scenario {
                 buckets: vec![BucketSpec {
                     name: "main".into(),
                     retention: self.retention.clone(),
-                    schema: None,
-                    measurements: Vec::new(),
+                    schema: self.schemas.as_ref().map(|_| SchemaKind::Explicit),
+                    measurements: self
+                        .schemas
+                        .iter()
+                        .flatten()
+                        .map(MeasurementSchema::to_spec)
+                        .collect(),
                 }],
                 tokens: Vec::new(),
-                quotas: self.max_body_bytes.map(|m| Quotas {
-                    max_body_bytes: Some(m),
-                    ..Quotas::default()
+                quotas: (self.max_body_bytes.is_some() || self.max_series.is_some()).then(|| {
+                    Quotas {
+                        max_body_bytes: self.max_body_bytes,
+                        max_series: self.max_series,
+                        ..Quotas::default()
+                    }
                 }),
                 seed: None,
                 ..Setup::default()
@@ -322,5 +377,38 @@ mod tests {
             String::from_utf8(b.body(Clock::At(7_200_000_000_000))).unwrap(),
             "c\\ pu\\,x,h\\=k=a\\ b f\\\"k=\"q\\\"\\\\\nz\",i=-0i,b=T 3600\nbad"
         );
+    }
+
+    #[test]
+    fn renders_schemas_and_series_quota_into_the_setup() {
+        let s = Scenario {
+            profile: Profile::Cloud,
+            retention: Some("30d".into()),
+            max_body_bytes: None,
+            max_series: Some(3),
+            schemas: Some(vec![MeasurementSchema {
+                measurement: "m".into(),
+                tags: vec!["t".into()],
+                fields: vec![("v".into(), ColumnDataType::Float)],
+            }]),
+            ops: vec![Op::Settle],
+        };
+        let case = s.to_case("x", "d");
+        let b = &case.setup.buckets[0];
+        assert_eq!(b.schema, Some(SchemaKind::Explicit));
+        let json = b.measurements[0].to_json();
+        assert_eq!(
+            json,
+            serde_json::json!({"name": "m", "columns": [
+                {"name": "time", "type": "timestamp"},
+                {"name": "t", "type": "tag"},
+                {"name": "v", "type": "field", "dataType": "float"},
+            ]})
+        );
+        assert_eq!(
+            case.setup.quotas.as_ref().and_then(|q| q.max_series),
+            Some(3)
+        );
+        assert!(case.steps[0].settle.is_some());
     }
 }

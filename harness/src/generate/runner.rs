@@ -562,9 +562,55 @@ pub async fn shrink(
     })
 }
 
-/// Scenarios one op or one line smaller than `s`.
-fn smaller(s: &Scenario) -> Vec<Scenario> {
+/// Scenarios one step simpler in their setup: no series quota, or a raised one; an implicit
+/// bucket; one measurement schema fewer; one tag or field column fewer (a schema keeps one
+/// field column, as the schema API requires).
+fn simpler_setup(s: &Scenario) -> Vec<Scenario> {
     let mut out = Vec::new();
+    if let Some(n) = s.max_series {
+        let mut c = s.clone();
+        c.max_series = None;
+        out.push(c);
+        if n < 64 {
+            let mut c = s.clone();
+            c.max_series = Some(n * 2);
+            out.push(c);
+        }
+    }
+    if let Some(schemas) = &s.schemas {
+        let mut c = s.clone();
+        c.schemas = None;
+        out.push(c);
+        for (i, m) in schemas.iter().enumerate() {
+            let mut c = s.clone();
+            if let Some(list) = &mut c.schemas {
+                list.remove(i);
+            }
+            out.push(c);
+            for j in 0..m.tags.len() {
+                let mut c = s.clone();
+                if let Some(list) = &mut c.schemas {
+                    list[i].tags.remove(j);
+                }
+                out.push(c);
+            }
+            if m.fields.len() > 1 {
+                for j in 0..m.fields.len() {
+                    let mut c = s.clone();
+                    if let Some(list) = &mut c.schemas {
+                        list[i].fields.remove(j);
+                    }
+                    out.push(c);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Scenarios one op or one line smaller than `s`, or with a simpler setup.
+fn smaller(s: &Scenario) -> Vec<Scenario> {
+    let mut out = simpler_setup(s);
     if s.ops.len() > 1 {
         for i in 0..s.ops.len() {
             let mut c = s.clone();

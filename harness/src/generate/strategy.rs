@@ -3,16 +3,22 @@
 //! retention bounds, the 1 h redaction window and the int64 range, and faults at controlled
 //! rates: every parse-error reason, type conflicts (a field key has a planned type per scenario;
 //! a few values break the plan), retention violations, invalid precision, bodies over quota.
+//! Cloud scenarios add explicit buckets (1–2 measurement schemas over the same universe, each
+//! column kept at a set rate and a few field columns typed against the plan, so writes meet
+//! every schema rejection reason and still write conforming points), a small series quota
+//! (in-process only: async cardinality rejections, then the 503 after a `settle` step).
 //!
 //! Strategies produce indices into the universe; `realize` turns them into a [`Scenario`] once
 //! the scenario-wide choices (retention, type plan) are known. Shrinking works on the indices:
-//! fewer ops, fewer lines, no faults, the first name of every menu.
+//! fewer ops, fewer lines, no faults, the first name of every menu, fewer schema columns and
+//! measurements, no quota; the runner's greedy pass then drops requests, lines, schema
+//! columns and measurements, and raises or removes the series quota.
 
 use proptest::prelude::*;
 use proptest::sample::Index;
 
-use super::model::{Batch, Delete, Line, Op, Point, Scenario, Time, Value};
-use crate::case::Profile;
+use super::model::{Batch, Delete, Line, MeasurementSchema, Op, Point, Scenario, Time, Value};
+use crate::case::{ColumnDataType, Profile};
 
 const NS: i64 = 1;
 const SEC: i64 = 1_000_000_000;
@@ -40,6 +46,10 @@ pub struct GenConfig {
     pub faulty_batches: u32,
     /// Per mille of field values that break the scenario's type plan.
     pub conflicts_per_mille: u32,
+    /// Cloud: percent of scenarios whose bucket is explicit, with 1–2 measurement schemas.
+    pub schema_percent: u32,
+    /// Cloud with quotas: percent of scenarios with a small series cardinality limit.
+    pub max_series_percent: u32,
 }
 
 impl GenConfig {
@@ -52,6 +62,8 @@ impl GenConfig {
             unique_times: false,
             faulty_batches: 15,
             conflicts_per_mille: 40,
+            schema_percent: 25,
+            max_series_percent: 15,
         }
     }
 }
@@ -154,6 +166,83 @@ fn long_key_line() -> String {
     format!("m,t={} v=1", "x".repeat(65_536))
 }
 
+/// Measurements and field keys a schema may name: the schema API refuses names with quotes,
+/// and `time` is the timestamp column.
+const SCHEMA_MEASUREMENTS: &[usize] = &[0, 1, 2, 3, 4];
+const SCHEMA_FIELDS: &[usize] = &[0, 1, 2, 4];
+
+/// A measurement schema as generated: which tag keys and schema field keys are columns, and
+/// the field columns whose type differs from the scenario's type plan. Shrinking drops
+/// columns (`false`) and type changes (`None`).
+#[derive(Debug, Clone)]
+pub struct RawSchema {
+    measurement: usize,
+    tags: [bool; 5],
+    fields: [bool; 4],
+    retype: [Option<usize>; 4],
+}
+
+fn raw_schema() -> impl Strategy<Value = RawSchema> {
+    let retype = || prop_oneof![6 => Just(None), 1 => (0usize..5).prop_map(Some)];
+    (
+        prop_oneof![3 => Just(0usize), 1 => 0..SCHEMA_MEASUREMENTS.len()],
+        prop::array::uniform5(prop::bool::weighted(0.75)),
+        prop::array::uniform4(prop::bool::weighted(0.8)),
+        [retype(), retype(), retype(), retype()],
+    )
+        .prop_map(|(measurement, tags, fields, retype)| RawSchema {
+            measurement,
+            tags,
+            fields,
+            retype,
+        })
+}
+
+fn data_type(ty: usize) -> ColumnDataType {
+    match ty {
+        0 => ColumnDataType::Float,
+        1 => ColumnDataType::Integer,
+        2 => ColumnDataType::Unsigned,
+        3 => ColumnDataType::String,
+        _ => ColumnDataType::Boolean,
+    }
+}
+
+fn realize_schemas(raw: Vec<RawSchema>, plan: [usize; 6]) -> Vec<MeasurementSchema> {
+    let mut out: Vec<MeasurementSchema> = Vec::new();
+    for r in raw {
+        let measurement = MEASUREMENTS[SCHEMA_MEASUREMENTS[r.measurement]].to_string();
+        if out.iter().any(|s| s.measurement == measurement) {
+            continue;
+        }
+        let mut fields: Vec<(String, ColumnDataType)> = SCHEMA_FIELDS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| r.fields[*i])
+            .map(|(i, &k)| {
+                let ty = r.retype[i].unwrap_or(plan[k]);
+                (FIELD_KEYS[k].to_string(), data_type(ty))
+            })
+            .collect();
+        if fields.is_empty() {
+            // The schema API wants at least one field column.
+            let k = SCHEMA_FIELDS[0];
+            fields.push((FIELD_KEYS[k].to_string(), data_type(plan[k])));
+        }
+        out.push(MeasurementSchema {
+            measurement,
+            tags: TAG_KEYS
+                .iter()
+                .zip(r.tags)
+                .filter(|(_, keep)| *keep)
+                .map(|(t, _)| t.to_string())
+                .collect(),
+            fields,
+        });
+    }
+    out
+}
+
 const RETENTIONS: &[Option<&str>] = &[None, Some("1h"), Some("2d"), Some("30d")];
 const PRECISIONS: &[&str] = &["ns", "us", "ms", "s"];
 const BAD_PRECISIONS: &[&str] = &["h", "n", "S"];
@@ -218,6 +307,7 @@ pub struct RawBatch {
 pub enum RawOp {
     Write(RawBatch),
     Delete(usize, usize),
+    Settle,
 }
 
 fn field(cfg: &GenConfig) -> impl Strategy<Value = (Option<usize>, Index)> {
@@ -305,9 +395,12 @@ fn batch(cfg: &GenConfig) -> impl Strategy<Value = RawBatch> {
 }
 
 fn op(cfg: &GenConfig) -> impl Strategy<Value = RawOp> {
+    // Settling only means something on the cloud profile (asynchronous writes).
+    let settle = if cfg.profile == Profile::Cloud { 2 } else { 0 };
     prop_oneof![
         9 => batch(cfg).prop_map(RawOp::Write),
         1 => (0..DELETE_RANGES.len(), 0..PREDICATES.len()).prop_map(|(r, p)| RawOp::Delete(r, p)),
+        settle => Just(RawOp::Settle),
     ]
 }
 
@@ -318,23 +411,48 @@ pub fn scenario(cfg: &GenConfig) -> SBoxedStrategy<Scenario> {
     } else {
         Just(None).sboxed()
     };
+    let cloud = cfg.profile == Profile::Cloud;
+    let schema_percent = if cloud {
+        cfg.schema_percent.min(100)
+    } else {
+        0
+    };
+    let schemas = prop_oneof![
+        100 - schema_percent => Just(None),
+        schema_percent => prop::collection::vec(raw_schema(), 1..=2).prop_map(Some),
+    ];
+    let series_percent = if cloud && cfg.quotas {
+        cfg.max_series_percent.min(100)
+    } else {
+        0
+    };
+    let max_series = prop_oneof![
+        100 - series_percent => Just(None),
+        series_percent => (1u64..=12).prop_map(Some),
+    ];
     let cfg2 = cfg.clone();
     (
         0..RETENTIONS.len(),
         prop::array::uniform6(0usize..5),
         max_body,
+        (schemas, max_series),
         prop::collection::vec(op(cfg), 1..5),
     )
-        .prop_map(move |(retention, plan, max_body, ops)| {
-            // A cloud bucket made through the API gets the plan's retention (30 d on the free
-            // plan) when it asks for none, while the reference's bootstrap bucket keeps
-            // "forever": state it, so the oracle and a served reference hold the same bucket.
-            let retention = match (cfg2.profile, RETENTIONS[retention]) {
-                (Profile::Cloud, None) => Some("30d"),
-                (_, r) => r,
-            };
-            realize(&cfg2, retention, plan, max_body, ops)
-        })
+        .prop_map(
+            move |(retention, plan, max_body, (schemas, max_series), ops)| {
+                // A cloud bucket made through the API gets the plan's retention (30 d on the free
+                // plan) when it asks for none, while the reference's bootstrap bucket keeps
+                // "forever": state it, so the oracle and a served reference hold the same bucket.
+                let retention = match (cfg2.profile, RETENTIONS[retention]) {
+                    (Profile::Cloud, None) => Some("30d"),
+                    (_, r) => r,
+                };
+                let mut s = realize(&cfg2, retention, plan, max_body, ops);
+                s.schemas = schemas.map(|raw| realize_schemas(raw, plan));
+                s.max_series = max_series;
+                s
+            },
+        )
         .sboxed()
 }
 
@@ -410,6 +528,7 @@ fn realize(
     let ops = ops
         .into_iter()
         .map(|op| match op {
+            RawOp::Settle => Op::Settle,
             RawOp::Delete(range, pred) => Op::Delete(Delete {
                 start: DELETE_RANGES[range].0.into(),
                 stop: DELETE_RANGES[range].1.into(),
@@ -506,6 +625,8 @@ fn realize(
         profile: cfg.profile,
         retention: retention.map(str::to_string),
         max_body_bytes,
+        max_series: None,
+        schemas: None,
         ops,
     }
 }
