@@ -55,6 +55,15 @@ async fn body_of(req: Request) -> Result<(axum::http::request::Parts, bytes::Byt
     Ok((parts, body))
 }
 
+/// The request's parts, its body read whole, and the authorization the middleware found.
+async fn authenticated(
+    req: Request,
+) -> Result<(axum::http::request::Parts, bytes::Bytes, Authorization), ApiError> {
+    let (parts, body) = body_of(req).await?;
+    let auth = caller(&parts)?;
+    Ok((parts, body, auth))
+}
+
 fn caller(parts: &axum::http::request::Parts) -> Result<Authorization, ApiError> {
     parts
         .extensions
@@ -430,12 +439,8 @@ fn post_setup(store: &mut Store, body: &[u8], now: i64) -> Result<J, ApiError> {
 
 pub async fn orgs(State(state): State<Arc<AppState>>, req: Request) -> Resp {
     let method = req.method().clone();
-    let (parts, body) = match body_of(req).await {
+    let (parts, body, auth) = match authenticated(req).await {
         Ok(x) => x,
-        Err(e) => return err(&e),
-    };
-    let auth = match caller(&parts) {
-        Ok(a) => a,
         Err(e) => return err(&e),
     };
     let now = state.clock.now_nanos();
@@ -536,12 +541,8 @@ pub async fn org_by_id(
 
 pub async fn buckets(State(state): State<Arc<AppState>>, req: Request) -> Resp {
     let method = req.method().clone();
-    let (parts, body) = match body_of(req).await {
+    let (parts, body, auth) = match authenticated(req).await {
         Ok(x) => x,
-        Err(e) => return err(&e),
-    };
-    let auth = match caller(&parts) {
-        Ok(a) => a,
         Err(e) => return err(&e),
     };
     let now = state.clock.now_nanos();
@@ -973,12 +974,8 @@ pub async fn bucket_by_id(
     req: Request,
 ) -> Resp {
     let method = req.method().clone();
-    let (parts, body) = match body_of(req).await {
+    let (_, body, auth) = match authenticated(req).await {
         Ok(x) => x,
-        Err(e) => return err(&e),
-    };
-    let auth = match caller(&parts) {
-        Ok(a) => a,
         Err(e) => return err(&e),
     };
     let now = state.clock.now_nanos();
@@ -1101,12 +1098,8 @@ fn patch_bucket(
 
 pub async fn authorizations(State(state): State<Arc<AppState>>, req: Request) -> Resp {
     let method = req.method().clone();
-    let (parts, body) = match body_of(req).await {
+    let (parts, body, auth) = match authenticated(req).await {
         Ok(x) => x,
-        Err(e) => return err(&e),
-    };
-    let auth = match caller(&parts) {
-        Ok(a) => a,
         Err(e) => return err(&e),
     };
     let now = state.clock.now_nanos();
@@ -1249,12 +1242,8 @@ pub async fn authorization_by_id(
     req: Request,
 ) -> Resp {
     let method = req.method().clone();
-    let (parts, body) = match body_of(req).await {
+    let (_, body, auth) = match authenticated(req).await {
         Ok(x) => x,
-        Err(e) => return err(&e),
-    };
-    let auth = match caller(&parts) {
-        Ok(a) => a,
         Err(e) => return err(&e),
     };
     let now = state.clock.now_nanos();
