@@ -32,83 +32,11 @@ pub fn format_rfc3339_nano(nanos: i64) -> String {
     out
 }
 
-/// Parses `time.RFC3339Nano` input as Go's `time.Parse` accepts it: `YYYY-MM-DDTHH:MM:SS`, an
-/// optional fraction of 1–9 digits, then `Z` or `±hh:mm`. Returns Unix nanoseconds, or `None`
-/// for anything else (including values outside the i64 nanosecond range).
+/// Parses `time.RFC3339Nano` input as Go's `time.Parse` accepts it (see
+/// [`parse_rfc3339_nano_wide`] for the rules) into Unix nanoseconds; `None` for anything else,
+/// including times outside the i64 nanosecond range.
 pub fn parse_rfc3339_nano(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() < 20 {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let part = b.get(r)?;
-        if !part.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        std::str::from_utf8(part).ok()?.parse().ok()
-    };
-    let year = num(0..4)?;
-    if b[4] != b'-' || b[7] != b'-' || (b[10] != b'T' && b[10] != b't') {
-        return None;
-    }
-    let month = num(5..7)?;
-    let day = num(8..10)?;
-    if b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let hour = num(11..13)?;
-    let minute = num(14..16)?;
-    let second = num(17..19)?;
-    if !(1..=12).contains(&month)
-        || day < 1
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 59
-    {
-        return None;
-    }
-    let mut i = 19;
-    let mut frac: i64 = 0;
-    if b.get(i) == Some(&b'.') || b.get(i) == Some(&b',') {
-        i += 1;
-        let start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        let digits = &s[start..i];
-        if digits.is_empty() || digits.len() > 9 {
-            return None;
-        }
-        frac = digits.parse::<i64>().ok()? * 10_i64.pow(9 - digits.len() as u32);
-    }
-    let offset_secs = match &b[i..] {
-        [b'Z'] | [b'z'] => 0,
-        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
-            let digits = [*h1, *h2, *m1, *m2];
-            if !digits.iter().all(u8::is_ascii_digit) {
-                return None;
-            }
-            let hh = i64::from(h1 - b'0') * 10 + i64::from(h2 - b'0');
-            let mm = i64::from(m1 - b'0') * 10 + i64::from(m2 - b'0');
-            if hh > 23 || mm > 59 {
-                return None;
-            }
-            let off = hh * 3600 + mm * 60;
-            if *sign == b'-' {
-                -off
-            } else {
-                off
-            }
-        }
-        _ => return None,
-    };
-    let days = days_from_civil(year, month, day);
-    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_secs;
-    // In i128: the smallest valid time (1677-09-21T00:12:43.145224194Z) has a whole-second
-    // part below i64::MIN nanoseconds.
-    let nanos = i128::from(secs) * i128::from(NANOS_PER_SECOND) + i128::from(frac);
-    i64::try_from(nanos).ok()
+    parse_rfc3339_nano_wide(s).and_then(|n| i64::try_from(n).ok())
 }
 
 /// Parses `time.RFC3339Nano` input as Go's `time.Parse` accepts it, without the i64 limit:
