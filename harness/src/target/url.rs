@@ -687,6 +687,37 @@ impl UrlSession {
         }
     }
 
+    /// `POST path` with a JSON body and the operator token, expecting 201 (or 200); a 404 or 405
+    /// means the server has no tenancy API. Returns the parsed answer.
+    async fn create(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        what: &str,
+    ) -> Result<serde_json::Value, Fault> {
+        let resp = self
+            .call(HttpRequest {
+                method: "POST".into(),
+                path_and_query: path.into(),
+                headers: vec![
+                    self.auth(),
+                    ("Content-Type".into(), "application/json".into()),
+                ],
+                body: body.to_string().into_bytes(),
+            })
+            .await?;
+        if resp.status == 404 || resp.status == 405 {
+            return Err(lacks_tenancy(&format!("POST {path}"), resp.status));
+        }
+        if resp.status != 201 && resp.status != 200 {
+            return Err(Fault::new(
+                FaultKind::Setup,
+                format!("{what} answered {}: {}", resp.status, preview(&resp.body)),
+            ));
+        }
+        json_body(&resp, &format!("POST {path}"))
+    }
+
     async fn create_state(
         &mut self,
         case: &LoadedCase,
@@ -708,31 +739,13 @@ impl UrlSession {
             if *explicit {
                 body["schemaType"] = json!("explicit");
             }
-            let resp = self
-                .call(HttpRequest {
-                    method: "POST".into(),
-                    path_and_query: "/api/v2/buckets".into(),
-                    headers: vec![
-                        self.auth(),
-                        ("Content-Type".into(), "application/json".into()),
-                    ],
-                    body: body.to_string().into_bytes(),
-                })
+            let v = self
+                .create(
+                    "/api/v2/buckets",
+                    &body,
+                    &format!("creating bucket {real:?}"),
+                )
                 .await?;
-            if resp.status == 404 || resp.status == 405 {
-                return Err(lacks_tenancy("POST /api/v2/buckets", resp.status));
-            }
-            if resp.status != 201 && resp.status != 200 {
-                return Err(Fault::new(
-                    FaultKind::Setup,
-                    format!(
-                        "creating bucket {real:?} answered {}: {}",
-                        resp.status,
-                        preview(&resp.body)
-                    ),
-                ));
-            }
-            let v = json_body(&resp, "POST /api/v2/buckets")?;
             let id = v["id"].as_str().unwrap_or_default().to_string();
             self.created_buckets.push(id.clone());
             ids.insert(name.clone(), id.clone());
@@ -753,32 +766,13 @@ impl UrlSession {
                 })
                 .collect();
             let body = json!({"orgID": org_id, "description": format!("conformance {}", t.name), "permissions": permissions});
-            let resp = self
-                .call(HttpRequest {
-                    method: "POST".into(),
-                    path_and_query: "/api/v2/authorizations".into(),
-                    headers: vec![
-                        self.auth(),
-                        ("Content-Type".into(), "application/json".into()),
-                    ],
-                    body: body.to_string().into_bytes(),
-                })
+            let v = self
+                .create(
+                    "/api/v2/authorizations",
+                    &body,
+                    &format!("creating token {:?}", t.name),
+                )
                 .await?;
-            if resp.status == 404 || resp.status == 405 {
-                return Err(lacks_tenancy("POST /api/v2/authorizations", resp.status));
-            }
-            if resp.status != 201 && resp.status != 200 {
-                return Err(Fault::new(
-                    FaultKind::Setup,
-                    format!(
-                        "creating token {:?} answered {}: {}",
-                        t.name,
-                        resp.status,
-                        preview(&resp.body)
-                    ),
-                ));
-            }
-            let v = json_body(&resp, "POST /api/v2/authorizations")?;
             let id = v["id"].as_str().unwrap_or_default().to_string();
             let token = v["token"].as_str().unwrap_or_default().to_string();
             self.created_auths.push(id.clone());
