@@ -31,72 +31,18 @@ impl Rng {
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
-    }
 }
 
-const REGIONS: &[&str] = &[
-    "us-east-1",
-    "us-west-1",
-    "us-west-2",
-    "eu-west-1",
-    "eu-central-1",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-northeast-1",
-    "sa-east-1",
-];
-const OSES: &[&str] = &["Ubuntu16.10", "Ubuntu16.04LTS", "Ubuntu15.10"];
-const ARCHES: &[&str] = &["x64", "x86"];
-const TEAMS: &[&str] = &["SF", "NYC", "LON", "CHI"];
-const ENVS: &[&str] = &["production", "staging", "test"];
-const FIELDS: &[&str] = &[
-    "usage_user",
-    "usage_system",
-    "usage_idle",
-    "usage_nice",
-    "usage_iowait",
-    "usage_irq",
-    "usage_softirq",
-    "usage_steal",
-    "usage_guest",
-    "usage_guest_nice",
-];
-
-/// TSBS cpu-only: 100 hosts with fixed tags, one line per host every 10 s.
+/// TSBS cpu-only (`influx_reference::tsbs`): 100 hosts, one line per host every 10 s.
 fn cpu_only_corpus() -> String {
-    use std::fmt::Write as _;
-    let mut rng = Rng(42);
-    let hosts: Vec<String> = (0..100)
-        .map(|h| {
-            let region = rng.pick(REGIONS);
-            format!(
-                "cpu,hostname=host_{h},region={region},datacenter={region}{dc},rack={rack},os={os},arch={arch},team={team},service={service},service_version={version},service_environment={env}",
-                dc = ["a", "b", "c"][rng.below(3) as usize],
-                rack = rng.below(100),
-                os = rng.pick(OSES),
-                arch = rng.pick(ARCHES),
-                team = rng.pick(TEAMS),
-                service = rng.below(20),
-                version = rng.below(2),
-                env = rng.pick(ENVS),
-            )
-        })
-        .collect();
-    let mut out = String::with_capacity(LINES * 340);
-    let start: i64 = 1_451_606_400_000_000_000;
-    for i in 0..LINES {
-        out.push_str(&hosts[i % hosts.len()]);
-        for (f, name) in FIELDS.iter().enumerate() {
-            out.push(if f == 0 { ' ' } else { ',' });
-            let _ = write!(out, "{name}={}i", rng.below(100));
-        }
-        let ts = start + (i / hosts.len()) as i64 * 10_000_000_000;
-        let _ = writeln!(out, " {ts}");
+    influx_reference::tsbs::CpuOnly {
+        hosts: 100,
+        points: LINES,
+        batch: LINES,
+        start: 1_451_606_400_000_000_000,
     }
-    out
+    .batches()
+    .concat()
 }
 
 /// Escape-heavy lines: escaped spaces, commas and equals signs everywhere, quoted strings

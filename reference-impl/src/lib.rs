@@ -20,6 +20,7 @@ pub mod model;
 pub mod query;
 pub mod server;
 pub mod storage;
+pub mod tsbs;
 
 pub use config::{Flavor, ServerConfig};
 pub use error::Error;

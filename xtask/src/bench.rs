@@ -22,92 +22,27 @@ pub struct Options {
 }
 
 const HOSTS: usize = 1000;
-const STEP_NS: i64 = 10_000_000_000;
-const REGIONS: [&str; 9] = [
-    "us-east-1",
-    "us-west-1",
-    "us-west-2",
-    "eu-west-1",
-    "eu-central-1",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-northeast-1",
-    "sa-east-1",
-];
-const OS: [&str; 3] = ["Ubuntu16.10", "Ubuntu16.04LTS", "Ubuntu15.10"];
-const ARCH: [&str; 2] = ["x64", "x86"];
-const TEAM: [&str; 4] = ["SF", "NYC", "LON", "CHI"];
-const ENVIRONMENT: [&str; 3] = ["production", "staging", "test"];
-const FIELDS: [&str; 10] = [
-    "usage_user",
-    "usage_system",
-    "usage_idle",
-    "usage_nice",
-    "usage_iowait",
-    "usage_irq",
-    "usage_softirq",
-    "usage_steal",
-    "usage_guest",
-    "usage_guest_nice",
-];
 
-/// xorshift64*: deterministic, so every server gets byte-identical batches.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[(self.next() % xs.len() as u64) as usize]
-    }
-}
-
-/// `points` lines in batches of `batch`: host i%HOSTS at tick i/HOSTS, ten seconds apart,
-/// ending an hour before now.
+/// `points` lines in batches of `batch` (`influx_reference::tsbs`): host i%HOSTS at tick
+/// i/HOSTS, ten seconds apart, ending an hour before now.
 pub fn generate(points: usize, batch: usize) -> Vec<Bytes> {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let series: Vec<String> = (0..HOSTS)
-        .map(|h| {
-            let region = rng.pick(&REGIONS);
-            let dc = ["a", "b", "c"][(rng.next() % 3) as usize];
-            format!(
-                "cpu,hostname=host_{h},region={region},datacenter={region}{dc},rack={},os={},arch={},team={},service={},service_version={},service_environment={} ",
-                rng.next() % 100,
-                rng.pick(&OS),
-                rng.pick(&ARCH),
-                rng.pick(&TEAM),
-                rng.next() % 20,
-                rng.next() % 2,
-                rng.pick(&ENVIRONMENT),
-            )
-        })
-        .collect();
     let ticks = points.div_ceil(HOSTS) as i64;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as i64)
         .unwrap_or(0);
-    let start = (now - 3_600_000_000_000 - ticks * STEP_NS) / STEP_NS * STEP_NS;
-    let mut out = Vec::with_capacity(points.div_ceil(batch));
-    let mut buf = String::new();
-    for i in 0..points {
-        use std::fmt::Write as _;
-        buf.push_str(&series[i % HOSTS]);
-        for (k, f) in FIELDS.iter().enumerate() {
-            if k > 0 {
-                buf.push(',');
-            }
-            let _ = write!(buf, "{f}={}i", rng.next() % 101);
-        }
-        let _ = writeln!(buf, " {}", start + (i / HOSTS) as i64 * STEP_NS);
-        if (i + 1) % batch == 0 || i + 1 == points {
-            out.push(Bytes::from(std::mem::take(&mut buf)));
-        }
+    let step = influx_reference::tsbs::STEP_NS;
+    let start = (now - 3_600_000_000_000 - ticks * step) / step * step;
+    influx_reference::tsbs::CpuOnly {
+        hosts: HOSTS,
+        points,
+        batch,
+        start,
     }
-    out
+    .batches()
+    .into_iter()
+    .map(Bytes::from)
+    .collect()
 }
 
 struct Outcome {
@@ -333,7 +268,7 @@ pub fn run(root: &Path, target_dir: &Path, opts: &Options) -> Result<bool> {
                 b as f64 / 1e6,
                 a as f64 / 1e6,
                 grown / opts.points as f64,
-                grown / (opts.points * FIELDS.len()) as f64
+                grown / (opts.points * influx_reference::tsbs::FIELDS.len()) as f64
             );
         }
     }

@@ -11,6 +11,7 @@ pub mod gunzip;
 pub mod influxql_scan;
 pub mod lookup;
 pub mod points_writer;
+pub mod series_batch;
 pub mod v2;
 
 pub use points_writer::{PartialWrite, StorageVersion, WriteStats};

@@ -10,7 +10,8 @@ use crate::storage::{Action, Authorization, Bucket, ResourceKind, Status, Store}
 
 use super::gunzip::{check_first_header, gunzip, GunzipError};
 use super::lookup::{find_bucket_for_write, find_org};
-use super::points_writer::{write_points, StorageVersion, WriteStats};
+use super::points_writer::{series_batch, write_points, StorageVersion, WriteStats};
+use super::series_batch::SeriesBatch;
 
 /// Largest body this model ever reads, compressed or not, when no limit is configured: a
 /// guard for the process, far above anything a conformance case sends.
@@ -86,8 +87,8 @@ pub fn write(
     clock: &dyn Clock,
 ) -> Result<WriteStats, ApiError> {
     let pre = prepare(req, config);
-    let batch = pre.parse();
-    write_prepared(store, auth, req, config, clock, &pre, batch.as_ref())
+    let mut parsed = pre.parse(clock);
+    write_prepared(store, auth, req, config, clock, &pre, parsed.as_mut())
 }
 
 /// The part of a v2 write that needs no store: the body, gunzipped and size-checked. The HTTP
@@ -96,15 +97,27 @@ pub fn write(
 /// error still wins over a body or parse error).
 pub struct Prepared<'b> {
     precision: Option<Precision>,
+    /// Units the request time is truncated to for points without a timestamp.
+    truncation: i64,
     /// `None` when an error that comes before reading the body will be reported.
     body: Option<Result<std::borrow::Cow<'b, [u8]>, ApiError>>,
 }
 
+/// A body parsed before the store is taken: the points, grouped by series when none failed,
+/// and the request time that stamps points without a timestamp.
+pub struct Parsed<'p> {
+    pub batch: crate::line_protocol::Batch<'p>,
+    pub grouped: Option<SeriesBatch>,
+    pub now: i64,
+}
+
 impl Prepared<'_> {
-    /// The parsed body, when it was read.
-    pub fn parse(&self) -> Option<crate::line_protocol::Batch<'_>> {
+    /// The parsed and grouped body, when it was read.
+    pub fn parse(&self, clock: &dyn Clock) -> Option<Parsed<'_>> {
         match (&self.body, self.precision) {
-            (Some(Ok(body)), Some(precision)) => Some(parse_batch(body, precision)),
+            (Some(Ok(body)), Some(precision)) => {
+                Some(parse_now(body, (precision, self.truncation), clock))
+            }
             _ => None,
         }
     }
@@ -118,12 +131,14 @@ pub fn prepare<'b>(req: &WriteRequest<'b>, config: &WriteConfig) -> Prepared<'b>
         || (req.gzip && check_first_header(req.body).is_err());
     Prepared {
         precision,
+        truncation: precision.map_or(1, Precision::multiplier),
         body: (!early_error).then(|| read_body(req.body, req.gzip, config)),
     }
 }
 
 /// `write` with the body already read and parsed (`prepare`, `Prepared::parse`); the checks
-/// run in the handler's order.
+/// run in the handler's order. The caller keeps `parsed` (its values are taken, its buffers
+/// left): freeing them after the store is released keeps that work out of the lock.
 pub fn write_prepared(
     store: &mut Store,
     auth: &Authorization,
@@ -131,7 +146,7 @@ pub fn write_prepared(
     config: &WriteConfig,
     clock: &dyn Clock,
     pre: &Prepared<'_>,
-    batch: Option<&crate::line_protocol::Batch<'_>>,
+    parsed: Option<&mut Parsed<'_>>,
 ) -> Result<WriteStats, ApiError> {
     // decodeWriteRequest: precision, bucket presence, gzip header.
     let precision = req.precision()?;
@@ -151,17 +166,15 @@ pub fn write_prepared(
             &read
         }
     };
-    let now = clock.now_nanos();
-    let default_time = truncate_nanos(now, precision.multiplier());
-    let parsed;
-    let batch = match batch {
-        Some(b) => b,
-        None => {
-            parsed = parse_batch(body, precision);
-            &parsed
-        }
-    };
-    write_batch(store, &bucket, batch, default_time, now, config)
+    match parsed {
+        Some(p) => write_batch(store, &bucket, p, config),
+        None => write_batch(
+            store,
+            &bucket,
+            &mut parse_now(body, (precision, precision.multiplier()), clock),
+            config,
+        ),
+    }
 }
 
 /// v1-compat `POST /write` after authentication (the token's org is used; `org` is ignored).
@@ -172,7 +185,55 @@ pub fn write_v1(
     config: &WriteConfig,
     clock: &dyn Clock,
 ) -> Result<WriteStats, ApiError> {
-    let raw_precision = req.precision.filter(|p| !p.is_empty()).unwrap_or("ns");
+    let pre = prepare_v1(req, config);
+    let mut parsed = pre.parse(clock);
+    write_v1_prepared(store, auth, req, config, clock, &pre, parsed.as_mut())
+}
+
+/// The `precision` of a v1 write. Not validated: explicit timestamps are multiplied only for
+/// us/ms/s (everything else is ns, influxdata/influxdb#21625); the server time is truncated by
+/// SetPrecision's units, which also know u, m and h.
+fn v1_precision(req: &V1WriteRequest<'_>) -> (Precision, i64) {
+    let raw = req.precision.filter(|p| !p.is_empty()).unwrap_or("ns");
+    let precision = match raw {
+        "us" => Precision::Microsecond,
+        "ms" => Precision::Millisecond,
+        "s" => Precision::Second,
+        _ => Precision::Nanosecond,
+    };
+    let truncation = match raw {
+        "u" | "us" => 1_000,
+        "ms" => 1_000_000,
+        "s" => 1_000_000_000,
+        "m" => 60_000_000_000,
+        "h" => 3_600_000_000_000,
+        _ => 1,
+    };
+    (precision, truncation)
+}
+
+/// Reads the body of a v1 write without the store (see `Prepared`).
+pub fn prepare_v1<'b>(req: &V1WriteRequest<'b>, config: &WriteConfig) -> Prepared<'b> {
+    let (precision, truncation) = v1_precision(req);
+    let early_error =
+        req.db.is_none_or(str::is_empty) || (req.gzip && check_first_header(req.body).is_err());
+    Prepared {
+        precision: Some(precision),
+        truncation,
+        body: (!early_error).then(|| read_body(req.body, req.gzip, config)),
+    }
+}
+
+/// `write_v1` with the body already read and parsed (`prepare_v1`, `Prepared::parse`).
+pub fn write_v1_prepared(
+    store: &mut Store,
+    auth: &Authorization,
+    req: &V1WriteRequest<'_>,
+    config: &WriteConfig,
+    clock: &dyn Clock,
+    pre: &Prepared<'_>,
+    parsed: Option<&mut Parsed<'_>>,
+) -> Result<WriteStats, ApiError> {
     let db = req
         .db
         .filter(|d| !d.is_empty())
@@ -187,33 +248,43 @@ pub fn write_v1(
         &bucket,
         "insufficient permissions for write",
     )?;
-    let body = read_body(req.body, req.gzip, config)?;
-    // Not validated: explicit timestamps are multiplied only for us/ms/s (everything else is
-    // ns, influxdata/influxdb#21625); the server time is truncated by SetPrecision's units.
-    let precision = match raw_precision {
-        "us" => Precision::Microsecond,
-        "ms" => Precision::Millisecond,
-        "s" => Precision::Second,
-        _ => Precision::Nanosecond,
+    let read;
+    let body: &[u8] = match &pre.body {
+        Some(Ok(body)) => body,
+        Some(Err(e)) => return Err(e.clone()),
+        None => {
+            read = read_body(req.body, req.gzip, config)?;
+            &read
+        }
     };
-    let truncation = match raw_precision {
-        "u" | "us" => 1_000,
-        "ms" => 1_000_000,
-        "s" => 1_000_000_000,
-        "m" => 60_000_000_000,
-        "h" => 3_600_000_000_000,
-        _ => 1,
-    };
+    match parsed {
+        Some(p) => write_batch(store, &bucket, p, config),
+        None => write_batch(
+            store,
+            &bucket,
+            &mut parse_now(body, v1_precision(req), clock),
+            config,
+        ),
+    }
+}
+
+/// Parses and groups `body` with the request time read now.
+fn parse_now<'p>(
+    body: &'p [u8],
+    (precision, truncation): (Precision, i64),
+    clock: &dyn Clock,
+) -> Parsed<'p> {
     let now = clock.now_nanos();
-    write_body(
-        store,
-        &bucket,
-        &body,
-        precision,
-        truncate_nanos(now, truncation),
+    let batch = parse_batch(body, precision);
+    let grouped = batch
+        .errors
+        .is_empty()
+        .then(|| series_batch(&batch.points, truncate_nanos(now, truncation)));
+    Parsed {
+        batch,
+        grouped,
         now,
-        config,
-    )
+    }
 }
 
 /// The virtual DBRP mapping derived from bucket names: `db` ↔ bucket `db` (rp `autogen`, the
@@ -297,38 +368,30 @@ fn too_large() -> ApiError {
     )
 }
 
-fn write_body(
-    store: &mut Store,
-    bucket: &Bucket,
-    body: &[u8],
-    precision: Precision,
-    default_time: i64,
-    now: i64,
-    config: &WriteConfig,
-) -> Result<WriteStats, ApiError> {
-    let batch = parse_batch(body, precision);
-    write_batch(store, bucket, &batch, default_time, now, config)
-}
-
 fn write_batch(
     store: &mut Store,
     bucket: &Bucket,
-    batch: &crate::line_protocol::Batch<'_>,
-    default_time: i64,
-    now: i64,
+    parsed: &mut Parsed<'_>,
     config: &WriteConfig,
 ) -> Result<WriteStats, ApiError> {
-    if let Some(message) = batch.error_message() {
+    if let Some(message) = parsed.batch.error_message() {
         // Any malformed line rejects the whole batch.
         return Err(ApiError::new(Code::Invalid, message));
     }
+    let Parsed {
+        batch,
+        grouped,
+        now,
+    } = parsed;
+    // Grouped whenever no line failed; the fallback keeps this total.
+    let grouped = grouped.get_or_insert_with(|| series_batch(&batch.points, *now));
     let data = store.data.entry(bucket.id).or_default();
     let (stats, partial) = write_points(
         data,
         bucket,
         &batch.points,
-        default_time,
-        now,
+        grouped,
+        *now,
         config.storage_version,
     );
     match partial {

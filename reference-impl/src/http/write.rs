@@ -105,7 +105,7 @@ pub async fn api_v2_write(State(state): State<Arc<AppState>>, req: Request) -> R
     let config = write_config(&state);
     // Gunzip and parse before taking the store lock: other requests keep the store meanwhile.
     let pre = engine::prepare(&request, &config);
-    let batch = pre.parse();
+    let mut parsed = pre.parse(state.clock.as_ref());
     let result = engine::write_prepared(
         &mut state.store(),
         &auth,
@@ -113,8 +113,10 @@ pub async fn api_v2_write(State(state): State<Arc<AppState>>, req: Request) -> R
         &config,
         state.clock.as_ref(),
         &pre,
-        batch.as_ref(),
+        parsed.as_mut(),
     );
+    // The parsed body is freed here, after the store lock was released.
+    drop(parsed);
     answer(result)
 }
 
@@ -175,12 +177,19 @@ pub async fn v1_write(State(state): State<Arc<AppState>>, req: Request) -> Respo
         return cloud_write(&state, &auth, &v2);
     }
     let config = write_config(&state);
-    let result = engine::write_v1(
+    // As for v2: read and parse before taking the store lock.
+    let pre = engine::prepare_v1(&request, &config);
+    let mut parsed = pre.parse(state.clock.as_ref());
+    let result = engine::write_v1_prepared(
         &mut state.store(),
         &auth,
         &request,
         &config,
         state.clock.as_ref(),
+        &pre,
+        parsed.as_mut(),
     );
+    // The parsed body is freed here, after the store lock was released.
+    drop(parsed);
     answer(result)
 }

@@ -30,6 +30,10 @@ pub struct Point<'a> {
     pub line: &'a [u8],
     /// 1-based physical line number where the point starts.
     pub line_number: usize,
+    /// The series key as written (escaped, tags in input order), when the parser knows it;
+    /// empty otherwise. Equal raw keys always parse to the same series, so grouping can look
+    /// at these bytes first (different raw keys may still be one series).
+    pub raw_key: &'a [u8],
     /// Unescaped measurement name (`\,` and `\ ` only).
     pub measurement: Cow<'a, [u8]>,
     /// Unescaped tags in series-key order: sorted bytewise by the *escaped* key, as Go's

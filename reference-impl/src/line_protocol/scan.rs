@@ -243,6 +243,8 @@ pub(crate) fn scan_line_for_tests(buf: &[u8], pos: usize) -> usize {
 
 /// The parse of one line, without its position.
 pub(crate) struct Parsed<'a> {
+    /// Length of the series key (measurement and tags) at the start of the line.
+    pub key_len: usize,
     pub measurement: Cow<'a, [u8]>,
     pub tags: Vec<Tag<'a>>,
     pub fields: Vec<Field<'a>>,
@@ -286,6 +288,7 @@ pub(crate) fn parse_lines<'a>(
             Ok(p) => on_point(Point {
                 line,
                 line_number: this_line,
+                raw_key: line.get(..p.key_len).unwrap_or_default(),
                 measurement: p.measurement,
                 tags: p.tags,
                 fields: p.fields,
@@ -431,6 +434,7 @@ pub(crate) fn parse_point_as<'a, const PLAIN: bool>(
     }
     s.fields_hint = fields.len();
     Ok(Parsed {
+        key_len: key_end,
         measurement,
         tags,
         fields,

@@ -125,6 +125,7 @@ fn owned_point() -> impl Strategy<Value = Point<'static>> {
             Point {
                 line: b"",
                 line_number: 1,
+                raw_key: b"",
                 measurement: Cow::Owned(m),
                 tags: by_escaped.into_values().collect(),
                 fields: fields

@@ -42,6 +42,34 @@ impl TimeValues {
         self.values.push(value);
     }
 
+    /// Stores `values` at `times` in order, as many `insert`s would: appended in one go when
+    /// the times are increasing and after every time already stored (the usual case).
+    pub fn extend_run(&mut self, times: &[i64], values: Vec<OwnedFieldValue>) {
+        let increasing = times.windows(2).all(|w| w[0] < w[1]);
+        let after_last = match (self.times.last(), times.first()) {
+            (Some(last), Some(first)) => first > last,
+            _ => true,
+        };
+        if increasing && after_last && times.len() == values.len() {
+            self.times.extend_from_slice(times);
+            self.values.extend(values);
+            return;
+        }
+        // A run that fits between two stored times (a batch that arrived before an earlier
+        // one) goes in with one move of the tail.
+        if let (true, Some(&first), Some(&last)) = (increasing, times.first(), times.last()) {
+            let at = self.times.partition_point(|&t| t < first);
+            if self.times.get(at).is_some_and(|&next| last < next) && times.len() == values.len() {
+                self.times.splice(at..at, times.iter().copied());
+                self.values.splice(at..at, values);
+                return;
+            }
+        }
+        for (&t, v) in times.iter().zip(values) {
+            self.insert(t, v);
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.times.len()
     }
@@ -137,6 +165,31 @@ mod tests {
                 prop_assert_eq!(v.len(), model.len());
                 prop_assert_eq!(v.values().next(), model.values().next());
             }
+        }
+
+        #[test]
+        fn extend_run_is_a_series_of_inserts(
+            before in proptest::collection::vec((-20i64..20, any::<i64>()), 0..20),
+            run in proptest::collection::vec((-20i64..40, any::<i64>()), 0..20),
+            sorted in any::<bool>(),
+        ) {
+            let mut run = run;
+            if sorted {
+                run.sort_by_key(|(t, _)| *t);
+                run.dedup_by_key(|(t, _)| *t);
+            }
+            let mut one_by_one = TimeValues::new();
+            let mut batched = TimeValues::new();
+            for &(t, x) in &before {
+                one_by_one.insert(t, OwnedFieldValue::Integer(x));
+                batched.insert(t, OwnedFieldValue::Integer(x));
+            }
+            for &(t, x) in &run {
+                one_by_one.insert(t, OwnedFieldValue::Integer(x));
+            }
+            let times: Vec<i64> = run.iter().map(|(t, _)| *t).collect();
+            batched.extend_run(&times, run.iter().map(|(_, x)| OwnedFieldValue::Integer(*x)).collect());
+            prop_assert_eq!(batched, one_by_one);
         }
     }
 }

@@ -142,6 +142,7 @@ fn decode_entry<'a>(dec: &mut Decoder<'a>, precision: Precision) -> Result<Point
     Ok(Point {
         line: &[],
         line_number: 0,
+        raw_key: &[],
         measurement,
         tags,
         fields,

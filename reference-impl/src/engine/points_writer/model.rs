@@ -1,65 +1,14 @@
-//! The storage side of an OSS write (`coordinator.PointsWriter` and `tsdb.Shard`): retention
-//! drops, shard-group mapping, per-shard field types, partial-write errors, and the write of
-//! the surviving points.
+//! The plain, point-by-point OSS write this module started as, kept for the tests: the
+//! series-batched `write_points` must leave the same data and give the same answer for every
+//! batch (see the property test in `mod.rs`).
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 
+use super::*;
 use crate::line_protocol::{series_key, Point};
 use crate::model::text::go_lossy;
 use crate::model::time::{format_go_duration, format_rfc3339_nano};
-use crate::model::FieldType;
 use crate::storage::{Bucket, BucketData, SeriesKey, ShardGroup};
-
-/// Longest string field value a shard accepts (`tsdb.MaxFieldValueLength`).
-pub const MAX_FIELD_VALUE_LENGTH: usize = 1_048_576;
-
-/// Which server release's storage quirks to follow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum StorageVersion {
-    /// v2.7.12: a field named `time` beside other fields is stripped silently (204).
-    #[default]
-    V2_7,
-    /// v2.8+: the same field is stripped and the write answers 422 `dropped=0`.
-    V2_8,
-}
-
-/// `tsdb.PartialWriteError`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PartialWrite {
-    pub reason: String,
-    pub dropped: usize,
-    pub database: Option<String>,
-    pub retention_policy: Option<String>,
-}
-
-impl fmt::Display for PartialWrite {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "partial write: {} dropped={}", self.reason, self.dropped)?;
-        if let Some(db) = &self.database {
-            write!(f, " for database: {db}")?;
-        }
-        if let Some(rp) = &self.retention_policy {
-            write!(f, " for retention policy: {rp}")?;
-        }
-        Ok(())
-    }
-}
-
-/// What a write stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct WriteStats {
-    /// Points (lines) written.
-    pub points_written: usize,
-    /// Points dropped (retention or shard validation).
-    pub points_dropped: usize,
-}
-
-/// A point dropped for retention, as `DroppedPoint.String()` prints it.
-struct RetentionDrop {
-    key: Vec<u8>,
-    time: i64,
-}
 
 /// Writes `points` into `data` as InfluxDB OSS does and reports the partial-write error the
 /// handler turns into a 422. `default_time` stamps points without a timestamp; `now` is the
@@ -68,7 +17,7 @@ struct RetentionDrop {
 /// Choices where InfluxDB is nondeterministic (shards are written concurrently and the first
 /// error to arrive wins): shard groups are processed in time order and the earliest group's
 /// error is reported.
-pub fn write_points(
+pub fn write_points_model(
     data: &mut BucketData,
     bucket: &Bucket,
     points: &[Point<'_>],
@@ -286,108 +235,4 @@ fn series_identity(point: &Point<'_>) -> Vec<u8> {
         part(&t.value);
     }
     out
-}
-
-fn in_bucket(bucket: &Bucket, reason: String, dropped: usize) -> PartialWrite {
-    PartialWrite {
-        reason,
-        dropped,
-        database: Some(bucket.id.to_string()),
-        retention_policy: Some("autogen".to_string()),
-    }
-}
-
-fn conflict_reason(field: &str, measurement: &str, new: FieldType, existing: FieldType) -> String {
-    format!(
-        "field type conflict: input field \"{field}\" on measurement \"{measurement}\" is type {new}, already exists as type {existing}"
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::line_protocol::{parse_batch, Precision};
-    use crate::model::{Id, OwnedFieldValue};
-    use crate::storage::{BucketKind, SchemaType};
-
-    fn bucket() -> Option<Bucket> {
-        Some(Bucket {
-            id: Id::new(1)?,
-            org_id: Id::new(2)?,
-            name: "b".into(),
-            description: String::new(),
-            kind: BucketKind::User,
-            retention: 0,
-            shard_group_duration: 7 * 24 * 3_600_000_000_000,
-            schema_type: SchemaType::Implicit,
-            created_at: 0,
-            updated_at: 0,
-        })
-    }
-
-    /// Points are written series by series: interleaved series, a series spelled with its
-    /// tags in another order, a repeated time (the later value wins) and a dropped point
-    /// (its series still enters the index) end as if written one by one.
-    #[test]
-    fn series_by_series_writes_keep_point_order() {
-        let Some(bucket) = bucket() else {
-            panic!("ids 1 and 2 are valid");
-        };
-        let body = b"m,a=1,b=2 v=1 5\nn,t=x v=1 5\nm,b=2,a=1 v=2 5\nn,t=y v=1i 5\nm,a=1,b=2 v=3 5\nn,t=z v=\"s\" 6\nm,a=1,b=2 w=1 6";
-        let batch = parse_batch(body, Precision::Nanosecond);
-        assert!(batch.errors.is_empty());
-        let mut data = BucketData::default();
-        let (stats, partial) = write_points(
-            &mut data,
-            &bucket,
-            &batch.points,
-            0,
-            0,
-            StorageVersion::V2_7,
-        );
-        assert_eq!(stats.points_written, 5);
-        assert_eq!(stats.points_dropped, 2);
-        assert!(partial.is_some_and(|p| p
-            .reason
-            .contains("\"v\" on measurement \"n\" is type integer, already exists as type float")));
-        let rows: Vec<String> = data
-            .points()
-            .iter()
-            .map(|p| {
-                let v = match p.value {
-                    OwnedFieldValue::Float(f) => format!("{f}"),
-                    other => format!("{other:?}"),
-                };
-                format!(
-                    "{}{:?} {}={v} {}",
-                    String::from_utf8_lossy(&p.series.measurement),
-                    p.series
-                        .tags
-                        .iter()
-                        .map(|(k, v)| format!(
-                            "{}={}",
-                            String::from_utf8_lossy(k),
-                            String::from_utf8_lossy(v)
-                        ))
-                        .collect::<Vec<_>>(),
-                    String::from_utf8_lossy(p.field),
-                    p.time
-                )
-            })
-            .collect();
-        assert_eq!(
-            rows,
-            [
-                "m[\"a=1\", \"b=2\"] v=3 5",
-                "m[\"a=1\", \"b=2\"] w=1 6",
-                "n[\"t=x\"] v=1 5",
-            ]
-        );
-        let index: Vec<usize> = data.shard_groups.values().map(|g| g.series.len()).collect();
-        assert_eq!(
-            index,
-            [4],
-            "m, and n with t=x, t=y, t=z (dropped points leave their keys)"
-        );
-    }
 }

@@ -1,0 +1,569 @@
+//! The storage side of an OSS write (`coordinator.PointsWriter` and `tsdb.Shard`): retention
+//! drops, shard-group mapping, per-shard field types, partial-write errors, and the write of
+//! the surviving points.
+
+#[cfg(test)]
+mod model;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use super::series_batch::SeriesBatch;
+use crate::line_protocol::{series_key, Point};
+use crate::model::text::go_lossy;
+use crate::model::time::{format_go_duration, format_rfc3339_nano};
+use crate::model::{FieldType, OwnedFieldValue};
+use crate::storage::{Bucket, BucketData, SeriesFields, SeriesKey, ShardGroup};
+
+/// Longest string field value a shard accepts (`tsdb.MaxFieldValueLength`).
+pub const MAX_FIELD_VALUE_LENGTH: usize = 1_048_576;
+
+/// Which server release's storage quirks to follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StorageVersion {
+    /// v2.7.12: a field named `time` beside other fields is stripped silently (204).
+    #[default]
+    V2_7,
+    /// v2.8+: the same field is stripped and the write answers 422 `dropped=0`.
+    V2_8,
+}
+
+/// `tsdb.PartialWriteError`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartialWrite {
+    pub reason: String,
+    pub dropped: usize,
+    pub database: Option<String>,
+    pub retention_policy: Option<String>,
+}
+
+impl fmt::Display for PartialWrite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "partial write: {} dropped={}", self.reason, self.dropped)?;
+        if let Some(db) = &self.database {
+            write!(f, " for database: {db}")?;
+        }
+        if let Some(rp) = &self.retention_policy {
+            write!(f, " for retention policy: {rp}")?;
+        }
+        Ok(())
+    }
+}
+
+/// What a write stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WriteStats {
+    /// Points (lines) written.
+    pub points_written: usize,
+    /// Points dropped (retention or shard validation).
+    pub points_dropped: usize,
+}
+
+/// A point dropped for retention, as `DroppedPoint.String()` prints it.
+struct RetentionDrop {
+    key: Vec<u8>,
+    time: i64,
+}
+
+/// The columns an OSS write stores: every field but the reserved key `time` (stripped).
+pub fn series_batch(points: &[Point<'_>], default_time: i64) -> SeriesBatch {
+    SeriesBatch::build(points, default_time, |key| key != b"time")
+}
+
+/// Writes `points` (grouped by series in `batch`, see [`series_batch`]; its values are
+/// taken, its buffers left for the caller to free outside the store lock) into `data` as
+/// InfluxDB OSS does and reports the partial-write error the handler turns into a 422. `now`
+/// is the request time used for the retention lower bound.
+///
+/// Points are validated in input order, shard group by shard group (field types are
+/// registered as they come), then written (column by column): validation reads field types,
+/// never the values, and the values of one (series, field) keep their order, so a later value
+/// at the same time still wins. Every point's series enters the index of its shard group,
+/// even when the point is dropped. A point whose field signature (measurement, field keys and
+/// types) already passed in the same shard group passes again without a look-up: types are
+/// only ever added during a write.
+///
+/// Choices where InfluxDB is nondeterministic (shards are written concurrently and the first
+/// error to arrive wins): shard groups are processed in time order and the earliest group's
+/// error is reported.
+pub fn write_points(
+    data: &mut BucketData,
+    bucket: &Bucket,
+    points: &[Point<'_>],
+    batch: &mut SeriesBatch,
+    now: i64,
+    version: StorageVersion,
+) -> (WriteStats, Option<PartialWrite>) {
+    let mut stats = WriteStats::default();
+    let rows = batch.rows().min(points.len());
+    let duration = bucket.shard_group_duration;
+    let min_time = (bucket.retention > 0).then(|| now.saturating_sub(bucket.retention));
+    let mut oldest: Option<RetentionDrop> = None;
+    let mut newest: Option<RetentionDrop> = None;
+    let mut retention_dropped = 0;
+    // The shard group of every point kept by retention, and the points of each group.
+    let mut row_group: Vec<Option<i64>> = Vec::with_capacity(rows);
+    let mut groups: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+    let mut current: Option<(i64, i64)> = None;
+    for (row, point) in points.iter().enumerate().take(rows) {
+        let t = batch.row_time[row];
+        if min_time.is_some_and(|min| t < min) {
+            retention_dropped += 1;
+            // MinDropped/MaxDropped keep the first point seen with the extreme time.
+            if oldest.as_ref().is_none_or(|o| t < o.time) {
+                oldest = Some(RetentionDrop {
+                    key: series_key(&point.measurement, &point.tags),
+                    time: t,
+                });
+            }
+            if newest.as_ref().is_none_or(|n| t > n.time) {
+                newest = Some(RetentionDrop {
+                    key: series_key(&point.measurement, &point.tags),
+                    time: t,
+                });
+            }
+            row_group.push(None);
+            continue;
+        }
+        let start = match current {
+            Some((start, end)) if t >= start && t < end => start,
+            _ => {
+                let start = crate::storage::shard_group_start(t, duration);
+                current = Some((start, start.saturating_add(duration)));
+                start
+            }
+        };
+        row_group.push(Some(start));
+        groups.entry(start).or_default().push(row);
+    }
+    stats.points_dropped += retention_dropped;
+
+    let mut accepted = vec![false; rows];
+    let mut first_shard_error: Option<PartialWrite> = None;
+    let mut stripped_time_field: Option<Vec<u8>> = None;
+    let mut in_group = vec![false; batch.series.len()];
+    let single_group = groups.len() == 1 && retention_dropped == 0;
+    let mut written_directly = false;
+    for (&start, group_rows) in &groups {
+        let group = data.shard_group_mut(start, duration);
+        let ShardGroup {
+            fields: group_fields,
+            series: group_series,
+            ..
+        } = group;
+        let mut reason: Option<String> = None;
+        let mut dropped = 0;
+        let mut signature_passed = vec![false; batch.signatures];
+        let mut touched = Vec::new();
+        for &row in group_rows {
+            let s = batch.row_series[row];
+            if !in_group[s] {
+                in_group[s] = true;
+                touched.push(s);
+            }
+            let signature = batch.row_signature[row];
+            if batch.row_plain[row] && signature_passed[signature] {
+                accepted[row] = true;
+                stats.points_written += 1;
+                continue;
+            }
+            let point = &points[row];
+            // Names are only needed for messages: decode them only on failure.
+            let measurement = || go_lossy(&point.measurement);
+            if point.fields.iter().all(|f| &*f.key == b"time") {
+                dropped += 1;
+                reason.get_or_insert_with(|| {
+                    format!(
+                        "invalid field name: input field \"time\" on measurement \"{}\" is invalid",
+                        measurement()
+                    )
+                });
+                continue;
+            }
+            let mut failure: Option<String> = None;
+            for field in &point.fields {
+                if &*field.key == b"time" {
+                    if stripped_time_field.is_none() {
+                        stripped_time_field = Some(point.measurement.to_vec());
+                    }
+                    continue;
+                }
+                if let crate::line_protocol::FieldValue::String(s) = &field.value {
+                    if s.len() > MAX_FIELD_VALUE_LENGTH {
+                        failure = Some(format!(
+                            "input field \"{}\" on measurement \"{}\" is too long, {} > {MAX_FIELD_VALUE_LENGTH}",
+                            go_lossy(&field.key),
+                            measurement(),
+                            s.len()
+                        ));
+                        break;
+                    }
+                }
+                let new_type = field.value.field_type();
+                // `entry` would copy the measurement name for every field; look up first.
+                let types = match group_fields.get_mut(&*point.measurement) {
+                    Some(types) => types,
+                    None => group_fields.entry(point.measurement.to_vec()).or_default(),
+                };
+                match types.get(&*field.key) {
+                    Some(&existing) if existing != new_type => {
+                        failure = Some(conflict_reason(
+                            &go_lossy(&field.key),
+                            &measurement(),
+                            new_type,
+                            existing,
+                        ));
+                        break;
+                    }
+                    Some(_) => {}
+                    None => {
+                        types.insert(field.key.to_vec(), new_type);
+                    }
+                }
+            }
+            if let Some(f) = failure {
+                dropped += 1;
+                reason.get_or_insert(f);
+                continue;
+            }
+            accepted[row] = true;
+            stats.points_written += 1;
+            if batch.row_plain[row] {
+                signature_passed[signature] = true;
+            }
+        }
+        // The index entry is created before field validation: a dropped point leaves its key.
+        // In the usual batch (one shard group, nothing dropped) the values go in at once, each
+        // column appended whole.
+        written_directly = single_group && dropped == 0;
+        for s in touched {
+            in_group[s] = false;
+            let series = &mut batch.series[s];
+            let map = match group_series.get_mut(&series.key) {
+                Some(map) => map,
+                None => group_series.entry(series.key.clone()).or_default(),
+            };
+            if written_directly {
+                for column in &mut series.columns {
+                    let values = match map.get_mut(column.key.as_slice()) {
+                        Some(values) => values,
+                        None => map.entry(column.key.clone()).or_default(),
+                    };
+                    values.extend_run(&column.times, std::mem::take(&mut column.values));
+                }
+            }
+        }
+        stats.points_dropped += dropped;
+        if let Some(reason) = reason {
+            first_shard_error.get_or_insert(PartialWrite {
+                reason,
+                dropped,
+                database: None,
+                retention_policy: None,
+            });
+        }
+    }
+
+    // Otherwise the values are written by shard group, column by column.
+    let row_first_ordinal = std::mem::take(&mut batch.row_first_ordinal);
+    let row_of = |ordinal: usize| {
+        row_first_ordinal
+            .partition_point(|&first| first <= ordinal)
+            .saturating_sub(1)
+    };
+    let leftover = if written_directly {
+        &mut [][..]
+    } else {
+        &mut batch.series[..]
+    };
+    for series in leftover {
+        // Accepted values by shard group, in column order and input order within a column.
+        let mut by_group: BTreeMap<i64, Vec<(usize, usize)>> = BTreeMap::new();
+        for (c, column) in series.columns.iter().enumerate() {
+            for (i, &ordinal) in column.ordinals.iter().enumerate() {
+                let row = row_of(ordinal);
+                if let (Some(true), Some(Some(start))) = (accepted.get(row), row_group.get(row)) {
+                    by_group.entry(*start).or_default().push((c, i));
+                }
+            }
+        }
+        for (start, entries) in by_group {
+            let Some(map) = series_fields(data, start, duration, &series.key) else {
+                continue;
+            };
+            for (c, i) in entries {
+                let column = &mut series.columns[c];
+                let value =
+                    std::mem::replace(&mut column.values[i], OwnedFieldValue::Boolean(false));
+                let time = column.times[i];
+                match map.get_mut(column.key.as_slice()) {
+                    Some(values) => values.insert(time, value),
+                    None => map
+                        .entry(column.key.clone())
+                        .or_default()
+                        .insert(time, value),
+                }
+            }
+        }
+    }
+
+    if first_shard_error.is_some() {
+        return (stats, first_shard_error);
+    }
+    if let (Some(oldest), Some(newest), Some(min)) = (oldest, newest, min_time) {
+        let bound = format_rfc3339_nano(min);
+        let describe = |d: &RetentionDrop| {
+            format!(
+                "point {} at {} dropped because it violates a Retention Policy Lower Bound at {bound}",
+                go_lossy(&d.key),
+                format_rfc3339_nano(d.time)
+            )
+        };
+        let reason = format!(
+            "dropped {retention_dropped} points outside retention policy of duration {} - oldest {}, newest {}",
+            format_go_duration(bucket.retention),
+            describe(&oldest),
+            describe(&newest)
+        );
+        return (stats, Some(in_bucket(bucket, reason, retention_dropped)));
+    }
+    if version == StorageVersion::V2_8 {
+        if let Some(m) = stripped_time_field {
+            let reason = format!(
+                "invalid field name: input field \"time\" on measurement \"{}\" is invalid. Field \"time\" has been stripped from point.",
+                go_lossy(&m)
+            );
+            return (stats, Some(in_bucket(bucket, reason, 0)));
+        }
+    }
+    (stats, None)
+}
+
+/// The values of series `key` in the shard group starting at `start`, the entry created
+/// when missing.
+fn series_fields<'d>(
+    data: &'d mut BucketData,
+    start: i64,
+    duration: i64,
+    key: &SeriesKey,
+) -> Option<&'d mut SeriesFields> {
+    let group = data.shard_group_mut(start, duration);
+    if !group.series.contains_key(key) {
+        group.series.insert(key.clone(), SeriesFields::new());
+    }
+    group.series.get_mut(key)
+}
+
+fn in_bucket(bucket: &Bucket, reason: String, dropped: usize) -> PartialWrite {
+    PartialWrite {
+        reason,
+        dropped,
+        database: Some(bucket.id.to_string()),
+        retention_policy: Some("autogen".to_string()),
+    }
+}
+
+fn conflict_reason(field: &str, measurement: &str, new: FieldType, existing: FieldType) -> String {
+    format!(
+        "field type conflict: input field \"{field}\" on measurement \"{measurement}\" is type {new}, already exists as type {existing}"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::line_protocol::{parse_batch, Precision};
+    use crate::model::{Id, OwnedFieldValue};
+    use crate::storage::{BucketKind, SchemaType};
+
+    fn bucket() -> Option<Bucket> {
+        Some(Bucket {
+            id: Id::new(1)?,
+            org_id: Id::new(2)?,
+            name: "b".into(),
+            description: String::new(),
+            kind: BucketKind::User,
+            retention: 0,
+            shard_group_duration: 7 * 24 * 3_600_000_000_000,
+            schema_type: SchemaType::Implicit,
+            created_at: 0,
+            updated_at: 0,
+        })
+    }
+
+    /// Points are written series by series: interleaved series, a series spelled with its
+    /// tags in another order, a repeated time (the later value wins) and a dropped point
+    /// (its series still enters the index) end as if written one by one.
+    #[test]
+    fn series_by_series_writes_keep_point_order() {
+        let Some(bucket) = bucket() else {
+            panic!("ids 1 and 2 are valid");
+        };
+        let body = b"m,a=1,b=2 v=1 5\nn,t=x v=1 5\nm,b=2,a=1 v=2 5\nn,t=y v=1i 5\nm,a=1,b=2 v=3 5\nn,t=z v=\"s\" 6\nm,a=1,b=2 w=1 6";
+        let batch = parse_batch(body, Precision::Nanosecond);
+        assert!(batch.errors.is_empty());
+        let mut data = BucketData::default();
+        let mut grouped = series_batch(&batch.points, 0);
+        let (stats, partial) = write_points(
+            &mut data,
+            &bucket,
+            &batch.points,
+            &mut grouped,
+            0,
+            StorageVersion::V2_7,
+        );
+        assert_eq!(stats.points_written, 5);
+        assert_eq!(stats.points_dropped, 2);
+        assert!(partial.is_some_and(|p| p
+            .reason
+            .contains("\"v\" on measurement \"n\" is type integer, already exists as type float")));
+        let rows: Vec<String> = data
+            .points()
+            .iter()
+            .map(|p| {
+                let v = match p.value {
+                    OwnedFieldValue::Float(f) => format!("{f}"),
+                    other => format!("{other:?}"),
+                };
+                format!(
+                    "{}{:?} {}={v} {}",
+                    String::from_utf8_lossy(&p.series.measurement),
+                    p.series
+                        .tags
+                        .iter()
+                        .map(|(k, v)| format!(
+                            "{}={}",
+                            String::from_utf8_lossy(k),
+                            String::from_utf8_lossy(v)
+                        ))
+                        .collect::<Vec<_>>(),
+                    String::from_utf8_lossy(p.field),
+                    p.time
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                "m[\"a=1\", \"b=2\"] v=3 5",
+                "m[\"a=1\", \"b=2\"] w=1 6",
+                "n[\"t=x\"] v=1 5",
+            ]
+        );
+        let index: Vec<usize> = data.shard_groups.values().map(|g| g.series.len()).collect();
+        assert_eq!(
+            index,
+            [4],
+            "m, and n with t=x, t=y, t=z (dropped points leave their keys)"
+        );
+    }
+
+    mod same_as_point_by_point {
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::engine::points_writer::model::write_points_model;
+
+        /// One line from a small universe, so that series, fields, types and times collide.
+        fn line() -> impl Strategy<Value = String> {
+            let measurement = prop_oneof![Just("m"), Just("n"), Just("m\\ x")];
+            let tags = prop_oneof![
+                Just(""),
+                Just(",a=1"),
+                Just(",a=2"),
+                Just(",a=1,b=x"),
+                Just(",b=x,a=1")
+            ];
+            let key = prop_oneof![4 => Just("v"), 4 => Just("w"), 1 => Just("time")];
+            let value = prop_oneof![
+                Just("1".to_string()),
+                Just("2.5".to_string()),
+                Just("3i".to_string()),
+                Just("4u".to_string()),
+                Just("t".to_string()),
+                Just("\"s\"".to_string()),
+            ];
+            let fields = proptest::collection::vec((key, value), 1..4).prop_map(|fs| {
+                fs.iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            });
+            let time = prop_oneof![1 => Just(None), 8 => (0i64..40).prop_map(Some)];
+            (measurement, tags, fields, time).prop_map(|(m, t, f, time)| match time {
+                Some(time) => format!("{m}{t} {f} {time}"),
+                None => format!("{m}{t} {f}"),
+            })
+        }
+
+        fn body() -> impl Strategy<Value = String> {
+            proptest::collection::vec(line(), 1..30).prop_map(|ls| ls.join("\n"))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(400))]
+            /// Two batches in a row (the second meets the first's types and values), written
+            /// by the series-batched path and by the point-by-point model, leave the same data
+            /// and give the same answer: shard groups of 10 ns, sometimes a retention bound.
+            #[test]
+            fn batched_write_is_point_by_point(
+                first in body(),
+                second in body(),
+                retention in prop_oneof![Just(0i64), 1i64..30],
+                v2_8 in any::<bool>(),
+            ) {
+                let Some(mut bucket) = bucket() else {
+                    panic!("ids 1 and 2 are valid");
+                };
+                bucket.shard_group_duration = 10;
+                bucket.retention = retention;
+                let version = if v2_8 { StorageVersion::V2_8 } else { StorageVersion::V2_7 };
+                let now = 35;
+                let mut batched = BucketData::default();
+                let mut model = BucketData::default();
+                for body in [&first, &second] {
+                    let batch = parse_batch(body.as_bytes(), Precision::Nanosecond);
+                    let default_time = 33;
+                    let mut grouped = series_batch(&batch.points, default_time);
+                    let got = write_points(&mut batched, &bucket, &batch.points, &mut grouped, now, version);
+                    let want = write_points_model(&mut model, &bucket, &batch.points, default_time, now, version);
+                    prop_assert_eq!(got, want);
+                    prop_assert_eq!(format!("{batched:?}"), format!("{model:?}"));
+                }
+            }
+        }
+
+        /// Strings over the length limit are rejected by both paths alike (too slow for the
+        /// property above).
+        #[test]
+        fn long_strings_are_dropped_alike() {
+            let Some(bucket) = bucket() else {
+                panic!("ids 1 and 2 are valid");
+            };
+            let long = "x".repeat(MAX_FIELD_VALUE_LENGTH + 1);
+            let body = format!("m v=\"a\" 1\nm v=\"{long}\" 2\nm v=\"b\" 3\nm v=\"{long}\",w=1 4");
+            let batch = parse_batch(body.as_bytes(), Precision::Nanosecond);
+            let mut batched = BucketData::default();
+            let mut model = BucketData::default();
+            let got = write_points(
+                &mut batched,
+                &bucket,
+                &batch.points,
+                &mut series_batch(&batch.points, 0),
+                0,
+                StorageVersion::V2_7,
+            );
+            let want = write_points_model(
+                &mut model,
+                &bucket,
+                &batch.points,
+                0,
+                0,
+                StorageVersion::V2_7,
+            );
+            assert_eq!(got.0.points_dropped, 2);
+            assert_eq!(got, want);
+            assert_eq!(format!("{batched:?}"), format!("{model:?}"));
+        }
+    }
+}
