@@ -55,13 +55,19 @@ fn cloud_write(
     auth: &Authorization,
     request: &engine::WriteRequest<'_>,
 ) -> Response<Body> {
-    let result = crate::engine::cloud::write(
+    use crate::engine::cloud;
+    // Gunzip, parse and group before taking the store lock; free the points after.
+    let pre = cloud::prepare(request, &state.config.cloud, state.clock.as_ref());
+    let mut parsed = pre.parse(request);
+    let result = cloud::write_prepared(
         &mut state.store(),
         auth,
         request,
         &state.config.cloud,
-        state.clock.as_ref(),
+        &pre,
+        parsed.as_mut(),
     );
+    drop(parsed);
     match result {
         Ok(_) => respond::no_content(),
         Err(e) => respond::error(&e, Encoder::Compact),

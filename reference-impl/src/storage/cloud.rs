@@ -3,15 +3,16 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use crate::model::{FieldType, Id, OwnedFieldValue};
+use crate::model::{FieldType, Id};
 
-/// A point that passed the gateway and waits in the queue.
+/// A point that passed the gateway, as the point-by-point apply model (tests) queues it.
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq)]
 pub struct OwnedPoint {
     pub measurement: Vec<u8>,
     /// Sorted bytewise by key.
     pub tags: Vec<(Vec<u8>, Vec<u8>)>,
-    pub fields: Vec<(Vec<u8>, OwnedFieldValue)>,
+    pub fields: Vec<(Vec<u8>, crate::model::OwnedFieldValue)>,
     pub time: i64,
 }
 
@@ -26,8 +27,15 @@ pub struct PendingDelete {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum PendingOp {
-    Write { bucket: Id, points: Vec<OwnedPoint> },
-    Delete { bucket: Id, delete: PendingDelete },
+    /// The accepted values of one write, grouped by series (built before the store lock).
+    Write {
+        bucket: Id,
+        batch: crate::engine::series_batch::SeriesBatch,
+    },
+    Delete {
+        bucket: Id,
+        delete: PendingDelete,
+    },
 }
 
 /// An acknowledged request waiting to be applied.

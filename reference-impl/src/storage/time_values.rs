@@ -70,6 +70,11 @@ impl TimeValues {
         }
     }
 
+    /// The type of the earliest value.
+    pub fn first_type(&self) -> Option<crate::model::FieldType> {
+        self.values.first().map(OwnedFieldValue::field_type)
+    }
+
     pub fn len(&self) -> usize {
         self.times.len()
     }

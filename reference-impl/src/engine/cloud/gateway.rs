@@ -1,14 +1,17 @@
 //! The synchronous half of a cloud write: everything InfluxDB Cloud checks before it answers.
 
+use std::borrow::Cow;
+
 use crate::api_error::{ApiError, Code};
 use crate::clock::Clock;
 use crate::engine::gunzip::{check_first_header, gunzip_capped, GunzipError};
+use crate::engine::series_batch::SeriesBatch;
 use crate::engine::v2::WriteRequest;
 use crate::line_protocol::cloud::parse_batch_cloud;
 use crate::line_protocol::Point;
 use crate::model::precision::truncate_nanos;
 use crate::model::{Id, Precision};
-use crate::storage::cloud::{OwnedPoint, Pending, PendingOp};
+use crate::storage::cloud::{Pending, PendingOp};
 use crate::storage::{Action, Authorization, ResourceKind, SchemaType, Status, Store};
 
 use super::monitoring::{self, reasons, Rejection};
@@ -59,7 +62,113 @@ pub fn write(
     config: &CloudConfig,
     clock: &dyn Clock,
 ) -> Result<CloudWriteReport, ApiError> {
-    let now = clock.now_nanos();
+    let pre = prepare(req, config, clock);
+    let mut parsed = pre.parse(req);
+    write_prepared(store, auth, req, config, &pre, parsed.as_mut())
+}
+
+/// A body as read: the bytes, and whether they were cut at the decompression limit.
+type ReadBody<'b> = (Cow<'b, [u8]>, bool);
+
+/// The part of a cloud write that needs no store: the request time and the body, size-checked,
+/// gunzipped and cut at the decompression limit. The HTTP handler prepares and parses before
+/// it takes the store lock; `write_prepared` still reports every error in the gateway's order.
+pub struct Prepared<'b> {
+    now: i64,
+    /// `None` when an error that comes before reading the body will be reported.
+    body: Option<Result<ReadBody<'b>, ApiError>>,
+}
+
+/// A body parsed with the Cloud decoder before the store is taken, grouped by series.
+pub struct Parsed<'p> {
+    points: Vec<Point<'p>>,
+    failures: Vec<LineFailure>,
+    /// Taken when queued.
+    batch: SeriesBatch,
+}
+
+/// Reads the body of a cloud write without the store (see `Prepared`).
+pub fn prepare<'b>(
+    req: &WriteRequest<'b>,
+    config: &CloudConfig,
+    clock: &dyn Clock,
+) -> Prepared<'b> {
+    let early_error = req.precision().is_err() || req.bucket_param().is_err();
+    Prepared {
+        now: clock.now_nanos(),
+        body: (!early_error).then(|| read_body(req, config)),
+    }
+}
+
+impl Prepared<'_> {
+    /// The parsed and grouped body, when it was read.
+    pub fn parse(&self, req: &WriteRequest<'_>) -> Option<Parsed<'_>> {
+        let (Some(Ok((body, cut))), Ok(precision)) = (&self.body, req.precision()) else {
+            return None;
+        };
+        Some(parse_grouped(usable(body, *cut), precision, self.now))
+    }
+}
+
+/// The 50 MB limit, then gunzip with the 250 MB cut-off: the body and whether it was cut.
+fn read_body<'b>(
+    req: &WriteRequest<'b>,
+    config: &CloudConfig,
+) -> Result<ReadBody<'b>, ApiError> {
+    if req.body.len() > config.max_request_bytes {
+        return Err(too_large());
+    }
+    if !req.gzip {
+        return Ok((req.body.into(), false));
+    }
+    check_first_header(req.body).map_err(|_| ApiError::internal_opaque())?;
+    match gunzip_capped(req.body, config.max_decompressed_bytes) {
+        Ok((bytes, cut)) => Ok((bytes.into(), cut)),
+        Err(e @ (GunzipError::Header | GunzipError::Checksum)) => Err(ApiError::new(
+            Code::Invalid,
+            format!("unable to read data: {e}"),
+        )),
+        Err(e) => Err(ApiError::new(
+            Code::Internal,
+            format!("unable to read data: {e}"),
+        )),
+    }
+}
+
+/// Past the decompression cut-off only whole lines before it are written.
+fn usable(body: &[u8], cut: bool) -> &[u8] {
+    if cut {
+        let end = body.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        &body[..end]
+    } else {
+        body
+    }
+}
+
+fn parse_grouped(body: &[u8], precision: Precision, now: i64) -> Parsed<'_> {
+    let (points, failures) = parse(body, precision);
+    let default_time = truncate_nanos(now, precision.multiplier());
+    // Cloud keeps every field (a field named `time` included).
+    let batch = SeriesBatch::build(&points, default_time, |_| true);
+    Parsed {
+        points,
+        failures,
+        batch,
+    }
+}
+
+/// `write` with the body already read and parsed (`prepare`, `Prepared::parse`). The caller
+/// keeps `parsed` (the queued batch is taken from it): freeing the points after the store is
+/// released keeps that work out of the lock.
+pub fn write_prepared(
+    store: &mut Store,
+    auth: &Authorization,
+    req: &WriteRequest<'_>,
+    config: &CloudConfig,
+    pre: &Prepared<'_>,
+    parsed: Option<&mut Parsed<'_>>,
+) -> Result<CloudWriteReport, ApiError> {
+    let now = pre.now;
     let precision = req.precision()?;
     // `org` and `orgID` are accepted and ignored: the token's org is used.
     let bucket_param = req.bucket_param()?;
@@ -76,35 +185,14 @@ pub fn write(
     {
         return Err(ApiError::new(Code::Unauthorized, "unauthorized access"));
     }
-    if req.body.len() > config.max_request_bytes {
-        return Err(too_large());
-    }
-    let (body, cut): (std::borrow::Cow<'_, [u8]>, bool) = if req.gzip {
-        check_first_header(req.body).map_err(|_| ApiError::internal_opaque())?;
-        match gunzip_capped(req.body, config.max_decompressed_bytes) {
-            Ok((bytes, cut)) => (bytes.into(), cut),
-            Err(e @ (GunzipError::Header | GunzipError::Checksum)) => {
-                return Err(ApiError::new(
-                    Code::Invalid,
-                    format!("unable to read data: {e}"),
-                ))
-            }
-            Err(e) => {
-                return Err(ApiError::new(
-                    Code::Internal,
-                    format!("unable to read data: {e}"),
-                ))
-            }
+    let read;
+    let (body, cut) = match &pre.body {
+        Some(Ok((body, cut))) => (usable(body, *cut), *cut),
+        Some(Err(e)) => return Err(e.clone()),
+        None => {
+            read = read_body(req, config)?;
+            (usable(&read.0, read.1), read.1)
         }
-    } else {
-        (req.body.into(), false)
-    };
-    // Past the decompression cut-off only whole lines before it are written.
-    let body: &[u8] = if cut {
-        let end = body.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        &body[..end]
-    } else {
-        &body
     };
     quota::charge(
         &mut store.cloud.write_windows,
@@ -129,20 +217,35 @@ pub fn write(
         }
     }
 
-    let (points, failures) = parse(body, precision);
-    let default_time = truncate_nanos(now, precision.multiplier());
-    let schemas = if bucket.schema_type == SchemaType::Explicit {
-        Some(
-            store
-                .cloud
-                .schemas
-                .get(&bucket.id)
-                .cloned()
-                .unwrap_or_default(),
-        )
-    } else {
-        None
-    };
+    match parsed {
+        Some(p) => accept(store, &bucket, p, config, now, cut),
+        None => accept(
+            store,
+            &bucket,
+            &mut parse_grouped(body, precision, now),
+            config,
+            now,
+            cut,
+        ),
+    }
+}
+
+/// The gateway's verdict on a parsed body: parse failures and explicit-schema violations are
+/// rejected (and logged) now, the rest is queued.
+fn accept(
+    store: &mut Store,
+    bucket: &crate::storage::Bucket,
+    parsed: &mut Parsed<'_>,
+    config: &CloudConfig,
+    now: i64,
+    cut: bool,
+) -> Result<CloudWriteReport, ApiError> {
+    let Parsed {
+        points,
+        failures,
+        batch,
+    } = parsed;
+    let mut batch = std::mem::take(batch);
     let mut rejections: Vec<Rejection> = failures
         .iter()
         .map(|f| Rejection {
@@ -155,44 +258,47 @@ pub fn write(
             error: Some(f.positioned.clone()),
         })
         .collect();
-    let mut queued: Vec<OwnedPoint> = Vec::new();
-    let mut accepted = 0;
-    for p in &points {
-        let keep: Vec<usize> = match &schemas {
-            Some(s) => {
-                let (ok, rejected) = schema::check(s, bucket.id, p);
-                rejections.extend(rejected);
-                ok
+    let mut accepted = batch.value_count;
+    if bucket.schema_type == SchemaType::Explicit {
+        let schemas = store
+            .cloud
+            .schemas
+            .get(&bucket.id)
+            .cloned()
+            .unwrap_or_default();
+        // Ordinals of the values the schemas refuse, in increasing order.
+        let mut refused: Vec<usize> = Vec::new();
+        for (row, p) in points.iter().enumerate() {
+            let (ok, rejected) = schema::check(&schemas, bucket.id, p);
+            rejections.extend(rejected);
+            if ok.len() < p.fields.len() {
+                let first = batch.row_first_ordinal.get(row).copied().unwrap_or(0);
+                refused.extend(
+                    (0..p.fields.len())
+                        .filter(|i| !ok.contains(i))
+                        .map(|i| first + i),
+                );
             }
-            None => (0..p.fields.len()).collect(),
-        };
-        if keep.is_empty() {
-            continue;
         }
-        accepted += keep.len();
-        queued.push(OwnedPoint {
-            measurement: p.measurement.to_vec(),
-            tags: p
-                .tags
-                .iter()
-                .map(|t| (t.key.to_vec(), t.value.to_vec()))
-                .collect(),
-            fields: keep
-                .iter()
-                .map(|&i| (p.fields[i].key.to_vec(), p.fields[i].value.to_owned_value()))
-                .collect(),
-            time: p.timestamp.unwrap_or(default_time),
-        });
+        if !refused.is_empty() {
+            accepted -= refused.len().min(accepted);
+            for series in &mut batch.series {
+                for column in &mut series.columns {
+                    column.retain_ordinals(|o| refused.binary_search(&o).is_err());
+                }
+            }
+            batch.value_count = accepted;
+        }
     }
     let total = accepted + rejections.len();
     monitoring::log(store, bucket.org_id, &rejections, now);
-    if !queued.is_empty() {
+    if accepted > 0 {
         store.cloud.queue.push_back(Pending {
             org: bucket.org_id,
             ready_at: now.saturating_add(config.apply_delay),
             op: PendingOp::Write {
                 bucket: bucket.id,
-                points: queued,
+                batch,
             },
         });
     }

@@ -8,13 +8,15 @@
 //! `rejected_points` — exactly once (a malformed line counts as one value).
 
 mod apply;
+#[cfg(test)]
+mod apply_model;
 mod gateway;
 pub mod monitoring;
 mod quota;
 pub mod schema;
 
 pub use apply::{apply_due, settle};
-pub use gateway::{write, CloudWriteReport};
+pub use gateway::{prepare, write, write_prepared, CloudWriteReport, Parsed, Prepared};
 pub use quota::{charge, check_delete_rate, window_start, WINDOW};
 
 use crate::model::time::NANOS_PER_DAY;

@@ -244,7 +244,7 @@ pub fn write_points(
                 None => group_series.entry(series.key.clone()).or_default(),
             };
             if written_directly {
-                for column in &mut series.columns {
+                for column in series.columns.iter_mut().filter(|c| !c.is_empty()) {
                     let values = match map.get_mut(column.key.as_slice()) {
                         Some(values) => values,
                         None => map.entry(column.key.clone()).or_default(),

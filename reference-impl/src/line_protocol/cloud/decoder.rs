@@ -572,7 +572,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// `take`: the bytes of `set` from the read position on.
-    fn take(&mut self, set: fn(u8) -> bool) -> &'a [u8] {
+    fn take(&mut self, set: impl Fn(u8) -> bool) -> &'a [u8] {
         let start = self.r1;
         let buf = self.buf;
         let n = buf[start..]
@@ -594,10 +594,13 @@ impl<'a> Decoder<'a> {
     /// byte (which need not be in `set`), and any other backslash is kept and never ends the
     /// token. Returns the unescaped token and its start offset; invalid UTF-8 in the token is
     /// an error at its start.
+    ///
+    /// Generic over the sets (not `fn` pointers) so each call site gets its own copy with the
+    /// byte test inlined: this loop is most of the decoder's time.
     fn take_esc(
         &mut self,
-        set: fn(u8) -> bool,
-        escape: fn(u8) -> Option<u8>,
+        set: impl Fn(u8) -> bool,
+        escape: impl Fn(u8) -> Option<u8>,
     ) -> Res<(Cow<'a, [u8]>, usize)> {
         let start = self.offset();
         let buf = self.buf;
