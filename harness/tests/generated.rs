@@ -96,7 +96,7 @@ fn monitoring_text(r: &Reference) -> String {
                     out.push_str(&String::from_utf8_lossy(v));
                     out.push('\n');
                 }
-                if let influx_reference::model::OwnedFieldValue::String(v) = p.value {
+                if let influx_reference::model::OwnedFieldValue::String(v) = &p.value {
                     out.push_str(&String::from_utf8_lossy(v));
                     out.push('\n');
                 }

@@ -294,6 +294,19 @@ pub fn start_reference(bin: &Path, args: &[&str]) -> Result<Server> {
 }
 
 /// Resident memory of a process in bytes (`VmRSS` of /proc/PID/status).
+/// CPU time (user + system) a process has used so far, in seconds (`/proc/PID/stat`, in
+/// USER_HZ ticks, which Linux fixes at 100 per second for user space).
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may hold spaces: count fields after it.
+    let rest = &text[text.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
 pub fn rss_bytes(pid: u32) -> Option<u64> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = text.lines().find(|l| l.starts_with("VmRSS:"))?;

@@ -362,7 +362,7 @@ fn rows_of(
                 })
                 .collect(),
             field: String::from_utf8_lossy(p.field).into_owned(),
-            value: to_value(p.value),
+            value: to_value(&p.value),
             time: p.time,
         })
         .collect()

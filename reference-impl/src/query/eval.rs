@@ -653,7 +653,7 @@ impl Ctx<'_> {
             if p.time < start || p.time >= stop {
                 continue;
             }
-            let value = Val::from_field(p.value);
+            let value = Val::from_field(&p.value);
             let ty = value.col_type().unwrap_or(ColType::String);
             let same = current
                 .as_ref()

@@ -48,7 +48,7 @@ pub fn shard_group_start(t: i64, duration: i64) -> i64 {
 }
 
 /// Values of one series and field gathered from several shard groups, by time.
-type TimedValues<'a> = Vec<(i64, &'a OwnedFieldValue)>;
+type TimedValues = Vec<(i64, OwnedFieldValue)>;
 
 /// All data of one bucket.
 #[derive(Debug, Clone, Default)]
@@ -57,12 +57,12 @@ pub struct BucketData {
 }
 
 /// One stored value, borrowed from the store.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StoredPoint<'a> {
     pub series: &'a SeriesKey,
     pub field: &'a [u8],
     pub time: i64,
-    pub value: &'a OwnedFieldValue,
+    pub value: OwnedFieldValue,
 }
 
 impl BucketData {
@@ -81,7 +81,7 @@ impl BucketData {
     /// Every stored value in query order: series (measurement, tags), field, time. Values of
     /// one series and field spread over several shard groups are merged by time.
     pub fn points(&self) -> Vec<StoredPoint<'_>> {
-        let mut merged: BTreeMap<(&SeriesKey, &[u8]), TimedValues<'_>> = BTreeMap::new();
+        let mut merged: BTreeMap<(&SeriesKey, &[u8]), TimedValues> = BTreeMap::new();
         for group in self.shard_groups.values() {
             for (series, fields) in &group.series {
                 for (field, values) in fields {

@@ -1,14 +1,119 @@
 //! The values of one (series, field) pair in one shard group, sorted by time.
 
-use crate::model::OwnedFieldValue;
+use std::fmt;
+
+use crate::model::{FieldType, OwnedFieldValue};
 
 /// Values by time, one per timestamp (a later write at the same time replaces the value).
 /// Stored as two sorted columns: an insert at or after the last time (the common case, points
 /// arriving in time order) appends in O(1); an earlier time falls back to a binary search.
-#[derive(Debug, Clone, Default, PartialEq)]
+///
+/// The value column is typed: a pair's values share one type in practice (OSS registers one
+/// type per field and shard, Cloud rejects conflicts with existing data), so a number takes 8
+/// bytes instead of a 24-byte enum. A value of another type turns the column into a column of
+/// enums (`Mixed`), so nothing depends on that practice.
+#[derive(Clone, Default)]
 pub struct TimeValues {
     times: Vec<i64>,
-    values: Vec<OwnedFieldValue>,
+    values: Column,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Column {
+    Float(Vec<f64>),
+    Integer(Vec<i64>),
+    Unsigned(Vec<u64>),
+    Boolean(Vec<bool>),
+    String(Vec<Vec<u8>>),
+    Mixed(Vec<OwnedFieldValue>),
+}
+
+impl Default for Column {
+    fn default() -> Self {
+        Self::Mixed(Vec::new())
+    }
+}
+
+impl Column {
+    fn len(&self) -> usize {
+        match self {
+            Self::Float(v) => v.len(),
+            Self::Integer(v) => v.len(),
+            Self::Unsigned(v) => v.len(),
+            Self::Boolean(v) => v.len(),
+            Self::String(v) => v.len(),
+            Self::Mixed(v) => v.len(),
+        }
+    }
+
+    /// An empty column for values of `value`'s type.
+    fn for_value(value: &OwnedFieldValue, capacity: usize) -> Self {
+        match value {
+            OwnedFieldValue::Float(_) => Self::Float(Vec::with_capacity(capacity)),
+            OwnedFieldValue::Integer(_) => Self::Integer(Vec::with_capacity(capacity)),
+            OwnedFieldValue::Unsigned(_) => Self::Unsigned(Vec::with_capacity(capacity)),
+            OwnedFieldValue::Boolean(_) => Self::Boolean(Vec::with_capacity(capacity)),
+            OwnedFieldValue::String(_) => Self::String(Vec::with_capacity(capacity)),
+        }
+    }
+
+    fn get(&self, i: usize) -> Option<OwnedFieldValue> {
+        Some(match self {
+            Self::Float(v) => OwnedFieldValue::Float(*v.get(i)?),
+            Self::Integer(v) => OwnedFieldValue::Integer(*v.get(i)?),
+            Self::Unsigned(v) => OwnedFieldValue::Unsigned(*v.get(i)?),
+            Self::Boolean(v) => OwnedFieldValue::Boolean(*v.get(i)?),
+            Self::String(v) => OwnedFieldValue::String(v.get(i)?.clone()),
+            Self::Mixed(v) => v.get(i)?.clone(),
+        })
+    }
+
+    /// Stores `value` at index `i` (`replace`: over the value there, else inserted before it),
+    /// or gives it back when it does not fit this column's type.
+    fn put(&mut self, i: usize, value: OwnedFieldValue, replace: bool) -> Option<OwnedFieldValue> {
+        fn put<T>(v: &mut Vec<T>, i: usize, x: T, replace: bool) {
+            if replace {
+                if let Some(slot) = v.get_mut(i) {
+                    *slot = x;
+                    return;
+                }
+            }
+            v.insert(i.min(v.len()), x);
+        }
+        match (self, value) {
+            (Self::Float(v), OwnedFieldValue::Float(x)) => put(v, i, x, replace),
+            (Self::Integer(v), OwnedFieldValue::Integer(x)) => put(v, i, x, replace),
+            (Self::Unsigned(v), OwnedFieldValue::Unsigned(x)) => put(v, i, x, replace),
+            (Self::Boolean(v), OwnedFieldValue::Boolean(x)) => put(v, i, x, replace),
+            (Self::String(v), OwnedFieldValue::String(x)) => put(v, i, x, replace),
+            (Self::Mixed(v), x) => put(v, i, x, replace),
+            (_, x) => return Some(x),
+        }
+        None
+    }
+
+    /// Every value as an enum: the column's form once it holds two types.
+    fn into_mixed(self) -> Vec<OwnedFieldValue> {
+        match self {
+            Self::Float(v) => v.into_iter().map(OwnedFieldValue::Float).collect(),
+            Self::Integer(v) => v.into_iter().map(OwnedFieldValue::Integer).collect(),
+            Self::Unsigned(v) => v.into_iter().map(OwnedFieldValue::Unsigned).collect(),
+            Self::Boolean(v) => v.into_iter().map(OwnedFieldValue::Boolean).collect(),
+            Self::String(v) => v.into_iter().map(OwnedFieldValue::String).collect(),
+            Self::Mixed(v) => v,
+        }
+    }
+
+    fn drain(&mut self, range: std::ops::Range<usize>) {
+        match self {
+            Self::Float(v) => drop(v.drain(range)),
+            Self::Integer(v) => drop(v.drain(range)),
+            Self::Unsigned(v) => drop(v.drain(range)),
+            Self::Boolean(v) => drop(v.drain(range)),
+            Self::String(v) => drop(v.drain(range)),
+            Self::Mixed(v) => drop(v.drain(range)),
+        }
+    }
 }
 
 impl TimeValues {
@@ -16,30 +121,46 @@ impl TimeValues {
         Self::default()
     }
 
+    /// Stores `value` at index `i` of the value column, switching to a column of enums when
+    /// its type does not fit (and typing an empty column by its first value).
+    fn put(&mut self, i: usize, value: OwnedFieldValue, replace: bool) {
+        if self.values.len() == 0 {
+            self.values = Column::for_value(&value, 1);
+        }
+        if let Some(value) = self.values.put(i, value, replace) {
+            let mut mixed = std::mem::take(&mut self.values).into_mixed();
+            if replace && i < mixed.len() {
+                mixed[i] = value;
+            } else {
+                mixed.insert(i.min(mixed.len()), value);
+            }
+            self.values = Column::Mixed(mixed);
+        }
+    }
+
     /// Stores `value` at `time`, replacing a value already there.
     pub fn insert(&mut self, time: i64, value: OwnedFieldValue) {
+        let len = self.times.len();
         match self.times.last() {
             None => {}
             Some(&last) if time > last => {}
             Some(&last) if time == last => {
-                if let Some(v) = self.values.last_mut() {
-                    *v = value;
-                }
+                self.put(len - 1, value, true);
                 return;
             }
             Some(_) => {
                 match self.times.binary_search(&time) {
-                    Ok(i) => self.values[i] = value,
+                    Ok(i) => self.put(i, value, true),
                     Err(i) => {
                         self.times.insert(i, time);
-                        self.values.insert(i, value);
+                        self.put(i, value, false);
                     }
                 }
                 return;
             }
         }
         self.times.push(time);
-        self.values.push(value);
+        self.put(len, value, false);
     }
 
     /// Stores `values` at `times` in order, as many `insert`s would: appended in one go when
@@ -51,17 +172,52 @@ impl TimeValues {
             _ => true,
         };
         if increasing && after_last && times.len() == values.len() {
+            if let Some(first) = values.first() {
+                if self.times.is_empty() {
+                    self.values = Column::for_value(first, values.len());
+                }
+            }
             self.times.extend_from_slice(times);
-            self.values.extend(values);
+            let mut rest = values.into_iter();
+            // The typed fast path: take values while they fit the column.
+            macro_rules! fill {
+                ($v:expr, $variant:ident) => {{
+                    $v.reserve(rest.len());
+                    for x in rest.by_ref() {
+                        match x {
+                            OwnedFieldValue::$variant(x) => $v.push(x),
+                            other => {
+                                let at = $v.len();
+                                self.put(at, other, false);
+                                break;
+                            }
+                        }
+                    }
+                }};
+            }
+            match &mut self.values {
+                Column::Float(v) => fill!(v, Float),
+                Column::Integer(v) => fill!(v, Integer),
+                Column::Unsigned(v) => fill!(v, Unsigned),
+                Column::Boolean(v) => fill!(v, Boolean),
+                Column::String(v) => fill!(v, String),
+                Column::Mixed(v) => v.extend(rest.by_ref()),
+            }
+            for x in rest {
+                let at = self.values.len();
+                self.put(at, x, false);
+            }
             return;
         }
         // A run that fits between two stored times (a batch that arrived before an earlier
-        // one) goes in with one move of the tail.
+        // one) goes in at one place.
         if let (true, Some(&first), Some(&last)) = (increasing, times.first(), times.last()) {
             let at = self.times.partition_point(|&t| t < first);
             if self.times.get(at).is_some_and(|&next| last < next) && times.len() == values.len() {
                 self.times.splice(at..at, times.iter().copied());
-                self.values.splice(at..at, values);
+                for (k, v) in values.into_iter().enumerate() {
+                    self.put(at + k, v, false);
+                }
                 return;
             }
         }
@@ -71,8 +227,18 @@ impl TimeValues {
     }
 
     /// The type of the earliest value.
-    pub fn first_type(&self) -> Option<crate::model::FieldType> {
-        self.values.first().map(OwnedFieldValue::field_type)
+    pub fn first_type(&self) -> Option<FieldType> {
+        if self.is_empty() {
+            return None;
+        }
+        match &self.values {
+            Column::Float(_) => Some(FieldType::Float),
+            Column::Integer(_) => Some(FieldType::Integer),
+            Column::Unsigned(_) => Some(FieldType::Unsigned),
+            Column::Boolean(_) => Some(FieldType::Boolean),
+            Column::String(_) => Some(FieldType::String),
+            Column::Mixed(v) => v.first().map(OwnedFieldValue::field_type),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -84,13 +250,11 @@ impl TimeValues {
     }
 
     /// (time, value) pairs in time order.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (i64, &OwnedFieldValue)> + '_ {
-        self.times.iter().copied().zip(self.values.iter())
-    }
-
-    /// Values in time order.
-    pub fn values(&self) -> std::slice::Iter<'_, OwnedFieldValue> {
-        self.values.iter()
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (i64, OwnedFieldValue)> + '_ {
+        self.times
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &t)| Some((t, self.values.get(i)?)))
     }
 
     /// Removes the values with `start <= time <= stop` (both inclusive).
@@ -104,6 +268,20 @@ impl TimeValues {
             self.times.drain(from..to);
             self.values.drain(from..to);
         }
+    }
+}
+
+/// Equal when they hold the same (time, value) pairs, however the values are laid out.
+impl PartialEq for TimeValues {
+    fn eq(&self, other: &Self) -> bool {
+        self.times == other.times && self.iter().map(|(_, v)| v).eq(other.iter().map(|(_, v)| v))
+    }
+}
+
+/// The (time, value) pairs, whatever the layout.
+impl fmt::Debug for TimeValues {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 
@@ -124,7 +302,7 @@ mod tests {
         let got: Vec<(i64, i64)> = v
             .iter()
             .map(|(t, x)| match x {
-                OwnedFieldValue::Integer(i) => (t, *i),
+                OwnedFieldValue::Integer(i) => (t, i),
                 _ => (t, -1),
             })
             .collect();
@@ -148,27 +326,41 @@ mod tests {
         ]
     }
 
+    /// A value of one type, or (`mixed`) of a type picked by `x`.
+    fn value(x: i64, mixed: bool) -> OwnedFieldValue {
+        if !mixed {
+            return OwnedFieldValue::Integer(x);
+        }
+        match x.rem_euclid(5) {
+            0 => OwnedFieldValue::Integer(x),
+            1 => OwnedFieldValue::Float(x as f64),
+            2 => OwnedFieldValue::Unsigned(x.unsigned_abs()),
+            3 => OwnedFieldValue::String(x.to_string().into_bytes()),
+            _ => OwnedFieldValue::Boolean(x % 2 == 0),
+        }
+    }
+
     proptest! {
         #[test]
-        fn behaves_like_a_btreemap(ops in proptest::collection::vec(op(), 0..200)) {
+        fn behaves_like_a_btreemap(ops in proptest::collection::vec(op(), 0..200), mixed in any::<bool>()) {
             let mut model: BTreeMap<i64, OwnedFieldValue> = BTreeMap::new();
             let mut v = TimeValues::new();
             for o in ops {
                 match o {
                     Op::Insert(t, x) => {
-                        model.insert(t, OwnedFieldValue::Integer(x));
-                        v.insert(t, OwnedFieldValue::Integer(x));
+                        model.insert(t, value(x, mixed));
+                        v.insert(t, value(x, mixed));
                     }
                     Op::Remove(a, b) => {
                         model.retain(|t, _| *t < a || *t > b);
                         v.remove_range(a, b);
                     }
                 }
-                let want: Vec<(i64, &OwnedFieldValue)> = model.iter().map(|(t, x)| (*t, x)).collect();
-                let got: Vec<(i64, &OwnedFieldValue)> = v.iter().collect();
+                let want: Vec<(i64, OwnedFieldValue)> = model.iter().map(|(t, x)| (*t, x.clone())).collect();
+                let got: Vec<(i64, OwnedFieldValue)> = v.iter().collect();
                 prop_assert_eq!(got, want);
                 prop_assert_eq!(v.len(), model.len());
-                prop_assert_eq!(v.values().next(), model.values().next());
+                prop_assert_eq!(v.first_type(), model.values().next().map(OwnedFieldValue::field_type));
             }
         }
 
@@ -177,6 +369,7 @@ mod tests {
             before in proptest::collection::vec((-20i64..20, any::<i64>()), 0..20),
             run in proptest::collection::vec((-20i64..40, any::<i64>()), 0..20),
             sorted in any::<bool>(),
+            mixed in any::<bool>(),
         ) {
             let mut run = run;
             if sorted {
@@ -186,15 +379,17 @@ mod tests {
             let mut one_by_one = TimeValues::new();
             let mut batched = TimeValues::new();
             for &(t, x) in &before {
-                one_by_one.insert(t, OwnedFieldValue::Integer(x));
-                batched.insert(t, OwnedFieldValue::Integer(x));
+                one_by_one.insert(t, value(x, mixed));
+                batched.insert(t, value(x, mixed));
             }
             for &(t, x) in &run {
-                one_by_one.insert(t, OwnedFieldValue::Integer(x));
+                one_by_one.insert(t, value(x, mixed));
             }
             let times: Vec<i64> = run.iter().map(|(t, _)| *t).collect();
-            batched.extend_run(&times, run.iter().map(|(_, x)| OwnedFieldValue::Integer(*x)).collect());
-            prop_assert_eq!(batched, one_by_one);
+            batched.extend_run(&times, run.iter().map(|(_, x)| value(*x, mixed)).collect());
+            let got: Vec<_> = batched.iter().collect();
+            let want: Vec<_> = one_by_one.iter().collect();
+            prop_assert_eq!(got, want);
         }
     }
 }

@@ -195,7 +195,7 @@ fn series_before(data: &BucketData, key: &SeriesKey) -> BTreeMap<Vec<u8>, Option
             continue;
         };
         for (field, values) in fields {
-            let first = values.values().next().map(|v| v.field_type());
+            let first = values.first_type();
             match out.get_mut(field) {
                 Some(t) => {
                     if t.is_none() {

@@ -111,10 +111,7 @@ impl Prepared<'_> {
 }
 
 /// The 50 MB limit, then gunzip with the 250 MB cut-off: the body and whether it was cut.
-fn read_body<'b>(
-    req: &WriteRequest<'b>,
-    config: &CloudConfig,
-) -> Result<ReadBody<'b>, ApiError> {
+fn read_body<'b>(req: &WriteRequest<'b>, config: &CloudConfig) -> Result<ReadBody<'b>, ApiError> {
     if req.body.len() > config.max_request_bytes {
         return Err(too_large());
     }

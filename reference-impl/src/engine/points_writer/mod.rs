@@ -421,7 +421,7 @@ mod tests {
             .points()
             .iter()
             .map(|p| {
-                let v = match p.value {
+                let v = match &p.value {
                     OwnedFieldValue::Float(f) => format!("{f}"),
                     other => format!("{other:?}"),
                 };

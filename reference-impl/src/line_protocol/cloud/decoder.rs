@@ -135,6 +135,11 @@ impl<'a> Decoder<'a> {
         self.r0 = self.r1;
     }
 
+    /// The bytes of the current entry read so far.
+    pub fn entry_so_far(&self) -> &'a [u8] {
+        self.buf.get(self.r0..self.r1).unwrap_or_default()
+    }
+
     fn offset(&self) -> usize {
         self.r1 - self.r0
     }

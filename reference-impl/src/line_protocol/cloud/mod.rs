@@ -133,6 +133,8 @@ fn decode_entry<'a>(dec: &mut Decoder<'a>, precision: Precision) -> Result<Point
     while let Some((key, value)) = dec.next_tag()? {
         tags.push(Tag { key, value });
     }
+    // Measurement, tags and the separator after them, as written: equal bytes, equal series.
+    let raw_key = dec.entry_so_far();
     let mut fields = Vec::new();
     while let Some((key, value)) = dec.next_field()? {
         fields.push(Field { key, value });
@@ -142,7 +144,7 @@ fn decode_entry<'a>(dec: &mut Decoder<'a>, precision: Precision) -> Result<Point
     Ok(Point {
         line: &[],
         line_number: 0,
-        raw_key: &[],
+        raw_key,
         measurement,
         tags,
         fields,
