@@ -7,9 +7,18 @@
 
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
+use influx_reference::clock::ManualClock;
+use influx_reference::config::{Flavor, ServerConfig};
+use influx_reference::engine::cloud::{self, CloudConfig, Plan};
 use influx_reference::engine::points_writer::{series_batch, write_points, StorageVersion};
+use influx_reference::engine::series_batch::SeriesBatch;
+use influx_reference::engine::v2::WriteRequest;
 use influx_reference::line_protocol::parse_batch;
+use influx_reference::line_protocol::parse_batch_cloud;
 use influx_reference::model::{Id, Precision};
+use influx_reference::server::Reference;
 use influx_reference::storage::{Bucket, BucketData, BucketKind, SchemaType};
 use influx_reference::tsbs::CpuOnly;
 
@@ -101,4 +110,74 @@ fn main() {
         "  store (under lock)    {:7.0} ns/point",
         per_point(store_only)
     );
+    cloud_phases(&batches, per_point);
+}
+
+/// The same batches through the Cloud flavor: the decoder, grouping, the gateway (under the
+/// lock) and the apply (under the lock).
+fn cloud_phases(batches: &[String], per_point: impl Fn(Duration) -> f64) {
+    let parse = best_of(5, || {
+        for b in batches {
+            std::hint::black_box(parse_batch_cloud(b.as_bytes(), Precision::Nanosecond));
+        }
+    });
+    let group = best_of(5, || {
+        for b in batches {
+            let batch = parse_batch_cloud(b.as_bytes(), Precision::Nanosecond);
+            std::hint::black_box(SeriesBatch::build(&batch.points, 0, |_| true));
+        }
+    });
+    let mut config = CloudConfig::for_plan(Plan::UsageBased);
+    config.limits.write_bytes_per_window = None;
+    config.apply_delay = 0;
+    let (mut gateway, mut apply) = (Duration::MAX, Duration::MAX);
+    for _ in 0..5 {
+        let clock = Arc::new(ManualClock::new(1_800_000_000_000_000_000));
+        let Ok(reference) = Reference::with_clock(
+            ServerConfig {
+                flavor: Flavor::Cloud,
+                cloud: config,
+                ..ServerConfig::default()
+            },
+            clock.clone(),
+        ) else {
+            return;
+        };
+        let (mut g, mut a) = (Duration::ZERO, Duration::ZERO);
+        reference.with_store(|store| {
+            let Some(auth) = store.authorization_by_token("my-token").cloned() else {
+                return;
+            };
+            for b in batches {
+                let req = WriteRequest {
+                    bucket: Some("my-bucket"),
+                    precision: Some("ns"),
+                    body: b.as_bytes(),
+                    ..WriteRequest::default()
+                };
+                let pre = cloud::prepare(&req, &config, clock.as_ref());
+                let mut parsed = pre.parse(&req);
+                let t = Instant::now();
+                let ok = cloud::write_prepared(store, &auth, &req, &config, &pre, parsed.as_mut());
+                g += t.elapsed();
+                assert!(ok.is_ok());
+                let t = Instant::now();
+                cloud::settle(store, &config, 1_800_000_000_000_000_000);
+                a += t.elapsed();
+            }
+        });
+        gateway = gateway.min(g);
+        apply = apply.min(a);
+    }
+    println!("cloud write phases, same batches:");
+    println!("  parse (Cloud decoder) {:7.0} ns/point", per_point(parse));
+    println!(
+        "  group by series       {:7.0} ns/point",
+        per_point(group.saturating_sub(parse))
+    );
+    println!(
+        "  gateway (under lock)  {:7.0} ns/point",
+        per_point(gateway)
+    );
+    println!("  apply (under lock)    {:7.0} ns/point", per_point(apply));
 }

@@ -133,11 +133,13 @@ fn apply_write(
     let mut written = 0;
     let duration = bucket.shard_group_duration;
     for (series, series_plans) in batch.series.iter_mut().zip(&plans) {
-        let mut keeps: Vec<Vec<usize>> = Vec::with_capacity(series.columns.len());
+        // Per column: `None` when every value was accepted (no list to build), else the
+        // accepted indices in order.
+        let mut keeps: Vec<Option<Vec<usize>>> = Vec::with_capacity(series.columns.len());
         for (column, plan) in series.columns.iter_mut().zip(series_plans) {
             let mut known: Option<(FieldType, &'static str)> =
                 plan.existing.map(|t| (t, reasons::TYPE_CONFLICT_EXISTING));
-            let mut keep = Vec::with_capacity(column.len());
+            let mut keep: Option<Vec<usize>> = None;
             for (i, value) in column.values.iter().enumerate() {
                 let got = value.field_type();
                 let refused = if too_old(column.times[i]) {
@@ -150,25 +152,30 @@ fn apply_write(
                     None
                 };
                 match refused {
-                    Some((reason, got, want)) => rejections.push((
-                        column.ordinals[i],
-                        Rejection {
-                            bucket: bucket_id,
-                            measurement: Some(series.key.measurement.clone()),
-                            field: Some(column.key.clone()),
-                            reason: reason.to_string(),
-                            got,
-                            want,
-                            error: None,
-                        },
-                    )),
+                    Some((reason, got, want)) => {
+                        keep.get_or_insert_with(|| (0..i).collect());
+                        rejections.push((
+                            column.ordinals[i],
+                            Rejection {
+                                bucket: bucket_id,
+                                measurement: Some(series.key.measurement.clone()),
+                                field: Some(column.key.clone()),
+                                reason: reason.to_string(),
+                                got,
+                                want,
+                                error: None,
+                            },
+                        ));
+                    }
                     None => {
                         known.get_or_insert((got, reasons::TYPE_CONFLICT_BATCH));
-                        keep.push(i);
+                        if let Some(keep) = &mut keep {
+                            keep.push(i);
+                        }
                     }
                 }
             }
-            written += keep.len();
+            written += keep.as_ref().map_or(column.len(), Vec::len);
             keeps.push(keep);
         }
         write_series(data, duration, series, &keeps);
@@ -186,7 +193,7 @@ fn write_series(
     data: &mut BucketData,
     duration: i64,
     series: &mut BatchSeries,
-    keeps: &[Vec<usize>],
+    keeps: &[Option<Vec<usize>>],
 ) {
     let start_of = |t: i64| crate::storage::shard_group_start(t, duration);
     let group = series
@@ -194,12 +201,14 @@ fn write_series(
         .first()
         .and_then(|c| c.times.first())
         .map(|&t| start_of(t));
+    // Range checks, not a shard-group computation (a 128-bit remainder) per value.
     let simple = group.is_some_and(|g| {
+        let end = g.saturating_add(duration);
         series
             .columns
             .iter()
             .zip(keeps)
-            .all(|(c, keep)| keep.len() == c.len() && c.times.iter().all(|&t| start_of(t) == g))
+            .all(|(c, keep)| keep.is_none() && c.times.iter().all(|&t| t >= g && t < end))
     });
     if let (true, Some(start)) = (simple, group) {
         let stored = data.shard_group_mut(start, duration);
@@ -218,6 +227,14 @@ fn write_series(
         return;
     }
     for (column, keep) in series.columns.iter_mut().zip(keeps) {
+        let all: Vec<usize>;
+        let keep = match keep {
+            Some(keep) => keep,
+            None => {
+                all = (0..column.len()).collect();
+                &all
+            }
+        };
         write_column(data, duration, &series.key, column, keep);
     }
 }
@@ -236,9 +253,10 @@ fn write_column(
     let mut runs: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
     let whole = keep.len() == column.len()
         && match (column.times.first(), column.times.last()) {
-            (Some(&a), Some(&b)) => {
+            (Some(&a), Some(_)) => {
                 let start = start_of(a);
-                start == start_of(b) && column.times.iter().all(|&t| start_of(t) == start)
+                let end = start.saturating_add(duration);
+                column.times.iter().all(|&t| t >= start && t < end)
             }
             _ => false,
         };
