@@ -386,3 +386,110 @@ async fn tables_follow_series_key_byte_order() {
         ",result,table,_value,_measurement\r\n,_result,0,3,cpu\r\n,_result,1,2,cpu!\r\n,_result,2,1,cpu\r\n\r\n"
     );
 }
+
+// `buckets()` (query/stdlib/influxdata/influxdb/buckets.go): one table keyed by organizationID,
+// the org's buckets by name, retention in nanoseconds; only buckets the token may read.
+#[tokio::test]
+async fn buckets_lists_the_orgs_buckets() {
+    let s = start_default().await;
+    let b = s.reference.bootstrap().clone();
+    let (monitoring, tasks) = s.reference.with_store(|st| {
+        (
+            st.bucket_by_name(b.org_id, "_monitoring").unwrap().id,
+            st.bucket_by_name(b.org_id, "_tasks").unwrap().id,
+        )
+    });
+    let r = flux(&s, "buckets()", true).await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            200,
+            format!(
+                "#datatype,string,long,string,string,string,string,long\r\n\
+                 #group,false,false,false,false,true,false,false\r\n\
+                 #default,_result,,,,,,\r\n\
+                 ,result,table,name,id,organizationID,retentionPolicy,retentionPeriod\r\n\
+                 ,,0,_monitoring,{monitoring},{org},,604800000000000\r\n\
+                 ,,0,_tasks,{tasks},{org},,259200000000000\r\n\
+                 ,,0,my-bucket,{bucket},{org},,0\r\n\
+                 \r\n",
+                org = b.org_id,
+                bucket = b.bucket_id
+            )
+        )
+    );
+    // The usual client pipeline on top of it.
+    let r = flux(
+        &s,
+        r#"buckets() |> filter(fn: (r) => r.name !~ /^_/) |> keep(columns: ["name"])"#,
+        false,
+    )
+    .await;
+    assert_eq!(r.body, ",result,table,name\r\n,_result,0,my-bucket\r\n\r\n");
+    // A token that may read one bucket sees that one.
+    s.add_token(
+        "reader",
+        vec![s.bucket_permission(influx_reference::storage::Action::Read)],
+    );
+    let req = s
+        .client
+        .post(s.url("/api/v2/query?org=my-org"))
+        .header("Authorization", "Token reader")
+        .header("Content-Type", "application/vnd.flux")
+        .body("buckets() |> keep(columns: [\"name\"])");
+    let r = s.send(req).await;
+    assert_eq!(r.body, ",result,table,name\r\n,_result,0,my-bucket\r\n\r\n");
+    let r = flux(&s, r#"buckets(org: "other")"#, false).await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (
+            400,
+            r#"{"code":"invalid","message":"buckets cannot list from a separate organization; please specify a host or remove the organization"}"#
+        )
+    );
+}
+
+// Query parameters as clients send them: `extern` holds `option name = <literal>` statements
+// (influxdb-client-python 1.50.0 `query(params=...)`, the body below is what it sends).
+#[tokio::test]
+async fn extern_options_bind_query_parameters() {
+    let s = start_default().await;
+    seed(&s).await;
+    let body = r#"{
+        "query": "from(bucket: bucketParam) |> range(start: startParam, stop: stopParam) |> filter(fn: (r) => r._field == fieldParam and r._value > floatParam and r.host =~ hostParam) |> keep(columns: [\"_time\", \"_value\"]) |> limit(n: intParam)",
+        "now": "2024-01-01T01:00:00Z",
+        "extern": {"type": "File", "imports": [], "body": [
+            {"type": "OptionStatement", "assignment": {"type": "VariableAssignment", "id": {"type": "Identifier", "name": "bucketParam"}, "init": {"type": "StringLiteral", "value": "my-bucket"}}},
+            {"type": "OptionStatement", "assignment": {"type": "VariableAssignment", "id": {"type": "Identifier", "name": "startParam"}, "init": {"type": "UnaryExpression", "operator": "-", "argument": {"type": "DurationLiteral", "values": [{"type": "Duration", "magnitude": 1, "unit": "h"}]}}}},
+            {"type": "OptionStatement", "assignment": {"type": "VariableAssignment", "id": {"type": "Identifier", "name": "stopParam"}, "init": {"type": "CallExpression", "callee": {"type": "Identifier", "name": "now"}}}},
+            {"type": "OptionStatement", "assignment": {"type": "VariableAssignment", "id": {"type": "Identifier", "name": "fieldParam"}, "init": {"type": "StringLiteral", "value": "usage"}}},
+            {"type": "OptionStatement", "assignment": {"type": "VariableAssignment", "id": {"type": "Identifier", "name": "floatParam"}, "init": {"type": "FloatLiteral", "value": 2.0}}},
+            {"type": "OptionStatement", "assignment": {"type": "VariableAssignment", "id": {"type": "Identifier", "name": "hostParam"}, "init": {"type": "RegexpLiteral", "value": "^[ab]$"}}},
+            {"type": "OptionStatement", "assignment": {"type": "VariableAssignment", "id": {"type": "Identifier", "name": "intParam"}, "init": {"type": "IntegerLiteral", "value": "1"}}}
+        ]}
+    }"#;
+    let r = query_json(&s, body).await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (
+            200,
+            ",result,table,_time,_value\r\n\
+             ,_result,0,2024-01-01T00:20:00Z,2.5\r\n\
+             ,_result,1,2024-01-01T00:10:00Z,4\r\n\
+             \r\n"
+        )
+    );
+    // What the client sends for `profilers=[...]`: the profiler package is outside the subset.
+    let r = query_json(
+        &s,
+        r#"{"query": "buckets()", "extern": {"type": "File", "imports": [{"type": "ImportDeclaration", "path": {"type": "StringLiteral", "value": "profiler"}}], "body": []}}"#,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (
+            400,
+            r#"{"code":"invalid","message":"import statements are not supported by influx-reference"}"#
+        )
+    );
+}

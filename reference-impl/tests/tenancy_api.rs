@@ -560,3 +560,181 @@ async fn tenant_endpoints_need_a_token_but_setup_does_not() {
     let r = call(&s, "GET", "/api/v2/setup", None, "").await;
     assert_eq!(r.status, 200);
 }
+
+// GET /api/v2/me: `tenant.UserResponse` of the token's user (what client test suites call
+// first to learn their user ID), and 401 for a token without `read:users`.
+#[tokio::test]
+async fn me_is_the_tokens_user() {
+    let s = start_default().await;
+    let user = s.reference.bootstrap().user_id;
+    let r = call(&s, "GET", "/api/v2/me", Some("my-token"), "").await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            200,
+            format!(
+                "{{\n\t\"links\": {{\n\t\t\"self\": \"/api/v2/users/{user}\"\n\t}},\n\t\"id\": \"{user}\",\n\t\"name\": \"my-user\",\n\t\"status\": \"active\"\n}}"
+            )
+        )
+    );
+    s.add_token(
+        "writer",
+        vec![s.bucket_permission(influx_reference::storage::Action::Write)],
+    );
+    let r = call(&s, "GET", "/api/v2/me", Some("writer"), "").await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            401,
+            indented(
+                "unauthorized",
+                &format!("read:users/{user} is unauthorized")
+            )
+        )
+    );
+    let r = call(&s, "GET", "/api/v2/me", None, "").await;
+    assert_eq!(r.status, 401);
+    let r = call(&s, "POST", "/api/v2/me", Some("my-token"), "").await;
+    assert_eq!(r.status, 405);
+}
+
+// PATCH and DELETE /api/v2/orgs/{id} (`tenant/http_server_org.go` through `AuthedOrgService`).
+#[tokio::test]
+async fn patch_and_delete_org() {
+    let s = start_default().await;
+    let r = call(
+        &s,
+        "POST",
+        "/api/v2/orgs",
+        Some("my-token"),
+        r#"{"name":"o2"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let o2 = s
+        .reference
+        .with_store(|st| st.org_by_name("o2").unwrap().id);
+    let path = format!("/api/v2/orgs/{o2}");
+
+    s.clock.advance(1_000_000_000);
+    let r = call(
+        &s,
+        "PATCH",
+        &path,
+        Some("my-token"),
+        r#"{"description":"updated description"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r
+        .body
+        .contains("\t\"name\": \"o2\",\n\t\"description\": \"updated description\",\n"));
+    assert!(r.body.contains(&format!("\t\"createdAt\": \"{NOW}\",\n")));
+    assert!(r
+        .body
+        .contains("\t\"updatedAt\": \"2025-05-20T11:00:01.123456789Z\"\n"));
+
+    // Renaming onto a taken name, or to nothing.
+    let r = call(&s, "PATCH", &path, Some("my-token"), r#"{"name":"my-org"}"#).await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            422,
+            indented("conflict", "organization with name my-org already exists")
+        )
+    );
+    let r = call(&s, "PATCH", &path, Some("my-token"), r#"{"name":" "}"#).await;
+    assert_eq!(
+        (r.status, r.body),
+        (400, indented("invalid", "org name is empty"))
+    );
+    let r = call(&s, "PATCH", &path, Some("my-token"), r#"{"name":"o3"}"#).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("\"name\": \"o3\""));
+
+    // A token without write permission on that org is refused before the lookup.
+    s.add_token(
+        "reader",
+        vec![s.bucket_permission(influx_reference::storage::Action::Read)],
+    );
+    for method in ["PATCH", "DELETE"] {
+        let r = call(
+            &s,
+            method,
+            "/api/v2/orgs/00000000000000aa",
+            Some("reader"),
+            "{}",
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.body),
+            (
+                401,
+                indented(
+                    "unauthorized",
+                    "write:orgs/00000000000000aa is unauthorized"
+                )
+            ),
+            "{method}"
+        );
+    }
+    let r = call(
+        &s,
+        "GET",
+        "/api/v2/orgs/00000000000000aa",
+        Some("reader"),
+        "",
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            401,
+            indented("unauthorized", "read:orgs/00000000000000aa is unauthorized")
+        )
+    );
+
+    // Deleting takes the org's buckets (system ones included) and their data along.
+    let r = call(
+        &s,
+        "POST",
+        "/api/v2/buckets",
+        Some("my-token"),
+        &format!(r#"{{"orgID":"{o2}","name":"b"}}"#),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let w = s.write("org=o3&bucket=b", "m v=1").await;
+    assert_eq!(w.status, 204, "{}", w.body);
+    let before = s.reference.with_store(|st| st.buckets.len());
+    let r = call(&s, "DELETE", &path, Some("my-token"), "").await;
+    assert_eq!((r.status, r.body.as_str()), (204, ""));
+    let (buckets, data, orgs) = s.reference.with_store(|st| {
+        (
+            st.buckets.len(),
+            st.data.len(),
+            st.orgs.values().map(|o| o.name.clone()).collect::<Vec<_>>(),
+        )
+    });
+    assert_eq!((buckets, data), (before - 3, before - 3));
+    assert_eq!(orgs, ["my-org"]);
+    for method in ["GET", "PATCH", "DELETE"] {
+        let r = call(&s, method, &path, Some("my-token"), "{}").await;
+        assert_eq!(
+            (r.status, r.body),
+            (404, indented("not found", "organization not found")),
+            "{method}"
+        );
+    }
+    let r = call(&s, "PATCH", &path, Some("my-token"), "nope").await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            400,
+            indented(
+                "invalid",
+                "failed to decode request body: invalid character 'o' in literal null (expecting 'u')"
+            )
+        )
+    );
+}

@@ -186,7 +186,18 @@ pub fn router(state: Arc<AppState>) -> Router {
     )
     .route(
         "/api/v2/orgs/{id}",
-        on(MethodFilter::GET, tenancy::org_by_id)
+        on(
+            MethodFilter::GET
+                .or(MethodFilter::PATCH)
+                .or(MethodFilter::DELETE),
+            tenancy::org_by_id,
+        )
+        .fallback(move || async move { method_not_allowed("GET, PATCH, DELETE") }),
+    )
+    // Only GET: InfluxDB mounts its whole user router here, a quirk no client relies on.
+    .route(
+        "/api/v2/me",
+        on(MethodFilter::GET, tenancy::me)
             .fallback(move || async move { method_not_allowed("GET") }),
     )
     .route(

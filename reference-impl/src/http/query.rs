@@ -27,6 +27,9 @@ const GZIP_MIN_SIZE: usize = 1400;
 #[derive(Debug)]
 struct QueryRequest {
     query: String,
+    /// `extern`: a Flux `File` AST evaluated before the query (`json.RawMessage` in InfluxDB,
+    /// so any JSON decodes; its shape is checked when the query is compiled).
+    extern_file: Json,
     dialect: Dialect,
     now: Option<i64>,
     no_content: bool,
@@ -131,6 +134,7 @@ fn decode(headers: &HeaderMap, body: &[u8]) -> Result<QueryRequest, String> {
     };
     let mut req = QueryRequest {
         query: String::new(),
+        extern_file: Json::Null,
         dialect: Dialect::default(),
         now: None,
         no_content: false,
@@ -154,6 +158,7 @@ fn decode(headers: &HeaderMap, body: &[u8]) -> Result<QueryRequest, String> {
         req.query = opt_string(&obj, "query", "QueryRequest.query")?.unwrap_or_default();
         query_type = opt_string(&obj, "type", "QueryRequest.type")?;
         has_ast = field(&obj, "ast").is_some_and(|a| !a.is_null());
+        req.extern_file = field(&obj, "extern").cloned().unwrap_or(Json::Null);
         if let Some(now) = opt_string(&obj, "now", "QueryRequest.now")? {
             let t = parse_rfc3339_nano(&now).ok_or_else(|| {
                 format!("failed parsing request body as JSON; if sending a raw Flux script, set 'Content-Type: application/vnd.flux' in your request headers: parsing time \"\\\"{now}\\\"\" as \"\\\"2006-01-02T15:04:05Z07:00\\\"\": cannot parse \"{now}\\\"\" as \"2006\"")
@@ -333,7 +338,14 @@ pub async fn api_v2_query(State(state): State<Arc<AppState>>, req: Request) -> R
         }
     }
     let now = request.now.unwrap_or_else(|| state.clock.now_nanos());
-    let outcome = execute(&store, &auth, org_id, &request.query, now);
+    let outcome = execute(
+        &store,
+        &auth,
+        org_id,
+        &request.extern_file,
+        &request.query,
+        now,
+    );
     drop(store);
     match outcome.error {
         Some(err) if !err.runtime || outcome.results.is_empty() => {

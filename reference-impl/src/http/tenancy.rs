@@ -16,7 +16,7 @@ use crate::model::time::{format_rfc3339_nano, NANOS_PER_HOUR, NANOS_PER_SECOND};
 use crate::model::Id;
 use crate::storage::{
     Action, Authorization, Bucket, BucketKind, Org, Permission, ResourceKind, SchemaType, Status,
-    Store, TenancyError,
+    Store, TenancyError, User,
 };
 
 use super::json_out::{links, J};
@@ -77,8 +77,34 @@ fn can(auth: &Authorization, action: Action, kind: ResourceKind, org: Id, id: Op
     auth.status == Status::Active && auth.allows(action, kind, org, id)
 }
 
+/// `authorizer.AuthorizeReadResource` / `AuthorizeWriteResource` (and `AuthorizeReadOrg`,
+/// `AuthorizeWriteOrg`): the permission asked for names the resource ID but no org, so
+/// (`Permission.Matches`) only a grant without org and ID, or one naming that very ID, covers it.
+fn can_resource(auth: &Authorization, action: Action, kind: ResourceKind, id: Id) -> bool {
+    auth.status == Status::Active
+        && auth.permissions.iter().any(|p| {
+            p.action == action
+                && p.kind == kind
+                && ((p.org_id.is_none() && p.id.is_none()) || p.id == Some(id))
+        })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Shapes
+
+/// `tenant.UserResponse`: `links` then the embedded `influxdb.User` (`oauthID` is omitempty
+/// and never set here).
+fn user_json(u: &User) -> J {
+    J::Obj(vec![
+        (
+            "links",
+            links(&[("self", format!("/api/v2/users/{}", u.id))]),
+        ),
+        ("id", J::s(u.id.to_string())),
+        ("name", J::s(&u.name)),
+        ("status", J::s(u.status.as_str())),
+    ])
+}
 
 fn org_json(o: &Org) -> J {
     let id = o.id;
@@ -391,15 +417,7 @@ fn post_setup(store: &mut Store, body: &[u8], now: i64) -> Result<J, ApiError> {
         now,
     );
     let auth = store.authorizations[&auth_id].clone();
-    let user = J::Obj(vec![
-        (
-            "links",
-            links(&[("self", format!("/api/v2/users/{user_id}"))]),
-        ),
-        ("id", J::s(user_id.to_string())),
-        ("name", J::s(&username)),
-        ("status", J::s("active")),
-    ]);
+    let user = user_json(&store.users[&user_id]);
     let auth_j = J::Obj(vec![
         ("id", J::s(auth.id.to_string())),
         ("token", J::s(&auth.token)),
@@ -510,29 +528,124 @@ fn post_org(store: &mut Store, auth: &Authorization, body: &[u8], now: i64) -> R
     Ok(org_json(&store.orgs[&id]))
 }
 
+/// `/api/v2/orgs/{id}` (`tenant/http_server_org.go` through `AuthedOrgService`): GET, PATCH
+/// (`influxdb.OrganizationUpdate`: name, description) and DELETE (the org's buckets and their
+/// data go with it, `OrgSvc.DeleteOrganization`; its tokens stay, as in InfluxDB, where the
+/// authorization store is not touched). The ID is parsed first, then the PATCH body, then the
+/// permission on that org is checked, then the org is looked up, so an unknown org is 404 only
+/// for a caller allowed to see it.
 pub async fn org_by_id(
     State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    Path(raw_id): Path<String>,
     req: Request,
 ) -> Resp {
+    let method = req.method().clone();
+    let (_, body, auth) = match authenticated(req).await {
+        Ok(x) => x,
+        Err(e) => return err(&e),
+    };
+    let now = state.clock.now_nanos();
+    let mut store = state.store();
+    let not_found = || ApiError::new(Code::NotFound, "organization not found");
+    let result = parse_id(&raw_id).and_then(|id| match method {
+        Method::GET => {
+            if !can_resource(&auth, Action::Read, ResourceKind::Orgs, id) {
+                return Err(unauthorized(&format!("read:orgs/{id}")));
+            }
+            let o = store.orgs.get(&id).ok_or_else(not_found)?;
+            Ok((StatusCode::OK, Some(org_json(o))))
+        }
+        Method::DELETE => {
+            if !can_resource(&auth, Action::Write, ResourceKind::Orgs, id) {
+                return Err(unauthorized(&format!("write:orgs/{id}")));
+            }
+            let buckets: Vec<Id> = store
+                .buckets
+                .values()
+                .filter(|b| b.org_id == id)
+                .map(|b| b.id)
+                .collect();
+            for b in buckets {
+                store.delete_bucket(b);
+            }
+            store.orgs.remove(&id).ok_or_else(not_found)?;
+            Ok((StatusCode::NO_CONTENT, None))
+        }
+        _ => patch_org(&mut store, &auth, id, &body, now).map(|j| (StatusCode::OK, Some(j))),
+    });
+    match result {
+        Ok((status, Some(j))) => ok(status, j),
+        Ok((_, None)) => respond::no_content(),
+        Err(e) => err(&e),
+    }
+}
+
+/// `PATCH /api/v2/orgs/{id}`: `tenant.Store.UpdateOrg`. `updatedAt` moves even when nothing
+/// changes; a new name must be free (trimmed, as the name index keys it) and not empty.
+fn patch_org(
+    store: &mut Store,
+    auth: &Authorization,
+    id: Id,
+    body: &[u8],
+    now: i64,
+) -> Result<J, ApiError> {
+    let wrap = |m: String| invalid(format!("failed to decode request body: {m}"));
+    let v = decode_struct(body, "influxdb.OrganizationUpdate", wrap)?;
+    let name = str_field(&v, "name", "OrganizationUpdate", &wrap)?;
+    let description = str_field(&v, "description", "OrganizationUpdate", &wrap)?;
+    if !can_resource(auth, Action::Write, ResourceKind::Orgs, id) {
+        return Err(unauthorized(&format!("write:orgs/{id}")));
+    }
+    let current = store
+        .orgs
+        .get(&id)
+        .ok_or_else(|| ApiError::new(Code::NotFound, "organization not found"))?;
+    if let Some(n) = &name {
+        if *n != current.name {
+            if n.trim().is_empty() {
+                return Err(invalid("org name is empty"));
+            }
+            if store.orgs.values().any(|o| o.name.trim() == n.trim()) {
+                return Err(ApiError::new(
+                    Code::Conflict,
+                    TenancyError::OrgExists(n.clone()).to_string(),
+                ));
+            }
+        }
+    }
+    let entry = store
+        .orgs
+        .get_mut(&id)
+        .ok_or_else(|| ApiError::new(Code::NotFound, "organization not found"))?;
+    if let Some(n) = name {
+        entry.name = n;
+    }
+    if let Some(d) = description {
+        entry.description = d;
+    }
+    entry.updated_at = now;
+    Ok(org_json(entry))
+}
+
+// ---------------------------------------------------------------------------------------------
+// /api/v2/me
+
+/// `GET /api/v2/me` (`tenant/http_server_user.go`, `handleGetMe`): the user the token belongs
+/// to, read through `AuthedUserService.FindUserByID`, so the token needs `read:users/<id>`
+/// (operator tokens have it; an org's all-access token does not, and gets 401).
+pub async fn me(State(state): State<Arc<AppState>>, req: Request) -> Resp {
     let auth = match caller(&req.into_parts().0) {
         Ok(a) => a,
         Err(e) => return err(&e),
     };
     let store = state.store();
-    let result = parse_id(&id).and_then(|id| {
-        let o = store
-            .orgs
-            .get(&id)
-            .ok_or_else(|| ApiError::new(Code::NotFound, "organization not found"))?;
-        if !can(&auth, Action::Read, ResourceKind::Orgs, id, Some(id)) {
-            return Err(unauthorized(&format!("read:orgs/{id}")));
-        }
-        Ok(org_json(o))
-    });
-    match result {
-        Ok(j) => ok(StatusCode::OK, j),
-        Err(e) => err(&e),
+    let id = auth.user_id;
+    if !can_resource(&auth, Action::Read, ResourceKind::Users, id) {
+        return err(&unauthorized(&format!("read:users/{id}")));
+    }
+    match store.users.get(&id) {
+        Some(u) => ok(StatusCode::OK, user_json(u)),
+        None => err(&ApiError::new(Code::NotFound, "user not found")),
     }
 }
 

@@ -74,8 +74,9 @@ impl Value {
 
 /// Flux functions this model knows. Other Flux builtins are reported as unsupported rather
 /// than undefined, so users see the limit of the model and not a typo.
-const BUILTINS: [&str; 22] = [
+const BUILTINS: [&str; 23] = [
     "from",
+    "buckets",
     "range",
     "filter",
     "keep",
@@ -430,6 +431,7 @@ impl Ctx<'_> {
                 other => Err(a.type_err("v", "string", other)),
             },
             "from" => self.from(&a),
+            "buckets" => self.buckets(&a),
             "range" => {
                 let start = self
                     .time_arg(&a, "start")?
@@ -638,6 +640,68 @@ impl Ctx<'_> {
                 crate::engine::lookup::go_quote(&label)
             ))),
         }
+    }
+
+    /// `buckets()` (`query/stdlib/influxdata/influxdb/buckets.go`): one table keyed by
+    /// `organizationID` with `name`, `id`, `organizationID`, `retentionPolicy` (empty for 2.x
+    /// buckets) and `retentionPeriod` (ns, 0 = forever), for the buckets of the request's org
+    /// the token may read, in the order the bucket service lists them (by name).
+    fn buckets(&self, a: &Args<'_>) -> Result<Value, FluxError> {
+        if (a.get("org").is_some() || a.get("orgID").is_some()) && a.get("host").is_none() {
+            // `LocalBucketsRule`: codes.Unimplemented, which the query controller maps to 400.
+            return Err(FluxError::invalid(
+                "buckets cannot list from a separate organization; please specify a host or remove the organization",
+            ));
+        }
+        if a.get("host").is_some() {
+            return Err(a.err("the host parameter is not supported by influx-reference"));
+        }
+        let mut found: Vec<&Bucket> = self
+            .store
+            .buckets
+            .values()
+            .filter(|b| b.org_id == self.org_id)
+            .filter(|b| {
+                self.auth.status == crate::storage::Status::Active
+                    && self
+                        .auth
+                        .allows(Action::Read, ResourceKind::Buckets, b.org_id, Some(b.id))
+            })
+            .collect();
+        if found.is_empty() {
+            return Err(FluxError::not_found(format!(
+                "no buckets found in organization {}",
+                self.org_id
+            )));
+        }
+        found.sort_by(|x, y| x.name.as_bytes().cmp(y.name.as_bytes()));
+        let col = |label: &str, ty: ColType| Column {
+            label: label.into(),
+            ty,
+        };
+        let org = Val::Str(self.org_id.to_string());
+        Ok(Value::Tables(vec![Table {
+            columns: vec![
+                col("name", ColType::String),
+                col("id", ColType::String),
+                col("organizationID", ColType::String),
+                col("retentionPolicy", ColType::String),
+                col("retentionPeriod", ColType::Long),
+            ],
+            key: vec![("organizationID".into(), org.clone())],
+            rows: found
+                .into_iter()
+                .map(|b| {
+                    vec![
+                        Val::Str(b.name.clone()),
+                        Val::Str(b.id.to_string()),
+                        org.clone(),
+                        Val::Str(String::new()),
+                        Val::Long(b.retention),
+                    ]
+                })
+                .collect(),
+        }]))
     }
 
     /// Reads a bucket between `start` (inclusive) and `stop` (exclusive): one table per series,

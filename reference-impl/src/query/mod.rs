@@ -6,11 +6,14 @@
 //! `!~`, `and`, `or`, `not`, `exists` and parentheses, `keep`, `drop`, `rename`, `group`,
 //! `sort`, `limit`, `first`, `last`, `count`, `sum`, `mean`, `min`, `max`, `distinct`,
 //! `pivot`, `aggregateWindow(every:, fn:, createEmpty:)`, `yield(name:)` (several per script),
-//! comments and variables. Anything else is a 400 `invalid` naming the construct.
+//! `buckets()`, comments and variables, and the request's `extern` (option statements with
+//! literal values: how clients send query parameters). Anything else is a 400 `invalid` naming
+//! the construct.
 
 mod ast;
 pub mod csv;
 mod eval;
+mod extern_ast;
 mod parser;
 pub mod table;
 mod transform;
@@ -71,16 +74,27 @@ pub struct Outcome {
     pub error: Option<FluxError>,
 }
 
-/// Runs `script` for `auth` in org `org_id` with "now" = `now`.
-pub fn execute(store: &Store, auth: &Authorization, org_id: Id, script: &str, now: i64) -> Outcome {
-    let program = match parser::parse(script) {
-        Ok(p) => p,
-        Err(e) => {
-            return Outcome {
-                results: Vec::new(),
-                error: Some(FluxError::invalid(e.0)),
-            }
-        }
+/// Runs `script` for `auth` in org `org_id` with "now" = `now`, after the statements of
+/// `extern` (the request's Flux AST preamble; `Null` for none).
+pub fn execute(
+    store: &Store,
+    auth: &Authorization,
+    org_id: Id,
+    extern_file: &serde_json::Value,
+    script: &str,
+    now: i64,
+) -> Outcome {
+    let failed = |message: String| Outcome {
+        results: Vec::new(),
+        error: Some(FluxError::invalid(message)),
     };
+    let mut program = match extern_ast::statements(extern_file) {
+        Ok(p) => p,
+        Err(e) => return failed(e),
+    };
+    match parser::parse(script) {
+        Ok(p) => program.extend(p),
+        Err(e) => return failed(e.0),
+    }
     eval::run(store, auth, org_id, now, &program)
 }

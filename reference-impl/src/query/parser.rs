@@ -236,24 +236,7 @@ impl<'a> Lexer<'a> {
                     .map(char::len_utf8)
                     .sum::<usize>();
                 let unit = &rest[i..i + unit_len];
-                let (months, nanos) = match unit {
-                    "y" => (12, 0),
-                    "mo" => (1, 0),
-                    "w" => (0, 7 * NANOS_PER_DAY),
-                    "d" => (0, NANOS_PER_DAY),
-                    "h" => (0, NANOS_PER_HOUR),
-                    "m" => (0, 60 * NANOS_PER_SECOND),
-                    "s" => (0, NANOS_PER_SECOND),
-                    "ms" => (0, 1_000_000),
-                    "us" | "µs" => (0, 1_000),
-                    "ns" => (0, 1),
-                    other => return Err(format!("invalid duration unit {other:?}")),
-                };
-                d.months += n * months;
-                d.nanos = n
-                    .checked_mul(nanos)
-                    .and_then(|v| d.nanos.checked_add(v))
-                    .ok_or_else(|| "duration out of range".to_string())?;
+                d = add_duration_unit(d, n, unit)?;
                 i += unit_len;
             }
             return Ok((Tok::Duration(d), i));
@@ -272,6 +255,33 @@ impl<'a> Lexer<'a> {
             .map_err(|_| format!("cannot parse integer literal {}", &rest[..digits]))?;
         Ok((Tok::Int(v), digits))
     }
+}
+
+/// `d` plus `n` of `unit` (a Flux duration unit: `y`, `mo`, `w`, `d`, `h`, `m`, `s`, `ms`, `us`,
+/// `µs`, `ns`); months and nanoseconds are kept apart, as Flux does.
+pub(super) fn add_duration_unit(mut d: Duration, n: i64, unit: &str) -> Result<Duration, String> {
+    let (months, nanos) = match unit {
+        "y" => (12, 0),
+        "mo" => (1, 0),
+        "w" => (0, 7 * NANOS_PER_DAY),
+        "d" => (0, NANOS_PER_DAY),
+        "h" => (0, NANOS_PER_HOUR),
+        "m" => (0, 60 * NANOS_PER_SECOND),
+        "s" => (0, NANOS_PER_SECOND),
+        "ms" => (0, 1_000_000),
+        "us" | "µs" => (0, 1_000),
+        "ns" => (0, 1),
+        other => return Err(format!("invalid duration unit {other:?}")),
+    };
+    d.months = n
+        .checked_mul(months)
+        .and_then(|v| d.months.checked_add(v))
+        .ok_or_else(|| "duration out of range".to_string())?;
+    d.nanos = n
+        .checked_mul(nanos)
+        .and_then(|v| d.nanos.checked_add(v))
+        .ok_or_else(|| "duration out of range".to_string())?;
+    Ok(d)
 }
 
 /// Parses a Flux script into statements.
