@@ -38,18 +38,40 @@ pub(super) enum Section {
 }
 
 // Byte sets (`decoder.go` var block).
-fn non_printable(c: u8) -> bool {
+const fn non_printable(c: u8) -> bool {
     c < 0x20 || c == 0x7f
 }
-fn whitespace(c: u8) -> bool {
+const fn whitespace(c: u8) -> bool {
     matches!(c, b' ' | b'\r' | b'\n')
 }
 /// `tagKeyChars` = `tagValChars` = `fieldKeyChars`.
-fn key_char(c: u8) -> bool {
+const fn key_char_test(c: u8) -> bool {
     !(c == b',' || c == b'=' || whitespace(c) || non_printable(c))
 }
-fn measurement_char(c: u8) -> bool {
+const fn measurement_char_test(c: u8) -> bool {
     !(c == b',' || c == b' ' || non_printable(c))
+}
+
+/// A byte set as a table: one load per byte in the scanning loops.
+macro_rules! byte_table {
+    ($test:ident) => {{
+        let mut table = [false; 256];
+        let mut i = 0;
+        while i < 256 {
+            table[i] = $test(i as u8);
+            i += 1;
+        }
+        table
+    }};
+}
+static KEY_CHARS: [bool; 256] = byte_table!(key_char_test);
+static MEASUREMENT_CHARS: [bool; 256] = byte_table!(measurement_char_test);
+
+fn key_char(c: u8) -> bool {
+    KEY_CHARS[c as usize]
+}
+fn measurement_char(c: u8) -> bool {
+    MEASUREMENT_CHARS[c as usize]
 }
 fn string_char(c: u8) -> bool {
     c != b'"'
