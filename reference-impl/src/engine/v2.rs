@@ -109,6 +109,8 @@ pub struct Parsed<'p> {
     pub batch: crate::line_protocol::Batch<'p>,
     pub grouped: Option<SeriesBatch>,
     pub now: i64,
+    /// The request time truncated to the precision: the time of points without one.
+    pub default_time: i64,
 }
 
 impl Prepared<'_> {
@@ -276,14 +278,16 @@ fn parse_now<'p>(
 ) -> Parsed<'p> {
     let now = clock.now_nanos();
     let batch = parse_batch(body, precision);
+    let default_time = truncate_nanos(now, truncation);
     let grouped = batch
         .errors
         .is_empty()
-        .then(|| series_batch(&batch.points, truncate_nanos(now, truncation)));
+        .then(|| series_batch(&batch.points, default_time));
     Parsed {
         batch,
         grouped,
         now,
+        default_time,
     }
 }
 
@@ -382,9 +386,10 @@ fn write_batch(
         batch,
         grouped,
         now,
+        default_time,
     } = parsed;
     // Grouped whenever no line failed; the fallback keeps this total.
-    let grouped = grouped.get_or_insert_with(|| series_batch(&batch.points, *now));
+    let grouped = grouped.get_or_insert_with(|| series_batch(&batch.points, *default_time));
     let data = store.data.entry(bucket.id).or_default();
     let (stats, partial) = write_points(
         data,
