@@ -12,7 +12,7 @@ use influx_reference::line_protocol as escape;
 
 use crate::case::{
     BucketSpec, Case, ColumnDataType, ColumnKind, ColumnSpec, DeleteStep, MeasurementSchemaSpec,
-    Profile, Profiles, Quotas, ReadStep, SchemaKind, SettleStep, Setup, Step, WriteStep,
+    Profile, Profiles, Quotas, ReadStep, SchemaKind, SettleStep, Setup, Step, WriteApi, WriteStep,
 };
 
 /// One generated scenario.
@@ -74,11 +74,15 @@ pub enum Op {
     Settle,
 }
 
-/// One `POST /api/v2/write`.
+/// One write: `POST /api/v2/write`, or v1-compat `POST /write?db=` (`api`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Batch {
-    /// The `precision` parameter as sent (`None`: absent, i.e. ns); may be invalid on purpose.
+    pub api: WriteApi,
+    /// The `precision` parameter as sent (`None`: absent, i.e. ns); may be invalid on purpose
+    /// (v1 does not validate it: explicit times are scaled for `us`, `ms` and `s` only).
     pub precision: Option<String>,
+    /// Sent gzipped with `Content-Encoding: gzip`.
+    pub gzip: bool,
     pub lines: Vec<Line>,
 }
 
@@ -275,9 +279,11 @@ impl Scenario {
                     }
                     Step {
                         write: Some(WriteStep {
+                            api: b.api,
                             body: Some(
                                 String::from_utf8_lossy(&b.body(Clock::Placeholder)).into_owned(),
                             ),
+                            gzip: b.gzip,
                             params,
                             ..WriteStep::default()
                         }),
@@ -366,6 +372,8 @@ mod tests {
             time: Time::Relative(-3_600_000_000_000),
         };
         let b = Batch {
+            api: WriteApi::V2,
+            gzip: false,
             precision: Some("s".into()),
             lines: vec![Line::Point(p), Line::Raw("bad".into())],
         };

@@ -620,6 +620,21 @@ fn smaller(s: &Scenario) -> Vec<Scenario> {
     }
     for (i, op) in s.ops.iter().enumerate() {
         if let Op::Write(b) = op {
+            // A plain body, then the v2 endpoint, are simpler to read than gzip or v1.
+            if b.gzip {
+                let mut c = s.clone();
+                if let Op::Write(cb) = &mut c.ops[i] {
+                    cb.gzip = false;
+                }
+                out.push(c);
+            }
+            if b.api == crate::case::WriteApi::V1 {
+                let mut c = s.clone();
+                if let Op::Write(cb) = &mut c.ops[i] {
+                    cb.api = crate::case::WriteApi::V2;
+                }
+                out.push(c);
+            }
             if b.lines.len() > 1 {
                 for j in 0..b.lines.len() {
                     let mut c = s.clone();

@@ -3,6 +3,9 @@
 //! retention bounds, the 1 h redaction window and the int64 range, and faults at controlled
 //! rates: every parse-error reason, type conflicts (a field key has a planned type per scenario;
 //! a few values break the plan), retention violations, invalid precision, bodies over quota.
+//! Some writes are gzipped, and on the v2 profile some go to v1-compat `/write?db=` with v1's
+//! precisions (never refused, explicit times scaled for `us`/`ms`/`s` only, server times
+//! truncated by `u`/`m`/`h` too).
 //! Cloud scenarios add explicit buckets (1–2 measurement schemas over the same universe, each
 //! column kept at a set rate and a few field columns typed against the plan, so writes meet
 //! every schema rejection reason and still write conforming points), a small series quota
@@ -18,7 +21,7 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 
 use super::model::{Batch, Delete, Line, MeasurementSchema, Op, Point, Scenario, Time, Value};
-use crate::case::{ColumnDataType, Profile};
+use crate::case::{ColumnDataType, Profile, WriteApi};
 
 const NS: i64 = 1;
 const SEC: i64 = 1_000_000_000;
@@ -50,6 +53,10 @@ pub struct GenConfig {
     pub schema_percent: u32,
     /// Cloud with quotas: percent of scenarios with a small series cardinality limit.
     pub max_series_percent: u32,
+    /// v2 profile: percent of writes sent to v1-compat `/write?db=` (its own precision rules).
+    pub v1_percent: u32,
+    /// Percent of writes sent gzipped.
+    pub gzip_percent: u32,
 }
 
 impl GenConfig {
@@ -64,6 +71,8 @@ impl GenConfig {
             conflicts_per_mille: 40,
             schema_percent: 25,
             max_series_percent: 15,
+            v1_percent: if profile == Profile::V2 { 15 } else { 0 },
+            gzip_percent: 10,
         }
     }
 }
@@ -246,6 +255,9 @@ fn realize_schemas(raw: Vec<RawSchema>, plan: [usize; 6]) -> Vec<MeasurementSche
 const RETENTIONS: &[Option<&str>] = &[None, Some("1h"), Some("2d"), Some("30d")];
 const PRECISIONS: &[&str] = &["ns", "us", "ms", "s"];
 const BAD_PRECISIONS: &[&str] = &["h", "n", "S"];
+/// v1 `/write` precisions: never refused; explicit times are scaled for `us`, `ms` and `s`
+/// only (influxdata/influxdb#21625), server times truncated by each unit (`u`, `m`, `h` too).
+const V1_PRECISIONS: &[&str] = &["ns", "n", "u", "us", "ms", "s", "m", "h", "S"];
 
 /// Delete ranges and predicates (some invalid on purpose).
 const DELETE_RANGES: &[(&str, &str)] = &[
@@ -298,6 +310,8 @@ pub enum RawExtra {
 
 #[derive(Debug, Clone)]
 pub struct RawBatch {
+    v1: bool,
+    gzip: bool,
     precision: Option<Result<usize, usize>>,
     points: Vec<RawPoint>,
     extras: Vec<(Index, RawExtra)>,
@@ -382,16 +396,36 @@ fn batch(cfg: &GenConfig) -> impl Strategy<Value = RawBatch> {
         100 - faulty => Just(Vec::new()),
         faulty => prop::collection::vec((any::<Index>(), extra), 1..3),
     ];
+    // v1: `Ok(i)` indexes V1_PRECISIONS (no precision is bad there).
     let precision = prop_oneof![
         8 => Just(None),
         8 => (0..PRECISIONS.len()).prop_map(|p| Some(Ok(p))),
         1 => (0..BAD_PRECISIONS.len()).prop_map(|p| Some(Err(p))),
     ];
-    (precision, points, extras).prop_map(|(precision, points, extras)| RawBatch {
+    let v1_precision = prop_oneof![
+        4 => Just(None),
+        8 => (0..V1_PRECISIONS.len()).prop_map(|p| Some(Ok(p))),
+    ];
+    let v1 = cfg.v1_percent.min(100);
+    let gzip = cfg.gzip_percent.min(100);
+    let flag = |percent: u32| prop_oneof![100 - percent => Just(false), percent => Just(true)];
+    (
+        flag(v1),
+        flag(gzip),
         precision,
+        v1_precision,
         points,
         extras,
-    })
+    )
+        .prop_map(
+            |(v1, gzip, precision, v1_precision, points, extras)| RawBatch {
+                v1,
+                gzip,
+                precision: if v1 { v1_precision } else { precision },
+                points,
+                extras,
+            },
+        )
 }
 
 fn op(cfg: &GenConfig) -> impl Strategy<Value = RawOp> {
@@ -537,6 +571,7 @@ fn realize(
             RawOp::Write(b) => {
                 let precision = match b.precision {
                     None => None,
+                    Some(Ok(p)) if b.v1 => Some(V1_PRECISIONS[p].to_string()),
                     Some(Ok(p)) => Some(PRECISIONS[p].to_string()),
                     Some(Err(p)) => Some(BAD_PRECISIONS[p].to_string()),
                 };
@@ -545,6 +580,13 @@ fn realize(
                     Some("ms") => 1_000_000,
                     Some("s") => SEC,
                     _ => 1,
+                };
+                // What the server truncates its own time to (a point without a timestamp).
+                let truncation = match precision.as_deref() {
+                    Some("u") if b.v1 => 1_000,
+                    Some("m") if b.v1 => 60 * SEC,
+                    Some("h") if b.v1 => 3_600 * SEC,
+                    _ => per,
                 };
                 let absolute = [
                     0,
@@ -573,7 +615,7 @@ fn realize(
                             match &p.time {
                                 // On a wall clock, two requests a millisecond apart may share a
                                 // stamp truncated to ms or s on one side and not on the other.
-                                RawTime::Missing if !cfg.exact_clock && per >= 1_000_000 => {
+                                RawTime::Missing if !cfg.exact_clock && truncation >= 1_000_000 => {
                                     Time::Relative(-30 * SEC)
                                 }
                                 RawTime::Missing => Time::Missing,
@@ -617,7 +659,12 @@ fn realize(
                     let pos = at.index(lines.len() + 1);
                     lines.insert(pos, Line::Raw(text));
                 }
-                Op::Write(Batch { precision, lines })
+                Op::Write(Batch {
+                    api: if b.v1 { WriteApi::V1 } else { WriteApi::V2 },
+                    precision,
+                    gzip: b.gzip,
+                    lines,
+                })
             }
         })
         .collect();
