@@ -383,10 +383,9 @@ fn post_setup(store: &mut Store, body: &[u8], now: i64) -> Result<J, ApiError> {
             ),
         ));
     }
-    if !password.is_empty() && !(8..=72).contains(&password.len()) {
-        return Err(invalid(
-            "passwords must be between 8 and 72 characters long",
-        ));
+    // `CreateUserWithPassword` sets a password only when one is given.
+    if !password.is_empty() && !crate::storage::PASSWORD_LENGTHS.contains(&password.len()) {
+        return Err(invalid(TenancyError::PasswordLength.to_string()));
     }
     // `retentionPeriodSeconds` wins; `retentionPeriodHrs` is a raw time.Duration (ns).
     let retention = if retention_secs > 0 {
@@ -401,9 +400,16 @@ fn post_setup(store: &mut Store, body: &[u8], now: i64) -> Result<J, ApiError> {
         ));
     }
     let user_id = store.create_user(&username);
+    if !password.is_empty() {
+        store
+            .set_password(user_id, &password)
+            .map_err(|e| invalid(e.to_string()))?;
+    }
     let org_id = store
         .create_org(&org, "", now)
         .map_err(|e| ApiError::new(Code::Conflict, e.to_string()))?;
+    // The new user is in the context when the org is created, so it becomes the org's owner.
+    store.add_org_owner(user_id, org_id);
     let bucket_id = store
         .create_bucket(org_id, &bucket, retention, 0, SchemaType::Implicit, now)
         .map_err(|e| ApiError::new(Code::Conflict, e.to_string()))?;
@@ -525,15 +531,17 @@ fn post_org(store: &mut Store, auth: &Authorization, body: &[u8], now: i64) -> R
     let id = store
         .create_org(&name, &description, now)
         .map_err(|e| ApiError::new(Code::Conflict, e.to_string()))?;
+    // `OrgSvc.CreateOrganization` makes the caller's user an owner of the new org.
+    store.add_org_owner(auth.user_id, id);
     Ok(org_json(&store.orgs[&id]))
 }
 
 /// `/api/v2/orgs/{id}` (`tenant/http_server_org.go` through `AuthedOrgService`): GET, PATCH
 /// (`influxdb.OrganizationUpdate`: name, description) and DELETE (the org's buckets and their
-/// data go with it, `OrgSvc.DeleteOrganization`; its tokens stay, as in InfluxDB, where the
-/// authorization store is not touched). The ID is parsed first, then the PATCH body, then the
-/// permission on that org is checked, then the org is looked up, so an unknown org is 404 only
-/// for a caller allowed to see it.
+/// data and its owner mappings go with it, `OrgSvc.DeleteOrganization`; its tokens stay, as in
+/// InfluxDB, where the authorization store is not touched). The ID is parsed first, then the
+/// PATCH body, then the permission on that org is checked, then the org is looked up, so an
+/// unknown org is 404 only for a caller allowed to see it.
 pub async fn org_by_id(
     State(state): State<Arc<AppState>>,
     Path(raw_id): Path<String>,
@@ -559,16 +567,7 @@ pub async fn org_by_id(
             if !can_resource(&auth, Action::Write, ResourceKind::Orgs, id) {
                 return Err(unauthorized(&format!("write:orgs/{id}")));
             }
-            let buckets: Vec<Id> = store
-                .buckets
-                .values()
-                .filter(|b| b.org_id == id)
-                .map(|b| b.id)
-                .collect();
-            for b in buckets {
-                store.delete_bucket(b);
-            }
-            store.orgs.remove(&id).ok_or_else(not_found)?;
+            store.delete_org(id).ok_or_else(not_found)?;
             Ok((StatusCode::NO_CONTENT, None))
         }
         _ => patch_org(&mut store, &auth, id, &body, now).map(|j| (StatusCode::OK, Some(j))),
