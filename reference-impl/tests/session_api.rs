@@ -508,3 +508,187 @@ fn serve_refuses_a_short_password() {
     })
     .is_ok());
 }
+
+// POST /api/v2/users/{id}/password (`handlePostUserPassword`): body, route ID, permission,
+// then `SetPassword`. `{user}` is the bootstrap user's ID.
+#[rstest]
+#[case::empty_body("{user}", "", 400, "invalid", "EOF")]
+#[case::not_json(
+    "{user}",
+    "nope",
+    400,
+    "invalid",
+    "invalid character 'o' in literal null (expecting 'u')"
+)]
+#[case::number(
+    "{user}",
+    r#"{"password":1}"#,
+    400,
+    "invalid",
+    "json: cannot unmarshal number into Go struct field passwordSetRequest.password of type string"
+)]
+#[case::bad_id(
+    "xyz",
+    r#"{"password":"new-password"}"#,
+    500,
+    "internal error",
+    "invalid user ID provided in route"
+)]
+#[case::short(
+    "{user}",
+    r#"{"password":"short"}"#,
+    400,
+    "invalid",
+    "passwords must be between 8 and 72 characters long"
+)]
+#[case::no_password(
+    "{user}",
+    "{}",
+    400,
+    "invalid",
+    "passwords must be between 8 and 72 characters long"
+)]
+#[case::unknown_user(
+    "0000000000000bad",
+    r#"{"password":"new-password"}"#,
+    403,
+    "forbidden",
+    "your userID is incorrect"
+)]
+#[tokio::test]
+async fn post_password_messages(
+    #[case] id: &str,
+    #[case] body: &str,
+    #[case] status: u16,
+    #[case] code: &str,
+    #[case] message: &str,
+) {
+    let s = start_default().await;
+    let id = id.replace("{user}", &s.reference.bootstrap().user_id.to_string());
+    let r = call(
+        &s,
+        "POST",
+        &format!("/api/v2/users/{id}/password"),
+        &[("Authorization", "Token my-token")],
+        body,
+    )
+    .await;
+    assert_eq!(r.header("x-platform-error-code"), Some(code));
+    assert_eq!((r.status, r.body), (status, indented(code, message)));
+    assert_eq!(signin(&s, "my-user", "my-password").await.status, 204);
+}
+
+#[tokio::test]
+async fn post_password_changes_the_sign_in_password() {
+    let s = start_default().await;
+    let user = s.reference.bootstrap().user_id;
+    let path = format!("/api/v2/users/{user}/password");
+    let r = call(
+        &s,
+        "POST",
+        &path,
+        &[("Authorization", "Token my-token")],
+        r#"{"password":"brand-new-password"}"#,
+    )
+    .await;
+    assert_eq!((r.status, r.body.as_str()), (204, ""));
+    assert_indented_401(&signin(&s, "my-user", "my-password").await);
+    let cookie = session(&s, "my-user", "brand-new-password").await;
+    // A session may set its own user's password (`MePermissions`).
+    let r = call(
+        &s,
+        "POST",
+        &path,
+        &[("Cookie", &cookie)],
+        r#"{"password":"third-password"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(signin(&s, "my-user", "third-password").await.status, 204);
+    // Without `write:users/<id>`: 401 with the permission named; without credentials: the
+    // middleware's 401.
+    s.add_token(
+        "writer",
+        vec![s.bucket_permission(influx_reference::storage::Action::Write)],
+    );
+    let r = call(
+        &s,
+        "POST",
+        &path,
+        &[("Authorization", "Token writer")],
+        r#"{"password":"fourth-password"}"#,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            401,
+            indented(
+                "unauthorized",
+                &format!("write:users/{user} is unauthorized")
+            )
+        )
+    );
+    let r = call(&s, "POST", &path, &[], r#"{"password":"fourth-password"}"#).await;
+    assert_eq!((r.status, r.body.as_str()), (401, UNAUTHORIZED_COMPACT));
+    let r = call(&s, "GET", &path, &[("Authorization", "Token my-token")], "").await;
+    assert_eq!(r.status, 405);
+}
+
+// PUT /api/v2/users/{id}/password and PUT /api/v2/me/password (`handlePutUserPassword`):
+// never a success in InfluxDB 2.7 (see `put_password` in http/tenancy.rs).
+#[tokio::test]
+async fn put_password_as_influxdb_2_7_answers_it() {
+    let s = start_default().await;
+    let user = s.reference.bootstrap().user_id;
+    let path = format!("/api/v2/users/{user}/password");
+    let cookie = session(&s, "my-user", "my-password").await;
+    let old = basic("my-user", "my-password");
+    let body = r#"{"password":"brand-new-password"}"#;
+
+    let r = call(
+        &s,
+        "PUT",
+        &path,
+        &[("Authorization", "Token my-token")],
+        body,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body),
+        (500, indented("internal error", "invalid basic auth"))
+    );
+    let with_session = [("Cookie", cookie.as_str()), ("Authorization", old.as_str())];
+    let r = call(&s, "PUT", &path, &with_session, "nope").await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            400,
+            indented(
+                "invalid",
+                "invalid character 'o' in literal null (expecting 'u')"
+            )
+        )
+    );
+    let r = call(&s, "PUT", &path, &with_session, body).await;
+    assert_eq!((r.status, r.body.as_str()), (500, ""));
+    assert_eq!(r.header("content-type"), None);
+    let r = call(&s, "PUT", "/api/v2/me/password", &with_session, body).await;
+    assert_eq!(r.header("x-platform-error-code"), Some("internal error"));
+    assert_eq!(
+        (r.status, r.body),
+        (
+            500,
+            indented("internal error", "invalid user ID provided in route")
+                + &indented("invalid", "id must have a length of 16 bytes")
+        )
+    );
+    let r = call(&s, "PUT", "/api/v2/users/zz/password", &with_session, body).await;
+    assert_eq!(
+        r.body,
+        indented("internal error", "invalid user ID provided in route")
+            + &indented("invalid", "id must have a length of 16 bytes")
+    );
+    // Nothing changed.
+    assert_eq!(signin(&s, "my-user", "my-password").await.status, 204);
+}

@@ -223,6 +223,22 @@ pub fn router(state: Arc<AppState>) -> Router {
         on(MethodFilter::GET, tenancy::me)
             .fallback(move || async move { method_not_allowed("GET") }),
     )
+    // The user handler's password routes (`tenant/http_server_user.go`); the rest of
+    // `/api/v2/users` is not modelled. `/api/v2/me` mounts the same handler, so
+    // `PUT /api/v2/me/password` is its `PUT /password` with no ID in the route.
+    .route(
+        "/api/v2/users/{id}/password",
+        on(
+            MethodFilter::PUT.or(MethodFilter::POST),
+            tenancy::user_password,
+        )
+        .fallback(move || async move { method_not_allowed("PUT, POST") }),
+    )
+    .route(
+        "/api/v2/me/password",
+        on(MethodFilter::PUT, tenancy::me_password)
+            .fallback(move || async move { method_not_allowed("PUT") }),
+    )
     .route(
         "/api/v2/buckets",
         on(MethodFilter::GET.or(MethodFilter::POST), tenancy::buckets)
