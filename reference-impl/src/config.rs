@@ -58,6 +58,9 @@ pub struct ServerConfig {
     pub bucket: String,
     pub token: String,
     pub username: String,
+    /// The user's password, for `POST /api/v2/signin` (8 to 72 bytes, as `influx setup`
+    /// requires; empty: the user has none and cannot sign in).
+    pub password: String,
     /// Retention of the initial bucket in nanoseconds; 0 is infinite.
     pub retention: i64,
     pub max_body_bytes: Option<usize>,
@@ -83,6 +86,9 @@ impl Default for ServerConfig {
             bucket: "my-bucket".into(),
             token: "my-token".into(),
             username: "my-user".into(),
+            // What the official clients' CI passes to `influx setup` (the Python client's own
+            // tests sign in as my-user / my-password).
+            password: "my-password".into(),
             retention: 0,
             max_body_bytes: None,
             fault: None,

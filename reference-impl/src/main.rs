@@ -29,7 +29,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create an org, a bucket and an all-access token (like `influx setup`), then serve.
+    /// Create a user with a password, an org, a bucket and an operator token (like
+    /// `influx setup`), then serve.
     Serve(ServeArgs),
 }
 
@@ -47,6 +48,12 @@ struct ServeArgs {
     bucket: String,
     #[arg(long, default_value = "my-token", env = "INFLUX_REFERENCE_TOKEN")]
     token: String,
+    /// Name of the user created at start.
+    #[arg(long, default_value = "my-user", env = "INFLUX_REFERENCE_USERNAME")]
+    username: String,
+    /// That user's password, for `POST /api/v2/signin` (8 to 72 bytes; empty: no password).
+    #[arg(long, default_value = "my-password", env = "INFLUX_REFERENCE_PASSWORD")]
+    password: String,
     /// Retention of the initial bucket (e.g. 1h, 30d); 0 keeps data forever. At least 1h.
     #[arg(long, default_value = "0", env = "INFLUX_REFERENCE_RETENTION")]
     retention: String,
@@ -165,6 +172,8 @@ fn serve(args: ServeArgs) -> Result<(), influx_reference::Error> {
         org: args.org,
         bucket: args.bucket,
         token: args.token,
+        username: args.username,
+        password: args.password,
         retention: parse_duration(&args.retention)?,
         max_body_bytes: args.max_body_bytes,
         fault,

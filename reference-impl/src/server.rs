@@ -205,13 +205,19 @@ impl Drop for ServerHandle {
     }
 }
 
-/// What `influx setup` does: a user, an org (with its system buckets), a bucket, and an
-/// operator token.
+/// What `influx setup` does: a user with its password, an org (with its system buckets) the
+/// user owns, a bucket, and an operator token.
 fn bootstrap(store: &mut Store, config: &ServerConfig, now: i64) -> Result<Bootstrap, Error> {
     let user_id = store.create_user(&config.username);
+    if !config.password.is_empty() {
+        store
+            .set_password(user_id, &config.password)
+            .map_err(|e| Error::Config(format!("password: {e}")))?;
+    }
     let org_id = store
         .create_org(&config.org, "", now)
         .map_err(|e| Error::Config(e.to_string()))?;
+    store.add_org_owner(user_id, org_id);
     let bucket_id = store
         .create_bucket(
             org_id,

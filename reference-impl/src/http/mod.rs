@@ -7,6 +7,7 @@ mod query;
 mod query_params;
 pub mod respond;
 mod schema;
+mod session;
 mod system;
 mod tenancy;
 mod write;
@@ -24,7 +25,7 @@ use axum::Router;
 use crate::api_error::{ApiError, Code};
 use crate::clock::Clock;
 use crate::config::ServerConfig;
-use crate::engine::auth::authenticate_v2;
+use crate::engine::auth::{authenticate_v2_or_session, session_cookie};
 use crate::storage::{Authorization, Store};
 
 pub use query_params::QueryParams;
@@ -66,7 +67,9 @@ fn is_public_api_route(method: &Method, path: &str) -> bool {
 }
 
 /// The `/api/v2` authentication middleware: it runs before routing, so an unknown path
-/// without a token is 401, not 404. The authorization found travels in the request extensions.
+/// without a token is 401, not 404. The authorization found (a token's, or a signed-in user's
+/// session as an authorization) travels in the request extensions. Sessions exist on the v2
+/// flavor only: `influxdb-oss-session` is OSS's cookie, and Cloud's sign-in is not modelled.
 async fn authenticate(
     State(state): State<Arc<AppState>>,
     mut req: Request,
@@ -85,8 +88,15 @@ async fn authenticate(
             .headers()
             .get(axum::http::header::AUTHORIZATION)
             .map(HeaderValue::as_bytes);
+        let session_key = if state.config.flavor == crate::config::Flavor::V2 {
+            let cookies = req.headers().get_all(axum::http::header::COOKIE);
+            session_cookie(cookies.iter().map(HeaderValue::as_bytes))
+        } else {
+            None
+        };
+        let now = state.clock.now_nanos();
         let found: Result<Authorization, ApiError> =
-            authenticate_v2(&state.store(), header).cloned();
+            authenticate_v2_or_session(&mut state.store(), header, session_key.as_deref(), now);
         match found {
             Ok(auth) => {
                 req.extensions_mut().insert(auth);
@@ -140,6 +150,19 @@ pub(crate) fn method_not_allowed(allow: &'static str) -> Response<Body> {
 /// The whole API.
 pub fn router(state: Arc<AppState>) -> Router {
     let mut api = Router::new();
+    if state.config.flavor == crate::config::Flavor::V2 {
+        api = api
+            .route(
+                "/api/v2/signin",
+                on(MethodFilter::POST, session::signin)
+                    .fallback(move || async move { method_not_allowed("POST") }),
+            )
+            .route(
+                "/api/v2/signout",
+                on(MethodFilter::POST, session::signout)
+                    .fallback(move || async move { method_not_allowed("POST") }),
+            );
+    }
     if state.config.flavor == crate::config::Flavor::Cloud {
         api = api
             .route(
@@ -199,6 +222,22 @@ pub fn router(state: Arc<AppState>) -> Router {
         "/api/v2/me",
         on(MethodFilter::GET, tenancy::me)
             .fallback(move || async move { method_not_allowed("GET") }),
+    )
+    // The user handler's password routes (`tenant/http_server_user.go`); the rest of
+    // `/api/v2/users` is not modelled. `/api/v2/me` mounts the same handler, so
+    // `PUT /api/v2/me/password` is its `PUT /password` with no ID in the route.
+    .route(
+        "/api/v2/users/{id}/password",
+        on(
+            MethodFilter::PUT.or(MethodFilter::POST),
+            tenancy::user_password,
+        )
+        .fallback(move || async move { method_not_allowed("PUT, POST") }),
+    )
+    .route(
+        "/api/v2/me/password",
+        on(MethodFilter::PUT, tenancy::me_password)
+            .fallback(move || async move { method_not_allowed("PUT") }),
     )
     .route(
         "/api/v2/buckets",

@@ -1,5 +1,5 @@
 //! The tenant endpoints (spec/v2.md §9.2–§9.4): `/api/v2/setup`, `/api/v2/orgs`,
-//! `/api/v2/buckets`, and `/api/v2/authorizations`. All answer through `kithttp.API`
+//! `/api/v2/buckets`, `/api/v2/authorizations`, `/api/v2/me` and the users' password routes. All answer through `kithttp.API`
 //! (tab-indented JSON, Encoder B), the authorization handler included
 //! (`authorization/http_server.go` uses `kithttp.NewAPI`).
 
@@ -383,10 +383,9 @@ fn post_setup(store: &mut Store, body: &[u8], now: i64) -> Result<J, ApiError> {
             ),
         ));
     }
-    if !password.is_empty() && !(8..=72).contains(&password.len()) {
-        return Err(invalid(
-            "passwords must be between 8 and 72 characters long",
-        ));
+    // `CreateUserWithPassword` sets a password only when one is given.
+    if !password.is_empty() && !crate::storage::PASSWORD_LENGTHS.contains(&password.len()) {
+        return Err(invalid(TenancyError::PasswordLength.to_string()));
     }
     // `retentionPeriodSeconds` wins; `retentionPeriodHrs` is a raw time.Duration (ns).
     let retention = if retention_secs > 0 {
@@ -401,9 +400,16 @@ fn post_setup(store: &mut Store, body: &[u8], now: i64) -> Result<J, ApiError> {
         ));
     }
     let user_id = store.create_user(&username);
+    if !password.is_empty() {
+        store
+            .set_password(user_id, &password)
+            .map_err(|e| invalid(e.to_string()))?;
+    }
     let org_id = store
         .create_org(&org, "", now)
         .map_err(|e| ApiError::new(Code::Conflict, e.to_string()))?;
+    // The new user is in the context when the org is created, so it becomes the org's owner.
+    store.add_org_owner(user_id, org_id);
     let bucket_id = store
         .create_bucket(org_id, &bucket, retention, 0, SchemaType::Implicit, now)
         .map_err(|e| ApiError::new(Code::Conflict, e.to_string()))?;
@@ -525,15 +531,17 @@ fn post_org(store: &mut Store, auth: &Authorization, body: &[u8], now: i64) -> R
     let id = store
         .create_org(&name, &description, now)
         .map_err(|e| ApiError::new(Code::Conflict, e.to_string()))?;
+    // `OrgSvc.CreateOrganization` makes the caller's user an owner of the new org.
+    store.add_org_owner(auth.user_id, id);
     Ok(org_json(&store.orgs[&id]))
 }
 
 /// `/api/v2/orgs/{id}` (`tenant/http_server_org.go` through `AuthedOrgService`): GET, PATCH
 /// (`influxdb.OrganizationUpdate`: name, description) and DELETE (the org's buckets and their
-/// data go with it, `OrgSvc.DeleteOrganization`; its tokens stay, as in InfluxDB, where the
-/// authorization store is not touched). The ID is parsed first, then the PATCH body, then the
-/// permission on that org is checked, then the org is looked up, so an unknown org is 404 only
-/// for a caller allowed to see it.
+/// data and its owner mappings go with it, `OrgSvc.DeleteOrganization`; its tokens stay, as in
+/// InfluxDB, where the authorization store is not touched). The ID is parsed first, then the
+/// PATCH body, then the permission on that org is checked, then the org is looked up, so an
+/// unknown org is 404 only for a caller allowed to see it.
 pub async fn org_by_id(
     State(state): State<Arc<AppState>>,
     Path(raw_id): Path<String>,
@@ -559,16 +567,7 @@ pub async fn org_by_id(
             if !can_resource(&auth, Action::Write, ResourceKind::Orgs, id) {
                 return Err(unauthorized(&format!("write:orgs/{id}")));
             }
-            let buckets: Vec<Id> = store
-                .buckets
-                .values()
-                .filter(|b| b.org_id == id)
-                .map(|b| b.id)
-                .collect();
-            for b in buckets {
-                store.delete_bucket(b);
-            }
-            store.orgs.remove(&id).ok_or_else(not_found)?;
+            store.delete_org(id).ok_or_else(not_found)?;
             Ok((StatusCode::NO_CONTENT, None))
         }
         _ => patch_org(&mut store, &auth, id, &body, now).map(|j| (StatusCode::OK, Some(j))),
@@ -646,6 +645,109 @@ pub async fn me(State(state): State<Arc<AppState>>, req: Request) -> Resp {
     match store.users.get(&id) {
         Some(u) => ok(StatusCode::OK, user_json(u)),
         None => err(&ApiError::new(Code::NotFound, "user not found")),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// /api/v2/users/{id}/password, /api/v2/me/password
+
+/// `POST /api/v2/users/{id}/password` (`handlePostUserPassword`) sets a password: 204.
+/// `PUT` (`handlePutUserPassword`) changes one, old password as HTTP Basic, and never succeeds
+/// in InfluxDB 2.7: see [`put_password`].
+pub async fn user_password(
+    State(state): State<Arc<AppState>>,
+    Path(raw_id): Path<String>,
+    req: Request,
+) -> Resp {
+    let method = req.method().clone();
+    let (parts, body, auth) = match authenticated(req).await {
+        Ok(x) => x,
+        Err(e) => return err(&e),
+    };
+    if method == Method::PUT {
+        return put_password(&parts, &raw_id, &body);
+    }
+    match post_user_password(&mut state.store(), &auth, &raw_id, &body) {
+        Ok(()) => respond::no_content(),
+        Err(e) => err(&e),
+    }
+}
+
+/// `PUT /api/v2/me/password`: the user handler's `PUT /password` under the `/me` mount, which
+/// reads an `id` route parameter that this route does not have.
+pub async fn me_password(req: Request) -> Resp {
+    let (parts, body, _) = match authenticated(req).await {
+        Ok(x) => x,
+        Err(e) => return err(&e),
+    };
+    put_password(&parts, "", &body)
+}
+
+/// The body first (`passwordSetRequest`, a decode error is `invalid` with Go's text), then the
+/// route's ID (a bad one is a code-less error, so `internal error`), then `write:users/<id>`
+/// through the authorized password service (401), then `SetPassword`: 400 for a length outside
+/// 8 to 72 bytes, 403 `your userID is incorrect` for an unknown user.
+fn post_user_password(
+    store: &mut Store,
+    auth: &Authorization,
+    raw_id: &str,
+    body: &[u8],
+) -> Result<(), ApiError> {
+    let wrap = |m: String| ApiError::new(Code::Invalid, m);
+    let v = decode_struct(body, "tenant.passwordSetRequest", wrap)?;
+    let password = str_field(&v, "password", "passwordSetRequest", &wrap)?.unwrap_or_default();
+    let id = Id::parse(raw_id)
+        .map_err(|_| ApiError::new(Code::Internal, "invalid user ID provided in route"))?;
+    if !can_resource(auth, Action::Write, ResourceKind::Users, id) {
+        return Err(unauthorized(&format!("write:users/{id}")));
+    }
+    store.set_password(id, password.as_str()).map_err(|e| {
+        let code = match e {
+            TenancyError::IncorrectUser => Code::Forbidden,
+            _ => Code::Invalid,
+        };
+        ApiError::new(code, e.to_string())
+    })
+}
+
+/// `handlePutUserPassword` as InfluxDB 2.7 runs it (derived from the source, not observed):
+/// - no HTTP Basic credentials (the old password): the raw error `invalid basic auth`, 500;
+/// - a body that does not decode: 400 `invalid` with Go's text;
+/// - a bad ID in the route: `putPassword` answers 500 `invalid user ID provided in route` and
+///   then returns the ID error, which the handler answers too, so the body is both error
+///   documents one after the other (the second status is dropped as superfluous);
+/// - otherwise `CompareAndSetPassword` of the authorized password service, which panics
+///   (`not implemented`): chi's `Recoverer` answers 500 with no body.
+///
+/// Basic credentials in `Authorization` mean the request got past the middleware with a
+/// session cookie, which is how the UI calls it.
+fn put_password(parts: &axum::http::request::Parts, raw_id: &str, body: &[u8]) -> Resp {
+    let basic = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|h| crate::engine::auth::basic_auth(h.as_bytes()));
+    if basic.is_none() {
+        return err(&ApiError::new(Code::Internal, "invalid basic auth"));
+    }
+    let wrap = |m: String| ApiError::new(Code::Invalid, m);
+    let decoded = decode_struct(body, "tenant.passwordResetRequestBody", wrap)
+        .and_then(|v| str_field(&v, "password", "passwordResetRequestBody", &wrap).map(|_| ()));
+    if let Err(e) = decoded {
+        return err(&e);
+    }
+    match Id::parse(raw_id) {
+        Err(id_err) => {
+            let first = ApiError::new(Code::Internal, "invalid user ID provided in route");
+            let second = invalid(id_err.to_string());
+            let mut resp = err(&first);
+            *resp.body_mut() = Body::from(first.indented_body() + &second.indented_body());
+            resp
+        }
+        Ok(_) => {
+            let mut resp = Response::new(Body::empty());
+            *resp.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            resp
+        }
     }
 }
 

@@ -32,6 +32,28 @@ pub fn format_rfc3339_nano(nanos: i64) -> String {
     out
 }
 
+/// Formats Unix nanoseconds as Go's `t.UTC().Format(http.TimeFormat)`, the date in a
+/// `Set-Cookie` `Expires`: `Mon, 02 Jan 2006 15:04:05 GMT`, the fraction of a second dropped.
+pub fn format_http_date(nanos: i64) -> String {
+    const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let secs = nanos.div_euclid(NANOS_PER_SECOND);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    // 1970-01-01 was a Thursday.
+    let weekday = WEEKDAYS[(days + 4).rem_euclid(7) as usize];
+    let month = MONTHS[(m - 1) as usize];
+    format!(
+        "{weekday}, {d:02} {month} {y:04} {:02}:{:02}:{:02} GMT",
+        sod / 3600,
+        (sod / 60) % 60,
+        sod % 60
+    )
+}
+
 /// Parses `time.RFC3339Nano` input as Go's `time.Parse` accepts it (see
 /// [`parse_rfc3339_nano_wide`] for the rules) into Unix nanoseconds; `None` for anything else,
 /// including times outside the i64 nanosecond range.
@@ -225,6 +247,20 @@ mod tests {
         assert_eq!(
             format_rfc3339_nano(MIN_NANO_TIME),
             "1677-09-21T00:12:43.145224194Z"
+        );
+    }
+
+    #[test]
+    fn formats_like_go_http_time_format() {
+        assert_eq!(format_http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(
+            format_http_date(1_747_742_400_123_456_789),
+            "Tue, 20 May 2025 12:00:00 GMT"
+        );
+        assert_eq!(format_http_date(-1), "Wed, 31 Dec 1969 23:59:59 GMT");
+        assert_eq!(
+            format_http_date(951_782_400 * NANOS_PER_SECOND),
+            "Tue, 29 Feb 2000 00:00:00 GMT"
         );
     }
 

@@ -1,5 +1,6 @@
-//! The in-memory store: tenancy (orgs, users, buckets, authorizations) and the data of each
-//! bucket (shard groups, per-shard field types, series, values).
+//! The in-memory store: tenancy (orgs, users and their passwords, org owners, sessions, buckets,
+//! authorizations) and the data of each bucket (shard groups, per-shard field types, series,
+//! values).
 //!
 //! Invariant: the store is plain data. It never reads a clock or does I/O; the engines pass in
 //! every time they need, so the same calls on the same store give the same results.
@@ -12,6 +13,7 @@ mod time_values;
 pub use data::{shard_group_start, BucketData, SeriesFields, SeriesKey, ShardGroup, StoredPoint};
 pub use tenancy::{
     normalise_shard_group_duration, seconds_to_nanos, Action, Authorization, Bucket, BucketKind,
-    Org, Permission, ResourceKind, SchemaType, Status, Store, TenancyError, User,
+    Org, Password, Permission, ResourceKind, SchemaType, Session, Status, Store, TenancyError,
+    User, PASSWORD_LENGTHS,
 };
 pub use time_values::TimeValues;

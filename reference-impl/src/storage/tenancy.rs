@@ -1,4 +1,4 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::time::{NANOS_PER_DAY, NANOS_PER_HOUR, NANOS_PER_SECOND};
 use crate::model::{Id, IdGenerator};
@@ -34,6 +34,41 @@ pub struct User {
     pub id: Id,
     pub name: String,
     pub status: Status,
+    /// Set by `POST /api/v2/setup`, the bootstrap and `POST /api/v2/users/{id}/password`;
+    /// `None` until then, and then no sign-in can succeed (`EIncorrectPassword`).
+    pub password: Option<Password>,
+}
+
+/// A user's password. InfluxDB keeps a bcrypt hash; the model keeps the text, which compares
+/// the same way for every password InfluxDB accepts (8 to 72 bytes: bcrypt's whole input).
+/// `Debug` does not print it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    pub fn matches(&self, candidate: &str) -> bool {
+        self.0 == candidate
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(..)")
+    }
+}
+
+/// Password lengths `SetPassword` accepts, in bytes (`MinPasswordLen`, `MaxPasswordLen`).
+pub const PASSWORD_LENGTHS: std::ops::RangeInclusive<usize> = 8..=72;
+
+/// A login session (`influxdb.Session`): created by `POST /api/v2/signin`, found by its key
+/// (the `influxdb-oss-session` cookie) until `expires_at`, removed by `POST /api/v2/signout`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id: Id,
+    pub key: String,
+    pub user_id: Id,
+    pub created_at: i64,
+    pub expires_at: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -251,6 +286,12 @@ pub enum TenancyError {
     BucketExists(String),
     #[error("organization not found")]
     OrgNotFound,
+    /// `EPasswordLength` (code `invalid`).
+    #[error("passwords must be between 8 and 72 characters long")]
+    PasswordLength,
+    /// `EIncorrectUser` (code `forbidden`): the user ID names no user.
+    #[error("your userID is incorrect")]
+    IncorrectUser,
 }
 
 /// Everything the server knows, tenancy and data alike.
@@ -261,6 +302,13 @@ pub struct Store {
     pub users: BTreeMap<Id, User>,
     pub buckets: BTreeMap<Id, Bucket>,
     pub authorizations: BTreeMap<Id, Authorization>,
+    /// Owner mappings of users to orgs, as `(user, org)` (`UserResourceMapping` with
+    /// `UserType: owner` on an org): made for the onboarded user and for the caller of
+    /// `POST /api/v2/orgs`, gone with the org. A session holds its user's owner permissions on
+    /// each of these orgs.
+    pub org_owners: BTreeSet<(Id, Id)>,
+    /// Live sessions by key.
+    pub sessions: BTreeMap<String, Session>,
     pub data: BTreeMap<Id, BucketData>,
     /// Cloud flavor only: queue, quotas, explicit schemas.
     pub cloud: super::cloud::CloudState,
@@ -281,6 +329,8 @@ impl Store {
             users: BTreeMap::new(),
             buckets: BTreeMap::new(),
             authorizations: BTreeMap::new(),
+            org_owners: BTreeSet::new(),
+            sessions: BTreeMap::new(),
             data: BTreeMap::new(),
             cloud: super::cloud::CloudState::default(),
         }
@@ -292,7 +342,8 @@ impl Store {
             let taken = self.orgs.contains_key(&id)
                 || self.users.contains_key(&id)
                 || self.buckets.contains_key(&id)
-                || self.authorizations.contains_key(&id);
+                || self.authorizations.contains_key(&id)
+                || self.sessions.values().any(|s| s.id == id);
             if !taken {
                 return id;
             }
@@ -352,9 +403,109 @@ impl Store {
                 id,
                 name: name.to_string(),
                 status: Status::Active,
+                password: None,
             },
         );
         id
+    }
+
+    pub fn user_by_name(&self, name: &str) -> Option<&User> {
+        self.users.values().find(|u| u.name == name)
+    }
+
+    /// `UserSvc.SetPassword`: the length is checked first (8 to 72 bytes), then the user.
+    pub fn set_password(&mut self, user_id: Id, password: &str) -> Result<(), TenancyError> {
+        if !PASSWORD_LENGTHS.contains(&password.len()) {
+            return Err(TenancyError::PasswordLength);
+        }
+        let user = self
+            .users
+            .get_mut(&user_id)
+            .ok_or(TenancyError::IncorrectUser)?;
+        user.password = Some(Password(password.to_string()));
+        Ok(())
+    }
+
+    /// `UserSvc.ComparePassword`: false for an unknown user, a user without a password, or a
+    /// different password.
+    pub fn password_matches(&self, user_id: Id, candidate: &str) -> bool {
+        self.users
+            .get(&user_id)
+            .and_then(|u| u.password.as_ref())
+            .is_some_and(|p| p.matches(candidate))
+    }
+
+    /// Makes `user` an owner of `org` (an owner `UserResourceMapping`).
+    pub fn add_org_owner(&mut self, user: Id, org: Id) {
+        self.org_owners.insert((user, org));
+    }
+
+    /// Removes an org, its buckets with their data and its user mappings
+    /// (`OrgSvc.DeleteOrganization`; the org's tokens stay, as in InfluxDB).
+    pub fn delete_org(&mut self, id: Id) -> Option<Org> {
+        let buckets: Vec<Id> = self
+            .buckets
+            .values()
+            .filter(|b| b.org_id == id)
+            .map(|b| b.id)
+            .collect();
+        for b in buckets {
+            self.delete_bucket(b);
+        }
+        self.org_owners.retain(|(_, org)| *org != id);
+        self.orgs.remove(&id)
+    }
+
+    /// Opens a session for `user_id` that lasts `length` nanoseconds from `now`
+    /// (`session.Service.CreateSession`: a 64-byte random key, URL-safe base64).
+    pub fn create_session(&mut self, user_id: Id, now: i64, length: i64) -> Session {
+        let id = self.next_id();
+        let key = self.generate_token();
+        let session = Session {
+            id,
+            key: key.clone(),
+            user_id,
+            created_at: now,
+            expires_at: now.saturating_add(length),
+        };
+        self.sessions.insert(key, session.clone());
+        session
+    }
+
+    /// The live session with `key` at `now`. An expired one is forgotten, as InfluxDB's
+    /// in-memory session store lets its keys expire.
+    pub fn find_session(&mut self, key: &str, now: i64) -> Option<&mut Session> {
+        if self.sessions.get(key).is_some_and(|s| now >= s.expires_at) {
+            self.sessions.remove(key);
+        }
+        self.sessions.get_mut(key)
+    }
+
+    /// What a session may do (`session.Service.getPermissionSet`): owner permissions on every
+    /// org the user owns, then the permissions of every authorization the user holds (inactive
+    /// ones included: InfluxDB reads them without looking at their status), then read and write
+    /// on the user itself (`MePermissions`).
+    pub fn session_permissions(&self, user_id: Id) -> Vec<Permission> {
+        let mut out = Vec::new();
+        for (_, org) in self.org_owners.iter().filter(|(u, _)| *u == user_id) {
+            out.extend(Self::owner_permissions(*org));
+        }
+        for a in self
+            .authorizations
+            .values()
+            .filter(|a| a.user_id == user_id)
+        {
+            out.extend(a.permissions.iter().copied());
+        }
+        for action in [Action::Read, Action::Write] {
+            out.push(Permission {
+                action,
+                kind: ResourceKind::Users,
+                org_id: None,
+                id: Some(user_id),
+            });
+        }
+        out
     }
 
     /// Creates an org with its system buckets `_monitoring` (7 d) and `_tasks` (3 d), as
@@ -499,6 +650,32 @@ impl Store {
         id
     }
 
+    /// Every permission an org owner holds (`OwnerPermissions`): both actions on every resource
+    /// kind in the org, and on the org itself by ID.
+    pub fn owner_permissions(org_id: Id) -> Vec<Permission> {
+        let mut out = Vec::new();
+        for kind in ResourceKind::ALL {
+            for action in [Action::Read, Action::Write] {
+                out.push(if kind == ResourceKind::Orgs {
+                    Permission {
+                        action,
+                        kind,
+                        org_id: None,
+                        id: Some(org_id),
+                    }
+                } else {
+                    Permission {
+                        action,
+                        kind,
+                        org_id: Some(org_id),
+                        id: None,
+                    }
+                });
+            }
+        }
+        out
+    }
+
     /// A token shaped like InfluxDB's: 64 random bytes, URL-safe base64 (86 chars + `==`).
     fn generate_token(&mut self) -> String {
         const ALPHABET: &[u8; 64] =
@@ -638,6 +815,72 @@ mod tests {
             org,
             Some(Id::new(4).unwrap())
         ));
+    }
+
+    #[test]
+    fn passwords_are_8_to_72_bytes_and_compared_whole() {
+        let mut s = Store::default();
+        let u = s.create_user("u");
+        assert!(!s.password_matches(u, ""));
+        assert_eq!(
+            s.set_password(u, "1234567"),
+            Err(TenancyError::PasswordLength)
+        );
+        assert_eq!(
+            s.set_password(u, &"x".repeat(73)),
+            Err(TenancyError::PasswordLength)
+        );
+        let other = Id::new(42).unwrap();
+        assert_eq!(
+            s.set_password(other, "12345678"),
+            Err(TenancyError::IncorrectUser)
+        );
+        s.set_password(u, "12345678").unwrap();
+        assert!(s.password_matches(u, "12345678"));
+        assert!(!s.password_matches(u, "123456789"));
+        s.set_password(u, &"é".repeat(36)).unwrap();
+        assert!(format!("{:?}", s.users[&u]).contains("Password(..)"));
+    }
+
+    #[test]
+    fn sessions_expire_and_hold_owner_token_and_me_permissions() {
+        let mut s = Store::default();
+        let u = s.create_user("u");
+        let org = s.create_org("o", "", 0).unwrap();
+        s.add_org_owner(u, org);
+        let bucket = Id::new(7).unwrap();
+        let narrow = Permission {
+            action: Action::Write,
+            kind: ResourceKind::Buckets,
+            org_id: Some(Id::new(9).unwrap()),
+            id: Some(bucket),
+        };
+        s.create_authorization(org, u, None, "", vec![narrow], 0);
+        let perms = s.session_permissions(u);
+        assert_eq!(perms.len(), ResourceKind::ALL.len() * 2 + 1 + 2);
+        let allows = |a, k, o, id| perms.iter().any(|p| p.allows(a, k, o, id));
+        assert!(allows(Action::Read, ResourceKind::Buckets, org, None));
+        assert!(allows(Action::Write, ResourceKind::Orgs, org, Some(org)));
+        assert!(allows(Action::Write, ResourceKind::Users, org, Some(u)));
+        assert!(allows(
+            Action::Write,
+            ResourceKind::Buckets,
+            Id::new(9).unwrap(),
+            Some(bucket)
+        ));
+        assert!(!allows(
+            Action::Read,
+            ResourceKind::Buckets,
+            Id::new(9).unwrap(),
+            None
+        ));
+        let session = s.create_session(u, 100, 50);
+        assert_eq!(session.key.len(), 88);
+        assert!(s.find_session(&session.key, 149).is_some());
+        assert!(s.find_session(&session.key, 150).is_none());
+        assert!(s.sessions.is_empty());
+        s.delete_org(org);
+        assert!(s.org_owners.is_empty());
     }
 
     #[test]
