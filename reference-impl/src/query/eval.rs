@@ -458,10 +458,22 @@ impl Ctx<'_> {
                     }
                 };
                 let param = params.first().cloned().unwrap_or_else(|| "r".into());
+                // A predicate that reads only group-key columns (`_measurement`, `_field`,
+                // tags after `from |> range`) has the same answer on every row of a table:
+                // it is asked once per table, on its first row.
+                let reads = row_columns(&body, &param);
                 let mut out = Vec::new();
                 for mut t in a.tables()? {
+                    let key_only = reads
+                        .as_ref()
+                        .is_some_and(|cols| cols.iter().all(|c| t.is_key(c)));
+                    let rows = if key_only {
+                        t.rows.len().min(1)
+                    } else {
+                        t.rows.len()
+                    };
                     let mut kept = Vec::new();
-                    for row in t.rows {
+                    for row in t.rows.drain(..rows) {
                         let record = Value::Record(
                             t.columns
                                 .iter()
@@ -480,6 +492,10 @@ impl Ctx<'_> {
                                 )))
                             }
                         }
+                    }
+                    if key_only && !kept.is_empty() {
+                        // The first row passed: so does every other.
+                        kept.append(&mut t.rows);
                     }
                     t.rows = kept;
                     if !t.rows.is_empty() || keep_empty {
@@ -745,6 +761,45 @@ impl Ctx<'_> {
     }
 }
 
+/// The columns of the record `param` that `body` reads (`r.x`, `r["x"]`), or `None` when it
+/// uses the record any other way (passes it on, or a nested function shadows the name).
+fn row_columns(body: &Expr, param: &str) -> Option<std::collections::BTreeSet<String>> {
+    fn walk(e: &Expr, param: &str, out: &mut std::collections::BTreeSet<String>) -> bool {
+        match &e.kind {
+            ExprKind::Member { object, property } => match &object.kind {
+                ExprKind::Ident(name) if name == param => {
+                    out.insert(property.clone());
+                    true
+                }
+                _ => walk(object, param, out),
+            },
+            ExprKind::Ident(name) => name != param,
+            ExprKind::Str(_)
+            | ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Duration(_)
+            | ExprKind::Time(_)
+            | ExprKind::Regex(_) => true,
+            ExprKind::Array(items) => items.iter().all(|i| walk(i, param, out)),
+            ExprKind::Record(fields) => fields.iter().all(|(_, v)| walk(v, param, out)),
+            ExprKind::Call { callee, args } => {
+                walk(callee, param, out) && args.iter().all(|(_, v)| walk(v, param, out))
+            }
+            ExprKind::Pipe { lhs, call } => walk(lhs, param, out) && walk(call, param, out),
+            ExprKind::Function { params, body } => {
+                !params.iter().any(|p| p == param) && walk(body, param, out)
+            }
+            ExprKind::Binary { left, right, .. } => {
+                walk(left, param, out) && walk(right, param, out)
+            }
+            ExprKind::Unary { operand, .. } => walk(operand, param, out),
+        }
+    }
+    let mut out = std::collections::BTreeSet::new();
+    walk(body, param, &mut out).then_some(out)
+}
+
 /// `measurement,tag=value,...` escaped as InfluxDB stores series keys.
 fn escaped_series_key(series: &crate::storage::SeriesKey) -> Vec<u8> {
     let mut out = Vec::with_capacity(series.measurement.len() + 16 * series.tags.len());
@@ -952,6 +1007,36 @@ fn arith(op: BinaryOp, l: &Value, r: &Value) -> Result<Value, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The columns a filter predicate reads, or `None` when it uses the row otherwise.
+    #[test]
+    fn row_columns_sees_member_reads_only() {
+        let columns = |src: &str| {
+            let Ok(stmts) = super::super::parser::parse(src) else {
+                panic!("{src} parses");
+            };
+            let Some(Stmt::Expr(Expr {
+                kind: ExprKind::Function { params, body },
+                ..
+            })) = stmts.first()
+            else {
+                panic!("{src} is a function");
+            };
+            row_columns(body, &params[0]).map(|c| c.into_iter().collect::<Vec<_>>())
+        };
+        assert_eq!(
+            columns(r#"(r) => r._measurement == "m" and r["host"] =~ /a/"#),
+            Some(vec!["_measurement".to_string(), "host".into()])
+        );
+        assert_eq!(
+            columns("(r) => r._value > 1 or exists r.t"),
+            Some(vec!["_value".to_string(), "t".into()])
+        );
+        // The record passed on, or shadowed: no answer.
+        assert_eq!(columns("(r) => f(x: r)"), None);
+        assert_eq!(columns("(r) => ((r) => r.a)(r: {a: 1})"), None);
+        assert_eq!(columns("(r) => true"), Some(vec![]));
+    }
 
     #[test]
     fn calendar_months_clamp_the_day() {
