@@ -5,6 +5,11 @@
 //! with an event parser that tracks spans); comments, key order, quoting and formatting of
 //! everything else survive. Only the failing matchers of a failing step change (a step whose
 //! `also_accept` alternative matches is not failing); `also_accept` is never rewritten.
+//!
+//! Invariant: a rewrite reads back. The edited text is loaded again with the case loader and
+//! every step must then hold against the observation it was written from; a block scalar (`|`,
+//! `>`) is rewritten in its own style only when that states the value exactly, otherwise as a
+//! double-quoted scalar.
 
 use std::collections::BTreeMap;
 
@@ -39,7 +44,28 @@ struct Node {
     start: usize,
     end: usize,
     /// A literal or folded block scalar (`|`, `>`): its span is not the text to replace.
-    block: bool,
+    is_block: bool,
+    /// Where such a scalar sits, when it is the value of a block mapping entry.
+    block: Option<Block>,
+}
+
+/// A block scalar in the text: its header line and its content lines. Its event span starts at
+/// the first content character and ends at the next token, past trailing blank lines and
+/// comments, so the text to replace is worked out from the header instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Block {
+    folded: bool,
+    /// The indicator (`|`, `>-`, `|2+`) is `header..indicator_end`; the header line's rest
+    /// (spaces, a comment) runs to `line_end`.
+    header: usize,
+    indicator_end: usize,
+    line_end: usize,
+    /// The end of the last content line, before its line break: a rewrite replaces
+    /// `header..end`.
+    end: usize,
+    /// The indentation of the mapping the scalar is a value of, and of its content.
+    parent_indent: usize,
+    indent: usize,
 }
 
 impl Node {
@@ -50,6 +76,16 @@ impl Node {
                 .find(|(k, _)| k.value == key)
                 .map(|(k, v)| (k, v)),
             _ => None,
+        }
+    }
+    fn scalar(value: String, start: usize, end: usize) -> Self {
+        Node {
+            kind: Kind::Scalar,
+            value,
+            start,
+            end,
+            is_block: false,
+            block: None,
         }
     }
 }
@@ -71,11 +107,9 @@ fn parse(text: &str) -> Result<Node, String> {
         let (start, end) = (byte(span.start.index()), byte(span.end.index()));
         let done = match ev {
             Event::Scalar(v, style, ..) => Some(Node {
-                kind: Kind::Scalar,
-                value: v.into_owned(),
-                start,
-                end,
-                block: matches!(style, ScalarStyle::Literal | ScalarStyle::Folded),
+                is_block: matches!(style, ScalarStyle::Literal | ScalarStyle::Folded),
+                block: None,
+                ..Node::scalar(v.into_owned(), start, end)
             }),
             Event::MappingStart(..) | Event::SequenceStart(..) => {
                 let kind = if matches!(ev, Event::MappingStart(..)) {
@@ -85,10 +119,7 @@ fn parse(text: &str) -> Result<Node, String> {
                 };
                 stack.push(Node {
                     kind,
-                    value: String::new(),
-                    start,
-                    end,
-                    block: false,
+                    ..Node::scalar(String::new(), start, end)
                 });
                 None
             }
@@ -97,10 +128,11 @@ fn parse(text: &str) -> Result<Node, String> {
                 n.end = end.max(n.start);
                 Some(n)
             }
-            Event::Alias(_) => return Err("aliases are not supported by bless".into()),
+            // An alias (`*name`) is a leaf bless does not look into (or rewrite).
+            Event::Alias(_) => Some(Node::scalar(String::new(), start, end)),
             _ => None,
         };
-        if let Some(n) = done {
+        if let Some(mut n) = done {
             match stack.last_mut() {
                 None => root = Some(n),
                 Some(Node {
@@ -115,17 +147,14 @@ fn parse(text: &str) -> Result<Node, String> {
                     // `value` holds a pending key marker: entries with a key but no value yet.
                     if value == "k" {
                         if let Some(last) = entries.last_mut() {
+                            if n.is_block {
+                                n.block = block_at(text, &last.0);
+                            }
                             last.1 = n;
                         }
                         value.clear();
                     } else {
-                        let placeholder = Node {
-                            kind: Kind::Scalar,
-                            value: String::new(),
-                            start: n.end,
-                            end: n.end,
-                            block: false,
-                        };
+                        let placeholder = Node::scalar(String::new(), n.end, n.end);
                         entries.push((n, placeholder));
                         *value = "k".into();
                     }
@@ -135,6 +164,114 @@ fn parse(text: &str) -> Result<Node, String> {
         }
     }
     root.ok_or_else(|| "empty YAML document".into())
+}
+
+/// The end of the line that starts at or contains `at` (before its `\r\n` or `\n`).
+fn line_end(text: &str, at: usize) -> usize {
+    text[at..]
+        .find(['\r', '\n'])
+        .map(|i| at + i)
+        .unwrap_or(text.len())
+}
+
+/// The start of the line that contains `at`.
+fn line_start(text: &str, at: usize) -> usize {
+    text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0)
+}
+
+/// Past the line break at `at` (if any).
+fn skip_break(text: &str, at: usize) -> usize {
+    let b = text.as_bytes();
+    match b.get(at) {
+        Some(b'\r') if b.get(at + 1) == Some(&b'\n') => at + 2,
+        Some(b'\r' | b'\n') => at + 1,
+        _ => at,
+    }
+}
+
+/// Finds the block scalar that is the value of `key` in a block mapping: its header after the
+/// key's colon, then its content lines (blank, or indented at least as deep as the first
+/// non-blank one, which must be deeper than the mapping).
+fn block_at(text: &str, key: &Node) -> Option<Block> {
+    let b = text.as_bytes();
+    let blanks = |mut i: usize| {
+        while matches!(b.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        i
+    };
+    let mut i = blanks(key.end);
+    if b.get(i) != Some(&b':') {
+        return None;
+    }
+    i = blanks(i + 1);
+    let folded = match b.get(i) {
+        Some(b'|') => false,
+        Some(b'>') => true,
+        _ => return None,
+    };
+    let header = i;
+    i += 1;
+    let mut digit = None;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'1'..=b'9' if digit.is_none() => digit = Some(usize::from(c - b'0')),
+            b'-' | b'+' => {}
+            _ => break,
+        }
+        i += 1;
+    }
+    let indicator_end = i;
+    let header_end = line_end(text, i);
+    let rest = &text[i..header_end];
+    if !(rest.trim().is_empty() || rest.starts_with([' ', '\t']) && rest.trim().starts_with('#')) {
+        return None;
+    }
+    let parent_indent = text[line_start(text, key.start)..key.start].chars().count();
+    let mut indent = digit.map(|d| parent_indent + d);
+    let mut end = header_end;
+    let mut at = header_end;
+    while at < text.len() {
+        let start = skip_break(text, at);
+        let stop = line_end(text, start);
+        let line = &text[start..stop];
+        if !line.trim_matches([' ', '\t']).is_empty() {
+            let spaces = line.len() - line.trim_start_matches(' ').len();
+            let n = *indent.get_or_insert(spaces);
+            if n <= parent_indent || spaces < n {
+                break;
+            }
+            end = stop;
+        }
+        if stop == text.len() {
+            break;
+        }
+        at = stop;
+    }
+    Some(Block {
+        folded,
+        header,
+        indicator_end,
+        line_end: header_end,
+        end,
+        parent_indent,
+        indent: indent
+            .filter(|n| *n > parent_indent)
+            .unwrap_or(parent_indent + 2),
+    })
+}
+
+/// Characters a YAML scalar cannot carry as they are (the loader would refuse them, or read a
+/// line break), or that are invisible in a review: written as escapes in double quotes.
+fn escaped(c: char) -> bool {
+    let u = c as u32;
+    u < 0x20
+        || u == 0x7f
+        || (0x80..=0xa0).contains(&u)
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+        )
 }
 
 /// A YAML double-quoted scalar that reads back as exactly `s`.
@@ -151,17 +288,165 @@ pub fn quote(s: &str) -> String {
             c if (c as u32) < 0x20 || c == '\u{7f}' => {
                 out.push_str(&format!("\\x{:02x}", c as u32))
             }
-            '\u{85}' | '\u{a0}' | '\u{2028}' | '\u{2029}' | '\u{feff}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32))
-            }
-            c if (0x80..0xa0).contains(&(c as u32)) => {
-                out.push_str(&format!("\\u{:04x}", c as u32))
-            }
+            c if escaped(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
     }
     out.push('"');
     out
+}
+
+/// The line break the file uses (CRLF files keep CRLF in what bless inserts).
+fn newline(text: &str) -> &'static str {
+    if text.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    }
+}
+
+/// The width folded (`>`) scalars are wrapped to, indentation included.
+const FOLD_WIDTH: usize = 100;
+
+/// The lines of a folded scalar whose content is `body` (no trailing line break): a line
+/// break of the value is an empty line (a single break between text lines would fold into a
+/// space), and long lines are wrapped at single spaces (which fold back into spaces). None when
+/// a line starts with white space: YAML keeps the breaks around such lines, so they do not fold
+/// the same way.
+fn folded_lines(body: &str, width: usize) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    let mut text_before = false;
+    for seg in body.split('\n') {
+        if seg.is_empty() {
+            out.push(String::new());
+            continue;
+        }
+        if seg.starts_with([' ', '\t']) {
+            return None;
+        }
+        if text_before {
+            out.push(String::new());
+        }
+        text_before = true;
+        // Break at spaces with text on both sides only.
+        let chars: Vec<char> = seg.chars().collect();
+        let mut words = Vec::new();
+        let mut word = String::new();
+        for (i, &c) in chars.iter().enumerate() {
+            let breakable = c == ' '
+                && i > 0
+                && !matches!(chars[i - 1], ' ' | '\t')
+                && chars.get(i + 1).is_some_and(|n| !matches!(n, ' ' | '\t'));
+            if breakable {
+                words.push(std::mem::take(&mut word));
+            } else {
+                word.push(c);
+            }
+        }
+        words.push(word);
+        let mut line = String::new();
+        for w in words {
+            if !line.is_empty() && line.chars().count() + 1 + w.chars().count() > width {
+                out.push(std::mem::take(&mut line));
+            } else if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(&w);
+        }
+        out.push(line);
+    }
+    Some(out)
+}
+
+/// The line breaks the text after a block scalar's last content line gives its value: that
+/// line's own break and the blank lines after it.
+fn breaks_after(rest: &str) -> usize {
+    let run = rest.len() - rest.trim_start_matches([' ', '\t', '\r', '\n']).len();
+    let run = &rest[..run];
+    run.matches('\n').count() + run.matches('\r').count() - run.matches("\r\n").count()
+}
+
+/// `value` as a block scalar of the style of `b`, to replace `b.header..b.end` (the header's
+/// comment is kept), with the chomping indicator its trailing line breaks need: `-` none, clip
+/// one, `+` more. None when the style cannot state it: empty, only line breaks, a character
+/// that needs an escape, or (folded) a line that starts with white space.
+fn block_text(text: &str, b: &Block, value: &str) -> Option<String> {
+    if value
+        .chars()
+        .any(|c| c == '\r' || (c != '\n' && c != '\t' && escaped(c)))
+    {
+        return None;
+    }
+    let body = value.trim_end_matches('\n');
+    if body.is_empty() {
+        return None;
+    }
+    let breaks = value.len() - body.len();
+    let indent = b.indent;
+    let lines: Vec<String> = if b.folded {
+        folded_lines(body, FOLD_WIDTH.saturating_sub(indent).max(40))?
+    } else {
+        body.split('\n').map(str::to_string).collect()
+    };
+    // The first text line sets the indentation unless the header states it.
+    let first = lines.iter().find(|l| !l.is_empty())?;
+    let digit = if first.starts_with([' ', '\t']) {
+        let d = indent - b.parent_indent;
+        if !(1..=9).contains(&d) {
+            return None;
+        }
+        d.to_string()
+    } else {
+        String::new()
+    };
+    let given = breaks_after(&text[b.end..]);
+    let extra = match breaks {
+        0 => 0,
+        1 => usize::from(given == 0),
+        n => n.checked_sub(given)?,
+    };
+    let nl = newline(text);
+    let mut out = String::new();
+    out.push(if b.folded { '>' } else { '|' });
+    out.push_str(&digit);
+    out.push_str(match breaks {
+        0 => "-",
+        1 => "",
+        _ => "+",
+    });
+    out.push_str(&text[b.indicator_end..b.line_end]);
+    for l in &lines {
+        out.push_str(nl);
+        if !l.is_empty() {
+            out.push_str(&" ".repeat(indent));
+            out.push_str(l);
+        }
+    }
+    for _ in 0..extra {
+        out.push_str(nl);
+    }
+    Some(out)
+}
+
+/// The first scalar that starts within `lo..=hi`.
+fn scalar_within(n: &Node, lo: usize, hi: usize) -> Option<&Node> {
+    match &n.kind {
+        Kind::Scalar => (lo..=hi).contains(&n.start).then_some(n),
+        Kind::Map(entries) => entries
+            .iter()
+            .find_map(|(k, v)| scalar_within(k, lo, hi).or_else(|| scalar_within(v, lo, hi))),
+        Kind::Seq(items) => items.iter().find_map(|i| scalar_within(i, lo, hi)),
+    }
+}
+
+/// Whether replacing `start..end` of `text` by `new` gives a file whose scalar there reads
+/// `want`.
+fn reads_back(text: &str, start: usize, end: usize, new: &str, want: &str) -> bool {
+    let edited = format!("{}{new}{}", &text[..start], &text[end..]);
+    parse(&edited)
+        .ok()
+        .and_then(|root| scalar_within(&root, start, start + new.len()).map(|n| n.value == want))
+        .unwrap_or(false)
 }
 
 /// The observed value a matcher is compared with (None: absent).
@@ -170,15 +455,6 @@ fn observed_json(o: &StepObservation, key: &str) -> Option<String> {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
     })
-}
-
-/// The rewrite of one matcher that no longer holds: (new operator key, new value text).
-fn new_matcher(m: &Matcher, actual: Option<&str>) -> (&'static str, String) {
-    let _ = m;
-    match actual {
-        Some(a) => ("equals", quote(a)),
-        None => ("absent", "true".into()),
-    }
 }
 
 fn op_of(m: &Matcher) -> &'static str {
@@ -193,19 +469,26 @@ fn op_of(m: &Matcher) -> &'static str {
     }
 }
 
-/// Edits for one matcher node (a map with one operator key).
+/// Edits for one matcher node (a map with one operator key) that no longer holds: it becomes
+/// `equals: <observed>`, or `absent: true`. A block scalar value keeps its style when it can
+/// (`blocks`), else it becomes a double-quoted scalar.
 fn matcher_edits(
+    text: &str,
     node: &Node,
     m: &Matcher,
     actual: Option<&str>,
     what: &str,
+    blocks: bool,
     out: &mut Vec<Edit>,
 ) -> Result<(), String> {
     let op = op_of(m);
     let Some((k, v)) = node.get(op) else {
         return Err(format!("{what}: cannot find the `{op}` of the matcher"));
     };
-    let (new_op, new_value) = new_matcher(m, actual);
+    let (new_op, new_value) = match actual {
+        Some(a) => ("equals", quote(a)),
+        None => ("absent", "true".to_string()),
+    };
     let note = if new_op == op {
         format!("{what}: {op}")
     } else {
@@ -219,15 +502,38 @@ fn matcher_edits(
             what: note.clone(),
         });
     }
-    if !matches!(v.kind, Kind::Scalar) || v.block {
-        return Err(format!(
-            "{what}: the matcher's value is not a one-line scalar (a `|` or `>` block); edit by hand"
-        ));
-    }
+    let (start, end, text) = match (&v.kind, v.is_block, v.block) {
+        (Kind::Scalar, _, _) if text[v.start..].starts_with('*') => {
+            return Err(format!(
+                "{what}: the matcher's value is an alias; edit by hand"
+            ))
+        }
+        (Kind::Scalar, false, _) => (v.start, v.end, new_value),
+        (Kind::Scalar, true, Some(b)) => {
+            let styled = actual.filter(|_| blocks).and_then(|a| {
+                block_text(text, &b, a).filter(|t| reads_back(text, b.header, b.end, t, a))
+            });
+            let text = styled.unwrap_or_else(|| {
+                // The header's comment stays on the line.
+                let rest = &text[b.indicator_end..b.line_end];
+                if rest.trim().is_empty() {
+                    new_value
+                } else {
+                    format!("{new_value}{rest}")
+                }
+            });
+            (b.header, b.end, text)
+        }
+        _ => {
+            return Err(format!(
+                "{what}: the matcher's value is not a scalar in a block mapping; edit by hand"
+            ))
+        }
+    };
     out.push(Edit {
-        start: v.start,
-        end: v.end,
-        text: new_value,
+        start,
+        end,
+        text,
         what: note,
     });
     Ok(())
@@ -246,6 +552,7 @@ fn rows_edit(
     rows: &[String],
     what: &str,
 ) -> Result<Edit, String> {
+    let what_list = what.to_string();
     let flow = text[node.start..].starts_with('[');
     if flow {
         let end = text[node.start..node.end.max(node.start)]
@@ -257,7 +564,7 @@ fn rows_edit(
             start: node.start,
             end,
             text: rows_text(rows),
-            what: what.into(),
+            what: what_list,
         });
     }
     let Kind::Seq(items) = &node.kind else {
@@ -268,12 +575,11 @@ fn rows_edit(
     };
     if items
         .iter()
-        .any(|i| !matches!(i.kind, Kind::Scalar) || i.block)
+        .any(|i| !matches!(i.kind, Kind::Scalar) || i.is_block)
     {
-        return Err(format!("{what}: rows are not scalars"));
+        return Err(format!("{what}: rows are not one-line scalars"));
     }
-    let line_start = text[..first.start].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let prefix = &text[line_start..first.start];
+    let prefix = &text[line_start(text, first.start)..first.start];
     if !prefix.trim_start().starts_with('-') || prefix.trim().len() != 1 {
         return Err(format!("{what}: unexpected list layout"));
     }
@@ -284,10 +590,7 @@ fn rows_edit(
             .map(|i| key.end + i + 1)
             .ok_or_else(|| format!("{what}: cannot find the key's colon"))?;
         // A comment on the key's line is kept.
-        let eol = text[colon..first.start]
-            .find('\n')
-            .map(|i| colon + i)
-            .unwrap_or(first.start);
+        let eol = line_end(text, colon).min(first.start);
         let comment = text[colon..eol]
             .find('#')
             .map(|i| format!("  {}", text[colon + i..eol].trim_end()))
@@ -296,15 +599,15 @@ fn rows_edit(
             start: colon,
             end: last.end,
             text: format!(" []{comment}"),
-            what: what.into(),
+            what: what_list,
         });
     }
     let items: Vec<String> = rows.iter().map(|r| quote(r)).collect();
     Ok(Edit {
         start: first.start,
         end: last.end,
-        text: items.join(&format!("\n{prefix}")),
-        what: what.into(),
+        text: items.join(&format!("{}{prefix}", newline(text))),
+        what: what_list,
     })
 }
 
@@ -320,10 +623,60 @@ fn step_fails(step: &Step, o: &StepObservation) -> bool {
 }
 
 /// The edits that make a case's failing steps hold for the observations `obs` (one per step).
+/// The edited file is loaded again and every step must hold: a block scalar that does not read
+/// back in its own style is written double-quoted, and when even that fails nothing is
+/// rewritten.
 pub fn case_edits(
     text: &str,
     case: &LoadedCase,
     obs: &[StepObservation],
+) -> Result<Vec<Edit>, String> {
+    let styled = edits(text, case, obs, true)?;
+    let first = verify(text, case, obs, &styled);
+    if first.is_ok() {
+        return Ok(styled);
+    }
+    let quoted = edits(text, case, obs, false)?;
+    if quoted != styled {
+        verify(text, case, obs, &quoted)?;
+        return Ok(quoted);
+    }
+    first.map(|_| styled)
+}
+
+/// Loads `text` with `edits` applied: every step of the case must hold for `obs`.
+fn verify(
+    text: &str,
+    case: &LoadedCase,
+    obs: &[StepObservation],
+    edits: &[Edit],
+) -> Result<(), String> {
+    if edits.is_empty() {
+        return Ok(());
+    }
+    let new = apply(text, edits)?;
+    let (_, cases) = crate::case::load_file(&case.path, &case.file, &new)
+        .map_err(|e| format!("the rewritten file does not load ({e}); edit by hand"))?;
+    let c = cases
+        .iter()
+        .find(|c| c.case.id == case.case.id)
+        .ok_or("the case is gone from the rewritten file; edit by hand")?;
+    for (i, (step, o)) in c.case.steps.iter().zip(obs).enumerate() {
+        if step_fails(step, o) {
+            return Err(format!(
+                "step {} does not hold after the rewrite (a value does not read back as observed); edit by hand",
+                i + 1
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn edits(
+    text: &str,
+    case: &LoadedCase,
+    obs: &[StepObservation],
+    blocks: bool,
 ) -> Result<Vec<Edit>, String> {
     let root = parse(text)?;
     let (_, cases) = root.get("cases").ok_or("no `cases`")?;
@@ -388,27 +741,24 @@ pub fn case_edits(
             if !matcher_holds(m, actual) {
                 let (_, h) = e.get("headers").ok_or("no headers node")?;
                 let (_, mn) = h.get(name).ok_or("no header node")?;
-                matcher_edits(mn, m, actual, &format!("step {n} header {name}"), &mut out)?;
+                let what = format!("step {n} header {name}");
+                matcher_edits(text, mn, m, actual, &what, blocks, &mut out)?;
             }
         }
         if let Some(m) = &expect.body {
             let actual = o.body.as_deref().unwrap_or("");
             if !matcher_holds(m, Some(actual)) {
                 let (_, mn) = e.get("body").ok_or("no body node")?;
-                matcher_edits(mn, m, Some(actual), &format!("step {n} body"), &mut out)?;
+                let what = format!("step {n} body");
+                matcher_edits(text, mn, m, Some(actual), &what, blocks, &mut out)?;
             }
         }
         if let Some(m) = &expect.message {
             let actual = observed_json(o, "message");
             if !matcher_holds(m, actual.as_deref()) {
                 let (_, mn) = e.get("message").ok_or("no message node")?;
-                matcher_edits(
-                    mn,
-                    m,
-                    actual.as_deref(),
-                    &format!("step {n} message"),
-                    &mut out,
-                )?;
+                let what = format!("step {n} message");
+                matcher_edits(text, mn, m, actual.as_deref(), &what, blocks, &mut out)?;
             }
         }
         for (key, m) in &expect.json {
@@ -416,13 +766,8 @@ pub fn case_edits(
             if !matcher_holds(m, actual.as_deref()) {
                 let (_, j) = e.get("json").ok_or("no json node")?;
                 let (_, mn) = j.get(key).ok_or("no json key node")?;
-                matcher_edits(
-                    mn,
-                    m,
-                    actual.as_deref(),
-                    &format!("step {n} json.{key}"),
-                    &mut out,
-                )?;
+                let what = format!("step {n} json.{key}");
+                matcher_edits(text, mn, m, actual.as_deref(), &what, blocks, &mut out)?;
             }
         }
         for (key, want, got) in [
@@ -448,7 +793,8 @@ pub fn case_edits(
     Ok(out)
 }
 
-/// Where a node's own text ends (a block collection's end event may sit at the next token).
+/// Where a node's own text ends (a block collection's end event may sit at the next token, and
+/// so does a block scalar's).
 fn content_end(text: &str, n: &Node) -> usize {
     let flow = text[n.start..].starts_with(['[', '{']);
     match &n.kind {
@@ -462,7 +808,7 @@ fn content_end(text: &str, n: &Node) -> usize {
             .map(|i| content_end(text, i))
             .max()
             .unwrap_or(n.start),
-        _ => n.end,
+        _ => n.block.map(|b| b.end).unwrap_or(n.end),
     }
 }
 
@@ -497,8 +843,7 @@ fn insert_key(text: &str, map: &Node, entry: &str, what: &str, last: bool) -> Re
     let (first, _) = entries
         .first()
         .ok_or_else(|| format!("{what}: empty mapping"))?;
-    let line_start = text[..first.start].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let prefix = &text[line_start..first.start];
+    let prefix = &text[line_start(text, first.start)..first.start];
     let indent: String = prefix
         .chars()
         .map(|c| if c == '-' { ' ' } else { c })
@@ -508,21 +853,18 @@ fn insert_key(text: &str, map: &Node, entry: &str, what: &str, last: bool) -> Re
     }
     if last {
         let end = content_end(text, map);
-        let eol = text[end..]
-            .find('\n')
-            .map(|i| end + i)
-            .unwrap_or(text.len());
+        let eol = line_end(text, end);
         return Ok(Edit {
             start: eol,
             end: eol,
-            text: format!("\n{indent}{entry}"),
+            text: format!("{}{indent}{entry}", newline(text)),
             what: what.into(),
         });
     }
     Ok(Edit {
         start: first.start,
         end: first.start,
-        text: format!("{entry}\n{indent}"),
+        text: format!("{entry}{}{indent}", newline(text)),
         what: what.into(),
     })
 }
@@ -568,7 +910,45 @@ pub type FileEdits = BTreeMap<String, Vec<Edit>>;
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// An answer: status and body (JSON parsed when it is).
+    fn answer(status: u16, body: &str) -> StepObservation {
+        StepObservation {
+            status: Some(status),
+            body: (!body.is_empty()).then(|| body.to_string()),
+            json: serde_json::from_str(body).ok(),
+            ..Default::default()
+        }
+    }
+
+    /// A case file with one case `c` whose steps are `steps` (indented for `steps:` at 4).
+    fn file(steps: &str) -> String {
+        format!("about: a\nspec: s\ncases:\n  - id: c\n    description: d\n    expectation: e\n    steps:\n{steps}")
+    }
+
+    /// Blesses the one case of `text` against `obs`; the result must load and every step must
+    /// then hold.
+    fn bless(text: &str, obs: &[StepObservation]) -> String {
+        let (_, cases) =
+            crate::case::load_file(Path::new("t.yaml"), "t.yaml", text).expect("loads");
+        let edits = case_edits(text, &cases[0], obs).expect("edits");
+        let out = apply(text, &edits).expect("applies");
+        let (_, again) =
+            crate::case::load_file(Path::new("t.yaml"), "t.yaml", &out).expect("reloads");
+        for (i, (s, o)) in again[0].case.steps.iter().zip(obs).enumerate() {
+            assert!(
+                !step_fails(s, o),
+                "step {} fails after bless:\n{out}",
+                i + 1
+            );
+        }
+        out
+    }
 
     #[test]
     fn quoting_round_trips() {
@@ -584,7 +964,7 @@ mod tests {
             "123",
             "- dash",
             "{not: a map}",
-            "unicode é ✓ \u{85} \u{2028} \u{feff} \u{7f} \u{1b}",
+            "unicode é ✓ \u{85} \u{2028} \u{feff} \u{7f} \u{1b} \u{fffe} \u{ffff} 𝄞",
             "'single'",
             "m s=\"hi\" 1",
         ];
@@ -612,6 +992,37 @@ mod tests {
     }
 
     #[test]
+    fn block_scalar_regions() {
+        // (text, the value's key, what a rewrite replaces)
+        let cases = [
+            (
+                "m:\n  equals: |\n    one\n    two\n\n  next: 1\n",
+                "|\n    one\n    two",
+            ),
+            (
+                "m:\n  equals: >-  # c\n    one\n\n    two\n# out\nnext: 1",
+                ">-  # c\n    one\n\n    two",
+            ),
+            (
+                "m:\n  equals: |2+\n      one\n     two\n",
+                "|2+\n      one\n     two",
+            ),
+            (
+                "m:\n  equals: |\r\n    one\r\n  next: 1\r\n",
+                "|\r\n    one",
+            ),
+            ("m:\n  equals: |-\n  next: 1\n", "|-"),
+        ];
+        for (text, want) in cases {
+            let root = parse(text).unwrap();
+            let (_, m) = root.get("m").unwrap();
+            let (_, v) = m.get("equals").unwrap();
+            let b = v.block.unwrap_or_else(|| panic!("no block in {text:?}"));
+            assert_eq!(&text[b.header..b.end], want, "{text:?}");
+        }
+    }
+
+    #[test]
     fn block_rows_become_empty_and_keys_are_inserted() {
         let text = "e:\n  landed:   # c\n    - a\n    - b  # last\nstep:\n  write: {body: x}  # w\n  also_accept:\n    - {why: y}\nnext: 1\n";
         let root = parse(text).unwrap();
@@ -629,18 +1040,91 @@ mod tests {
         assert_eq!(back["e"]["landed"], serde_norway::Value::Sequence(vec![]));
     }
 
+    /// A stale matcher whose value is a block scalar: (header and content as written, the
+    /// observed value, what the rewrite gives).
     #[test]
-    fn block_scalars_are_refused() {
-        let text = "m:\n  equals: |\n    one\n";
+    fn block_scalars_are_rewritten_in_their_style() {
+        let long = "unable to parse 'cpu,host=a usage=': missing field value; this sentence is long enough to be wrapped by a folded scalar";
+        let cases: Vec<(&str, String, &str)> = vec![
+            // literal, chomping chosen by the trailing line breaks
+            ("|\n              old\n", "new\n".into(), "|\n              new\n"),
+            ("|\n              old\n", "new".into(), "|-\n              new\n"),
+            ("|-\n              old\n", "a\nb\n\n".into(), "|+\n              a\n              b\n\n"),
+            ("|  # keep me\n              old\n", "x: y # z\n  w".into(), "|-  # keep me\n              x: y # z\n                w\n"),
+            // leading spaces need an indentation indicator
+            ("|\n              old\n", "  lead\n".into(), "|2\n                lead\n"),
+            // folded: a line break is an empty line, long lines wrap at spaces
+            (">\n              old\n", "one\ntwo\n".into(), ">\n              one\n\n              two\n"),
+            (">-\n              old\n", long.into(), ">-\n              unable to parse 'cpu,host=a usage=': missing field value; this sentence is long enough\n              to be wrapped by a folded scalar\n"),
+            // what a block cannot state: double-quoted, the header's comment kept
+            ("|  # c\n              old\n", "a\rb".into(), "\"a\\rb\"  # c\n"),
+            (">\n              old\n", " indented".into(), "\" indented\"\n"),
+            ("|\n              old\n", "".into(), "\"\"\n"),
+            ("|\n              old\n", "\n\n".into(), "\"\\n\\n\"\n"),
+        ];
+        for (block, value, want) in cases {
+            let text = file(&format!(
+                "      - write: {{body: \"m v=\"}}\n        expect:\n          status: 400\n          message:\n            equals: {block}          # after\n      - write: {{body: \"m v=1 1\"}}\n"
+            ));
+            let body = serde_json::json!({"code": "invalid", "message": value}).to_string();
+            let got = bless(&text, &[answer(400, &body), answer(204, "")]);
+            let want = text.replace(&format!("equals: {block}"), &format!("equals: {want}"));
+            assert_eq!(got, want, "{block:?} → {value:?}");
+        }
+    }
+
+    /// `|+` keeps the blank lines after it: they count towards the value.
+    #[test]
+    fn keep_chomping_counts_the_blank_lines_after() {
+        let text = file("      - write: {body: \"m v=\"}\n        expect:\n          status: 400\n          message:\n            equals: |+\n              old\n\n\n  - id: d\n    description: d\n    expectation: e\n    steps:\n      - write: {body: \"m v=1 1\"}\n");
+        let obs = |v: &str| {
+            [answer(
+                400,
+                &serde_json::json!({"code": "invalid", "message": v}).to_string(),
+            )]
+        };
+        // Four line breaks wanted, three given (the line's own and two blank lines after): one
+        // more is written.
+        let got = bless(&text, &obs("a\n\n\n\n"));
+        assert!(
+            got.contains("equals: |+\n              a\n\n\n\n  - id: d"),
+            "{got}"
+        );
+        let got = bless(&text, &obs("a\n\n\n"));
+        assert!(
+            got.contains("equals: |+\n              a\n\n\n  - id: d"),
+            "{got}"
+        );
+        // One wanted: clip, the blank lines no longer count.
+        let got = bless(&text, &obs("a\n"));
+        assert!(
+            got.contains("equals: |\n              a\n\n\n  - id: d"),
+            "{got}"
+        );
+        // At the end of a file without a final break, clip needs the break written.
+        let text = file("      - write: {body: \"m v=\"}\n        expect:\n          message: {equals: x}\n          status: 400\n          body:\n            contains: |-\n              old");
+        let got = bless(&text, &[answer(400, "b\n")]);
+        assert!(
+            got.ends_with("body:\n            equals: |\n              b\n"),
+            "{got:?}"
+        );
+    }
+
+    /// Without block styles (the fallback when a styled rewrite does not read back), a block
+    /// scalar becomes double-quoted.
+    #[test]
+    fn block_scalars_fall_back_to_double_quotes() {
+        let text = "m:\n  equals: >+  # c\n    old\n\nnext: 1\n";
         let root = parse(text).unwrap();
         let (_, m) = root.get("m").unwrap();
         let matcher = Matcher {
-            equals: Some("one\n".into()),
+            equals: Some("old\n\n".into()),
             ..Default::default()
         };
         let mut out = Vec::new();
-        let err = matcher_edits(m, &matcher, Some("two"), "body", &mut out).unwrap_err();
-        assert!(err.contains("edit by hand"), "{err}");
+        matcher_edits(text, m, &matcher, Some("new\n"), "body", false, &mut out).unwrap();
+        let got = apply(text, &out).unwrap();
+        assert_eq!(got, "m:\n  equals: \"new\\n\"  # c\n\nnext: 1\n");
     }
 
     #[test]
@@ -657,5 +1141,126 @@ mod tests {
         };
         assert_eq!(apply("x", &[a.clone(), a.clone()]).unwrap(), "1");
         assert!(apply("x", &[a, b]).unwrap_err().contains("conflicting"));
+    }
+
+    /// Characters that matter to YAML (quotes, `:`, `#`, indicators, white space, line breaks,
+    /// control and non-ASCII characters) and words to wrap.
+    fn matcher_string() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            4 => "[a-z]{1,12}",
+            3 => Just(" ".to_string()),
+            2 => Just("\n".to_string()),
+            1 => prop::sample::select(vec![
+                "\"", "'", "\\", ":", ": ", " #", "#", "-", "- ", "|", ">", "{", "}", "[", "]",
+                ",", "&", "*", "!", "%", "@", "`", "?", "\t", "\r", "\r\n", "  ", "...", "---",
+                "é", "✓", "𝄞", "\u{85}", "\u{a0}", "\u{2028}", "\u{feff}", "\u{1b}", "\u{0}",
+                "\u{7f}", "\u{fffe}", "null", "~", "true", "0x1F",
+            ])
+            .prop_map(str::to_string),
+            1 => any::<char>().prop_map(|c| c.to_string()),
+        ];
+        prop::collection::vec(piece, 0..40).prop_map(|v| v.concat())
+    }
+
+    /// The matcher texts bless rewrites: one-line scalars and block scalars of every style and
+    /// chomping, with a header comment or not, at two depths, before more keys or at the end.
+    fn original() -> impl Strategy<Value = String> {
+        let value = prop_oneof![
+            Just("'old'".to_string()),
+            Just("{a: 1}".to_string()),
+            (
+                prop::sample::select(vec!["|", ">"]),
+                prop::sample::select(vec!["", "-", "+", "2", "2-"]),
+                prop::sample::select(vec!["", "  # c"]),
+                prop::sample::select(vec!["old\n", "old\n\n", "a\n  b\n", "x\n\ny\n"]),
+            )
+                .prop_map(|(s, c, comment, body)| {
+                    let content: String = body
+                        .split_inclusive('\n')
+                        .map(|l| {
+                            if l == "\n" {
+                                l.to_string()
+                            } else {
+                                format!("      {l}")
+                            }
+                        })
+                        .collect();
+                    format!("{s}{c}{comment}\n{content}")
+                }),
+        ];
+        (
+            value,
+            prop::sample::select(vec!["  next: 1\n", "\nnext: 1\n", "", "# end\n"]),
+        )
+            .prop_map(|(v, after)| {
+                if v.contains('\n') {
+                    format!("m:\n  equals: {v}{after}")
+                } else {
+                    format!("m:\n  equals: {v}\n{after}")
+                }
+            })
+    }
+
+    proptest! {
+        /// Whatever the observed string, the rewritten file reads back (with the case loader's
+        /// YAML parser) as exactly that string, in block style or double-quoted, and the keys
+        /// after the value are still there.
+        #[test]
+        fn rewritten_matchers_read_back(text in original(), value in matcher_string(), blocks in any::<bool>()) {
+            let root = parse(&text).unwrap();
+            let (_, m) = root.get("m").unwrap();
+            let Some((_, v)) = m.get("equals") else { return Ok(()) };
+            if !matches!(v.kind, Kind::Scalar) {
+                return Ok(());
+            }
+            let old = Matcher { equals: Some(v.value.clone()), ..Default::default() };
+            let mut out = Vec::new();
+            matcher_edits(&text, m, &old, Some(&value), "m", blocks, &mut out).unwrap();
+            let got = apply(&text, &out).unwrap();
+            let back: serde_norway::Value = serde_norway::from_str(&got)
+                .map_err(|e| TestCaseError::fail(format!("{e}: {got:?}")))?;
+            prop_assert_eq!(back["m"]["equals"].as_str(), Some(value.as_str()), "{:?}", got);
+            if text.contains("next: 1") {
+                prop_assert_eq!(back["next"].as_u64().or(back["m"]["next"].as_u64()), Some(1), "{:?}", got);
+            }
+        }
+
+        /// Text a block scalar can state (words, single spaces and line breaks, no leading white
+        /// space) keeps the block style, `|` or `>`.
+        #[test]
+        fn block_style_is_kept_when_it_can_state_the_value(
+            text in original(),
+            words in prop::collection::vec(("[a-z:#'\",{}\\-]{1,30}", prop::sample::select(vec![" ", "\n", "\n\n"])), 1..12),
+            trailing in prop::sample::select(vec!["", "\n", "\n\n", "\n\n\n"]),
+        ) {
+            let root = parse(&text).unwrap();
+            let (_, m) = root.get("m").unwrap();
+            let (_, v) = m.get("equals").unwrap();
+            let Some(b) = v.block else { return Ok(()) };
+            let mut value: String = words.iter().map(|(w, sep)| format!("{w}{sep}")).collect();
+            value.truncate(value.trim_end().len());
+            value.push_str(trailing);
+            // `|+` cannot state fewer line breaks than the blank lines after it give.
+            let breaks = trailing.len().max(1);
+            if trailing.len() >= 2 && breaks_after(&text[b.end..]) > breaks {
+                return Ok(());
+            }
+            let old = Matcher { equals: Some(v.value.clone()), ..Default::default() };
+            let mut out = Vec::new();
+            matcher_edits(&text, m, &old, Some(&value), "m", true, &mut out).unwrap();
+            let style = if b.folded { '>' } else { '|' };
+            prop_assert!(out[0].text.starts_with(style), "{:?} → {:?}", text, out[0].text);
+            let got = apply(&text, &out).unwrap();
+            let back: serde_norway::Value = serde_norway::from_str(&got).unwrap();
+            prop_assert_eq!(back["m"]["equals"].as_str(), Some(value.as_str()), "{:?}", got);
+        }
+
+        /// `quote` alone: any string reads back.
+        #[test]
+        fn quoted_strings_read_back(value in matcher_string()) {
+            let yaml = format!("v: {}\n", quote(&value));
+            let back: BTreeMap<String, String> = serde_norway::from_str(&yaml).unwrap();
+            prop_assert_eq!(&back["v"], &value);
+        }
     }
 }
