@@ -1,10 +1,12 @@
 //! `bless`: rewrite, in the case YAML files, the expectations that no longer hold against the
-//! reference, and nothing else.
+//! reference, fill in the ones a new step does not state yet, and nothing else.
 //!
 //! Invariant: the YAML text is edited surgically at the byte spans of the failing values (found
-//! with an event parser that tracks spans); comments, key order, quoting and formatting of
-//! everything else survive. Only the failing matchers of a failing step change (a step whose
-//! `also_accept` alternative matches is not failing); `also_accept` is never rewritten.
+//! with an event parser that tracks spans), or by inserting new entries at the indentation of
+//! the step; comments, key order, quoting and formatting of everything else survive. Only the
+//! failing matchers of a failing step change (a step whose `also_accept` alternative matches is
+//! not failing); `also_accept` is never rewritten. A step being filled in only gains the keys
+//! it lacks: an existing matcher is never overwritten there.
 //!
 //! Invariant: a rewrite reads back. The edited text is loaded again with the case loader and
 //! every step must then hold against the observation it was written from; a block scalar (`|`,
@@ -25,8 +27,18 @@ pub struct Edit {
     pub start: usize,
     pub end: usize,
     pub text: String,
-    /// What changed, for the summary (`step 2 message: contains → equals`).
-    pub what: String,
+    /// What changed, for the summary: `step 2 message: contains → equals` (a rewrite) or
+    /// `added step 2 status: 204` (an expectation filled in).
+    pub what: Vec<String>,
+}
+
+/// Whether a summary line of an [`Edit`] (with or without the case id in front) tells of an
+/// expectation filled in rather than a matcher rewritten.
+pub fn is_added(what: &str) -> bool {
+    what.starts_with("added ")
+        || what
+            .split_once(' ')
+            .is_some_and(|(_, rest)| rest.starts_with("added "))
 }
 
 /// A YAML node with its byte span.
@@ -499,7 +511,7 @@ fn matcher_edits(
             start: k.start,
             end: k.end,
             text: new_op.into(),
-            what: note.clone(),
+            what: vec![note.clone()],
         });
     }
     let (start, end, text) = match (&v.kind, v.is_block, v.block) {
@@ -534,7 +546,7 @@ fn matcher_edits(
         start,
         end,
         text,
-        what: note,
+        what: vec![note],
     });
     Ok(())
 }
@@ -552,14 +564,10 @@ fn rows_edit(
     rows: &[String],
     what: &str,
 ) -> Result<Edit, String> {
-    let what_list = what.to_string();
+    let what_list = vec![what.to_string()];
     let flow = text[node.start..].starts_with('[');
     if flow {
-        let end = text[node.start..node.end.max(node.start)]
-            .rfind(']')
-            .map(|i| node.start + i + 1)
-            .or_else(|| text[node.start..].find(']').map(|i| node.start + i + 1))
-            .ok_or_else(|| format!("{what}: cannot find the end of the list"))?;
+        let end = flow_close(text, node, what)? + 1;
         return Ok(Edit {
             start: node.start,
             end,
@@ -622,21 +630,285 @@ fn step_fails(step: &Step, o: &StepObservation) -> bool {
             .any(|a| compare::check_step(0, &a.expect, default_status, o).is_empty())
 }
 
-/// The edits that make a case's failing steps hold for the observations `obs` (one per step).
-/// The edited file is loaded again and every step must hold: a block scalar that does not read
-/// back in its own style is written double-quoted, and when even that fails nothing is
-/// rewritten.
+/// A key to insert into a step's `expect`: `status: 204`, `message: {equals: "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Entry {
+    key: &'static str,
+    value: String,
+    what: String,
+}
+
+impl Entry {
+    fn text(&self) -> String {
+        format!("{}: {}", self.key, self.value)
+    }
+}
+
+/// At most `n` characters of `s`, with `…` when cut.
+fn short(s: &str, n: usize) -> String {
+    if s.chars().count() > n {
+        format!("{}…", s.chars().take(n).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+/// What a step being filled in (step `n`) does not state yet, from its observation: its
+/// `status`, and for an answer that is not 2xx the error text, the way the corpus states it
+/// most (`message: {equals: ...}` when the body is JSON with a `message`, `body: {equals: ...}`
+/// otherwise). Only keys the step lacks: an existing matcher is the stale-matcher path's. Steps
+/// with `also_accept` are left to their author (the observation may be the alternative), and a
+/// query that answers 2xx is a read like `landed` and `rejected_points`: its rows are recorded
+/// in the snapshot, which the reference must match byte for byte.
+fn missing(step: &Step, expect: &Expect, o: &StepObservation, n: usize) -> Vec<Entry> {
+    let Some(got) = o.status else {
+        return Vec::new();
+    };
+    if compare::default_status(step).is_none() || !step.also_accept.is_empty() {
+        return Vec::new();
+    }
+    let ok = (200..300).contains(&got);
+    if ok && step.query.is_some() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    if expect.status.is_none() {
+        out.push(Entry {
+            key: "status",
+            value: got.to_string(),
+            what: format!("added step {n} status: {got}"),
+        });
+    }
+    let states_error =
+        expect.body.is_some() || expect.message.is_some() || expect.json.contains_key("message");
+    if !ok && !states_error {
+        let message = o
+            .json
+            .as_ref()
+            .filter(|j| j.is_object())
+            .and_then(|_| observed_json(o, "message"));
+        let (key, actual) = match message {
+            Some(m) => ("message", m),
+            None => ("body", o.body.clone().unwrap_or_default()),
+        };
+        let value = format!("{{equals: {}}}", quote(&actual));
+        out.push(Entry {
+            key,
+            what: format!("added step {n} {key}: {}", short(&value, 72)),
+            value,
+        });
+    }
+    out
+}
+
+/// Whether a mapping node is written in flow style (`{...}`).
+fn is_flow(text: &str, n: &Node) -> bool {
+    text[n.start..].starts_with(['{', '['])
+}
+
+/// The end (past the closing bracket) of the flow collection that opens at `start`. Its end
+/// event's span may run on over a comment after it, so brackets are matched instead (plain
+/// scalars cannot hold flow indicators; quoted ones are skipped).
+fn flow_end(text: &str, start: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = start;
+    while i < b.len() {
+        match b[i] {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'\'' => {
+                i += 1;
+                while i < b.len() {
+                    if b[i] == b'\'' {
+                        if b.get(i + 1) == Some(&b'\'') {
+                            i += 1;
+                        } else {
+                            break;
+                        }
+                    }
+                    i += 1;
+                }
+            }
+            b'#' if i > 0 && matches!(b[i - 1], b' ' | b'\t' | b'\n' | b'\r') => {
+                i = line_end(text, i);
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The position of the closing bracket of the flow collection node `n`.
+fn flow_close(text: &str, n: &Node, what: &str) -> Result<usize, String> {
+    flow_end(text, n.start)
+        .map(|e| e - 1)
+        .ok_or_else(|| format!("{what}: cannot find the end of the flow collection"))
+}
+
+/// The indentation of a block mapping's entries (the `- ` of a list item counts as spaces).
+fn block_indent(text: &str, map: &Node, what: &str) -> Result<String, String> {
+    let Kind::Map(entries) = &map.kind else {
+        return Err(format!("{what}: not a mapping"));
+    };
+    let (first, _) = entries
+        .first()
+        .ok_or_else(|| format!("{what}: empty mapping"))?;
+    let indent: String = text[line_start(text, first.start)..first.start]
+        .chars()
+        .map(|c| if c == '-' { ' ' } else { c })
+        .collect();
+    if !indent.trim().is_empty() {
+        return Err(format!("{what}: unexpected mapping layout"));
+    }
+    Ok(indent)
+}
+
+/// Where a new line goes after a block mapping's last entry: at the line break that ends the
+/// entry's last line (after a comment on it), or at the end of a file without a final break.
+fn after_last_line(text: &str, map: &Node) -> usize {
+    let end = content_end(text, map);
+    match text[end..].find('\n') {
+        Some(i) if end + i > 0 && text.as_bytes()[end + i - 1] == b'\r' => end + i - 1,
+        Some(i) => end + i,
+        None => text.len(),
+    }
+}
+
+/// Edits inserting `adds` into a step: into its `expect` (flow or block; `status` first, the
+/// rest after the last entry), or as a new `expect` after the step's last key (flow when one
+/// entry, else a block mapping at the step's indentation).
+fn insert_entries(
+    text: &str,
+    step: &Node,
+    expect: Option<(&Node, &Node)>,
+    adds: &[Entry],
+) -> Result<Vec<Edit>, String> {
+    let nl = newline(text);
+    let whats = |es: &[&Entry]| es.iter().map(|e| e.what.clone()).collect::<Vec<_>>();
+    let flow = |es: &[&Entry]| es.iter().map(|e| e.text()).collect::<Vec<_>>().join(", ");
+    let all: Vec<&Entry> = adds.iter().collect();
+    let what = all.first().map(|e| e.what.clone()).unwrap_or_default();
+    let edit = |at: usize, text: String, es: &[&Entry]| Edit {
+        start: at,
+        end: at,
+        text,
+        what: whats(es),
+    };
+    match expect {
+        None => {
+            let Kind::Map(entries) = &step.kind else {
+                return Err(format!("{what}: the step is not a mapping"));
+            };
+            if is_flow(text, step) {
+                let close = flow_close(text, step, &what)?;
+                let sep = if entries.is_empty() { "" } else { ", " };
+                return Ok(vec![edit(
+                    close,
+                    format!("{sep}expect: {{{}}}", flow(&all)),
+                    &all,
+                )]);
+            }
+            let indent = block_indent(text, step, &what)?;
+            let at = after_last_line(text, step);
+            let body = if all.len() == 1 {
+                format!("{nl}{indent}expect: {{{}}}", flow(&all))
+            } else {
+                let mut s = format!("{nl}{indent}expect:");
+                for e in &all {
+                    s.push_str(&format!("{nl}{indent}  {}", e.text()));
+                }
+                s
+            };
+            Ok(vec![edit(at, body, &all)])
+        }
+        Some((k, v)) if matches!(v.kind, Kind::Scalar) => {
+            // `expect:` with nothing (or `~`, `null`): the entries become its flow mapping.
+            if v.start < v.end {
+                return Ok(vec![Edit {
+                    start: v.start,
+                    end: v.end,
+                    text: format!("{{{}}}", flow(&all)),
+                    what: whats(&all),
+                }]);
+            }
+            let colon = text[k.end..]
+                .find(':')
+                .map(|i| k.end + i + 1)
+                .ok_or_else(|| format!("{what}: cannot find the colon of `expect`"))?;
+            Ok(vec![edit(colon, format!(" {{{}}}", flow(&all)), &all)])
+        }
+        Some((_, e)) => {
+            let Kind::Map(entries) = &e.kind else {
+                return Err(format!("{what}: `expect` is not a mapping"));
+            };
+            let (first, rest): (Vec<&Entry>, Vec<&Entry>) =
+                adds.iter().partition(|a| a.key == "status");
+            let mut out = Vec::new();
+            if is_flow(text, e) {
+                if entries.is_empty() {
+                    return Ok(vec![edit(e.start + 1, flow(&all), &all)]);
+                }
+                if !first.is_empty() {
+                    out.push(edit(e.start + 1, format!("{}, ", flow(&first)), &first));
+                }
+                if !rest.is_empty() {
+                    let close = flow_close(text, e, &what)?;
+                    out.push(edit(close, format!(", {}", flow(&rest)), &rest));
+                }
+                return Ok(out);
+            }
+            let indent = block_indent(text, e, &what)?;
+            if !first.is_empty() {
+                let (k0, _) = &entries[0];
+                out.push(edit(
+                    k0.start,
+                    format!("{}{nl}{indent}", first[0].text()),
+                    &first,
+                ));
+            }
+            if !rest.is_empty() {
+                let at = after_last_line(text, e);
+                let body: String = rest
+                    .iter()
+                    .map(|r| format!("{nl}{indent}{}", r.text()))
+                    .collect();
+                out.push(edit(at, body, &rest));
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// The edits that make a case's failing steps hold for the observations `obs` (one per step),
+/// and fill in what steps `fill_from..` (0-based) do not state yet. The edited file is loaded
+/// again and every step must hold: a block scalar that does not read back in its own style is
+/// written double-quoted, and when even that fails nothing is rewritten.
 pub fn case_edits(
     text: &str,
     case: &LoadedCase,
     obs: &[StepObservation],
+    fill_from: Option<usize>,
 ) -> Result<Vec<Edit>, String> {
-    let styled = edits(text, case, obs, true)?;
+    let styled = edits(text, case, obs, fill_from, true)?;
     let first = verify(text, case, obs, &styled);
     if first.is_ok() {
         return Ok(styled);
     }
-    let quoted = edits(text, case, obs, false)?;
+    let quoted = edits(text, case, obs, fill_from, false)?;
     if quoted != styled {
         verify(text, case, obs, &quoted)?;
         return Ok(quoted);
@@ -676,6 +948,7 @@ fn edits(
     text: &str,
     case: &LoadedCase,
     obs: &[StepObservation],
+    fill_from: Option<usize>,
     blocks: bool,
 ) -> Result<Vec<Edit>, String> {
     let root = parse(text)?;
@@ -693,16 +966,28 @@ fn edits(
     };
     let mut out = Vec::new();
     for (i, (step, o)) in case.case.steps.iter().zip(obs).enumerate() {
-        if !step_fails(step, o) {
+        let n = i + 1;
+        let expect = step.expect.clone().unwrap_or_default();
+        let mut adds = if fill_from.is_some_and(|f| i >= f) {
+            missing(step, &expect, o, n)
+        } else {
+            Vec::new()
+        };
+        let fails = step_fails(step, o);
+        if !fails && adds.is_empty() {
             continue;
         }
-        let n = i + 1;
         let snode = steps.get(i).ok_or("fewer steps in the text")?;
-        let expect = step.expect.clone().unwrap_or_default();
-        let enode = snode.get("expect").map(|(_, v)| v);
+        let expect_entry = snode.get("expect");
+        let enode = expect_entry
+            .map(|(_, v)| v)
+            .filter(|v| matches!(v.kind, Kind::Map(_)));
         // status
-        if let (Some(want), Some(got)) = (expect.status.or(compare::default_status(step)), o.status)
-        {
+        if let (true, Some(want), Some(got)) = (
+            fails,
+            expect.status.or(compare::default_status(step)),
+            o.status,
+        ) {
             if want != got {
                 let what = format!("step {n} status");
                 match (expect.status, enode) {
@@ -712,25 +997,30 @@ fn edits(
                             start: v.start,
                             end: v.end,
                             text: got.to_string(),
-                            what,
+                            what: vec![what],
                         });
                     }
-                    (None, Some(e)) => out.push(insert_key(
-                        text,
-                        e,
-                        &format!("status: {got}"),
-                        &what,
-                        false,
-                    )?),
-                    (_, None) => out.push(insert_key(
-                        text,
-                        snode,
-                        &format!("expect: {{status: {got}}}"),
-                        &what,
-                        true,
-                    )?),
+                    (Some(_), None) => return Err("no expect node".into()),
+                    (None, _) => {
+                        if !adds.iter().any(|a| a.key == "status") {
+                            adds.insert(
+                                0,
+                                Entry {
+                                    key: "status",
+                                    value: got.to_string(),
+                                    what,
+                                },
+                            );
+                        }
+                    }
                 }
             }
+        }
+        if !adds.is_empty() {
+            out.extend(insert_entries(text, snode, expect_entry, &adds)?);
+        }
+        if !fails {
+            continue;
         }
         let Some(e) = enode else { continue };
         for (name, m) in &expect.headers {
@@ -796,7 +1086,7 @@ fn edits(
 /// Where a node's own text ends (a block collection's end event may sit at the next token, and
 /// so does a block scalar's).
 fn content_end(text: &str, n: &Node) -> usize {
-    let flow = text[n.start..].starts_with(['[', '{']);
+    let flow = is_flow(text, n);
     match &n.kind {
         Kind::Map(entries) if !flow => entries
             .iter()
@@ -808,65 +1098,9 @@ fn content_end(text: &str, n: &Node) -> usize {
             .map(|i| content_end(text, i))
             .max()
             .unwrap_or(n.start),
-        _ => n.block.map(|b| b.end).unwrap_or(n.end),
+        Kind::Map(_) | Kind::Seq(_) => flow_end(text, n.start).unwrap_or(n.end),
+        Kind::Scalar => n.block.map(|b| b.end).unwrap_or(n.end),
     }
-}
-
-/// Inserts `entry` (`key: value`) into a mapping node, flow or block: first, or (`last`) after
-/// the last entry's line.
-fn insert_key(text: &str, map: &Node, entry: &str, what: &str, last: bool) -> Result<Edit, String> {
-    let Kind::Map(entries) = &map.kind else {
-        return Err(format!("{what}: not a mapping"));
-    };
-    if text[map.start..].starts_with('{') {
-        if last {
-            let close = map.end.saturating_sub(1);
-            if text.as_bytes().get(close) != Some(&b'}') {
-                return Err(format!("{what}: cannot find the end of the mapping"));
-            }
-            let sep = if entries.is_empty() { "" } else { ", " };
-            return Ok(Edit {
-                start: close,
-                end: close,
-                text: format!("{sep}{entry}"),
-                what: what.into(),
-            });
-        }
-        let sep = if entries.is_empty() { "" } else { ", " };
-        return Ok(Edit {
-            start: map.start + 1,
-            end: map.start + 1,
-            text: format!("{entry}{sep}"),
-            what: what.into(),
-        });
-    }
-    let (first, _) = entries
-        .first()
-        .ok_or_else(|| format!("{what}: empty mapping"))?;
-    let prefix = &text[line_start(text, first.start)..first.start];
-    let indent: String = prefix
-        .chars()
-        .map(|c| if c == '-' { ' ' } else { c })
-        .collect();
-    if !indent.trim().is_empty() {
-        return Err(format!("{what}: unexpected mapping layout"));
-    }
-    if last {
-        let end = content_end(text, map);
-        let eol = line_end(text, end);
-        return Ok(Edit {
-            start: eol,
-            end: eol,
-            text: format!("{}{indent}{entry}", newline(text)),
-            what: what.into(),
-        });
-    }
-    Ok(Edit {
-        start: first.start,
-        end: first.start,
-        text: format!("{entry}{}{indent}", newline(text)),
-        what: what.into(),
-    })
 }
 
 /// Applies non-overlapping edits (any order); identical duplicates are applied once.
@@ -885,7 +1119,8 @@ pub fn apply(text: &str, edits: &[Edit]) -> Result<String, String> {
         if w[0].end > w[1].start || (w[0].start == w[1].start && w[0].end == w[1].end) {
             return Err(format!(
                 "conflicting rewrites ({} / {}): the profiles observe different values; edit by hand",
-                w[0].what, w[1].what
+                w[0].what.join(", "),
+                w[1].what.join(", ")
             ));
         }
     }
@@ -916,6 +1151,9 @@ mod tests {
 
     use super::*;
 
+    const PARSE_ERROR: &str =
+        r#"{"code":"invalid","message":"unable to parse 'm v=': missing field value"}"#;
+
     /// An answer: status and body (JSON parsed when it is).
     fn answer(status: u16, body: &str) -> StepObservation {
         StepObservation {
@@ -926,17 +1164,25 @@ mod tests {
         }
     }
 
+    /// A read step's observation (`landed`).
+    fn rows(rows: &[&str]) -> StepObservation {
+        StepObservation {
+            landed: Some(rows.iter().map(|r| r.to_string()).collect()),
+            ..Default::default()
+        }
+    }
+
     /// A case file with one case `c` whose steps are `steps` (indented for `steps:` at 4).
     fn file(steps: &str) -> String {
         format!("about: a\nspec: s\ncases:\n  - id: c\n    description: d\n    expectation: e\n    steps:\n{steps}")
     }
 
-    /// Blesses the one case of `text` against `obs`; the result must load and every step must
-    /// then hold.
-    fn bless(text: &str, obs: &[StepObservation]) -> String {
+    /// Blesses the one case of `text` against `obs`, filling in from step `fill` (0-based);
+    /// the result must load and every step must then hold.
+    fn bless(text: &str, obs: &[StepObservation], fill: Option<usize>) -> String {
         let (_, cases) =
             crate::case::load_file(Path::new("t.yaml"), "t.yaml", text).expect("loads");
-        let edits = case_edits(text, &cases[0], obs).expect("edits");
+        let edits = case_edits(text, &cases[0], obs, fill).expect("edits");
         let out = apply(text, &edits).expect("applies");
         let (_, again) =
             crate::case::load_file(Path::new("t.yaml"), "t.yaml", &out).expect("reloads");
@@ -948,6 +1194,17 @@ mod tests {
             );
         }
         out
+    }
+
+    /// The summary lines of a bless.
+    fn summary(text: &str, obs: &[StepObservation], fill: Option<usize>) -> Vec<String> {
+        let (_, cases) =
+            crate::case::load_file(Path::new("t.yaml"), "t.yaml", text).expect("loads");
+        case_edits(text, &cases[0], obs, fill)
+            .expect("edits")
+            .into_iter()
+            .flat_map(|e| e.what)
+            .collect()
     }
 
     #[test]
@@ -1030,14 +1287,295 @@ mod tests {
         let (k, v) = e.get("landed").unwrap();
         let edit = rows_edit(text, k, v, &[], "rows").unwrap();
         let (_, step) = root.get("step").unwrap();
-        let ins = insert_key(text, step, "expect: {status: 400}", "status", true).unwrap();
-        let got = apply(text, &[edit, ins]).unwrap();
+        let status = Entry {
+            key: "status",
+            value: "400".into(),
+            what: "status".into(),
+        };
+        let mut edits = insert_entries(text, step, None, &[status]).unwrap();
+        edits.push(edit);
+        let got = apply(text, &edits).unwrap();
         assert_eq!(
             got,
             "e:\n  landed: []  # c  # last\nstep:\n  write: {body: x}  # w\n  also_accept:\n    - {why: y}\n  expect: {status: 400}\nnext: 1\n"
         );
         let back: serde_norway::Value = serde_norway::from_str(&got).unwrap();
         assert_eq!(back["e"]["landed"], serde_norway::Value::Sequence(vec![]));
+    }
+
+    /// Steps with no `expect`, block and flow, with comments between keys: the missing keys
+    /// go after the step's last key (and its comment), at the step's indentation; comments
+    /// after the step stay after it.
+    #[test]
+    fn fills_in_steps_without_expect() {
+        let text = file(concat!(
+            "      # the bad line\n",
+            "      - write:\n",
+            "          body: \"m v=\"   # no value\n",
+            "          # params follow\n",
+            "          params: {precision: s}\n",
+            "        # after the step\n",
+            "      - write: {body: \"m v=1 1\"}   # fine\n",
+            "      - {write: {body: \"m v=2 2\"}}\n",
+            "      - {write: {body: \"m v=\"}}\n",
+            "      - write:\n",
+            "          body: |\n",
+            "            m v=3 3\n",
+            "            m v=4 4\n",
+            "\n",
+            "      # the end\n",
+        ));
+        let obs = [
+            answer(400, PARSE_ERROR),
+            answer(204, ""),
+            answer(204, ""),
+            answer(400, PARSE_ERROR),
+            answer(204, ""),
+        ];
+        let want = file(concat!(
+            "      # the bad line\n",
+            "      - write:\n",
+            "          body: \"m v=\"   # no value\n",
+            "          # params follow\n",
+            "          params: {precision: s}\n",
+            "        expect:\n",
+            "          status: 400\n",
+            "          message: {equals: \"unable to parse 'm v=': missing field value\"}\n",
+            "        # after the step\n",
+            "      - write: {body: \"m v=1 1\"}   # fine\n",
+            "        expect: {status: 204}\n",
+            "      - {write: {body: \"m v=2 2\"}, expect: {status: 204}}\n",
+            "      - {write: {body: \"m v=\"}, expect: {status: 400, message: {equals: \"unable to parse 'm v=': missing field value\"}}}\n",
+            "      - write:\n",
+            "          body: |\n",
+            "            m v=3 3\n",
+            "            m v=4 4\n",
+            "        expect: {status: 204}\n",
+            "\n",
+            "      # the end\n",
+        ));
+        assert_eq!(bless(&text, &obs, Some(0)), want);
+        assert_eq!(
+            summary(&text, &obs, Some(0)),
+            [
+                "added step 1 status: 400",
+                "added step 1 message: {equals: \"unable to parse 'm v=': missing field value\"}",
+                "added step 2 status: 204",
+                "added step 3 status: 204",
+                "added step 4 status: 400",
+                "added step 4 message: {equals: \"unable to parse 'm v=': missing field value\"}",
+                "added step 5 status: 204",
+            ]
+        );
+    }
+
+    /// An `expect` that states some keys gains only the ones it lacks: `status` first, the
+    /// error text after its last entry; existing matchers are not touched.
+    #[test]
+    fn fills_in_partial_expect() {
+        let text = file(concat!(
+            "      - write: {body: \"m v=\"}\n",
+            "        expect:\n",
+            "          # nothing lands\n",
+            "          landed: []   # none\n",
+            "          json: {code: {equals: invalid}}\n",
+            "      - write: {body: \"m v=\"}\n",
+            "        expect: {landed: []}   # flow\n",
+            "      - write: {body: \"m v=1 1\"}\n",
+            "        expect: {}\n",
+            "      - write: {body: \"m v=1 1\"}\n",
+            "        expect:   # to do\n",
+            "      - write: {body: \"m v=\"}\n",
+            "        expect: {message: {contains: missing}}\n",
+            "      - write: {body: \"m v=\"}\n",
+            "        expect: {status: 400, body: {matches: \"parse\"}}\n",
+        ));
+        let landed = |mut o: StepObservation| {
+            o.landed = Some(Vec::new());
+            o
+        };
+        let obs = [
+            landed(answer(400, PARSE_ERROR)),
+            landed(answer(400, PARSE_ERROR)),
+            answer(204, ""),
+            answer(204, ""),
+            answer(400, PARSE_ERROR),
+            answer(400, PARSE_ERROR),
+        ];
+        let msg = "message: {equals: \"unable to parse 'm v=': missing field value\"}";
+        let want = file(&format!(
+            concat!(
+                "      - write: {{body: \"m v=\"}}\n",
+                "        expect:\n",
+                "          # nothing lands\n",
+                "          status: 400\n",
+                "          landed: []   # none\n",
+                "          json: {{code: {{equals: invalid}}}}\n",
+                "          {msg}\n",
+                "      - write: {{body: \"m v=\"}}\n",
+                "        expect: {{status: 400, landed: [], {msg}}}   # flow\n",
+                "      - write: {{body: \"m v=1 1\"}}\n",
+                "        expect: {{status: 204}}\n",
+                "      - write: {{body: \"m v=1 1\"}}\n",
+                "        expect: {{status: 204}}   # to do\n",
+                "      - write: {{body: \"m v=\"}}\n",
+                "        expect: {{status: 400, message: {{contains: missing}}}}\n",
+                "      - write: {{body: \"m v=\"}}\n",
+                "        expect: {{status: 400, body: {{matches: \"parse\"}}}}\n",
+            ),
+            msg = msg
+        ));
+        assert_eq!(bless(&text, &obs, Some(0)), want);
+    }
+
+    /// Reads (`landed`, `rejected_points`, a query answering 2xx), steps with alternatives,
+    /// `wait` and `settle`, and steps before `fill_from` are not filled in. A query that
+    /// answers an error is: it is an error exchange, not a read.
+    #[test]
+    fn what_is_not_filled_in() {
+        let text = file(concat!(
+            "      - write: {body: \"m v=1 1\"}\n",
+            "      - landed: {}\n",
+            "      - query: {flux: \"from(bucket: \\\"{bucket}\\\") |> range(start: 0)\"}\n",
+            "      - write: {body: \"m v=1 1\", token: none}\n",
+            "        also_accept:\n",
+            "          - {expect: {status: 401}, verdict: info, why: w}\n",
+            "      - wait: 1h\n",
+            "      - settle: {}\n",
+            "      - query: {flux: \"nope\"}\n",
+            "      - write: {body: \"m v=1 2\"}\n",
+        ));
+        let bad = r#"{"code":"invalid","message":"compilation failed"}"#;
+        let obs = [
+            answer(204, ""),
+            rows(&["m v=1 1"]),
+            answer(200, ",result,table\r\n"),
+            answer(
+                401,
+                r#"{"code":"unauthorized","message":"unauthorized access"}"#,
+            ),
+            StepObservation::default(),
+            StepObservation::default(),
+            answer(400, bad),
+            answer(204, ""),
+        ];
+        assert_eq!(
+            bless(&text, &obs, Some(1)),
+            text.replace(
+                "      - query: {flux: \"nope\"}\n",
+                "      - query: {flux: \"nope\"}\n        expect:\n          status: 400\n          message: {equals: \"compilation failed\"}\n",
+            )
+            .replace(
+                "      - write: {body: \"m v=1 2\"}\n",
+                "      - write: {body: \"m v=1 2\"}\n        expect: {status: 204}\n",
+            )
+        );
+        // Nothing to fill in: the stale path alone, which the passing steps do not call.
+        assert_eq!(bless(&text[..text.len() - 27], &obs[..7], None), {
+            let t = &text[..text.len() - 27];
+            t.replace(
+                "      - query: {flux: \"nope\"}\n",
+                "      - query: {flux: \"nope\"}\n        expect: {status: 400}\n",
+            )
+        });
+    }
+
+    /// A non-2xx answer without a JSON `message` is stated by its body.
+    #[test]
+    fn error_without_message_is_stated_by_its_body() {
+        let text = file("      - request: {path: /nope}\n      - request: {path: /gone}\n");
+        let obs = [answer(404, "404 page not found\n"), answer(405, "")];
+        assert_eq!(
+            bless(&text, &obs, Some(0)),
+            file(concat!(
+                "      - request: {path: /nope}\n",
+                "        expect:\n",
+                "          status: 404\n",
+                "          body: {equals: \"404 page not found\\n\"}\n",
+                "      - request: {path: /gone}\n",
+                "        expect:\n",
+                "          status: 405\n",
+                "          body: {equals: \"\"}\n",
+            ))
+        );
+    }
+
+    /// The last step of a file without a final line break: the file still ends without one.
+    #[test]
+    fn last_step_without_final_newline() {
+        let text = file("      - write: {body: \"m v=1 1\"}");
+        let want = file("      - write: {body: \"m v=1 1\"}\n        expect: {status: 204}");
+        assert_eq!(bless(&text, &[answer(204, "")], Some(0)), want);
+        let text = file("      - write:\n          body: \"m v=\"  # x");
+        let want = file("      - write:\n          body: \"m v=\"  # x\n        expect:\n          status: 400\n          message: {equals: \"unable to parse 'm v=': missing field value\"}");
+        assert_eq!(bless(&text, &[answer(400, PARSE_ERROR)], Some(0)), want);
+    }
+
+    /// CRLF files (the loader reads them) get CRLF in what is inserted and in rewritten lists.
+    #[test]
+    fn crlf_files_keep_crlf() {
+        let crlf = |s: &str| s.replace('\n', "\r\n");
+        let text = crlf(&file(concat!(
+            "      - write: {body: \"m v=\"}  # c\n",
+            "      - write: {body: \"m v=1 1\"}\n",
+            "        expect:\n",
+            "          landed:\n",
+            "            - m v=9 9\n",
+            "            - m v=8 8\n",
+            "      - write: {body: \"m v=1 2\"}\n",
+        )));
+        let mut landed = answer(204, "");
+        landed.landed = Some(vec!["m v=1 1".into(), "m v=2 2".into()]);
+        let obs = [answer(400, PARSE_ERROR), landed, answer(204, "")];
+        let want = crlf(&file(concat!(
+            "      - write: {body: \"m v=\"}  # c\n",
+            "        expect:\n",
+            "          status: 400\n",
+            "          message: {equals: \"unable to parse 'm v=': missing field value\"}\n",
+            "      - write: {body: \"m v=1 1\"}\n",
+            "        expect:\n",
+            "          status: 204\n",
+            "          landed:\n",
+            "            - \"m v=1 1\"\n",
+            "            - \"m v=2 2\"\n",
+            "      - write: {body: \"m v=1 2\"}\n",
+            "        expect: {status: 204}\n",
+        )));
+        let got = bless(&text, &obs, Some(0));
+        assert_eq!(got, want);
+        assert!(
+            !got.replace("\r\n", "").contains('\n'),
+            "a bare LF: {got:?}"
+        );
+    }
+
+    /// Deeper or shallower indentation than the corpus's: inserted keys follow the file.
+    #[test]
+    fn follows_the_file_indentation() {
+        let text = "about: a\nspec: s\ncases:\n- id: c\n  description: d\n  expectation: e\n  steps:\n  -   write:\n          body: \"m v=\"\n  -   write: {body: \"m v=1 1\"}\n      expect:\n            landed: []\n";
+        let mut landed = answer(204, "");
+        landed.landed = Some(Vec::new());
+        let got = bless(text, &[answer(400, PARSE_ERROR), landed], Some(0));
+        assert_eq!(
+            got,
+            "about: a\nspec: s\ncases:\n- id: c\n  description: d\n  expectation: e\n  steps:\n  -   write:\n          body: \"m v=\"\n      expect:\n        status: 400\n        message: {equals: \"unable to parse 'm v=': missing field value\"}\n  -   write: {body: \"m v=1 1\"}\n      expect:\n            status: 204\n            landed: []\n"
+        );
+    }
+
+    /// A failing step with no status that is also being filled in gains one `status`.
+    #[test]
+    fn stale_implicit_status_and_fill_in_agree() {
+        let text = file("      - write: {body: \"m v=\"}\n        expect: {landed: []}\n");
+        let mut o = answer(400, PARSE_ERROR);
+        o.landed = Some(Vec::new());
+        let obs = [o];
+        let filled = bless(&text, &obs, Some(0));
+        assert!(filled.contains("expect: {status: 400, landed: [], message: {equals: "));
+        assert_eq!(
+            bless(&text, &obs, None),
+            file("      - write: {body: \"m v=\"}\n        expect: {status: 400, landed: []}\n")
+        );
+        assert_eq!(summary(&text, &obs, None), ["step 1 status"]);
     }
 
     /// A stale matcher whose value is a block scalar: (header and content as written, the
@@ -1067,7 +1605,7 @@ mod tests {
                 "      - write: {{body: \"m v=\"}}\n        expect:\n          status: 400\n          message:\n            equals: {block}          # after\n      - write: {{body: \"m v=1 1\"}}\n"
             ));
             let body = serde_json::json!({"code": "invalid", "message": value}).to_string();
-            let got = bless(&text, &[answer(400, &body), answer(204, "")]);
+            let got = bless(&text, &[answer(400, &body), answer(204, "")], None);
             let want = text.replace(&format!("equals: {block}"), &format!("equals: {want}"));
             assert_eq!(got, want, "{block:?} → {value:?}");
         }
@@ -1085,25 +1623,25 @@ mod tests {
         };
         // Four line breaks wanted, three given (the line's own and two blank lines after): one
         // more is written.
-        let got = bless(&text, &obs("a\n\n\n\n"));
+        let got = bless(&text, &obs("a\n\n\n\n"), None);
         assert!(
             got.contains("equals: |+\n              a\n\n\n\n  - id: d"),
             "{got}"
         );
-        let got = bless(&text, &obs("a\n\n\n"));
+        let got = bless(&text, &obs("a\n\n\n"), None);
         assert!(
             got.contains("equals: |+\n              a\n\n\n  - id: d"),
             "{got}"
         );
         // One wanted: clip, the blank lines no longer count.
-        let got = bless(&text, &obs("a\n"));
+        let got = bless(&text, &obs("a\n"), None);
         assert!(
             got.contains("equals: |\n              a\n\n\n  - id: d"),
             "{got}"
         );
         // At the end of a file without a final break, clip needs the break written.
         let text = file("      - write: {body: \"m v=\"}\n        expect:\n          message: {equals: x}\n          status: 400\n          body:\n            contains: |-\n              old");
-        let got = bless(&text, &[answer(400, "b\n")]);
+        let got = bless(&text, &[answer(400, "b\n")], None);
         assert!(
             got.ends_with("body:\n            equals: |\n              b\n"),
             "{got:?}"
@@ -1133,7 +1671,7 @@ mod tests {
             start: 0,
             end: 1,
             text: "1".into(),
-            what: "a".into(),
+            what: vec!["a".into()],
         };
         let b = Edit {
             text: "2".into(),
