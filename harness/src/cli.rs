@@ -1002,6 +1002,14 @@ async fn bless_command(cli: &Cli, corpus: &Corpus, args: &BlessArgs) -> Result<i
             );
         }
     }
+    // A fault on the reference (a 429 or 503 no step expects is one) leaves nothing to
+    // bless from: say so rather than pass over it.
+    still.extend(
+        results
+            .iter()
+            .filter(|r| r.verdict == Verdict::Error)
+            .map(|r| format!("{} [{}]: {}", r.name, r.profile.as_str(), r.reason)),
+    );
     for (name, rs) in &failing {
         if !cases_changed.contains(name) {
             for r in rs {

@@ -382,3 +382,21 @@ fn recorded_cases_are_filled_in_only_when_asked() {
     assert_eq!(std::fs::read_to_string(&file).expect("read"), blessed);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A 503 no step expects is a target fault, not an observation: bless cannot fill it in, and
+/// says so (exit code 1) instead of passing over it.
+#[test]
+fn a_fault_is_reported_not_blessed() {
+    let dir = tmp();
+    let file = dir.join("cases/v2/fault.yaml");
+    let text = "about: a\nspec: s\ndefaults: {level: must, profiles: v2}\ncases:\n  - id: unavailable\n    description: d\n    expectation: e\n    setup: {fault: {status: 503, share: 1.0, retry_after: 7}}\n    steps:\n      - write: {body: \"m v=1 1\"}\n";
+    std::fs::write(&file, text).expect("write");
+    let (code, out) = run(&dir, &["bless"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("still failing: v2/fault.yaml::unavailable [v2]: target fault"),
+        "{out}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), text);
+    let _ = std::fs::remove_dir_all(&dir);
+}
