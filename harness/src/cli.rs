@@ -51,7 +51,8 @@ pub enum Command {
         target: TargetArgs,
     },
     /// Rewrite the expectations (in the case files) and the snapshots that no longer hold
-    /// against the reference; matchers that still match are kept as written.
+    /// against the reference, and fill in the status (and error message) new steps do not
+    /// state; matchers that still match are kept as written.
     Bless(BlessArgs),
     /// Print the JSON Schema of case files.
     Schema,
@@ -119,6 +120,10 @@ pub struct BlessArgs {
     /// Print a unified diff of what would change; write nothing.
     #[arg(long, env = "INFLUX_CONFORMANCE_DRY_RUN")]
     pub dry_run: bool,
+    /// Fill in what every selected step does not state (its status, a non-2xx answer's
+    /// message), not only in the steps no snapshot records yet.
+    #[arg(long, env = "INFLUX_CONFORMANCE_FILL")]
+    pub fill: bool,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -767,14 +772,53 @@ pub fn fuzz_summary(
     out
 }
 
+/// How many steps each case's snapshot records, per profile (no snapshot: 0), read before a
+/// bless run records new ones. The steps past them are new: bless fills in what they do not
+/// state. Only cases with a step that could lack something are read.
+fn recorded_steps(cli: &Cli, corpus: &Corpus) -> BTreeMap<(String, Profile), usize> {
+    let dir = snapshots_dir(cli);
+    let mut out = BTreeMap::new();
+    for case in &corpus.cases {
+        let open = case.case.steps.iter().any(|s| {
+            crate::compare::default_status(s).is_some()
+                && s.also_accept.is_empty()
+                && s.expect.as_ref().is_none_or(|e| {
+                    e.status.is_none()
+                        || (e.body.is_none()
+                            && e.message.is_none()
+                            && !e.json.contains_key("message"))
+                })
+        });
+        if !open {
+            continue;
+        }
+        for p in case.profiles.list() {
+            let path = crate::compare::snapshot_path(&dir, case, *p);
+            let steps = crate::compare::read_snapshot(&path)
+                .and_then(|s| serde_norway::from_str::<serde_norway::Value>(&s).ok())
+                .and_then(|v| v.get("steps").and_then(|s| s.as_sequence()).map(Vec::len))
+                .unwrap_or(0);
+            out.insert((case.name(), *p), steps);
+        }
+    }
+    out
+}
+
 /// Runs the selected cases on the reference, rewrites the failing expectations in the case
-/// files (or prints the diff with `--dry-run`), then records the snapshots.
+/// files and fills in what new steps do not state (or prints the diff with `--dry-run`), then
+/// records the snapshots.
 async fn bless_command(cli: &Cli, corpus: &Corpus, args: &BlessArgs) -> Result<i32, Error> {
     let dry = args.dry_run;
     let mode = if dry {
         SnapshotMode::CompareOnly
     } else {
         SnapshotMode::Bless
+    };
+    // Before the run: a bless run records the snapshots of new cases.
+    let recorded = if args.fill {
+        BTreeMap::new()
+    } else {
+        recorded_steps(cli, corpus)
     };
     let results = bless_run(cli, corpus, &args.filter, mode).await?;
     let Some(results) = results else {
@@ -791,10 +835,42 @@ async fn bless_command(cli: &Cli, corpus: &Corpus, args: &BlessArgs) -> Result<i
             failing.entry(r.name.clone()).or_default().push(r);
         }
     }
+    // The first step to fill in, per case: the first step a snapshot of an observed profile does
+    // not record (all with `--fill`). Cases the reference lists as known deviations state what
+    // the spec says: they are left alone.
+    let mut fill: BTreeMap<String, usize> = BTreeMap::new();
+    let mut deviations = std::collections::BTreeSet::new();
+    for r in results.iter().filter(|r| r.observation.is_some()) {
+        let Some(case) = corpus.cases.iter().find(|c| c.name() == r.name) else {
+            continue;
+        };
+        let from = if args.fill {
+            0
+        } else {
+            recorded
+                .get(&(r.name.clone(), r.profile))
+                .copied()
+                .unwrap_or(case.case.steps.len())
+        };
+        let e = fill.entry(r.name.clone()).or_insert(from);
+        *e = (*e).min(from);
+        if r.deviation.is_some() || matches!(r.verdict, Verdict::Xfail | Verdict::Xpass) {
+            deviations.insert(r.name.clone());
+        }
+    }
+    fill.retain(|name, from| {
+        !deviations.contains(name)
+            && corpus
+                .cases
+                .iter()
+                .find(|c| &c.name() == name)
+                .is_some_and(|c| *from < c.case.steps.len())
+    });
+    let names: std::collections::BTreeSet<&String> = failing.keys().chain(fill.keys()).collect();
     let mut per_file: BTreeMap<String, Vec<crate::bless::Edit>> = BTreeMap::new();
     let mut cases_changed = Vec::new();
     let mut problems = Vec::new();
-    for (name, rs) in &failing {
+    for name in names {
         let Some(case) = corpus.cases.iter().find(|c| &c.name() == name) else {
             continue;
         };
@@ -803,10 +879,11 @@ async fn bless_command(cli: &Cli, corpus: &Corpus, args: &BlessArgs) -> Result<i
             source,
         })?;
         // Every profile that observed the case must call for the same rewrite (a profile where
-        // the case passes calls for none): one expectation serves them all.
+        // the case passes calls for none, or only for what new steps lack): one expectation
+        // serves them all.
         let observed = results
             .iter()
-            .filter(|r| &r.name == name && r.observation.is_some() && !rs.is_empty());
+            .filter(|r| &r.name == name && r.observation.is_some());
         let mut sets: Vec<(Profile, Vec<crate::bless::Edit>)> = Vec::new();
         let mut ok = true;
         for r in observed {
@@ -815,10 +892,12 @@ async fn bless_command(cli: &Cli, corpus: &Corpus, args: &BlessArgs) -> Result<i
                 .as_ref()
                 .map(|o| o.steps.as_slice())
                 .unwrap_or(&[]);
-            match crate::bless::case_edits(&text, case, steps) {
+            match crate::bless::case_edits(&text, case, steps, fill.get(name).copied()) {
                 Ok(mut e) => {
                     for e in &mut e {
-                        e.what = format!("{} {}", case.case.id, e.what);
+                        for w in &mut e.what {
+                            *w = format!("{} {w}", case.case.id);
+                        }
                     }
                     e.sort_by(|a, b| (a.start, a.end, &a.text).cmp(&(b.start, b.end, &b.text)));
                     e.dedup();
@@ -852,7 +931,7 @@ async fn bless_command(cli: &Cli, corpus: &Corpus, args: &BlessArgs) -> Result<i
             per_file.entry(case.file.clone()).or_default().extend(edits);
         }
     }
-    let mut matchers = 0;
+    let (mut matchers, mut added) = (0, 0);
     let mut notes = Vec::new();
     for (file, edits) in &per_file {
         let path = corpus.root.join(file);
@@ -864,8 +943,17 @@ async fn bless_command(cli: &Cli, corpus: &Corpus, args: &BlessArgs) -> Result<i
         crate::case::load_file(&path, file, &new)?;
         let mut seen = std::collections::BTreeSet::new();
         for e in edits {
-            if seen.insert((e.start, e.end, e.text.clone())) && !seen_what(&mut notes, file, e) {
-                matchers += 1;
+            if !seen.insert((e.start, e.end, e.text.clone())) {
+                continue;
+            }
+            for w in &e.what {
+                if !seen_what(&mut notes, file, w) {
+                    if crate::bless::is_added(w) {
+                        added += 1;
+                    } else {
+                        matchers += 1;
+                    }
+                }
             }
         }
         if dry {
@@ -890,6 +978,23 @@ async fn bless_command(cli: &Cli, corpus: &Corpus, args: &BlessArgs) -> Result<i
         }
     };
     collect(&results, &mut snapshots);
+    if dry {
+        // The snapshots of the rewritten cases (a failing case's snapshot is not compared).
+        let dir = snapshots_dir(cli);
+        for r in results.iter().filter(|r| cases_changed.contains(&r.name)) {
+            let (Some(obs), Some(case)) = (&r.observation, corpus.find(&r.name)) else {
+                continue;
+            };
+            let path = crate::compare::snapshot_path(&dir, case, r.profile);
+            let line = format!("{} [{}]", r.name, r.profile.as_str());
+            if crate::compare::read_snapshot(&path).as_deref()
+                != Some(crate::compare::snapshot_text(obs).as_str())
+                && !snapshots.contains(&line)
+            {
+                snapshots.push(line);
+            }
+        }
+    }
     if !dry && !cases_changed.is_empty() {
         let corpus = Corpus::load(&corpus.root)?;
         let filter = FilterArgs {
@@ -906,6 +1011,14 @@ async fn bless_command(cli: &Cli, corpus: &Corpus, args: &BlessArgs) -> Result<i
             );
         }
     }
+    // A fault on the reference (a 429 or 503 no step expects is one) leaves nothing to
+    // bless from: say so rather than pass over it.
+    still.extend(
+        results
+            .iter()
+            .filter(|r| r.verdict == Verdict::Error)
+            .map(|r| format!("{} [{}]: {}", r.name, r.profile.as_str(), r.reason)),
+    );
     for (name, rs) in &failing {
         if !cases_changed.contains(name) {
             for r in rs {
@@ -917,9 +1030,13 @@ async fn bless_command(cli: &Cli, corpus: &Corpus, args: &BlessArgs) -> Result<i
             }
         }
     }
-    let verb = if dry { "would rewrite" } else { "rewrote" };
+    let (rewrite, add) = if dry {
+        ("would rewrite", "add")
+    } else {
+        ("rewrote", "added")
+    };
     println!(
-        "bless: {verb} {matchers} matcher(s) in {} case(s) of {} file(s); {} snapshot(s) {}",
+        "bless: {rewrite} {matchers} matcher(s), {add} {added} expectation(s) in {} case(s) of {} file(s); {} snapshot(s) {}",
         cases_changed.len(),
         per_file.len(),
         snapshots.len(),
@@ -945,14 +1062,11 @@ async fn bless_command(cli: &Cli, corpus: &Corpus, args: &BlessArgs) -> Result<i
 }
 
 /// Records an edit's summary line once per (file, what); true when already recorded.
-fn seen_what(notes: &mut Vec<String>, file: &str, e: &crate::bless::Edit) -> bool {
-    let line = if e.what.contains(" → ") {
-        format!(
-            "{file}: {} (the matcher no longer held: now equals the observed value)",
-            e.what
-        )
+fn seen_what(notes: &mut Vec<String>, file: &str, what: &str) -> bool {
+    let line = if what.contains(" → ") {
+        format!("{file}: {what} (the matcher no longer held: now equals the observed value)")
     } else {
-        format!("{file}: {}", e.what)
+        format!("{file}: {what}")
     };
     if notes.contains(&line) {
         true
