@@ -158,6 +158,29 @@ pub const MALFORMED: &[&str] = &[
     "bad",                        // missing fields
 ];
 
+/// Lines of MALFORMED that Cloud's decoder accepts and that a URL target cannot read back
+/// faithfully through Flux: a tag named `_measurement` or `_field` takes the place of the
+/// column of the same name, a tag key twice makes one column of two, and a point at
+/// i64::MAX lies past every `range` stop.
+const CLOUD_UNREADABLE: &[&str] = &[
+    "m,_field=a v=1",
+    "m,_measurement=a v=1",
+    "m,t=1,t=2 v=1",
+    "m v=1 9223372036854775807",
+];
+
+/// The malformed lines a scenario may use: on the cloud profile against a URL, not those of
+/// CLOUD_UNREADABLE (in-process they are compared on the store itself).
+fn malformed_lines(cfg: &GenConfig) -> Vec<&'static str> {
+    MALFORMED
+        .iter()
+        .copied()
+        .filter(|l| {
+            cfg.profile != Profile::Cloud || cfg.exact_clock || !CLOUD_UNREADABLE.contains(l)
+        })
+        .collect()
+}
+
 /// Lines that are not points and not errors.
 /// Lines that are not malformed but unusual: comments, blank lines, leading blanks, a CR kept
 /// in a string, a field key twice with two types (a storage conflict inside one line).
@@ -514,6 +537,7 @@ fn realize(
     ops: Vec<RawOp>,
 ) -> Scenario {
     let r = retention_ns(retention);
+    let malformed = malformed_lines(cfg);
     // Offsets from now; on a wall clock none sits within minutes of now - 1h (the `now`
     // redaction window), now + 1s, now - 31d (the wall_clock window) or the retention bound.
     let relative: &[i64] = if cfg.exact_clock {
@@ -652,7 +676,7 @@ fn realize(
                     .collect();
                 for (at, extra) in b.extras {
                     let text = match extra {
-                        RawExtra::Malformed(i) => i.get(MALFORMED).to_string(),
+                        RawExtra::Malformed(i) => i.get(&malformed).to_string(),
                         RawExtra::Noise(i) => i.get(NOISE).to_string(),
                         RawExtra::LongKey => long_key_line(),
                     };
