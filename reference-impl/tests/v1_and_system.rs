@@ -261,7 +261,27 @@ async fn routing_errors() {
                 .header("Authorization", "Token my-token"),
         )
         .await;
-    assert_eq!(r.status, 404);
+    // No handler is mounted there: the API router's NotFound (`kithttp.API.Err`, indented).
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (
+            404,
+            "{\n\t\"code\": \"not found\",\n\t\"message\": \"path not found\"\n}"
+        )
+    );
+    assert_eq!(r.header("x-platform-error-code"), Some("not found"));
+    // Below a mounted handler (the write handler's router): its own compact 404.
+    let r = s
+        .send(
+            s.client
+                .get(s.url("/api/v2/write/more"))
+                .header("Authorization", "Token my-token"),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (404, r#"{"code":"not found","message":"path not found"}"#)
+    );
     let r = s
         .send(
             s.client

@@ -134,6 +134,67 @@ pub(crate) fn path_not_found() -> Response<Body> {
     )
 }
 
+/// First path segments under `/api/v2/` that InfluxDB 2.7 mounts a handler on
+/// (`http/api_handler.go` and the resource handlers the launcher adds). A path below one of
+/// them that no route matches is that handler's 404: compact JSON here, as the httprouter
+/// handlers (`HandleHTTPError`) answer; UNCONFIRMED for the chi-based ones (tenant, dbrps),
+/// whose NotFound depends on how they are mounted.
+const MOUNTED_UNDER_API_V2: &[&str] = &[
+    "authorizations",
+    "backup",
+    "buckets",
+    "checks",
+    "config",
+    "dashboards",
+    "dbrps",
+    "delete",
+    "documents",
+    "flags",
+    "labels",
+    "me",
+    "notificationEndpoints",
+    "notificationRules",
+    "orgs",
+    "query",
+    "remotes",
+    "replications",
+    "resources",
+    "restore",
+    "scrapers",
+    "setup",
+    "signin",
+    "signout",
+    "sources",
+    "stacks",
+    "swagger.json",
+    "tasks",
+    "telegraf",
+    "telegrafs",
+    "templates",
+    "users",
+    "variables",
+    "write",
+];
+
+/// The router's fallback. A path under `/api/v2/` that no handler is mounted on reaches the
+/// API router's own NotFound (`NewBaseChiRouter`: `kithttp.API.Err`, which marshals with tab
+/// indentation); other unknown paths answer compact JSON.
+async fn fallback(req: Request) -> Response<Body> {
+    let path = req.uri().path();
+    let unmounted = path.strip_prefix("/api/v2/").is_some_and(|rest| {
+        let first = rest.split('/').next().unwrap_or_default();
+        !MOUNTED_UNDER_API_V2.contains(&first)
+    });
+    if unmounted {
+        respond::error(
+            &ApiError::new(Code::NotFound, "path not found"),
+            Encoder::Indented,
+        )
+    } else {
+        path_not_found()
+    }
+}
+
 /// 405 as `http/router.go` answers it: the message names the allowed methods.
 /// (Whether httprouter adds OPTIONS to `Allow` for these routes is UNCONFIRMED; we send the
 /// registered methods only.)
@@ -292,7 +353,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         on(MethodFilter::GET.or(MethodFilter::HEAD), system::ping)
             .fallback(move || async move { method_not_allowed("GET, HEAD") }),
     )
-    .fallback(|| async { path_not_found() })
+    .fallback(fallback)
     .layer(middleware::from_fn_with_state(state.clone(), authenticate))
     .layer(middleware::from_fn_with_state(
         state.clone(),
