@@ -167,63 +167,11 @@ pub fn write_points(
                 stats.points_written += 1;
                 continue;
             }
-            let point = &points[row];
-            // Names are only needed for messages: decode them only on failure.
-            let measurement = || go_lossy(&point.measurement);
-            if point.fields.iter().all(|f| &*f.key == b"time") {
+            if let Err(failure) =
+                validate_point(group_fields, &points[row], &mut stripped_time_field)
+            {
                 dropped += 1;
-                reason.get_or_insert_with(|| {
-                    format!(
-                        "invalid field name: input field \"time\" on measurement \"{}\" is invalid",
-                        measurement()
-                    )
-                });
-                continue;
-            }
-            let mut failure: Option<String> = None;
-            for field in &point.fields {
-                if &*field.key == b"time" {
-                    if stripped_time_field.is_none() {
-                        stripped_time_field = Some(point.measurement.to_vec());
-                    }
-                    continue;
-                }
-                if let crate::line_protocol::FieldValue::String(s) = &field.value {
-                    if s.len() > MAX_FIELD_VALUE_LENGTH {
-                        failure = Some(format!(
-                            "input field \"{}\" on measurement \"{}\" is too long, {} > {MAX_FIELD_VALUE_LENGTH}",
-                            go_lossy(&field.key),
-                            measurement(),
-                            s.len()
-                        ));
-                        break;
-                    }
-                }
-                let new_type = field.value.field_type();
-                // `entry` would copy the measurement name for every field; look up first.
-                let types = match group_fields.get_mut(&*point.measurement) {
-                    Some(types) => types,
-                    None => group_fields.entry(point.measurement.to_vec()).or_default(),
-                };
-                match types.get(&*field.key) {
-                    Some(&existing) if existing != new_type => {
-                        failure = Some(conflict_reason(
-                            &go_lossy(&field.key),
-                            &measurement(),
-                            new_type,
-                            existing,
-                        ));
-                        break;
-                    }
-                    Some(_) => {}
-                    None => {
-                        types.insert(field.key.to_vec(), new_type);
-                    }
-                }
-            }
-            if let Some(f) = failure {
-                dropped += 1;
-                reason.get_or_insert(f);
+                reason.get_or_insert(failure);
                 continue;
             }
             accepted[row] = true;
@@ -337,6 +285,64 @@ pub fn write_points(
         }
     }
     (stats, None)
+}
+
+/// Checks one point against a shard group's field types, as `tsdb.Shard` validates it,
+/// registering the types of its new fields as it goes; the error is the partial-write reason.
+/// A field named `time` is stripped (noted in `stripped_time_field`, first measurement wins);
+/// a point with only such fields is refused.
+pub(crate) fn validate_point(
+    group_fields: &mut BTreeMap<Vec<u8>, BTreeMap<Vec<u8>, FieldType>>,
+    point: &Point<'_>,
+    stripped_time_field: &mut Option<Vec<u8>>,
+) -> Result<(), String> {
+    // Names are only needed for messages: decode them only on failure.
+    let measurement = || go_lossy(&point.measurement);
+    if point.fields.iter().all(|f| &*f.key == b"time") {
+        return Err(format!(
+            "invalid field name: input field \"time\" on measurement \"{}\" is invalid",
+            measurement()
+        ));
+    }
+    for field in &point.fields {
+        if &*field.key == b"time" {
+            if stripped_time_field.is_none() {
+                *stripped_time_field = Some(point.measurement.to_vec());
+            }
+            continue;
+        }
+        if let crate::line_protocol::FieldValue::String(s) = &field.value {
+            if s.len() > MAX_FIELD_VALUE_LENGTH {
+                return Err(format!(
+                    "input field \"{}\" on measurement \"{}\" is too long, {} > {MAX_FIELD_VALUE_LENGTH}",
+                    go_lossy(&field.key),
+                    measurement(),
+                    s.len()
+                ));
+            }
+        }
+        let new_type = field.value.field_type();
+        // `entry` would copy the measurement name for every field; look up first.
+        let types = match group_fields.get_mut(&*point.measurement) {
+            Some(types) => types,
+            None => group_fields.entry(point.measurement.to_vec()).or_default(),
+        };
+        match types.get(&*field.key) {
+            Some(&existing) if existing != new_type => {
+                return Err(conflict_reason(
+                    &go_lossy(&field.key),
+                    &measurement(),
+                    new_type,
+                    existing,
+                ));
+            }
+            Some(_) => {}
+            None => {
+                types.insert(field.key.to_vec(), new_type);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The values of series `key` in the shard group starting at `start`, the entry created

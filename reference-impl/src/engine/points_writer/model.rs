@@ -83,60 +83,9 @@ pub fn write_points_model(
                 slots.push((*point, Vec::new()));
                 slots.len() - 1
             });
-            // Names are only needed for messages: decode them only on failure.
-            let measurement = || go_lossy(&point.measurement);
-            if point.fields.iter().all(|f| &*f.key == b"time") {
-                dropped += 1;
-                reason.get_or_insert_with(|| {
-                    format!(
-                        "invalid field name: input field \"time\" on measurement \"{}\" is invalid",
-                        measurement()
-                    )
-                });
-                continue;
-            }
-            let mut failure: Option<String> = None;
-            for field in &point.fields {
-                if &*field.key == b"time" {
-                    if stripped_time_field.is_none() {
-                        stripped_time_field = Some(point.measurement.to_vec());
-                    }
-                    continue;
-                }
-                if let crate::line_protocol::FieldValue::String(s) = &field.value {
-                    if s.len() > MAX_FIELD_VALUE_LENGTH {
-                        failure = Some(format!(
-                            "input field \"{}\" on measurement \"{}\" is too long, {} > {MAX_FIELD_VALUE_LENGTH}",
-                            go_lossy(&field.key),
-                            measurement(),
-                            s.len()
-                        ));
-                        break;
-                    }
-                }
-                let new_type = field.value.field_type();
-                // `entry` would copy the measurement name for every field; look up first.
-                let types = match group_fields.get_mut(&*point.measurement) {
-                    Some(types) => types,
-                    None => group_fields.entry(point.measurement.to_vec()).or_default(),
-                };
-                match types.get(&*field.key) {
-                    Some(&existing) if existing != new_type => {
-                        failure = Some(conflict_reason(
-                            &go_lossy(&field.key),
-                            &measurement(),
-                            new_type,
-                            existing,
-                        ));
-                        break;
-                    }
-                    Some(_) => {}
-                    None => {
-                        types.insert(field.key.to_vec(), new_type);
-                    }
-                }
-            }
-            if let Some(f) = failure {
+            // The rules are shared with the batched writer: what this model checks is the
+            // order points are validated and written in, not the rules themselves.
+            if let Err(f) = validate_point(group_fields, point, &mut stripped_time_field) {
                 dropped += 1;
                 reason.get_or_insert(f);
                 continue;
