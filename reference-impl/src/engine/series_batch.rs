@@ -78,6 +78,19 @@ impl FieldColumn {
         self.values.is_empty()
     }
 
+    /// Appends the whole column to its field in `fields` (created when missing; an empty
+    /// column creates nothing), leaving the column's buffers.
+    pub fn append_to(&mut self, fields: &mut crate::storage::SeriesFields) {
+        if self.is_empty() {
+            return;
+        }
+        let values = match fields.get_mut(self.key.as_slice()) {
+            Some(values) => values,
+            None => fields.entry(self.key.clone()).or_default(),
+        };
+        values.extend_run(&self.times, std::mem::take(&mut self.values));
+    }
+
     /// Keeps only the values whose ordinal `keep` accepts.
     pub fn retain_ordinals(&mut self, mut keep: impl FnMut(usize) -> bool) {
         let mut w = 0;

@@ -33,6 +33,18 @@ impl ShardGroup {
     }
 }
 
+/// The values of series `key` in `series` (a shard group's index), its entry created when
+/// missing (the key is copied only then).
+pub fn series_entry<'m>(
+    series: &'m mut BTreeMap<SeriesKey, SeriesFields>,
+    key: &SeriesKey,
+) -> Option<&'m mut SeriesFields> {
+    if !series.contains_key(key) {
+        series.insert(key.clone(), SeriesFields::new());
+    }
+    series.get_mut(key)
+}
+
 /// Nanoseconds from Go's zero time (0001-01-01T00:00:00Z) to the Unix epoch.
 const GO_ZERO_TO_UNIX_NANOS: i128 = 62_135_596_800 * 1_000_000_000;
 

@@ -10,7 +10,9 @@ mod data;
 mod tenancy;
 mod time_values;
 
-pub use data::{shard_group_start, BucketData, SeriesFields, SeriesKey, ShardGroup, StoredPoint};
+pub use data::{
+    series_entry, shard_group_start, BucketData, SeriesFields, SeriesKey, ShardGroup, StoredPoint,
+};
 pub use tenancy::{
     normalise_shard_group_duration, seconds_to_nanos, Action, Authorization, Bucket, BucketKind,
     Org, Password, Permission, ResourceKind, SchemaType, Session, Status, Store, TenancyError,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use crate::engine::series_batch::{BatchSeries, FieldColumn, SeriesBatch};
 use crate::model::{FieldType, Id, OwnedFieldValue};
 use crate::storage::cloud::{PendingDelete, PendingOp};
-use crate::storage::{BucketData, SeriesFields, SeriesKey, Store, TimeValues};
+use crate::storage::{series_entry, BucketData, SeriesFields, SeriesKey, Store, TimeValues};
 
 use super::gateway::org_cardinality;
 use super::monitoring::{self, reasons, Rejection};
@@ -211,18 +211,15 @@ fn write_series(
             .all(|(c, keep)| keep.is_none() && c.times.iter().all(|&t| t >= g && t < end))
     });
     if let (true, Some(start)) = (simple, group) {
-        let stored = data.shard_group_mut(start, duration);
-        let map = match stored.series.get_mut(&series.key) {
+        let stored = &mut data.shard_group_mut(start, duration).series;
+        // One search when the series exists (see points_writer).
+        let map = match stored.get_mut(&series.key) {
             Some(map) => map,
-            None => stored.series.entry(series.key.clone()).or_default(),
+            None => stored.entry(series.key.clone()).or_default(),
         };
-        // A column emptied at the gateway (explicit schemas) must not create the pair.
-        for column in series.columns.iter_mut().filter(|c| !c.is_empty()) {
-            let values = match map.get_mut(column.key.as_slice()) {
-                Some(values) => values,
-                None => map.entry(column.key.clone()).or_default(),
-            };
-            values.extend_run(&column.times, std::mem::take(&mut column.values));
+        // A column emptied at the gateway (explicit schemas) creates no pair.
+        for column in &mut series.columns {
+            column.append_to(map);
         }
         return;
     }
@@ -294,11 +291,7 @@ fn field_values<'d>(
     key: &SeriesKey,
     field: &[u8],
 ) -> Option<&'d mut TimeValues> {
-    let group = data.shard_group_mut(start, duration);
-    if !group.series.contains_key(key) {
-        group.series.insert(key.clone(), SeriesFields::new());
-    }
-    let series = group.series.get_mut(key)?;
+    let series = series_entry(&mut data.shard_group_mut(start, duration).series, key)?;
     if !series.contains_key(field) {
         series.insert(field.to_vec(), TimeValues::new());
     }

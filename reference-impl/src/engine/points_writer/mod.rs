@@ -13,7 +13,7 @@ use crate::line_protocol::{series_key, Point};
 use crate::model::text::go_lossy;
 use crate::model::time::{format_go_duration, format_rfc3339_nano};
 use crate::model::{FieldType, OwnedFieldValue};
-use crate::storage::{Bucket, BucketData, SeriesFields, SeriesKey, ShardGroup};
+use crate::storage::{series_entry, Bucket, BucketData, ShardGroup};
 
 /// Longest string field value a shard accepts (`tsdb.MaxFieldValueLength`).
 pub const MAX_FIELD_VALUE_LENGTH: usize = 1_048_576;
@@ -187,17 +187,15 @@ pub fn write_points(
         for s in touched {
             in_group[s] = false;
             let series = &mut batch.series[s];
+            // One search when the series exists (`series_entry` would make it two, on the
+            // hottest path of a write).
             let map = match group_series.get_mut(&series.key) {
                 Some(map) => map,
                 None => group_series.entry(series.key.clone()).or_default(),
             };
             if written_directly {
-                for column in series.columns.iter_mut().filter(|c| !c.is_empty()) {
-                    let values = match map.get_mut(column.key.as_slice()) {
-                        Some(values) => values,
-                        None => map.entry(column.key.clone()).or_default(),
-                    };
-                    values.extend_run(&column.times, std::mem::take(&mut column.values));
+                for column in &mut series.columns {
+                    column.append_to(map);
                 }
             }
         }
@@ -236,7 +234,10 @@ pub fn write_points(
             }
         }
         for (start, entries) in by_group {
-            let Some(map) = series_fields(data, start, duration, &series.key) else {
+            let Some(map) = series_entry(
+                &mut data.shard_group_mut(start, duration).series,
+                &series.key,
+            ) else {
                 continue;
             };
             for (c, i) in entries {
@@ -343,21 +344,6 @@ pub(crate) fn validate_point(
         }
     }
     Ok(())
-}
-
-/// The values of series `key` in the shard group starting at `start`, the entry created
-/// when missing.
-fn series_fields<'d>(
-    data: &'d mut BucketData,
-    start: i64,
-    duration: i64,
-    key: &SeriesKey,
-) -> Option<&'d mut SeriesFields> {
-    let group = data.shard_group_mut(start, duration);
-    if !group.series.contains_key(key) {
-        group.series.insert(key.clone(), SeriesFields::new());
-    }
-    group.series.get_mut(key)
 }
 
 fn in_bucket(bucket: &Bucket, reason: String, dropped: usize) -> PartialWrite {
