@@ -493,3 +493,65 @@ async fn extern_options_bind_query_parameters() {
         )
     );
 }
+
+/// A filter straight after `from |> range` that reads only tags, `_measurement` or `_field`
+/// is decided per series before rows are read; the answer is the one filtering row by row
+/// gives: variables in the predicate, a tag some series lack, a predicate on `_value` (not
+/// in the group key, so asked per row), the same pipeline through a variable, and a
+/// predicate that fails on every series.
+#[tokio::test]
+async fn key_only_filters_read_only_the_series_they_keep() {
+    let s = start_default().await;
+    seed(&s).await;
+    let pushed = r#"h = "a"
+from(bucket: "my-bucket") |> range(start: -1h) |> filter(fn: (r) => r.host == h and r._field != "idle") |> keep(columns: ["_measurement", "_field", "_value", "host"])"#;
+    let staged = r#"h = "a"
+data = from(bucket: "my-bucket") |> range(start: -1h) |> keep(columns: ["_measurement", "_field", "_value", "host"])
+data |> filter(fn: (r) => r.host == h and r._field != "idle")"#;
+    let a = flux(&s, pushed, false).await;
+    let b = flux(&s, staged, false).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body, b.body);
+    assert!(
+        a.body.contains(",a\r\n") && !a.body.contains(",b\r\n"),
+        "{}",
+        a.body
+    );
+    // `_value` is not in the group key: asked row by row, same answer as a staged filter.
+    let by_value = flux(
+        &s,
+        r#"from(bucket: "my-bucket") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "cpu" and r._value >= 2) |> group() |> count()"#,
+        false,
+    )
+    .await;
+    let staged_value = flux(
+        &s,
+        r#"data = from(bucket: "my-bucket") |> range(start: -1h) |> group()
+data |> filter(fn: (r) => r._measurement == "cpu" and r._value >= 2) |> count()"#,
+        false,
+    )
+    .await;
+    assert_eq!(by_value.status, 200, "{}", by_value.body);
+    assert_eq!(by_value.body, staged_value.body);
+    assert!(
+        by_value.body.contains(",_result,0,3\r\n"),
+        "{}",
+        by_value.body
+    );
+    // A type error in a key-only predicate is reported, not swallowed.
+    let err = flux(
+        &s,
+        r#"from(bucket: "my-bucket") |> range(start: -1h) |> filter(fn: (r) => r.host + 1 == 2)"#,
+        false,
+    )
+    .await;
+    let staged_err = flux(
+        &s,
+        r#"data = from(bucket: "my-bucket") |> range(start: -1h) |> keep(columns: ["_measurement", "_field", "_value", "host", "_time", "_start", "_stop"])
+data |> filter(fn: (r) => r.host + 1 == 2)"#,
+        false,
+    )
+    .await;
+    assert_ne!(err.status, 200, "{}", err.body);
+    assert_eq!(err.status, staged_err.status);
+}

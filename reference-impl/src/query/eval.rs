@@ -37,6 +37,13 @@ enum Value {
         name: String,
         span: Span,
     },
+    /// `from() |> range()` not read yet: a following `filter` on group-key columns reads only
+    /// the series it keeps; anything else reads it all (`Ctx::materialize`).
+    Ranged {
+        bucket: Id,
+        start: i64,
+        stop: i64,
+    },
     Tables(Vec<Table>),
 }
 
@@ -55,7 +62,7 @@ impl Value {
             Value::Array(_) => "array",
             Value::Record(_) => "record",
             Value::Builtin(_) | Value::Closure { .. } => "function",
-            Value::Unbounded { .. } | Value::Tables(_) => "stream",
+            Value::Unbounded { .. } | Value::Ranged { .. } | Value::Tables(_) => "stream",
         }
     }
 
@@ -152,7 +159,8 @@ pub fn run(store: &Store, auth: &Authorization, org_id: Id, now: i64, program: &
             }),
             Stmt::Expr(e) => {
                 let before = ctx.results.len();
-                ctx.eval(e, &BTreeMap::new()).and_then(|v| {
+                let value = ctx.eval(e, &BTreeMap::new()).map(|v| ctx.materialize(v));
+                value.and_then(|v| {
                     let ends_in_yield = matches!(&e.kind, ExprKind::Pipe { call, .. } if is_call_to(call, "yield"))
                         || is_call_to(e, "yield");
                     match v {
@@ -264,6 +272,8 @@ impl Args<'_> {
         match self.get("tables") {
             Some(Value::Tables(t)) => Ok(t.clone()),
             Some(Value::Unbounded { name, span, .. }) => Err(unbounded(name, *span)),
+            // `Ctx::builtin` reads a pending range before any builtin but `filter` sees it.
+            Some(Value::Ranged { .. }) => Err(self.err("internal error: a range was not read")),
             Some(other) => Err(self.type_err("tables", "stream", other)),
             None => Err(self.err("missing required argument tables")),
         }
@@ -419,7 +429,26 @@ impl Ctx<'_> {
         })
     }
 
-    fn builtin(&mut self, a: Args<'_>) -> Result<Value, FluxError> {
+    /// A pending `range` read now; every other value as it is.
+    fn materialize(&self, v: Value) -> Value {
+        match v {
+            Value::Ranged {
+                bucket,
+                start,
+                stop,
+            } => Value::Tables(self.read(bucket, start, stop, |_| true)),
+            other => other,
+        }
+    }
+
+    fn builtin(&mut self, mut a: Args<'_>) -> Result<Value, FluxError> {
+        if a.name != "filter" {
+            for (_, v) in a.values.iter_mut() {
+                if matches!(v, Value::Ranged { .. }) {
+                    *v = self.materialize(std::mem::replace(v, Value::Null));
+                }
+            }
+        }
         match a.name {
             "now" => Ok(Value::Time(self.now)),
             "time" => match a.required("v")? {
@@ -438,9 +467,11 @@ impl Ctx<'_> {
                     .ok_or_else(|| a.err("missing required argument start"))?;
                 let stop = self.time_arg(&a, "stop")?.unwrap_or(self.now);
                 match a.get("tables") {
-                    Some(Value::Unbounded { bucket, .. }) => {
-                        Ok(Value::Tables(self.read(*bucket, start, stop)))
-                    }
+                    Some(Value::Unbounded { bucket, .. }) => Ok(Value::Ranged {
+                        bucket: *bucket,
+                        start,
+                        stop,
+                    }),
                     _ => Ok(Value::Tables(rerange(a.tables()?, start, stop))),
                 }
             }
@@ -462,8 +493,58 @@ impl Ctx<'_> {
                 // tags after `from |> range`) has the same answer on every row of a table:
                 // it is asked once per table, on its first row.
                 let reads = row_columns(&body, &param);
+                let input = match a.get("tables") {
+                    // Straight after `from |> range`: every tag, `_measurement` and `_field` is
+                    // in the group key, so a predicate on those is asked of each series' key
+                    // before its rows are read; the series it refuses are never read.
+                    Some(Value::Ranged {
+                        bucket,
+                        start,
+                        stop,
+                    }) => {
+                        let (bucket, start, stop) = (*bucket, *start, *stop);
+                        // The predicate runs in a context of its own while the store is read.
+                        let mut probe = Ctx {
+                            store: self.store,
+                            auth: self.auth,
+                            org_id: self.org_id,
+                            now: self.now,
+                            vars: self.vars.clone(),
+                            results: Vec::new(),
+                        };
+                        let mut failed = None;
+                        let tables = self.read(bucket, start, stop, |t| {
+                            let key_only = reads
+                                .as_ref()
+                                .is_some_and(|cols| cols.iter().all(|c| t.is_key(c)));
+                            if !key_only || failed.is_some() {
+                                return true;
+                            }
+                            let record = Value::Record(
+                                t.key
+                                    .iter()
+                                    .map(|(k, v)| (k.clone(), Value::from_val(v)))
+                                    .collect(),
+                            );
+                            let scope = BTreeMap::from([(param.clone(), record)]);
+                            match probe.eval(&body, &scope) {
+                                Ok(Value::Bool(keep)) => keep,
+                                Ok(_) => true,
+                                Err(e) => {
+                                    failed = Some(e);
+                                    true
+                                }
+                            }
+                        });
+                        if let Some(e) = failed {
+                            return Err(e);
+                        }
+                        tables
+                    }
+                    _ => a.tables()?,
+                };
                 let mut out = Vec::new();
-                for mut t in a.tables()? {
+                for mut t in input {
                     let key_only = reads
                         .as_ref()
                         .is_some_and(|cols| cols.iter().all(|c| t.is_key(c)));
@@ -721,36 +802,70 @@ impl Ctx<'_> {
     }
 
     /// Reads a bucket between `start` (inclusive) and `stop` (exclusive): one table per series,
-    /// field and value type, in measurement, series-key, field order.
-    fn read(&self, bucket: Id, start: i64, stop: i64) -> Vec<Table> {
+    /// field and value type, in measurement, series-key, field order. `keep` sees each table
+    /// before its rows are read (columns and group key only) and may leave it out.
+    fn read(
+        &self,
+        bucket: Id,
+        start: i64,
+        stop: i64,
+        mut keep: impl FnMut(&Table) -> bool,
+    ) -> Vec<Table> {
         let Some(data) = self.store.data.get(&bucket) else {
             return Vec::new();
         };
-        let mut tables: Vec<Table> = Vec::new();
-        let mut order: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-        let mut current: Option<(Vec<u8>, crate::storage::SeriesKey, ColType)> = None;
-        for p in data.points() {
-            if p.time < start || p.time >= stop {
+        // Each (series, field) with its values in every shard group that overlaps the range,
+        // in time order (shard groups are disjoint windows visited in order).
+        let mut pairs: BTreeMap<
+            (&crate::storage::SeriesKey, &[u8]),
+            Vec<&crate::storage::TimeValues>,
+        > = BTreeMap::new();
+        for group in data.shard_groups.values() {
+            if group.end > group.start && (group.end <= start || group.start >= stop) {
                 continue;
             }
-            let value = Val::from_field(&p.value);
-            let ty = value.col_type().unwrap_or(ColType::String);
-            let same = current
-                .as_ref()
-                .is_some_and(|(f, s, t)| f.as_slice() == p.field && s == p.series && *t == ty);
-            if !same {
-                current = Some((p.field.to_vec(), p.series.clone(), ty));
-                tables.push(series_table(p.series, p.field, ty, start, stop));
-                order.push((escaped_series_key(p.series), p.field.to_vec()));
+            for (series, fields) in &group.series {
+                for (field, values) in fields {
+                    pairs
+                        .entry((series, field.as_slice()))
+                        .or_default()
+                        .push(values);
+                }
             }
-            if let Some(t) = tables.last_mut() {
-                let mut row = vec![Val::Time(start), Val::Time(stop), Val::Time(p.time), value];
-                row.extend(
-                    t.columns[4..]
-                        .iter()
-                        .map(|c| t.key_value(&c.label).cloned().unwrap_or(Val::Null)),
-                );
-                t.rows.push(row);
+        }
+        let mut tables: Vec<Table> = Vec::new();
+        let mut order: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        for ((series, field), runs) in pairs {
+            // A new table whenever the value type changes (a pair keeps one type in practice).
+            let mut current: Option<(ColType, bool)> = None;
+            for (time, value) in runs.iter().flat_map(|v| v.iter_range(start, stop)) {
+                let value = Val::from_field(&value);
+                let ty = value.col_type().unwrap_or(ColType::String);
+                let kept = match current {
+                    Some((t, kept)) if t == ty => kept,
+                    _ => {
+                        let table = series_table(series, field, ty, start, stop);
+                        let kept = keep(&table);
+                        if kept {
+                            tables.push(table);
+                            order.push((escaped_series_key(series), field.to_vec()));
+                        }
+                        current = Some((ty, kept));
+                        kept
+                    }
+                };
+                if !kept {
+                    continue;
+                }
+                if let Some(t) = tables.last_mut() {
+                    let mut row = vec![Val::Time(start), Val::Time(stop), Val::Time(time), value];
+                    row.extend(
+                        t.columns[4..]
+                            .iter()
+                            .map(|c| t.key_value(&c.label).cloned().unwrap_or(Val::Null)),
+                    );
+                    t.rows.push(row);
+                }
             }
         }
         // Storage yields series in the order of their escaped series keys (`m,k=v` bytes),

@@ -257,6 +257,17 @@ impl TimeValues {
             .filter_map(|(i, &t)| Some((t, self.values.get(i)?)))
     }
 
+    /// (time, value) pairs with `start <= time < stop`, in time order.
+    pub fn iter_range(
+        &self,
+        start: i64,
+        stop: i64,
+    ) -> impl Iterator<Item = (i64, OwnedFieldValue)> + '_ {
+        let from = self.times.partition_point(|&t| t < start);
+        let to = self.times.partition_point(|&t| t < stop).max(from);
+        (from..to).filter_map(|i| Some((self.times[i], self.values.get(i)?)))
+    }
+
     /// Removes the values with `start <= time <= stop` (both inclusive).
     pub fn remove_range(&mut self, start: i64, stop: i64) {
         if start > stop {
