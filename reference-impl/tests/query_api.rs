@@ -538,6 +538,23 @@ data |> filter(fn: (r) => r._measurement == "cpu" and r._value >= 2) |> count()"
         "{}",
         by_value.body
     );
+    // `onEmpty: "keep"` keeps the refused series as empty tables, pushed down or not.
+    let kept = flux(
+        &s,
+        r#"from(bucket: "my-bucket") |> range(start: -1h) |> filter(fn: (r) => r.host == "b", onEmpty: "keep") |> count()"#,
+        false,
+    )
+    .await;
+    let kept_staged = flux(
+        &s,
+        r#"data = from(bucket: "my-bucket") |> range(start: -1h) |> keep(columns: ["_measurement", "_field", "_value", "host", "_time", "_start", "_stop"])
+data |> filter(fn: (r) => r.host == "b", onEmpty: "keep") |> count()"#,
+        false,
+    )
+    .await;
+    assert_eq!(kept.status, 200, "{}", kept.body);
+    assert_eq!(kept.body, kept_staged.body);
+    assert!(kept.body.contains(",0,"), "{}", kept.body);
     // A type error in a key-only predicate is reported, not swallowed.
     let err = flux(
         &s,

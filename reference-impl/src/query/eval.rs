@@ -514,9 +514,11 @@ impl Ctx<'_> {
                         };
                         let mut failed = None;
                         let tables = self.read(bucket, start, stop, |t| {
-                            let key_only = reads
-                                .as_ref()
-                                .is_some_and(|cols| cols.iter().all(|c| t.is_key(c)));
+                            // `onEmpty: "keep"` keeps refused tables, empty: read them all.
+                            let key_only = !keep_empty
+                                && reads
+                                    .as_ref()
+                                    .is_some_and(|cols| cols.iter().all(|c| t.is_key(c)));
                             if !key_only || failed.is_some() {
                                 return true;
                             }
