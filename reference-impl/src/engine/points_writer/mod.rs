@@ -65,6 +65,76 @@ struct RetentionDrop {
     time: i64,
 }
 
+/// The points of a write dropped for retention: how many, and the oldest and newest.
+#[derive(Default)]
+pub(crate) struct RetentionDrops {
+    count: usize,
+    oldest: Option<RetentionDrop>,
+    newest: Option<RetentionDrop>,
+}
+
+impl RetentionDrops {
+    /// Counts `point`, dropped at time `t`. MinDropped/MaxDropped keep the first point seen
+    /// with the extreme time.
+    pub(crate) fn note(&mut self, point: &Point<'_>, t: i64) {
+        self.count += 1;
+        let drop = || RetentionDrop {
+            key: series_key(&point.measurement, &point.tags),
+            time: t,
+        };
+        if self.oldest.as_ref().is_none_or(|o| t < o.time) {
+            self.oldest = Some(drop());
+        }
+        if self.newest.as_ref().is_none_or(|n| t > n.time) {
+            self.newest = Some(drop());
+        }
+    }
+}
+
+/// The partial-write error a write answers with, in InfluxDB's precedence: the first shard
+/// error, else the retention drops (reported only when no shard failed), else on 2.8+ the
+/// stripped `time` field.
+pub(crate) fn partial_write(
+    bucket: &Bucket,
+    first_shard_error: Option<PartialWrite>,
+    drops: RetentionDrops,
+    min_time: Option<i64>,
+    stripped_time_field: Option<Vec<u8>>,
+    version: StorageVersion,
+) -> Option<PartialWrite> {
+    if first_shard_error.is_some() {
+        return first_shard_error;
+    }
+    if let (Some(oldest), Some(newest), Some(min)) = (drops.oldest, drops.newest, min_time) {
+        let bound = format_rfc3339_nano(min);
+        let describe = |d: &RetentionDrop| {
+            format!(
+                "point {} at {} dropped because it violates a Retention Policy Lower Bound at {bound}",
+                go_lossy(&d.key),
+                format_rfc3339_nano(d.time)
+            )
+        };
+        let reason = format!(
+            "dropped {} points outside retention policy of duration {} - oldest {}, newest {}",
+            drops.count,
+            format_go_duration(bucket.retention),
+            describe(&oldest),
+            describe(&newest)
+        );
+        return Some(in_bucket(bucket, reason, drops.count));
+    }
+    if version == StorageVersion::V2_8 {
+        if let Some(m) = stripped_time_field {
+            let reason = format!(
+                "invalid field name: input field \"time\" on measurement \"{}\" is invalid. Field \"time\" has been stripped from point.",
+                go_lossy(&m)
+            );
+            return Some(in_bucket(bucket, reason, 0));
+        }
+    }
+    None
+}
+
 /// The columns an OSS write stores: every field but the reserved key `time` (stripped).
 pub fn series_batch(points: &[Point<'_>], default_time: i64) -> SeriesBatch {
     SeriesBatch::build(points, default_time, |key| key != b"time")
@@ -98,9 +168,7 @@ pub fn write_points(
     let rows = batch.rows().min(points.len());
     let duration = bucket.shard_group_duration;
     let min_time = (bucket.retention > 0).then(|| now.saturating_sub(bucket.retention));
-    let mut oldest: Option<RetentionDrop> = None;
-    let mut newest: Option<RetentionDrop> = None;
-    let mut retention_dropped = 0;
+    let mut drops = RetentionDrops::default();
     // The shard group of every point kept by retention, and the points of each group.
     let mut row_group: Vec<Option<i64>> = Vec::with_capacity(rows);
     let mut groups: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
@@ -108,20 +176,7 @@ pub fn write_points(
     for (row, point) in points.iter().enumerate().take(rows) {
         let t = batch.row_time[row];
         if min_time.is_some_and(|min| t < min) {
-            retention_dropped += 1;
-            // MinDropped/MaxDropped keep the first point seen with the extreme time.
-            if oldest.as_ref().is_none_or(|o| t < o.time) {
-                oldest = Some(RetentionDrop {
-                    key: series_key(&point.measurement, &point.tags),
-                    time: t,
-                });
-            }
-            if newest.as_ref().is_none_or(|n| t > n.time) {
-                newest = Some(RetentionDrop {
-                    key: series_key(&point.measurement, &point.tags),
-                    time: t,
-                });
-            }
+            drops.note(point, t);
             row_group.push(None);
             continue;
         }
@@ -136,13 +191,13 @@ pub fn write_points(
         row_group.push(Some(start));
         groups.entry(start).or_default().push(row);
     }
-    stats.points_dropped += retention_dropped;
+    stats.points_dropped += drops.count;
 
     let mut accepted = vec![false; rows];
     let mut first_shard_error: Option<PartialWrite> = None;
     let mut stripped_time_field: Option<Vec<u8>> = None;
     let mut in_group = vec![false; batch.series.len()];
-    let single_group = groups.len() == 1 && retention_dropped == 0;
+    let single_group = groups.len() == 1 && drops.count == 0;
     let mut written_directly = false;
     for (&start, group_rows) in &groups {
         let group = data.shard_group_mut(start, duration);
@@ -256,36 +311,15 @@ pub fn write_points(
         }
     }
 
-    if first_shard_error.is_some() {
-        return (stats, first_shard_error);
-    }
-    if let (Some(oldest), Some(newest), Some(min)) = (oldest, newest, min_time) {
-        let bound = format_rfc3339_nano(min);
-        let describe = |d: &RetentionDrop| {
-            format!(
-                "point {} at {} dropped because it violates a Retention Policy Lower Bound at {bound}",
-                go_lossy(&d.key),
-                format_rfc3339_nano(d.time)
-            )
-        };
-        let reason = format!(
-            "dropped {retention_dropped} points outside retention policy of duration {} - oldest {}, newest {}",
-            format_go_duration(bucket.retention),
-            describe(&oldest),
-            describe(&newest)
-        );
-        return (stats, Some(in_bucket(bucket, reason, retention_dropped)));
-    }
-    if version == StorageVersion::V2_8 {
-        if let Some(m) = stripped_time_field {
-            let reason = format!(
-                "invalid field name: input field \"time\" on measurement \"{}\" is invalid. Field \"time\" has been stripped from point.",
-                go_lossy(&m)
-            );
-            return (stats, Some(in_bucket(bucket, reason, 0)));
-        }
-    }
-    (stats, None)
+    let partial = partial_write(
+        bucket,
+        first_shard_error,
+        drops,
+        min_time,
+        stripped_time_field,
+        version,
+    );
+    (stats, partial)
 }
 
 /// Checks one point against a shard group's field types, as `tsdb.Shard` validates it,

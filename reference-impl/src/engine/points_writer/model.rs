@@ -5,9 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::*;
-use crate::line_protocol::{series_key, Point};
-use crate::model::text::go_lossy;
-use crate::model::time::{format_go_duration, format_rfc3339_nano};
+use crate::line_protocol::Point;
 use crate::storage::{Bucket, BucketData, SeriesKey, ShardGroup};
 
 /// Writes `points` into `data` as InfluxDB OSS does and reports the partial-write error the
@@ -27,36 +25,21 @@ pub fn write_points_model(
 ) -> (WriteStats, Option<PartialWrite>) {
     let mut stats = WriteStats::default();
     let min_time = (bucket.retention > 0).then(|| now.saturating_sub(bucket.retention));
-    let mut oldest: Option<RetentionDrop> = None;
-    let mut newest: Option<RetentionDrop> = None;
-    let mut retention_dropped = 0;
+    let mut drops = RetentionDrops::default();
     let mut by_group: BTreeMap<i64, Vec<(&Point<'_>, i64)>> = BTreeMap::new();
 
     for point in points {
         let t = point.timestamp.unwrap_or(default_time);
         if let Some(min) = min_time {
             if t < min {
-                retention_dropped += 1;
-                // MinDropped/MaxDropped keep the first point seen with the extreme time.
-                if oldest.as_ref().is_none_or(|o| t < o.time) {
-                    oldest = Some(RetentionDrop {
-                        key: series_key(&point.measurement, &point.tags),
-                        time: t,
-                    });
-                }
-                if newest.as_ref().is_none_or(|n| t > n.time) {
-                    newest = Some(RetentionDrop {
-                        key: series_key(&point.measurement, &point.tags),
-                        time: t,
-                    });
-                }
+                drops.note(point, t);
                 continue;
             }
         }
         let start = crate::storage::shard_group_start(t, bucket.shard_group_duration);
         by_group.entry(start).or_default().push((point, t));
     }
-    stats.points_dropped += retention_dropped;
+    stats.points_dropped += drops.count;
 
     let mut first_shard_error: Option<PartialWrite> = None;
     let mut stripped_time_field: Option<Vec<u8>> = None;
@@ -130,36 +113,15 @@ pub fn write_points_model(
         }
     }
 
-    if first_shard_error.is_some() {
-        return (stats, first_shard_error);
-    }
-    if let (Some(oldest), Some(newest), Some(min)) = (oldest, newest, min_time) {
-        let bound = format_rfc3339_nano(min);
-        let describe = |d: &RetentionDrop| {
-            format!(
-                "point {} at {} dropped because it violates a Retention Policy Lower Bound at {bound}",
-                go_lossy(&d.key),
-                format_rfc3339_nano(d.time)
-            )
-        };
-        let reason = format!(
-            "dropped {retention_dropped} points outside retention policy of duration {} - oldest {}, newest {}",
-            format_go_duration(bucket.retention),
-            describe(&oldest),
-            describe(&newest)
-        );
-        return (stats, Some(in_bucket(bucket, reason, retention_dropped)));
-    }
-    if version == StorageVersion::V2_8 {
-        if let Some(m) = stripped_time_field {
-            let reason = format!(
-                "invalid field name: input field \"time\" on measurement \"{}\" is invalid. Field \"time\" has been stripped from point.",
-                go_lossy(&m)
-            );
-            return (stats, Some(in_bucket(bucket, reason, 0)));
-        }
-    }
-    (stats, None)
+    let partial = partial_write(
+        bucket,
+        first_shard_error,
+        drops,
+        min_time,
+        stripped_time_field,
+        version,
+    );
+    (stats, partial)
 }
 
 /// Bytes that name a point's series exactly: every part length-prefixed, so no two
