@@ -33,6 +33,15 @@ fn ok(status: StatusCode, body: J) -> Resp {
     respond::json(status, body.indented())
 }
 
+/// A resource handler's outcome: a JSON body with its status, 204 without one, or the error.
+fn reply(result: Result<(StatusCode, Option<J>), ApiError>) -> Resp {
+    match result {
+        Ok((status, Some(j))) => ok(status, j),
+        Ok((_, None)) => respond::no_content(),
+        Err(e) => err(&e),
+    }
+}
+
 fn invalid(msg: impl Into<String>) -> ApiError {
     ApiError::new(Code::Invalid, msg)
 }
@@ -572,11 +581,7 @@ pub async fn org_by_id(
         }
         _ => patch_org(&mut store, &auth, id, &body, now).map(|j| (StatusCode::OK, Some(j))),
     });
-    match result {
-        Ok((status, Some(j))) => ok(status, j),
-        Ok((_, None)) => respond::no_content(),
-        Err(e) => err(&e),
-    }
+    reply(result)
 }
 
 /// `PATCH /api/v2/orgs/{id}`: `tenant.Store.UpdateOrg`. `updatedAt` moves even when nothing
@@ -1240,11 +1245,7 @@ pub async fn bucket_by_id(
             _ => patch_bucket(&mut store, &auth, b, &body, now).map(|j| (StatusCode::OK, Some(j))),
         }
     });
-    match result {
-        Ok((status, Some(j))) => ok(status, j),
-        Ok((_, None)) => respond::no_content(),
-        Err(e) => err(&e),
-    }
+    reply(result)
 }
 
 fn patch_bucket(
