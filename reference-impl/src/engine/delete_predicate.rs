@@ -38,6 +38,20 @@ pub enum Node {
 
 const LOGICAL_AND: u8 = 1;
 
+/// Most nested parentheses and signs a predicate may hold, and most `AND` terms. InfluxDB has
+/// no such limits (Go's stacks grow to 1 GB); this model's parsers recurse on the thread's
+/// stack (once per parenthesis or sign) and its tree walks once per `AND`, so it refuses larger
+/// predicates with [`TOO_DEEP`] or [`TOO_LONG`] instead of overflowing. A real delete predicate
+/// has a handful of terms.
+pub const MAX_PREDICATE_DEPTH: usize = 100;
+pub const MAX_PREDICATE_TERMS: usize = 1_000;
+
+/// The error past [`MAX_PREDICATE_DEPTH`].
+pub const TOO_DEEP: &str =
+    "predicate too deeply nested: more than 100 levels of parentheses or signs";
+/// The error past [`MAX_PREDICATE_TERMS`].
+pub const TOO_LONG: &str = "predicate too long: more than 1000 AND terms";
+
 /// `predicate.Parse`: `Ok(None)` for the empty predicate.
 pub fn parse(s: &str) -> Result<Option<Node>, String> {
     if s.is_empty() {
@@ -46,6 +60,8 @@ pub fn parse(s: &str) -> Result<Option<Node>, String> {
     let mut p = PredicateParser {
         sc: BufScanner::new(s),
         open_paren: 0,
+        depth: 0,
+        terms: 0,
     };
     p.parse_logical_node()
 }
@@ -53,6 +69,10 @@ pub fn parse(s: &str) -> Result<Option<Node>, String> {
 struct PredicateParser {
     sc: BufScanner,
     open_paren: i64,
+    /// Nested `parse_logical_node` calls now.
+    depth: usize,
+    /// `AND` nodes built so far (each adds one level to the tree).
+    terms: usize,
 }
 
 /// `LogicalNode` as `parseLogicalNode` builds it.
@@ -96,6 +116,16 @@ impl PredicateParser {
     }
 
     fn parse_logical_node(&mut self) -> Result<Option<Node>, String> {
+        if self.depth >= MAX_PREDICATE_DEPTH {
+            return Err(TOO_DEEP.to_string());
+        }
+        self.depth += 1;
+        let n = self.parse_logical_node_inner();
+        self.depth -= 1;
+        n
+    }
+
+    fn parse_logical_node_inner(&mut self) -> Result<Option<Node>, String> {
         let mut n = Building {
             op: 0,
             children: [None, None],
@@ -112,6 +142,10 @@ impl PredicateParser {
                     n.op = LOGICAL_AND;
                     if n.children[1].is_none() {
                         continue;
+                    }
+                    self.terms += 1;
+                    if self.terms > MAX_PREDICATE_TERMS {
+                        return Err(TOO_LONG.to_string());
                     }
                     let n1 = if self.peek_tok() == Tok::LParen {
                         self.parse_logical_node()?
@@ -305,6 +339,8 @@ pub enum Expr {
 pub fn parse_expr(s: &str) -> Result<Expr, String> {
     ExprParser {
         s: BufScanner::new(s),
+        depth: 0,
+        binaries: 0,
     }
     .parse_expr()
 }
@@ -342,6 +378,10 @@ fn parse_error_at(found: &Token, expected: &[&str]) -> String {
 
 struct ExprParser {
     s: BufScanner,
+    /// Nested `parse_unary_expr` calls now (parentheses, signs, call arguments).
+    depth: usize,
+    /// Binary nodes built so far (a left-deep chain is as deep as it is long).
+    binaries: usize,
 }
 
 impl ExprParser {
@@ -368,11 +408,25 @@ impl ExprParser {
                 return Err(parse_error_at(&self.scan_ignore_ws(), &["regex"]));
             }
             let rhs = self.parse_unary_expr()?;
+            self.binaries += 1;
+            if self.binaries > 2 * MAX_PREDICATE_TERMS + 2 {
+                return Err(TOO_LONG.to_string());
+            }
             insert(&mut root, op.tok, rhs);
         }
     }
 
     fn parse_unary_expr(&mut self) -> Result<Expr, String> {
+        if self.depth >= MAX_PREDICATE_DEPTH {
+            return Err(TOO_DEEP.to_string());
+        }
+        self.depth += 1;
+        let e = self.parse_unary_expr_inner();
+        self.depth -= 1;
+        e
+    }
+
+    fn parse_unary_expr_inner(&mut self) -> Result<Expr, String> {
         let t = self.scan_ignore_ws();
         if t.tok == Tok::LParen {
             let e = self.parse_expr()?;
@@ -701,5 +755,54 @@ mod tests {
         assert!(m("region=\"\""));
         assert!(m("region!=x"));
         assert!(m("_field!=other"));
+    }
+
+    /// Nesting, long `AND` chains and sign chains end with [`TOO_DEEP`] or [`TOO_LONG`]
+    /// instead of exhausting the stack, whatever their length; predicates within the budgets
+    /// still parse. Run on a 1 MiB stack (half a tokio worker's), in a debug build too: the budgets,
+    /// not the stack size, stop them.
+    #[test]
+    fn deep_predicates_are_refused_not_overflowed() {
+        let run = || {
+            let big = 200_000;
+            let nest = |n: usize, inner: &str| format!("{}{inner}{}", "(".repeat(n), ")".repeat(n));
+            assert_eq!(parse(&nest(big, "a=1")).unwrap_err(), TOO_DEEP);
+            assert_eq!(
+                parse(&format!("a=1 and {}", nest(big, "b=1"))).unwrap_err(),
+                TOO_DEEP
+            );
+            assert_eq!(
+                parse(&vec!["a=1"; big].join(" and ")).unwrap_err(),
+                TOO_LONG
+            );
+            assert_eq!(
+                parse_expr(&format!("a={}1{}", "-(".repeat(big), ")".repeat(big))).unwrap_err(),
+                TOO_DEEP
+            );
+            assert_eq!(parse_expr(&nest(big, "a=1")).unwrap_err(), TOO_DEEP);
+            assert_eq!(
+                parse_expr(&vec!["a=1"; big].join(" and ")).unwrap_err(),
+                TOO_LONG
+            );
+
+            let longest = vec!["a=1"; MAX_PREDICATE_TERMS + 1].join(" and ");
+            let node = parse(&longest).unwrap().unwrap();
+            validate(&node).unwrap();
+            let key = SeriesKey {
+                measurement: b"m".to_vec(),
+                tags: vec![(b"a".to_vec(), b"1".to_vec())],
+            };
+            assert!(matches(&node, &key, b"f"));
+            assert!(!has_field_equality(&parse_expr(&longest).unwrap()));
+            let deepest = nest(MAX_PREDICATE_DEPTH - 1, "a=1");
+            assert!(parse(&deepest).unwrap().is_some());
+            assert!(parse_expr(&deepest).is_ok());
+        };
+        std::thread::Builder::new()
+            .stack_size(1024 * 1024)
+            .spawn(run)
+            .unwrap()
+            .join()
+            .unwrap();
     }
 }

@@ -1338,7 +1338,8 @@ fn parse_permission(v: &Value, wrap: &impl Fn(String) -> ApiError) -> Result<Per
         Some(Value::String(s)) if s == "write" => Action::Write,
         _ => return Err(invalid("invalid action type for permission")),
     };
-    let res = v.field("resource").cloned().unwrap_or(Value::Null);
+    let null = Value::Null;
+    let res = v.field("resource").unwrap_or(&null);
     let kind = match res.field("type") {
         Some(Value::String(s)) => ResourceKind::parse(s),
         _ => None,
@@ -1347,8 +1348,8 @@ fn parse_permission(v: &Value, wrap: &impl Fn(String) -> ApiError) -> Result<Per
     Ok(Permission {
         action,
         kind,
-        org_id: id_field(&res, "orgID", wrap)?,
-        id: id_field(&res, "id", wrap)?,
+        org_id: id_field(res, "orgID", wrap)?,
+        id: id_field(res, "id", wrap)?,
     })
 }
 

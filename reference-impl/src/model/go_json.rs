@@ -7,7 +7,8 @@
 
 /// A parsed JSON value. Objects keep their keys in order, duplicates included (Go assigns each
 /// in turn, so the last one wins).
-#[derive(Debug, Clone, PartialEq)]
+// No `Clone`: a derived clone recurses once per nesting level (see the `Drop` below).
+#[derive(Debug, PartialEq)]
 pub enum Value {
     Null,
     Bool(bool),
@@ -16,6 +17,29 @@ pub enum Value {
     String(String),
     Array(Vec<Value>),
     Object(Vec<(String, Value)>),
+}
+
+/// Dropping a deeply nested value would recurse once per level; children are moved onto a
+/// heap stack instead, so a value as deep as [`MAX_NESTING_DEPTH`] drops in constant stack.
+impl Drop for Value {
+    fn drop(&mut self) {
+        let mut pending: Vec<Value> = match self {
+            Self::Array(items) if !items.is_empty() => std::mem::take(items),
+            Self::Object(pairs) if !pairs.is_empty() => {
+                std::mem::take(pairs).into_iter().map(|(_, v)| v).collect()
+            }
+            _ => return,
+        };
+        while let Some(mut v) = pending.pop() {
+            match &mut v {
+                Self::Array(items) => pending.append(items),
+                Self::Object(pairs) => {
+                    pending.extend(std::mem::take(pairs).into_iter().map(|(_, v)| v))
+                }
+                _ => {}
+            }
+        }
+    }
 }
 
 impl Value {
@@ -197,9 +221,20 @@ fn quote_char(c: u8) -> String {
     }
 }
 
+/// `encoding/json`'s `maxNestingDepth`: the scanner refuses a value nested deeper than this
+/// with `invalid character '[' exceeded max depth` (`scanner.go`, `pushParseState`).
+pub const MAX_NESTING_DEPTH: usize = 10_000;
+
 struct Parser<'a> {
     b: &'a [u8],
     i: usize,
+}
+
+/// An array or object being read: the values so far, and for an object the key whose value
+/// comes next.
+enum Open {
+    Array(Vec<Value>),
+    Object(Vec<(String, Value)>, String),
 }
 
 impl Parser<'_> {
@@ -219,18 +254,98 @@ impl Parser<'_> {
         Ok(c)
     }
 
+    /// One value, read with an explicit stack of open arrays and objects (no recursion, so
+    /// no input can exhaust the thread's stack), refused past Go's nesting depth.
     fn value(&mut self) -> Result<Value, JsonError> {
-        let c = self.next_or_eof()?;
-        match c {
-            b'{' => self.object(),
-            b'[' => self.array(),
-            b'"' => self.string().map(Value::String),
-            b't' => self.literal(b"rue", "true").map(|_| Value::Bool(true)),
-            b'f' => self.literal(b"alse", "false").map(|_| Value::Bool(false)),
-            b'n' => self.literal(b"ull", "null").map(|_| Value::Null),
-            b'-' | b'0'..=b'9' => self.number(c),
-            c => Err(syntax(c, "looking for beginning of value")),
+        let mut stack: Vec<Open> = Vec::new();
+        loop {
+            // Read the start of a value: a scalar completes at once; `[` or `{` opens.
+            self.skip_ws();
+            let c = self.next_or_eof()?;
+            let mut done = match c {
+                b'{' | b'[' => {
+                    if stack.len() + 1 > MAX_NESTING_DEPTH {
+                        return Err(syntax(c, "exceeded max depth"));
+                    }
+                    self.skip_ws();
+                    let close = if c == b'{' { b'}' } else { b']' };
+                    if self.peek() == Some(close) {
+                        self.i += 1;
+                        Some(if c == b'{' {
+                            Value::Object(Vec::new())
+                        } else {
+                            Value::Array(Vec::new())
+                        })
+                    } else if c == b'[' {
+                        stack.push(Open::Array(Vec::new()));
+                        None
+                    } else {
+                        let key = self.object_key()?;
+                        stack.push(Open::Object(Vec::new(), key));
+                        None
+                    }
+                }
+                b'"' => Some(Value::String(self.string()?)),
+                b't' => Some(self.literal(b"rue", "true").map(|_| Value::Bool(true))?),
+                b'f' => Some(self.literal(b"alse", "false").map(|_| Value::Bool(false))?),
+                b'n' => Some(self.literal(b"ull", "null").map(|_| Value::Null)?),
+                b'-' | b'0'..=b'9' => Some(self.number(c)?),
+                c => return Err(syntax(c, "looking for beginning of value")),
+            };
+            // Hand completed values to their containers; a container closes when its
+            // closing bracket follows.
+            while let Some(v) = done.take() {
+                let Some(top) = stack.last_mut() else {
+                    return Ok(v);
+                };
+                self.skip_ws();
+                let c = self.next_or_eof()?;
+                match top {
+                    Open::Array(items) => {
+                        items.push(v);
+                        match c {
+                            b',' => {}
+                            b']' => {
+                                if let Some(Open::Array(items)) = stack.pop() {
+                                    done = Some(Value::Array(items));
+                                }
+                            }
+                            c => return Err(syntax(c, "after array element")),
+                        }
+                    }
+                    Open::Object(pairs, key) => {
+                        pairs.push((std::mem::take(key), v));
+                        match c {
+                            b',' => {
+                                self.skip_ws();
+                                *key = self.object_key()?;
+                            }
+                            b'}' => {
+                                if let Some(Open::Object(pairs, _)) = stack.pop() {
+                                    done = Some(Value::Object(pairs));
+                                }
+                            }
+                            c => return Err(syntax(c, "after object key:value pair")),
+                        }
+                    }
+                }
+            }
         }
+    }
+
+    /// `"key":` with the position on the opening quote (whitespace already skipped).
+    fn object_key(&mut self) -> Result<String, JsonError> {
+        let c = self.next_or_eof()?;
+        if c != b'"' {
+            return Err(syntax(c, "looking for beginning of object key string"));
+        }
+        let key = self.string()?;
+        self.skip_ws();
+        let c = self.next_or_eof()?;
+        if c != b':' {
+            return Err(syntax(c, "after object key"));
+        }
+        Ok(key)
     }
 
     fn literal(&mut self, rest: &[u8], name: &str) -> Result<(), JsonError> {
@@ -350,56 +465,6 @@ impl Parser<'_> {
         }
         Ok(v)
     }
-
-    fn object(&mut self) -> Result<Value, JsonError> {
-        let mut pairs = Vec::new();
-        self.skip_ws();
-        if self.peek() == Some(b'}') {
-            self.i += 1;
-            return Ok(Value::Object(pairs));
-        }
-        loop {
-            self.skip_ws();
-            let c = self.next_or_eof()?;
-            if c != b'"' {
-                return Err(syntax(c, "looking for beginning of object key string"));
-            }
-            let key = self.string()?;
-            self.skip_ws();
-            let c = self.next_or_eof()?;
-            if c != b':' {
-                return Err(syntax(c, "after object key"));
-            }
-            self.skip_ws();
-            let v = self.value()?;
-            pairs.push((key, v));
-            self.skip_ws();
-            match self.next_or_eof()? {
-                b',' => continue,
-                b'}' => return Ok(Value::Object(pairs)),
-                c => return Err(syntax(c, "after object key:value pair")),
-            }
-        }
-    }
-
-    fn array(&mut self) -> Result<Value, JsonError> {
-        let mut items = Vec::new();
-        self.skip_ws();
-        if self.peek() == Some(b']') {
-            self.i += 1;
-            return Ok(Value::Array(items));
-        }
-        loop {
-            self.skip_ws();
-            items.push(self.value()?);
-            self.skip_ws();
-            match self.next_or_eof()? {
-                b',' => continue,
-                b']' => return Ok(Value::Array(items)),
-                c => return Err(syntax(c, "after array element")),
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -471,5 +536,117 @@ mod tests {
             as_go_int64(&Value::Number("1.5".into())),
             Err("number 1.5".into())
         );
+    }
+
+    /// Runs `f` on a thread with a 128 KiB stack: enough for any fixed-depth code, far too
+    /// little for a parser or a drop that recurses once per nesting level.
+    fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::Builder::new()
+            .stack_size(128 * 1024)
+            .spawn(f)
+            .expect("spawn")
+            .join()
+            .expect("no stack overflow")
+    }
+
+    #[test]
+    fn nesting_past_go_max_depth_is_a_syntax_error() {
+        on_small_stack(|| {
+            for open in ["[", "{\"a\":"] {
+                let deep = open.repeat(100_000);
+                let e = decode_first(deep.as_bytes()).unwrap_err();
+                let c = &open[..1];
+                assert_eq!(
+                    e.decoder_message(),
+                    format!("invalid character '{c}' exceeded max depth")
+                );
+                assert_eq!(
+                    unmarshal(deep.as_bytes()).unwrap_err().unmarshal_message(),
+                    format!("invalid character '{c}' exceeded max depth")
+                );
+            }
+            // An empty container still counts as one level, as Go pushes then pops it.
+            let over = format!(
+                "{}[]{}",
+                "[".repeat(MAX_NESTING_DEPTH),
+                "]".repeat(MAX_NESTING_DEPTH)
+            );
+            assert_eq!(
+                decode_first(over.as_bytes()).unwrap_err().decoder_message(),
+                "invalid character '[' exceeded max depth"
+            );
+        });
+    }
+
+    #[test]
+    fn values_as_deep_as_go_allows_parse_and_drop_in_constant_stack() {
+        on_small_stack(|| {
+            let n = MAX_NESTING_DEPTH;
+            let arrays = format!("{}1{}", "[".repeat(n), "]".repeat(n));
+            let v = unmarshal(arrays.as_bytes()).expect("depth 10000 is allowed");
+            let mut depth = 0;
+            let mut cur = &v;
+            while let Value::Array(items) = cur {
+                depth += 1;
+                cur = &items[0];
+            }
+            assert_eq!(depth, n);
+            drop(v);
+            let objects = format!("{}null{}", "{\"k\":".repeat(n), "}".repeat(n));
+            let v = decode_first(objects.as_bytes()).expect("depth 10000 is allowed");
+            drop(v);
+        });
+    }
+
+    fn to_serde(v: &Value) -> serde_json::Value {
+        match v {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Number(n) => serde_json::from_str(n).expect("number literal"),
+            Value::String(s) => serde_json::Value::String(s.clone()),
+            Value::Array(items) => serde_json::Value::Array(items.iter().map(to_serde).collect()),
+            Value::Object(pairs) => serde_json::Value::Object(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.clone(), to_serde(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn arb_json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::Bool),
+            any::<i64>().prop_map(|i| serde_json::json!(i)),
+            "[a-z\\u{e9}\"\\\\\n]{0,6}".prop_map(serde_json::Value::String),
+        ];
+        leaf.prop_recursive(6, 64, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+                proptest::collection::btree_map("[a-z]{1,3}", inner, 0..4)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Any JSON document serde writes reads back to the same value, compact or pretty.
+        #[test]
+        fn reads_what_serde_writes(doc in arb_json()) {
+            for text in [serde_json::to_string(&doc), serde_json::to_string_pretty(&doc)] {
+                let text = text.expect("serialize");
+                let v = unmarshal(text.as_bytes()).expect("valid JSON parses");
+                proptest::prop_assert_eq!(to_serde(&v), doc.clone());
+            }
+        }
+
+        /// No byte string panics the parser.
+        #[test]
+        fn never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64)) {
+            let _ = decode_first(&bytes);
+            let _ = unmarshal(&bytes);
+        }
     }
 }
