@@ -71,6 +71,9 @@ pub struct ServerConfig {
     pub commit: String,
     /// Seed of the ID generator, so IDs are the same run after run.
     pub id_seed: u64,
+    /// Where tokens and session keys come from: the OS's CSPRNG (the default), or a fixed seed
+    /// for reproducible tests.
+    pub secrets: crate::storage::Secrets,
     /// Cloud flavor settings: plan quotas, apply delay, size limits.
     pub cloud: CloudConfig,
     /// Create the tenant above at start (like `influx setup`). When false the server starts
@@ -97,6 +100,7 @@ impl Default for ServerConfig {
             version: "v2.7.12".into(),
             commit: "ec9dcde5d6f0".into(),
             id_seed: 0x1f2e_3d4c_5b6a_7988,
+            secrets: crate::storage::Secrets::OsRandom,
             cloud: CloudConfig::default(),
             bootstrap: true,
         }

@@ -105,6 +105,15 @@ struct ServeArgs {
     /// as on a fresh influxd.
     #[arg(long, env = "INFLUX_REFERENCE_NO_SETUP")]
     no_setup: bool,
+    /// FOR TESTS ONLY: generate tokens and session keys from this seed instead of the
+    /// operating system's random generator, so runs are reproducible byte for byte. Anyone who
+    /// knows the seed can compute every token: never use it on a port others can reach.
+    #[arg(
+        long,
+        value_name = "SEED",
+        env = "INFLUX_REFERENCE_DETERMINISTIC_SECRETS"
+    )]
+    deterministic_secrets: Option<u64>,
 }
 
 fn main() -> ExitCode {
@@ -184,6 +193,10 @@ fn serve(args: ServeArgs) -> Result<(), influx_reference::Error> {
         },
         cloud,
         bootstrap: !args.no_setup,
+        secrets: match args.deterministic_secrets {
+            Some(seed) => influx_reference::storage::Secrets::Deterministic(seed),
+            None => influx_reference::storage::Secrets::OsRandom,
+        },
         ..ServerConfig::default()
     };
     let reference = Reference::new(config)?;

@@ -61,7 +61,7 @@ impl Reference {
             ));
         }
         let now = clock.now_nanos();
-        let mut store = Store::new(config.id_seed);
+        let mut store = Store::with_secrets(config.id_seed, config.secrets);
         let bootstrap = if config.bootstrap {
             bootstrap(&mut store, &config, now)?
         } else {

@@ -108,6 +108,7 @@ impl Target for InProcess {
                     Profile::Cloud => influx_reference::Flavor::Cloud,
                 },
                 bootstrap: false,
+                secrets: DETERMINISTIC_SECRETS,
                 ..ServerConfig::default()
             };
             let reference =
@@ -276,6 +277,11 @@ fn schema_type(b: &crate::case::BucketSpec) -> SchemaType {
     }
 }
 
+/// In-process runs are reproducible byte for byte: generated tokens and session keys come from
+/// a fixed seed (the reference's own default is the OS's CSPRNG, for serving).
+const DETERMINISTIC_SECRETS: influx_reference::storage::Secrets =
+    influx_reference::storage::Secrets::Deterministic(0x7e57_5ec2_e75e_ed01);
+
 /// The reference's configuration for a case: flavor, retention of the first bucket, limits,
 /// the fault switch and the storage version.
 fn server_config(setup: &crate::case::Setup, profile: Profile, retention: i64) -> ServerConfig {
@@ -287,6 +293,7 @@ fn server_config(setup: &crate::case::Setup, profile: Profile, retention: i64) -
         },
         retention,
         token: OPERATOR_TOKEN.into(),
+        secrets: DETERMINISTIC_SECRETS,
         ..ServerConfig::default()
     };
     if let Some(f) = &setup.fault {

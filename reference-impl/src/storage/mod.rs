@@ -3,16 +3,20 @@
 //! values).
 //!
 //! Invariant: the store is plain data. It never reads a clock or does I/O; the engines pass in
-//! every time they need, so the same calls on the same store give the same results.
+//! every time they need, so the same calls on the same store give the same results. The one
+//! exception is secrets: tokens and session keys come from the OS's CSPRNG unless the store was
+//! made with [`Secrets::Deterministic`].
 
 pub mod cloud;
 mod data;
+mod secrets;
 mod tenancy;
 mod time_values;
 
 pub use data::{
     series_entry, shard_group_start, BucketData, SeriesFields, SeriesKey, ShardGroup, StoredPoint,
 };
+pub use secrets::Secrets;
 pub use tenancy::{
     normalise_shard_group_duration, seconds_to_nanos, Action, Authorization, Bucket, BucketKind,
     Org, Password, Permission, ResourceKind, SchemaType, Session, Status, Store, TenancyError,

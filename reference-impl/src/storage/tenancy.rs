@@ -298,6 +298,7 @@ pub enum TenancyError {
 #[derive(Debug, Clone)]
 pub struct Store {
     ids: IdGenerator,
+    secrets: super::secrets::SecretGenerator,
     pub orgs: BTreeMap<Id, Org>,
     pub users: BTreeMap<Id, User>,
     pub buckets: BTreeMap<Id, Bucket>,
@@ -321,10 +322,17 @@ impl Default for Store {
 }
 
 impl Store {
-    /// An empty store whose IDs come from `seed`.
+    /// An empty store whose IDs come from `seed`, and its tokens and session keys from the
+    /// OS's CSPRNG.
     pub fn new(seed: u64) -> Self {
+        Self::with_secrets(seed, super::Secrets::OsRandom)
+    }
+
+    /// An empty store whose IDs come from `seed` and its secrets from `secrets`.
+    pub fn with_secrets(seed: u64, secrets: super::Secrets) -> Self {
         Self {
             ids: IdGenerator::new(seed),
+            secrets: super::secrets::SecretGenerator::new(secrets),
             orgs: BTreeMap::new(),
             users: BTreeMap::new(),
             buckets: BTreeMap::new(),
@@ -676,23 +684,9 @@ impl Store {
         out
     }
 
-    /// A token shaped like InfluxDB's: 64 random bytes, URL-safe base64 (86 chars + `==`).
+    /// A token or session key shaped like InfluxDB's (64 random bytes, URL-safe base64).
     fn generate_token(&mut self) -> String {
-        const ALPHABET: &[u8; 64] =
-            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        let mut out = String::with_capacity(88);
-        while out.len() < 86 {
-            let mut v = self.ids.next_id().get();
-            for _ in 0..10 {
-                if out.len() == 86 {
-                    break;
-                }
-                out.push(ALPHABET[(v & 63) as usize] as char);
-                v >>= 6;
-            }
-        }
-        out.push_str("==");
-        out
+        self.secrets.token()
     }
 
     /// Every permission an operator token holds: all actions on all resource kinds, in every org.
