@@ -7,11 +7,10 @@ use axum::extract::{Request, State};
 use axum::http::Response;
 
 use crate::engine::delete::{self as engine, DeleteRequest};
-use crate::engine::v2::HARD_BODY_LIMIT;
 use crate::storage::Authorization;
 
 use super::respond::{self, Encoder};
-use super::{read_body, AppState, QueryParams};
+use super::{AppState, QueryParams};
 
 pub async fn api_v2_delete(State(state): State<Arc<AppState>>, req: Request) -> Response<Body> {
     let (parts, body) = req.into_parts();
@@ -22,12 +21,16 @@ pub async fn api_v2_delete(State(state): State<Arc<AppState>>, req: Request) -> 
         );
     };
     let params = QueryParams::parse(parts.uri.query());
-    let body = match read_body(body, HARD_BODY_LIMIT).await {
+    let body = match super::body::read_limited(body, super::body::MAX_JSON_BODY_BYTES).await {
         Ok(b) => b,
-        Err(e) => {
+        Err(super::body::BodyError::TooLarge) => {
+            return respond::error(&super::body::json_too_large(), Encoder::Compact)
+        }
+        Err(super::body::BodyError::Read(m)) => {
+            // `http/delete_handler.go`: a failed read is `invalid`, "error reading json body".
             let e = crate::api_error::ApiError::new(
                 crate::api_error::Code::Invalid,
-                format!("error reading json body: {}", e.message),
+                format!("error reading json body: {m}"),
             );
             return respond::error(&e, Encoder::Compact);
         }

@@ -1,6 +1,7 @@
 //! The HTTP API over the engines (axum). In-process use drives the same router without a
 //! socket, so in-process and over-the-wire answers agree by construction.
 
+mod body;
 mod delete;
 pub mod json_out;
 mod query;
@@ -363,19 +364,14 @@ pub fn router(state: Arc<AppState>) -> Router {
     .with_state(state)
 }
 
-/// Reads a request body fully, up to `limit` bytes.
+/// Reads a write body, up to `limit` bytes (413 `unable to read data: points batch is too
+/// large` past it, as `http/points` words it).
 pub(crate) async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let too_large = std::error::Error::source(&e)
-            .is_some_and(|s| s.to_string().contains("length limit exceeded"))
-            || e.to_string().contains("length limit exceeded");
-        if too_large {
-            ApiError::new(
-                Code::TooLarge,
-                "unable to read data: points batch is too large",
-            )
-        } else {
-            ApiError::new(Code::Internal, format!("unable to read data: {e}"))
-        }
+    body::read_limited(body, limit).await.map_err(|e| match e {
+        body::BodyError::TooLarge => ApiError::new(
+            Code::TooLarge,
+            "unable to read data: points batch is too large",
+        ),
+        body::BodyError::Read(m) => ApiError::new(Code::Internal, format!("unable to read data: {m}")),
     })
 }

@@ -9,14 +9,13 @@ use axum::http::{header, HeaderValue, Method, Response, StatusCode};
 use serde_json::{json, Value as Json};
 
 use crate::api_error::{ApiError, Code};
-use crate::engine::v2::HARD_BODY_LIMIT;
 use crate::model::time::format_rfc3339_nano;
 use crate::model::{FieldType, Id};
 use crate::storage::cloud::{ColumnKind, MeasurementSchema, SchemaColumn};
 use crate::storage::{Action, Authorization, ResourceKind, SchemaType, Store};
 
 use super::respond::{self, Encoder};
-use super::{read_body, AppState, QueryParams};
+use super::{AppState, QueryParams};
 
 fn invalid(msg: &str) -> ApiError {
     ApiError::new(Code::Invalid, msg)
@@ -164,7 +163,7 @@ fn bucket_for(
 }
 
 async fn body_json(body: Body) -> Result<Json, ApiError> {
-    let bytes = read_body(body, HARD_BODY_LIMIT).await?;
+    let bytes = super::body::read_json_body(body).await?;
     serde_json::from_slice(&bytes)
         .map_err(|e| invalid(&format!("failed to decode request body: {e}")))
 }

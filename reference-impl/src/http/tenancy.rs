@@ -10,7 +10,6 @@ use axum::extract::{Path, Request, State};
 use axum::http::{Method, Response, StatusCode};
 
 use crate::api_error::{ApiError, Code};
-use crate::engine::v2::HARD_BODY_LIMIT;
 use crate::model::go_json::{self, Value};
 use crate::model::time::{format_rfc3339_nano, NANOS_PER_HOUR, NANOS_PER_SECOND};
 use crate::model::Id;
@@ -21,7 +20,7 @@ use crate::storage::{
 
 use super::json_out::{links, J};
 use super::respond::{self, Encoder};
-use super::{read_body, AppState, QueryParams};
+use super::{AppState, QueryParams};
 
 type Resp = Response<Body>;
 
@@ -60,7 +59,7 @@ fn parse_id(raw: &str) -> Result<Id, ApiError> {
 
 async fn body_of(req: Request) -> Result<(axum::http::request::Parts, bytes::Bytes), ApiError> {
     let (parts, body) = req.into_parts();
-    let body = read_body(body, HARD_BODY_LIMIT).await?;
+    let body = super::body::read_json_body(body).await?;
     Ok((parts, body))
 }
 
