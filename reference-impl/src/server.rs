@@ -218,6 +218,7 @@ fn bootstrap(store: &mut Store, config: &ServerConfig, now: i64) -> Result<Boots
         .create_org(&config.org, "", now)
         .map_err(|e| Error::Config(e.to_string()))?;
     store.add_org_owner(user_id, org_id);
+    store.instance_owners.insert(user_id);
     let bucket_id = store
         .create_bucket(
             org_id,

@@ -635,8 +635,10 @@ async fn post_password_changes_the_sign_in_password() {
     assert_eq!(r.status, 405);
 }
 
-// PUT /api/v2/users/{id}/password and PUT /api/v2/me/password (`handlePutUserPassword`):
-// never a success in InfluxDB 2.7 (see `put_password` in http/tenancy.rs).
+// PUT /api/v2/users/{id}/password and PUT /api/v2/me/password (`handlePutUserPassword`,
+// `handlePutMePassword`): the old password comes as HTTP Basic credentials, so only a session
+// can change one; `tenant.AuthedPasswordService.CompareAndSetPassword` checks
+// `write:users/<id>`, the old password, then sets the new one.
 #[tokio::test]
 async fn put_password_as_influxdb_2_7_answers_it() {
     let s = start_default().await;
@@ -656,39 +658,94 @@ async fn put_password_as_influxdb_2_7_answers_it() {
     .await;
     assert_eq!(
         (r.status, r.body),
-        (500, indented("internal error", "invalid basic auth"))
+        (
+            500,
+            indented(
+                "internal error",
+                "error decoding password reset request: invalid basic auth"
+            )
+        )
     );
     let with_session = [("Cookie", cookie.as_str()), ("Authorization", old.as_str())];
     let r = call(&s, "PUT", &path, &with_session, "nope").await;
     assert_eq!(
         (r.status, r.body),
         (
-            400,
+            500,
             indented(
-                "invalid",
-                "invalid character 'o' in literal null (expecting 'u')"
+                "internal error",
+                "error decoding password reset request: invalid character 'o' in literal null (expecting 'u')"
             )
         )
     );
-    let r = call(&s, "PUT", &path, &with_session, body).await;
-    assert_eq!((r.status, r.body.as_str()), (500, ""));
-    assert_eq!(r.header("content-type"), None);
-    let r = call(&s, "PUT", "/api/v2/me/password", &with_session, body).await;
-    assert_eq!(r.header("x-platform-error-code"), Some("internal error"));
+    let r = call(&s, "PUT", "/api/v2/users/zz/password", &with_session, body).await;
     assert_eq!(
         (r.status, r.body),
         (
             500,
             indented("internal error", "invalid user ID provided in route")
-                + &indented("invalid", "id must have a length of 16 bytes")
         )
     );
-    let r = call(&s, "PUT", "/api/v2/users/zz/password", &with_session, body).await;
+    let wrong_old = basic("my-user", "not-my-password");
+    let r = call(
+        &s,
+        "PUT",
+        &path,
+        &[
+            ("Cookie", cookie.as_str()),
+            ("Authorization", wrong_old.as_str()),
+        ],
+        body,
+    )
+    .await;
     assert_eq!(
-        r.body,
-        indented("internal error", "invalid user ID provided in route")
-            + &indented("invalid", "id must have a length of 16 bytes")
+        (r.status, r.body),
+        (
+            403,
+            indented("forbidden", "your username or password is incorrect")
+        )
     );
-    // Nothing changed.
+    // Nothing changed so far.
     assert_eq!(signin(&s, "my-user", "my-password").await.status, 204);
+    let r = call(&s, "PUT", &path, &with_session, body).await;
+    assert_eq!((r.status, r.body.as_str()), (204, ""));
+    assert_eq!(
+        signin(&s, "my-user", "brand-new-password").await.status,
+        204
+    );
+    let newer = basic("my-user", "brand-new-password");
+    let r = call(
+        &s,
+        "PUT",
+        "/api/v2/me/password",
+        &[
+            ("Cookie", cookie.as_str()),
+            ("Authorization", newer.as_str()),
+        ],
+        r#"{"password":"short"}"#,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            400,
+            indented(
+                "invalid",
+                "passwords must be between 8 and 72 characters long"
+            )
+        )
+    );
+    let r = call(
+        &s,
+        "PUT",
+        "/api/v2/me/password",
+        &[
+            ("Cookie", cookie.as_str()),
+            ("Authorization", newer.as_str()),
+        ],
+        r#"{"password":"third-password"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(signin(&s, "my-user", "third-password").await.status, 204);
 }

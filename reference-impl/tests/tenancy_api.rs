@@ -733,7 +733,7 @@ async fn patch_and_delete_org() {
             400,
             indented(
                 "invalid",
-                "failed to decode request body: invalid character 'o' in literal null (expecting 'u')"
+                "failed to unmarshal json: invalid character 'o' in literal null (expecting 'u')"
             )
         )
     );

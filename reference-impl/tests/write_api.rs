@@ -234,6 +234,20 @@ async fn inactive_token_and_inactive_user() {
         (r.status, r.body.as_str()),
         (403, r#"{"code":"forbidden","message":"User is inactive"}"#)
     );
+    // The v1 endpoint checks the user itself: the same 401 as a bad token
+    // (`v1/authorization/authorizer.go`).
+    let r = s
+        .send(
+            reqwest::Client::new()
+                .post(s.url("/write?db=my-bucket"))
+                .header("Authorization", "Token my-token")
+                .body("m v=1"),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (401, r#"{"code":"unauthorized","message":"Unauthorized"}"#)
+    );
 }
 
 // §2.2: when several things are wrong, the first check in the handler's order wins.

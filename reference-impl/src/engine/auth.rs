@@ -21,12 +21,16 @@ pub fn unauthorized_access() -> ApiError {
 }
 
 /// The token in an `Authorization` header as `/api/v2` reads it (`http/tokens.go`,
-/// `GetToken`): `Token ` or `Bearer `, matched case-insensitively; the rest verbatim.
+/// `GetToken`): `Token ` or `Bearer `, matched case-insensitively; the rest verbatim. `Token `
+/// alone is the empty token; `Bearer ` alone is no token at all (Go wants more bytes after it).
 pub fn v2_header_token(header: &[u8]) -> Option<&[u8]> {
-    for scheme in [&b"Token "[..], &b"Bearer "[..]] {
-        if header.len() >= scheme.len() && header[..scheme.len()].eq_ignore_ascii_case(scheme) {
-            return Some(&header[scheme.len()..]);
-        }
+    const TOKEN: &[u8] = b"Token ";
+    const BEARER: &[u8] = b"Bearer ";
+    if header.len() >= TOKEN.len() && header[..TOKEN.len()].eq_ignore_ascii_case(TOKEN) {
+        return Some(&header[TOKEN.len()..]);
+    }
+    if header.len() > BEARER.len() && header[..BEARER.len()].eq_ignore_ascii_case(BEARER) {
+        return Some(&header[BEARER.len()..]);
     }
     None
 }
@@ -221,8 +225,9 @@ pub fn v1_credentials(u: Option<&str>, p: Option<&str>, header: Option<&[u8]>) -
     V1Credentials::None
 }
 
-/// v1 authentication: no credentials → 401 `unauthorized access`; a bad or inactive token →
-/// 401 `Unauthorized` (capital U, `ErrCredentialsUnauthorized`).
+/// v1 authentication: no credentials → 401 `unauthorized access`; a bad or inactive token, or
+/// a token of an inactive user → 401 `Unauthorized` (capital U, `ErrCredentialsUnauthorized`,
+/// `v1/authorization/authorizer.go`).
 pub fn authenticate_v1<'s>(
     store: &'s Store,
     creds: &V1Credentials,
@@ -235,8 +240,10 @@ pub fn authenticate_v1<'s>(
     if auth.status == Status::Inactive {
         return Err(bad());
     }
-    check_user_active(store, auth)?;
-    Ok(auth)
+    match store.users.get(&auth.user_id) {
+        Some(user) if user.status == Status::Active => Ok(auth),
+        _ => Err(bad()),
+    }
 }
 
 /// Standard base64 (with or without padding), enough for HTTP Basic.
@@ -275,6 +282,8 @@ mod tests {
         assert_eq!(v2_header_token(b"TOKEN "), Some(&b""[..]));
         assert_eq!(v2_header_token(b"Basic abc"), None);
         assert_eq!(v2_header_token(b"Token"), None);
+        assert_eq!(v2_header_token(b"Bearer "), None);
+        assert_eq!(v2_header_token(b"Bearer x"), Some(&b"x"[..]));
     }
 
     #[test]

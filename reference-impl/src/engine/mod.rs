@@ -4,6 +4,7 @@
 //! the store, and encodes the answer. Nothing here touches a socket or reads the wall clock.
 
 pub mod auth;
+pub mod authorizer;
 pub mod cloud;
 pub mod delete;
 pub mod delete_predicate;
@@ -12,6 +13,7 @@ pub mod influxql_scan;
 pub mod lookup;
 pub mod points_writer;
 pub mod series_batch;
+pub mod tenancy;
 pub mod v2;
 
 pub use points_writer::{PartialWrite, StorageVersion, WriteStats};

@@ -62,7 +62,9 @@ pub async fn read_json_body(body: Body) -> Result<Bytes, ApiError> {
         .await
         .map_err(|e| match e {
             BodyError::TooLarge => json_too_large(),
-            BodyError::Read(m) => ApiError::new(Code::Internal, format!("unable to read body: {m}")),
+            BodyError::Read(m) => {
+                ApiError::new(Code::Internal, format!("unable to read body: {m}"))
+            }
         })
 }
 
@@ -71,7 +73,9 @@ pub async fn read_json_body(body: Body) -> Result<Bytes, ApiError> {
 pub fn json_too_large() -> ApiError {
     ApiError::new(
         Code::TooLarge,
-        format!("request body too large: this server reads at most {MAX_JSON_BODY_BYTES} bytes of JSON"),
+        format!(
+            "request body too large: this server reads at most {MAX_JSON_BODY_BYTES} bytes of JSON"
+        ),
     )
 }
 

@@ -52,6 +52,19 @@ impl AppState {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+
+    /// Runs `f` with the store held, on tokio's blocking pool: a request waiting for the lock
+    /// (or holding it for long) never occupies an async worker, so `/health` and the other
+    /// requests go on being served. A panic in `f` is a 500, not a lost connection.
+    pub async fn with_store<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&mut Store) -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let state = Arc::clone(self);
+        tokio::task::spawn_blocking(move || f(&mut state.store()))
+            .await
+            .map_err(|_| ApiError::new(Code::Internal, "internal error: the request failed"))
+    }
 }
 
 /// Paths under `/api/v2` that need no token (`http/platform_handler.go`).
@@ -372,6 +385,8 @@ pub(crate) async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes, 
             Code::TooLarge,
             "unable to read data: points batch is too large",
         ),
-        body::BodyError::Read(m) => ApiError::new(Code::Internal, format!("unable to read data: {m}")),
+        body::BodyError::Read(m) => {
+            ApiError::new(Code::Internal, format!("unable to read data: {m}"))
+        }
     })
 }

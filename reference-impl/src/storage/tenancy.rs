@@ -166,9 +166,14 @@ pub enum ResourceKind {
     Annotations,
     Remotes,
     Replications,
+    /// The whole instance: held only by the setup user's sessions (an `instance` owner
+    /// mapping), it matches every resource type (`Permission.matchesV1`).
+    Instance,
 }
 
 impl ResourceKind {
+    /// Every type but `instance`, which no token can hold (`OperPermissions` and
+    /// `OwnerPermissions` skip it).
     pub const ALL: [ResourceKind; 22] = [
         Self::Authorizations,
         Self::Buckets,
@@ -218,10 +223,14 @@ impl ResourceKind {
             Self::Annotations => "annotations",
             Self::Remotes => "remotes",
             Self::Replications => "replications",
+            Self::Instance => "instance",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
+        if s == "instance" {
+            return Some(Self::Instance);
+        }
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
@@ -236,23 +245,50 @@ pub struct Permission {
 }
 
 impl Permission {
-    /// Whether this grant covers `action` on `kind` (in `org_id`, resource `id`), following
-    /// `influxdb.Permission.Matches`: a grant without an org covers every org, one without an ID
-    /// covers every resource of the kind in its org, and write implies nothing about read.
-    pub fn allows(&self, action: Action, kind: ResourceKind, org_id: Id, id: Option<Id>) -> bool {
-        if self.action != action || self.kind != kind {
+    /// Whether this held permission covers the permission `want` asked for: 2.7's
+    /// `Permission.matchesV1` (`authz.go`). The actions must be equal; `instance` covers every
+    /// type; a grant without org and ID covers the whole type; one with an org (and no ID)
+    /// covers what is asked in that org; one with an ID covers that ID **in any org** (Go no
+    /// longer compares the orgs there).
+    pub fn matches(&self, want: &Permission) -> bool {
+        if self.action != want.action {
             return false;
         }
-        if let Some(o) = self.org_id {
-            if o != org_id {
-                return false;
+        if self.kind == ResourceKind::Instance {
+            return true;
+        }
+        if self.kind != want.kind {
+            return false;
+        }
+        if self.org_id.is_none() && self.id.is_none() {
+            return true;
+        }
+        if let (Some(mine), None) = (self.org_id, self.id) {
+            if want.org_id == Some(mine) {
+                return true;
             }
         }
-        match (self.id, id) {
-            (None, _) => true,
-            (Some(mine), Some(theirs)) => mine == theirs,
-            (Some(_), None) => false,
+        matches!((self.id, want.id), (Some(mine), Some(theirs)) if mine == theirs)
+    }
+
+    /// `Permission.String()`: `action:resource`, the resource as `path.Join` builds it
+    /// (`orgs/<org>/<type>/<id>`, `orgs/<org>/<type>`, `<type>/<id>` or `<type>`).
+    pub fn to_go_string(&self) -> String {
+        let mut out = format!("{}:", self.action.as_str());
+        if let Some(org) = self.org_id {
+            out.push_str(&format!("orgs/{org}/"));
         }
+        out.push_str(self.kind.as_str());
+        if let Some(id) = self.id {
+            out.push_str(&format!("/{id}"));
+        }
+        out
+    }
+}
+
+impl std::fmt::Display for Permission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_go_string())
     }
 }
 
@@ -270,10 +306,21 @@ pub struct Authorization {
 }
 
 impl Authorization {
+    /// Whether this authorization may do `want`: it is active (an inactive token's
+    /// `PermissionSet()` fails, so it grants nothing) and one of its permissions matches.
+    pub fn permits(&self, want: &Permission) -> bool {
+        self.status == Status::Active && self.permissions.iter().any(|p| p.matches(want))
+    }
+
+    /// [`Authorization::permits`] for `action` on `kind` in `org_id` (resource `id`, if any):
+    /// the permission the data endpoints ask for (`write:orgs/<org>/buckets/<id>`).
     pub fn allows(&self, action: Action, kind: ResourceKind, org_id: Id, id: Option<Id>) -> bool {
-        self.permissions
-            .iter()
-            .any(|p| p.allows(action, kind, org_id, id))
+        self.permits(&Permission {
+            action,
+            kind,
+            org_id: Some(org_id),
+            id,
+        })
     }
 }
 
@@ -292,6 +339,9 @@ pub enum TenancyError {
     /// `EIncorrectUser` (code `forbidden`): the user ID names no user.
     #[error("your userID is incorrect")]
     IncorrectUser,
+    /// `EIncorrectPassword` (code `forbidden`): a wrong password, or none set.
+    #[error("your username or password is incorrect")]
+    IncorrectPassword,
 }
 
 /// Everything the server knows, tenancy and data alike.
@@ -308,6 +358,10 @@ pub struct Store {
     /// `POST /api/v2/orgs`, gone with the org. A session holds its user's owner permissions on
     /// each of these orgs.
     pub org_owners: BTreeSet<(Id, Id)>,
+    /// Users with the `instance` owner mapping: the user onboarding created
+    /// (`tenant/service_onboarding.go`). Their sessions hold `read:instance` and
+    /// `write:instance`, which cover everything.
+    pub instance_owners: BTreeSet<Id>,
     /// Live sessions by key.
     pub sessions: BTreeMap<String, Session>,
     pub data: BTreeMap<Id, BucketData>,
@@ -338,6 +392,7 @@ impl Store {
             buckets: BTreeMap::new(),
             authorizations: BTreeMap::new(),
             org_owners: BTreeSet::new(),
+            instance_owners: BTreeSet::new(),
             sessions: BTreeMap::new(),
             data: BTreeMap::new(),
             cloud: super::cloud::CloudState::default(),
@@ -489,12 +544,23 @@ impl Store {
         self.sessions.get_mut(key)
     }
 
-    /// What a session may do (`session.Service.getPermissionSet`): owner permissions on every
-    /// org the user owns, then the permissions of every authorization the user holds (inactive
-    /// ones included: InfluxDB reads them without looking at their status), then read and write
-    /// on the user itself (`MePermissions`).
+    /// What a session may do (`session.Service.getPermissionSet`): `read`/`write` on
+    /// `instance` for the onboarded user, owner permissions on every org the user owns, then
+    /// the permissions of every authorization the user holds (inactive ones included: InfluxDB
+    /// reads them without looking at their status), then read and write on the user itself
+    /// (`MePermissions`).
     pub fn session_permissions(&self, user_id: Id) -> Vec<Permission> {
         let mut out = Vec::new();
+        if self.instance_owners.contains(&user_id) {
+            for action in [Action::Read, Action::Write] {
+                out.push(Permission {
+                    action,
+                    kind: ResourceKind::Instance,
+                    org_id: None,
+                    id: None,
+                });
+            }
+        }
         for (_, org) in self.org_owners.iter().filter(|(u, _)| *u == user_id) {
             out.extend(Self::owner_permissions(*org));
         }
@@ -782,33 +848,54 @@ mod tests {
         );
     }
 
+    fn want(action: Action, kind: ResourceKind, org: Option<Id>, id: Option<Id>) -> Permission {
+        Permission {
+            action,
+            kind,
+            org_id: org,
+            id,
+        }
+    }
+
+    /// `Permission.matchesV1` (authz.go): an org grant covers what is asked in that org; an
+    /// ID grant covers that ID whatever org is asked; `instance` covers every type.
     #[test]
-    fn bucket_permissions_narrow_by_org_and_id() {
+    fn permissions_match_as_2_7_matches_them() {
         let org = Id::new(1).unwrap();
         let other = Id::new(2).unwrap();
         let b = Id::new(3).unwrap();
-        let p = Permission {
-            action: Action::Write,
-            kind: ResourceKind::Buckets,
-            org_id: Some(org),
-            id: Some(b),
-        };
-        assert!(p.allows(Action::Write, ResourceKind::Buckets, org, Some(b)));
-        assert!(!p.allows(Action::Read, ResourceKind::Buckets, org, Some(b)));
-        assert!(!p.allows(Action::Write, ResourceKind::Buckets, other, Some(b)));
-        assert!(!p.allows(
-            Action::Write,
-            ResourceKind::Buckets,
-            org,
-            Some(Id::new(4).unwrap())
-        ));
-        let all = Permission { id: None, ..p };
-        assert!(all.allows(
-            Action::Write,
-            ResourceKind::Buckets,
-            org,
-            Some(Id::new(4).unwrap())
-        ));
+        let b4 = Id::new(4).unwrap();
+        let (r, w, buckets) = (Action::Read, Action::Write, ResourceKind::Buckets);
+        let by_id = want(w, buckets, Some(org), Some(b));
+        assert!(by_id.matches(&want(w, buckets, Some(org), Some(b))));
+        assert!(!by_id.matches(&want(r, buckets, Some(org), Some(b))));
+        assert!(by_id.matches(&want(w, buckets, Some(other), Some(b))));
+        assert!(!by_id.matches(&want(w, buckets, Some(org), Some(b4))));
+        assert!(!by_id.matches(&want(w, buckets, Some(org), None)));
+        let in_org = want(w, buckets, Some(org), None);
+        assert!(in_org.matches(&want(w, buckets, Some(org), Some(b4))));
+        assert!(in_org.matches(&want(w, buckets, Some(org), None)));
+        assert!(!in_org.matches(&want(w, buckets, Some(other), Some(b4))));
+        assert!(!in_org.matches(&want(w, buckets, None, Some(b4))));
+        let global = want(w, buckets, None, None);
+        assert!(global.matches(&want(w, buckets, Some(other), Some(b))));
+        assert!(!global.matches(&want(w, ResourceKind::Orgs, None, None)));
+        let instance = want(r, ResourceKind::Instance, None, None);
+        assert!(instance.matches(&want(r, ResourceKind::Users, None, Some(b))));
+        assert!(!instance.matches(&want(w, ResourceKind::Users, None, Some(b))));
+        assert_eq!(
+            by_id.to_go_string(),
+            "write:orgs/0000000000000001/buckets/0000000000000003"
+        );
+        assert_eq!(in_org.to_string(), "write:orgs/0000000000000001/buckets");
+        assert_eq!(
+            want(r, ResourceKind::Users, None, Some(b)).to_string(),
+            "read:users/0000000000000003"
+        );
+        assert_eq!(
+            want(w, ResourceKind::Orgs, None, None).to_string(),
+            "write:orgs"
+        );
     }
 
     #[test]
@@ -852,10 +939,20 @@ mod tests {
         s.create_authorization(org, u, None, "", vec![narrow], 0);
         let perms = s.session_permissions(u);
         assert_eq!(perms.len(), ResourceKind::ALL.len() * 2 + 1 + 2);
-        let allows = |a, k, o, id| perms.iter().any(|p| p.allows(a, k, o, id));
+        let allows = |a, k, o, id| perms.iter().any(|p| p.matches(&want(a, k, Some(o), id)));
         assert!(allows(Action::Read, ResourceKind::Buckets, org, None));
-        assert!(allows(Action::Write, ResourceKind::Orgs, org, Some(org)));
-        assert!(allows(Action::Write, ResourceKind::Users, org, Some(u)));
+        assert!(perms.iter().any(|p| p.matches(&want(
+            Action::Write,
+            ResourceKind::Orgs,
+            None,
+            Some(org)
+        ))));
+        assert!(perms.iter().any(|p| p.matches(&want(
+            Action::Write,
+            ResourceKind::Users,
+            None,
+            Some(u)
+        ))));
         assert!(allows(
             Action::Write,
             ResourceKind::Buckets,
