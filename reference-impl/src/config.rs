@@ -79,6 +79,8 @@ pub struct ServerConfig {
     /// Create the tenant above at start (like `influx setup`). When false the server starts
     /// un-onboarded (no user, org or token) and `POST /api/v2/setup` does it.
     pub bootstrap: bool,
+    /// Timeouts, the connection cap and the shutdown bound when listening on a socket.
+    pub http: crate::net::HttpLimits,
 }
 
 impl Default for ServerConfig {
@@ -103,6 +105,7 @@ impl Default for ServerConfig {
             secrets: crate::storage::Secrets::OsRandom,
             cloud: CloudConfig::default(),
             bootstrap: true,
+            http: crate::net::HttpLimits::default(),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! - [`storage`]: orgs, buckets, tokens, shard groups, series and values, in memory.
 //! - [`engine`]: the write pipelines as pure functions of (store, request, clock).
 //! - [`http`]: the HTTP API (axum) over the engines.
+//! - [`net`]: serving the router on a socket: timeouts, a connection cap, bounded shutdown.
 //! - [`server`]: [`Reference`], callable in-process or listening on a socket.
 //!
 //! See `ARCHITECTURE.md` at the repository root for the map and its invariants.
@@ -17,6 +18,7 @@ mod error;
 pub mod http;
 pub mod line_protocol;
 pub mod model;
+pub mod net;
 pub mod query;
 pub mod server;
 pub mod storage;

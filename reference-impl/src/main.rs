@@ -114,6 +114,43 @@ struct ServeArgs {
         env = "INFLUX_REFERENCE_DETERMINISTIC_SECRETS"
     )]
     deterministic_secrets: Option<u64>,
+    /// Max time to read a request's head, from the connection's start or the first byte after
+    /// an idle wait; 0 for none (as influxd's flag).
+    #[arg(
+        long,
+        default_value = "10s",
+        env = "INFLUX_REFERENCE_HTTP_READ_HEADER_TIMEOUT"
+    )]
+    http_read_header_timeout: String,
+    /// Max time to read a whole request; 0 for none (influxd's default).
+    #[arg(long, default_value = "0", env = "INFLUX_REFERENCE_HTTP_READ_TIMEOUT")]
+    http_read_timeout: String,
+    /// Max time from the end of a request's head to the end of its answer; 0 for none
+    /// (influxd's default).
+    #[arg(long, default_value = "0", env = "INFLUX_REFERENCE_HTTP_WRITE_TIMEOUT")]
+    http_write_timeout: String,
+    /// Max time a keep-alive connection waits for its next request, and a request body may
+    /// send nothing; 0 for none.
+    #[arg(long, default_value = "3m", env = "INFLUX_REFERENCE_HTTP_IDLE_TIMEOUT")]
+    http_idle_timeout: String,
+    /// Most connections open at once; past it the one idle the longest is closed, and a new
+    /// one is refused when none is idle.
+    #[arg(
+        long,
+        default_value_t = 10_000,
+        env = "INFLUX_REFERENCE_HTTP_MAX_CONNECTIONS"
+    )]
+    http_max_connections: usize,
+}
+
+/// A timeout flag: a Go-style duration, 0 for none.
+fn timeout(
+    flag: &str,
+    value: &str,
+) -> Result<Option<std::time::Duration>, influx_reference::Error> {
+    let nanos = parse_duration(value)
+        .map_err(|e| influx_reference::Error::Config(format!("--{flag}: {e}")))?;
+    Ok((nanos > 0).then(|| std::time::Duration::from_nanos(nanos as u64)))
 }
 
 fn main() -> ExitCode {
@@ -176,7 +213,18 @@ fn serve(args: ServeArgs) -> Result<(), influx_reference::Error> {
     if let Some(v) = args.max_decompressed_bytes {
         cloud.max_decompressed_bytes = v;
     }
+    let http = influx_reference::net::HttpLimits {
+        read_header_timeout: timeout("http-read-header-timeout", &args.http_read_header_timeout)?,
+        read_timeout: timeout("http-read-timeout", &args.http_read_timeout)?,
+        write_timeout: timeout("http-write-timeout", &args.http_write_timeout)?,
+        idle_timeout: timeout("http-idle-timeout", &args.http_idle_timeout)?,
+        max_connections: args.http_max_connections.max(1),
+        ..influx_reference::net::HttpLimits::default()
+    };
+    // As Go programs do: as many open files as the system allows this process.
+    influx_reference::net::rlimit::raise_open_files_limit();
     let config = ServerConfig {
+        http,
         flavor: args.flavor,
         org: args.org,
         bucket: args.bucket,
@@ -204,14 +252,18 @@ fn serve(args: ServeArgs) -> Result<(), influx_reference::Error> {
         .enable_all()
         .build()
         .map_err(influx_reference::Error::Serve)?;
-    runtime.block_on(async {
+    let served = runtime.block_on(async {
         let handle = reference.listen(args.bind).await?;
         println!("listening on {}", handle.url());
         let _ = std::io::stdout().flush();
         shutdown_signal().await;
         handle.shutdown().await;
         Ok(())
-    })
+    });
+    // Work still running on the blocking pool (a query being cancelled) does not hold the
+    // exit up for long.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    served
 }
 
 async fn shutdown_signal() {

@@ -153,12 +153,12 @@ impl Reference {
         let local = listener.local_addr().map_err(Error::Serve)?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let app = self.router();
+        let limits = self.state.config.http;
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.await;
-                })
-                .await;
+            crate::net::serve(listener, app, limits, async move {
+                let _ = rx.await;
+            })
+            .await;
         });
         Ok(ServerHandle {
             addr: local,
@@ -186,7 +186,8 @@ impl ServerHandle {
         format!("http://{}", self.addr)
     }
 
-    /// Stops accepting, lets requests in flight finish, and waits for the server to end.
+    /// Stops accepting, lets requests in flight finish (within the shutdown bound), and waits
+    /// for the server to end.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());

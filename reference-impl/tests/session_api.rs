@@ -105,7 +105,7 @@ async fn signin_answers_204_with_the_session_cookie() {
         .strip_prefix("influxdb-oss-session=")
         .and_then(|rest| {
             rest.strip_suffix(
-                "; Path=/api/; Expires=Tue, 20 May 2025 12:00:00 GMT; SameSite=Strict",
+                "; Path=/api/; Expires=Tue, 20 May 2025 12:00:00 GMT; HttpOnly; SameSite=Strict",
             )
         })
         .unwrap_or_else(|| panic!("{cookie}"));

@@ -35,28 +35,32 @@ pub async fn api_v2_delete(State(state): State<Arc<AppState>>, req: Request) -> 
             return respond::error(&e, Encoder::Compact);
         }
     };
-    let request = DeleteRequest {
-        org: params.get("org"),
-        org_id: params.get("orgID"),
-        bucket: params.get("bucket"),
-        bucket_id: params.get("bucketID"),
-        body: &body,
-    };
-    if state.config.flavor == crate::config::Flavor::Cloud {
-        let now = state.clock.now_nanos();
-        return match crate::engine::cloud::delete(
-            &mut state.store(),
-            &auth,
-            &request,
-            &state.config.cloud,
-            now,
-        ) {
-            Ok(()) => respond::no_content(),
-            Err(e) => respond::error(&e, Encoder::Compact),
-        };
-    }
-    match engine::delete(&mut state.store(), &auth, &request) {
-        Ok(()) => respond::no_content(),
-        Err(e) => respond::error(&e, Encoder::Compact),
+    let param = |k: &str| params.get(k).map(str::to_string);
+    let (org, org_id, bucket, bucket_id) = (
+        param("org"),
+        param("orgID"),
+        param("bucket"),
+        param("bucketID"),
+    );
+    let cloud = (state.config.flavor == crate::config::Flavor::Cloud).then_some(state.config.cloud);
+    let now = state.clock.now_nanos();
+    let result = state
+        .with_store(move |store| {
+            let request = DeleteRequest {
+                org: org.as_deref(),
+                org_id: org_id.as_deref(),
+                bucket: bucket.as_deref(),
+                bucket_id: bucket_id.as_deref(),
+                body: &body,
+            };
+            match cloud {
+                Some(config) => crate::engine::cloud::delete(store, &auth, &request, &config, now),
+                None => engine::delete(store, &auth, &request),
+            }
+        })
+        .await;
+    match result {
+        Ok(Ok(())) => respond::no_content(),
+        Ok(Err(e)) | Err(e) => respond::error(&e, Encoder::Compact),
     }
 }

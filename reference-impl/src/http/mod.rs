@@ -27,7 +27,7 @@ use crate::api_error::{ApiError, Code};
 use crate::clock::Clock;
 use crate::config::ServerConfig;
 use crate::engine::auth::{authenticate_v2_or_session, session_cookie};
-use crate::storage::{Authorization, Store};
+use crate::storage::Store;
 
 pub use query_params::QueryParams;
 use respond::Encoder;
@@ -89,34 +89,48 @@ async fn authenticate(
     mut req: Request,
     next: Next,
 ) -> Response<Body> {
-    if state.config.flavor == crate::config::Flavor::Cloud {
-        // Queued cloud writes whose apply delay has passed become visible before anything
-        // else is answered.
-        let now = state.clock.now_nanos();
-        crate::engine::cloud::apply_due(&mut state.store(), &state.config.cloud, now);
-    }
     let path = req.uri().path();
+    // `/health`, `/ready` and `/ping` never wait for the store (InfluxDB mounts them outside
+    // the API handler, `http/handler.go`).
+    if matches!(path, "/health" | "/ready" | "/ping") {
+        return next.run(req).await;
+    }
+    let cloud = state.config.flavor == crate::config::Flavor::Cloud;
     let under_api = path == "/api/v2" || path.starts_with("/api/v2/");
-    if under_api && !is_public_api_route(req.method(), path) {
-        let header = req
-            .headers()
-            .get(axum::http::header::AUTHORIZATION)
-            .map(HeaderValue::as_bytes);
-        let session_key = if state.config.flavor == crate::config::Flavor::V2 {
-            let cookies = req.headers().get_all(axum::http::header::COOKIE);
-            session_cookie(cookies.iter().map(HeaderValue::as_bytes))
-        } else {
-            None
-        };
-        let now = state.clock.now_nanos();
-        let found: Result<Authorization, ApiError> =
-            authenticate_v2_or_session(&mut state.store(), header, session_key.as_deref(), now);
-        match found {
-            Ok(auth) => {
-                req.extensions_mut().insert(auth);
+    let needs_auth = under_api && !is_public_api_route(req.method(), path);
+    if !cloud && !needs_auth {
+        return next.run(req).await;
+    }
+    let header = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .map(|v| v.as_bytes().to_vec());
+    let session_key = if state.config.flavor == crate::config::Flavor::V2 {
+        let cookies = req.headers().get_all(axum::http::header::COOKIE);
+        session_cookie(cookies.iter().map(HeaderValue::as_bytes))
+    } else {
+        None
+    };
+    let now = state.clock.now_nanos();
+    let cloud_config = state.config.cloud;
+    let found = state
+        .with_store(move |store| {
+            if cloud {
+                // Queued cloud writes whose apply delay has passed become visible before
+                // anything else is answered.
+                crate::engine::cloud::apply_due(store, &cloud_config, now);
             }
-            Err(e) => return respond::error(&e, Encoder::Compact),
+            needs_auth.then(|| {
+                authenticate_v2_or_session(store, header.as_deref(), session_key.as_deref(), now)
+            })
+        })
+        .await;
+    match found {
+        Ok(None) => {}
+        Ok(Some(Ok(auth))) => {
+            req.extensions_mut().insert(auth);
         }
+        Ok(Some(Err(e))) | Err(e) => return respond::error(&e, Encoder::Compact),
     }
     next.run(req).await
 }

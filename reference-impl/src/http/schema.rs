@@ -173,45 +173,69 @@ pub async fn measurements(
     Path(bucket): Path<String>,
     req: Request,
 ) -> Response<Body> {
-    let result = measurements_inner(&state, &bucket, req).await;
+    let result = async {
+        let (parts, body) = req.into_parts();
+        let auth = caller(&parts)?;
+        let name_filter = QueryParams::parse(parts.uri.query())
+            .get("name")
+            .map(str::to_string);
+        let json_body = match parts.method {
+            Method::GET => None,
+            _ => Some(body_json(body).await?),
+        };
+        let now = state.clock.now_nanos();
+        state
+            .with_store(move |store| match json_body {
+                None => list_schemas(store, &auth, &bucket, name_filter.as_deref()),
+                Some(j) => create_schema(store, &auth, &bucket, &j, now),
+            })
+            .await?
+    }
+    .await;
     result.unwrap_or_else(|e| respond::error(&e, Encoder::Compact))
 }
 
-async fn measurements_inner(
-    state: &AppState,
-    bucket: &str,
-    req: Request,
-) -> Result<Response<Body>, ApiError> {
-    let (parts, body) = req.into_parts();
-    let auth = parts
+fn caller(parts: &axum::http::request::Parts) -> Result<Authorization, ApiError> {
+    parts
         .extensions
         .get::<Authorization>()
         .cloned()
-        .ok_or_else(crate::engine::auth::unauthorized_access)?;
-    let params = QueryParams::parse(parts.uri.query());
-    if parts.method == Method::GET {
-        let store = state.store();
-        let id = bucket_for(&store, &auth, bucket, Action::Read)?;
-        let list: Vec<Json> = store
-            .cloud
-            .schemas
-            .get(&id)
-            .map(|l| {
-                l.iter()
-                    .filter(|s| params.get("name").is_none_or(|n| n == s.name))
-                    .map(schema_json)
-                    .collect()
-            })
-            .unwrap_or_default();
-        return Ok(ok_json(
-            StatusCode::OK,
-            &json!({"measurementSchemas": list}),
-            Some(etag(&store, id)),
-        ));
-    }
-    let json_body = body_json(body).await?;
-    let mut store = state.store();
-    let id = bucket_for(&store, &auth, bucket, Action::Write)?;
+        .ok_or_else(crate::engine::auth::unauthorized_access)
+}
+
+fn list_schemas(
+    store: &mut Store,
+    auth: &Authorization,
+    bucket: &str,
+    name: Option<&str>,
+) -> Result<Response<Body>, ApiError> {
+    let id = bucket_for(store, auth, bucket, Action::Read)?;
+    let list: Vec<Json> = store
+        .cloud
+        .schemas
+        .get(&id)
+        .map(|l| {
+            l.iter()
+                .filter(|s| name.is_none_or(|n| n == s.name))
+                .map(schema_json)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(ok_json(
+        StatusCode::OK,
+        &json!({"measurementSchemas": list}),
+        Some(etag(store, id)),
+    ))
+}
+
+fn create_schema(
+    store: &mut Store,
+    auth: &Authorization,
+    bucket: &str,
+    json_body: &Json,
+    now: i64,
+) -> Result<Response<Body>, ApiError> {
+    let id = bucket_for(store, auth, bucket, Action::Write)?;
     let name = json_body.get("name").and_then(Json::as_str).unwrap_or("");
     if !valid_name(name) {
         return Err(invalid("name is invalid"));
@@ -229,7 +253,6 @@ async fn measurements_inner(
             format!("measurement schema with name {name} already exists"),
         ));
     }
-    let now = state.clock.now_nanos();
     let org_id = store
         .buckets
         .get(&id)
@@ -246,7 +269,7 @@ async fn measurements_inner(
     };
     let body = schema_json(&schema);
     store.cloud.schemas.entry(id).or_default().push(schema);
-    Ok(ok_json(StatusCode::CREATED, &body, Some(etag(&store, id))))
+    Ok(ok_json(StatusCode::CREATED, &body, Some(etag(store, id))))
 }
 
 pub async fn measurement(
@@ -254,50 +277,67 @@ pub async fn measurement(
     Path((bucket, measurement)): Path<(String, String)>,
     req: Request,
 ) -> Response<Body> {
-    let result = measurement_inner(&state, &bucket, &measurement, req).await;
+    let result = async {
+        let (parts, body) = req.into_parts();
+        let auth = caller(&parts)?;
+        let mid =
+            Id::parse(&measurement).map_err(|e| ApiError::new(Code::Invalid, e.to_string()))?;
+        let json_body = match parts.method {
+            Method::GET => None,
+            _ => Some(body_json(body).await?),
+        };
+        let now = state.clock.now_nanos();
+        state
+            .with_store(move |store| match json_body {
+                None => get_schema(store, &auth, &bucket, mid),
+                Some(j) => update_schema(store, &auth, &bucket, mid, &j, now),
+            })
+            .await?
+    }
+    .await;
     result.unwrap_or_else(|e| respond::error(&e, Encoder::Compact))
 }
 
-async fn measurement_inner(
-    state: &AppState,
+fn schema_not_found() -> ApiError {
+    ApiError::new(Code::NotFound, "measurement schema not found")
+}
+
+fn get_schema(
+    store: &mut Store,
+    auth: &Authorization,
     bucket: &str,
-    measurement: &str,
-    req: Request,
+    mid: Id,
 ) -> Result<Response<Body>, ApiError> {
-    let (parts, body) = req.into_parts();
-    let auth = parts
-        .extensions
-        .get::<Authorization>()
-        .cloned()
-        .ok_or_else(crate::engine::auth::unauthorized_access)?;
-    let not_found = || ApiError::new(Code::NotFound, "measurement schema not found");
-    let mid = Id::parse(measurement).map_err(|e| ApiError::new(Code::Invalid, e.to_string()))?;
-    if parts.method == Method::GET {
-        let store = state.store();
-        let id = bucket_for(&store, &auth, bucket, Action::Read)?;
-        let s = store
-            .cloud
-            .schemas
-            .get(&id)
-            .and_then(|l| l.iter().find(|s| s.id == mid))
-            .ok_or_else(not_found)?;
-        return Ok(ok_json(
-            StatusCode::OK,
-            &schema_json(s),
-            Some(etag(&store, id)),
-        ));
-    }
-    let json_body = body_json(body).await?;
-    let mut store = state.store();
-    let id = bucket_for(&store, &auth, bucket, Action::Write)?;
+    let id = bucket_for(store, auth, bucket, Action::Read)?;
+    let s = store
+        .cloud
+        .schemas
+        .get(&id)
+        .and_then(|l| l.iter().find(|s| s.id == mid))
+        .ok_or_else(schema_not_found)?;
+    Ok(ok_json(
+        StatusCode::OK,
+        &schema_json(s),
+        Some(etag(store, id)),
+    ))
+}
+
+fn update_schema(
+    store: &mut Store,
+    auth: &Authorization,
+    bucket: &str,
+    mid: Id,
+    json_body: &Json,
+    now: i64,
+) -> Result<Response<Body>, ApiError> {
+    let id = bucket_for(store, auth, bucket, Action::Write)?;
     let columns = parse_columns(json_body.get("columns"))?;
-    let now = state.clock.now_nanos();
     let schema = store
         .cloud
         .schemas
         .get_mut(&id)
         .and_then(|l| l.iter_mut().find(|s| s.id == mid))
-        .ok_or_else(not_found)?;
+        .ok_or_else(schema_not_found)?;
     // Updates may only add columns: every existing column must come back unchanged.
     for old in &schema.columns {
         match columns.iter().find(|c| c.name == old.name) {
@@ -317,5 +357,5 @@ async fn measurement_inner(
     schema.columns = columns;
     schema.updated_at = now;
     let body = schema_json(schema);
-    Ok(ok_json(StatusCode::OK, &body, Some(etag(&store, id))))
+    Ok(ok_json(StatusCode::OK, &body, Some(etag(store, id))))
 }

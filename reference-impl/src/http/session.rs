@@ -35,15 +35,17 @@ pub async fn signin(State(state): State<Arc<AppState>>, req: Request) -> Respons
         return unauthorized();
     };
     let now = state.clock.now_nanos();
-    let mut store = state.store();
-    let Some(user_id) = store.user_by_name(&name).map(|u| u.id) else {
+    let created = state
+        .with_store(move |store| {
+            let user_id = store.user_by_name(&name).map(|u| u.id)?;
+            store
+                .password_matches(user_id, &password)
+                .then(|| store.create_session(user_id, now, SESSION_LENGTH))
+        })
+        .await;
+    let Ok(Some(session)) = created else {
         return unauthorized();
     };
-    if !store.password_matches(user_id, &password) {
-        return unauthorized();
-    }
-    let session = store.create_session(user_id, now, SESSION_LENGTH);
-    drop(store);
     let mut resp = respond::no_content();
     // The key is URL-safe base64 and the date ASCII: the value is always a valid header.
     if let Ok(v) = HeaderValue::from_str(&set_cookie(&session)) {
@@ -53,11 +55,12 @@ pub async fn signin(State(state): State<Arc<AppState>>, req: Request) -> Respons
 }
 
 /// `encodeCookieSession` through Go's `http.SetCookie`: name, value, `Path=/api/`, `Expires`
-/// (the session's expiry in `http.TimeFormat`), `SameSite=Strict`, in `Cookie.String` order.
-/// No `HttpOnly`, no `Secure`, no `Max-Age`.
+/// (the session's expiry in `http.TimeFormat`), `HttpOnly`, `SameSite=Strict`, in
+/// `Cookie.String` order (`session/http_server.go` sets `HttpOnly: true`). No `Secure` (no
+/// TLS here), no `Max-Age`.
 pub fn set_cookie(session: &Session) -> String {
     format!(
-        "{SESSION_COOKIE}={}; Path=/api/; Expires={}; SameSite=Strict",
+        "{SESSION_COOKIE}={}; Path=/api/; Expires={}; HttpOnly; SameSite=Strict",
         session.key,
         format_http_date(session.expires_at)
     )
@@ -71,10 +74,17 @@ pub async fn signout(State(state): State<Arc<AppState>>, req: Request) -> Respon
         return unauthorized();
     };
     let now = state.clock.now_nanos();
-    let mut store = state.store();
-    if store.find_session(&key, now).is_none() {
-        return unauthorized();
+    let removed = state
+        .with_store(move |store| {
+            let found = store.find_session(&key, now).is_some();
+            if found {
+                store.sessions.remove(&key);
+            }
+            found
+        })
+        .await;
+    match removed {
+        Ok(true) => respond::no_content(),
+        _ => unauthorized(),
     }
-    store.sessions.remove(&key);
-    respond::no_content()
 }

@@ -81,6 +81,39 @@ fn answer(result: Result<crate::engine::WriteStats, ApiError>) -> Response<Body>
     }
 }
 
+/// The request's query parameters as owned values, for the blocking pool.
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    fn of(parts: &axum::http::request::Parts) -> Self {
+        let q = QueryParams::parse(parts.uri.query());
+        Self(
+            ["org", "orgID", "bucket", "precision", "db", "rp", "u", "p"]
+                .into_iter()
+                .filter_map(|k| q.get(k).map(|v| (k.to_string(), v.to_string())))
+                .collect(),
+        )
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Runs a write's decoding and storing on the blocking pool: gunzip, parsing and the store
+/// lock can take a while for a large body, and must not hold an async worker meanwhile.
+async fn blocking(f: impl FnOnce() -> Response<Body> + Send + 'static) -> Response<Body> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|_| {
+        respond::error(
+            &ApiError::new(Code::Internal, "internal error: the write failed"),
+            Encoder::Compact,
+        )
+    })
+}
+
 pub async fn api_v2_write(State(state): State<Arc<AppState>>, req: Request) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let Some(auth) = parts.extensions.get::<Authorization>().cloned() else {
@@ -92,54 +125,60 @@ pub async fn api_v2_write(State(state): State<Arc<AppState>>, req: Request) -> R
     if let Some(fault) = injected_fault(&state) {
         return respond::error(&fault, Encoder::Compact);
     }
-    let params = QueryParams::parse(parts.uri.query());
+    let params = Params::of(&parts);
+    let gzip = gzip_requested(&parts.headers);
     let body = match read_body(body, HARD_BODY_LIMIT).await {
         Ok(b) => b,
         Err(e) => return respond::error(&e, Encoder::Compact),
     };
-    let request = engine::WriteRequest {
-        org: params.get("org"),
-        org_id: params.get("orgID"),
-        bucket: params.get("bucket"),
-        precision: params.get("precision"),
-        gzip: gzip_requested(&parts.headers),
-        body: &body,
-    };
-    if state.config.flavor == Flavor::Cloud {
-        return cloud_write(&state, &auth, &request);
-    }
-    let config = write_config(&state);
-    // Gunzip and parse before taking the store lock: other requests keep the store meanwhile.
-    let pre = engine::prepare(&request, &config);
-    let mut parsed = pre.parse(state.clock.as_ref());
-    let result = engine::write_prepared(
-        &mut state.store(),
-        &auth,
-        &request,
-        &config,
-        state.clock.as_ref(),
-        &pre,
-        parsed.as_mut(),
-    );
-    // The parsed body is freed here, after the store lock was released.
-    drop(parsed);
-    answer(result)
+    blocking(move || {
+        let request = engine::WriteRequest {
+            org: params.get("org"),
+            org_id: params.get("orgID"),
+            bucket: params.get("bucket"),
+            precision: params.get("precision"),
+            gzip,
+            body: &body,
+        };
+        if state.config.flavor == Flavor::Cloud {
+            return cloud_write(&state, &auth, &request);
+        }
+        let config = write_config(&state);
+        // Gunzip and parse before taking the store lock: other requests keep the store
+        // meanwhile.
+        let pre = engine::prepare(&request, &config);
+        let mut parsed = pre.parse(state.clock.as_ref());
+        let result = engine::write_prepared(
+            &mut state.store(),
+            &auth,
+            &request,
+            &config,
+            state.clock.as_ref(),
+            &pre,
+            parsed.as_mut(),
+        );
+        // The parsed body is freed here, after the store lock was released.
+        drop(parsed);
+        answer(result)
+    })
+    .await
 }
 
 pub async fn v1_write(State(state): State<Arc<AppState>>, req: Request) -> Response<Body> {
     let (parts, body) = req.into_parts();
-    let params = QueryParams::parse(parts.uri.query());
-    let creds = v1_credentials(
-        params.get("u"),
-        params.get("p"),
-        parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .map(|v| v.as_bytes()),
-    );
-    let auth = match authenticate_v1(&state.store(), &creds) {
-        Ok(a) => a.clone(),
-        Err(e) => return respond::error(&e, Encoder::Compact),
+    let params = Params::of(&parts);
+    let header = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.as_bytes().to_vec());
+    let gzip = gzip_requested(&parts.headers);
+    let creds = v1_credentials(params.get("u"), params.get("p"), header.as_deref());
+    let auth = match state
+        .with_store(move |store| authenticate_v1(store, &creds).cloned())
+        .await
+    {
+        Ok(Ok(a)) => a,
+        Ok(Err(e)) | Err(e) => return respond::error(&e, Encoder::Compact),
     };
     if let Some(fault) = injected_fault(&state) {
         return respond::error(&fault, Encoder::Compact);
@@ -148,12 +187,22 @@ pub async fn v1_write(State(state): State<Arc<AppState>>, req: Request) -> Respo
         Ok(b) => b,
         Err(e) => return respond::error(&e, Encoder::Compact),
     };
+    blocking(move || v1_write_blocking(&state, &auth, &params, gzip, &body)).await
+}
+
+fn v1_write_blocking(
+    state: &AppState,
+    auth: &Authorization,
+    params: &Params,
+    gzip: bool,
+    body: &[u8],
+) -> Response<Body> {
     let request = engine::V1WriteRequest {
         db: params.get("db"),
         rp: params.get("rp"),
         precision: params.get("precision"),
-        gzip: gzip_requested(&parts.headers),
-        body: &body,
+        gzip,
+        body,
     };
     if state.config.flavor == Flavor::Cloud {
         // Cloud maps db[/rp] to a bucket name in the token's org; precision as v2 accepts it,
@@ -180,15 +229,15 @@ pub async fn v1_write(State(state): State<Arc<AppState>>, req: Request) -> Respo
             gzip: request.gzip,
             body: request.body,
         };
-        return cloud_write(&state, &auth, &v2);
+        return cloud_write(state, auth, &v2);
     }
-    let config = write_config(&state);
+    let config = write_config(state);
     // As for v2: read and parse before taking the store lock.
     let pre = engine::prepare_v1(&request, &config);
     let mut parsed = pre.parse(state.clock.as_ref());
     let result = engine::write_v1_prepared(
         &mut state.store(),
-        &auth,
+        auth,
         &request,
         &config,
         state.clock.as_ref(),
