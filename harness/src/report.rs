@@ -9,9 +9,9 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::case::Level;
-use crate::compare::Verdict;
 use crate::observe::REDACTION_NAMES;
 use crate::run::CaseResult;
+use crate::verdict::Verdict;
 
 /// Version of the JSON report's schema.
 pub const JSON_SCHEMA_VERSION: u32 = 1;
@@ -78,17 +78,6 @@ pub fn summarize(results: &[CaseResult], duration: Duration) -> Summary {
         s.score_with_deviations = dev_pass as f64 / judged as f64;
     }
     s
-}
-
-/// The exit code of a run: 0 all pass, 1 any fail, xpass or error, 4 nothing selected.
-pub fn exit_code(results: &[CaseResult]) -> i32 {
-    if results.is_empty() {
-        4
-    } else if results.iter().any(|r| r.verdict.is_failure()) {
-        1
-    } else {
-        0
-    }
 }
 
 /// Details of one result that did not pass, for the terminal and test failure messages.
@@ -398,7 +387,7 @@ fn deviation_table(results: &[CaseResult]) -> String {
         .filter(|r| {
             r.deviation
                 .as_ref()
-                .is_some_and(|d| d.kind == crate::targets::DeviationKind::Bug)
+                .is_some_and(|d| d.kind == crate::deviation::DeviationKind::Bug)
         })
         .count();
     let mut t = format!(
@@ -409,8 +398,8 @@ fn deviation_table(results: &[CaseResult]) -> String {
     for r in rows {
         let Some(d) = &r.deviation else { continue };
         let kind = match d.kind {
-            crate::targets::DeviationKind::Bug => "bug",
-            crate::targets::DeviationKind::ByDesign => "by design",
+            crate::deviation::DeviationKind::Bug => "bug",
+            crate::deviation::DeviationKind::ByDesign => "by design",
         };
         let note = match &d.link {
             Some(l) => format!("{} ([link]({l}))", cell(&d.note)),
