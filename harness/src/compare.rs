@@ -3,13 +3,13 @@
 //! step's `also_accept` alternatives when they do not hold. How a case's judgement becomes a
 //! verdict is `verdict.rs`'s.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::case::{AltVerdict, Expect, LoadedCase, Matcher};
 use crate::observe::{Observation, StepObservation};
 
 /// One thing that did not hold.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Mismatch {
     /// 1-based step number.
     pub step: usize,

@@ -8,6 +8,7 @@
 //! (`main.rs`) is a thin layer over [`cli`], which parses and dispatches; [`bless`] and
 //! [`generate`] (fuzzing) are libraries the CLI drives.
 
+pub mod area;
 pub mod bless;
 pub mod case;
 pub mod cli;
@@ -27,6 +28,7 @@ pub mod select;
 pub mod server;
 pub mod snapshot;
 pub mod targets;
+pub mod tier;
 pub mod verdict;
 
 pub use error::{Error, Result};

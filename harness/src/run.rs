@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::area::area_of;
 use crate::case::{Level, LoadedCase, Profile};
 use crate::compare::Mismatch;
 use crate::deviation::Deviation;
@@ -16,7 +17,8 @@ use crate::fault::{Fault, FaultKind};
 use crate::observe::Observation;
 use crate::select::Job;
 use crate::server::Target;
-use crate::snapshot::SnapshotMode;
+use crate::snapshot::{read_snapshot, snapshot_path, SnapshotMode};
+use crate::tier::{self, SnapshotSteps, StepGrade, Tier};
 use crate::verdict::{assess, Snapshots, Verdict};
 
 #[derive(Debug, Clone)]
@@ -64,9 +66,16 @@ pub struct CaseResult {
     pub line: usize,
     pub id: String,
     pub level: Level,
+    /// What the case cites (`v2.md §7.2`) and the spec area it is scored in (`v2.md §7`).
+    pub spec: String,
+    pub area: String,
     pub profile: Profile,
     pub target: String,
     pub verdict: Verdict,
+    /// The highest tier every graded step met (None: no step was graded, e.g. skipped).
+    pub tier: Option<Tier>,
+    /// Each graded step's tier.
+    pub steps: Vec<StepGrade>,
     /// The verdict before the target's known deviations were applied.
     pub raw_verdict: Verdict,
     /// One sentence: why this verdict.
@@ -81,6 +90,9 @@ pub struct CaseResult {
     pub reproduce: Option<String>,
     #[serde(skip)]
     pub observation: Option<Observation>,
+    /// The reference's snapshot, step by step (YAML), when there is one.
+    #[serde(skip)]
+    pub reference: Vec<String>,
     pub duration_ms: u64,
 }
 
@@ -149,15 +161,30 @@ pub async fn run_case(
         mode: config.snapshot_mode,
     });
     let a = assess(case, profile, info, executed, snapshots);
+    let snapshot = config
+        .snapshots
+        .as_deref()
+        .filter(|_| a.verdict != Verdict::Skipped)
+        .and_then(|dir| read_snapshot(&snapshot_path(dir, case, profile)))
+        .map(|text| SnapshotSteps::parse(&text));
+    let steps = if a.verdict == Verdict::Skipped {
+        Vec::new()
+    } else {
+        tier::grade(case, a.observation.as_ref(), snapshot.as_ref())
+    };
     CaseResult {
         name: case.name(),
         file: case.file.clone(),
         line: case.line,
         id: case.case.id.clone(),
         level: case.level,
+        spec: case.spec.clone(),
+        area: area_of(&case.spec),
         profile,
         target: info.name.clone(),
         verdict: a.verdict,
+        tier: tier::case_tier(&steps),
+        steps,
         raw_verdict: a.raw_verdict,
         reason: a.reason,
         mismatches: a.mismatches,
@@ -166,6 +193,7 @@ pub async fn run_case(
         deviation: a.deviation,
         reproduce: a.reproduce,
         observation: a.observation,
+        reference: snapshot.map(|s| s.texts).unwrap_or_default(),
         duration_ms: started.elapsed().as_millis() as u64,
     }
 }

@@ -14,7 +14,7 @@
 
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::case::{AltVerdict, Level, LoadedCase, Profile};
 use crate::compare::{self, Mismatch};
@@ -25,7 +25,7 @@ use crate::observe::Observation;
 use crate::server::TargetInfo;
 use crate::snapshot::{self, SnapshotCheck, SnapshotMode};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Pass,

@@ -31,7 +31,7 @@ pub enum Command {
     Run(RunArgs),
     /// List the selected cases (`file::id [profiles] level`).
     List(FilterArgs),
-    /// Print a case and its snapshots.
+    /// Print a case as written in its file (path and line numbers) and its snapshots.
     Show { id: String },
     /// Run one case and print every exchange in full.
     Replay {
@@ -48,6 +48,20 @@ pub enum Command {
     /// Generate scenarios, run each on the target and on the reference, report differences
     /// (shrunk and written as cases under `cases/regressions/`).
     Fuzz(FuzzArgs),
+    /// Render JSON reports (`--report-json`) of one or more runs side by side: Markdown on
+    /// standard output, or to `--report-md`, and a self-contained page with `--report-html`.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct ReportArgs {
+    /// JSON reports written by `run --report-json`.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[arg(long, env = "INFLUX_CONFORMANCE_REPORT_MD")]
+    pub report_md: Option<PathBuf>,
+    #[arg(long, env = "INFLUX_CONFORMANCE_REPORT_HTML")]
+    pub report_html: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -162,6 +176,9 @@ pub struct TargetArgs {
     pub settle_timeout: f64,
     #[arg(long, env = "INFLUX_CONFORMANCE_MAX_RESPONSE_BYTES", default_value_t = 4 << 20)]
     pub max_response_bytes: usize,
+    /// Do not check the server (reachable, token, org, a throwaway bucket) before the cases.
+    #[arg(long, env = "INFLUX_CONFORMANCE_SKIP_PREFLIGHT")]
+    pub skip_preflight: bool,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -179,6 +196,13 @@ pub struct RunArgs {
     pub report_json: Option<PathBuf>,
     #[arg(long, env = "INFLUX_CONFORMANCE_REPORT_MD")]
     pub report_md: Option<PathBuf>,
+    /// A self-contained HTML page: the tier × spec area matrix, filters, every exchange.
+    #[arg(long, env = "INFLUX_CONFORMANCE_REPORT_HTML")]
+    pub report_html: Option<PathBuf>,
+    /// The spec directory, for the titles of spec areas in reports (default: `../shared/spec`
+    /// beside the repository, when it is there).
+    #[arg(long, env = "INFLUX_CONFORMANCE_SPEC")]
+    pub spec: Option<PathBuf>,
     /// Write every failing case as a deviation list (a start for `targets/<name>.yaml`).
     #[arg(long, env = "INFLUX_CONFORMANCE_EMIT_DEVIATIONS")]
     pub emit_deviations: Option<PathBuf>,

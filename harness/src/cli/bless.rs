@@ -7,6 +7,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::args::{BlessArgs, Cli, FilterArgs, TargetArgs};
+use super::out::emit;
+
+/// `println!` that a closed pipe does not panic.
+macro_rules! emitln {
+    ($($t:tt)*) => {{
+        emit(&format!($($t)*));
+        emit("\n");
+    }};
+}
 use super::setup::{build_targets, secs, selection, snapshots_dir, write_file};
 use crate::bless;
 use crate::case::{Corpus, Profile};
@@ -202,7 +211,7 @@ pub async fn bless(cli: &Cli, corpus: &Corpus, args: &BlessArgs) -> Result<ExitC
             }
         }
         if dry {
-            print!("{}", bless::diff(file, &old, &new));
+            emit(&bless::diff(file, &old, &new));
         } else {
             write_file(&path, &new)?;
         }
@@ -279,7 +288,7 @@ pub async fn bless(cli: &Cli, corpus: &Corpus, args: &BlessArgs) -> Result<ExitC
     } else {
         ("rewrote", "added")
     };
-    println!(
+    emitln!(
         "bless: {rewrite} {matchers} matcher(s), {add} {added} expectation(s) in {} case(s) of {} file(s); {} snapshot(s) {}",
         cases_changed.len(),
         per_file.len(),
@@ -287,16 +296,16 @@ pub async fn bless(cli: &Cli, corpus: &Corpus, args: &BlessArgs) -> Result<ExitC
         if dry { "would be written" } else { "written" }
     );
     for n in &notes {
-        println!("  {n}");
+        emitln!("  {n}");
     }
     for s in &snapshots {
-        println!("  snapshot {s}");
+        emitln!("  snapshot {s}");
     }
     for p in &problems {
-        println!("  not rewritten: {p}");
+        emitln!("  not rewritten: {p}");
     }
     for s in &still {
-        println!("  still failing: {s}");
+        emitln!("  still failing: {s}");
     }
     Ok(if problems.is_empty() && still.is_empty() {
         ExitCode::Pass
@@ -327,7 +336,8 @@ async fn bless_run(
     filter: &FilterArgs,
     mode: SnapshotMode,
 ) -> Result<Option<Vec<CaseResult>>, Error> {
-    let (targets, profiles) = build_targets(cli, &TargetArgs::default(), None)?;
+    let built = build_targets(cli, &TargetArgs::default(), None)?;
+    let (targets, profiles) = (built.targets, built.profiles);
     let mut sel = selection(filter)?;
     if sel.profiles.is_empty() {
         sel.profiles = profiles;

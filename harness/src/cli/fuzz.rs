@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::args::{Cli, FuzzArgs};
+use super::out::emit;
+use super::progress::Progress;
 use super::setup::{build_targets, cases_dir, secs, snapshots_dir};
 use crate::case::Profile;
 use crate::exit::ExitCode;
@@ -25,7 +27,9 @@ pub async fn fuzz(cli: &Cli, args: &FuzzArgs) -> Result<ExitCode, Error> {
     let target: Arc<dyn Target> = if in_process {
         Arc::new(InProcess::new(vec![args.profile]))
     } else {
-        let (mut targets, _) = build_targets(cli, &args.target, Some(args.profile))?;
+        let built = build_targets(cli, &args.target, Some(args.profile))?;
+        built.preflight(&args.target).await?;
+        let mut targets = built.targets;
         targets
             .pop()
             .ok_or_else(|| Error::Config("no target".into()))?
@@ -78,19 +82,12 @@ pub async fn fuzz(cli: &Cli, args: &FuzzArgs) -> Result<ExitCode, Error> {
         );
         config.snapshots = Some(snapshots_dir(cli));
     }
-    let bar = if args.quiet {
-        indicatif::ProgressBar::hidden()
-    } else {
-        let b = indicatif::ProgressBar::new(args.scenarios);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} {per_sec} {msg} ({elapsed})",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        b
-    };
-    let progress_bar = bar.clone();
+    let bar = Progress::new(
+        args.scenarios,
+        "{bar:40} {pos}/{len} {per_sec} {msg} ({elapsed})",
+        args.quiet,
+    );
+    let progress_bar = bar.bar().clone();
     let progress: Arc<dyn Fn(u64, u64) + Send + Sync> = Arc::new(move |done, differing| {
         progress_bar.set_position(done);
         if differing > 0 {
@@ -98,11 +95,8 @@ pub async fn fuzz(cli: &Cli, args: &FuzzArgs) -> Result<ExitCode, Error> {
         }
     });
     let report = generate::fuzz(target.clone(), &config, progress).await;
-    bar.finish_and_clear();
-    print!(
-        "{}",
-        fuzz_summary(&report, &target.info().name, args.profile)
-    );
+    bar.finish();
+    emit(&fuzz_summary(&report, &target.info().name, args.profile));
     Ok(
         if report.found.is_empty() && report.oracle_errors.is_empty() {
             ExitCode::Pass

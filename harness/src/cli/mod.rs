@@ -6,11 +6,14 @@
 mod args;
 mod bless;
 mod fuzz;
+mod out;
+mod progress;
 mod run;
 mod setup;
 
-pub use args::{BlessArgs, Cli, Command, FilterArgs, FuzzArgs, RunArgs, TargetArgs};
+pub use args::{BlessArgs, Cli, Command, FilterArgs, FuzzArgs, ReportArgs, RunArgs, TargetArgs};
 use clap::Parser;
+pub use run::case_lines;
 
 use crate::case::Corpus;
 use crate::exit::ExitCode;
@@ -58,15 +61,16 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
         .unwrap_or(Command::Run(RunArgs::default()));
     match &command {
         Command::Schema => {
-            print!("{}", crate::case::json_schema());
+            out::emit(&crate::case::json_schema());
             return Ok(ExitCode::Pass);
         }
         Command::Fuzz(args) => return fuzz::fuzz(&cli, args).await,
+        Command::Report(args) => return run::report_files(args),
         _ => {}
     }
     let corpus = Corpus::load(&setup::cases_dir(&cli))?;
     match &command {
-        Command::Schema | Command::Fuzz(_) => Ok(ExitCode::Pass),
+        Command::Schema | Command::Fuzz(_) | Command::Report(_) => Ok(ExitCode::Pass),
         Command::List(f) => run::list(&corpus, f),
         Command::Show { id } => run::show(&cli, &corpus, id),
         Command::Replay { id, target } => run::replay(&cli, &corpus, id, target).await,

@@ -2,6 +2,7 @@
 //! selection, and the targets (the in-process reference, or a URL configured by flags and a
 //! target file).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +11,7 @@ use super::args::{Cli, FilterArgs, TargetArgs};
 use crate::case::Profile;
 use crate::select::{parse_partition, Selection};
 use crate::server::adapter::{Isolation, ReadAdapter, WriteAdapter};
+use crate::server::url::preflight::preflight;
 use crate::server::url::{UrlConfig, UrlTarget};
 use crate::server::Target;
 use crate::targets::TargetFile;
@@ -61,8 +63,27 @@ pub fn targets_dir(cli: &Cli, t: &TargetArgs) -> PathBuf {
     })
 }
 
-/// The targets of a run and the profiles they cover.
-pub type Targets = (Vec<Arc<dyn Target>>, Vec<Profile>);
+/// The targets of a run, the profiles they cover, the target file's labels, and the URL
+/// target's configuration (for the preflight).
+pub struct Targets {
+    pub targets: Vec<Arc<dyn Target>>,
+    pub profiles: Vec<Profile>,
+    pub labels: BTreeMap<String, String>,
+    pub url: Option<UrlConfig>,
+}
+
+impl Targets {
+    /// Checks a URL target before any case runs (not with `--skip-preflight`): one line on
+    /// what is wrong, as a configuration error (exit 2).
+    pub async fn preflight(&self, t: &TargetArgs) -> Result<(), Error> {
+        match &self.url {
+            Some(config) if !t.skip_preflight => preflight(config)
+                .await
+                .map_err(|e| Error::Config(format!("preflight: {e}"))),
+            _ => Ok(()),
+        }
+    }
+}
 
 /// `profile` overrides the URL target's profile (v2 unless a target file says otherwise).
 pub fn build_targets(
@@ -84,7 +105,12 @@ pub fn build_targets(
     let Some(url) = url else {
         let both = vec![Profile::V2, Profile::Cloud];
         let reference = crate::targets::reference(both.clone(), &targets_dir(cli, t))?;
-        return Ok((vec![Arc::new(reference)], both));
+        return Ok(Targets {
+            targets: vec![Arc::new(reference)],
+            profiles: both,
+            labels: BTreeMap::new(),
+            url: None,
+        });
     };
     let profile = profile
         .or(file.as_ref().map(|f| f.1.profile))
@@ -132,11 +158,16 @@ pub fn build_targets(
             "--org (or INFLUX_CONFORMANCE_ORG) is required with --url".into(),
         ));
     }
-    let mut target = UrlTarget::new(config)?;
+    let mut target = UrlTarget::new(config.clone())?;
     if let Some((_, f)) = &file {
         target = target.with_deviations(f.deviations.clone());
     }
-    Ok((vec![Arc::new(target)], vec![profile]))
+    Ok(Targets {
+        targets: vec![Arc::new(target)],
+        profiles: vec![profile],
+        labels: file.map(|(_, f)| f.labels).unwrap_or_default(),
+        url: Some(config),
+    })
 }
 
 /// Writes a file the command produces (a report, a rewritten case file).
@@ -144,5 +175,14 @@ pub fn write_file(path: &Path, text: &str) -> Result<(), Error> {
     std::fs::write(path, text).map_err(|source| Error::Write {
         path: path.to_path_buf(),
         source,
+    })
+}
+
+/// The spec directory for area titles: `--spec`, else `../shared/spec` beside the repository
+/// the cases are in, when it is there.
+pub fn spec_dir(cli: &Cli, spec: &Option<PathBuf>) -> Option<PathBuf> {
+    spec.clone().or_else(|| {
+        let d = cases_dir(cli).join("../../shared/spec");
+        d.is_dir().then_some(d)
     })
 }

@@ -18,6 +18,7 @@ pub mod config;
 pub mod csv;
 pub mod flux;
 pub mod influxql;
+pub mod preflight;
 pub mod session;
 pub mod vm_export;
 

@@ -38,7 +38,7 @@ fn wall_now() -> i64 {
     influx_reference::clock::SystemClock.now_nanos()
 }
 
-fn unique_suffix() -> String {
+pub(super) fn unique_suffix() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
     let t = std::time::SystemTime::now()
