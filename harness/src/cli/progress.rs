@@ -40,15 +40,22 @@ impl Progress {
                 .and_then(|v| v.parse().ok())
                 .map(Duration::from_millis)
                 .unwrap_or(DELAY);
-            let (bar, done) = (bar.clone(), done.clone());
-            std::thread::spawn(move || {
-                std::thread::sleep(delay);
-                if !done.load(Ordering::SeqCst) {
-                    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-                    bar.enable_steady_tick(Duration::from_millis(200));
-                    bar.tick();
-                }
-            });
+            let show = |bar: &indicatif::ProgressBar| {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                bar.enable_steady_tick(Duration::from_millis(200));
+                bar.tick();
+            };
+            if delay.is_zero() {
+                show(&bar);
+            } else {
+                let (bar, done) = (bar.clone(), done.clone());
+                std::thread::spawn(move || {
+                    std::thread::sleep(delay);
+                    if !done.load(Ordering::SeqCst) {
+                        show(&bar);
+                    }
+                });
+            }
         }
         Self { bar, done }
     }
