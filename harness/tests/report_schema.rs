@@ -43,7 +43,7 @@ deviations:
 
 /// Dotted key paths of a JSON value; the children of maps keyed by data (levels, areas,
 /// redaction names, labels) are not keys of the schema.
-fn keys(v: &serde_json::Value, parent: &str, out: &mut BTreeSet<String>) {
+fn keys(v: &serde_json::Value, out: &mut BTreeSet<String>) {
     const DATA_KEYED: [&str; 7] = [
         "redactions",
         "labels",
@@ -60,15 +60,15 @@ fn keys(v: &serde_json::Value, parent: &str, out: &mut BTreeSet<String>) {
                 if DATA_KEYED.contains(&k.as_str()) {
                     if let serde_json::Value::Object(inner) = child {
                         for grand in inner.values() {
-                            keys(grand, k, out);
+                            keys(grand, out);
                         }
                     }
                 } else {
-                    keys(child, k, out);
+                    keys(child, out);
                 }
             }
         }
-        serde_json::Value::Array(a) => a.iter().for_each(|x| keys(x, parent, out)),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| keys(x, out)),
         _ => {}
     }
 }
@@ -114,7 +114,7 @@ fn every_key_of_the_json_report_is_documented() {
         "{verdicts:?}"
     );
     let mut found = BTreeSet::new();
-    keys(&v, "", &mut found);
+    keys(&v, &mut found);
     let doc = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/report-json.md"),
     )
@@ -134,7 +134,8 @@ fn every_key_of_the_json_report_is_documented() {
         .iter()
         .filter_map(|c| c["kind"].as_str())
         .collect();
-    assert_eq!(causes, ["bug", "unrecorded"]);
+    // The reference has no snapshot of `holds` yet: that fails too.
+    assert_eq!(causes, ["bug", "unrecorded", "unrecorded"]);
     assert_eq!(v["causes"][0]["must_steps"], 1);
     let report = influx_conformance::report::load(&json).expect("reads back");
     assert_eq!(report.results.len(), 3);

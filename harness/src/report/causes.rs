@@ -154,11 +154,15 @@ pub fn normalize_fault(reason: &str) -> String {
         out.push_str(&rest[..i]);
         let url = &rest[i..];
         let scheme = if url.starts_with("https://") { 8 } else { 7 };
-        let end = url
+        let mut end = url
             .char_indices()
             .find(|(_, c)| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | ','))
             .map(|(j, _)| j)
             .unwrap_or(url.len());
+        // Punctuation that ends the sentence is not part of the URL.
+        while end > scheme && url[..end].ends_with([':', '.', ';']) {
+            end -= 1;
+        }
         let origin_end = url[scheme..end]
             .find('/')
             .map(|j| scheme + j)
@@ -252,6 +256,123 @@ mod tests {
         assert_eq!(
             collapse(&cases),
             "a.yaml::{x [v2], y [v2]}; b/c.yaml::z [cloud]"
+        );
+    }
+
+    fn result(
+        name: &str,
+        verdict: Verdict,
+        deviation: Option<(DeviationKind, &str)>,
+        lost: usize,
+    ) -> ResultRecord {
+        use crate::tier::{StepGrade, Tier};
+        ResultRecord {
+            name: name.into(),
+            file: "f.yaml".into(),
+            line: 1,
+            id: name.into(),
+            level: crate::case::Level::Must,
+            spec: "v2.md §2".into(),
+            area: "v2.md §2".into(),
+            profile: crate::case::Profile::V2,
+            target: "t".into(),
+            verdict,
+            tier: Some(Tier::Status),
+            raw_verdict: verdict,
+            reason: "target fault (timeout): http://h:1/x did not answer".into(),
+            mismatches: vec![crate::compare::Mismatch {
+                step: 1,
+                what: "status".into(),
+                expected: "400".into(),
+                actual: "204".into(),
+            }],
+            notes: Vec::new(),
+            fault: None,
+            deviation: deviation.map(|(kind, note)| crate::deviation::Deviation {
+                cases: name.into(),
+                kind,
+                note: note.into(),
+                link: None,
+                fault: None,
+            }),
+            reproduce: None,
+            duration_ms: 0,
+            steps: (0..lost.max(1))
+                .map(|i| super::super::model::StepRecord {
+                    grade: StepGrade {
+                        step: i + 1,
+                        tier: Tier::Status,
+                        holds: i >= lost,
+                        missed: None,
+                    },
+                    request: String::new(),
+                    curl: None,
+                    expected: None,
+                    observed: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn bugs_come_first_and_fix_first_ranks_by_must_steps() {
+        let results = [
+            result(
+                "a",
+                Verdict::Xfail,
+                Some((DeviationKind::ByDesign, "design")),
+                9,
+            ),
+            result(
+                "b",
+                Verdict::Xfail,
+                Some((DeviationKind::ByDesign, "design")),
+                9,
+            ),
+            result(
+                "c",
+                Verdict::Xfail,
+                Some((DeviationKind::Bug, "small bug")),
+                1,
+            ),
+            result("d", Verdict::Fail, None, 3),
+            result("e", Verdict::Fail, None, 3),
+            result("f", Verdict::Error, None, 1),
+            result("g", Verdict::Pass, None, 0),
+            result(
+                "h",
+                Verdict::Xfail,
+                Some((DeviationKind::Bug, "big bug")),
+                2,
+            ),
+        ];
+        let causes = group(&results);
+        let rows: Vec<(CauseKind, &str, usize, usize)> = causes
+            .iter()
+            .map(|c| (c.kind, c.note.as_str(), c.cases.len(), c.must_steps))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (CauseKind::Bug, "big bug", 1, 2),
+                (CauseKind::Bug, "small bug", 1, 1),
+                (CauseKind::Unrecorded, "status: expected 400, got 204", 2, 6),
+                (
+                    CauseKind::Fault,
+                    "target fault (timeout): http://h:1 did not answer",
+                    1,
+                    1
+                ),
+                (CauseKind::ByDesign, "design", 2, 18),
+            ]
+        );
+        let first: Vec<&str> = fix_first(&causes, 3)
+            .iter()
+            .map(|c| c.note.as_str())
+            .collect();
+        assert_eq!(
+            first,
+            ["status: expected 400, got 204", "big bug", "small bug"]
         );
     }
 }

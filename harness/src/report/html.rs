@@ -246,3 +246,44 @@ pub fn html(runs: &[RunReport]) -> String {
     let _ = writeln!(out, "<script>\n{JS}</script>\n</body>\n</html>");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::model::{from_records, Meta};
+    use super::*;
+
+    const RESULT: &str = r#"{"name":"f.yaml::x","file":"f.yaml","line":3,"id":"x","level":"must",
+        "spec":"v2.md §2","area":"v2.md §2","profile":"v2","target":"t","verdict":"fail",
+        "tier":"status","raw_verdict":"fail","reason":"</script><script>alert(1)</script>",
+        "mismatches":[],"notes":[],"duration_ms":1,
+        "steps":[{"step":1,"tier":"status","holds":false,"request":"POST /api/v2/write",
+        "expected":"- status: 400\n","observed":"- status: 400\n  body: <b>x</b>\n"}]}"#;
+
+    #[test]
+    fn server_text_stays_data_and_the_page_needs_nothing_outside() {
+        let record: ResultRecord = serde_json::from_str(RESULT).unwrap();
+        let report = from_records(vec![record], &Meta::default());
+        let page = html(std::slice::from_ref(&report));
+        // The only scripts are the data and the inline script; nothing closes them early.
+        assert_eq!(page.matches("<script").count(), 2);
+        assert_eq!(page.matches("</script>").count(), 2);
+        assert!(!page.contains("<b>x</b>"));
+        assert!(page.contains("\\u003c/script>\\u003cscript>alert(1)"));
+        for external in ["<link", " src=", "@import", "url(", "http://", "https://"] {
+            assert!(!page.contains(external), "{external}");
+        }
+        assert!(page.contains("default-src 'none'"));
+        // The data reads back, with the step's diff.
+        let start = page.find("id=\"report-data\">").unwrap() + "id=\"report-data\">".len();
+        let end = start + page[start..].find("</script>").unwrap();
+        let data: serde_json::Value = serde_json::from_str(&page[start..end]).unwrap();
+        let diff = &data["runs"][0]["results"][0]["step_diffs"][0];
+        assert!(
+            diff.as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l == "+  body: <b>x</b>"),
+            "{diff}"
+        );
+    }
+}

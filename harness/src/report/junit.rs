@@ -181,3 +181,35 @@ pub fn junit(report: &RunReport, root: &std::path::Path) -> String {
     out.push_str("</testsuites>\n");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::model::{from_records, Meta};
+    use super::*;
+
+    #[test]
+    fn tiers_are_properties_of_suites_and_testcases() {
+        let r: ResultRecord = serde_json::from_str(
+            r#"{"name":"f.yaml::x","file":"f.yaml","line":3,"id":"x","level":"must",
+            "spec":"v2.md §2","area":"v2.md §2","profile":"v2","target":"t","verdict":"pass_non_strict",
+            "tier":"shape","raw_verdict":"pass_non_strict","reason":"r","mismatches":[],"notes":[],
+            "duration_ms":1,"steps":[{"step":1,"tier":"shape","holds":true},
+            {"step":2,"tier":"exact","holds":true}]}"#,
+        )
+        .unwrap();
+        let xml = junit(
+            &from_records(vec![r], &Meta::default()),
+            std::path::Path::new("."),
+        );
+        for p in [
+            r#"<property name="tier.all.steps" value="2"/>"#,
+            r#"<property name="tier.all.shape" value="1.0000"/>"#,
+            r#"<property name="tier.must.exact" value="0.5000"/>"#,
+            r#"<property name="tier.v2.md §2.must.status" value="1.0000"/>"#,
+            r#"<property name="tier" value="shape"/>"#,
+            r#"<property name="area" value="v2.md §2"/>"#,
+        ] {
+            assert!(xml.contains(p), "{p} in\n{xml}");
+        }
+    }
+}
