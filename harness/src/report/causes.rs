@@ -6,61 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
-use super::model::ResultRecord;
+use super::model::{Cause, CauseKind, ResultRecord};
 use crate::deviation::DeviationKind;
 use crate::verdict::Verdict;
-
-/// Why results did not pass.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CauseKind {
-    /// A known deviation the target file calls a bug.
-    Bug,
-    /// A failure no known deviation covers.
-    Unrecorded,
-    /// The target gave no answer to judge (refused, reset, timeout, invalid HTTP, ...).
-    Fault,
-    /// A known deviation the target's makers chose.
-    ByDesign,
-}
-
-impl CauseKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Bug => "bug",
-            Self::Unrecorded => "unrecorded",
-            Self::Fault => "fault",
-            Self::ByDesign => "by design",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Cause {
-    pub kind: CauseKind,
-    /// The deviation's note, or what went wrong in one line.
-    pub note: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<String>,
-    /// The results it covers (`file::id [profile]`), in report order.
-    pub cases: Vec<String>,
-    /// Graded steps whose expectations do not hold in those results, per level.
-    pub steps_lost: BTreeMap<String, usize>,
-    /// `steps_lost` at level `must`: the rank of "what to fix first".
-    pub must_steps: usize,
-}
-
-impl Cause {
-    fn rank(&self) -> (usize, usize, usize) {
-        (
-            self.must_steps,
-            self.steps_lost.get("should").copied().unwrap_or(0),
-            self.cases.len(),
-        )
-    }
-}
 
 /// The cause of one result, or None when it passed (or passed against a deviation: `xpass` is
 /// a stale deviation, reported as such).

@@ -13,8 +13,9 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::causes::{collapse, fix_first, Cause};
+use super::causes::{collapse, fix_first};
 use super::markdown::tier_legend;
+use super::model::Cause;
 use super::model::{run_name, ResultRecord, RunReport, Summary};
 
 const CSS: &str = include_str!("assets/report.css");
@@ -249,8 +250,8 @@ pub fn html(runs: &[RunReport]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::model::{from_records, Meta};
     use super::*;
+    use crate::report::{from_records, Meta};
 
     const RESULT: &str = r#"{"name":"f.yaml::x","file":"f.yaml","line":3,"id":"x","level":"must",
         "spec":"v2.md §2","area":"v2.md §2","profile":"v2","target":"t","verdict":"fail",

@@ -184,8 +184,8 @@ pub fn junit(report: &RunReport, root: &std::path::Path) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::model::{from_records, Meta};
     use super::*;
+    use crate::report::{from_records, Meta};
 
     #[test]
     fn tiers_are_properties_of_suites_and_testcases() {

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::causes::{collapse, fix_first, CauseKind};
+use super::causes::{collapse, fix_first};
+use super::model::CauseKind;
 use super::model::{run_name, RunReport, Scores, TierCounts};
 use super::terminal::{area_label, areas_in_order, level_rows, pct};
 use crate::area::sort_key;

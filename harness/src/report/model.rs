@@ -3,16 +3,13 @@
 //! side by side (`influx-conformance report A.json B.json`).
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::causes::{self, Cause};
 use crate::case::{Level, Profile};
 use crate::compare::Mismatch;
 use crate::deviation::Deviation;
 use crate::fault::FaultKind;
-use crate::observe::REDACTION_NAMES;
 use crate::run::CaseResult;
 use crate::tier::{step_text, StepGrade, Tier};
 use crate::verdict::Verdict;
@@ -120,7 +117,7 @@ pub struct Scores {
 }
 
 impl Scores {
-    fn add(&mut self, level: Level, tier: Tier) {
+    pub fn add(&mut self, level: Level, tier: Tier) {
         self.all.add(tier);
         self.by_level
             .entry(level.as_str().to_string())
@@ -262,104 +259,6 @@ fn capped(s: &str, case: &str) -> String {
     )
 }
 
-/// What a report knows besides the results.
-#[derive(Debug, Clone, Default)]
-pub struct Meta {
-    pub duration: Duration,
-    /// Area → title.
-    pub areas: BTreeMap<String, String>,
-    pub labels: BTreeMap<String, String>,
-}
-
-/// The report of a run.
-pub fn build(results: &[CaseResult], meta: &Meta) -> RunReport {
-    let records: Vec<ResultRecord> = results.iter().map(ResultRecord::of).collect();
-    from_records(records, meta)
-}
-
-/// The report of results already recorded.
-pub fn from_records(results: Vec<ResultRecord>, meta: &Meta) -> RunReport {
-    let mut targets: Vec<String> = results.iter().map(|r| r.target.clone()).collect();
-    targets.sort();
-    targets.dedup();
-    let mut tiers = TierScores::default();
-    for r in &results {
-        for s in &r.steps {
-            tiers.scores.add(r.level, s.grade.tier);
-            tiers
-                .by_area
-                .entry(r.area.clone())
-                .or_default()
-                .add(r.level, s.grade.tier);
-        }
-    }
-    let areas = tiers
-        .by_area
-        .keys()
-        .filter_map(|a| meta.areas.get(a).map(|t| (a.clone(), t.clone())))
-        .collect();
-    RunReport {
-        schema_version: JSON_SCHEMA_VERSION,
-        tool: "influx-conformance".into(),
-        tool_version: env!("CARGO_PKG_VERSION").into(),
-        redactions: REDACTION_NAMES
-            .iter()
-            .map(|(n, d)| (n.to_string(), d.to_string()))
-            .collect(),
-        targets,
-        labels: meta.labels.clone(),
-        summary: summarize(&results, meta.duration),
-        tiers,
-        areas,
-        causes: causes::group(&results),
-        results,
-    }
-}
-
-pub fn summarize(results: &[ResultRecord], duration: Duration) -> Summary {
-    let mut s = Summary {
-        duration_ms: duration.as_millis() as u64,
-        ..Default::default()
-    };
-    let mut judged = 0usize;
-    let mut raw_pass = 0usize;
-    let mut dev_pass = 0usize;
-    for r in results {
-        match r.verdict {
-            Verdict::Pass => s.passed += 1,
-            Verdict::PassNonStrict => s.non_strict += 1,
-            Verdict::Fail => s.failed += 1,
-            Verdict::Error => s.errors += 1,
-            Verdict::Skipped => s.skipped += 1,
-            Verdict::Info => s.info += 1,
-            Verdict::Xfail => s.xfail += 1,
-            Verdict::Xpass => s.xpass += 1,
-        }
-        if r.verdict != Verdict::Skipped {
-            s.executed += 1;
-        }
-        if !matches!(r.verdict, Verdict::Skipped | Verdict::Info) {
-            judged += 1;
-            if r.raw_verdict.is_pass() {
-                raw_pass += 1;
-            }
-            if r.verdict.is_pass() || r.verdict == Verdict::Xfail {
-                dev_pass += 1;
-            }
-        }
-        *s.per_level
-            .entry(r.level.as_str().to_string())
-            .or_default()
-            .entry(r.verdict.as_str().to_string())
-            .or_default() += 1;
-    }
-    if judged > 0 {
-        s.score_raw = raw_pass as f64 / judged as f64;
-        s.score_with_deviations = dev_pass as f64 / judged as f64;
-    }
-    s
-}
-
 /// Reads a JSON report written by `--report-json`.
 pub fn load(path: &std::path::Path) -> Result<RunReport, crate::Error> {
     let text = std::fs::read_to_string(path).map_err(|source| crate::Error::Io {
@@ -397,5 +296,56 @@ pub fn run_name(r: &RunReport) -> String {
         }
         (Some(s), None) => s.clone(),
         _ => r.targets.join(", "),
+    }
+}
+
+/// Why results did not pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CauseKind {
+    /// A known deviation the target file calls a bug.
+    Bug,
+    /// A failure no known deviation covers.
+    Unrecorded,
+    /// The target gave no answer to judge (refused, reset, timeout, invalid HTTP, ...).
+    Fault,
+    /// A known deviation the target's makers chose.
+    ByDesign,
+}
+
+impl CauseKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bug => "bug",
+            Self::Unrecorded => "unrecorded",
+            Self::Fault => "fault",
+            Self::ByDesign => "by design",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cause {
+    pub kind: CauseKind,
+    /// The deviation's note, or what went wrong in one line.
+    pub note: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// The results it covers (`file::id [profile]`), in report order.
+    pub cases: Vec<String>,
+    /// Graded steps whose expectations do not hold in those results, per level.
+    pub steps_lost: BTreeMap<String, usize>,
+    /// `steps_lost` at level `must`: the rank of "what to fix first".
+    pub must_steps: usize,
+}
+
+impl Cause {
+    /// (must-level steps lost, should-level steps lost, results): the larger, the costlier.
+    pub fn rank(&self) -> (usize, usize, usize) {
+        (
+            self.must_steps,
+            self.steps_lost.get("should").copied().unwrap_or(0),
+            self.cases.len(),
+        )
     }
 }

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::causes::{collapse, fix_first, normalize_fault, CauseKind};
+use super::causes::{collapse, fix_first, normalize_fault};
+use super::model::CauseKind;
 use super::model::{ResultRecord, RunReport, Scores, TierCounts};
 use crate::area::sort_key;
 use crate::case::Level;
