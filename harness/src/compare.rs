@@ -1,69 +1,15 @@
-//! Expectations and snapshots → verdicts.
-//!
-//! Order of decision (documented in `cases/README.md`):
-//! 1. a target fault is `error`, a case the target cannot run is `skipped`;
-//! 2. the typed `expect` matchers decide pass or fail; when they fail, an `also_accept`
-//!    alternative that matches gives its declared verdict;
-//! 3. when the matchers pass, the redacted observation is compared with the profile's snapshot:
-//!    equal is `pass`; different is `fail` on the reference (a regression of the source of truth)
-//!    and `pass_non_strict` elsewhere;
-//! 4. on other targets, a `may` or `info` case that fails is `info`;
-//! 5. a known deviation of the target turns `fail` into `xfail` and a pass into `xpass`.
+//! Expectations → what did not hold. The typed `expect` matchers of each step (status, headers,
+//! body, JSON keys, landed rows, `rejected_points`) checked against its observation, and the
+//! step's `also_accept` alternatives when they do not hold. How a case's judgement becomes a
+//! verdict is `verdict.rs`'s.
 
-use std::path::{Path, PathBuf};
+use serde::{Deserialize, Serialize};
 
-use serde::Serialize;
-
-use crate::case::{Expect, Level, LoadedCase, Matcher, Profile};
+use crate::case::{AltVerdict, Expect, LoadedCase, Matcher};
 use crate::observe::{Observation, StepObservation};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    Pass,
-    PassNonStrict,
-    Info,
-    Skipped,
-    Xfail,
-    Xpass,
-    Fail,
-    Error,
-}
-
-impl Verdict {
-    pub const ALL: [Verdict; 8] = [
-        Verdict::Pass,
-        Verdict::PassNonStrict,
-        Verdict::Fail,
-        Verdict::Info,
-        Verdict::Skipped,
-        Verdict::Xfail,
-        Verdict::Xpass,
-        Verdict::Error,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pass => "pass",
-            Self::PassNonStrict => "pass_non_strict",
-            Self::Fail => "fail",
-            Self::Info => "info",
-            Self::Skipped => "skipped",
-            Self::Xfail => "xfail",
-            Self::Xpass => "xpass",
-            Self::Error => "error",
-        }
-    }
-    /// Whether the run fails because of it (exit code 1).
-    pub fn is_failure(self) -> bool {
-        matches!(self, Self::Fail | Self::Xpass | Self::Error)
-    }
-    pub fn is_pass(self) -> bool {
-        matches!(self, Self::Pass | Self::PassNonStrict)
-    }
-}
-
 /// One thing that did not hold.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Mismatch {
     /// 1-based step number.
     pub step: usize,
@@ -227,7 +173,10 @@ pub fn check_step(
 /// What the expectations say about a whole case.
 #[derive(Debug, Clone)]
 pub struct Judgement {
-    pub verdict: Verdict,
+    /// Every step holds (possibly through an alternative).
+    pub holds: bool,
+    /// The strongest alternative accepted (`info` over `pass_non_strict`), when one was.
+    pub accepted: Option<AltVerdict>,
     pub mismatches: Vec<Mismatch>,
     /// Why an alternative was accepted, or why the snapshot differs.
     pub notes: Vec<String>,
@@ -237,7 +186,7 @@ pub struct Judgement {
 
 /// Judges the steps' observations with the case's expectations and alternatives.
 pub fn judge(case: &LoadedCase, obs: &Observation) -> Judgement {
-    let mut verdict = Verdict::Pass;
+    let mut accepted: Option<AltVerdict> = None;
     let mut mismatches = Vec::new();
     let mut notes = Vec::new();
     let mut first = None;
@@ -256,26 +205,27 @@ pub fn judge(case: &LoadedCase, obs: &Observation) -> Judgement {
             .find(|a| check_step(n, &a.expect, default_status, o).is_empty());
         match alt {
             Some(a) => {
-                let v = match a.verdict {
-                    crate::case::AltVerdict::PassNonStrict => Verdict::PassNonStrict,
-                    crate::case::AltVerdict::Info => Verdict::Info,
+                let name = match a.verdict {
+                    AltVerdict::PassNonStrict => "pass_non_strict",
+                    AltVerdict::Info => "info",
                 };
                 notes.push(format!(
-                    "step {n}: accepted alternative ({}): {}",
-                    v.as_str(),
+                    "step {n}: accepted alternative ({name}): {}",
                     a.why
                 ));
-                verdict = verdict.max(v);
+                if accepted != Some(AltVerdict::Info) {
+                    accepted = Some(a.verdict);
+                }
             }
             None => {
                 first.get_or_insert(n);
-                verdict = Verdict::Fail;
                 mismatches.extend(main);
             }
         }
     }
     Judgement {
-        verdict,
+        holds: first.is_none(),
+        accepted,
         mismatches,
         notes,
         step: first,
@@ -289,58 +239,6 @@ pub fn default_status(step: &crate::case::Step) -> Option<u16> {
         Some(200)
     } else {
         None
-    }
-}
-
-/// The snapshot file of a case in a profile: `snapshots/<profile>/<file>__<id>.snap`.
-pub fn snapshot_path(dir: &Path, case: &LoadedCase, profile: Profile) -> PathBuf {
-    let stem = case
-        .file
-        .trim_end_matches(".yaml")
-        .trim_end_matches(".yml")
-        .replace('/', "__");
-    dir.join(profile.as_str())
-        .join(format!("{stem}__{}.snap", case.case.id))
-}
-
-/// The snapshot body of an observation (YAML).
-pub fn snapshot_text(obs: &Observation) -> String {
-    serde_norway::to_string(obs).unwrap_or_default()
-}
-
-/// Reads an insta-format snapshot's content (after the `---` front matter).
-pub fn read_snapshot(path: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let rest = text.strip_prefix("---\n")?;
-    let end = rest.find("\n---\n")?;
-    Some(rest[end + 5..].to_string())
-}
-
-/// Writes an insta-format snapshot (`.snap`, or `.snap.new` for review with `cargo insta
-/// review`).
-pub fn write_snapshot(path: &Path, case: &LoadedCase, content: &str) -> std::io::Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let body = format!(
-        "---\nsource: cases/{}\nexpression: \"{}\"\n---\n{}",
-        case.file,
-        case.case.id,
-        if content.ends_with('\n') {
-            content.to_string()
-        } else {
-            format!("{content}\n")
-        }
-    );
-    std::fs::write(path, body)
-}
-
-/// Level softening for targets other than the reference.
-pub fn soften(verdict: Verdict, level: Level, is_reference: bool) -> Verdict {
-    if !is_reference && verdict == Verdict::Fail && matches!(level, Level::May | Level::Info) {
-        Verdict::Info
-    } else {
-        verdict
     }
 }
 

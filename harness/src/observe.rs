@@ -206,25 +206,51 @@ impl Redactions {
     }
 }
 
+/// RFC3339 times in bodies (the `wall_clock` redaction).
+const WALL_CLOCK_PATTERN: &str = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z";
+/// Values the server generates (the `generated` redaction), in JSON as it is and escaped inside
+/// a YAML or JSON string.
+const GENERATED_PATTERN: &str = r#"\\?"(id|userID|token|up)\\?"\s*:\s*\\?"([^"<\\]+)\\?""#;
+
+/// The patterns the redactions are found with, by redaction name.
+pub const REDACTION_PATTERNS: [(&str, &str); 2] = [
+    ("wall_clock", WALL_CLOCK_PATTERN),
+    ("generated", GENERATED_PATTERN),
+];
+
+/// Every redaction pattern compiles: a pattern that does not is an error (the CLI checks this
+/// before it runs anything), never a redaction silently switched off.
+pub fn check_patterns() -> Result<(), crate::Error> {
+    for (name, pattern) in REDACTION_PATTERNS {
+        regex::Regex::new(pattern).map_err(|e| {
+            crate::Error::Config(format!(
+                "the {name} redaction pattern does not compile: {e}"
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+/// A redaction pattern, compiled once. It is a literal checked by `check_patterns` (and by a
+/// test), so failing here fails loudly on a bug in this file.
+fn compiled(
+    cell: &'static std::sync::OnceLock<regex::Regex>,
+    pattern: &str,
+) -> &'static regex::Regex {
+    cell.get_or_init(|| {
+        regex::Regex::new(pattern)
+            .unwrap_or_else(|e| panic!("redaction pattern {pattern:?} does not compile: {e}"))
+    })
+}
+
 fn rfc3339_regex() -> &'static regex::Regex {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    RE.get_or_init(|| {
-        regex::Regex::new(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z").unwrap_or_else(|_| {
-            // The pattern is a literal; failing to compile it is a bug caught by tests.
-            regex::Regex::new("$^").expect("trivial regex")
-        })
-    })
+    compiled(&RE, WALL_CLOCK_PATTERN)
 }
 
 fn generated_regex() -> &'static regex::Regex {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    RE.get_or_init(|| {
-        regex::Regex::new(r#"\\?"(id|userID|token|up)\\?"\s*:\s*\\?"([^"<\\]+)\\?""#)
-            .unwrap_or_else(|_| {
-                // The pattern is a literal; failing to compile it is a bug caught by tests.
-                regex::Regex::new("$^").expect("trivial regex")
-            })
-    })
+    compiled(&RE, GENERATED_PATTERN)
 }
 
 /// IDs, tokens and uptimes a server makes up (a created bucket's ID, a new token): every
@@ -262,6 +288,13 @@ fn redact_wall_clock(s: &str, lo: i64, hi: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_redaction_pattern_compiles() {
+        check_patterns().unwrap();
+        assert!(rfc3339_regex().is_match("2025-05-20T10:00:00.123Z"));
+        assert!(generated_regex().is_match(r#""id": "4689030b371e58b0""#));
+    }
 
     #[test]
     fn rows_render_like_line_protocol() {

@@ -7,8 +7,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::case::Profile;
+use crate::deviation::Deviation;
 use crate::error::{Error, Result};
-use crate::target::url::{Isolation, ReadAdapter, WriteAdapter};
+use crate::server::adapter::{Isolation, ReadAdapter, WriteAdapter};
+use crate::server::inprocess::InProcess;
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -46,35 +48,17 @@ fn default_read() -> ReadAdapter {
     ReadAdapter::Flux
 }
 
-/// A known difference: a failing case it covers is `xfail`, a passing one `xpass`.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Deviation {
-    /// Glob over case names (`v2/gzip.yaml::*`).
-    pub cases: String,
-    pub kind: DeviationKind,
-    pub note: String,
-    pub link: Option<String>,
-    /// The case is known to fault this way on the target (a server bug the harness cannot
-    /// judge, e.g. `invalid_response`): that `error` becomes `xfail`. Any other error stays
-    /// an error.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fault: Option<crate::target::FaultKind>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DeviationKind {
-    Bug,
-    ByDesign,
-}
-
-impl Deviation {
-    pub fn matches(&self, case_name: &str) -> bool {
-        globset::Glob::new(&self.cases)
-            .map(|g| g.compile_matcher().is_match(case_name))
-            .unwrap_or(false)
+/// The in-process reference with the deviations of `targets/reference.yaml` under
+/// `targets_dir`, when that file exists: a case the reference does not meet yet is `xfail`,
+/// visibly, instead of failing every run.
+pub fn reference(profiles: Vec<Profile>, targets_dir: &Path) -> Result<InProcess> {
+    let path = targets_dir.join("reference.yaml");
+    let target = InProcess::new(profiles);
+    if !path.is_file() {
+        return Ok(target);
     }
+    let file = TargetFile::load(&path)?;
+    Ok(target.with_deviations(file.deviations))
 }
 
 impl TargetFile {

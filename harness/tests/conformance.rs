@@ -9,10 +9,11 @@
 use std::sync::Arc;
 
 use influx_conformance::case::{Corpus, Profile};
-use influx_conformance::compare::Verdict;
 use influx_conformance::report::failure_text;
-use influx_conformance::run::{run_case, RunConfig, SnapshotMode};
-use influx_conformance::target::inprocess::InProcess;
+use influx_conformance::run::{run_case, RunConfig};
+use influx_conformance::snapshot::SnapshotMode;
+use influx_conformance::targets::reference;
+use influx_conformance::verdict::Verdict;
 use libtest_mimic::{Arguments, Failed, Trial};
 
 fn main() {
@@ -28,8 +29,7 @@ fn main() {
     let bless = std::env::var("INSTA_UPDATE").is_ok_and(|v| v == "always")
         || std::env::var("INFLUX_CONFORMANCE_BLESS").is_ok_and(|v| v == "1");
     let targets_dir = root.join("../targets");
-    let target = match InProcess::from_targets_dir(vec![Profile::V2, Profile::Cloud], &targets_dir)
-    {
+    let target = match reference(vec![Profile::V2, Profile::Cloud], &targets_dir) {
         Ok(t) => Arc::new(t),
         Err(e) => {
             eprintln!("error: {e}");

@@ -8,14 +8,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use influx_conformance::case::{Corpus, Profile};
-use influx_conformance::compare::Verdict;
+use influx_conformance::fault::Fault;
 use influx_conformance::generate::{fuzz, FuzzConfig};
+use influx_conformance::http::{HttpRequest, HttpResponse};
 use influx_conformance::observe::Row;
-use influx_conformance::run::{run_case, RunConfig, SnapshotMode};
-use influx_conformance::target::inprocess::InProcess;
-use influx_conformance::target::{
-    Context, Fault, HttpRequest, HttpResponse, OpenError, Session, Target, TargetInfo,
-};
+use influx_conformance::run::{run_case, RunConfig};
+use influx_conformance::server::inprocess::InProcess;
+use influx_conformance::server::{Context, OpenError, Session, Target, TargetInfo};
+use influx_conformance::snapshot::SnapshotMode;
+use influx_conformance::verdict::Verdict;
 
 #[derive(Debug, Clone, Copy)]
 enum Alteration {

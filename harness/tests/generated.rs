@@ -114,7 +114,7 @@ fn write_request(b: &Batch) -> http::Request<Body> {
     if let Some(p) = &b.precision {
         uri.push_str(&format!(
             "&precision={}",
-            influx_conformance::run::encode(p)
+            influx_conformance::http::encode(p)
         ));
     }
     let mut body = b.body(Clock::At(now()));

@@ -5,10 +5,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use influx_conformance::case::{load_file, LoadedCase, Profile};
-use influx_conformance::compare::Verdict;
+use influx_conformance::fault::FaultKind;
 use influx_conformance::run::{run_case, CaseResult, RunConfig};
-use influx_conformance::target::url::{UrlConfig, UrlTarget};
-use influx_conformance::target::FaultKind;
+use influx_conformance::server::url::{UrlConfig, UrlTarget};
+use influx_conformance::verdict::Verdict;
 use tokio::io::AsyncWriteExt;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -424,10 +424,10 @@ async fn server_without_tenancy_api() {
     );
 }
 
-fn deviation() -> influx_conformance::targets::Deviation {
-    influx_conformance::targets::Deviation {
+fn deviation() -> influx_conformance::deviation::Deviation {
+    influx_conformance::deviation::Deviation {
         cases: "fixtures.yaml::write_*".into(),
-        kind: influx_conformance::targets::DeviationKind::ByDesign,
+        kind: influx_conformance::deviation::DeviationKind::ByDesign,
         note: "answers 200 on success".into(),
         link: None,
         fault: None,

@@ -8,11 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use influx_conformance::case::{Corpus, Profile};
-use influx_conformance::compare::Verdict;
-use influx_conformance::run::{run_jobs, RunConfig, Selection, SnapshotMode};
-use influx_conformance::target::inprocess::InProcess;
-use influx_conformance::target::url::{UrlConfig, UrlTarget};
-use influx_conformance::target::Target;
+use influx_conformance::run::{run_jobs, RunConfig};
+use influx_conformance::select::Selection;
+use influx_conformance::server::inprocess::InProcess;
+use influx_conformance::server::url::{UrlConfig, UrlTarget};
+use influx_conformance::server::Target;
+use influx_conformance::snapshot::SnapshotMode;
+use influx_conformance::verdict::Verdict;
 use influx_reference::{Reference, ServerConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

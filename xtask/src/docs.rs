@@ -6,11 +6,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use influx_conformance::case::{Corpus, LoadedCase, Profile, Step};
-use influx_conformance::compare::Verdict;
 use influx_conformance::observe::StepObservation;
 use influx_conformance::run::{run_case, RunConfig};
-use influx_conformance::target::inprocess::InProcess;
-use influx_conformance::target::Target;
+use influx_conformance::server::inprocess::InProcess;
+use influx_conformance::server::Target;
+use influx_conformance::verdict::Verdict;
 
 /// The seed's column order for `rejected_points` tables.
 const SEED_COLUMNS: [&str; 9] = [

@@ -4,6 +4,7 @@
 //! `rejected_points` is shrunk and written out as an ordinary YAML case under
 //! `cases/regressions/`.
 //!
+//! - `difference`: what differs between the oracle's and the target's observation of a step;
 //! - `model`: the scenario and its rendering (to a `Case`, or to bodies for a given "now");
 //! - `strategy`: the proptest strategies and the (seed, index) → scenario mapping;
 //! - `runner`: lock-step runs, comparison, the fuzz loop and shrinking;
@@ -12,11 +13,13 @@
 //! Invariant: the verdict comes from the reference's answer, never from what the generator
 //! meant to provoke.
 
+pub mod difference;
 pub mod model;
 pub mod regression;
 pub mod runner;
 pub mod strategy;
 
+pub use difference::{DiffKind, Difference};
 pub use model::Scenario;
-pub use runner::{check, fuzz, DiffKind, Difference, FuzzConfig, FuzzReport, Outcome};
+pub use runner::{check, fuzz, FuzzConfig, FuzzReport, Outcome};
 pub use strategy::GenConfig;

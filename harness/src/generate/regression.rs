@@ -4,10 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
+use super::difference::Difference;
 use super::model::Scenario;
-use super::runner::Difference;
 use crate::case::{CaseFile, Defaults, Expect, Level, LoadedCase, Matcher};
 use crate::observe::{Observation, StepObservation};
+use crate::run::{run_case, RunConfig};
+use crate::server::inprocess::InProcess;
+use crate::snapshot::SnapshotMode;
 
 fn equals(s: &str) -> Matcher {
     Matcher {
@@ -189,14 +192,14 @@ pub async fn write(
 }
 
 async fn bless(case: &LoadedCase, snapshots: &Path) {
-    let target = crate::target::inprocess::InProcess::new(case.profiles.list().to_vec());
-    let config = crate::run::RunConfig {
+    let target = InProcess::new(case.profiles.list().to_vec());
+    let config = RunConfig {
         jobs: 1,
         snapshots: Some(snapshots.to_path_buf()),
-        snapshot_mode: crate::run::SnapshotMode::Bless,
-        ..crate::run::RunConfig::default()
+        snapshot_mode: SnapshotMode::Bless,
+        ..RunConfig::default()
     };
     for p in case.profiles.list() {
-        let _ = crate::run::run_case(case, &target, *p, &config).await;
+        let _ = run_case(case, &target, *p, &config).await;
     }
 }

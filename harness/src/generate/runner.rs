@@ -11,51 +11,15 @@ use std::time::{Duration, Instant};
 
 use proptest::strategy::{SBoxedStrategy, ValueTree};
 
+use super::difference::{compare_step, DiffKind, Difference};
 use super::model::{Line, Op, Scenario};
 use super::strategy::{generate, scenario, GenConfig};
 use crate::case::{Level, LoadedCase, Profile, Profiles, DEFAULT_NOW};
-use crate::observe::{Observation, StepObservation};
-use crate::run::{run_step, Exec, RunConfig, StepOptions};
-use crate::target::inprocess::InProcess;
-use crate::target::{OpenError, Session, Target};
-
-/// What differed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DiffKind {
-    Status,
-    /// The JSON error's `code` or `message`.
-    Message,
-    /// A body that is not a JSON error (or JSON on one side only).
-    Body,
-    Landed,
-    RejectedPoints,
-    /// The target faulted (timeout, reset, unparsable read-back) where the oracle answered.
-    TargetFault,
-}
-
-impl DiffKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Status => "status",
-            Self::Message => "message",
-            Self::Body => "body",
-            Self::Landed => "landed",
-            Self::RejectedPoints => "rejected_points",
-            Self::TargetFault => "target_fault",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Difference {
-    /// 1-based step of the case.
-    pub step: usize,
-    pub kind: DiffKind,
-    /// The reference's (oracle's) side.
-    pub expected: String,
-    pub actual: String,
-}
+use crate::execute::{run_step, Exec, StepOptions};
+use crate::observe::Observation;
+use crate::run::RunConfig;
+use crate::server::inprocess::InProcess;
+use crate::server::{OpenError, Session, Target};
 
 /// One scenario's result.
 #[derive(Debug, Clone)]
@@ -90,73 +54,6 @@ pub fn loaded_case(s: &Scenario, id: &str, description: &str) -> LoadedCase {
         spec: "generated".into(),
         case,
     }
-}
-
-fn message_of(o: &StepObservation) -> Option<(String, String)> {
-    let j = o.json.as_ref()?.as_object()?;
-    let text = |k: &str| match j.get(k) {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(v) => v.to_string(),
-        None => String::new(),
-    };
-    j.contains_key("message")
-        .then(|| (text("code"), text("message")))
-}
-
-/// Differences between the oracle's and the target's observation of one step.
-pub fn compare_step(
-    step: usize,
-    oracle: &StepObservation,
-    target: &StepObservation,
-) -> Vec<Difference> {
-    let mut out = Vec::new();
-    let mut push = |kind, expected: String, actual: String| {
-        out.push(Difference {
-            step,
-            kind,
-            expected,
-            actual,
-        })
-    };
-    if oracle.status != target.status {
-        push(
-            DiffKind::Status,
-            format!("{:?}", oracle.status),
-            format!("{:?}", target.status),
-        );
-    }
-    match (message_of(oracle), message_of(target)) {
-        (Some(o), Some(t)) => {
-            if o != t {
-                push(
-                    DiffKind::Message,
-                    format!("{}: {}", o.0, o.1),
-                    format!("{}: {}", t.0, t.1),
-                );
-            }
-        }
-        _ => {
-            if oracle.body != target.body {
-                push(
-                    DiffKind::Body,
-                    oracle.body.clone().unwrap_or_default(),
-                    target.body.clone().unwrap_or_default(),
-                );
-            }
-        }
-    }
-    // A target without read-back (None) is not judged on what landed.
-    if let (Some(o), Some(t)) = (&oracle.landed, &target.landed) {
-        if o != t {
-            push(DiffKind::Landed, o.join("\n"), t.join("\n"));
-        }
-    }
-    if let (Some(o), Some(t)) = (&oracle.rejected_points, &target.rejected_points) {
-        if o != t {
-            push(DiffKind::RejectedPoints, o.join("\n"), t.join("\n"));
-        }
-    }
-    out
 }
 
 /// Runs one scenario on `target` and on a fresh oracle, step by step.
@@ -235,16 +132,17 @@ async fn lockstep(
             now,
             judge_unavailable: false,
             reproduce: want_curl,
+            timeouts: config.timeouts(),
         };
         let t = tokio::time::timeout(
             config.case_timeout,
-            run_step(step, dir, target, profile, config, tsession, opts),
+            run_step(step, dir, target, profile, tsession, opts),
         )
         .await;
-        let o = run_step(step, dir, oracle, profile, config, osession, opts).await;
+        let o = run_step(step, dir, oracle, profile, osession, opts).await;
         let o = match o {
             Ok((o, _)) => o,
-            Err(Exec::Skip(r)) | Err(Exec::Fault(crate::target::Fault { reason: r, .. }, _)) => {
+            Err(Exec::Skip(r)) | Err(Exec::Fault(crate::fault::Fault { reason: r, .. }, _)) => {
                 return Outcome::OracleError(format!("step {}: {r}", i + 1))
             }
         };

@@ -12,11 +12,13 @@ use influx_reference::model::{Id, OwnedFieldValue};
 use influx_reference::storage::{self, ResourceKind, SchemaType, Status};
 use influx_reference::{Reference, ServerConfig};
 
-use super::{
-    BucketInfo, Context, Fault, FaultKind, HttpRequest, HttpResponse, OpenError, Session, Target,
-    TargetInfo,
-};
+use super::adapter::WriteAdapter;
+use super::schema::create_schemas;
+use super::{BucketInfo, Context, OpenError, Session, Target, TargetInfo};
 use crate::case::{Action, LoadedCase, Profile, SchemaKind};
+use crate::deviation::Deviation;
+use crate::fault::{Fault, FaultKind};
+use crate::http::{encode, HttpRequest, HttpResponse};
 use crate::observe::{Row, Value};
 
 /// The operator token, as `influx-reference serve` creates it by default.
@@ -31,24 +33,9 @@ pub struct InProcess {
 impl InProcess {
     /// Known deviations of the reference itself (`targets/reference.yaml`): a case the
     /// reference does not meet yet is `xfail`, visibly, instead of failing every run.
-    pub fn with_deviations(mut self, deviations: Vec<crate::targets::Deviation>) -> Self {
+    pub fn with_deviations(mut self, deviations: Vec<Deviation>) -> Self {
         self.info.deviations = deviations;
         self
-    }
-
-    /// The in-process reference with the deviations of `targets/reference.yaml` under
-    /// `targets_dir`, when that file exists.
-    pub fn from_targets_dir(
-        profiles: Vec<Profile>,
-        targets_dir: &std::path::Path,
-    ) -> Result<Self, crate::Error> {
-        let path = targets_dir.join("reference.yaml");
-        let target = Self::new(profiles);
-        if !path.is_file() {
-            return Ok(target);
-        }
-        let file = crate::targets::TargetFile::load(&path)?;
-        Ok(target.with_deviations(file.deviations))
     }
 
     pub fn new(profiles: Vec<Profile>) -> Self {
@@ -57,7 +44,7 @@ impl InProcess {
                 name: "reference".into(),
                 is_reference: true,
                 base_url: "http://127.0.0.1:8086".into(),
-                write: super::url::WriteAdapter::V2,
+                write: WriteAdapter::V2,
                 deviations: Vec::new(),
             },
             profiles,
@@ -235,7 +222,7 @@ impl Target for InProcess {
             window: (now, now),
         };
         if explicit {
-            session.ctx.schemas = super::create_schemas(&mut session, case, OPERATOR_TOKEN).await?;
+            session.ctx.schemas = create_schemas(&mut session, case, OPERATOR_TOKEN).await?;
             session.ctx.register_redactions();
         }
         if let Some(seed) = &setup.seed {
@@ -248,8 +235,8 @@ impl Target for InProcess {
                 method: "POST".into(),
                 path_and_query: format!(
                     "/api/v2/write?org={}&bucket={}",
-                    crate::run::encode(&session.ctx.org),
-                    crate::run::encode(&bucket)
+                    encode(&session.ctx.org),
+                    encode(&bucket)
                 ),
                 headers: vec![("Authorization".into(), format!("Token {OPERATOR_TOKEN}"))],
                 body: seed.lines.as_bytes().to_vec(),

@@ -1,75 +1,25 @@
-//! One trait for "a server we can write to and read from", and its implementations: the
-//! in-process reference and any URL.
+//! The servers a case runs on. One trait for "a server we can set up, write to and read from"
+//! ([`Target`], which opens a fresh isolated [`Session`] per case) and its implementations: the
+//! in-process reference (`inprocess.rs`) and any URL (`url/`). How a target is reached is
+//! configured with the vocabulary of `adapter.rs`; measurement schemas are created the same
+//! way everywhere (`schema.rs`).
+//!
+//! (Named `server`, not `target`: tools that skip Cargo's `target/` build output by pattern
+//! would skip a source directory of that name too.)
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::case::{LoadedCase, Profile};
+use crate::deviation::Deviation;
+use crate::fault::Fault;
+use crate::http::{HttpRequest, HttpResponse};
 use crate::observe::{Redactions, Row};
 
-pub mod csv;
+pub mod adapter;
 pub mod inprocess;
+pub mod schema;
 pub mod url;
-
-/// A request as the runner builds it, the same for every target.
-#[derive(Debug, Clone)]
-pub struct HttpRequest {
-    pub method: String,
-    /// `/api/v2/write?org=...`, percent-encoded.
-    pub path_and_query: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-#[derive(Debug, Clone)]
-pub struct HttpResponse {
-    pub status: u16,
-    /// Lowercase names.
-    pub headers: BTreeMap<String, String>,
-    pub body: Vec<u8>,
-}
-
-/// A target fault: the server did not give an answer the harness can judge.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fault {
-    pub kind: FaultKind,
-    /// What happened and what to do, in words.
-    pub reason: String,
-}
-
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum FaultKind {
-    Refused,
-    /// The server answered, but not in valid HTTP/1.1 (a malformed header, say).
-    InvalidResponse,
-    Timeout,
-    Reset,
-    Unparsable,
-    TooLarge,
-    Redirect,
-    Unavailable,
-    Unsupported,
-    Setup,
-    NotSettled,
-}
-
-impl Fault {
-    pub fn new(kind: FaultKind, reason: impl Into<String>) -> Self {
-        Self {
-            kind,
-            reason: reason.into(),
-        }
-    }
-}
-
-impl std::fmt::Display for Fault {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.reason)
-    }
-}
 
 /// Why a case does not run on a target.
 #[derive(Debug, Clone)]
@@ -131,72 +81,6 @@ impl Context {
     }
 }
 
-/// The schema-API requests that create the measurement schemas of a case's explicit buckets
-/// (`POST /api/v2/buckets/{id}/schema/measurements`, cloud.md §3.2), the same on every target.
-pub fn schema_requests(case: &LoadedCase, ctx: &Context, token: &str) -> Vec<HttpRequest> {
-    let mut out = Vec::new();
-    for b in &case.case.setup.buckets {
-        let Some(info) = ctx.buckets.get(&b.name) else {
-            continue;
-        };
-        for m in &b.measurements {
-            out.push(HttpRequest {
-                method: "POST".into(),
-                path_and_query: format!("/api/v2/buckets/{}/schema/measurements", info.id),
-                headers: vec![
-                    ("Authorization".into(), format!("Token {token}")),
-                    ("Content-Type".into(), "application/json".into()),
-                ],
-                body: m.to_json().to_string().into_bytes(),
-            });
-        }
-    }
-    out
-}
-
-/// Sends the schema requests of `schema_requests`; each must answer 201. Returns measurement
-/// name → the ID the server gave it, for `{schema_id:NAME}`.
-pub async fn create_schemas(
-    session: &mut dyn Session,
-    case: &LoadedCase,
-    token: &str,
-) -> Result<BTreeMap<String, String>, Fault> {
-    let mut ids = BTreeMap::new();
-    // The same walk as `schema_requests`, so names and requests pair up.
-    let names: Vec<String> = case
-        .case
-        .setup
-        .buckets
-        .iter()
-        .filter(|b| session.context().buckets.contains_key(&b.name))
-        .flat_map(|b| b.measurements.iter().map(|m| m.name.clone()))
-        .collect();
-    for (req, name) in schema_requests(case, session.context(), token)
-        .into_iter()
-        .zip(names)
-    {
-        let path = req.path_and_query.clone();
-        let resp = session.send(req).await?;
-        if resp.status != 201 {
-            return Err(Fault::new(
-                FaultKind::Setup,
-                format!(
-                    "creating a measurement schema (POST {path}) answered {}: {}",
-                    resp.status,
-                    String::from_utf8_lossy(&resp.body)
-                ),
-            ));
-        }
-        let id = serde_json::from_slice::<serde_json::Value>(&resp.body)
-            .ok()
-            .and_then(|v| v["id"].as_str().map(str::to_string));
-        if let Some(id) = id {
-            ids.entry(name).or_insert(id);
-        }
-    }
-    Ok(ids)
-}
-
 /// How a target is identified in reports, and what it can do.
 #[derive(Debug, Clone)]
 pub struct TargetInfo {
@@ -206,9 +90,9 @@ pub struct TargetInfo {
     /// Base URL for "reproduce with: curl".
     pub base_url: String,
     /// Where writes go: v2 write steps are sent to `/write?db=` when this is `V1`.
-    pub write: url::WriteAdapter,
+    pub write: adapter::WriteAdapter,
     /// Known deviations from `targets/<name>.yaml`.
-    pub deviations: Vec<crate::targets::Deviation>,
+    pub deviations: Vec<Deviation>,
 }
 
 /// A server the harness can set up, write to and read from.

@@ -1,0 +1,397 @@
+//! A step → the HTTP request it sends, the same for every target: the write, query, delete
+//! and free-form request steps with their defaults (org, bucket, the operator token), the
+//! placeholders (`{org}`, `{bucket_id}`, `{token}`, `{now_s-60}`, ...), parameter overrides and
+//! gzip; and the `curl` line that reproduces a request (tokens as `$INFLUX_TOKEN`).
+
+use crate::case::{Step, WriteApi};
+use crate::fault::{Fault, FaultKind};
+use crate::http::{encode, HttpRequest};
+use crate::server::adapter::WriteAdapter;
+use crate::server::Context;
+
+fn template(s: &str, ctx: &Context, bucket: &str, token: &str, now: i64) -> String {
+    let b = ctx.bucket(Some(bucket));
+    let mut s = s.to_string();
+    for (name, id) in &ctx.schemas {
+        s = s.replace(&format!("{{schema_id:{name}}}"), id);
+    }
+    let s = s
+        .replace("{org}", &ctx.org)
+        .replace("{org_id}", &ctx.org_id)
+        .replace("{bucket}", b.map(|b| b.name.as_str()).unwrap_or(bucket))
+        .replace("{bucket_id}", b.map(|b| b.id.as_str()).unwrap_or(""))
+        .replace("{token}", token)
+        .replace("{now_ns}", &now.to_string())
+        .replace("{now_us}", &(now / 1_000).to_string())
+        .replace("{now_ms}", &(now / 1_000_000).to_string())
+        .replace("{now_s}", &(now / 1_000_000_000).to_string());
+    now_offsets(&s, now)
+}
+
+/// The `{now_<unit><offset>}` placeholder.
+pub const NOW_OFFSET_PATTERN: &str = r"\{now_(ns|us|ms|s)([+-][0-9]{1,19})\}";
+
+fn now_offset_regex() -> &'static regex::Regex {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        // A literal, checked by `check_patterns` before any case runs (and by a test): a bad
+        // pattern fails loudly, never leaves placeholders silently as they are.
+        regex::Regex::new(NOW_OFFSET_PATTERN).expect("NOW_OFFSET_PATTERN compiles")
+    });
+    &RE
+}
+
+/// The request builder's patterns compile (the CLI checks this before it runs anything).
+pub fn check_patterns() -> Result<(), crate::Error> {
+    regex::Regex::new(NOW_OFFSET_PATTERN)
+        .map(|_| ())
+        .map_err(|e| {
+            crate::Error::Config(format!(
+                "the {{now_...}} placeholder pattern does not compile: {e}"
+            ))
+        })
+}
+
+/// `{now_s-3600}`, `{now_ms+5}`, ...: the server's time in that unit plus an offset in the same
+/// unit (generated cases state timestamps relative to "now", so they replay on a wall clock).
+fn now_offsets(s: &str, now: i64) -> String {
+    if !s.contains("{now_") {
+        return s.to_string();
+    }
+    now_offset_regex()
+        .replace_all(s, |c: &regex::Captures<'_>| {
+            let unit = match &c[1] {
+                "ns" => 1,
+                "us" => 1_000,
+                "ms" => 1_000_000,
+                _ => 1_000_000_000,
+            };
+            match c[2].parse::<i64>() {
+                Ok(off) => (now / unit).saturating_add(off).to_string(),
+                Err(_) => c[0].to_string(),
+            }
+        })
+        .into_owned()
+}
+
+fn query_string(params: &[(String, String)]) -> String {
+    params
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn apply_overrides(
+    params: &mut Vec<(String, String)>,
+    overrides: &std::collections::BTreeMap<String, Option<String>>,
+    t: &dyn Fn(&str) -> String,
+) {
+    for (k, v) in overrides {
+        match v {
+            None => params.retain(|(pk, _)| pk != k),
+            Some(v) => {
+                let v = t(v);
+                match params.iter_mut().find(|(pk, _)| pk == k) {
+                    Some(slot) => slot.1 = v,
+                    None => params.push((k.clone(), v)),
+                }
+            }
+        }
+    }
+}
+
+/// The HTTP request of a step (`None` for steps that are not requests).
+pub fn build_request(
+    step: &Step,
+    ctx: &Context,
+    adapter: WriteAdapter,
+    case_dir: &std::path::Path,
+    now: i64,
+) -> Result<Option<HttpRequest>, Fault> {
+    let token_of = |name: &Option<String>| -> Option<String> {
+        match name.as_deref().unwrap_or("operator") {
+            "none" => None,
+            n => ctx.tokens.get(n).cloned(),
+        }
+    };
+    if let Some(w) = &step.write {
+        let logical = w
+            .bucket
+            .clone()
+            .unwrap_or_else(|| ctx.default_bucket.clone());
+        let bucket = ctx
+            .bucket(Some(&logical))
+            .map(|b| b.name.clone())
+            .unwrap_or_default();
+        let token = token_of(&w.token);
+        // `{token}` in params or headers is the step's token, or the operator's when the step
+        // sends none (so a case can move the credential elsewhere, e.g. `p={token}`).
+        let tok = token
+            .clone()
+            .or_else(|| ctx.tokens.get("operator").cloned())
+            .unwrap_or_default();
+        let t = |s: &str| template(s, ctx, &logical, &tok, now);
+        let v1 = w.api == WriteApi::V1 || adapter == WriteAdapter::V1;
+        let mut params = if v1 {
+            vec![("db".to_string(), bucket.clone())]
+        } else {
+            vec![
+                ("org".to_string(), ctx.org.clone()),
+                ("bucket".to_string(), bucket.clone()),
+            ]
+        };
+        let mut overrides = w.params.clone();
+        if v1 && w.api == WriteApi::V2 {
+            // A v2 step through the v1 adapter: org and bucket have no v1 meaning.
+            overrides.remove("org");
+            if let Some(b) = overrides.remove("bucket") {
+                overrides.insert("db".into(), b);
+            }
+        }
+        apply_overrides(&mut params, &overrides, &t);
+        let path = if v1 { "/write" } else { "/api/v2/write" };
+        let qs = query_string(&params);
+        let mut body = if let Some(b) = &w.body {
+            t(b).into_bytes()
+        } else if let Some(f) = &w.body_file {
+            let p = case_dir.join(f);
+            std::fs::read(&p).map_err(|e| {
+                Fault::new(
+                    FaultKind::Setup,
+                    format!("cannot read body_file {}: {e}", p.display()),
+                )
+            })?
+        } else if let Some(h) = &w.body_hex {
+            crate::case::decode_hex(h).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let mut headers = Vec::new();
+        if let Some(a) = &w.authorization {
+            headers.push(("Authorization".to_string(), t(a)));
+        } else if let Some(tok) = &token {
+            headers.push(("Authorization".to_string(), format!("Token {tok}")));
+        }
+        if w.gzip {
+            body = gzip(&body);
+            if !w
+                .headers
+                .keys()
+                .any(|k| k.eq_ignore_ascii_case("content-encoding"))
+            {
+                headers.push(("Content-Encoding".into(), "gzip".into()));
+            }
+        }
+        for (k, v) in &w.headers {
+            headers.push((k.clone(), t(v)));
+        }
+        return Ok(Some(HttpRequest {
+            method: w.method.clone().unwrap_or_else(|| "POST".into()),
+            path_and_query: if qs.is_empty() {
+                path.to_string()
+            } else {
+                format!("{path}?{qs}")
+            },
+            headers,
+            body,
+        }));
+    }
+    if let Some(q) = &step.query {
+        let logical = q
+            .bucket
+            .clone()
+            .unwrap_or_else(|| ctx.default_bucket.clone());
+        let token = token_of(&q.token);
+        let tok = token.clone().unwrap_or_default();
+        let t = |s: &str| template(s, ctx, &logical, &tok, now);
+        let mut params = vec![("org".to_string(), ctx.org.clone())];
+        apply_overrides(&mut params, &q.params, &t);
+        let body = match (&q.body, &q.flux) {
+            (Some(b), _) => t(b),
+            (None, flux) => serde_json::json!({
+                "query": t(flux.as_deref().unwrap_or_default()),
+                "type": "flux",
+                "dialect": {"annotations": ["datatype", "group", "default"]},
+            })
+            .to_string(),
+        };
+        let mut headers = Vec::new();
+        if !q
+            .headers
+            .keys()
+            .any(|k| k.eq_ignore_ascii_case("content-type"))
+        {
+            headers.push(("Content-Type".to_string(), "application/json".to_string()));
+        }
+        if let Some(tok) = &token {
+            headers.push(("Authorization".into(), format!("Token {tok}")));
+        }
+        for (k, v) in &q.headers {
+            headers.push((k.clone(), t(v)));
+        }
+        return Ok(Some(HttpRequest {
+            method: "POST".into(),
+            path_and_query: format!("/api/v2/query?{}", query_string(&params)),
+            headers,
+            body: body.into_bytes(),
+        }));
+    }
+    if let Some(d) = &step.delete {
+        let logical = d
+            .bucket
+            .clone()
+            .unwrap_or_else(|| ctx.default_bucket.clone());
+        let bucket = ctx
+            .bucket(Some(&logical))
+            .map(|b| b.name.clone())
+            .unwrap_or_default();
+        let token = token_of(&d.token);
+        let tok = token.clone().unwrap_or_default();
+        let t = |s: &str| template(s, ctx, &logical, &tok, now);
+        let mut params = vec![
+            ("org".to_string(), ctx.org.clone()),
+            ("bucket".to_string(), bucket),
+        ];
+        apply_overrides(&mut params, &d.params, &t);
+        let body = match &d.body {
+            Some(b) => t(b),
+            None => {
+                let mut body = serde_json::Map::new();
+                for (k, v) in [
+                    ("start", &d.start),
+                    ("stop", &d.stop),
+                    ("predicate", &d.predicate),
+                ] {
+                    if let Some(v) = v {
+                        body.insert(k.into(), serde_json::json!(v));
+                    }
+                }
+                serde_json::Value::Object(body).to_string()
+            }
+        };
+        let mut headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+        if let Some(tok) = &token {
+            headers.push(("Authorization".into(), format!("Token {tok}")));
+        }
+        return Ok(Some(HttpRequest {
+            method: "POST".into(),
+            path_and_query: format!("/api/v2/delete?{}", query_string(&params)),
+            headers,
+            body: body.into_bytes(),
+        }));
+    }
+    if let Some(r) = &step.request {
+        let logical = r
+            .bucket
+            .clone()
+            .unwrap_or_else(|| ctx.default_bucket.clone());
+        let token = token_of(&r.token);
+        let tok = token
+            .clone()
+            .or_else(|| ctx.tokens.get("operator").cloned())
+            .unwrap_or_default();
+        let t = |s: &str| template(s, ctx, &logical, &tok, now);
+        let body = r.body.as_deref().map(t).unwrap_or_default();
+        let mut headers = Vec::new();
+        if let Some(tok) = &token {
+            headers.push(("Authorization".into(), format!("Token {tok}")));
+        }
+        if r.body.is_some()
+            && !r
+                .headers
+                .keys()
+                .any(|k| k.eq_ignore_ascii_case("content-type"))
+        {
+            headers.push(("Content-Type".to_string(), "application/json".to_string()));
+        }
+        for (k, v) in &r.headers {
+            headers.push((k.clone(), t(v)));
+        }
+        let method = r
+            .method
+            .clone()
+            .unwrap_or_else(|| if r.body.is_some() { "POST" } else { "GET" }.to_string());
+        return Ok(Some(HttpRequest {
+            method,
+            path_and_query: t(&r.path),
+            headers,
+            body: body.into_bytes(),
+        }));
+    }
+    Ok(None)
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing into a Vec cannot fail.
+    let _ = e.write_all(data);
+    e.finish().unwrap_or_default()
+}
+
+/// `curl ...` that sends the same request; tokens appear as `$INFLUX_TOKEN`.
+pub fn curl(req: &HttpRequest, base: &str, ctx: &Context, is_reference: bool) -> String {
+    let shell = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let hide = |s: &str| {
+        let mut out = s.to_string();
+        for t in ctx.redactions.tokens() {
+            out = out.replace(t, "$INFLUX_TOKEN");
+        }
+        out
+    };
+    let mut cmd = format!(
+        "curl -i -X{} {}",
+        req.method,
+        shell(&format!("{base}{}", hide(&req.path_and_query)))
+    );
+    for (k, v) in &req.headers {
+        let v = hide(v);
+        let h = format!("{k}: {v}");
+        if v.contains("$INFLUX_TOKEN") {
+            cmd.push_str(&format!(" -H \"{}\"", h.replace('"', "\\\"")));
+        } else {
+            cmd.push_str(&format!(" -H {}", shell(&h)));
+        }
+    }
+    if !req.body.is_empty() {
+        match std::str::from_utf8(&req.body) {
+            Ok(text)
+                if !req
+                    .headers
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case("content-encoding")) =>
+            {
+                cmd.push_str(&format!(" --data-binary {}", ansi_c(text)));
+            }
+            _ => {
+                let hex: String = req.body.iter().map(|b| format!("{b:02x}")).collect();
+                cmd = format!("printf '%s' {hex} | xxd -r -p | {cmd} --data-binary @-");
+            }
+        }
+    }
+    if is_reference && ctx.tokens.is_empty() {
+        // An `onboarded: false` case: the server must start with no tenant.
+        cmd.push_str("    # against a fresh `influx-reference serve --no-setup`");
+    } else if is_reference {
+        cmd.push_str("    # with INFLUX_TOKEN=my-token against `influx-reference serve` (the case's first bucket is my-bucket)");
+    }
+    cmd
+}
+
+/// Bash `$'...'` quoting, so newlines and control bytes survive copy and paste.
+fn ansi_c(s: &str) -> String {
+    let mut out = String::from("$'");
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
