@@ -704,3 +704,44 @@ async fn fault_injection_answers_a_share_of_writes_with_retry_after() {
     }
     assert_eq!(statuses, [204, 503, 204, 503]);
 }
+
+// A body of more points than one chunk (`CHUNK_POINTS`) is parsed for errors first, then
+// written a chunk at a time: still nothing written when any line is malformed, and one
+// partial-write answer counting every drop.
+#[tokio::test]
+async fn bodies_past_one_chunk_answer_as_one_write() {
+    let n = influx_reference::engine::v2::CHUNK_POINTS + 5_000;
+    let s = start_default().await;
+    let mut body: String = (0..n)
+        .map(|i| format!("m,k={} v={i}i {i}\n", i % 7))
+        .collect();
+    body.push_str("m v=");
+    let r = s.write("org=my-org&bucket=my-bucket", body.clone()).await;
+    assert_eq!(r.status, 400);
+    assert!(
+        r.body
+            .ends_with("unable to parse 'm v=': missing field value\"}"),
+        "{}",
+        &r.body[r.body.len() - 200..]
+    );
+    assert!(s.landed().is_empty());
+    // Every line of the second chunk's first half conflicts with the integer type.
+    let mut body: String = (0..n)
+        .map(|i| {
+            if (66_000..68_000).contains(&i) {
+                format!("m,k={} v={i}.5 {i}\n", i % 7)
+            } else {
+                format!("m,k={} v={i}i {i}\n", i % 7)
+            }
+        })
+        .collect();
+    body.pop();
+    let r = s.write("org=my-org&bucket=my-bucket", body).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body.contains("input field \\\"v\\\" on measurement \\\"m\\\" is type float, already exists as type integer dropped=2000"),
+        "{}",
+        r.body
+    );
+    assert_eq!(s.landed().len(), n - 2_000);
+}

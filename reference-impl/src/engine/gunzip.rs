@@ -99,12 +99,25 @@ pub fn gunzip(input: &[u8], limit: usize) -> Result<Vec<u8>, GunzipError> {
 /// Like [`gunzip`], but past `limit` it stops and returns the first `limit` bytes with `true`
 /// (InfluxDB Cloud writes what came before its 250 MB decompression cut-off).
 pub fn gunzip_capped(input: &[u8], limit: usize) -> Result<(Vec<u8>, bool), GunzipError> {
+    // The last member's trailer ends with its size mod 2^32 (ISIZE): for the usual body of one
+    // member it is the whole size, so the output is allocated once instead of doubling (which
+    // peaks at twice the body while the old buffer is copied). Deflate expands at most ~1032:1,
+    // which bounds what a lying trailer can make us reserve.
+    let isize_hint = input
+        .len()
+        .checked_sub(4)
+        .map(|at| {
+            u32::from_le_bytes([input[at], input[at + 1], input[at + 2], input[at + 3]]) as usize
+        })
+        .unwrap_or(0)
+        .min(input.len().saturating_mul(1032));
     let mut out: Vec<u8> = Vec::with_capacity(
         input
             .len()
             .saturating_mul(4)
-            .min(limit.saturating_add(1))
-            .min(64 << 20),
+            .min(64 << 20)
+            .max(isize_hint)
+            .min(limit.saturating_add(1)),
     );
     let mut pos = read_header(input, 0)?;
     loop {

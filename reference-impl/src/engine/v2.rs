@@ -3,19 +3,27 @@
 
 use crate::api_error::{ApiError, Code};
 use crate::clock::Clock;
-use crate::line_protocol::parse_batch;
+use crate::line_protocol::{parse_lines, Batch, Point};
 use crate::model::precision::truncate_nanos;
 use crate::model::Precision;
 use crate::storage::{Action, Authorization, Bucket, ResourceKind, Status, Store};
 
 use super::gunzip::{check_first_header, gunzip, GunzipError};
 use super::lookup::{find_bucket_for_write, find_org};
-use super::points_writer::{series_batch, write_points, StorageVersion, WriteStats};
+use super::points_writer::{
+    series_batch, write_chunk, write_points, StorageVersion, WriteProgress, WriteStats,
+};
 use super::series_batch::SeriesBatch;
 
 /// Largest body this model ever reads, compressed or not, when no limit is configured: a
 /// guard for the process, far above anything a conformance case sends.
 pub const HARD_BODY_LIMIT: usize = 1 << 30;
+
+/// Points parsed and grouped at a time. A body with more is parsed twice: once for its errors
+/// (nothing is written when a line is malformed), then a chunk at a time while it is written,
+/// so a write's memory is its body plus one chunk, whatever the number of points (a 128 MiB
+/// body of short lines is 6 million points, ~2 GB as parsed points all at once).
+pub const CHUNK_POINTS: usize = 1 << 16;
 
 /// Server settings that change write answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -106,11 +114,14 @@ pub struct Prepared<'b> {
 /// A body parsed before the store is taken: the points, grouped by series when none failed,
 /// and the request time that stamps points without a timestamp.
 pub struct Parsed<'p> {
-    pub batch: crate::line_protocol::Batch<'p>,
+    pub batch: Batch<'p>,
     pub grouped: Option<SeriesBatch>,
     pub now: i64,
     /// The request time truncated to the precision: the time of points without one.
     pub default_time: i64,
+    /// Set when the body holds more than [`CHUNK_POINTS`] points: `batch` kept only the errors,
+    /// and the points are parsed again from this body, a chunk at a time, as they are written.
+    pub chunked: Option<(&'p [u8], Precision)>,
 }
 
 impl Prepared<'_> {
@@ -270,24 +281,41 @@ pub fn write_v1_prepared(
     }
 }
 
-/// Parses and groups `body` with the request time read now.
+/// Parses and groups `body` with the request time read now; past [`CHUNK_POINTS`] points only
+/// the errors are kept (see [`Parsed::chunked`]).
 fn parse_now<'p>(
     body: &'p [u8],
     (precision, truncation): (Precision, i64),
     clock: &dyn Clock,
 ) -> Parsed<'p> {
     let now = clock.now_nanos();
-    let batch = parse_batch(body, precision);
+    let mut points: Vec<Point<'p>> = Vec::new();
+    let mut errors = Vec::new();
+    let mut too_many = false;
+    parse_lines(
+        body,
+        precision,
+        |p| {
+            if too_many {
+                return;
+            }
+            if points.len() == CHUNK_POINTS {
+                too_many = true;
+                points = Vec::new();
+                return;
+            }
+            points.push(p);
+        },
+        |e| errors.push(e),
+    );
     let default_time = truncate_nanos(now, truncation);
-    let grouped = batch
-        .errors
-        .is_empty()
-        .then(|| series_batch(&batch.points, default_time));
+    let grouped = (errors.is_empty() && !too_many).then(|| series_batch(&points, default_time));
     Parsed {
-        batch,
+        batch: Batch { points, errors },
         grouped,
         now,
         default_time,
+        chunked: too_many.then_some((body, precision)),
     }
 }
 
@@ -372,6 +400,39 @@ fn too_large() -> ApiError {
     )
 }
 
+/// A body of more than [`CHUNK_POINTS`] points (already known to parse): parsed again and
+/// written a chunk at a time, reporting as one write.
+fn write_in_chunks(
+    data: &mut crate::storage::BucketData,
+    bucket: &Bucket,
+    body: &[u8],
+    precision: Precision,
+    now: i64,
+    default_time: i64,
+    config: &WriteConfig,
+) -> (WriteStats, Option<super::PartialWrite>) {
+    let mut progress = WriteProgress::default();
+    let mut chunk: Vec<Point<'_>> = Vec::with_capacity(CHUNK_POINTS);
+    let mut flush = |chunk: &mut Vec<Point<'_>>, progress: &mut WriteProgress| {
+        let mut grouped = series_batch(chunk, default_time);
+        write_chunk(progress, data, bucket, chunk, &mut grouped, now);
+        chunk.clear();
+    };
+    parse_lines(
+        body,
+        precision,
+        |p| {
+            chunk.push(p);
+            if chunk.len() == CHUNK_POINTS {
+                flush(&mut chunk, &mut progress);
+            }
+        },
+        |_| {},
+    );
+    flush(&mut chunk, &mut progress);
+    progress.finish(bucket, now, config.storage_version)
+}
+
 fn write_batch(
     store: &mut Store,
     bucket: &Bucket,
@@ -387,18 +448,26 @@ fn write_batch(
         grouped,
         now,
         default_time,
+        chunked,
     } = parsed;
-    // Grouped whenever no line failed; the fallback keeps this total.
-    let grouped = grouped.get_or_insert_with(|| series_batch(&batch.points, *default_time));
     let data = store.data.entry(bucket.id).or_default();
-    let (stats, partial) = write_points(
-        data,
-        bucket,
-        &batch.points,
-        grouped,
-        *now,
-        config.storage_version,
-    );
+    let (stats, partial) = match chunked {
+        Some((body, precision)) => {
+            write_in_chunks(data, bucket, body, *precision, *now, *default_time, config)
+        }
+        None => {
+            // Grouped whenever no line failed; the fallback keeps this total.
+            let grouped = grouped.get_or_insert_with(|| series_batch(&batch.points, *default_time));
+            write_points(
+                data,
+                bucket,
+                &batch.points,
+                grouped,
+                *now,
+                config.storage_version,
+            )
+        }
+    };
     match partial {
         Some(p) => Err(ApiError::new(
             Code::UnprocessableEntity,

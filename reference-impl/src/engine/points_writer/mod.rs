@@ -74,6 +74,22 @@ pub(crate) struct RetentionDrops {
 }
 
 impl RetentionDrops {
+    /// Adds the drops of a later chunk of the same write: the first point seen with the
+    /// extreme time stays.
+    pub(crate) fn absorb(&mut self, later: RetentionDrops) {
+        self.count += later.count;
+        if let Some(o) = later.oldest {
+            if self.oldest.as_ref().is_none_or(|mine| o.time < mine.time) {
+                self.oldest = Some(o);
+            }
+        }
+        if let Some(n) = later.newest {
+            if self.newest.as_ref().is_none_or(|mine| n.time > mine.time) {
+                self.newest = Some(n);
+            }
+        }
+    }
+
     /// Counts `point`, dropped at time `t`. MinDropped/MaxDropped keep the first point seen
     /// with the extreme time.
     pub(crate) fn note(&mut self, point: &Point<'_>, t: i64) {
@@ -164,7 +180,72 @@ pub fn write_points(
     now: i64,
     version: StorageVersion,
 ) -> (WriteStats, Option<PartialWrite>) {
-    let mut stats = WriteStats::default();
+    let mut progress = WriteProgress::default();
+    write_chunk(&mut progress, data, bucket, points, batch, now);
+    progress.finish(bucket, now, version)
+}
+
+/// What the chunks of one write did so far: a large body is parsed and written a chunk of
+/// points at a time (so its points never all exist at once), and reports as if written whole.
+/// Shard groups are independent and each chunk keeps the input order within a group, so
+/// per group the first failure and the sum of drops are the same either way.
+#[derive(Default)]
+pub struct WriteProgress {
+    stats: WriteStats,
+    drops: RetentionDrops,
+    /// Shard group start → the group's first failure (in input order) and its drop count.
+    shard_errors: BTreeMap<i64, (String, usize)>,
+    stripped_time_field: Option<Vec<u8>>,
+}
+
+impl WriteProgress {
+    /// The write's outcome: what was stored, and the partial-write error in InfluxDB's
+    /// precedence (see [`partial_write`]).
+    pub fn finish(
+        self,
+        bucket: &Bucket,
+        now: i64,
+        version: StorageVersion,
+    ) -> (WriteStats, Option<PartialWrite>) {
+        let min_time = (bucket.retention > 0).then(|| now.saturating_sub(bucket.retention));
+        let first_shard_error =
+            self.shard_errors
+                .into_iter()
+                .next()
+                .map(|(_, (reason, dropped))| PartialWrite {
+                    reason,
+                    dropped,
+                    database: None,
+                    retention_policy: None,
+                });
+        let partial = partial_write(
+            bucket,
+            first_shard_error,
+            self.drops,
+            min_time,
+            self.stripped_time_field,
+            version,
+        );
+        (self.stats, partial)
+    }
+}
+
+/// Writes one chunk of a write's points (all of them for a body of ordinary size): see
+/// [`write_points`].
+pub fn write_chunk(
+    progress: &mut WriteProgress,
+    data: &mut BucketData,
+    bucket: &Bucket,
+    points: &[Point<'_>],
+    batch: &mut SeriesBatch,
+    now: i64,
+) {
+    let WriteProgress {
+        stats,
+        drops: all_drops,
+        shard_errors,
+        stripped_time_field,
+    } = progress;
     let rows = batch.rows().min(points.len());
     let duration = bucket.shard_group_duration;
     let min_time = (bucket.retention > 0).then(|| now.saturating_sub(bucket.retention));
@@ -192,12 +273,12 @@ pub fn write_points(
         groups.entry(start).or_default().push(row);
     }
     stats.points_dropped += drops.count;
+    let chunk_dropped_for_retention = drops.count;
+    all_drops.absorb(drops);
 
     let mut accepted = vec![false; rows];
-    let mut first_shard_error: Option<PartialWrite> = None;
-    let mut stripped_time_field: Option<Vec<u8>> = None;
     let mut in_group = vec![false; batch.series.len()];
-    let single_group = groups.len() == 1 && drops.count == 0;
+    let single_group = groups.len() == 1 && chunk_dropped_for_retention == 0;
     let mut written_directly = false;
     for (&start, group_rows) in &groups {
         let group = data.shard_group_mut(start, duration);
@@ -222,9 +303,7 @@ pub fn write_points(
                 stats.points_written += 1;
                 continue;
             }
-            if let Err(failure) =
-                validate_point(group_fields, &points[row], &mut stripped_time_field)
-            {
+            if let Err(failure) = validate_point(group_fields, &points[row], stripped_time_field) {
                 dropped += 1;
                 reason.get_or_insert(failure);
                 continue;
@@ -256,12 +335,7 @@ pub fn write_points(
         }
         stats.points_dropped += dropped;
         if let Some(reason) = reason {
-            first_shard_error.get_or_insert(PartialWrite {
-                reason,
-                dropped,
-                database: None,
-                retention_policy: None,
-            });
+            shard_errors.entry(start).or_insert((reason, 0)).1 += dropped;
         }
     }
 
@@ -310,16 +384,6 @@ pub fn write_points(
             }
         }
     }
-
-    let partial = partial_write(
-        bucket,
-        first_shard_error,
-        drops,
-        min_time,
-        stripped_time_field,
-        version,
-    );
-    (stats, partial)
 }
 
 /// Checks one point against a shard group's field types, as `tsdb.Shard` validates it,
@@ -555,6 +619,45 @@ mod tests {
                     let want = write_points_model(&mut model, &bucket, &batch.points, default_time, now, version);
                     prop_assert_eq!(got, want);
                     prop_assert_eq!(format!("{batched:?}"), format!("{model:?}"));
+                }
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(300))]
+            /// A body written a chunk of points at a time (how a large body is written, so its
+            /// points never all exist at once) reports and stores exactly what it does written
+            /// whole, whatever the chunk size: per shard group the first failure, the drop
+            /// counts, the retention extremes and the stripped `time` field all carry over.
+            #[test]
+            fn chunked_write_is_whole_write(
+                first in body(),
+                second in body(),
+                chunk in 1usize..7,
+                retention in prop_oneof![Just(0i64), 1i64..30],
+                v2_8 in any::<bool>(),
+            ) {
+                let Some(mut bucket) = bucket() else {
+                    panic!("ids 1 and 2 are valid");
+                };
+                bucket.shard_group_duration = 10;
+                bucket.retention = retention;
+                let version = if v2_8 { StorageVersion::V2_8 } else { StorageVersion::V2_7 };
+                let (now, default_time) = (35, 33);
+                let mut whole = BucketData::default();
+                let mut chunked = BucketData::default();
+                for body in [&first, &second] {
+                    let batch = parse_batch(body.as_bytes(), Precision::Nanosecond);
+                    let mut grouped = series_batch(&batch.points, default_time);
+                    let want = write_points(&mut whole, &bucket, &batch.points, &mut grouped, now, version);
+                    let mut progress = WriteProgress::default();
+                    for points in batch.points.chunks(chunk) {
+                        let mut grouped = series_batch(points, default_time);
+                        write_chunk(&mut progress, &mut chunked, &bucket, points, &mut grouped, now);
+                    }
+                    let got = progress.finish(&bucket, now, version);
+                    prop_assert_eq!(got, want);
+                    prop_assert_eq!(format!("{chunked:?}"), format!("{whole:?}"));
                 }
             }
         }
