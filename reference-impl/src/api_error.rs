@@ -132,6 +132,12 @@ impl fmt::Display for ApiError {
 /// `\n`, `\r`, `\t` or `\u00XX`. (`\b` and `\f` are also `\u0008`/`\u000c` in Go.)
 pub fn push_go_json_string(out: &mut String, s: &str) {
     out.push('"');
+    push_go_json_string_content(out, s);
+    out.push('"');
+}
+
+/// [`push_go_json_string`] without the surrounding quotes (a string written in pieces).
+pub fn push_go_json_string_content(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -150,7 +156,6 @@ pub fn push_go_json_string(out: &mut String, s: &str) {
             c => out.push(c),
         }
     }
-    out.push('"');
 }
 
 #[cfg(test)]

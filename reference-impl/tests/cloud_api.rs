@@ -690,3 +690,45 @@ async fn delete_rate_is_limited_per_window() {
         204
     );
 }
+
+// A body of more points than one chunk is grouped a chunk at a time at the gateway (so its
+// parsed points never all exist at once): one answer counting every rejection across chunks,
+// every accepted value applied, each parse failure logged.
+#[tokio::test]
+async fn bodies_past_one_chunk_are_accepted_as_one_write() {
+    let mut cloud = CloudConfig::for_plan(influx_reference::engine::cloud::Plan::UsageBased);
+    cloud.apply_delay = 0;
+    let s = start(cloud_config(cloud)).await;
+    let n = influx_reference::engine::v2::CHUNK_POINTS + 5_000;
+    let body: String = (0..n)
+        .map(|i| {
+            if i == 10 || i == n - 10 {
+                "bad line\n".to_string()
+            } else {
+                format!("m,k={} v={i}i {i}\n", i % 7)
+            }
+        })
+        .collect();
+    let req = s
+        .client
+        .post(s.url("/api/v2/write?org=my-org&bucket=my-bucket&precision=ns"))
+        .header("Authorization", "Token my-token")
+        .body(body);
+    let r = s.send(req).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let accepted = n - 2;
+    assert!(
+        r.body.contains(&format!(
+            "partial write error ({accepted} accepted): 2/{n} points rejected; first error: at line 11:"
+        )),
+        "{}",
+        r.body
+    );
+    s.reference.settle();
+    let stored = s.reference.with_store(|st| {
+        let b = s.reference.bootstrap().bucket_id;
+        st.data.get(&b).map(|d| d.value_count()).unwrap_or(0)
+    });
+    assert_eq!(stored, accepted);
+    assert_eq!(s.rejected("error").await.len(), 2);
+}

@@ -745,3 +745,52 @@ async fn bodies_past_one_chunk_answer_as_one_write() {
     );
     assert_eq!(s.landed().len(), n - 2_000);
 }
+
+// More malformed lines than the engine keeps: the answer is streamed from the body, and is
+// byte for byte the compact error document naming every line (spec §3.2: never truncated).
+#[tokio::test]
+async fn every_malformed_line_is_named_even_past_the_kept_ones() {
+    let n = influx_reference::engine::v2::MAX_KEPT_ERRORS + 7;
+    let s = start_default().await;
+    let mut body = String::from("m v=1 1\n");
+    let mut failed = Vec::new();
+    for i in 0..n {
+        body.push_str(&format!("bad<{i}>\n"));
+        failed.push(format!("unable to parse 'bad<{i}>': missing fields"));
+    }
+    let expected = influx_reference::api_error::ApiError::new(
+        influx_reference::api_error::Code::Invalid,
+        failed.join("\n"),
+    )
+    .compact_body();
+    for gzip in [false, true] {
+        let mut req = s
+            .client
+            .post(s.url("/api/v2/write?org=my-org&bucket=my-bucket"))
+            .header("Authorization", "Token my-token");
+        req = if gzip {
+            req.header("Content-Encoding", "gzip")
+                .body(common::gzip(body.as_bytes()))
+        } else {
+            req.body(body.clone())
+        };
+        let r = s.send(req).await;
+        assert_eq!(r.status, 400);
+        assert_eq!(r.header("x-platform-error-code"), Some("invalid"));
+        assert_eq!(r.body.len(), expected.len());
+        assert!(
+            r.body == expected,
+            "gzip={gzip}: the streamed answer differs"
+        );
+    }
+    let r = s
+        .send(
+            s.client
+                .post(s.url("/write?db=my-bucket"))
+                .header("Authorization", "Token my-token")
+                .body(body.clone()),
+        )
+        .await;
+    assert_eq!((r.status, r.body == expected), (400, true));
+    assert!(s.landed().is_empty());
+}

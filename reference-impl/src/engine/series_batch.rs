@@ -11,12 +11,12 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
 use crate::line_protocol::{Field, Point};
-use crate::model::{FieldType, OwnedFieldValue};
+use crate::model::{FieldType, ValueColumn};
 use crate::storage::SeriesKey;
 
 /// A fast, deterministic hasher for the per-batch maps (keys come from one request, so
 /// flooding is bounded by the request size that was already accepted).
-type FastState = foldhash::fast::FixedState;
+pub type FastState = foldhash::fast::FixedState;
 
 /// The points of one batch, by series.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -57,16 +57,17 @@ pub struct FieldColumn {
     pub ordinals: Vec<usize>,
     /// Per value: its point's time.
     pub times: Vec<i64>,
-    pub values: Vec<OwnedFieldValue>,
+    /// The values, stored by type (8 bytes a number).
+    pub values: ValueColumn,
 }
 
 impl FieldColumn {
-    fn new(key: &[u8], capacity: usize) -> Self {
+    fn new(key: &[u8], capacity: usize, ty: FieldType) -> Self {
         Self {
             key: key.to_vec(),
             ordinals: Vec::with_capacity(capacity),
             times: Vec::with_capacity(capacity),
-            values: Vec::with_capacity(capacity),
+            values: ValueColumn::for_type(ty, capacity),
         }
     }
 
@@ -298,7 +299,11 @@ impl SeriesBatch {
                 let c = match columns.iter().position(|c| c.key == *field.key) {
                     Some(c) => c,
                     None => {
-                        columns.push(FieldColumn::new(&field.key, capacity));
+                        columns.push(FieldColumn::new(
+                            &field.key,
+                            capacity,
+                            field.value.field_type(),
+                        ));
                         columns.len() - 1
                     }
                 };
@@ -320,6 +325,53 @@ impl SeriesBatch {
         out.row_first_ordinal.push(ordinal);
         out.signatures = signature_of.len();
         out
+    }
+
+    /// Moves the columns of `chunk` (the next points of the same write, grouped on their own)
+    /// into this batch, for a write too large to group at once: its ordinals shift by
+    /// `ordinal_base` (the fields of every earlier chunk), its series are found by key in
+    /// `index` (kept by the caller across chunks) or appended. Only the columns and the value
+    /// count carry over (what a queued Cloud write is applied from); per-row arrays are not
+    /// kept.
+    pub fn absorb(
+        &mut self,
+        chunk: SeriesBatch,
+        index: &mut HashMap<SeriesKey, usize, FastState>,
+        ordinal_base: usize,
+    ) {
+        self.value_count += chunk.value_count;
+        for series in chunk.series {
+            let s = match index.get(&series.key) {
+                Some(&s) => s,
+                None => {
+                    index.insert(series.key.clone(), self.series.len());
+                    self.series.push(BatchSeries {
+                        key: series.key.clone(),
+                        columns: Vec::new(),
+                    });
+                    self.series.len() - 1
+                }
+            };
+            let target = &mut self.series[s].columns;
+            for mut column in series.columns {
+                for o in &mut column.ordinals {
+                    *o += ordinal_base;
+                }
+                match target.iter_mut().find(|c| c.key == column.key) {
+                    Some(c) => {
+                        c.ordinals.append(&mut column.ordinals);
+                        c.times.append(&mut column.times);
+                        c.values.append(&mut column.values);
+                    }
+                    None => target.push(column),
+                }
+            }
+        }
+    }
+
+    /// Number of field ordinals (fields of every point, with or without a column).
+    pub fn ordinals(&self) -> usize {
+        self.row_first_ordinal.last().copied().unwrap_or(0)
     }
 
     /// The row of the point that holds the value with `ordinal`.
@@ -386,8 +438,11 @@ mod tests {
         assert_eq!(col.ordinals, [0, 2]);
         assert_eq!(col.times, [1, 3]);
         assert_eq!(
-            col.values,
-            [OwnedFieldValue::Float(1.0), OwnedFieldValue::Float(3.0)]
+            col.values.to_vec(),
+            [
+                crate::model::OwnedFieldValue::Float(1.0),
+                crate::model::OwnedFieldValue::Float(3.0)
+            ]
         );
     }
 }

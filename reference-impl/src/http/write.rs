@@ -157,11 +157,87 @@ pub async fn api_v2_write(State(state): State<Arc<AppState>>, req: Request) -> R
             &pre,
             parsed.as_mut(),
         );
+        let precision = parsed.as_ref().map(|p| p.precision);
         // The parsed body is freed here, after the store lock was released.
         drop(parsed);
-        answer(result)
+        answer_or_stream(result, pre, &body, precision)
     })
     .await
+}
+
+/// The answer to a v2 or v1 write; a 400 naming more malformed lines than the engine keeps
+/// is streamed from the body (see [`engine::MAX_KEPT_ERRORS`]).
+fn answer_or_stream(
+    result: Result<crate::engine::WriteStats, ApiError>,
+    pre: engine::Prepared<'_>,
+    request_body: &bytes::Bytes,
+    precision: Option<crate::model::Precision>,
+) -> Response<Body> {
+    match (&result, precision) {
+        (Err(e), Some(precision)) if e.message == engine::MALFORMED_STREAMED => {
+            let body = match pre.into_body() {
+                Some(std::borrow::Cow::Owned(gunzipped)) => bytes::Bytes::from(gunzipped),
+                _ => request_body.clone(),
+            };
+            malformed_stream(body, precision)
+        }
+        _ => answer(result),
+    }
+}
+
+/// `{"code":"invalid","message":"unable to parse '...': ...\n..."}` for every malformed line
+/// of `body`, encoded as the compact error encoder would, but written as it is produced: the
+/// body is parsed again on the blocking pool, and the parse waits whenever the client has not
+/// read what came before (a bounded channel), so the answer never sits in memory whole.
+fn malformed_stream(body: bytes::Bytes, precision: crate::model::Precision) -> Response<Body> {
+    const PIECE: usize = 64 * 1024;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(4);
+    tokio::task::spawn_blocking(move || {
+        let mut out = String::with_capacity(PIECE + 1024);
+        out.push_str("{\"code\":\"invalid\",\"message\":\"");
+        let mut first = true;
+        let mut gone = false;
+        let mut text = String::new();
+        crate::line_protocol::parse_lines(
+            &body,
+            precision,
+            |_| {},
+            |e| {
+                if gone {
+                    return;
+                }
+                if !first {
+                    out.push_str("\\n");
+                }
+                first = false;
+                use std::fmt::Write as _;
+                text.clear();
+                let _ = write!(text, "{e}");
+                crate::api_error::push_go_json_string_content(&mut out, &text);
+                if out.len() >= PIECE {
+                    let piece = std::mem::replace(&mut out, String::with_capacity(PIECE + 1024));
+                    gone = tx.blocking_send(Ok(piece.into())).is_err();
+                }
+            },
+        );
+        out.push_str("\"}");
+        let _ = tx.blocking_send(Ok(out.into()));
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|piece| (piece, rx))
+    });
+    let mut resp = Response::new(Body::from_stream(stream));
+    *resp.status_mut() = axum::http::StatusCode::BAD_REQUEST;
+    let headers = resp.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static(respond::JSON_UTF8),
+    );
+    headers.insert(
+        respond::PLATFORM_ERROR_CODE,
+        axum::http::HeaderValue::from_static("invalid"),
+    );
+    resp
 }
 
 pub async fn v1_write(State(state): State<Arc<AppState>>, req: Request) -> Response<Body> {
@@ -195,14 +271,14 @@ fn v1_write_blocking(
     auth: &Authorization,
     params: &Params,
     gzip: bool,
-    body: &[u8],
+    request_body: &bytes::Bytes,
 ) -> Response<Body> {
     let request = engine::V1WriteRequest {
         db: params.get("db"),
         rp: params.get("rp"),
         precision: params.get("precision"),
         gzip,
-        body,
+        body: request_body,
     };
     if state.config.flavor == Flavor::Cloud {
         // Cloud maps db[/rp] to a bucket name in the token's org; precision as v2 accepts it,
@@ -244,7 +320,8 @@ fn v1_write_blocking(
         &pre,
         parsed.as_mut(),
     );
+    let precision = parsed.as_ref().map(|p| p.precision);
     // The parsed body is freed here, after the store lock was released.
     drop(parsed);
-    answer(result)
+    answer_or_stream(result, pre, request_body, precision)
 }

@@ -7,7 +7,9 @@ mod id;
 pub mod precision;
 pub mod text;
 pub mod time;
+mod values;
 
 pub use field::{FieldType, OwnedFieldValue};
 pub use id::{Id, IdGenerator};
 pub use precision::Precision;
+pub use values::ValueColumn;

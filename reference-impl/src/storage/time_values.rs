@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::model::{FieldType, OwnedFieldValue};
+use crate::model::{FieldType, OwnedFieldValue, ValueColumn};
 
 /// Values by time, one per timestamp (a later write at the same time replaces the value).
 /// Stored as two sorted columns: an insert at or after the last time (the common case, points
@@ -15,105 +15,7 @@ use crate::model::{FieldType, OwnedFieldValue};
 #[derive(Clone, Default)]
 pub struct TimeValues {
     times: Vec<i64>,
-    values: Column,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Column {
-    Float(Vec<f64>),
-    Integer(Vec<i64>),
-    Unsigned(Vec<u64>),
-    Boolean(Vec<bool>),
-    String(Vec<Vec<u8>>),
-    Mixed(Vec<OwnedFieldValue>),
-}
-
-impl Default for Column {
-    fn default() -> Self {
-        Self::Mixed(Vec::new())
-    }
-}
-
-impl Column {
-    fn len(&self) -> usize {
-        match self {
-            Self::Float(v) => v.len(),
-            Self::Integer(v) => v.len(),
-            Self::Unsigned(v) => v.len(),
-            Self::Boolean(v) => v.len(),
-            Self::String(v) => v.len(),
-            Self::Mixed(v) => v.len(),
-        }
-    }
-
-    /// An empty column for values of `value`'s type.
-    fn for_value(value: &OwnedFieldValue, capacity: usize) -> Self {
-        match value {
-            OwnedFieldValue::Float(_) => Self::Float(Vec::with_capacity(capacity)),
-            OwnedFieldValue::Integer(_) => Self::Integer(Vec::with_capacity(capacity)),
-            OwnedFieldValue::Unsigned(_) => Self::Unsigned(Vec::with_capacity(capacity)),
-            OwnedFieldValue::Boolean(_) => Self::Boolean(Vec::with_capacity(capacity)),
-            OwnedFieldValue::String(_) => Self::String(Vec::with_capacity(capacity)),
-        }
-    }
-
-    fn get(&self, i: usize) -> Option<OwnedFieldValue> {
-        Some(match self {
-            Self::Float(v) => OwnedFieldValue::Float(*v.get(i)?),
-            Self::Integer(v) => OwnedFieldValue::Integer(*v.get(i)?),
-            Self::Unsigned(v) => OwnedFieldValue::Unsigned(*v.get(i)?),
-            Self::Boolean(v) => OwnedFieldValue::Boolean(*v.get(i)?),
-            Self::String(v) => OwnedFieldValue::String(v.get(i)?.clone()),
-            Self::Mixed(v) => v.get(i)?.clone(),
-        })
-    }
-
-    /// Stores `value` at index `i` (`replace`: over the value there, else inserted before it),
-    /// or gives it back when it does not fit this column's type.
-    fn put(&mut self, i: usize, value: OwnedFieldValue, replace: bool) -> Option<OwnedFieldValue> {
-        fn put<T>(v: &mut Vec<T>, i: usize, x: T, replace: bool) {
-            if replace {
-                if let Some(slot) = v.get_mut(i) {
-                    *slot = x;
-                    return;
-                }
-            }
-            v.insert(i.min(v.len()), x);
-        }
-        match (self, value) {
-            (Self::Float(v), OwnedFieldValue::Float(x)) => put(v, i, x, replace),
-            (Self::Integer(v), OwnedFieldValue::Integer(x)) => put(v, i, x, replace),
-            (Self::Unsigned(v), OwnedFieldValue::Unsigned(x)) => put(v, i, x, replace),
-            (Self::Boolean(v), OwnedFieldValue::Boolean(x)) => put(v, i, x, replace),
-            (Self::String(v), OwnedFieldValue::String(x)) => put(v, i, x, replace),
-            (Self::Mixed(v), x) => put(v, i, x, replace),
-            (_, x) => return Some(x),
-        }
-        None
-    }
-
-    /// Every value as an enum: the column's form once it holds two types.
-    fn into_mixed(self) -> Vec<OwnedFieldValue> {
-        match self {
-            Self::Float(v) => v.into_iter().map(OwnedFieldValue::Float).collect(),
-            Self::Integer(v) => v.into_iter().map(OwnedFieldValue::Integer).collect(),
-            Self::Unsigned(v) => v.into_iter().map(OwnedFieldValue::Unsigned).collect(),
-            Self::Boolean(v) => v.into_iter().map(OwnedFieldValue::Boolean).collect(),
-            Self::String(v) => v.into_iter().map(OwnedFieldValue::String).collect(),
-            Self::Mixed(v) => v,
-        }
-    }
-
-    fn drain(&mut self, range: std::ops::Range<usize>) {
-        match self {
-            Self::Float(v) => drop(v.drain(range)),
-            Self::Integer(v) => drop(v.drain(range)),
-            Self::Unsigned(v) => drop(v.drain(range)),
-            Self::Boolean(v) => drop(v.drain(range)),
-            Self::String(v) => drop(v.drain(range)),
-            Self::Mixed(v) => drop(v.drain(range)),
-        }
-    }
+    values: ValueColumn,
 }
 
 impl TimeValues {
@@ -124,18 +26,7 @@ impl TimeValues {
     /// Stores `value` at index `i` of the value column, switching to a column of enums when
     /// its type does not fit (and typing an empty column by its first value).
     fn put(&mut self, i: usize, value: OwnedFieldValue, replace: bool) {
-        if self.values.len() == 0 {
-            self.values = Column::for_value(&value, 1);
-        }
-        if let Some(value) = self.values.put(i, value, replace) {
-            let mut mixed = std::mem::take(&mut self.values).into_mixed();
-            if replace && i < mixed.len() {
-                mixed[i] = value;
-            } else {
-                mixed.insert(i.min(mixed.len()), value);
-            }
-            self.values = Column::Mixed(mixed);
-        }
+        self.values.put(i, value, replace);
     }
 
     /// Stores `value` at `time`, replacing a value already there.
@@ -165,48 +56,16 @@ impl TimeValues {
 
     /// Stores `values` at `times` in order, as many `insert`s would: appended in one go when
     /// the times are increasing and after every time already stored (the usual case).
-    pub fn extend_run(&mut self, times: &[i64], values: Vec<OwnedFieldValue>) {
+    pub fn extend_run(&mut self, times: &[i64], mut values: ValueColumn) {
         let increasing = times.windows(2).all(|w| w[0] < w[1]);
         let after_last = match (self.times.last(), times.first()) {
             (Some(last), Some(first)) => first > last,
             _ => true,
         };
         if increasing && after_last && times.len() == values.len() {
-            if let Some(first) = values.first() {
-                if self.times.is_empty() {
-                    self.values = Column::for_value(first, values.len());
-                }
-            }
             self.times.extend_from_slice(times);
-            let mut rest = values.into_iter();
-            // The typed fast path: take values while they fit the column.
-            macro_rules! fill {
-                ($v:expr, $variant:ident) => {{
-                    $v.reserve(rest.len());
-                    for x in rest.by_ref() {
-                        match x {
-                            OwnedFieldValue::$variant(x) => $v.push(x),
-                            other => {
-                                let at = $v.len();
-                                self.put(at, other, false);
-                                break;
-                            }
-                        }
-                    }
-                }};
-            }
-            match &mut self.values {
-                Column::Float(v) => fill!(v, Float),
-                Column::Integer(v) => fill!(v, Integer),
-                Column::Unsigned(v) => fill!(v, Unsigned),
-                Column::Boolean(v) => fill!(v, Boolean),
-                Column::String(v) => fill!(v, String),
-                Column::Mixed(v) => v.extend(rest.by_ref()),
-            }
-            for x in rest {
-                let at = self.values.len();
-                self.put(at, x, false);
-            }
+            // One copy when the run has the column's type (the usual case).
+            self.values.append(&mut values);
             return;
         }
         // A run that fits between two stored times (a batch that arrived before an earlier
@@ -215,13 +74,13 @@ impl TimeValues {
             let at = self.times.partition_point(|&t| t < first);
             if self.times.get(at).is_some_and(|&next| last < next) && times.len() == values.len() {
                 self.times.splice(at..at, times.iter().copied());
-                for (k, v) in values.into_iter().enumerate() {
+                for (k, v) in values.into_mixed().into_iter().enumerate() {
                     self.put(at + k, v, false);
                 }
                 return;
             }
         }
-        for (&t, v) in times.iter().zip(values) {
+        for (&t, v) in times.iter().zip(values.into_mixed()) {
             self.insert(t, v);
         }
     }
@@ -231,14 +90,7 @@ impl TimeValues {
         if self.is_empty() {
             return None;
         }
-        match &self.values {
-            Column::Float(_) => Some(FieldType::Float),
-            Column::Integer(_) => Some(FieldType::Integer),
-            Column::Unsigned(_) => Some(FieldType::Unsigned),
-            Column::Boolean(_) => Some(FieldType::Boolean),
-            Column::String(_) => Some(FieldType::String),
-            Column::Mixed(v) => v.first().map(OwnedFieldValue::field_type),
-        }
+        self.values.type_at(0)
     }
 
     pub fn len(&self) -> usize {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::engine::series_batch::{BatchSeries, FieldColumn, SeriesBatch};
-use crate::model::{FieldType, Id, OwnedFieldValue};
+use crate::model::{FieldType, Id};
 use crate::storage::cloud::{PendingDelete, PendingOp};
 use crate::storage::{series_entry, BucketData, SeriesFields, SeriesKey, Store, TimeValues};
 
@@ -140,8 +140,10 @@ fn apply_write(
             let mut known: Option<(FieldType, &'static str)> =
                 plan.existing.map(|t| (t, reasons::TYPE_CONFLICT_EXISTING));
             let mut keep: Option<Vec<usize>> = None;
-            for (i, value) in column.values.iter().enumerate() {
-                let got = value.field_type();
+            for i in 0..column.len() {
+                let Some(got) = column.values.type_at(i) else {
+                    continue;
+                };
                 let refused = if too_old(column.times[i]) {
                     Some((reasons::RETENTION, None, None))
                 } else if let Some((want, reason)) = known.filter(|(want, _)| *want != got) {
@@ -274,7 +276,7 @@ fn write_column(
         let times: Vec<i64> = indices.iter().map(|&i| column.times[i]).collect();
         let values = indices
             .iter()
-            .map(|&i| std::mem::replace(&mut column.values[i], OwnedFieldValue::Boolean(false)))
+            .filter_map(|&i| column.values.take(i))
             .collect();
         if let Some(stored) = field_values(data, start, duration, key, &column.key) {
             stored.extend_run(&times, values);

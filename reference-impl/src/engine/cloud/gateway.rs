@@ -6,8 +6,8 @@ use crate::api_error::{ApiError, Code};
 use crate::clock::Clock;
 use crate::engine::gunzip::{check_first_header, gunzip_capped, GunzipError};
 use crate::engine::series_batch::SeriesBatch;
-use crate::engine::v2::WriteRequest;
-use crate::line_protocol::cloud::parse_batch_cloud;
+use crate::engine::v2::{WriteRequest, CHUNK_POINTS};
+use crate::line_protocol::cloud::parse_lines_cloud;
 use crate::line_protocol::Point;
 use crate::model::precision::truncate_nanos;
 use crate::model::{Id, Precision};
@@ -28,6 +28,12 @@ pub struct CloudWriteReport {
 
 const SUFFIX: &str = " (check rejected_points in your _monitoring bucket for further information)";
 
+/// Most `rejected_points` rows one write logs. Every rejection still counts in the answer
+/// (`N/M points rejected`); past this many, the rest are not logged one by one, so a body of
+/// millions of malformed lines cannot turn into millions of rows. UNCONFIRMED: InfluxDB
+/// Cloud's own bound is not public; no realistic write comes near it.
+pub const MAX_LOGGED_REJECTIONS: usize = 100_000;
+
 fn too_large() -> ApiError {
     ApiError::new(
         Code::TooLarge,
@@ -38,20 +44,6 @@ fn too_large() -> ApiError {
 /// A parse failure as the Cloud decoder reports it.
 struct LineFailure {
     positioned: String,
-}
-
-/// Parses with the Cloud dialect (the `lineprotocol` decoder): errors read
-/// `at line L:C: <reason>`.
-fn parse(body: &[u8], precision: Precision) -> (Vec<Point<'_>>, Vec<LineFailure>) {
-    let batch = parse_batch_cloud(body, precision);
-    let failures = batch
-        .errors
-        .iter()
-        .map(|e| LineFailure {
-            positioned: e.positioned(),
-        })
-        .collect();
-    (batch.points, failures)
 }
 
 /// `POST /api/v2/write` on the cloud flavor, after authentication.
@@ -82,9 +74,15 @@ pub struct Prepared<'b> {
 /// A body parsed with the Cloud decoder before the store is taken, grouped by series.
 pub struct Parsed<'p> {
     points: Vec<Point<'p>>,
+    /// The first [`MAX_LOGGED_REJECTIONS`] parse failures.
     failures: Vec<LineFailure>,
+    /// Every parse failure.
+    failure_count: usize,
     /// Taken when queued.
     batch: SeriesBatch,
+    /// Set when the body holds more than `CHUNK_POINTS` points: `points` and `batch` stay
+    /// empty, and the body is parsed again and grouped a chunk at a time when accepted.
+    chunked: Option<(&'p [u8], Precision, i64)>,
 }
 
 /// Reads the body of a cloud write without the store (see `Prepared`).
@@ -142,15 +140,50 @@ fn usable(body: &[u8], cut: bool) -> &[u8] {
     }
 }
 
+/// Parses with the Cloud dialect (the `lineprotocol` decoder, errors read
+/// `at line L:C: <reason>`) and groups by series; past `CHUNK_POINTS` points only the
+/// failures are kept (see [`Parsed::chunked`]).
 fn parse_grouped(body: &[u8], precision: Precision, now: i64) -> Parsed<'_> {
-    let (points, failures) = parse(body, precision);
+    let mut points: Vec<Point<'_>> = Vec::new();
+    let mut failures = Vec::new();
+    let mut failure_count = 0;
+    let mut too_many = false;
+    parse_lines_cloud(
+        body,
+        precision,
+        |p| {
+            if too_many {
+                return;
+            }
+            if points.len() == CHUNK_POINTS {
+                too_many = true;
+                points = Vec::new();
+                return;
+            }
+            points.push(p);
+        },
+        |e| {
+            failure_count += 1;
+            if failures.len() < MAX_LOGGED_REJECTIONS {
+                failures.push(LineFailure {
+                    positioned: e.positioned(),
+                });
+            }
+        },
+    );
     let default_time = truncate_nanos(now, precision.multiplier());
     // Cloud keeps every field (a field named `time` included).
-    let batch = SeriesBatch::build(&points, default_time, |_| true);
+    let batch = if too_many {
+        SeriesBatch::default()
+    } else {
+        SeriesBatch::build(&points, default_time, |_| true)
+    };
     Parsed {
         points,
         failures,
+        failure_count,
         batch,
+        chunked: too_many.then_some((body, precision, default_time)),
     }
 }
 
@@ -227,6 +260,60 @@ pub fn write_prepared(
     }
 }
 
+/// The rejections of one write: the first [`MAX_LOGGED_REJECTIONS`] to log, and how many
+/// there were in all.
+#[derive(Default)]
+struct Rejections {
+    logged: Vec<Rejection>,
+    count: usize,
+}
+
+impl Rejections {
+    fn add(&mut self, more: impl IntoIterator<Item = Rejection>) {
+        for r in more {
+            self.count += 1;
+            if self.logged.len() < MAX_LOGGED_REJECTIONS {
+                self.logged.push(r);
+            }
+        }
+    }
+}
+
+/// An explicit bucket's schemas on the points of `batch` (one chunk of a write, or all of it):
+/// the values they refuse leave the batch and become rejections.
+fn apply_schemas(
+    schemas: &[crate::storage::cloud::MeasurementSchema],
+    bucket: Id,
+    points: &[Point<'_>],
+    batch: &mut SeriesBatch,
+    rejections: &mut Rejections,
+) {
+    // Ordinals of the values the schemas refuse, in increasing order.
+    let mut refused: Vec<usize> = Vec::new();
+    for (row, p) in points.iter().enumerate() {
+        let (ok, rejected) = schema::check(schemas, bucket, p);
+        rejections.add(rejected);
+        if ok.len() < p.fields.len() {
+            let first = batch.row_first_ordinal.get(row).copied().unwrap_or(0);
+            refused.extend(
+                (0..p.fields.len())
+                    .filter(|i| !ok.contains(i))
+                    .map(|i| first + i),
+            );
+        }
+    }
+    if !refused.is_empty() {
+        let mut kept = 0;
+        for series in &mut batch.series {
+            for column in &mut series.columns {
+                column.retain_ordinals(|o| refused.binary_search(&o).is_err());
+                kept += column.len();
+            }
+        }
+        batch.value_count = kept;
+    }
+}
+
 /// The gateway's verdict on a parsed body: parse failures and explicit-schema violations are
 /// rejected (and logged) now, the rest is queued.
 fn accept(
@@ -240,55 +327,72 @@ fn accept(
     let Parsed {
         points,
         failures,
+        failure_count,
         batch,
+        chunked,
     } = parsed;
-    let mut batch = std::mem::take(batch);
-    let mut rejections: Vec<Rejection> = failures
-        .iter()
-        .map(|f| Rejection {
-            bucket: bucket.id,
-            measurement: None,
-            field: None,
-            reason: reasons::PARSE_ERROR.into(),
-            got: None,
-            want: None,
-            error: Some(f.positioned.clone()),
-        })
-        .collect();
-    let mut accepted = batch.value_count;
-    if bucket.schema_type == SchemaType::Explicit {
-        let schemas = store
+    let mut rejections = Rejections::default();
+    rejections.add(failures.iter().map(|f| Rejection {
+        bucket: bucket.id,
+        measurement: None,
+        field: None,
+        reason: reasons::PARSE_ERROR.into(),
+        got: None,
+        want: None,
+        error: Some(f.positioned.clone()),
+    }));
+    // Failures past the kept ones count without being logged.
+    rejections.count += failure_count.saturating_sub(failures.len());
+    let schemas = (bucket.schema_type == SchemaType::Explicit).then(|| {
+        store
             .cloud
             .schemas
             .get(&bucket.id)
             .cloned()
-            .unwrap_or_default();
-        // Ordinals of the values the schemas refuse, in increasing order.
-        let mut refused: Vec<usize> = Vec::new();
-        for (row, p) in points.iter().enumerate() {
-            let (ok, rejected) = schema::check(&schemas, bucket.id, p);
-            rejections.extend(rejected);
-            if ok.len() < p.fields.len() {
-                let first = batch.row_first_ordinal.get(row).copied().unwrap_or(0);
-                refused.extend(
-                    (0..p.fields.len())
-                        .filter(|i| !ok.contains(i))
-                        .map(|i| first + i),
-                );
+            .unwrap_or_default()
+    });
+    let batch = match chunked {
+        None => {
+            let mut batch = std::mem::take(batch);
+            if let Some(schemas) = &schemas {
+                apply_schemas(schemas, bucket.id, points, &mut batch, &mut rejections);
             }
+            batch
         }
-        if !refused.is_empty() {
-            accepted -= refused.len().min(accepted);
-            for series in &mut batch.series {
-                for column in &mut series.columns {
-                    column.retain_ordinals(|o| refused.binary_search(&o).is_err());
+        Some((body, precision, default_time)) => {
+            // Grouped a chunk at a time, so the points never all exist at once.
+            let mut whole = SeriesBatch::default();
+            let mut index = std::collections::HashMap::default();
+            let mut base = 0;
+            let mut chunk: Vec<Point<'_>> = Vec::with_capacity(CHUNK_POINTS);
+            let mut flush = |chunk: &mut Vec<Point<'_>>, whole: &mut SeriesBatch| {
+                let mut grouped = SeriesBatch::build(chunk, *default_time, |_| true);
+                if let Some(schemas) = &schemas {
+                    apply_schemas(schemas, bucket.id, chunk, &mut grouped, &mut rejections);
                 }
-            }
-            batch.value_count = accepted;
+                let fields = grouped.ordinals();
+                whole.absorb(grouped, &mut index, base);
+                base += fields;
+                chunk.clear();
+            };
+            parse_lines_cloud(
+                body,
+                *precision,
+                |p| {
+                    chunk.push(p);
+                    if chunk.len() == CHUNK_POINTS {
+                        flush(&mut chunk, &mut whole);
+                    }
+                },
+                |_| {},
+            );
+            flush(&mut chunk, &mut whole);
+            whole
         }
-    }
-    let total = accepted + rejections.len();
-    monitoring::log(store, bucket.org_id, &rejections, now);
+    };
+    let accepted = batch.value_count;
+    let total = accepted + rejections.count;
+    monitoring::log(store, bucket.org_id, &rejections.logged, now);
     if accepted > 0 {
         store.cloud.queue.push_back(Pending {
             org: bucket.org_id,
@@ -301,12 +405,12 @@ fn accept(
     }
     let report = CloudWriteReport {
         accepted,
-        rejected: rejections.len(),
+        rejected: rejections.count,
     };
     if cut {
         return Err(too_large());
     }
-    if rejections.is_empty() {
+    if rejections.count == 0 {
         return Ok(report);
     }
     let prefix = if accepted > 0 {
@@ -317,12 +421,11 @@ fn accept(
     let message = match failures.first() {
         Some(first) => format!(
             "{prefix}{}/{total} points rejected; first error: {}{SUFFIX}",
-            rejections.len(),
-            first.positioned
+            rejections.count, first.positioned
         ),
         None => format!(
             "{prefix}{} out of {total} points rejected{SUFFIX}",
-            rejections.len()
+            rejections.count
         ),
     };
     Err(ApiError::new(Code::Invalid, message))

@@ -12,7 +12,7 @@ use super::series_batch::SeriesBatch;
 use crate::line_protocol::{series_key, Point};
 use crate::model::text::go_lossy;
 use crate::model::time::{format_go_duration, format_rfc3339_nano};
-use crate::model::{FieldType, OwnedFieldValue};
+use crate::model::FieldType;
 use crate::storage::{series_entry, Bucket, BucketData, ShardGroup};
 
 /// Longest string field value a shard accepts (`tsdb.MaxFieldValueLength`).
@@ -371,8 +371,9 @@ pub fn write_chunk(
             };
             for (c, i) in entries {
                 let column = &mut series.columns[c];
-                let value =
-                    std::mem::replace(&mut column.values[i], OwnedFieldValue::Boolean(false));
+                let Some(value) = column.values.take(i) else {
+                    continue;
+                };
                 let time = column.times[i];
                 match map.get_mut(column.key.as_slice()) {
                     Some(values) => values.insert(time, value),

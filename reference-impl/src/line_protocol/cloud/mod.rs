@@ -97,15 +97,28 @@ impl CloudBatch<'_> {
 /// none, `NextField` until none, then `Time(precision, ...)`; the first error of an entry
 /// rejects it and the decoder resumes at the next line.
 pub fn parse_batch_cloud(body: &[u8], precision: Precision) -> CloudBatch<'_> {
+    let mut points = Vec::new();
+    let mut errors = Vec::new();
+    parse_lines_cloud(body, precision, |p| points.push(p), |e| errors.push(e));
+    CloudBatch { points, errors }
+}
+
+/// [`parse_batch_cloud`] without collecting: `on_point` and `on_error` see each entry in
+/// input order.
+pub fn parse_lines_cloud<'a>(
+    body: &'a [u8],
+    precision: Precision,
+    mut on_point: impl FnMut(Point<'a>),
+    mut on_error: impl FnMut(CloudLineError<'a>),
+) {
     let mut dec = Decoder::new(body);
-    let mut batch = CloudBatch::default();
     while dec.next() {
         let line_number = dec.line;
         match decode_entry(&mut dec, precision) {
             Ok(mut point) => {
                 point.line = trim_eol(&body[dec.r0..dec.r1]);
                 point.line_number = line_number;
-                batch.points.push(point);
+                on_point(point);
             }
             Err(DecodeError {
                 line,
@@ -115,7 +128,7 @@ pub fn parse_batch_cloud(body: &[u8], precision: Precision) -> CloudBatch<'_> {
                 let start = dec.r0;
                 // What Next does first: skip the rest of the line (no-op if the entry ended).
                 dec.recover();
-                batch.errors.push(CloudLineError {
+                on_error(CloudLineError {
                     line: trim_eol(&body[start..dec.r1.max(start)]),
                     line_number: line,
                     column,
@@ -124,7 +137,6 @@ pub fn parse_batch_cloud(body: &[u8], precision: Precision) -> CloudBatch<'_> {
             }
         }
     }
-    batch
 }
 
 fn decode_entry<'a>(dec: &mut Decoder<'a>, precision: Precision) -> Result<Point<'a>, DecodeError> {
