@@ -133,8 +133,8 @@ struct ServeArgs {
     /// send nothing; 0 for none.
     #[arg(long, default_value = "3m", env = "INFLUX_REFERENCE_HTTP_IDLE_TIMEOUT")]
     http_idle_timeout: String,
-    /// Most connections open at once; past it the one idle the longest is closed, and a new
-    /// one is refused when none is idle.
+    /// Most connections open at once; past it the one waiting longest without a request in
+    /// progress is closed, and a new one is refused when all are in a request.
     #[arg(
         long,
         default_value_t = 10_000,

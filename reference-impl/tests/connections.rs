@@ -201,3 +201,28 @@ async fn shutdown_ends_with_a_request_half_sent() {
         .expect("shutdown within 5 s");
     assert!(start.elapsed() < Duration::from_secs(2));
 }
+
+/// Connections that never send a byte are closed to make room too: a flood of silent
+/// connections does not keep `/health` out for the header timeout.
+#[tokio::test]
+async fn silent_connections_give_way_to_new_ones() {
+    let server = serve(HttpLimits {
+        max_connections: 8,
+        read_header_timeout: Some(Duration::from_secs(30)),
+        idle_timeout: Some(Duration::from_secs(30)),
+        ..limits()
+    })
+    .await;
+    let mut silent = Vec::new();
+    for _ in 0..50 {
+        silent.push(TcpStream::connect(server.addr()).await.unwrap());
+    }
+    let r = timeout(
+        Duration::from_secs(5),
+        reqwest::get(format!("http://{}/health", server.addr())),
+    )
+    .await
+    .expect("health within 5 s")
+    .unwrap();
+    assert_eq!(r.status(), 200);
+}

@@ -10,6 +10,9 @@
 //! - `bench ingest [--points N] [--batch N] [--connections N] [--only NAME]`: the same
 //!   generated TSBS cpu-only batches to the reference (v2, cloud), InfluxDB 1.6 and
 //!   VictoriaMetrics; points/s, ratios, the reference's resident memory per point.
+//! - `hostile`: the release reference tried as a hostile client would, class by class
+//!   (nesting, authorization, secrets, query budget, body caps, write memory, connections):
+//!   inputs tried, process survived, peak resident memory; fails when a class's rule breaks.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -17,13 +20,14 @@ use std::process::{Command, ExitCode};
 mod bench;
 mod coverage;
 mod docs;
+mod hostile;
 mod peers;
 mod servers;
 mod spec;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: cargo xtask coverage [--spec DIR] [--check]\n       cargo xtask docs [--check]\n       cargo xtask peers [--update] [--only NAME]\n       cargo xtask bench ingest [--points N] [--batch N] [--connections N] [--only NAME]"
+        "usage: cargo xtask coverage [--spec DIR] [--check]\n       cargo xtask docs [--check]\n       cargo xtask peers [--update] [--only NAME]\n       cargo xtask bench ingest [--points N] [--batch N] [--connections N] [--only NAME]\n       cargo xtask hostile"
     );
     ExitCode::from(2)
 }
@@ -53,6 +57,7 @@ fn main() -> ExitCode {
                 only: value("--only"),
             },
         ),
+        Some("hostile") => hostile::run(&root, &target_dir),
         Some("bench") if args.get(1).map(String::as_str) == Some("ingest") => {
             let num = |name: &str, default: usize| -> Result<usize, String> {
                 value(name).map_or(Ok(default), |v| {

@@ -111,14 +111,17 @@ pub fn gunzip_capped(input: &[u8], limit: usize) -> Result<(Vec<u8>, bool), Gunz
         })
         .unwrap_or(0)
         .min(input.len().saturating_mul(1032));
-    let mut out: Vec<u8> = Vec::with_capacity(
+    let mut out: Vec<u8> = Vec::new();
+    // An allocation the process cannot make is a body too large for it now, never an abort.
+    out.try_reserve_exact(
         input
             .len()
             .saturating_mul(4)
             .min(64 << 20)
             .max(isize_hint)
             .min(limit.saturating_add(1)),
-    );
+    )
+    .map_err(|_| GunzipError::TooLarge)?;
     let mut pos = read_header(input, 0)?;
     loop {
         let member_start = out.len();
@@ -130,7 +133,8 @@ pub fn gunzip_capped(input: &[u8], limit: usize) -> Result<(Vec<u8>, bool), Gunz
                 return Ok((out, true));
             }
             if out.capacity() - out.len() < 32 * 1024 {
-                out.reserve(64 * 1024);
+                out.try_reserve(64 * 1024)
+                    .map_err(|_| GunzipError::TooLarge)?;
             }
             let before_in = inflater.total_in();
             let before_out = inflater.total_out();

@@ -47,8 +47,13 @@ pub async fn read_limited(mut body: Body, limit: usize) -> Result<Bytes, BodyErr
             if declared == Some(data.len()) {
                 return Ok(data);
             }
-            buf.reserve_exact(declared.unwrap_or(data.len()).min(limit));
+            // An allocation the process cannot make is a body too large for it now, never an
+            // abort.
+            buf.try_reserve_exact(declared.unwrap_or(data.len()).min(limit))
+                .map_err(|_| BodyError::TooLarge)?;
         }
+        buf.try_reserve(data.len())
+            .map_err(|_| BodyError::TooLarge)?;
         buf.extend_from_slice(&data);
     }
     Ok(Bytes::from(buf))

@@ -124,11 +124,13 @@ impl ConnClock {
         self.set(|s| s.phase = Phase::Idle { since: now });
     }
 
-    /// Since when the connection has waited for a request, if it is idle.
+    /// Since when the connection has been without a request in progress (idle between
+    /// requests, or still reading a head), if it is: such a connection can be closed to make
+    /// room without losing a request the server accepted.
     pub(crate) fn idle_since(&self) -> Option<Instant> {
         match self.lock().phase {
-            Phase::Idle { since } => Some(since),
-            _ => None,
+            Phase::Idle { since } | Phase::Head { since } => Some(since),
+            Phase::Request { .. } => None,
         }
     }
 

@@ -37,8 +37,9 @@ pub struct HttpLimits {
     /// nothing for this long (Go's server only bounds a body by `ReadTimeout`, off by
     /// default): a stalled upload must not hold a connection forever.
     pub idle_timeout: Option<Duration>,
-    /// Most connections open at once. Past it, the connection idle the longest is closed to
-    /// make room; when none is idle the new one is refused.
+    /// Most connections open at once. Past it, the connection without a request in progress
+    /// (idle, or still sending a head) for the longest is closed to make room; when every one
+    /// is in a request the new one is refused.
     pub max_connections: usize,
     /// How long a shutdown waits for requests in flight before closing what is left.
     pub shutdown_timeout: Duration,
