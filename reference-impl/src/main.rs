@@ -30,7 +30,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Create a user with a password, an org, a bucket and an operator token (like
-    /// `influx setup`), then serve.
+    /// `influx setup`), then serve. The store is in memory: everything written is gone when
+    /// the process exits (an acknowledged write is never on disk).
     Serve(ServeArgs),
 }
 
