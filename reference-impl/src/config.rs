@@ -76,6 +76,9 @@ pub struct ServerConfig {
     /// Create the tenant above at start (like `influx setup`). When false the server starts
     /// un-onboarded (no user, org or token) and `POST /api/v2/setup` does it.
     pub bootstrap: bool,
+    /// Query controller budgets (`--query-concurrency`, `--query-queue-size`,
+    /// `--query-memory-bytes`, `--query-timeout`).
+    pub query: crate::query::QueryConfig,
 }
 
 impl Default for ServerConfig {
@@ -99,6 +102,7 @@ impl Default for ServerConfig {
             id_seed: 0x1f2e_3d4c_5b6a_7988,
             cloud: CloudConfig::default(),
             bootstrap: true,
+            query: crate::query::QueryConfig::default(),
         }
     }
 }

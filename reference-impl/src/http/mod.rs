@@ -3,7 +3,7 @@
 
 mod delete;
 pub mod json_out;
-mod query;
+pub(crate) mod query;
 mod query_params;
 pub mod respond;
 mod schema;
@@ -41,6 +41,8 @@ pub struct AppState {
     pub started_at: i64,
     /// Writes seen, for deterministic fault injection.
     pub writes_seen: AtomicU64,
+    /// The query controller's slots and queue.
+    pub queries: query::QueryGate,
 }
 
 impl AppState {
