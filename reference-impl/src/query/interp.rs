@@ -77,10 +77,12 @@ impl From<Exceeded> for FluxError {
     fn from(e: Exceeded) -> Self {
         match e {
             // `memory.LimitExceededError` is `ResourceExhausted`, which 2.7 answers as invalid.
-            Exceeded::Memory(m) => FluxError::runtime(m),
-            Exceeded::Timeout(m) => FluxError::runtime(m),
-            Exceeded::Canceled => FluxError::runtime("context canceled"),
-            Exceeded::Steps(m) | Exceeded::CallDepth(m) => FluxError::invalid(m),
+            // The allocator's panic is turned into the query's error as is
+            // (`execute/recover.go`): no "runtime error" prefix.
+            Exceeded::Memory(m) => FluxError::runtime(m).wrapped(),
+            Exceeded::Timeout(m) => FluxError::runtime(m).wrapped(),
+            Exceeded::Canceled => FluxError::runtime("context canceled").wrapped(),
+            Exceeded::Steps(m) | Exceeded::CallDepth(m) => FluxError::invalid(m).wrapped(),
         }
     }
 }
@@ -178,6 +180,7 @@ impl<'a> Interp<'a> {
             bounds: std::cell::Cell::new(None),
             pushdown: std::cell::RefCell::new(None),
             shared: std::cell::Cell::new(false),
+            consumed: std::cell::Cell::new(false),
         })))
     }
 
@@ -195,6 +198,7 @@ impl<'a> Interp<'a> {
             bounds: std::cell::Cell::new(bounds),
             pushdown: std::cell::RefCell::new(Some(super::value::Pushdown::Read)),
             shared: std::cell::Cell::new(false),
+            consumed: std::cell::Cell::new(false),
         }))
     }
 
@@ -206,10 +210,7 @@ impl<'a> Interp<'a> {
         };
         let tables = stdlib::influxdb::read(self, &pending)?;
         let bytes: u64 = tables.iter().map(Table::weight).sum();
-        let reservation = self.budget.reserve(bytes).map_err(|e| {
-            let e = FluxError::from(e);
-            FluxError::runtime(format!("runtime error {}: from: {}", pending.span, e.message))
-        })?;
+        let reservation = self.budget.reserve(bytes).map_err(FluxError::from)?;
         let tables = Rc::new(tables);
         *s.state.borrow_mut() = StreamState::Ready(tables.clone());
         *s.reservation.borrow_mut() = Some(reservation);
@@ -251,6 +252,14 @@ impl<'a> Interp<'a> {
         self.budget.step()?;
         match stmt {
             Stmt::Assign { name, value, .. } => {
+                // Flux binds a name after its value: a function cannot call itself or a
+                // function defined after it (libflux answers `undefined identifier`).
+                if let Some((missing, span)) = free_unbound(value, scope) {
+                    return Err(FluxError::invalid(format!(
+                        "error {span}: undefined identifier {missing}"
+                    ))
+                    .wrapped());
+                }
                 let v = self.eval(value, scope)?;
                 if let Value::Stream(s) = &v {
                     if self.references.get(name).copied().unwrap_or(0) > 1 {
@@ -371,10 +380,12 @@ impl<'a> Interp<'a> {
             ExprKind::Ident(name) => match scope.lookup(name) {
                 Some(v) => v,
                 None => {
+                    // A compile error in Flux: never wrapped by the calls it is found in.
                     return Err(FluxError::invalid(format!(
                         "error {}: undefined identifier {name}",
                         e.span
-                    )))
+                    ))
+                    .wrapped())
                 }
             },
             ExprKind::Int(i) => Value::Int(*i),
@@ -645,7 +656,7 @@ impl<'a> Interp<'a> {
             )));
         };
         let _guard = self.budget.enter_call().map_err(|e| match e {
-            Exceeded::CallDepth(m) => FluxError::invalid(format!("error {span}: {m}")),
+            Exceeded::CallDepth(m) => FluxError::invalid(format!("error {span}: {m}")).wrapped(),
             other => other.into(),
         })?;
         let result = match func.as_ref() {
@@ -809,6 +820,10 @@ impl<'a> Interp<'a> {
         let mut out = Vec::new();
         let effects = std::mem::take(&mut self.side_effects);
         for se in &effects {
+            // A node with successors is no result unless it is a yield.
+            if se.stream.consumed.get() && se.stream.yielded.borrow().is_none() {
+                continue;
+            }
             let (name, explicit) = match (&se.name, se.stream.yielded.borrow().clone()) {
                 (Some(n), _) => (n.clone(), false),
                 (None, Some(n)) => (n, true),
@@ -932,4 +947,86 @@ fn count_expr(e: &Expr, out: &mut BTreeMap<String, u32>) {
             count_expr(alternate, out);
         }
     }
+}
+
+/// The first identifier inside a function literal of `e` that is neither a parameter or local
+/// of an enclosing function literal nor bound in `scope` now (what Flux's semantic analysis
+/// refuses as `undefined identifier`). Recursion is bounded by the syntax tree's depth.
+fn free_unbound(e: &Expr, scope: &Scope) -> Option<(String, Span)> {
+    fn walk(e: &Expr, bound: &mut Vec<String>, in_fn: bool, scope: &Scope) -> Option<(String, Span)> {
+        let go = |x: &Expr, bound: &mut Vec<String>| walk(x, bound, in_fn, scope);
+        match &e.kind {
+            ExprKind::Ident(name) => {
+                if in_fn && !bound.iter().any(|b| b == name) && scope.lookup(name).is_none() {
+                    return Some((name.clone(), e.span));
+                }
+                None
+            }
+            ExprKind::Int(_)
+            | ExprKind::UInt(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::Duration(_)
+            | ExprKind::Time(_)
+            | ExprKind::Regex(_)
+            | ExprKind::PipeLit => None,
+            ExprKind::Interp(parts) => parts.iter().find_map(|p| match p {
+                StrPart::Expr(x) => go(x, bound),
+                StrPart::Text(_) => None,
+            }),
+            ExprKind::Array(items) => items.iter().find_map(|x| go(x, bound)),
+            ExprKind::Dict(items) => items
+                .iter()
+                .find_map(|(k, v)| go(k, bound).or_else(|| go(v, bound))),
+            ExprKind::Record { with, fields } => with
+                .as_ref()
+                .and_then(|w| go(w, bound))
+                .or_else(|| fields.iter().find_map(|(_, v)| go(v, bound))),
+            ExprKind::Function { params, body } => {
+                let mark = bound.len();
+                for p in params {
+                    bound.push(p.name.clone());
+                }
+                let mut found = params
+                    .iter()
+                    .filter_map(|p| p.default.as_ref())
+                    .find_map(|d| walk(d, bound, true, scope));
+                if found.is_none() {
+                    found = match body.as_ref() {
+                        FnBody::Expr(x) => walk(x, bound, true, scope),
+                        FnBody::Block(stmts) => stmts.iter().find_map(|st| match st {
+                            Stmt::Assign { name, value, .. } => {
+                                let r = walk(value, bound, true, scope);
+                                bound.push(name.clone());
+                                r
+                            }
+                            Stmt::Option { value, .. } | Stmt::Return(value, _) => {
+                                walk(value, bound, true, scope)
+                            }
+                            Stmt::Expr(x) => walk(x, bound, true, scope),
+                        }),
+                    };
+                }
+                bound.truncate(mark);
+                found
+            }
+            ExprKind::Call { callee, args } => go(callee, bound)
+                .or_else(|| args.iter().find_map(|(_, v)| go(v, bound))),
+            ExprKind::Pipe { lhs, call } => go(lhs, bound).or_else(|| go(call, bound)),
+            ExprKind::Member { object, .. } => go(object, bound),
+            ExprKind::Index { object, index } => go(object, bound).or_else(|| go(index, bound)),
+            ExprKind::Binary { left, right, .. } | ExprKind::Logical { left, right, .. } => {
+                go(left, bound).or_else(|| go(right, bound))
+            }
+            ExprKind::Unary { operand, .. } => go(operand, bound),
+            ExprKind::Conditional {
+                test,
+                consequent,
+                alternate,
+            } => go(test, bound)
+                .or_else(|| go(consequent, bound))
+                .or_else(|| go(alternate, bound)),
+        }
+    }
+    walk(e, &mut Vec::new(), false, scope)
 }

@@ -112,12 +112,13 @@ impl Val {
         }
     }
 
-    /// Bytes this value takes in an Arrow column, for the memory budget.
+    /// What the cell takes in memory here (the enum, and a string's bytes): the budget
+    /// counts what this process holds, so a query within it cannot exhaust the machine.
     pub fn weight(&self) -> u64 {
+        let cell = std::mem::size_of::<Val>() as u64;
         match self {
-            Self::Str(s) => 8 + s.len() as u64,
-            Self::Bool(_) | Self::Null => 1,
-            _ => 8,
+            Self::Str(s) => cell + s.len() as u64,
+            _ => cell,
         }
     }
 }
@@ -239,9 +240,9 @@ impl Table {
         let cells: u64 = self
             .rows
             .iter()
-            .map(|r| r.iter().map(Val::weight).sum::<u64>())
+            .map(|r| 24 + r.iter().map(Val::weight).sum::<u64>())
             .sum();
-        64 + 32 * self.columns.len() as u64 + cells
+        64 + 48 * self.columns.len() as u64 + cells
     }
 
     /// The values of the key columns in table-column order, for a row template.

@@ -109,6 +109,9 @@ pub struct Stream {
     /// Bound to a variable the script names more than once: the planner sees the node with
     /// several successors, and its rules (`SingleSuccessor(ReadRangePhys)`) push nothing down.
     pub shared: Cell<bool>,
+    /// Read by a transformation: a terminal side effect no more (only yields and terminal
+    /// nodes become results, `executor.go`).
+    pub consumed: Cell<bool>,
 }
 
 /// A stream InfluxDB reads or windows in storage.

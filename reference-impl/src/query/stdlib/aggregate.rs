@@ -491,7 +491,8 @@ fn group_aggregate(it: &mut Interp<'_>, kind: &str, groups: &[Table]) -> R<Vec<T
                         let cursor = if other == ColType::Bool { "boolean" } else { "string" };
                         return Err(FluxError::runtime(format!(
                             "unsupported input type for sum aggregate: {cursor}"
-                        )));
+                        ))
+                        .wrapped());
                     }
                 }
             };

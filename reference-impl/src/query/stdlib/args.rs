@@ -158,7 +158,10 @@ impl Args {
     pub fn stream(&self) -> R<Rc<Stream>> {
         let v = self.pipe.as_ref().or_else(|| self.get("tables"));
         match v {
-            Some(Value::Stream(s)) => Ok(s.clone()),
+            Some(Value::Stream(s)) => {
+                s.consumed.set(true);
+                Ok(s.clone())
+            }
             Some(other) => Err(self.type_err("tables", "stream[A]", other)),
             None => Err(self.missing("tables")),
         }

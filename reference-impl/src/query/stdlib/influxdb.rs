@@ -255,13 +255,7 @@ pub fn read(it: &mut Interp<'_>, spec: &ReadSpec) -> R<Vec<Table>> {
                     let w: u64 = row.iter().map(Val::weight).sum();
                     scanned_values += 1;
                     scanned_bytes += 16;
-                    guard.grow(w).map_err(|e| {
-                        FluxError::runtime(format!(
-                            "runtime error {}: from: {}",
-                            spec.span,
-                            FluxError::from(e).message
-                        ))
-                    })?;
+                    guard.grow(w).map_err(FluxError::from)?;
                     if scanned_values % 4096 == 0 {
                         budget.check_time().map_err(FluxError::from)?;
                     }
@@ -386,22 +380,21 @@ fn line(measurement: &str, tags: &[(String, String)], fields: &[(String, Val)], 
 /// `to()` and `experimental.to()`: writes each row through `/api/v2/write`'s path (the same
 /// parsing, field-type checks and partial-write rules) and passes its input on.
 pub fn to(it: &mut Interp<'_>, a: Args, experimental: bool) -> R<Value> {
-    a.check(
-        &[
-            "bucket",
-            "bucketID",
-            "org",
-            "orgID",
-            "host",
-            "token",
-            "timeColumn",
-            "measurementColumn",
-            "tagColumns",
-            "fieldFn",
-            "tables",
-        ],
-        &[],
-    )?;
+    let wide: &[&str] = &["bucket", "bucketID", "org", "orgID", "host", "token", "tables"];
+    let narrow: &[&str] = &[
+        "bucket",
+        "bucketID",
+        "org",
+        "orgID",
+        "host",
+        "token",
+        "timeColumn",
+        "measurementColumn",
+        "tagColumns",
+        "fieldFn",
+        "tables",
+    ];
+    a.check(if experimental { wide } else { narrow }, &[])?;
     let started = it.host.clock.now_nanos();
     let bucket = a.string("bucket")?;
     let bucket_id = a.string("bucketID")?;
@@ -455,6 +448,10 @@ pub fn to(it: &mut Interp<'_>, a: Args, experimental: bool) -> R<Value> {
     let tables = it.tables(&s)?;
     let mut body: Vec<u8> = Vec::new();
     for t in tables.iter() {
+        if experimental {
+            body.extend(wide_lines(&a, t)?);
+            continue;
+        }
         let mi = t
             .col(&measurement_col)
             .ok_or_else(|| a.runtime(format!("no column with label {measurement_col} exists")))?;
@@ -600,16 +597,100 @@ pub fn to(it: &mut Interp<'_>, a: Args, experimental: bool) -> R<Value> {
         }
     }
     let v = out(it, &a, (*tables).clone(), Order::Keep(unsorted))?;
-    let kind: &'static str = if experimental { "experimental-to" } else { "to" };
+    // The result of a terminal `to` is named for its plan node: the operation kind and its
+    // number in the order table objects are built (`internal/spec/build.go`), which is the
+    // order the streams were made.
+    let kind: &'static str = if experimental { "wide-to" } else { "to" };
     if let (Value::Stream(o), Some(input)) = (&v, a.pipe.as_ref()) {
         it.record_op(kind, &v, &[input], started);
-        let n = it.ops.len().saturating_sub(1);
         it.side_effects.push(crate::query::interp::SideEffect {
             stream: o.clone(),
-            name: Some(format!("{kind}{n}")),
+            name: Some(format!("{kind}{}", o.id.saturating_sub(1))),
         });
     }
     Ok(v)
+}
+
+/// `experimental.to` (`influxdb.wideTo`, flux `stdlib/influxdata/influxdb/wide_to.go`):
+/// pivoted tables; the measurement and the tags are the group key's string columns (`_start`
+/// and `_stop` aside; `_field` in the key is refused), every other column but `_time` is a
+/// field; null, NaN and infinite field values are skipped, a row with no field is not
+/// written.
+fn wide_lines(a: &Args, t: &Table) -> R<Vec<u8>> {
+    let mut measurement: Option<String> = None;
+    let mut tags: Vec<(String, String)> = Vec::new();
+    let mut tag_cols: Vec<&str> = Vec::new();
+    for (c, v) in t.key.cols.iter().zip(&t.key.values) {
+        match c.label.as_str() {
+            "_start" | "_stop" => continue,
+            "_field" => {
+                return Err(a.runtime(
+                    "found column \"_field\" in the group key; wideTo() expects pivoted data",
+                ))
+            }
+            label => {
+                if c.ty != ColType::String {
+                    return Err(a.runtime(format!(
+                        "group key column \"{label}\" has type {}; type string is required",
+                        c.ty.name()
+                    )));
+                }
+                if label == "_measurement" {
+                    measurement = Some(match v {
+                        Val::Str(s) => s.clone(),
+                        _ => String::new(),
+                    });
+                    continue;
+                }
+                tag_cols.push(label);
+                if let Val::Str(s) = v {
+                    if !s.is_empty() {
+                        tags.push((label.to_string(), s.clone()));
+                    }
+                }
+            }
+        }
+    }
+    tags.sort_by(|x, y| x.0.cmp(&y.0));
+    let Some(measurement) = measurement else {
+        return Err(a.runtime("required column \"_measurement\" not in group key"));
+    };
+    let ti = t
+        .col("_time")
+        .ok_or_else(|| a.runtime("input table is missing required column \"_time\""))?;
+    if t.columns[ti].ty != ColType::Time {
+        return Err(a.runtime(format!(
+            "column \"_time\" has type {}; type time is required",
+            t.columns[ti].ty.name()
+        )));
+    }
+    let field_cols: Vec<usize> = t
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            !matches!(c.label.as_str(), "_start" | "_stop" | "_measurement" | "_time")
+                && !tag_cols.contains(&c.label.as_str())
+        })
+        .map(|(j, _)| j)
+        .collect();
+    let mut body = Vec::new();
+    for r in &t.rows {
+        let Val::Time(time) = r[ti] else { continue };
+        let fields: Vec<(String, Val)> = field_cols
+            .iter()
+            .filter(|&&j| match &r[j] {
+                Val::Null => false,
+                Val::Double(f) => f.is_finite(),
+                _ => true,
+            })
+            .map(|&j| (t.columns[j].label.clone(), r[j].clone()))
+            .collect();
+        if !fields.is_empty() {
+            body.extend(line(&measurement, &tags, &fields, time));
+        }
+    }
+    Ok(body)
 }
 
 /// The record columns a field function reads (they are not tags).

@@ -87,7 +87,7 @@ pub fn out(it: &mut Interp<'_>, a: &Args, tables: Vec<Table>, order: Order) -> R
         Order::Group => (merge_by_key(tables, false).map_err(|m| a.runtime(m))?, true),
     };
     let v = it.stream(tables, unsorted).map_err(|e| {
-        if e.runtime && !e.message.starts_with("runtime error") {
+        if e.runtime && !e.wrapped && !e.message.starts_with("runtime error") {
             a.runtime(e.message)
         } else {
             e
@@ -986,7 +986,8 @@ fn read_group(
                         "schema collision: cannot group {} and {} types together",
                         cursor_type(ty),
                         cursor_type(m.columns[vi].ty)
-                    )));
+                    ))
+                    .wrapped());
                 }
             }
             for c in m.columns.iter().skip(4) {

@@ -167,6 +167,71 @@ fn window_spec(a: &Args, it: &Interp<'_>) -> R<(WindowSpec, bool)> {
 /// over years cannot run away between checks).
 const WINDOW_CHUNK: usize = 4096;
 
+/// Bytes one generated window holds while windows are listed (its bounds).
+const WINDOW_BYTES: u64 = 16;
+
+/// Every window of `w` overlapping `bounds`, earliest first, listed in chunks: each chunk is
+/// charged to `res` and to the step budget, so a 1ns window over decades ends with the
+/// memory allocator's error (or the timeout) instead of running away.
+fn all_windows(
+    it: &Interp<'_>,
+    w: &WindowSpec,
+    bounds: (i64, i64),
+    res: &crate::query::budget::Reservation,
+) -> R<Vec<(i64, i64)>> {
+    let mut out: Vec<(i64, i64)> = Vec::new();
+    if bounds.1 <= bounds.0 {
+        return Ok(out);
+    }
+    if is_inf(w.every) {
+        return Ok(vec![(i64::MIN, i64::MAX)]);
+    }
+    // The first window overlapping the start, then forward index by index.
+    let mut index = w.last_index(bounds.0);
+    loop {
+        let (_, e) = w.bounds_at(index - 1);
+        if e <= bounds.0 || index < -(1 << 62) {
+            break;
+        }
+        index -= 1;
+    }
+    loop {
+        let mut chunk = 0usize;
+        while chunk < WINDOW_CHUNK {
+            let (s, e) = w.bounds_at(index);
+            if s >= bounds.1 {
+                return Ok(out);
+            }
+            if e > bounds.0 {
+                out.push((s, e));
+                chunk += 1;
+            }
+            index += 1;
+            if index > (1 << 62) {
+                return Ok(out);
+            }
+        }
+        it.budget.steps(chunk as u64)?;
+        res.grow(chunk as u64 * WINDOW_BYTES)
+            .map_err(crate::query::FluxError::from)?;
+    }
+}
+
+/// The windows holding each row's time (`rows` as `(time, value)`), and for each window the
+/// indices of its rows in input order.
+fn row_windows(
+    w: &WindowSpec,
+    times: impl Iterator<Item = i64>,
+) -> std::collections::BTreeMap<(i64, i64), Vec<usize>> {
+    let mut map: std::collections::BTreeMap<(i64, i64), Vec<usize>> = Default::default();
+    for (i, x) in times.enumerate() {
+        for b in w.overlapping(x, x.saturating_add(1), 1 << 20).unwrap_or_default() {
+            map.entry(b).or_default().push(i);
+        }
+    }
+    map
+}
+
 /// Splits `t` into windows; with `create_empty`, every window of `bounds` (clipped) gets a
 /// table even without rows.
 fn window_table(
@@ -210,57 +275,35 @@ fn window_table(
         key
     };
     let mut tables: Vec<Table> = Vec::new();
-    let find = |tables: &mut Vec<Table>, b: (i64, i64)| -> usize {
-        match tables.iter().position(|x| {
-            matches!((x.key.value(start_col), x.key.value(stop_col)), (Some(Val::Time(s)), Some(Val::Time(e))) if (*s, *e) == b)
-        }) {
-            Some(p) => p,
-            None => {
-                tables.push(Table::new(columns.clone(), key_for(b)));
-                tables.len() - 1
-            }
-        }
+    let mut index: std::collections::HashMap<(i64, i64), usize> = Default::default();
+    let mut find = |tables: &mut Vec<Table>, b: (i64, i64)| -> usize {
+        *index.entry(b).or_insert_with(|| {
+            tables.push(Table::new(columns.clone(), key_for(b)));
+            tables.len() - 1
+        })
     };
     if bounds.1 <= bounds.0 {
         return Ok(tables);
     }
-    if create_empty {
-        if is_inf(w.every) {
-            find(&mut tables, (i64::MIN, i64::MAX));
-        } else {
-            let mut s = bounds.0;
-            // In chunks, so the budget sees a runaway window count early.
-            loop {
-                let ws = w
-                    .overlapping(s, bounds.1, WINDOW_CHUNK)
-                    .unwrap_or_else(|()| {
-                        // Too many at once: take the first chunk and continue after it.
-                        let mut first = Vec::new();
-                        let idx0 = w.last_index(s);
-                        for k in 0..WINDOW_CHUNK as i64 {
-                            first.push(w.bounds_at(idx0 + k));
-                        }
-                        first
-                    });
-                if ws.is_empty() {
-                    break;
-                }
-                let last_stop = ws.last().map_or(bounds.1, |b| b.1);
-                it.budget.steps(ws.len() as u64)?;
-                let grow: u64 = ws.len() as u64 * (64 + 32 * columns.len() as u64);
-                it.budget.reserve(grow).map_err(|e| a.runtime(crate::query::FluxError::from(e).message))?;
-                for b in ws {
-                    let b = intersect(b, bounds);
-                    find(&mut tables, b);
-                }
-                if last_stop >= bounds.1 || last_stop <= s {
-                    break;
-                }
-                s = last_stop;
+    let res = it.budget.reserve(0).map_err(crate::query::FluxError::from)?;
+    if create_empty && is_inf(w.every) {
+        // `generateWindowsWithinBounds`: the one infinite window is not clipped.
+        find(&mut tables, (i64::MIN, i64::MAX));
+    } else if create_empty {
+        let ws = all_windows(it, w, bounds, &res)?;
+        // Each empty table: its key and columns.
+        let per_table = 64 + 48 * columns.len() as u64;
+        for chunk in ws.chunks(WINDOW_CHUNK) {
+            res.grow(chunk.len() as u64 * per_table)
+                .map_err(crate::query::FluxError::from)?;
+            for b in chunk {
+                find(&mut tables, intersect(*b, bounds));
             }
         }
     }
     it.budget.steps(t.rows.len() as u64)?;
+    let source: Vec<Option<usize>> = columns.iter().map(|c| t.col(&c.label)).collect();
+    let row_bytes = 24 + 32 * columns.len() as u64;
     for r in &t.rows {
         let Val::Time(x) = r[ti] else { continue };
         let ws = if is_inf(w.every) {
@@ -269,16 +312,20 @@ fn window_table(
             let ws = w.overlapping(x, x.saturating_add(1), 1 << 20).unwrap_or_default();
             ws.into_iter().map(|b| intersect(b, bounds)).collect()
         };
+        // A row is copied into every window it falls in.
+        res.grow(row_bytes * ws.len() as u64)
+            .map_err(crate::query::FluxError::from)?;
+        it.budget.steps(ws.len() as u64)?;
         for b in ws {
             let p = find(&mut tables, b);
             let mut row = Vec::with_capacity(columns.len());
-            for (j, c) in columns.iter().enumerate() {
+            for (j, src) in source.iter().enumerate() {
                 if j == si {
                     row.push(Val::Time(b.0));
                 } else if j == pi {
                     row.push(Val::Time(b.1));
                 } else {
-                    row.push(t.col(&c.label).map_or(Val::Null, |k| r[k].clone()));
+                    row.push(src.map_or(Val::Null, |k| r[k].clone()));
                 }
             }
             tables[p].rows.push(row);
@@ -462,7 +509,8 @@ pub fn storage_aggregate(
             let cursor = if ty == ColType::Bool { "boolean" } else { "string" };
             return Err(FluxError::runtime(format!(
                 "unsupported input type for {kind} aggregate: {cursor}"
-            )));
+            ))
+            .wrapped());
         }
         if matches!(kind, "min" | "max") && matches!(ty, ColType::Bool | ColType::String) {
             return Err(a.runtime(format!(
@@ -485,43 +533,46 @@ pub fn storage_aggregate(
             .iter()
             .map(|c| t.key_value(&c.label).cloned().unwrap_or(Val::Null))
             .collect();
-        // The windows: explicit, or one over the whole range.
-        let (windows, create_empty): (Vec<(i64, i64)>, bool) = match window {
+        // The windows: explicit, or one over the whole range; each window's rows.
+        let res = it.budget.reserve(0).map_err(FluxError::from)?;
+        let (windows, create_empty, by_window): (
+            Vec<(i64, i64)>,
+            bool,
+            std::collections::BTreeMap<(i64, i64), Vec<usize>>,
+        ) = match window {
             Some((w, ce)) => {
-                let ws = if ce {
-                    w.overlapping(bounds.0, bounds.1, 1 << 24).map_err(|()| {
-                        a.runtime(format!(
-                            "memory allocation limit reached: too many windows in [{}, {})",
-                            bounds.0, bounds.1
-                        ))
-                    })?
+                let by_window = row_windows(w, rows.iter().map(|(x, _)| *x));
+                let ws: Vec<(i64, i64)> = if ce {
+                    all_windows(it, w, bounds, &res)?
                 } else {
-                    let mut ws: Vec<(i64, i64)> = Vec::new();
-                    for (x, _) in &rows {
-                        for b in w.overlapping(*x, x.saturating_add(1), 64).unwrap_or_default() {
-                            if ws.last() != Some(&b) && !ws.contains(&b) {
-                                ws.push(b);
-                            }
-                        }
-                    }
-                    ws.sort_unstable();
-                    ws
+                    by_window.keys().copied().collect()
                 };
-                (ws.into_iter().map(|b| intersect(b, bounds)).collect(), ce)
+                (ws, ce, by_window)
             }
-            None => (vec![bounds], false),
+            None => (
+                vec![bounds],
+                false,
+                std::iter::once((bounds, (0..rows.len()).collect())).collect(),
+            ),
         };
         let mut per_window: Vec<Table> = Vec::new();
         let mut one = Table::new(Vec::new(), GroupKey::default());
-        for (wi, b) in windows.iter().enumerate() {
+        let out_row_bytes = 24 + 32 * (4 + tags.len() as u64);
+        for (wi, raw) in windows.iter().enumerate() {
             if wi % WINDOW_CHUNK == 0 {
                 it.budget.steps(WINDOW_CHUNK as u64)?;
+                res.grow(WINDOW_CHUNK as u64 * (out_row_bytes + 64))
+                    .map_err(FluxError::from)?;
             }
-            let members: Vec<(i64, Val)> = rows
-                .iter()
-                .filter(|(x, _)| *x >= b.0 && *x < b.1)
-                .cloned()
-                .collect();
+            let b = &if window.is_some() {
+                intersect(*raw, bounds)
+            } else {
+                *raw
+            };
+            let members: Vec<(i64, Val)> = by_window
+                .get(raw)
+                .map(|idx| idx.iter().map(|&i| rows[i].clone()).collect())
+                .unwrap_or_default();
             let empty = members.is_empty();
             if empty && !create_empty && kind != "count" && window.is_some() {
                 continue;
@@ -685,21 +736,12 @@ fn aggregate_window(it: &mut Interp<'_>, a: Args) -> R<Value> {
                     _ => None,
                 })
                 .collect();
-            let windows = if create_empty {
-                w.overlapping(bounds.0, bounds.1, 1 << 24).map_err(|()| {
-                    a.runtime("memory allocation limit reached: too many windows")
-                })?
+            let res = it.budget.reserve(0).map_err(FluxError::from)?;
+            let by_window = row_windows(&w, rows.iter().map(|(x, _)| *x));
+            let windows: Vec<(i64, i64)> = if create_empty {
+                all_windows(it, &w, bounds, &res)?
             } else {
-                let mut ws: Vec<(i64, i64)> = Vec::new();
-                for (x, _) in &rows {
-                    for b in w.overlapping(*x, x.saturating_add(1), 64).unwrap_or_default() {
-                        if !ws.contains(&b) {
-                            ws.push(b);
-                        }
-                    }
-                }
-                ws.sort_unstable();
-                ws
+                by_window.keys().copied().collect()
             };
             // The key with `_start`/`_stop` set to the range bounds (added when missing).
             let mut key = t.key.clone();
@@ -724,20 +766,18 @@ fn aggregate_window(it: &mut Interp<'_>, a: Args) -> R<Value> {
             };
             columns.push(Column::new(column.clone(), oty));
             let mut nt = Table::new(columns, key.clone());
+            let row_bytes = 24 + 32 * (2 + key.len() as u64);
             for (wi, b) in windows.iter().enumerate() {
                 if wi % WINDOW_CHUNK == 0 {
                     it.budget.steps(WINDOW_CHUNK as u64)?;
-                    let grow = WINDOW_CHUNK as u64 * 8 * (2 + key.len() as u64);
-                    it.budget
-                        .reserve(grow)
-                        .map_err(|e| a.runtime(FluxError::from(e).message))?;
+                    res.grow(WINDOW_CHUNK as u64 * row_bytes)
+                        .map_err(FluxError::from)?;
                 }
                 let cb = intersect(*b, bounds);
-                let members: Vec<(i64, Val)> = rows
-                    .iter()
-                    .filter(|(x, _)| *x >= cb.0 && *x < cb.1)
-                    .cloned()
-                    .collect();
+                let members: Vec<(i64, Val)> = by_window
+                    .get(b)
+                    .map(|idx| idx.iter().map(|&i| rows[i].clone()).collect())
+                    .unwrap_or_default();
                 if members.is_empty() && !create_empty {
                     continue;
                 }
