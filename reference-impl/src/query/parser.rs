@@ -229,7 +229,11 @@ impl Parser {
                 let value = self.expression()?;
                 Ok(Stmt::Return(value.clone(), t.span.to(value.span)))
             }
-            Tok::Ident(k) if k == "builtin" || k == "testcase" || k == "import" || k == "package" => {
+            // `import` and `package` after the file's header are libflux's BadStmt.
+            Tok::Ident(k) if k == "import" || k == "package" => {
+                Err(err(t.span, format!("invalid statement: {k}")))
+            }
+            Tok::Ident(k) if k == "builtin" || k == "testcase" => {
                 Err(err(
                     t.span,
                     format!("{k} statements are not supported by influx-reference"),

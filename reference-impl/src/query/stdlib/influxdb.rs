@@ -415,6 +415,52 @@ pub fn to(it: &mut Interp<'_>, a: Args, experimental: bool) -> R<Value> {
     if a.get("host").is_some() {
         return Err(a.err("the host parameter is not supported by influx-reference"));
     }
+    // `Provider.WriterFor` (query/stdlib/influxdata/influxdb/provider.go), run when the
+    // transformation is created: the org must be the request's, the bucket found and
+    // writable; its errors are the executor's "failed to initialize execute state".
+    let init = |msg: String, code: Code| {
+        FluxError::invalid(format!("failed to initialize execute state: {msg}"))
+            .with_code(code)
+            .wrapped()
+    };
+    let req_org = it.host.org_id;
+    {
+        let store = lock(it);
+        let to_org = match (&org, &org_id) {
+            (Some(name), _) => match store.org_by_name(name) {
+                Some(o) => Some(o.id),
+                None => {
+                    return Err(init(
+                        format!("could not find org {}", crate::engine::lookup::go_quote(name)),
+                        Code::NotFound,
+                    ))
+                }
+            },
+            (_, Some(id)) => match Id::parse(id) {
+                Ok(i) => Some(i),
+                Err(_) => return Err(init("invalid org id".into(), Code::Invalid)),
+            },
+            _ => None,
+        };
+        if to_org.is_some_and(|o| o != req_org) {
+            return Err(init(
+                "host must be specified when writing points to another org".into(),
+                Code::Invalid,
+            ));
+        }
+    }
+    let (target, _) = find_bucket(it, &a)?;
+    let may_write = {
+        let store = lock(it);
+        store.buckets.get(&target).is_some_and(|b| {
+            it.host
+                .auth
+                .allows(Action::Write, ResourceKind::Buckets, b.org_id, Some(b.id))
+        })
+    };
+    if !may_write {
+        return Err(init("user not authorized to write".into(), Code::Forbidden));
+    }
     let time_col = a.string("timeColumn")?.unwrap_or_else(|| "_time".into());
     let measurement_col = a
         .string("measurementColumn")?
@@ -424,25 +470,6 @@ pub fn to(it: &mut Interp<'_>, a: Args, experimental: bool) -> R<Value> {
         t
     });
     let field_fn = a.func("fieldFn")?;
-    // The org must be the request's (`WriterFor`).
-    let req_org = it.host.org_id;
-    {
-        let store = lock(it);
-        let to_org = match (&org, &org_id) {
-            (Some(name), _) => match store.org_by_name(name) {
-                Some(o) => Some(o.id),
-                None => {
-                    return Err(FluxError::invalid(format!("could not find org {name:?}"))
-                        .with_code(Code::NotFound))
-                }
-            },
-            (_, Some(id)) => Some(Id::parse(id).map_err(|_| a.err("invalid org id"))?),
-            _ => None,
-        };
-        if to_org.is_some_and(|o| o != req_org) {
-            return Err(a.err("host must be specified when writing points to another org"));
-        }
-    }
     let s = a.stream()?;
     let unsorted = s.unsorted.get();
     let tables = it.tables(&s)?;
@@ -563,7 +590,7 @@ pub fn to(it: &mut Interp<'_>, a: Args, experimental: bool) -> R<Value> {
         }
     }
     if !body.is_empty() {
-        let bucket_ref = bucket.clone().or(bucket_id.clone()).unwrap_or_default();
+        let bucket_ref = target.to_string();
         let org_str = req_org.to_string();
         let req = crate::engine::v2::WriteRequest {
             org: None,
@@ -756,6 +783,7 @@ pub fn call(it: &mut Interp<'_>, name: &str, a: Args) -> R<Value> {
         "from" => from(it, a),
         "buckets" => buckets(it, a),
         "to" => to(it, a, false),
+        "wideTo" => to(it, a, true),
         "cardinality" => cardinality(it, a),
         other => Err(FluxError::invalid(format!(
             "error {}: influxdb.{other} is not supported by influx-reference",

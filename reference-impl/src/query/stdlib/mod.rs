@@ -29,6 +29,7 @@ const UNIVERSE: &[&str] = &[
     "bottom",
     "buckets",
     "bytes",
+    "cardinality",
     "columns",
     "contains",
     "count",
@@ -81,6 +82,7 @@ const UNIVERSE: &[&str] = &[
     "tail",
     "time",
     "timeShift",
+    "to",
     "toBool",
     "toFloat",
     "toInt",
@@ -93,6 +95,7 @@ const UNIVERSE: &[&str] = &[
     "uint",
     "union",
     "unique",
+    "wideTo",
     "window",
     "yield",
 ];
@@ -199,7 +202,7 @@ pub fn package(path: &str) -> Result<BTreeMap<String, Value>, bool> {
             "objectKeys",
             "alignTime",
         ],
-        "influxdata/influxdb" => &["from", "buckets", "to", "cardinality"],
+        "influxdata/influxdb" => &["from", "buckets", "to", "cardinality", "wideTo"],
         "influxdata/influxdb/schema" => &[
             "tagValues",
             "tagKeys",
@@ -293,8 +296,8 @@ fn universe(it: &mut Interp<'_>, name: &str, a: Args) -> R<Value> {
             convert::call(it, name, a)
         }
         "display" | "contains" | "length" | "die" => misc::universe_misc(it, name, a),
-        "from" => influxdb::from(it, a),
-        "buckets" => influxdb::buckets(it, a),
+        // libflux's prelude: `influxdata/influxdb`'s members are in scope unimported.
+        "from" | "buckets" | "to" | "cardinality" | "wideTo" => influxdb::call(it, name, a),
         "tableFind" | "getColumn" | "getRecord" | "findRecord" | "findColumn" => {
             tables::call(it, name, a)
         }
