@@ -221,3 +221,64 @@ pub fn execute(req: Request<'_>) -> Outcome {
     }
     outcome
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::storage::Status;
+
+    /// A query that would list 1ns windows over decades: each list chunk looks at the cancel
+    /// flag, so setting it (what the HTTP handler does when the client goes away) ends the
+    /// query with `context canceled`.
+    #[test]
+    fn a_cancelled_query_stops() {
+        let store = Mutex::new(Store::new(1));
+        let id = Id::new(1).unwrap_or_else(|| unreachable!());
+        let auth = Authorization {
+            id,
+            token: "t".into(),
+            org_id: id,
+            user_id: id,
+            status: Status::Active,
+            description: String::new(),
+            permissions: Vec::new(),
+            created_at: 0,
+            updated_at: 0,
+        };
+        let clock = ManualClock::new(1_704_067_200_000_000_000);
+        let limits = Limits {
+            memory_bytes: None,
+            ..Limits::default()
+        };
+        let cancel = limits.cancel.clone();
+        let script = "import \"array\"\narray.from(rows: [{_time: 2024-01-01T00:00:00Z, _value: 1.0}]) |> range(start: 0) |> aggregateWindow(every: 1ns, fn: mean)";
+        let extern_file = serde_json::Value::Null;
+        let outcome = std::thread::scope(|scope| {
+            let run = scope.spawn(|| {
+                execute(Request {
+                    store: &store,
+                    auth: &auth,
+                    org_id: id,
+                    extern_file: &extern_file,
+                    ast: None,
+                    script,
+                    now: 1_704_067_200_000_000_000,
+                    clock: &clock,
+                    storage_version: crate::engine::StorageVersion::V2_7,
+                    limits,
+                    queued_nanos: 0,
+                })
+            });
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            cancel.store(true, Ordering::Relaxed);
+            run.join().unwrap_or_default()
+        });
+        assert_eq!(
+            outcome.error.map(|e| e.message),
+            Some("context canceled".to_string())
+        );
+    }
+}
