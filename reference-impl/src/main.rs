@@ -106,11 +106,19 @@ struct ServeArgs {
     #[arg(long, env = "INFLUX_REFERENCE_NO_SETUP")]
     no_setup: bool,
     /// Queries evaluated at once (influxd's flag); 0 is unlimited.
-    #[arg(long, default_value_t = 1024, env = "INFLUX_REFERENCE_QUERY_CONCURRENCY")]
+    #[arg(
+        long,
+        default_value_t = 1024,
+        env = "INFLUX_REFERENCE_QUERY_CONCURRENCY"
+    )]
     query_concurrency: usize,
     /// Queries waiting for a slot before new ones answer `queue length exceeded` (influxd's
     /// flag).
-    #[arg(long, default_value_t = 1024, env = "INFLUX_REFERENCE_QUERY_QUEUE_SIZE")]
+    #[arg(
+        long,
+        default_value_t = 1024,
+        env = "INFLUX_REFERENCE_QUERY_QUEUE_SIZE"
+    )]
     query_queue_size: usize,
     /// Table bytes one query may hold at once (influxd's flag; 0 is unlimited, influxd's
     /// default; ours is 1 GiB so a runaway query ends with an error).
@@ -209,6 +217,10 @@ fn serve(args: ServeArgs) -> Result<(), influx_reference::Error> {
         },
         ..ServerConfig::default()
     };
+    config
+        .query
+        .validate()
+        .map_err(influx_reference::Error::Config)?;
     let reference = Reference::new(config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

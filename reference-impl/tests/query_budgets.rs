@@ -90,7 +90,11 @@ async fn deep_extern_is_refused() {
         .body(body);
     let r = s.send(req).await;
     assert_eq!(r.status, 400, "{}", r.body);
-    assert!(message(&r).starts_with("failed to decode request body"), "{}", r.body);
+    assert!(
+        message(&r).starts_with("failed to decode request body"),
+        "{}",
+        r.body
+    );
 }
 
 // The evaluator: Flux binds a name after its value, so a function that calls itself is
@@ -133,9 +137,8 @@ async fn memory_budget_ends_a_runaway_query() {
         let r = raw_flux(&s, "reader", RUNAWAY.replace("1ns", every)).await;
         assert_eq!(r.status, 400, "{}", r.body);
         assert!(
-            message(&r).starts_with(
-                "memory allocation limit reached: limit 1048576 bytes, allocated: "
-            ),
+            message(&r)
+                .starts_with("memory allocation limit reached: limit 1048576 bytes, allocated: "),
             "{}",
             r.body
         );
@@ -200,14 +203,22 @@ async fn a_full_queue_refuses_queries() {
     let r = raw_flux(&s, "my-token", "buckets()".to_string()).await;
     assert_eq!(
         (r.status, r.body.as_str()),
-        (400, r#"{"code":"invalid","message":"queue length exceeded"}"#)
+        (
+            400,
+            r#"{"code":"invalid","message":"queue length exceeded"}"#
+        )
     );
     for q in [running, waiting] {
         let resp = q.await.unwrap().unwrap();
         assert_eq!(resp.status(), 400);
     }
     // Slots free again: the next query runs.
-    let r = raw_flux(&s, "my-token", "buckets() |> keep(columns: [\"name\"])".to_string()).await;
+    let r = raw_flux(
+        &s,
+        "my-token",
+        "buckets() |> keep(columns: [\"name\"])".to_string(),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
 

@@ -377,11 +377,7 @@ async fn annotated(s: &Server, flux: &str) -> common::Reply {
     "{\"code\":\"not found\",\"message\":\"error calling function \\\"tableFind\\\" @1:138-1:179: no table found\"}"
 )]
 #[tokio::test]
-async fn functions_answer_like_flux(
-    #[case] flux: &str,
-    #[case] status: u16,
-    #[case] body: &str,
-) {
+async fn functions_answer_like_flux(#[case] flux: &str, #[case] status: u16, #[case] body: &str) {
     let s = start_default().await;
     seed(&s).await;
     let r = annotated(&s, flux).await;
@@ -554,7 +550,11 @@ fn now_query(now: serde_json::Value) -> serde_json::Value {
 #[rstest]
 #[case::go_zero_time(serde_json::json!("0001-01-01T00:00:00Z"), 200, ",result,table,n\r\n,_result,0,2025-05-20T11:00:00.123456789Z\r\n\r\n")]
 #[case::zero_time_in_another_offset(serde_json::json!("0001-01-01T01:00:00+01:00"), 200, ",result,table,n\r\n,_result,0,2025-05-20T11:00:00.123456789Z\r\n\r\n")]
-#[case::null(serde_json::Value::Null, 200, ",result,table,n\r\n,_result,0,2025-05-20T11:00:00.123456789Z\r\n\r\n")]
+#[case::null(
+    serde_json::Value::Null,
+    200,
+    ",result,table,n\r\n,_result,0,2025-05-20T11:00:00.123456789Z\r\n\r\n"
+)]
 #[case::offset(serde_json::json!("2024-01-01T02:00:00.5+01:00"), 200, ",result,table,n\r\n,_result,0,2024-01-01T01:00:00.5Z\r\n\r\n")]
 #[case::one_digit_hour(serde_json::json!("2024-01-01T1:00:00Z"), 200, ",result,table,n\r\n,_result,0,2024-01-01T01:00:00Z\r\n\r\n")]
 #[case::year_zero_wraps(serde_json::json!("0000-01-01T00:00:00Z"), 200, ",result,table,n\r\n,_result,0,1753-08-29T22:43:41.128654848Z\r\n\r\n")]
@@ -581,7 +581,10 @@ async fn absent_now_is_the_server_clock() {
     let r = post(&s, q).await;
     assert_eq!(
         (r.status, r.body.as_str()),
-        (200, ",result,table,n\r\n,_result,0,2025-05-20T11:00:00.123456789Z\r\n\r\n")
+        (
+            200,
+            ",result,table,n\r\n,_result,0,2025-05-20T11:00:00.123456789Z\r\n\r\n"
+        )
     );
 }
 
@@ -747,7 +750,9 @@ async fn profiler_tables_follow_the_data() {
     });
     let r = post(&s, body).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let (data, profiler) = r.body.split_at(r.body.find("#datatype,string,long,string,long").unwrap());
+    let (data, profiler) = r
+        .body
+        .split_at(r.body.find("#datatype,string,long,string,long").unwrap());
     assert_eq!(
         data,
         "#datatype,string,long,dateTime:RFC3339,dateTime:RFC3339,dateTime:RFC3339,double,string,string,string\r\n\
@@ -814,7 +819,11 @@ array.from(rows: [{_time: 2024-01-01T00:30:00Z, _measurement: "cpu", _field: "us
             r#"{"code":"not found","message":"failed to initialize execute state: could not find bucket \"nope\""}"#
         )
     );
-    let r = annotated(&s, &format!(r#"{rows} |> to(bucket: "my-bucket", org: "zzz")"#)).await;
+    let r = annotated(
+        &s,
+        &format!(r#"{rows} |> to(bucket: "my-bucket", org: "zzz")"#),
+    )
+    .await;
     assert_eq!(
         (r.status, r.body.as_str()),
         (
@@ -840,13 +849,19 @@ array.from(rows: [{_time: 2024-01-01T00:40:00Z, _measurement: "cpu", _field: "x"
         .landed()
         .contains(&"cpu,t=v x=Integer(2) 1704069600000000000".to_string()));
     // A token that may read but not write the bucket.
-    s.add_token("reader", vec![s.bucket_permission(influx_reference::storage::Action::Read)]);
+    s.add_token(
+        "reader",
+        vec![s.bucket_permission(influx_reference::storage::Action::Read)],
+    );
     let req = s
         .client
         .post(s.url("/api/v2/query?org=my-org"))
         .header("Authorization", "Token reader")
         .header("Content-Type", "application/json")
-        .body(serde_json::json!({"query": format!(r#"{one} |> to(bucket: "my-bucket")"#)}).to_string());
+        .body(
+            serde_json::json!({"query": format!(r#"{one} |> to(bucket: "my-bucket")"#)})
+                .to_string(),
+        );
     let r = s.send(req).await;
     assert_eq!(
         (r.status, r.body.as_str()),

@@ -342,12 +342,12 @@ impl QueryGate {
             return Err(ApiError::new(Code::Invalid, "queue length exceeded"));
         }
         let _waiting = Waiting(&self.waiting);
-        slots
-            .clone()
-            .acquire_owned()
-            .await
-            .map(Some)
-            .map_err(|_| ApiError::new(Code::Internal, "controller is shutting down, query not runnable"))
+        slots.clone().acquire_owned().await.map(Some).map_err(|_| {
+            ApiError::new(
+                Code::Internal,
+                "controller is shutting down, query not runnable",
+            )
+        })
     }
 }
 
@@ -474,13 +474,18 @@ pub async fn api_v2_query(State(state): State<Arc<AppState>>, req: Request) -> R
                 ) {
                     Ok(out) => Answer::Csv(out),
                     Err(_) => {
-                        let e = outcome.error.unwrap_or_else(|| crate::query::FluxError::invalid(""));
+                        let e = outcome
+                            .error
+                            .unwrap_or_else(|| crate::query::FluxError::invalid(""));
                         Answer::Error(ApiError::new(e.code, e.message))
                     }
                 }
             }));
             let answer = run.unwrap_or_else(|_| {
-                Answer::Error(ApiError::new(Code::Internal, "the query failed unexpectedly"))
+                Answer::Error(ApiError::new(
+                    Code::Internal,
+                    "the query failed unexpectedly",
+                ))
             });
             let _ = tx.send(answer);
         });
@@ -491,7 +496,10 @@ pub async fn api_v2_query(State(state): State<Arc<AppState>>, req: Request) -> R
         );
     }
     let answer = rx.await.unwrap_or_else(|_| {
-        Answer::Error(ApiError::new(Code::Internal, "the query failed unexpectedly"))
+        Answer::Error(ApiError::new(
+            Code::Internal,
+            "the query failed unexpectedly",
+        ))
     });
     let out = match answer {
         Answer::Error(e) => return respond::error(&e, Encoder::Compact),

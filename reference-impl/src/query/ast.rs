@@ -266,7 +266,11 @@ impl ExprKind {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Stmt {
     /// `name = expr`
-    Assign { name: String, value: Expr, span: Span },
+    Assign {
+        name: String,
+        value: Expr,
+        span: Span,
+    },
     /// `option name = expr` or `option pkg.name = expr`.
     Option {
         package: Option<String>,

@@ -118,7 +118,7 @@ impl Budget {
                 self.0.limits.max_steps
             )));
         }
-        if n % 4096 == 0 {
+        if n.is_multiple_of(4096) {
             self.check_time()?;
         }
         Ok(())

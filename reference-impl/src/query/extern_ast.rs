@@ -523,7 +523,9 @@ mod tests {
               "init": {"type": "ArrayExpression", "elements": [{"type": "StringLiteral", "value": "query"}]}}}]}))
         .unwrap();
         assert_eq!(f.imports[0].path, "profiler");
-        assert!(matches!(&f.body[0], Stmt::Option { package: Some(p), name, .. } if p == "profiler" && name == "enabledProfilers"));
+        assert!(
+            matches!(&f.body[0], Stmt::Option { package: Some(p), name, .. } if p == "profiler" && name == "enabledProfilers")
+        );
     }
 
     #[test]

@@ -241,7 +241,10 @@ mod tests {
             parse_rfc3339("2024-01-01T00:00:00.5+01:00"),
             Ok(1_704_063_600_500_000_000)
         );
-        assert_eq!(parse_rfc3339("2024-01-01T1:00:00Z"), Ok(1_704_070_800_000_000_000));
+        assert_eq!(
+            parse_rfc3339("2024-01-01T1:00:00Z"),
+            Ok(1_704_070_800_000_000_000)
+        );
         assert!(parse_rfc3339("0000-01-01T00:00:00Z").is_ok());
         assert!(parse_rfc3339("9999-12-31T23:59:59.999999999Z").is_ok());
         // Past the i64 range, UnixNano wraps as Go's does.

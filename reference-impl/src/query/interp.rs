@@ -7,9 +7,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Mutex;
 
-use super::ast::{
-    Expr, ExprKind, File, FnBody, LogicalOp, Param, Span, Stmt, StrPart,
-};
+use super::ast::{Expr, ExprKind, File, FnBody, LogicalOp, Param, Span, Stmt, StrPart};
 use super::budget::{Budget, Exceeded};
 use super::ops;
 use super::stdlib;
@@ -129,10 +127,9 @@ impl<'a> Interp<'a> {
         for file in files {
             for imp in &file.imports {
                 let pkg = self.import(&imp.path, imp.span)?;
-                let name = imp
-                    .alias
-                    .clone()
-                    .unwrap_or_else(|| imp.path.rsplit('/').next().unwrap_or(&imp.path).to_string());
+                let name = imp.alias.clone().unwrap_or_else(|| {
+                    imp.path.rsplit('/').next().unwrap_or(&imp.path).to_string()
+                });
                 main.set(name, Value::Package(pkg));
             }
         }
@@ -385,7 +382,7 @@ impl<'a> Interp<'a> {
                         "error {}: undefined identifier {name}",
                         e.span
                     ))
-                    .wrapped())
+                    .wrapped());
                 }
             },
             ExprKind::Int(i) => Value::Int(*i),
@@ -406,9 +403,8 @@ impl<'a> Interp<'a> {
                                 | Value::Float(_)
                                 | Value::Bool(_)
                                 | Value::Time(_)
-                                | Value::Duration(_) => {
-                                    out.push_str(&stdlib::convert::to_string(&v).unwrap_or_default())
-                                }
+                                | Value::Duration(_) => out
+                                    .push_str(&stdlib::convert::to_string(&v).unwrap_or_default()),
                                 Value::Null => {}
                                 other => {
                                     return Err(FluxError::invalid(format!(
@@ -541,7 +537,8 @@ impl<'a> Interp<'a> {
             }
             ExprKind::Unary { op, operand } => {
                 let v = self.eval(operand, scope)?;
-                ops::unary(*op, v).map_err(|m| FluxError::invalid(format!("error {}: {m}", e.span)))?
+                ops::unary(*op, v)
+                    .map_err(|m| FluxError::invalid(format!("error {}: {m}", e.span)))?
             }
             ExprKind::Logical { op, left, right } => {
                 let l = self.eval(left, scope)?;
@@ -572,7 +569,8 @@ impl<'a> Interp<'a> {
                 let l = self.eval(left, scope)?;
                 let r = self.eval(right, scope)?;
                 ops::binary(*op, &l, &r).map_err(|m| {
-                    FluxError::invalid(format!("error {}: {m}", e.span)).with_runtime(m.starts_with("cannot"))
+                    FluxError::invalid(format!("error {}: {m}", e.span))
+                        .with_runtime(m.starts_with("cannot"))
                 })?
             }
             ExprKind::Conditional {
@@ -617,7 +615,10 @@ impl<'a> Interp<'a> {
         let f = self.eval(callee, scope)?;
         let mut values = Vec::with_capacity(args.len());
         for (k, v) in args {
-            if values.iter().any(|(k2, _, _): &(String, Value, Span)| k2 == k) {
+            if values
+                .iter()
+                .any(|(k2, _, _): &(String, Value, Span)| k2 == k)
+            {
                 return Err(FluxError::invalid(format!(
                     "error {span}: duplicate keyword parameter specified: \"{k}\""
                 )));
@@ -766,7 +767,13 @@ impl<'a> Interp<'a> {
     /// Calls a one-argument-record function (`fn: (r) => ...`) on `record`, as the row
     /// functions of `filter`, `map` and friends do: the function's first parameter (whatever
     /// its name) receives the record.
-    pub fn call_row_fn(&mut self, f: &Rc<Func>, param: &str, record: Value, span: Span) -> R<Value> {
+    pub fn call_row_fn(
+        &mut self,
+        f: &Rc<Func>,
+        param: &str,
+        record: Value,
+        span: Span,
+    ) -> R<Value> {
         match f.as_ref() {
             Func::Closure {
                 params, body, env, ..
@@ -953,7 +960,12 @@ fn count_expr(e: &Expr, out: &mut BTreeMap<String, u32>) {
 /// of an enclosing function literal nor bound in `scope` now (what Flux's semantic analysis
 /// refuses as `undefined identifier`). Recursion is bounded by the syntax tree's depth.
 fn free_unbound(e: &Expr, scope: &Scope) -> Option<(String, Span)> {
-    fn walk(e: &Expr, bound: &mut Vec<String>, in_fn: bool, scope: &Scope) -> Option<(String, Span)> {
+    fn walk(
+        e: &Expr,
+        bound: &mut Vec<String>,
+        in_fn: bool,
+        scope: &Scope,
+    ) -> Option<(String, Span)> {
         let go = |x: &Expr, bound: &mut Vec<String>| walk(x, bound, in_fn, scope);
         match &e.kind {
             ExprKind::Ident(name) => {
@@ -1010,8 +1022,9 @@ fn free_unbound(e: &Expr, scope: &Scope) -> Option<(String, Span)> {
                 bound.truncate(mark);
                 found
             }
-            ExprKind::Call { callee, args } => go(callee, bound)
-                .or_else(|| args.iter().find_map(|(_, v)| go(v, bound))),
+            ExprKind::Call { callee, args } => {
+                go(callee, bound).or_else(|| args.iter().find_map(|(_, v)| go(v, bound)))
+            }
             ExprKind::Pipe { lhs, call } => go(lhs, bound).or_else(|| go(call, bound)),
             ExprKind::Member { object, .. } => go(object, bound),
             ExprKind::Index { object, index } => go(object, bound).or_else(|| go(index, bound)),

@@ -258,10 +258,7 @@ impl<'a> Lexer<'a> {
                     }
                     // Find the matching `}`, skipping nested strings and braces.
                     let start = i + 2;
-                    let expr_pos = Pos {
-                        line,
-                        col: col + 2,
-                    };
+                    let expr_pos = Pos { line, col: col + 2 };
                     let mut depth = 1;
                     let mut j = start;
                     let mut in_str = false;
@@ -336,9 +333,12 @@ impl<'a> Lexer<'a> {
         {
             let mut n = 10;
             if b.get(10) == Some(&b'T') {
-                n = 11 + rest[11..]
-                    .find(|c: char| !(c.is_ascii_digit() || matches!(c, ':' | '.' | '+' | '-' | 'Z')))
-                    .unwrap_or(rest.len() - 11);
+                n = 11
+                    + rest[11..]
+                        .find(|c: char| {
+                            !(c.is_ascii_digit() || matches!(c, ':' | '.' | '+' | '-' | 'Z'))
+                        })
+                        .unwrap_or(rest.len() - 11);
             }
             return (Tok::Time(rest[..n].to_string()), n);
         }

@@ -49,6 +49,21 @@ pub struct QueryConfig {
     pub timeout: Option<std::time::Duration>,
 }
 
+impl QueryConfig {
+    /// influxd's `Config.validate` (query/control/controller.go), worded as it refuses to
+    /// start.
+    pub fn validate(&self) -> Result<(), String> {
+        let msg = if self.concurrency == 0 && self.queue_size != 0 {
+            "QueueSize must be unlimited when ConcurrencyQuota is unlimited"
+        } else if self.concurrency > 0 && self.queue_size == 0 {
+            "QueueSize must be positive when ConcurrencyQuota is limited"
+        } else {
+            return Ok(());
+        };
+        Err(format!("invalid controller config: {msg}"))
+    }
+}
+
 impl Default for QueryConfig {
     fn default() -> Self {
         Self {

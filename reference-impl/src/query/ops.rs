@@ -43,8 +43,16 @@ fn num_cmp(l: &Value, r: &Value) -> Option<Option<Ordering>> {
         (Int(a), Int(b)) => Some(a.cmp(b)),
         (UInt(a), UInt(b)) => Some(a.cmp(b)),
         (Float(a), Float(b)) => a.partial_cmp(b),
-        (Int(a), UInt(b)) => Some(if *a < 0 { Ordering::Less } else { (*a as u64).cmp(b) }),
-        (UInt(a), Int(b)) => Some(if *b < 0 { Ordering::Greater } else { a.cmp(&(*b as u64)) }),
+        (Int(a), UInt(b)) => Some(if *a < 0 {
+            Ordering::Less
+        } else {
+            (*a as u64).cmp(b)
+        }),
+        (UInt(a), Int(b)) => Some(if *b < 0 {
+            Ordering::Greater
+        } else {
+            a.cmp(&(*b as u64))
+        }),
         (Int(a), Float(b)) => (*a as f64).partial_cmp(b),
         (Float(a), Int(b)) => a.partial_cmp(&(*b as f64)),
         (UInt(a), Float(b)) => (*a as f64).partial_cmp(b),
@@ -157,16 +165,16 @@ pub fn unary(op: UnaryOp, v: Value) -> Result<Value, String> {
         return Ok(v);
     }
     match (op, v) {
-        (UnaryOp::Pos, v @ (Value::Int(_) | Value::UInt(_) | Value::Float(_) | Value::Duration(_))) => Ok(v),
+        (
+            UnaryOp::Pos,
+            v @ (Value::Int(_) | Value::UInt(_) | Value::Float(_) | Value::Duration(_)),
+        ) => Ok(v),
         (UnaryOp::Neg, Value::Int(i)) => Ok(Value::Int(i.wrapping_neg())),
         (UnaryOp::Neg, Value::Float(f)) => Ok(Value::Float(-f)),
         (UnaryOp::Neg, Value::Duration(d)) => Ok(Value::Duration(d.negate())),
         (UnaryOp::Not, Value::Bool(b)) => Ok(Value::Bool(!b)),
         (UnaryOp::Not, other) => Err(format!("{} is not Bool", other.type_name())),
-        (op, other) => Err(format!(
-            "{} is not Negatable",
-            if op == UnaryOp::Pos { other.type_name() } else { other.type_name() }
-        )),
+        (_, other) => Err(format!("{} is not Negatable", other.type_name())),
     }
 }
 
@@ -191,10 +199,22 @@ mod tests {
 
     #[test]
     fn the_table() {
-        assert!(matches!(binary(BinaryOp::Add, &Value::Int(1), &Value::Int(2)), Ok(Value::Int(3))));
-        assert!(matches!(binary(BinaryOp::Lt, &Value::Int(1), &Value::Float(1.5)), Ok(Value::Bool(true))));
-        assert!(matches!(binary(BinaryOp::Eq, &Value::UInt(1), &Value::Int(1)), Ok(Value::Bool(true))));
-        assert!(matches!(binary(BinaryOp::Gt, &Value::Null, &Value::Int(1)), Ok(Value::Null)));
+        assert!(matches!(
+            binary(BinaryOp::Add, &Value::Int(1), &Value::Int(2)),
+            Ok(Value::Int(3))
+        ));
+        assert!(matches!(
+            binary(BinaryOp::Lt, &Value::Int(1), &Value::Float(1.5)),
+            Ok(Value::Bool(true))
+        ));
+        assert!(matches!(
+            binary(BinaryOp::Eq, &Value::UInt(1), &Value::Int(1)),
+            Ok(Value::Bool(true))
+        ));
+        assert!(matches!(
+            binary(BinaryOp::Gt, &Value::Null, &Value::Int(1)),
+            Ok(Value::Null)
+        ));
         assert_eq!(
             binary(BinaryOp::Add, &Value::Int(1), &Value::Float(1.0)).unwrap_err(),
             "unsupported binary expression int + float"
@@ -203,7 +223,9 @@ mod tests {
             binary(BinaryOp::Div, &Value::Int(1), &Value::Int(0)).unwrap_err(),
             "cannot divide by zero"
         );
-        assert!(matches!(binary(BinaryOp::Pow, &Value::Int(2), &Value::Int(3)), Ok(Value::Float(f)) if f == 8.0));
+        assert!(
+            matches!(binary(BinaryOp::Pow, &Value::Int(2), &Value::Int(3)), Ok(Value::Float(f)) if f == 8.0)
+        );
         assert_eq!(
             binary(BinaryOp::Lt, &Value::Bool(true), &Value::Bool(false)).unwrap_err(),
             "unsupported binary expression bool < bool"

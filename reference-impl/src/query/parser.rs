@@ -233,12 +233,10 @@ impl Parser {
             Tok::Ident(k) if k == "import" || k == "package" => {
                 Err(err(t.span, format!("invalid statement: {k}")))
             }
-            Tok::Ident(k) if k == "builtin" || k == "testcase" => {
-                Err(err(
-                    t.span,
-                    format!("{k} statements are not supported by influx-reference"),
-                ))
-            }
+            Tok::Ident(k) if k == "builtin" || k == "testcase" => Err(err(
+                t.span,
+                format!("{k} statements are not supported by influx-reference"),
+            )),
             Tok::Ident(name)
                 if !super::lexer::Tok::Ident(name.clone()).is_keyword("and")
                     && matches!(self.peek_at(1), Tok::Punct("=")) =>
@@ -473,7 +471,8 @@ impl Parser {
                 let args = args
                     .into_iter()
                     .map(|(k, v, key_span)| {
-                        let v = v.unwrap_or_else(|| Expr::new(ExprKind::Ident(k.clone()), key_span));
+                        let v =
+                            v.unwrap_or_else(|| Expr::new(ExprKind::Ident(k.clone()), key_span));
                         (k, v)
                     })
                     .collect();
@@ -611,7 +610,10 @@ impl Parser {
             Tok::Ident(s) if is_reserved(s) => {
                 return Err(err(
                     span,
-                    format!("invalid expression: invalid token for primary expression: {}", t.tok.name()),
+                    format!(
+                        "invalid expression: invalid token for primary expression: {}",
+                        t.tok.name()
+                    ),
                 ));
             }
             Tok::Ident(s) => ExprKind::Ident(s.clone()),
@@ -629,7 +631,8 @@ impl Parser {
                 Err(_) => {
                     return Err(err(
                         span,
-                        format!("invalid expression: invalid token for primary expression: FLOAT"),
+                        "invalid expression: invalid token for primary expression: FLOAT"
+                            .to_string(),
                     ))
                 }
             },
@@ -639,11 +642,12 @@ impl Parser {
             }
             Tok::Duration(d) => ExprKind::Duration(*d),
             Tok::Time(text) => ExprKind::Time(parse_time_literal(text).ok_or_else(|| {
-                err(span, "invalid expression: invalid date time literal, missing time offset")
+                err(
+                    span,
+                    "invalid expression: invalid date time literal, missing time offset",
+                )
             })?),
-            Tok::Regex(text) => {
-                ExprKind::Regex(parse_regex(text).map_err(|m| err(span, m))?)
-            }
+            Tok::Regex(text) => ExprKind::Regex(parse_regex(text).map_err(|m| err(span, m))?),
             Tok::Punct("<-") => ExprKind::PipeLit,
             Tok::Punct("(") => {
                 if self.looks_like_function() {
@@ -692,13 +696,18 @@ impl Parser {
         let mut out = Vec::new();
         for part in parts {
             match part {
-                RawPart::Text(text) => out.push(StrPart::Text(unescape(text).map_err(|m| err(span, m))?)),
+                RawPart::Text(text) => {
+                    out.push(StrPart::Text(unescape(text).map_err(|m| err(span, m))?))
+                }
                 RawPart::Expr(src, pos) => {
                     let mut sub = Parser::new(src, *pos);
                     sub.depth = self.depth;
                     let e = sub.expression()?;
                     if !sub.at_eof() {
-                        return Err(err(sub.peek().span, "expected RBRACE in string interpolation"));
+                        return Err(err(
+                            sub.peek().span,
+                            "expected RBRACE in string interpolation",
+                        ));
                     }
                     out.push(StrPart::Expr(e));
                 }
@@ -711,11 +720,23 @@ impl Parser {
         if self.is_punct(":") {
             self.next();
             let end = self.close("]", "RBRACK", start)?;
-            return Ok(Expr::new(ExprKind::Dict(Vec::new()), Span { start, end: end.end }));
+            return Ok(Expr::new(
+                ExprKind::Dict(Vec::new()),
+                Span {
+                    start,
+                    end: end.end,
+                },
+            ));
         }
         if self.is_punct("]") {
             let end = self.next().span;
-            return Ok(Expr::new(ExprKind::Array(Vec::new()), Span { start, end: end.end }));
+            return Ok(Expr::new(
+                ExprKind::Array(Vec::new()),
+                Span {
+                    start,
+                    end: end.end,
+                },
+            ));
         }
         let first = self.expression()?;
         if self.is_punct(":") {
@@ -736,7 +757,13 @@ impl Parser {
                 items.push((k, v));
             }
             let end = self.close("]", "RBRACK", start)?;
-            return Ok(Expr::new(ExprKind::Dict(items), Span { start, end: end.end }));
+            return Ok(Expr::new(
+                ExprKind::Dict(items),
+                Span {
+                    start,
+                    end: end.end,
+                },
+            ));
         }
         let mut items = vec![first];
         while self.is_punct(",") {
@@ -747,7 +774,13 @@ impl Parser {
             items.push(self.expression()?);
         }
         let end = self.close("]", "RBRACK", start)?;
-        Ok(Expr::new(ExprKind::Array(items), Span { start, end: end.end }))
+        Ok(Expr::new(
+            ExprKind::Array(items),
+            Span {
+                start,
+                end: end.end,
+            },
+        ))
     }
 
     fn record(&mut self, start: Pos) -> PResult<Expr> {
@@ -848,8 +881,19 @@ impl Parser {
 fn is_reserved(s: &str) -> bool {
     matches!(
         s,
-        "and" | "or" | "not" | "import" | "package" | "return" | "option" | "builtin" | "testcase"
-            | "if" | "then" | "else" | "exists"
+        "and"
+            | "or"
+            | "not"
+            | "import"
+            | "package"
+            | "return"
+            | "option"
+            | "builtin"
+            | "testcase"
+            | "if"
+            | "then"
+            | "else"
+            | "exists"
     )
 }
 
@@ -905,7 +949,9 @@ fn parse_regex(lit: &str) -> Result<String, String> {
     }
     match regex::Regex::new(&out) {
         Ok(_) => Ok(out),
-        Err(regex::Error::Syntax(msg)) => Err(msg.replace('\n', "").replace("    ", " ").replace('^', "")),
+        Err(regex::Error::Syntax(msg)) => {
+            Err(msg.replace('\n', "").replace("    ", " ").replace('^', ""))
+        }
         Err(_) => Err("compiled too big".into()),
     }
 }
@@ -942,7 +988,9 @@ mod tests {
     fn one(src: &str) -> Expr {
         match parse_file(src).unwrap().body.pop().unwrap() {
             Stmt::Expr(e) => e,
-            Stmt::Assign { value, .. } | Stmt::Option { value, .. } | Stmt::Return(value, _) => value,
+            Stmt::Assign { value, .. } | Stmt::Option { value, .. } | Stmt::Return(value, _) => {
+                value
+            }
         }
     }
 
@@ -961,15 +1009,41 @@ mod tests {
 
     #[test]
     fn literals_and_operators() {
-        assert!(matches!(one("-1h").kind, ExprKind::Unary { op: UnaryOp::Neg, .. }));
-        assert_eq!(one("2024-01-01").kind, ExprKind::Time(1_704_067_200_000_000_000));
+        assert!(matches!(
+            one("-1h").kind,
+            ExprKind::Unary {
+                op: UnaryOp::Neg,
+                ..
+            }
+        ));
+        assert_eq!(
+            one("2024-01-01").kind,
+            ExprKind::Time(1_704_067_200_000_000_000)
+        );
         assert_eq!(one("\"a\\\"b\"").kind, ExprKind::Str("a\"b".into()));
-        assert!(matches!(one("10 / 2").kind, ExprKind::Binary { op: BinaryOp::Div, .. }));
-        assert!(matches!(one("2 ^ 3").kind, ExprKind::Binary { op: BinaryOp::Pow, .. }));
+        assert!(matches!(
+            one("10 / 2").kind,
+            ExprKind::Binary {
+                op: BinaryOp::Div,
+                ..
+            }
+        ));
+        assert!(matches!(
+            one("2 ^ 3").kind,
+            ExprKind::Binary {
+                op: BinaryOp::Pow,
+                ..
+            }
+        ));
         assert!(matches!(one("\"a${1 + 1}b\"").kind, ExprKind::Interp(ref p) if p.len() == 3));
         assert!(matches!(one("[\"a\": 1]").kind, ExprKind::Dict(ref d) if d.len() == 1));
-        assert!(matches!(one("(x=1, tables=<-) => x").kind, ExprKind::Function { ref params, .. } if params[1].pipe));
-        assert!(matches!(one("() => { a = 1\n return a }").kind, ExprKind::Function { .. }));
+        assert!(
+            matches!(one("(x=1, tables=<-) => x").kind, ExprKind::Function { ref params, .. } if params[1].pipe)
+        );
+        assert!(matches!(
+            one("() => { a = 1\n return a }").kind,
+            ExprKind::Function { .. }
+        ));
         assert!(matches!(one("a[0]").kind, ExprKind::Index { .. }));
     }
 

@@ -110,9 +110,13 @@ fn query_table(ops: &[OpRecord], s: &Stats) -> Table {
     // (Go ranges over a map, so 2.7's order varies from run to run).
     if ops.iter().any(|o| o.kind == "ReadRange") {
         columns.push(Column::new("influxdb/scanned-bytes", ColType::Long));
-        row.push(Val::Long(i64::try_from(s.scanned_bytes).unwrap_or(i64::MAX)));
+        row.push(Val::Long(
+            i64::try_from(s.scanned_bytes).unwrap_or(i64::MAX),
+        ));
         columns.push(Column::new("influxdb/scanned-values", ColType::Long));
-        row.push(Val::Long(i64::try_from(s.scanned_values).unwrap_or(i64::MAX)));
+        row.push(Val::Long(
+            i64::try_from(s.scanned_values).unwrap_or(i64::MAX),
+        ));
     }
     columns.push(Column::new("flux/query-plan", ColType::String));
     row.push(Val::Str(format!("{}\n", query_plan(ops))));

@@ -174,7 +174,12 @@ impl GroupKey {
     /// Column indices sorted by label, as `groupkey.newGroupKey` keeps them.
     fn sorted(&self) -> Vec<usize> {
         let mut idx: Vec<usize> = (0..self.cols.len()).collect();
-        idx.sort_by(|&a, &b| self.cols[a].label.as_bytes().cmp(self.cols[b].label.as_bytes()));
+        idx.sort_by(|&a, &b| {
+            self.cols[a]
+                .label
+                .as_bytes()
+                .cmp(self.cols[b].label.as_bytes())
+        });
         idx
     }
 

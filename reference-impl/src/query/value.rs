@@ -53,7 +53,10 @@ pub enum Func {
         span: Span,
     },
     /// A builtin of package `pkg` (`""` for the universe).
-    Builtin { pkg: &'static str, name: &'static str },
+    Builtin {
+        pkg: &'static str,
+        name: &'static str,
+    },
 }
 
 /// An imported package: its members (functions, values, options).
@@ -287,7 +290,11 @@ pub fn format_float(f: f64) -> String {
         return "NaN".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     // Rust's Display is the shortest round-trip form and never uses an exponent.
     let s = f.to_string();

@@ -6,9 +6,9 @@
 
 use super::shape::{out, Order};
 use super::window::storage_aggregate;
-use crate::query::value::Pushdown;
 use crate::query::interp::{Args, Interp, R};
 use crate::query::table::{ColType, Column, Table, Val};
+use crate::query::value::Pushdown;
 use crate::query::value::Value;
 use crate::query::FluxError;
 
@@ -124,7 +124,11 @@ fn simple(it: &mut Interp<'_>, name: &str, a: Args) -> R<Value> {
                     if non_null.is_empty() {
                         Val::Null
                     } else {
-                        Val::Double(non_null.iter().fold(0.0, |s, v| s + v.as_f64().unwrap_or(0.0)))
+                        Val::Double(
+                            non_null
+                                .iter()
+                                .fold(0.0, |s, v| s + v.as_f64().unwrap_or(0.0)),
+                        )
                     },
                 ),
                 _ => return Err(unsupported()),
@@ -144,7 +148,9 @@ fn simple(it: &mut Interp<'_>, name: &str, a: Args) -> R<Value> {
                                 Val::ULong(x) => s.wrapping_add(*x),
                                 _ => s,
                             }) as f64,
-                            _ => non_null.iter().fold(0.0, |s, v| s + v.as_f64().unwrap_or(0.0)),
+                            _ => non_null
+                                .iter()
+                                .fold(0.0, |s, v| s + v.as_f64().unwrap_or(0.0)),
                         };
                         Val::Double(sum / non_null.len() as f64)
                     },
@@ -163,7 +169,9 @@ fn simple(it: &mut Interp<'_>, name: &str, a: Args) -> R<Value> {
                     });
                     let v = match (min, max) {
                         (Some(Val::Long(x)), Some(Val::Long(y))) => Val::Long(y.wrapping_sub(*x)),
-                        (Some(Val::ULong(x)), Some(Val::ULong(y))) => Val::ULong(y.wrapping_sub(*x)),
+                        (Some(Val::ULong(x)), Some(Val::ULong(y))) => {
+                            Val::ULong(y.wrapping_sub(*x))
+                        }
                         (Some(Val::Double(x)), Some(Val::Double(y))) => Val::Double(y - x),
                         _ => Val::Null,
                     };
@@ -248,7 +256,8 @@ impl Digest {
         }
         self.unprocessed.push((x, 1.0));
         self.unprocessed_weight += 1.0;
-        if self.processed.len() > self.max_processed || self.unprocessed.len() > self.max_unprocessed
+        if self.processed.len() > self.max_processed
+            || self.unprocessed.len() > self.max_unprocessed
         {
             self.process();
         }
@@ -305,8 +314,7 @@ impl Digest {
         cumulative.push(prev);
         let index = q * self.processed_weight;
         if index <= self.processed[0].1 / 2.0 {
-            return self.min
-                + 2.0 * index / self.processed[0].1 * (self.processed[0].0 - self.min);
+            return self.min + 2.0 * index / self.processed[0].1 * (self.processed[0].0 - self.min);
         }
         let lower = cumulative.partition_point(|&c| c < index);
         if lower + 1 != cumulative.len() {
@@ -353,7 +361,10 @@ fn quantile(it: &mut Interp<'_>, a: Args, fixed_q: Option<f64>) -> R<Value> {
     if method == "estimate_tdigest" && compression == 0.0 {
         compression = 1000.0;
     }
-    if !matches!(method.as_str(), "estimate_tdigest" | "exact_mean" | "exact_selector") {
+    if !matches!(
+        method.as_str(),
+        "estimate_tdigest" | "exact_mean" | "exact_selector"
+    ) {
         return Err(a.err(format!("unknown method {method}")));
     }
     let column = a.string("column")?.unwrap_or_else(|| "_value".into());
@@ -488,7 +499,11 @@ fn group_aggregate(it: &mut Interp<'_>, kind: &str, groups: &[Table]) -> R<Vec<T
                         })),
                     ),
                     other => {
-                        let cursor = if other == ColType::Bool { "boolean" } else { "string" };
+                        let cursor = if other == ColType::Bool {
+                            "boolean"
+                        } else {
+                            "string"
+                        };
                         return Err(FluxError::runtime(format!(
                             "unsupported input type for sum aggregate: {cursor}"
                         ))
@@ -519,7 +534,11 @@ fn group_aggregate(it: &mut Interp<'_>, kind: &str, groups: &[Table]) -> R<Vec<T
             // storage panics here (`newWindowMinArrayCursor`); Flux reports the panic.
             return Err(FluxError::runtime(format!(
                 "panic: unsupported for aggregate {kind}: cursors.{}ArrayCursor",
-                if ty == ColType::Bool { "Boolean" } else { "String" }
+                if ty == ColType::Bool {
+                    "Boolean"
+                } else {
+                    "String"
+                }
             )));
         }
         let mut best: Option<usize> = None;
@@ -573,7 +592,7 @@ fn selector(it: &mut Interp<'_>, name: &str, a: Args) -> R<Value> {
         let valid = t.rows.iter().enumerate().filter(|(_, r)| !r[ci].is_null());
         let chosen = match name {
             "first" => valid.map(|(i, _)| i).next(),
-            "last" => valid.map(|(i, _)| i).last(),
+            "last" => valid.map(|(i, _)| i).next_back(),
             _ => {
                 let mut best: Option<usize> = None;
                 for (i, r) in valid {

@@ -13,7 +13,10 @@ use crate::query::FluxError;
 
 impl Args {
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.values.iter().find(|(k, _, _)| k == key).map(|(_, v, _)| v)
+        self.values
+            .iter()
+            .find(|(k, _, _)| k == key)
+            .map(|(_, v, _)| v)
     }
 
     fn span_of(&self, key: &str) -> Span {

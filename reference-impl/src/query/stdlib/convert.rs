@@ -69,7 +69,10 @@ pub fn convert(name: &str, v: &Value) -> Result<Value, String> {
         "string" => Value::str(to_string(v)?),
         "int" => Value::Int(match v {
             Value::Str(s) => s.parse::<i64>().map_err(|_| {
-                format!("cannot convert string {:?} to int due to invalid syntax", s.as_ref())
+                format!(
+                    "cannot convert string {:?} to int due to invalid syntax",
+                    s.as_ref()
+                )
             })?,
             Value::Int(i) => *i,
             Value::UInt(u) => *u as i64,
@@ -81,7 +84,10 @@ pub fn convert(name: &str, v: &Value) -> Result<Value, String> {
         }),
         "uint" => Value::UInt(match v {
             Value::Str(s) => s.parse::<u64>().map_err(|_| {
-                format!("cannot convert string {:?} to uint due to invalid syntax", s.as_ref())
+                format!(
+                    "cannot convert string {:?} to uint due to invalid syntax",
+                    s.as_ref()
+                )
             })?,
             Value::Int(i) => *i as u64,
             Value::UInt(u) => *u,
@@ -93,7 +99,10 @@ pub fn convert(name: &str, v: &Value) -> Result<Value, String> {
         }),
         "float" => Value::Float(match v {
             Value::Str(s) => parse_go_float(s).ok_or_else(|| {
-                format!("cannot convert string {:?} to float due to invalid syntax", s.as_ref())
+                format!(
+                    "cannot convert string {:?} to float due to invalid syntax",
+                    s.as_ref()
+                )
             })?,
             Value::Int(i) => *i as f64,
             Value::UInt(u) => *u as f64,
@@ -116,14 +125,19 @@ pub fn convert(name: &str, v: &Value) -> Result<Value, String> {
             Value::Float(f) if *f == 0.0 => false,
             Value::Float(f) if *f == 1.0 => true,
             Value::Float(f) => {
-                return Err(format!("cannot convert float {f:.6} to bool, must be 0 or 1"))
+                return Err(format!(
+                    "cannot convert float {f:.6} to bool, must be 0 or 1"
+                ))
             }
             Value::Bool(b) => *b,
             other => return Err(format!("cannot convert {} to bool", other.type_name())),
         }),
         "time" => Value::Time(match v {
             Value::Str(s) => crate::query::parser::parse_time_literal(s).ok_or_else(|| {
-                format!("cannot convert string {:?} to time due to invalid syntax", s.as_ref())
+                format!(
+                    "cannot convert string {:?} to time due to invalid syntax",
+                    s.as_ref()
+                )
             })?,
             Value::Int(i) => *i,
             Value::UInt(u) => *u as i64,
@@ -132,7 +146,10 @@ pub fn convert(name: &str, v: &Value) -> Result<Value, String> {
         }),
         "duration" => Value::Duration(match v {
             Value::Str(s) => parse_duration(s).ok_or_else(|| {
-                format!("cannot convert string {:?} to duration due to invalid syntax", s.as_ref())
+                format!(
+                    "cannot convert string {:?} to duration due to invalid syntax",
+                    s.as_ref()
+                )
             })?,
             Value::Int(i) => Duration::nanos(*i),
             Value::UInt(u) => Duration::nanos(*u as i64),
@@ -189,16 +206,28 @@ mod tests {
 
     #[test]
     fn conversions_follow_typeconv() {
-        assert!(matches!(convert("int", &Value::Float(-1.9)), Ok(Value::Int(-1))));
+        assert!(matches!(
+            convert("int", &Value::Float(-1.9)),
+            Ok(Value::Int(-1))
+        ));
         assert!(matches!(convert("float", &Value::str("1e3")), Ok(Value::Float(f)) if f == 1000.0));
         assert_eq!(
             convert("int", &Value::str("x")).unwrap_err(),
             "cannot convert string \"x\" to int due to invalid syntax"
         );
-        assert!(matches!(convert("string", &Value::Time(0)), Ok(Value::Str(s)) if &*s == "1970-01-01T00:00:00.000000000Z"));
-        assert!(matches!(convert("string", &Value::Duration(Duration::nanos(90_000_000_000))), Ok(Value::Str(s)) if &*s == "1m30s"));
-        assert!(matches!(convert("duration", &Value::str("1h")), Ok(Value::Duration(d)) if d.nanos == 3_600_000_000_000));
-        assert!(matches!(convert("bool", &Value::Float(1.0)), Ok(Value::Bool(true))));
+        assert!(
+            matches!(convert("string", &Value::Time(0)), Ok(Value::Str(s)) if &*s == "1970-01-01T00:00:00.000000000Z")
+        );
+        assert!(
+            matches!(convert("string", &Value::Duration(Duration::nanos(90_000_000_000))), Ok(Value::Str(s)) if &*s == "1m30s")
+        );
+        assert!(
+            matches!(convert("duration", &Value::str("1h")), Ok(Value::Duration(d)) if d.nanos == 3_600_000_000_000)
+        );
+        assert!(matches!(
+            convert("bool", &Value::Float(1.0)),
+            Ok(Value::Bool(true))
+        ));
         assert_eq!(
             convert("bool", &Value::Float(2.0)).unwrap_err(),
             "cannot convert float 2.000000 to bool, must be 0 or 1"

@@ -85,9 +85,18 @@ fn decode(v: &str, ty: ColType) -> Result<Val, String> {
     }
     Ok(match ty {
         ColType::String => Val::Str(v.to_string()),
-        ColType::Long => Val::Long(v.parse().map_err(|_| format!("strconv.ParseInt: parsing {v:?}: invalid syntax"))?),
-        ColType::ULong => Val::ULong(v.parse().map_err(|_| format!("strconv.ParseUint: parsing {v:?}: invalid syntax"))?),
-        ColType::Double => Val::Double(v.parse().map_err(|_| format!("strconv.ParseFloat: parsing {v:?}: invalid syntax"))?),
+        ColType::Long => Val::Long(
+            v.parse()
+                .map_err(|_| format!("strconv.ParseInt: parsing {v:?}: invalid syntax"))?,
+        ),
+        ColType::ULong => Val::ULong(
+            v.parse()
+                .map_err(|_| format!("strconv.ParseUint: parsing {v:?}: invalid syntax"))?,
+        ),
+        ColType::Double => Val::Double(
+            v.parse()
+                .map_err(|_| format!("strconv.ParseFloat: parsing {v:?}: invalid syntax"))?,
+        ),
         ColType::Bool => Val::Bool(match v {
             "true" | "TRUE" | "True" | "t" | "T" | "1" => true,
             "false" | "FALSE" | "False" | "f" | "F" | "0" => false,
@@ -133,7 +142,11 @@ pub fn decode_annotated(text: &str) -> Result<Vec<Table>, String> {
         let header = lines.get(i).ok_or("missing expected header row")?;
         i += 1;
         if header.get(1).map(String::as_str) == Some("error") {
-            let msg = lines.get(i).and_then(|l| l.get(1)).cloned().unwrap_or_default();
+            let msg = lines
+                .get(i)
+                .and_then(|l| l.get(1))
+                .cloned()
+                .unwrap_or_default();
             return Err(msg);
         }
         let labels: Vec<String> = header.iter().skip(3).cloned().collect();
@@ -161,7 +174,11 @@ pub fn decode_annotated(text: &str) -> Result<Vec<Table>, String> {
                 break;
             }
             i += 1;
-            let result = if line[1].is_empty() { default_result.clone() } else { line[1].clone() };
+            let result = if line[1].is_empty() {
+                default_result.clone()
+            } else {
+                line[1].clone()
+            };
             match &first_result {
                 None => first_result = Some(result.clone()),
                 Some(r) if *r != result => {
@@ -169,14 +186,22 @@ pub fn decode_annotated(text: &str) -> Result<Vec<Table>, String> {
                 }
                 _ => {}
             }
-            let id = if line[2].is_empty() { default_table.clone() } else { line[2].clone() };
+            let id = if line[2].is_empty() {
+                default_table.clone()
+            } else {
+                line[2].clone()
+            };
             if current.as_ref().is_some_and(|(cid, _)| *cid != id) {
                 flush(&mut current, &mut tables);
             }
             let mut row = Vec::with_capacity(columns.len());
             for (j, c) in columns.iter().enumerate() {
                 let v = &line[3 + j];
-                row.push(if v.is_empty() { default_of(j)? } else { decode(v, c.ty)? });
+                row.push(if v.is_empty() {
+                    default_of(j)?
+                } else {
+                    decode(v, c.ty)?
+                });
             }
             if current.is_none() {
                 let mut key = GroupKey::default();
@@ -215,13 +240,17 @@ fn decode_raw(text: &str) -> Result<Vec<Table>, String> {
     let Some(header) = lines.first() else {
         return Ok(Vec::new());
     };
-    let columns: Vec<Column> = header.iter().map(|h| Column::new(h.clone(), ColType::String)).collect();
+    let columns: Vec<Column> = header
+        .iter()
+        .map(|h| Column::new(h.clone(), ColType::String))
+        .collect();
     let mut t = Table::new(columns, GroupKey::default());
     for line in &lines[1..] {
         if line.len() != header.len() {
             return Err("record on line: wrong number of fields".into());
         }
-        t.rows.push(line.iter().map(|v| Val::Str(v.clone())).collect());
+        t.rows
+            .push(line.iter().map(|v| Val::Str(v.clone())).collect());
     }
     Ok(vec![t])
 }

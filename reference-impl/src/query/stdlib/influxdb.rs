@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use super::args::row_param;
+use super::predicate::Pred;
 use super::shape::{key_record, out, pushable, unbounded, Order};
 use crate::api_error::Code;
 use crate::model::Id;
@@ -18,7 +19,6 @@ use crate::query::interp::{Args, Interp, R};
 use crate::query::table::{ColType, Column, GroupKey, Table, Val};
 use crate::query::value::{Func, ReadSpec, Value};
 use crate::query::FluxError;
-use super::predicate::Pred;
 use crate::storage::{Action, Bucket, ResourceKind, SeriesKey, Store};
 
 fn lock<'s>(it: &Interp<'s>) -> std::sync::MutexGuard<'s, Store> {
@@ -65,7 +65,10 @@ fn find_bucket(it: &Interp<'_>, a: &Args) -> R<(Id, String)> {
 }
 
 pub fn from(it: &mut Interp<'_>, a: Args) -> R<Value> {
-    a.check(&["bucket", "bucketID", "org", "orgID", "host", "token"], &[])?;
+    a.check(
+        &["bucket", "bucketID", "org", "orgID", "host", "token"],
+        &[],
+    )?;
     if a.get("host").is_some() {
         return Err(a.err("the host parameter is not supported by influx-reference"));
     }
@@ -135,7 +138,10 @@ fn series_record(series: &SeriesKey, field: Option<&[u8]>, bounds: (i64, i64)) -
     let mut fields = vec![
         ("_start".to_string(), Value::Time(bounds.0)),
         ("_stop".to_string(), Value::Time(bounds.1)),
-        ("_measurement".to_string(), Value::str(lossy(&series.measurement))),
+        (
+            "_measurement".to_string(),
+            Value::str(lossy(&series.measurement)),
+        ),
     ];
     if let Some(f) = field {
         fields.push(("_field".to_string(), Value::str(lossy(f))));
@@ -256,7 +262,7 @@ pub fn read(it: &mut Interp<'_>, spec: &ReadSpec) -> R<Vec<Table>> {
                     scanned_values += 1;
                     scanned_bytes += 16;
                     guard.grow(w).map_err(FluxError::from)?;
-                    if scanned_values % 4096 == 0 {
+                    if scanned_values.is_multiple_of(4096) {
                         budget.check_time().map_err(FluxError::from)?;
                     }
                     t.rows.push(row);
@@ -341,7 +347,12 @@ pub fn buckets(it: &mut Interp<'_>, a: Args) -> R<Value> {
 }
 
 /// A point for `to()`, as line protocol.
-fn line(measurement: &str, tags: &[(String, String)], fields: &[(String, Val)], time: i64) -> Vec<u8> {
+fn line(
+    measurement: &str,
+    tags: &[(String, String)],
+    fields: &[(String, Val)],
+    time: i64,
+) -> Vec<u8> {
     let mut out = Vec::new();
     crate::line_protocol::escape_measurement(&mut out, measurement.as_bytes());
     let mut tags = tags.to_vec();
@@ -380,7 +391,9 @@ fn line(measurement: &str, tags: &[(String, String)], fields: &[(String, Val)], 
 /// `to()` and `experimental.to()`: writes each row through `/api/v2/write`'s path (the same
 /// parsing, field-type checks and partial-write rules) and passes its input on.
 pub fn to(it: &mut Interp<'_>, a: Args, experimental: bool) -> R<Value> {
-    let wide: &[&str] = &["bucket", "bucketID", "org", "orgID", "host", "token", "tables"];
+    let wide: &[&str] = &[
+        "bucket", "bucketID", "org", "orgID", "host", "token", "tables",
+    ];
     let narrow: &[&str] = &[
         "bucket",
         "bucketID",
@@ -431,7 +444,10 @@ pub fn to(it: &mut Interp<'_>, a: Args, experimental: bool) -> R<Value> {
                 Some(o) => Some(o.id),
                 None => {
                     return Err(init(
-                        format!("could not find org {}", crate::engine::lookup::go_quote(name)),
+                        format!(
+                            "could not find org {}",
+                            crate::engine::lookup::go_quote(name)
+                        ),
                         Code::NotFound,
                     ))
                 }
@@ -696,8 +712,10 @@ fn wide_lines(a: &Args, t: &Table) -> R<Vec<u8>> {
         .iter()
         .enumerate()
         .filter(|(_, c)| {
-            !matches!(c.label.as_str(), "_start" | "_stop" | "_measurement" | "_time")
-                && !tag_cols.contains(&c.label.as_str())
+            !matches!(
+                c.label.as_str(),
+                "_start" | "_stop" | "_measurement" | "_time"
+            ) && !tag_cols.contains(&c.label.as_str())
         })
         .map(|(j, _)| j)
         .collect();
@@ -807,7 +825,13 @@ fn bounds(it: &Interp<'_>, a: &Args, default_start: Option<i64>) -> R<(i64, i64)
 /// whether it has values in range and whether its group lies wholly inside.
 type SeriesHit = (SeriesKey, Option<Vec<u8>>, bool);
 
-fn index_scan(it: &Interp<'_>, bucket: Id, start: i64, stop: i64, all_groups: bool) -> Vec<SeriesHit> {
+fn index_scan(
+    it: &Interp<'_>,
+    bucket: Id,
+    start: i64,
+    stop: i64,
+    all_groups: bool,
+) -> Vec<SeriesHit> {
     let store = lock(it);
     let mut out: BTreeMap<(SeriesKey, Option<Vec<u8>>), bool> = BTreeMap::new();
     let Some(data) = store.data.get(&bucket) else {
@@ -823,7 +847,9 @@ fn index_scan(it: &Interp<'_>, bucket: Id, start: i64, stop: i64, all_groups: bo
             out.entry((series.clone(), None)).or_insert(false);
             for (field, values) in fields {
                 let has = inside || values.iter_range(start, stop).next().is_some();
-                let slot = out.entry((series.clone(), Some(field.clone()))).or_insert(false);
+                let slot = out
+                    .entry((series.clone(), Some(field.clone())))
+                    .or_insert(false);
                 *slot |= has;
             }
         }
@@ -836,7 +862,16 @@ fn index_scan(it: &Interp<'_>, bucket: Id, start: i64, stop: i64, all_groups: bo
 /// (`ReadSeriesCardinality`).
 fn cardinality(it: &mut Interp<'_>, a: Args) -> R<Value> {
     a.check(
-        &["bucket", "bucketID", "org", "orgID", "host", "token", "stop", "predicate"],
+        &[
+            "bucket",
+            "bucketID",
+            "org",
+            "orgID",
+            "host",
+            "token",
+            "stop",
+            "predicate",
+        ],
         &["start"],
     )?;
     let (bucket, _) = find_bucket(it, &a)?;
@@ -927,9 +962,9 @@ pub fn schema(it: &mut Interp<'_>, name: &str, a: Args) -> R<Value> {
     let measurement = a.string("measurement")?;
     let predicate = schema_predicate(&a)?;
     // Does the predicate need data (a `_field` reference) or only the index?
-    let reads_field = predicate.as_ref().is_some_and(|(f, p)| {
-        super::shape::reads_field(f, p)
-    });
+    let reads_field = predicate
+        .as_ref()
+        .is_some_and(|(f, p)| super::shape::reads_field(f, p));
     if let Some((f, p)) = &predicate {
         if !pushable(f, p) {
             return Err(a.runtime("field values unsupported"));
@@ -944,7 +979,10 @@ pub fn schema(it: &mut Interp<'_>, name: &str, a: Args) -> R<Value> {
         match &predicate {
             Some((f, p)) => {
                 let rec = series_record(series, field, (start, stop));
-                Ok(matches!(it.call_row_fn(f, p, rec, a.span)?, Value::Bool(true)))
+                Ok(matches!(
+                    it.call_row_fn(f, p, rec, a.span)?,
+                    Value::Bool(true)
+                ))
             }
             None => Ok(true),
         }
@@ -989,7 +1027,11 @@ pub fn schema(it: &mut Interp<'_>, name: &str, a: Args) -> R<Value> {
             for (series, field, has) in hits {
                 if need_data {
                     let Some(f) = &field else { continue };
-                    if tag == "_field" && !reads_field && predicate.is_none() && measurement.is_none() {
+                    if tag == "_field"
+                        && !reads_field
+                        && predicate.is_none()
+                        && measurement.is_none()
+                    {
                         // measurementFields from the shards' field metadata.
                         values.insert(lossy(f));
                         continue;

@@ -107,7 +107,9 @@ pub const DATE: &[&str] = &[
     "time",
 ];
 
-pub const MATH: &[&str] = &["abs", "ceil", "floor", "round", "sqrt", "pow", "mInf", "maxInt", "minInt"];
+pub const MATH: &[&str] = &[
+    "abs", "ceil", "floor", "round", "sqrt", "pow", "mInf", "maxInt", "minInt",
+];
 
 pub fn date_constants(m: &mut BTreeMap<String, Value>) {
     for (i, d) in [
@@ -186,7 +188,11 @@ fn split_n(v: &str, sep: &str, n: i64, after: bool) -> Vec<Value> {
     let mut parts: Vec<String> = Vec::new();
     if sep.is_empty() {
         let chars: Vec<char> = v.chars().collect();
-        let limit = if n < 0 { chars.len() } else { (n as usize).min(chars.len()) };
+        let limit = if n < 0 {
+            chars.len()
+        } else {
+            (n as usize).min(chars.len())
+        };
         for (i, c) in chars.iter().enumerate() {
             if i + 1 == limit && limit < chars.len() {
                 parts.push(chars[i..].iter().collect());
@@ -432,7 +438,9 @@ pub fn regexp(_it: &mut Interp<'_>, name: &str, a: Args) -> R<Value> {
     Ok(match name {
         "compile" => {
             let v = s(&a, "v")?;
-            Value::Regex(Rc::new(regex::Regex::new(&v).map_err(|e| a.err(e.to_string()))?))
+            Value::Regex(Rc::new(
+                regex::Regex::new(&v).map_err(|e| a.err(e.to_string()))?,
+            ))
         }
         "matchRegexpString" => Value::Bool(re(&a)?.is_match(&s(&a, "v")?)),
         "quoteMeta" => Value::str(regex::escape(&s(&a, "v")?)),
@@ -443,7 +451,7 @@ pub fn regexp(_it: &mut Interp<'_>, name: &str, a: Args) -> R<Value> {
         ),
         "replaceAllString" => {
             let r = re(&a)?;
-            Value::str(r.replace_all(&s(&a, "v")?, s(&a, "t")?.as_str()).into_owned())
+            Value::str(r.replace_all(&s(&a, "v")?, s(&a, "t")?.as_str()))
         }
         other => {
             return Err(FluxError::invalid(format!(
@@ -511,7 +519,10 @@ pub fn display(v: &Value) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        Value::Bytes(b) => format!("0x{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>()),
+        Value::Bytes(b) => format!(
+            "0x{}",
+            b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+        ),
         Value::Regex(r) => r.as_str().to_string(),
         other => convert::to_string(other).unwrap_or_else(|_| other.type_name()),
     }

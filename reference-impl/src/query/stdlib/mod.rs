@@ -153,7 +153,10 @@ pub fn install_universe(scope: &Rc<Scope>) {
     scope.set("true", Value::Bool(true));
     scope.set("false", Value::Bool(false));
     // `inf`: the largest duration (`values.ConvertDurationNsecs(math.MaxInt64)`).
-    scope.set("inf", Value::Duration(super::ast::Duration::nanos(i64::MAX)));
+    scope.set(
+        "inf",
+        Value::Duration(super::ast::Duration::nanos(i64::MAX)),
+    );
     // `option location = timezone.utc`.
     scope.set(
         "location",
@@ -170,20 +173,73 @@ pub fn install_universe(scope: &Rc<Scope>) {
 /// Flux standard-library packages (0.196.1 and InfluxDB 2.7's own), for telling "not in this
 /// model" from "no such package".
 const KNOWN_PACKAGES: &[&str] = &[
-    "array", "bitwise", "csv", "date", "date/boundaries", "dict", "experimental",
-    "experimental/aggregate", "experimental/array", "experimental/bigtable", "experimental/bitwise",
-    "experimental/csv", "experimental/date/boundaries", "experimental/dynamic", "experimental/geo",
-    "experimental/http", "experimental/http/requests", "experimental/influxdb", "experimental/iox",
-    "experimental/json", "experimental/mqtt", "experimental/oee", "experimental/polyline",
-    "experimental/prometheus", "experimental/query", "experimental/record", "experimental/table",
-    "experimental/usage", "generate", "http", "http/requests", "influxdata/influxdb",
-    "influxdata/influxdb/monitor", "influxdata/influxdb/sample", "influxdata/influxdb/schema",
-    "influxdata/influxdb/secrets", "influxdata/influxdb/tasks", "influxdata/influxdb/v1",
-    "internal/boolean", "internal/debug", "internal/gen", "internal/influxql", "internal/location",
-    "internal/promql", "internal/testing", "internal/testutil", "interpolate", "join", "json",
-    "kafka", "math", "pagerduty", "planner", "profiler", "pushbullet", "regexp", "runtime",
-    "sampledata", "slack", "socket", "sql", "strings", "system", "testing", "testing/expect",
-    "timezone", "types",
+    "array",
+    "bitwise",
+    "csv",
+    "date",
+    "date/boundaries",
+    "dict",
+    "experimental",
+    "experimental/aggregate",
+    "experimental/array",
+    "experimental/bigtable",
+    "experimental/bitwise",
+    "experimental/csv",
+    "experimental/date/boundaries",
+    "experimental/dynamic",
+    "experimental/geo",
+    "experimental/http",
+    "experimental/http/requests",
+    "experimental/influxdb",
+    "experimental/iox",
+    "experimental/json",
+    "experimental/mqtt",
+    "experimental/oee",
+    "experimental/polyline",
+    "experimental/prometheus",
+    "experimental/query",
+    "experimental/record",
+    "experimental/table",
+    "experimental/usage",
+    "generate",
+    "http",
+    "http/requests",
+    "influxdata/influxdb",
+    "influxdata/influxdb/monitor",
+    "influxdata/influxdb/sample",
+    "influxdata/influxdb/schema",
+    "influxdata/influxdb/secrets",
+    "influxdata/influxdb/tasks",
+    "influxdata/influxdb/v1",
+    "internal/boolean",
+    "internal/debug",
+    "internal/gen",
+    "internal/influxql",
+    "internal/location",
+    "internal/promql",
+    "internal/testing",
+    "internal/testutil",
+    "interpolate",
+    "join",
+    "json",
+    "kafka",
+    "math",
+    "pagerduty",
+    "planner",
+    "profiler",
+    "pushbullet",
+    "regexp",
+    "runtime",
+    "sampledata",
+    "slack",
+    "socket",
+    "sql",
+    "strings",
+    "system",
+    "testing",
+    "testing/expect",
+    "timezone",
+    "types",
 ];
 
 /// The members of the package at `path`; `Err(true)` for a Flux package this model does not
@@ -225,7 +281,13 @@ pub fn package(path: &str) -> Result<BTreeMap<String, Value>, bool> {
         ],
         "profiler" => &[],
         "csv" => &["from"],
-        "regexp" => &["compile", "matchRegexpString", "quoteMeta", "findString", "replaceAllString"],
+        "regexp" => &[
+            "compile",
+            "matchRegexpString",
+            "quoteMeta",
+            "findString",
+            "replaceAllString",
+        ],
         "system" => &["time"],
         "math" => misc::MATH,
         _ => return Err(KNOWN_PACKAGES.contains(&path)),
@@ -243,8 +305,10 @@ pub fn package(path: &str) -> Result<BTreeMap<String, Value>, bool> {
         "math" => "math",
         _ => "profiler",
     };
-    let mut members: BTreeMap<String, Value> =
-        names.iter().map(|n| (n.to_string(), builtin(pkg, n))).collect();
+    let mut members: BTreeMap<String, Value> = names
+        .iter()
+        .map(|n| (n.to_string(), builtin(pkg, n)))
+        .collect();
     match path {
         "profiler" => {
             members.insert(
@@ -290,7 +354,10 @@ fn universe(it: &mut Interp<'_>, name: &str, a: Args) -> R<Value> {
         }
         "today" => {
             a.check(&[], &[])?;
-            Ok(Value::Time(misc::truncate_time(it.now, super::ast::Duration::nanos(crate::model::time::NANOS_PER_DAY))))
+            Ok(Value::Time(misc::truncate_time(
+                it.now,
+                super::ast::Duration::nanos(crate::model::time::NANOS_PER_DAY),
+            )))
         }
         "bool" | "int" | "uint" | "float" | "string" | "time" | "duration" | "bytes" => {
             convert::call(it, name, a)

@@ -30,7 +30,11 @@ pub enum Pred {
     Or(Box<Pred>, Box<Pred>),
     Not(Box<Pred>),
     /// `r.<column> <op> <literal>`.
-    Cmp { column: String, op: BinaryOp, lit: Lit },
+    Cmp {
+        column: String,
+        op: BinaryOp,
+        lit: Lit,
+    },
 }
 
 /// What a pushed filter split into: the part storage evaluates, and the rest, which stays a
@@ -114,7 +118,10 @@ fn pushable(e: &Expr, param: &str) -> Option<Pred> {
             }
             let ok = if column == "_value" {
                 tag_op(*op)
-                    || matches!(op, BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge)
+                    || matches!(
+                        op,
+                        BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
+                    )
             } else {
                 tag_op(*op)
             };
@@ -307,7 +314,10 @@ mod tests {
     #[test]
     fn splits_like_push_down_filter_rule() {
         // Literals only; a variable stays in Flux.
-        let s = split(&closure(r#"(r) => r.host == "a" and r._value > 2 and r.x == v"#)).unwrap();
+        let s = split(&closure(
+            r#"(r) => r.host == "a" and r._value > 2 and r.x == v"#,
+        ))
+        .unwrap();
         assert!(s.rest.is_some());
         assert!(s.pushed.reads_value());
         assert!(split(&closure(r#"(r) => r.host == h"#)).is_none());

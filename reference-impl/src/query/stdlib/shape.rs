@@ -57,8 +57,11 @@ pub fn append_table(dst: &mut Table, src: &Table) -> Result<(), String> {
     }
     let map: Vec<Option<usize>> = dst.columns.iter().map(|c| src.col(&c.label)).collect();
     for r in &src.rows {
-        dst.rows
-            .push(map.iter().map(|m| m.map_or(Val::Null, |i| r[i].clone())).collect());
+        dst.rows.push(
+            map.iter()
+                .map(|m| m.map_or(Val::Null, |i| r[i].clone()))
+                .collect(),
+        );
     }
     Ok(())
 }
@@ -276,7 +279,10 @@ fn range(it: &mut Interp<'_>, a: Args) -> R<Value> {
         }
         let added = columns.len();
         columns.extend(t.columns.iter().cloned());
-        let si = columns.iter().position(|c| c.label == "_start").unwrap_or(0);
+        let si = columns
+            .iter()
+            .position(|c| c.label == "_start")
+            .unwrap_or(0);
         let pi = columns.iter().position(|c| c.label == "_stop").unwrap_or(0);
         let mut nt = Table::new(columns, key);
         it.budget.steps(t.rows.len() as u64)?;
@@ -345,7 +351,9 @@ fn reads_only(f: &Func, param: &str) -> Option<Vec<String>> {
             }
             ExprKind::Pipe { lhs, call } => walk(lhs, param, out) && walk(call, param, out),
             ExprKind::Function { .. } => false,
-            ExprKind::Index { object, index } => walk(object, param, out) && walk(index, param, out),
+            ExprKind::Index { object, index } => {
+                walk(object, param, out) && walk(index, param, out)
+            }
             ExprKind::Binary { left, right, .. } | ExprKind::Logical { left, right, .. } => {
                 walk(left, param, out) && walk(right, param, out)
             }
@@ -354,7 +362,11 @@ fn reads_only(f: &Func, param: &str) -> Option<Vec<String>> {
                 test,
                 consequent,
                 alternate,
-            } => walk(test, param, out) && walk(consequent, param, out) && walk(alternate, param, out),
+            } => {
+                walk(test, param, out)
+                    && walk(consequent, param, out)
+                    && walk(alternate, param, out)
+            }
         }
     }
     let mut out = Vec::new();
@@ -493,10 +505,7 @@ fn map(it: &mut Interp<'_>, a: Args) -> R<Value> {
                 }
                 Err(e) if e.message.starts_with("runtime error") => return Err(e),
                 Err(e) => {
-                    return Err(a.runtime(format!(
-                        "failed to evaluate map function: {}",
-                        e.message
-                    )))
+                    return Err(a.runtime(format!("failed to evaluate map function: {}", e.message)))
                 }
             }
         }
@@ -521,7 +530,9 @@ fn map(it: &mut Interp<'_>, a: Args) -> R<Value> {
                     }
                     t.col(l).map(|i| t.columns[i].ty).or_else(|| {
                         records.iter().find_map(|r| {
-                            r.iter().find(|(k, _)| k == l).and_then(|(_, v)| v.col_type())
+                            r.iter()
+                                .find(|(k, _)| k == l)
+                                .and_then(|(_, v)| v.col_type())
                         })
                     })
                 }
@@ -701,9 +712,7 @@ fn rename(it: &mut Interp<'_>, a: Args) -> R<Value> {
         if let Some(m) = &mapping {
             for (from, _) in m {
                 if t.col(from).is_none() {
-                    return Err(a.runtime(format!(
-                        "rename error: column \"{from}\" doesn't exist"
-                    )));
+                    return Err(a.runtime(format!("rename error: column \"{from}\" doesn't exist")));
                 }
             }
         }
@@ -712,7 +721,10 @@ fn rename(it: &mut Interp<'_>, a: Args) -> R<Value> {
         for c in nt.columns.iter_mut() {
             let kv = t.key_value(&c.label).cloned();
             let new = match (&mapping, &f) {
-                (Some(m), _) => m.iter().find(|(x, _)| x == &c.label).map(|(_, y)| y.clone()),
+                (Some(m), _) => m
+                    .iter()
+                    .find(|(x, _)| x == &c.label)
+                    .map(|(_, y)| y.clone()),
                 (None, Some(f)) => match column_fn(it, &a, f, &c.label)? {
                     Value::Str(s) => Some(s.to_string()),
                     _ => None,
@@ -742,7 +754,9 @@ fn duplicate(it: &mut Interp<'_>, a: Args) -> R<Value> {
     let mut out_tables = Vec::with_capacity(tables.len());
     for t in tables.iter() {
         let from = t.col(&column).ok_or_else(|| {
-            a.runtime(format!("duplicate error: column \"{column}\" doesn't exist"))
+            a.runtime(format!(
+                "duplicate error: column \"{column}\" doesn't exist"
+            ))
         })?;
         let new_col = Column::new(as_.clone(), t.columns[from].ty);
         let mut nt = t.clone();
@@ -796,7 +810,8 @@ fn set(it: &mut Interp<'_>, a: Args) -> R<Value> {
         let idx = match nt.col(&key_label) {
             Some(i) => i,
             None => {
-                nt.columns.push(Column::new(key_label.clone(), ColType::String));
+                nt.columns
+                    .push(Column::new(key_label.clone(), ColType::String));
                 for r in &mut nt.rows {
                     r.push(Val::Null);
                 }
@@ -824,7 +839,8 @@ fn group(it: &mut Interp<'_>, a: Args) -> R<Value> {
     };
     if !except && !cols.iter().any(|c| c == "_time" || c == "_value") {
         let s = a.stream()?;
-        let pending = matches!(&*s.state.borrow(), StreamState::Pending(spec) if spec.start.is_some());
+        let pending =
+            matches!(&*s.state.borrow(), StreamState::Pending(spec) if spec.start.is_some());
         if pending && !s.shared.get() {
             return read_group(it, &a, &s, &cols);
         }
@@ -1003,7 +1019,10 @@ fn read_group(
             Column::new("_time", ColType::Time),
             Column::new("_value", ty),
         ];
-        columns.extend(tags.iter().map(|t| Column::new(t.as_str(), ColType::String)));
+        columns.extend(
+            tags.iter()
+                .map(|t| Column::new(t.as_str(), ColType::String)),
+        );
         let mut table = Table::new(columns, key);
         for m in &members {
             let (Some(ti), Some(vi)) = (m.col("_time"), m.col("_value")) else {
@@ -1265,7 +1284,10 @@ fn fill(it: &mut Interp<'_>, a: Args) -> R<Value> {
         (Some(_), true) => return Err(a.err("fill requires exactly one of value or usePrevious")),
         (None, false) => return Err(a.err("fill requires exactly one of value or usePrevious")),
         (Some(v), false) => Some(v.to_val().filter(|v| !v.is_null()).ok_or_else(|| {
-            a.err(format!("fill value must be a basic type, got {}", v.type_name()))
+            a.err(format!(
+                "fill value must be a basic type, got {}",
+                v.type_name()
+            ))
         })?),
         (None, true) => None,
     };
@@ -1300,7 +1322,10 @@ fn fill(it: &mut Interp<'_>, a: Args) -> R<Value> {
         let ci = match ci {
             Some(ci) => ci,
             None => {
-                let ty = fill_val.as_ref().and_then(Val::col_type).unwrap_or(ColType::String);
+                let ty = fill_val
+                    .as_ref()
+                    .and_then(Val::col_type)
+                    .unwrap_or(ColType::String);
                 nt.columns.push(Column::new(column.clone(), ty));
                 for r in &mut nt.rows {
                     r.push(Val::Null);
@@ -1365,12 +1390,18 @@ fn limit_tail(it: &mut Interp<'_>, limit: bool, a: Args) -> R<Value> {
         return Err(a.err(format!("n must be a positive integer, but was {n}")));
     }
     if offset < 0 {
-        return Err(a.err(format!("offset must be a non-negative integer, but was {offset}")));
+        return Err(a.err(format!(
+            "offset must be a non-negative integer, but was {offset}"
+        )));
     }
     let (n, offset) = (n as usize, offset as usize);
     let s = a.stream()?;
     let unsorted = limit && s.unsorted.get();
-    let tables = if limit { it.tables(&s)? } else { it.ordered(&s)? };
+    let tables = if limit {
+        it.tables(&s)?
+    } else {
+        it.ordered(&s)?
+    };
     let mut out_tables = Vec::with_capacity(tables.len());
     for t in tables.iter() {
         let mut nt = Table::new(t.columns.clone(), t.key.clone());
@@ -1423,9 +1454,7 @@ fn time_shift(it: &mut Interp<'_>, a: Args) -> R<Value> {
         for c in &cols {
             let Some(i) = nt.col(c) else { continue };
             if nt.columns[i].ty != ColType::Time {
-                return Err(a.runtime(format!(
-                    "column {c} is not of type time"
-                )));
+                return Err(a.runtime(format!("column {c} is not of type time")));
             }
             for r in &mut nt.rows {
                 r[i] = shift(&r[i]);
@@ -1463,9 +1492,9 @@ fn truncate_time_column(it: &mut Interp<'_>, a: Args) -> R<Value> {
                 }
             }
             None => {
-                return Err(a.runtime(
-                    "failed to evaluate map function: missing required argument t",
-                ))
+                return Err(
+                    a.runtime("failed to evaluate map function: missing required argument t")
+                )
             }
         }
         out_tables.push(nt);
@@ -1475,7 +1504,12 @@ fn truncate_time_column(it: &mut Interp<'_>, a: Args) -> R<Value> {
         .into_iter()
         .map(|t| {
             let mut order: Vec<usize> = (0..t.columns.len()).collect();
-            order.sort_by(|&x, &y| t.columns[x].label.as_bytes().cmp(t.columns[y].label.as_bytes()));
+            order.sort_by(|&x, &y| {
+                t.columns[x]
+                    .label
+                    .as_bytes()
+                    .cmp(t.columns[y].label.as_bytes())
+            });
             let columns: Vec<Column> = order.iter().map(|&i| t.columns[i].clone()).collect();
             let rows = t
                 .rows
@@ -1533,7 +1567,16 @@ fn elapsed(it: &mut Interp<'_>, a: Args) -> R<Value> {
 }
 
 fn difference(it: &mut Interp<'_>, a: Args) -> R<Value> {
-    a.check(&["nonNegative", "columns", "keepFirst", "initialZero", "tables"], &[])?;
+    a.check(
+        &[
+            "nonNegative",
+            "columns",
+            "keepFirst",
+            "initialZero",
+            "tables",
+        ],
+        &[],
+    )?;
     let non_negative = a.bool("nonNegative", false)?;
     let keep_first = a.bool("keepFirst", false)?;
     let initial_zero = a.bool("initialZero", false)?;
@@ -1659,7 +1702,14 @@ fn diff_vals(prev: &Val, cur: &Val, non_negative: bool, initial_zero: bool) -> V
 
 fn derivative(it: &mut Interp<'_>, a: Args) -> R<Value> {
     a.check(
-        &["unit", "nonNegative", "columns", "timeColumn", "initialZero", "tables"],
+        &[
+            "unit",
+            "nonNegative",
+            "columns",
+            "timeColumn",
+            "initialZero",
+            "tables",
+        ],
         &[],
     )?;
     let unit = a
@@ -1710,9 +1760,7 @@ fn derivative(it: &mut Interp<'_>, a: Args) -> R<Value> {
             };
             match last {
                 Some(p) if x < p => {
-                    return Err(a.runtime(
-                        "derivative found out-of-order times in time column",
-                    ))
+                    return Err(a.runtime("derivative found out-of-order times in time column"))
                 }
                 Some(p) if x == p => continue,
                 _ => {}
@@ -1768,7 +1816,9 @@ fn derivative(it: &mut Interp<'_>, a: Args) -> R<Value> {
                         } else {
                             let elapsed = (x - pt) as f64 / unit;
                             let diff = match (&pv, cur) {
-                                (Val::Long(a1), Val::Long(b1)) if a1 > b1 => -((a1.wrapping_sub(*b1)) as f64),
+                                (Val::Long(a1), Val::Long(b1)) if a1 > b1 => {
+                                    -((a1.wrapping_sub(*b1)) as f64)
+                                }
                                 (Val::Long(a1), Val::Long(b1)) => b1.wrapping_sub(*a1) as f64,
                                 (Val::ULong(a1), Val::ULong(b1)) if a1 > b1 => -((a1 - b1) as f64),
                                 (Val::ULong(a1), Val::ULong(b1)) => (b1 - a1) as f64,
@@ -1894,10 +1944,9 @@ fn reduce(it: &mut Interp<'_>, a: Args) -> R<Value> {
             ) {
                 Ok(v @ Value::Record(_)) => v,
                 Ok(other) => {
-                    return Err(a.runtime(format!(
-                        "expected record but found {}",
-                        other.type_name()
-                    )))
+                    return Err(
+                        a.runtime(format!("expected record but found {}", other.type_name()))
+                    )
                 }
                 Err(e) => return Err(a.runtime(e.message)),
             };
@@ -1917,7 +1966,8 @@ fn reduce(it: &mut Interp<'_>, a: Args) -> R<Value> {
         let mut key = GroupKey::default();
         for c in &columns {
             key.cols.push(c.clone());
-            key.values.push(t.key_value(&c.label).cloned().unwrap_or(Val::Null));
+            key.values
+                .push(t.key_value(&c.label).cloned().unwrap_or(Val::Null));
         }
         let mut sorted: Vec<&(String, Value)> = fields.iter().collect();
         sorted.sort_by(|x, y| x.0.as_bytes().cmp(y.0.as_bytes()));
@@ -1966,9 +2016,8 @@ fn to_type(it: &mut Interp<'_>, name: &str, a: Args) -> R<Value> {
         let mut ty = None;
         it.budget.steps(t.rows.len() as u64)?;
         for r in &mut nt.rows {
-            let v = convert::convert(conv, &Value::from_val(&r[vi])).map_err(|m| {
-                a.runtime(format!("failed to evaluate map function: {m}"))
-            })?;
+            let v = convert::convert(conv, &Value::from_val(&r[vi]))
+                .map_err(|m| a.runtime(format!("failed to evaluate map function: {m}")))?;
             let cell = v.to_val().unwrap_or(Val::Null);
             if ty.is_none() {
                 ty = cell.col_type();
@@ -1990,7 +2039,12 @@ fn to_type(it: &mut Interp<'_>, name: &str, a: Args) -> R<Value> {
         .into_iter()
         .map(|t| {
             let mut order: Vec<usize> = (0..t.columns.len()).collect();
-            order.sort_by(|&x, &y| t.columns[x].label.as_bytes().cmp(t.columns[y].label.as_bytes()));
+            order.sort_by(|&x, &y| {
+                t.columns[x]
+                    .label
+                    .as_bytes()
+                    .cmp(t.columns[y].label.as_bytes())
+            });
             let columns: Vec<Column> = order.iter().map(|&i| t.columns[i].clone()).collect();
             let rows = t
                 .rows

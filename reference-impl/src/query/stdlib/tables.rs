@@ -55,7 +55,10 @@ fn one_table(it: &mut Interp<'_>, a: &Args) -> R<Table> {
         None => return Err(a.missing("table")),
     };
     let tables = it.ordered(&s)?;
-    Ok(tables.first().cloned().unwrap_or_else(|| Table::new(Vec::new(), GroupKey::default())))
+    Ok(tables
+        .first()
+        .cloned()
+        .unwrap_or_else(|| Table::new(Vec::new(), GroupKey::default())))
 }
 
 pub fn call(it: &mut Interp<'_>, name: &str, a: Args) -> R<Value> {

@@ -92,7 +92,8 @@ impl WindowSpec {
             if e <= start {
                 break;
             }
-            let overlaps = (s <= start && start < e) || (s < stop && e > start);
+            // Here `e > start`: the window overlaps when it starts before `stop`.
+            let overlaps = s < stop;
             if overlaps {
                 out.push((s, e));
                 if out.len() > cap {
@@ -110,7 +111,7 @@ impl WindowSpec {
 }
 
 fn intersect(w: (i64, i64), b: (i64, i64)) -> (i64, i64) {
-    let overlaps = (w.0 <= b.0 && b.0 < w.1) || (w.0 < b.1 && b.1 <= w.1 && b.1 > w.0) || (b.0 <= w.0 && w.0 < b.1);
+    let overlaps = w.0 <= b.0 && b.0 < w.1 || w.0 < b.1 && b.1 <= w.1 || w.0 < b.1 && b.0 <= w.0;
     if !overlaps {
         return w;
     }
@@ -126,7 +127,16 @@ pub fn call(it: &mut Interp<'_>, name: &str, a: Args) -> R<Value> {
         aggregate_window(it, a)
     }?;
     if let Some(i) = &input {
-        it.record_op(if name == "window" { "window" } else { "aggregateWindow" }, &v, &[i], started);
+        it.record_op(
+            if name == "window" {
+                "window"
+            } else {
+                "aggregateWindow"
+            },
+            &v,
+            &[i],
+            started,
+        );
     }
     Ok(v)
 }
@@ -140,9 +150,17 @@ fn window_spec(a: &Args, it: &Interp<'_>) -> R<(WindowSpec, bool)> {
         let zone = loc.field("zone").cloned();
         let off = loc.field("offset").cloned();
         let utc = matches!(&zone, Some(Value::Str(z)) if &**z == "UTC")
-            && matches!(off, None | Some(Value::Duration(Duration { months: 0, nanos: 0 })));
+            && matches!(
+                off,
+                None | Some(Value::Duration(Duration {
+                    months: 0,
+                    nanos: 0
+                }))
+            );
         if !utc {
-            return Err(a.err("window locations other than UTC are not supported by influx-reference"));
+            return Err(
+                a.err("window locations other than UTC are not supported by influx-reference")
+            );
         }
     }
     let _ = it;
@@ -160,12 +178,22 @@ fn window_spec(a: &Args, it: &Interp<'_>) -> R<(WindowSpec, bool)> {
         return Err(a.err("duration used as an interval cannot be negative"));
     }
     let pushable = every == period && !every.is_negative() && !offset.is_negative();
-    Ok((WindowSpec { every, period, offset }, pushable))
+    Ok((
+        WindowSpec {
+            every,
+            period,
+            offset,
+        },
+        pushable,
+    ))
 }
 
 /// The most windows one table may be split into before the budget is asked (so a 1ns window
 /// over years cannot run away between checks).
 const WINDOW_CHUNK: usize = 4096;
+
+/// Each window's rows, by index, in input order.
+type RowsByWindow = std::collections::BTreeMap<(i64, i64), Vec<usize>>;
 
 /// Bytes one generated window holds while windows are listed (its bounds).
 const WINDOW_BYTES: u64 = 16;
@@ -225,7 +253,10 @@ fn row_windows(
 ) -> std::collections::BTreeMap<(i64, i64), Vec<usize>> {
     let mut map: std::collections::BTreeMap<(i64, i64), Vec<usize>> = Default::default();
     for (i, x) in times.enumerate() {
-        for b in w.overlapping(x, x.saturating_add(1), 1 << 20).unwrap_or_default() {
+        for b in w
+            .overlapping(x, x.saturating_add(1), 1 << 20)
+            .unwrap_or_default()
+        {
             map.entry(b).or_default().push(i);
         }
     }
@@ -256,8 +287,14 @@ fn window_table(
     if !columns.iter().any(|c| c.label == stop_col) {
         columns.push(Column::new(stop_col, ColType::Time));
     }
-    let si = columns.iter().position(|c| c.label == start_col).unwrap_or(0);
-    let pi = columns.iter().position(|c| c.label == stop_col).unwrap_or(0);
+    let si = columns
+        .iter()
+        .position(|c| c.label == start_col)
+        .unwrap_or(0);
+    let pi = columns
+        .iter()
+        .position(|c| c.label == stop_col)
+        .unwrap_or(0);
     let key_for = |b: (i64, i64)| {
         let mut key = GroupKey::default();
         for c in &columns {
@@ -285,7 +322,10 @@ fn window_table(
     if bounds.1 <= bounds.0 {
         return Ok(tables);
     }
-    let res = it.budget.reserve(0).map_err(crate::query::FluxError::from)?;
+    let res = it
+        .budget
+        .reserve(0)
+        .map_err(crate::query::FluxError::from)?;
     if create_empty && is_inf(w.every) {
         // `generateWindowsWithinBounds`: the one infinite window is not clipped.
         find(&mut tables, (i64::MIN, i64::MAX));
@@ -309,7 +349,9 @@ fn window_table(
         let ws = if is_inf(w.every) {
             vec![bounds]
         } else {
-            let ws = w.overlapping(x, x.saturating_add(1), 1 << 20).unwrap_or_default();
+            let ws = w
+                .overlapping(x, x.saturating_add(1), 1 << 20)
+                .unwrap_or_default();
             ws.into_iter().map(|b| intersect(b, bounds)).collect()
         };
         // A row is copied into every window it falls in.
@@ -427,7 +469,11 @@ fn reduce_window(kind: &str, rows: &[(i64, Val)], ty: ColType) -> (Option<i64>, 
                     Val::ULong(x) => s.wrapping_add(*x),
                     _ => s,
                 })),
-                _ => Val::Double(non_null.iter().fold(0.0, |s, (_, v)| s + v.as_f64().unwrap_or(0.0))),
+                _ => Val::Double(
+                    non_null
+                        .iter()
+                        .fold(0.0, |s, (_, v)| s + v.as_f64().unwrap_or(0.0)),
+                ),
             };
             (None, v, ty)
         }
@@ -444,9 +490,15 @@ fn reduce_window(kind: &str, rows: &[(i64, Val)], ty: ColType) -> (Option<i64>, 
                     Val::ULong(x) => s.wrapping_add(*x),
                     _ => s,
                 }) as f64,
-                _ => non_null.iter().fold(0.0, |s, (_, v)| s + v.as_f64().unwrap_or(0.0)),
+                _ => non_null
+                    .iter()
+                    .fold(0.0, |s, (_, v)| s + v.as_f64().unwrap_or(0.0)),
             };
-            (None, Val::Double(sum / non_null.len() as f64), ColType::Double)
+            (
+                None,
+                Val::Double(sum / non_null.len() as f64),
+                ColType::Double,
+            )
         }
         "first" => non_null
             .first()
@@ -506,7 +558,11 @@ pub fn storage_aggregate(
         if matches!(kind, "sum" | "mean") && matches!(ty, ColType::Bool | ColType::String) {
             // storage/reads/array_cursor.gen.go: the storage source's error, which reaches
             // the result without a transformation's "runtime error" prefix.
-            let cursor = if ty == ColType::Bool { "boolean" } else { "string" };
+            let cursor = if ty == ColType::Bool {
+                "boolean"
+            } else {
+                "string"
+            };
             return Err(FluxError::runtime(format!(
                 "unsupported input type for {kind} aggregate: {cursor}"
             ))
@@ -535,11 +591,8 @@ pub fn storage_aggregate(
             .collect();
         // The windows: explicit, or one over the whole range; each window's rows.
         let res = it.budget.reserve(0).map_err(FluxError::from)?;
-        let (windows, create_empty, by_window): (
-            Vec<(i64, i64)>,
-            bool,
-            std::collections::BTreeMap<(i64, i64), Vec<usize>>,
-        ) = match window {
+        let (windows, create_empty, by_window): (Vec<(i64, i64)>, bool, RowsByWindow) = match window
+        {
             Some((w, ce)) => {
                 let by_window = row_windows(w, rows.iter().map(|(x, _)| *x));
                 let ws: Vec<(i64, i64)> = if ce {
@@ -622,7 +675,7 @@ pub fn storage_aggregate(
                     if one.columns.is_empty() {
                         one = Table::new(columns, key);
                     }
-                    if !(selector_empty && !create_empty) {
+                    if !selector_empty || create_empty {
                         one.rows.push(row);
                     }
                 }
@@ -687,7 +740,10 @@ fn aggregate_window(it: &mut Interp<'_>, a: Args) -> R<Value> {
         use_start,
         column == "_value" && time_dst == "_time",
     ) {
-        if matches!(k, "count" | "sum" | "mean" | "min" | "max" | "first" | "last") {
+        if matches!(
+            k,
+            "count" | "sum" | "mean" | "min" | "max" | "first" | "last"
+        ) {
             let series = it.tables(&s)?;
             let tables = storage_aggregate(
                 it,
@@ -837,7 +893,9 @@ fn aggregate_window(it: &mut Interp<'_>, a: Args) -> R<Value> {
     // duplicate(column: timeSrc, as: timeDst)
     for t in &mut tables {
         let Some(from) = t.col(&time_src) else {
-            return Err(a.runtime(format!("duplicate error: column \"{time_src}\" doesn't exist")));
+            return Err(a.runtime(format!(
+                "duplicate error: column \"{time_src}\" doesn't exist"
+            )));
         };
         let col = Column::new(time_dst.clone(), t.columns[from].ty);
         match t.col(&time_dst) {
@@ -913,11 +971,20 @@ mod tests {
             offset: Duration::nanos(2 * s),
             ..w
         };
-        assert_eq!(off.overlapping(5 * s, 6 * s, 10).unwrap(), vec![(5 * s, 8 * s)]);
+        assert_eq!(
+            off.overlapping(5 * s, 6 * s, 10).unwrap(),
+            vec![(5 * s, 8 * s)]
+        );
         assert_eq!(intersect((3 * s, 6 * s), (5 * s, 20 * s)), (5 * s, 6 * s));
         let months = WindowSpec {
-            every: Duration { months: 1, nanos: 0 },
-            period: Duration { months: 1, nanos: 0 },
+            every: Duration {
+                months: 1,
+                nanos: 0,
+            },
+            period: Duration {
+                months: 1,
+                nanos: 0,
+            },
             offset: Duration::default(),
         };
         // 2024-02-10 → [2024-02-01, 2024-03-01).
