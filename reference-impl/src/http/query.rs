@@ -85,35 +85,15 @@ fn opt_string(
     }
 }
 
-/// Go's JSON syntax errors for the common shapes of bad input.
+/// A body serde refused, worded as Go's `json.Decoder` words it: the same body read by
+/// `model::go_json` gives Go's exact syntax error; a body Go reads but serde does not (nested
+/// past serde's 128 levels) keeps serde's text.
 fn go_syntax_error(body: &[u8], err: &serde_json::Error) -> String {
-    let trimmed = body.iter().position(|b| !b.is_ascii_whitespace());
-    let inner = match trimmed {
-        None => "EOF".to_string(),
-        Some(_) if err.is_eof() => "unexpected EOF".to_string(),
-        Some(i)
-            if !matches!(
-                body[i],
-                b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n'
-            ) =>
-        {
-            format!(
-                "invalid character {} looking for beginning of value",
-                go_quote_char(body[i])
-            )
-        }
-        Some(_) => err.to_string(),
+    let inner = match crate::model::go_json::decode_first(body) {
+        Err(e) => e.decoder_message(),
+        Ok(_) => err.to_string(),
     };
     format!("failed parsing request body as JSON; if sending a raw Flux script, set 'Content-Type: application/vnd.flux' in your request headers: {inner}")
-}
-
-fn go_quote_char(b: u8) -> String {
-    match b {
-        b'\'' => "'\\''".to_string(),
-        b'"' => "'\"'".to_string(),
-        0x20..=0x7e => format!("'{}'", b as char),
-        _ => format!("'\\x{b:02x}'"),
-    }
 }
 
 fn decode(headers: &HeaderMap, body: &[u8]) -> Result<QueryRequest, String> {

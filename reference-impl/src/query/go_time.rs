@@ -17,26 +17,7 @@ pub enum Now {
     At(i64),
 }
 
-/// Go's `time.quote`: `"` and `\` escaped, bytes outside printable ASCII as `\xNN`.
-fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        if (c as u32) < 0x20 || (c as u32) >= 0x80 {
-            let mut buf = [0u8; 4];
-            for b in c.encode_utf8(&mut buf).bytes() {
-                out.push_str(&format!("\\x{b:02x}"));
-            }
-        } else {
-            if c == '"' || c == '\\' {
-                out.push('\\');
-            }
-            out.push(c);
-        }
-    }
-    out.push('"');
-    out
-}
+use crate::model::go_text::time_quote as quote;
 
 fn cannot_parse(value: &str, elem: &str, layout_elem: &str) -> String {
     format!(

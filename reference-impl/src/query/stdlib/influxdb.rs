@@ -59,7 +59,7 @@ fn find_bucket(it: &Interp<'_>, a: &Args) -> R<(Id, String)> {
         Some(b) => Ok((b.id, label)),
         None => Err(FluxError::not_found(format!(
             "failed to initialize execute state: could not find bucket {}",
-            crate::engine::lookup::go_quote(&label)
+            crate::model::go_text::quote_str(&label)
         ))),
     }
 }
@@ -446,7 +446,7 @@ pub fn to(it: &mut Interp<'_>, a: Args, experimental: bool) -> R<Value> {
                     return Err(init(
                         format!(
                             "could not find org {}",
-                            crate::engine::lookup::go_quote(name)
+                            crate::model::go_text::quote_str(name)
                         ),
                         Code::NotFound,
                     ))
