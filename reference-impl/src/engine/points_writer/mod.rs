@@ -15,8 +15,7 @@ use crate::model::time::{format_go_duration, format_rfc3339_nano};
 use crate::model::FieldType;
 use crate::storage::{series_entry, Bucket, BucketData, ShardGroup};
 
-/// Longest string field value a shard accepts (`tsdb.MaxFieldValueLength`).
-pub const MAX_FIELD_VALUE_LENGTH: usize = 1_048_576;
+pub use crate::storage::MAX_FIELD_VALUE_LENGTH;
 
 /// Which server release's storage quirks to follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
