@@ -111,6 +111,71 @@ fn main() {
         per_point(store_only)
     );
     cloud_phases(&batches, per_point);
+    memory();
+}
+
+/// Resident memory, in this process, of 2,000,000 TSBS points stored (as `cargo xtask bench
+/// ingest` sends them), and how much of it the values take.
+fn memory() {
+    const N: usize = 2_000_000;
+    let Some(id) = Id::new(1) else { return };
+    let bucket = Bucket {
+        id,
+        org_id: id,
+        name: "bench".into(),
+        description: String::new(),
+        kind: BucketKind::User,
+        retention: 0,
+        shard_group_duration: 7 * 24 * 3_600_000_000_000,
+        schema_type: SchemaType::Implicit,
+        created_at: 0,
+        updated_at: 0,
+    };
+    let spec = CpuOnly {
+        hosts: 1000,
+        points: N,
+        batch: 5000,
+        start: 1_700_000_000_000_000_000,
+    };
+    let mut data = BucketData::default();
+    let before = rss();
+    // One batch generated at a time, so that the body does not count.
+    for b in spec.batches_iter() {
+        let batch = parse_batch(b.as_bytes(), Precision::Nanosecond);
+        let mut grouped = series_batch(&batch.points, 0);
+        write_points(
+            &mut data,
+            &bucket,
+            &batch.points,
+            &mut grouped,
+            0,
+            StorageVersion::V2_7,
+        );
+    }
+    let after = rss();
+    let fields = influx_reference::tsbs::FIELDS.len();
+    println!("memory, {N} points stored ({} values):", data.value_count());
+    println!(
+        "  resident growth       {:7.1} bytes/point",
+        after.saturating_sub(before) as f64 / N as f64
+    );
+    println!(
+        "  values (encoded+head) {:7.1} bytes/point ({:.2} per field value)",
+        data.stored_bytes() as f64 / N as f64,
+        data.stored_bytes() as f64 / (N * fields) as f64
+    );
+    std::hint::black_box(&data);
+}
+
+fn rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmRSS:"))?.to_string();
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .unwrap_or(0)
+        * 1024
 }
 
 /// The same batches through the Cloud flavor: the decoder, grouping, the gateway (under the

@@ -7,7 +7,7 @@
 //! - `peers [--update] [--only NAME]`: the suite against InfluxDB 1.6 and VictoriaMetrics 1.79
 //!   (Debian packages, started by hand on loopback); `--update` rewrites the targets'
 //!   deviation lists and `docs/compat/*.md`.
-//! - `bench ingest [--points N] [--batch N] [--connections N] [--only NAME]`: the same
+//! - `bench ingest [--points N] [--batch N] [--connections N] [--only NAME] [--passes N]`: the same
 //!   generated TSBS cpu-only batches to the reference (v2, cloud), InfluxDB 1.6 and
 //!   VictoriaMetrics; points/s, ratios, the reference's resident memory per point.
 //! - `hostile`: the release reference tried as a hostile client would, class by class
@@ -27,7 +27,7 @@ mod spec;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: cargo xtask coverage [--spec DIR] [--check]\n       cargo xtask docs [--check]\n       cargo xtask peers [--update] [--only NAME]\n       cargo xtask bench ingest [--points N] [--batch N] [--connections N] [--only NAME]\n       cargo xtask hostile"
+        "usage: cargo xtask coverage [--spec DIR] [--check]\n       cargo xtask docs [--check]\n       cargo xtask peers [--update] [--only NAME]\n       cargo xtask bench ingest [--points N] [--batch N] [--connections N] [--only NAME] [--passes N]\n       cargo xtask hostile"
     );
     ExitCode::from(2)
 }
@@ -70,6 +70,7 @@ fn main() -> ExitCode {
                     batch: num("--batch", 5_000)?,
                     connections: num("--connections", 4)?,
                     only: value("--only"),
+                    passes: num("--passes", 3)?,
                 })
             })();
             opts.and_then(|o| bench::run(&root, &target_dir, &o))

@@ -196,6 +196,41 @@ impl ValueColumn {
         each!(self, v => v.reserve(n))
     }
 
+    pub fn reserve_exact(&mut self, n: usize) {
+        each!(self, v => v.reserve_exact(n))
+    }
+
+    /// Bytes one value takes in this column (strings and mixed values: their inline part).
+    pub fn element_size(&self) -> usize {
+        match self {
+            Self::Float(_) | Self::Integer(_) | Self::Unsigned(_) => 8,
+            Self::Boolean(_) => 1,
+            Self::String(_) => std::mem::size_of::<Vec<u8>>(),
+            Self::Mixed(_) => std::mem::size_of::<OwnedFieldValue>(),
+        }
+    }
+
+    pub fn capacity(&self) -> usize {
+        each!(self, v => v.capacity())
+    }
+
+    pub fn shrink_to(&mut self, n: usize) {
+        each!(self, v => v.shrink_to(n))
+    }
+
+    /// The first `n` values moved out into a column of their own; the rest stay in place
+    /// (this column keeps its capacity).
+    pub fn drain_front(&mut self, n: usize) -> ValueColumn {
+        match self {
+            Self::Float(v) => Self::Float(v.drain(..n.min(v.len())).collect()),
+            Self::Integer(v) => Self::Integer(v.drain(..n.min(v.len())).collect()),
+            Self::Unsigned(v) => Self::Unsigned(v.drain(..n.min(v.len())).collect()),
+            Self::Boolean(v) => Self::Boolean(v.drain(..n.min(v.len())).collect()),
+            Self::String(v) => Self::String(v.drain(..n.min(v.len())).collect()),
+            Self::Mixed(v) => Self::Mixed(v.drain(..n.min(v.len())).collect()),
+        }
+    }
+
     pub fn shrink_to_fit(&mut self) {
         each!(self, v => v.shrink_to_fit())
     }

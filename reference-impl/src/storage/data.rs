@@ -162,6 +162,17 @@ impl BucketData {
             .sum()
     }
 
+    /// Bytes the stored values take (encoded blocks, uncompressed heads), not counting the
+    /// series index.
+    pub fn stored_bytes(&self) -> usize {
+        self.shard_groups
+            .values()
+            .flat_map(|g| g.series.values())
+            .flat_map(|f| f.values())
+            .map(TimeValues::stored_bytes)
+            .sum()
+    }
+
     /// Distinct series keys in the index (series cardinality).
     pub fn series_cardinality(&self) -> usize {
         self.shard_groups

@@ -207,7 +207,7 @@ pub fn read(it: &mut Interp<'_>, spec: &ReadSpec) -> R<Vec<Table>> {
                 }
                 for (series, fields) in &group.series {
                     for (field, values) in fields {
-                        if values.iter_range(start, stop).next().is_some() {
+                        if values.any_in_range(start, stop) {
                             set.insert((escaped_series_key(series), field.clone(), series.clone()));
                         }
                     }
@@ -846,7 +846,7 @@ fn index_scan(
         for (series, fields) in &group.series {
             out.entry((series.clone(), None)).or_insert(false);
             for (field, values) in fields {
-                let has = inside || values.iter_range(start, stop).next().is_some();
+                let has = inside || values.any_in_range(start, stop);
                 let slot = out
                     .entry((series.clone(), Some(field.clone())))
                     .or_insert(false);
