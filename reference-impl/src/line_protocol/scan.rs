@@ -56,10 +56,27 @@ const S_FIELDS_PLAIN: &[u8] = b"=, ";
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
 
-/// First index `>= i` whose byte is in `t` (the same set as `set`): eight bytes at a time
-/// (SWAR), then byte by byte for the tail.
+/// What `scanLine` reacts to before the fields (the first unescaped space).
+static T_LINE_KEY: [bool; 256] = table(b"\\ \n");
+const S_LINE_KEY: &[u8] = b"\\ \n";
+/// What `scanLine` reacts to in the fields, outside quotes.
+static T_LINE_FIELDS: [bool; 256] = table(b"\\=,\"\n");
+const S_LINE_FIELDS: &[u8] = b"\\=,\"\n";
+/// What `scanLine` reacts to inside quotes (and the newlines it passes, to count them).
+static T_LINE_QUOTED: [bool; 256] = table(b"\\\"\n");
+const S_LINE_QUOTED: &[u8] = b"\\\"\n";
+/// What `scanFieldValue` reacts to.
+static T_FIELD_VALUE: [bool; 256] = table(b"\\\",");
+const S_FIELD_VALUE: &[u8] = b"\\\",";
+
+/// First index `>= i` whose byte is in `t` (the same set as `set`): sixteen bytes at a time
+/// with SSE2 on x86_64, then eight at a time (SWAR), then byte by byte for the tail.
 #[inline(always)]
 fn find(buf: &[u8], mut i: usize, t: &[bool; 256], set: &[u8]) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(found) = sse2::find16(buf, &mut i, set) {
+        return Some(found);
+    }
     while let Some(chunk) = buf.get(i..i + 8) {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
@@ -86,6 +103,37 @@ fn find(buf: &[u8], mut i: usize, t: &[bool; 256], set: &[u8]) -> Option<usize> 
     None
 }
 
+#[cfg(target_arch = "x86_64")]
+mod sse2 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+        _mm_setzero_si128,
+    };
+
+    /// The first index `>= *i` whose byte is in `set`, looking sixteen bytes at a time while
+    /// sixteen remain; when none is found `*i` is left at the first byte not looked at.
+    #[inline(always)]
+    pub(super) fn find16(buf: &[u8], i: &mut usize, set: &[u8]) -> Option<usize> {
+        while let Some(chunk) = buf.get(*i..*i + 16) {
+            // SAFETY: `chunk` is 16 readable bytes and `_mm_loadu_si128` has no alignment
+            // requirement; SSE2, which all these intrinsics need, is part of every x86_64 target.
+            let mask = unsafe {
+                let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
+                let mut hits = _mm_setzero_si128();
+                for &c in set {
+                    hits = _mm_or_si128(hits, _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8)));
+                }
+                _mm_movemask_epi8(hits) as u32
+            };
+            if mask != 0 {
+                return Some(*i + mask.trailing_zeros() as usize);
+            }
+            *i += 16;
+        }
+        None
+    }
+}
+
 /// `skipWhitespace`: spaces, tabs and NUL bytes.
 #[inline]
 pub(crate) fn skip_whitespace(buf: &[u8], mut i: usize) -> usize {
@@ -109,51 +157,70 @@ fn scan_line(buf: &[u8], pos: usize) -> (usize, usize, bool) {
         // No quote and no backslash before the newline: Go's loop cannot be quoted or skip it.
         Some(off) if rest[off] == b'\n' => (pos + off, 0, true),
         Some(_) => {
-            let end = scan_line_slow(buf, pos);
-            (
-                end,
-                memchr::memchr_iter(b'\n', &buf[pos..end]).count(),
-                false,
-            )
+            let (end, newlines) = scan_line_slow(buf, pos);
+            (end, newlines, false)
         }
     }
 }
 
-/// The literal port of `scanLine` (`models/points.go`, v2.7: `if buf[i] == '\\' && i+2 < len(buf)`).
-fn scan_line_slow(buf: &[u8], mut i: usize) -> usize {
+/// `scanLine` (`models/points.go`, v2.7: `if buf[i] == '\\' && i+2 < len(buf)`): the end of
+/// the line and the number of `\n` bytes inside it. Jumps from one byte that the current state
+/// reacts to to the next (`tests.rs` holds the loop as Go writes it and compares):
+/// * before the fields (the first space not skipped as part of a backslash pair) only `\\`,
+///   the space and `\n`;
+/// * in the fields outside quotes `\\`, `=`, `,`, `"` and `\n` (a space changes nothing);
+/// * inside quotes only `\\` and `"`: `=` and `,` are not counted there, so `equals > commas`
+///   still holds from the opening quote and the next `"` closes; newlines are found to count them.
+fn scan_line_slow(buf: &[u8], mut i: usize) -> (usize, usize) {
     let mut quoted = false;
     let mut fields = false;
     let mut equals = 0usize;
     let mut commas = 0usize;
-    while let Some(&c) = buf.get(i) {
-        if c == b'\\' && i + 2 < buf.len() {
-            i += 2;
-            continue;
-        }
-        if c == b' ' {
-            fields = true;
-        }
-        if fields {
-            if !quoted && c == b'=' {
-                i += 1;
-                equals += 1;
-                continue;
-            } else if !quoted && c == b',' {
-                i += 1;
-                commas += 1;
-                continue;
-            } else if c == b'"' && equals > commas {
-                i += 1;
-                quoted = !quoted;
-                continue;
+    let mut newlines = 0usize;
+    loop {
+        let found = if quoted {
+            find(buf, i, &T_LINE_QUOTED, S_LINE_QUOTED)
+        } else if fields {
+            find(buf, i, &T_LINE_FIELDS, S_LINE_FIELDS)
+        } else {
+            find(buf, i, &T_LINE_KEY, S_LINE_KEY)
+        };
+        let Some(at) = found else {
+            return (buf.len(), newlines);
+        };
+        i = at;
+        match buf[i] {
+            b'\\' if i + 2 < buf.len() => {
+                newlines += usize::from(buf[i + 1] == b'\n');
+                i += 2;
             }
+            b'\\' => i += 1,
+            b' ' => {
+                fields = true;
+                i += 1;
+            }
+            b'=' => {
+                equals += 1;
+                i += 1;
+            }
+            b',' => {
+                commas += 1;
+                i += 1;
+            }
+            b'"' => {
+                if equals > commas {
+                    quoted = !quoted;
+                }
+                i += 1;
+            }
+            // '\n'
+            _ if quoted => {
+                newlines += 1;
+                i += 1;
+            }
+            _ => return (i, newlines),
         }
-        if c == b'\n' && !quoted {
-            break;
-        }
-        i += 1;
     }
-    i
 }
 
 #[derive(Clone, Copy)]
@@ -192,6 +259,8 @@ struct SortCache {
     keys: Vec<(u128, usize)>,
     tails: Vec<u8>,
     order: Vec<usize>,
+    /// The keys were already in order (`order` is `0..n`): nothing to permute.
+    identity: bool,
 }
 
 impl SortCache {
@@ -233,12 +302,15 @@ impl SortCache {
                 self.order.push(k);
             }
         }
+        self.identity = self.order.len() == unsorted.len()
+            && self.order.iter().enumerate().all(|(i, &k)| i == k);
     }
 }
 
 #[cfg(test)]
-pub(crate) fn scan_line_for_tests(buf: &[u8], pos: usize) -> usize {
-    scan_line(buf, pos).0
+pub(crate) fn scan_line_for_tests(buf: &[u8], pos: usize) -> (usize, usize) {
+    let (end, newlines, _) = scan_line(buf, pos);
+    (end, newlines)
 }
 
 /// The parse of one line, without its position.
@@ -279,10 +351,11 @@ pub(crate) fn parse_lines<'a>(
             block = &block[..block.len() - 1];
         }
         let line = block.get(start..).unwrap_or_default();
+        // A line that is not plain holds a quote or a backslash: `scan_line` found one.
         let parsed = if plain {
             parse_point_as::<true>(line, multiplier, &mut scratch)
         } else {
-            parse_point(line, multiplier, &mut scratch)
+            parse_point_as::<false>(line, multiplier, &mut scratch)
         };
         match parsed {
             Ok(p) => on_point(Point {
@@ -357,13 +430,16 @@ pub(crate) fn parse_point_as<'a, const PLAIN: bool>(
 
     // Sortedness and duplicates, on the raw (escaped) keys as Go compares them.
     if s.sort_cache.matches(buf, &s.tags) {
-        s.sorted.clear();
-        for &k in &s.sort_cache.order {
-            if let Some(&t) = s.tags.get(k) {
-                s.sorted.push(t);
+        // An identity order: the keys are already in series-key order.
+        if !s.sort_cache.identity {
+            s.sorted.clear();
+            for &k in &s.sort_cache.order {
+                if let Some(&t) = s.tags.get(k) {
+                    s.sorted.push(t);
+                }
             }
+            std::mem::swap(&mut s.tags, &mut s.sorted);
         }
-        std::mem::swap(&mut s.tags, &mut s.sorted);
     } else if !s.tags.is_empty() {
         s.sorted.clear();
         s.sorted.extend_from_slice(&s.tags);
@@ -888,22 +964,20 @@ fn scan_to_equals(buf: &[u8]) -> usize {
 fn scan_field_value(buf: &[u8]) -> usize {
     let mut i = 0;
     let mut quoted = false;
-    while let Some(&c) = buf.get(i) {
-        if c == b'\\' && matches!(buf.get(i + 1), Some(b'"' | b'\\')) {
-            i += 2;
-            continue;
+    // Every other byte only advances the loop: jump between the three that matter.
+    while let Some(at) = find(buf, i, &T_FIELD_VALUE, S_FIELD_VALUE) {
+        i = at;
+        match buf[i] {
+            b'\\' if matches!(buf.get(i + 1), Some(b'"' | b'\\')) => i += 2,
+            b'"' => {
+                quoted = !quoted;
+                i += 1;
+            }
+            b',' if !quoted => return i,
+            _ => i += 1,
         }
-        if c == b'"' {
-            i += 1;
-            quoted = !quoted;
-            continue;
-        }
-        if c == b',' && !quoted {
-            break;
-        }
-        i += 1;
     }
-    i
+    buf.len()
 }
 
 /// `walkFields` over `buf[start..end]` with the key-length callback of `parsePoint`.
@@ -1133,7 +1207,47 @@ fn parse_u64(text: &[u8]) -> Option<u64> {
 /// lets through (digits, one `.`, `e`/`E` with a sign), where both round correctly and Go's
 /// `ErrRange` is exactly Rust's infinity.
 fn parse_f64(text: &[u8]) -> Option<f64> {
+    if let Some(v) = short_decimal(text) {
+        return Some(v);
+    }
     std::str::from_utf8(text).ok()?.parse::<f64>().ok()
+}
+
+/// Exact powers of ten (all representable in an f64).
+const POW10: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+/// `[-]digits[.digits]` with one to fifteen digits in all, as Rust's (and Go's) correctly
+/// rounded parse reads it: the digits as an integer are exact in an f64 (< 2^53), so is
+/// 10^(fraction digits), and one IEEE division rounds their quotient correctly (Clinger's fast
+/// path, which both parsers take for these texts). `None` for every other text.
+fn short_decimal(text: &[u8]) -> Option<f64> {
+    let (negative, rest) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text),
+    };
+    if rest.len() > 16 {
+        return None;
+    }
+    let mut mantissa: u64 = 0;
+    let mut digits = 0usize;
+    let mut fraction: Option<usize> = None;
+    for (k, &b) in rest.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(b - b'0');
+                digits += 1;
+            }
+            b'.' if fraction.is_none() => fraction = Some(rest.len() - k - 1),
+            _ => return None,
+        }
+    }
+    if digits == 0 || digits > 15 {
+        return None;
+    }
+    let v = mantissa as f64 / POW10[fraction.unwrap_or(0)];
+    Some(if negative { -v } else { v })
 }
 
 /// `strconv.ParseInt(s, 10, 64)` error kinds.

@@ -269,13 +269,15 @@ proptest! {
         prop_assert_eq!(batch.points.len() + batch.errors.len(), reference_lines(&body).len());
     }
 
-    /// The memchr fast path of scanLine equals the literal port.
+    /// The memchr fast path and the jumping loop of scanLine equal the literal port, and the
+    /// newlines inside a line are counted.
     #[test]
     fn scan_line_fast_path_is_exact(body in lp_bytes()) {
         let mut pos = 0;
         while pos < body.len() {
-            let fast = scan::scan_line_for_tests(&body, pos);
+            let (fast, newlines) = scan::scan_line_for_tests(&body, pos);
             prop_assert_eq!(fast, reference_scan_line(&body, pos));
+            prop_assert_eq!(newlines, body[pos..fast].iter().filter(|&&b| b == b'\n').count());
             pos = fast + 1;
         }
     }
