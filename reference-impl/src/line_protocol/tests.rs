@@ -296,6 +296,18 @@ proptest! {
     }
 }
 
+proptest! {
+    /// The vector check for control and high bytes equals the byte-at-a-time one.
+    #[test]
+    fn control_and_high_bytes_are_found(line in prop::collection::vec(any::<u8>(), 0..80)) {
+        let want = (
+            line.iter().any(|&b| b < 0x20 || b == 0x7f),
+            line.iter().any(|&b| b >= 0x80),
+        );
+        prop_assert_eq!(scan::control_and_high_bytes(&line), want);
+    }
+}
+
 #[test]
 fn escapes_round_trip_through_series_key() {
     let tags = vec![Tag {

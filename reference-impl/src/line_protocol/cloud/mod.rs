@@ -46,7 +46,7 @@ mod strconv;
 #[cfg(test)]
 mod tests;
 
-use super::scan::{parse_point_as, Scratch};
+use super::scan::{control_and_high_bytes, parse_point_as, Scratch};
 use decoder::{DecodeError, Decoder, Section};
 
 /// A line (decoder entry) that failed to parse.
@@ -193,10 +193,7 @@ fn shared_fast_entry<'a>(
     if matches!(line.first(), None | Some(b' ' | b'#')) {
         return None;
     }
-    // No early exit: this loop compiles to vector code.
-    let (control, high) = line.iter().fold((false, false), |(c, h), &b| {
-        (c | (b < 0x20) | (b == 0x7f), h | (b >= 0x80))
-    });
+    let (control, high) = control_and_high_bytes(line);
     if control || (high && std::str::from_utf8(line).is_err()) {
         return None;
     }
