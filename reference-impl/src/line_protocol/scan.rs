@@ -480,7 +480,9 @@ pub(crate) fn parse_lines<'a>(
     }
 }
 
-/// `parsePoint` for one line (leading whitespace already stripped).
+/// `parsePoint` for one line (leading whitespace already stripped), choosing the instantiation
+/// itself (tests; `parse_lines` knows from `scan_line` whether the line is plain).
+#[cfg(test)]
 pub(crate) fn parse_point<'a>(
     buf: &'a [u8],
     multiplier: i64,
@@ -765,8 +767,8 @@ fn scan_tags<const PLAIN: bool>(
 /// `buf[start..end]`; `simple` is true when the block holds no `"` and no `\`, in which case
 /// `out` holds the fields exactly as `walkFields` and the field iterator would cut and decode
 /// them, and `long_key` the first `max key length exceeded` size among them.
-fn scan_fields<'a, const PLAIN: bool>(
-    buf: &'a [u8],
+fn scan_fields<const PLAIN: bool>(
+    buf: &[u8],
     pos: usize,
     out: &mut Vec<SimpleField>,
 ) -> Result<(usize, usize, bool, Option<usize>), Reason> {
