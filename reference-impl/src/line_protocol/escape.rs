@@ -8,6 +8,8 @@
 
 use std::borrow::Cow;
 
+use super::scan::find_backslash;
+
 /// `measurementEscapeCodes`: `,` and space.
 pub(crate) const MEASUREMENT_SET: &[u8] = b", ";
 /// `tagEscapeCodes`: `,`, space and `=`.
@@ -23,7 +25,7 @@ fn in_set(set: &[u8], b: u8) -> bool {
 /// Unescapes `raw` with `set`; borrows when nothing changes.
 #[inline]
 pub(crate) fn unescape<'a>(raw: &'a [u8], set: &[u8]) -> Cow<'a, [u8]> {
-    let Some(first) = memchr::memchr(b'\\', raw) else {
+    let Some(first) = find_backslash(raw, 0) else {
         return Cow::Borrowed(raw);
     };
     // Find the first backslash that actually escapes something.
@@ -31,8 +33,8 @@ pub(crate) fn unescape<'a>(raw: &'a [u8], set: &[u8]) -> Cow<'a, [u8]> {
     loop {
         match raw.get(i + 1) {
             Some(&next) if in_set(set, next) => break,
-            Some(_) => match memchr::memchr(b'\\', &raw[i + 1..]) {
-                Some(off) => i = i + 1 + off,
+            Some(_) => match find_backslash(raw, i + 1) {
+                Some(at) => i = at,
                 None => return Cow::Borrowed(raw),
             },
             None => return Cow::Borrowed(raw),
@@ -48,11 +50,10 @@ pub(crate) fn unescape<'a>(raw: &'a [u8], set: &[u8]) -> Cow<'a, [u8]> {
         copied = i + 2;
         let mut from = copied;
         loop {
-            let Some(off) = memchr::memchr(b'\\', &raw[from..]) else {
+            let Some(at) = find_backslash(raw, from) else {
                 out.extend_from_slice(&raw[copied..]);
                 return Cow::Owned(out);
             };
-            let at = from + off;
             match raw.get(at + 1) {
                 Some(&next) if in_set(set, next) => {
                     i = at;

@@ -65,6 +65,16 @@ const S_LINE_FIELDS: &[u8] = b"\\=,\"\n";
 /// What `scanLine` reacts to inside quotes (and the newlines it passes, to count them).
 static T_LINE_QUOTED: [bool; 256] = table(b"\\\"\n");
 const S_LINE_QUOTED: &[u8] = b"\\\"\n";
+static T_BACKSLASH: [bool; 256] = table(b"\\");
+static T_EQUALS: [bool; 256] = table(b"=");
+
+/// The first backslash at or after `i` ([`find`]: short tokens are most of what is searched,
+/// where a call into `memchr` costs more than the search).
+#[inline]
+pub(crate) fn find_backslash(buf: &[u8], i: usize) -> Option<usize> {
+    find(buf, i, &T_BACKSLASH, b"\\")
+}
+
 /// What `scanFieldValue` reacts to.
 static T_FIELD_VALUE: [bool; 256] = table(b"\\\",");
 const S_FIELD_VALUE: &[u8] = b"\\\",";
@@ -582,7 +592,7 @@ pub(crate) fn parse_point_as<'a, const PLAIN: bool>(
     let timestamp = scan_time(buf, fields_end, multiplier)?;
 
     // ---- build the point
-    let key_escaped = !PLAIN && memchr::memchr(b'\\', &buf[..key_end]).is_some();
+    let key_escaped = !PLAIN && find_backslash(&buf[..key_end], 0).is_some();
     let (measurement, tags) = if key_escaped {
         (
             unescape(&buf[..measurement_end], MEASUREMENT_SET),
@@ -1064,8 +1074,7 @@ fn scan_boolean(buf: &[u8], mut i: usize) -> Result<(usize, bool), Reason> {
 /// `scanTo(buf, 0, '=')`: the first `=` not preceded by a backslash, or `buf.len()`.
 fn scan_to_equals(buf: &[u8]) -> usize {
     let mut i = 0;
-    while let Some(off) = memchr::memchr(b'=', &buf[i..]) {
-        let at = i + off;
+    while let Some(at) = find(buf, i, &T_EQUALS, b"=") {
         if at == 0 || buf[at - 1] != b'\\' {
             return at;
         }
@@ -1370,6 +1379,10 @@ fn short_decimal(text: &[u8]) -> Option<f64> {
 
 /// `strconv.ParseInt(s, 10, 64)` error kinds.
 fn go_parse_int(text: &[u8]) -> Result<i64, &'static str> {
+    // `[-]digits` in range: the same value without the str parser.
+    if let Some(v) = parse_i64(text) {
+        return Ok(v);
+    }
     let s = std::str::from_utf8(text).map_err(|_| "invalid syntax")?;
     s.parse::<i64>().map_err(|e| match e.kind() {
         std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
@@ -1383,6 +1396,9 @@ fn go_parse_int(text: &[u8]) -> Result<i64, &'static str> {
 fn go_parse_uint(text: &[u8]) -> Result<u64, &'static str> {
     if matches!(text.first(), Some(b'+' | b'-')) {
         return Err("invalid syntax");
+    }
+    if let Some(v) = parse_u64(text) {
+        return Ok(v);
     }
     let s = std::str::from_utf8(text).map_err(|_| "invalid syntax")?;
     s.parse::<u64>().map_err(|e| match e.kind() {
