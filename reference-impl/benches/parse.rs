@@ -5,8 +5,10 @@
 //! * `escapes`: names, tags and field keys full of escapes, and quoted strings with escaped
 //!   quotes and backslashes, mixed field types.
 //!
-//! Besides criterion's numbers it prints, per corpus, MB/s and lines/s of both parsers and the
-//! ratio ours/crate, from a simple best-of-N timed loop in the same run.
+//! Besides criterion's numbers it prints, per corpus, MB/s and lines/s of both parsers, the
+//! ratio ours/crate, and the Cloud decoder (`line_protocol::cloud::parse_lines_cloud`) with its
+//! time relative to the v2 parser, from a best-of-N timed loop in the same run. The three
+//! parsers take turns within each round, so a busy machine slows all of them alike.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -97,6 +99,46 @@ fn ours(body: &str) -> usize {
     total.wrapping_add(rejected << 48)
 }
 
+/// The Cloud decoder, consuming the points the same way as [`ours`].
+fn cloud(body: &str) -> usize {
+    let mut total = 0usize;
+    let mut rejected = 0usize;
+    influx_reference::line_protocol::cloud::parse_lines_cloud(
+        body.as_bytes(),
+        Precision::Nanosecond,
+        |p| {
+            total += p.tags.len() + p.fields.len() + p.measurement.len();
+            for f in &p.fields {
+                total += match &f.value {
+                    FieldValue::Integer(v) => *v as usize,
+                    FieldValue::Unsigned(v) => *v as usize,
+                    FieldValue::Float(v) => *v as usize,
+                    FieldValue::Boolean(v) => usize::from(*v),
+                    FieldValue::String(s) => s.len(),
+                };
+            }
+            total = total.wrapping_add(p.timestamp.unwrap_or(0) as usize);
+            black_box(&p);
+        },
+        |e| {
+            black_box(e);
+            rejected += 1;
+        },
+    );
+    total.wrapping_add(rejected << 48)
+}
+
+fn cloud_rejected(body: &str) -> usize {
+    let mut n = 0;
+    influx_reference::line_protocol::cloud::parse_lines_cloud(
+        body.as_bytes(),
+        Precision::Nanosecond,
+        |_| {},
+        |_| n += 1,
+    );
+    n
+}
+
 fn ours_rejected(body: &str) -> usize {
     let mut n = 0;
     parse_lines(body.as_bytes(), Precision::Nanosecond, |_| {}, |_| n += 1);
@@ -139,12 +181,16 @@ fn theirs(body: &str) -> usize {
     total
 }
 
-fn best_of(runs: usize, mut f: impl FnMut() -> usize) -> Duration {
-    let mut best = Duration::MAX;
+/// Best time of each function over `runs` rounds; in every round each function runs once, in
+/// turn, so that load from other processes is spread over all of them.
+fn best_of_each<const N: usize>(runs: usize, fs: [&dyn Fn() -> usize; N]) -> [Duration; N] {
+    let mut best = [Duration::MAX; N];
     for _ in 0..runs {
-        let t = Instant::now();
-        black_box(f());
-        best = best.min(t.elapsed());
+        for (f, best) in fs.iter().zip(best.iter_mut()) {
+            let t = Instant::now();
+            black_box(f());
+            *best = (*best).min(t.elapsed());
+        }
     }
     best
 }
@@ -158,8 +204,13 @@ fn report(name: &str, body: &str) {
         0,
         "{name}: the crate rejected a line"
     );
-    let ours_t = best_of(7, || ours(body));
-    let theirs_t = best_of(7, || theirs(body));
+    assert_eq!(
+        cloud_rejected(body),
+        0,
+        "{name}: the Cloud decoder rejected a line"
+    );
+    let [ours_t, theirs_t, cloud_t] =
+        best_of_each(9, [&|| ours(body), &|| theirs(body), &|| cloud(body)]);
     let mbs = |d: Duration| body.len() as f64 / d.as_secs_f64() / 1e6;
     let lps = |d: Duration| lines as f64 / d.as_secs_f64();
     eprintln!(
@@ -170,6 +221,11 @@ fn report(name: &str, body: &str) {
         mbs(theirs_t),
         lps(theirs_t),
         theirs_t.as_secs_f64() / ours_t.as_secs_f64(),
+    );
+    eprintln!(
+        "[{name}] cloud decoder {:.0} MB/s | time ratio cloud/v2 {:.2}x",
+        mbs(cloud_t),
+        cloud_t.as_secs_f64() / ours_t.as_secs_f64(),
     );
 }
 
@@ -187,6 +243,9 @@ fn bench(c: &mut Criterion) {
         group.bench_function("influxdb_line_protocol::parse_lines", |b| {
             b.iter(|| theirs(black_box(&body)))
         });
+        group.bench_function("line_protocol::cloud::parse_lines_cloud", |b| {
+            b.iter(|| cloud(black_box(&body)))
+        });
         group.finish();
     }
 }
@@ -200,13 +259,24 @@ criterion_group! {
     targets = bench
 }
 /// `PARSE_PROFILE=1 cargo bench --bench parse` runs only our parser on the cpu-only corpus for
-/// a few seconds (for `perf record`), instead of the benchmarks.
+/// a few seconds (for `perf record`), instead of the benchmarks. `PARSE_PROFILE=escapes`
+/// profiles the escape-heavy corpus, `cloud` and `cloud-escapes` the Cloud decoder.
 fn main() {
-    if std::env::var_os("PARSE_PROFILE").is_some() {
-        let body = cpu_only_corpus();
+    if let Some(what) = std::env::var_os("PARSE_PROFILE") {
+        let what = what.to_string_lossy().into_owned();
+        let body = if what.ends_with("escapes") {
+            escapes_corpus()
+        } else {
+            cpu_only_corpus()
+        };
+        let parser: fn(&str) -> usize = if what.starts_with("cloud") {
+            cloud
+        } else {
+            ours
+        };
         let until = Instant::now() + Duration::from_secs(5);
         while Instant::now() < until {
-            black_box(ours(&body));
+            black_box(parser(&body));
         }
         return;
     }

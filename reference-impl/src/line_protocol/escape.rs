@@ -8,6 +8,8 @@
 
 use std::borrow::Cow;
 
+use super::scan::find_backslash;
+
 /// `measurementEscapeCodes`: `,` and space.
 pub(crate) const MEASUREMENT_SET: &[u8] = b", ";
 /// `tagEscapeCodes`: `,`, space and `=`.
@@ -23,7 +25,7 @@ fn in_set(set: &[u8], b: u8) -> bool {
 /// Unescapes `raw` with `set`; borrows when nothing changes.
 #[inline]
 pub(crate) fn unescape<'a>(raw: &'a [u8], set: &[u8]) -> Cow<'a, [u8]> {
-    let Some(first) = memchr::memchr(b'\\', raw) else {
+    let Some(first) = find_backslash(raw, 0) else {
         return Cow::Borrowed(raw);
     };
     // Find the first backslash that actually escapes something.
@@ -31,54 +33,48 @@ pub(crate) fn unescape<'a>(raw: &'a [u8], set: &[u8]) -> Cow<'a, [u8]> {
     loop {
         match raw.get(i + 1) {
             Some(&next) if in_set(set, next) => break,
-            Some(_) => match memchr::memchr(b'\\', &raw[i + 1..]) {
-                Some(off) => i = i + 1 + off,
+            Some(_) => match find_backslash(raw, i + 1) {
+                Some(at) => i = at,
                 None => return Cow::Borrowed(raw),
             },
             None => return Cow::Borrowed(raw),
         }
     }
+    // `raw[i]` is a backslash that escapes `raw[i + 1]`: copy the bytes before it verbatim,
+    // then the escaped byte, then look for the next escaping backslash.
     let mut out = Vec::with_capacity(raw.len());
-    out.extend_from_slice(&raw[..i]);
-    while i < raw.len() {
-        let b = raw[i];
-        if b == b'\\' {
-            if let Some(&next) = raw.get(i + 1) {
-                if in_set(set, next) {
-                    out.push(next);
-                    i += 2;
-                    continue;
+    let mut copied = 0;
+    loop {
+        out.extend_from_slice(&raw[copied..i]);
+        out.push(raw[i + 1]);
+        copied = i + 2;
+        let mut from = copied;
+        loop {
+            let Some(at) = find_backslash(raw, from) else {
+                out.extend_from_slice(&raw[copied..]);
+                return Cow::Owned(out);
+            };
+            match raw.get(at + 1) {
+                Some(&next) if in_set(set, next) => {
+                    i = at;
+                    break;
+                }
+                // A backslash that escapes nothing stays; the byte after it is looked at
+                // afresh.
+                Some(_) => from = at + 1,
+                None => {
+                    out.extend_from_slice(&raw[copied..]);
+                    return Cow::Owned(out);
                 }
             }
         }
-        out.push(b);
-        i += 1;
     }
-    Cow::Owned(out)
 }
 
 /// `unescapeStringField`: inside the quotes, `\\` becomes `\` and `\"` becomes `"`.
 pub(crate) fn unescape_string(raw: &[u8]) -> Cow<'_, [u8]> {
-    if memchr::memchr(b'\\', raw).is_none() {
-        return Cow::Borrowed(raw);
-    }
-    let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        let b = raw[i];
-        if b == b'\\' {
-            if let Some(&next) = raw.get(i + 1) {
-                if next == b'\\' || next == b'"' {
-                    out.push(next);
-                    i += 2;
-                    continue;
-                }
-            }
-        }
-        out.push(b);
-        i += 1;
-    }
-    Cow::Owned(out)
+    // The same single pass as the other unescapers, with `\` and `"` as the set.
+    unescape(raw, b"\\\"")
 }
 
 #[inline]
@@ -126,6 +122,34 @@ mod tests {
         assert_eq!(&*unescape(br#"g\"h"#, FIELD_KEY_SET), b"g\"h");
         assert_eq!(&*unescape(b"x\\", TAG_SET), b"x\\");
         assert!(matches!(unescape(br"a\b", TAG_SET), Cow::Borrowed(_)));
+    }
+
+    /// The byte-at-a-time pass the unescapers implement.
+    fn reference_unescape(raw: &[u8], set: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < raw.len() {
+            if raw[i] == b'\\' && raw.get(i + 1).is_some_and(|n| set.contains(n)) {
+                out.push(raw[i + 1]);
+                i += 2;
+            } else {
+                out.push(raw[i]);
+                i += 1;
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn unescape_equals_the_byte_loop(
+            raw in proptest::collection::vec(proptest::sample::select(&b"a\\,= \"x"[..]), 0..40),
+        ) {
+            for set in [MEASUREMENT_SET, TAG_SET, FIELD_KEY_SET] {
+                proptest::prop_assert_eq!(&*unescape(&raw, set), &reference_unescape(&raw, set)[..]);
+            }
+            proptest::prop_assert_eq!(&*unescape_string(&raw), &reference_unescape(&raw, b"\\\"")[..]);
+        }
     }
 
     #[test]

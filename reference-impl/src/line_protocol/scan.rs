@@ -56,10 +56,37 @@ const S_FIELDS_PLAIN: &[u8] = b"=, ";
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
 
-/// First index `>= i` whose byte is in `t` (the same set as `set`): eight bytes at a time
-/// (SWAR), then byte by byte for the tail.
+/// What `scanLine` reacts to before the fields (the first unescaped space).
+static T_LINE_KEY: [bool; 256] = table(b"\\ \n");
+const S_LINE_KEY: &[u8] = b"\\ \n";
+/// What `scanLine` reacts to in the fields, outside quotes.
+static T_LINE_FIELDS: [bool; 256] = table(b"\\=,\"\n");
+const S_LINE_FIELDS: &[u8] = b"\\=,\"\n";
+/// What `scanLine` reacts to inside quotes (and the newlines it passes, to count them).
+static T_LINE_QUOTED: [bool; 256] = table(b"\\\"\n");
+const S_LINE_QUOTED: &[u8] = b"\\\"\n";
+static T_BACKSLASH: [bool; 256] = table(b"\\");
+static T_EQUALS: [bool; 256] = table(b"=");
+
+/// The first backslash at or after `i` ([`find`]: short tokens are most of what is searched,
+/// where a call into `memchr` costs more than the search).
+#[inline]
+pub(crate) fn find_backslash(buf: &[u8], i: usize) -> Option<usize> {
+    find(buf, i, &T_BACKSLASH, b"\\")
+}
+
+/// What `scanFieldValue` reacts to.
+static T_FIELD_VALUE: [bool; 256] = table(b"\\\",");
+const S_FIELD_VALUE: &[u8] = b"\\\",";
+
+/// First index `>= i` whose byte is in `t` (the same set as `set`): sixteen bytes at a time
+/// with SSE2 on x86_64, then eight at a time (SWAR), then byte by byte for the tail.
 #[inline(always)]
 fn find(buf: &[u8], mut i: usize, t: &[bool; 256], set: &[u8]) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(found) = sse2::find16(buf, &mut i, set) {
+        return Some(found);
+    }
     while let Some(chunk) = buf.get(i..i + 8) {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
@@ -86,6 +113,74 @@ fn find(buf: &[u8], mut i: usize, t: &[bool; 256], set: &[u8]) -> Option<usize> 
     None
 }
 
+#[cfg(target_arch = "x86_64")]
+mod sse2 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8, _mm_setzero_si128,
+    };
+
+    /// [`super::control_and_high_bytes`] over the whole sixteen-byte chunks of `line`, and
+    /// the index of the first byte not looked at.
+    #[inline]
+    pub(super) fn control_and_high16(line: &[u8]) -> (bool, bool, usize) {
+        let chunks = line.chunks_exact(16);
+        let done = line.len() - chunks.remainder().len();
+        let (mut control, mut high) = (0i32, 0i32);
+        for chunk in chunks {
+            // SAFETY: `chunk` is 16 readable bytes and `_mm_loadu_si128` has no alignment
+            // requirement; SSE2 is part of every x86_64 target.
+            unsafe {
+                let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
+                // b <= 0x1F exactly when min(b, 0x1F) == b (unsigned).
+                let low = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+                let del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
+                control |= _mm_movemask_epi8(_mm_or_si128(low, del));
+                // The sign bit of each byte is its high bit.
+                high |= _mm_movemask_epi8(v);
+            }
+        }
+        (control != 0, high != 0, done)
+    }
+
+    /// The first index `>= *i` whose byte is in `set`, looking sixteen bytes at a time while
+    /// sixteen remain; when none is found `*i` is left at the first byte not looked at.
+    #[inline(always)]
+    pub(super) fn find16(buf: &[u8], i: &mut usize, set: &[u8]) -> Option<usize> {
+        while let Some(chunk) = buf.get(*i..*i + 16) {
+            // SAFETY: `chunk` is 16 readable bytes and `_mm_loadu_si128` has no alignment
+            // requirement; SSE2, which all these intrinsics need, is part of every x86_64 target.
+            let mask = unsafe {
+                let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
+                let mut hits = _mm_setzero_si128();
+                for &c in set {
+                    hits = _mm_or_si128(hits, _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8)));
+                }
+                _mm_movemask_epi8(hits) as u32
+            };
+            if mask != 0 {
+                return Some(*i + mask.trailing_zeros() as usize);
+            }
+            *i += 16;
+        }
+        None
+    }
+}
+
+/// Whether `line` holds a control byte (0x00-0x1F or 0x7F) and whether it holds a byte of 0x80
+/// or above: sixteen bytes at a time with SSE2 on x86_64, byte by byte for the rest.
+pub(crate) fn control_and_high_bytes(line: &[u8]) -> (bool, bool) {
+    #[cfg(target_arch = "x86_64")]
+    let (mut control, mut high, i) = sse2::control_and_high16(line);
+    #[cfg(not(target_arch = "x86_64"))]
+    let (mut control, mut high, i) = (false, false, 0);
+    for &b in &line[i..] {
+        control |= b < 0x20 || b == 0x7f;
+        high |= b >= 0x80;
+    }
+    (control, high)
+}
+
 /// `skipWhitespace`: spaces, tabs and NUL bytes.
 #[inline]
 pub(crate) fn skip_whitespace(buf: &[u8], mut i: usize) -> usize {
@@ -109,51 +204,137 @@ fn scan_line(buf: &[u8], pos: usize) -> (usize, usize, bool) {
         // No quote and no backslash before the newline: Go's loop cannot be quoted or skip it.
         Some(off) if rest[off] == b'\n' => (pos + off, 0, true),
         Some(_) => {
-            let end = scan_line_slow(buf, pos);
-            (
-                end,
-                memchr::memchr_iter(b'\n', &buf[pos..end]).count(),
-                false,
-            )
+            let (end, newlines) = scan_line_slow(buf, pos);
+            (end, newlines, false)
         }
     }
 }
 
-/// The literal port of `scanLine` (`models/points.go`, v2.7: `if buf[i] == '\\' && i+2 < len(buf)`).
-fn scan_line_slow(buf: &[u8], mut i: usize) -> usize {
+/// `scanLine` (`models/points.go`, v2.7: `if buf[i] == '\\' && i+2 < len(buf)`): the end of
+/// the line and the number of `\n` bytes inside it. Jumps from one byte that the current state
+/// reacts to to the next (`tests.rs` holds the loop as Go writes it and compares):
+/// * before the fields (the first space not skipped as part of a backslash pair) only `\\`,
+///   the space and `\n`;
+/// * in the fields outside quotes `\\`, `=`, `,`, `"` and `\n` (a space changes nothing);
+/// * inside quotes only `\\` and `"`: `=` and `,` are not counted there, so `equals > commas`
+///   still holds from the opening quote and the next `"` closes; newlines are found to count them.
+fn scan_line_slow(buf: &[u8], mut i: usize) -> (usize, usize) {
     let mut quoted = false;
     let mut fields = false;
     let mut equals = 0usize;
     let mut commas = 0usize;
-    while let Some(&c) = buf.get(i) {
-        if c == b'\\' && i + 2 < buf.len() {
-            i += 2;
-            continue;
-        }
-        if c == b' ' {
-            fields = true;
-        }
-        if fields {
-            if !quoted && c == b'=' {
-                i += 1;
-                equals += 1;
-                continue;
-            } else if !quoted && c == b',' {
-                i += 1;
-                commas += 1;
-                continue;
-            } else if c == b'"' && equals > commas {
-                i += 1;
-                quoted = !quoted;
-                continue;
+    let mut newlines = 0usize;
+    loop {
+        let found = if quoted {
+            find(buf, i, &T_LINE_QUOTED, S_LINE_QUOTED)
+        } else if fields {
+            find(buf, i, &T_LINE_FIELDS, S_LINE_FIELDS)
+        } else {
+            find(buf, i, &T_LINE_KEY, S_LINE_KEY)
+        };
+        let Some(at) = found else {
+            return (buf.len(), newlines);
+        };
+        i = at;
+        match buf[i] {
+            b'\\' if i + 2 < buf.len() => {
+                newlines += usize::from(buf[i + 1] == b'\n');
+                i += 2;
             }
+            b'\\' => i += 1,
+            b' ' => {
+                fields = true;
+                i += 1;
+            }
+            b'=' => {
+                equals += 1;
+                i += 1;
+            }
+            b',' => {
+                commas += 1;
+                i += 1;
+            }
+            b'"' => {
+                if equals > commas {
+                    quoted = !quoted;
+                }
+                i += 1;
+            }
+            // '\n'
+            _ if quoted => {
+                newlines += 1;
+                i += 1;
+            }
+            _ => return (i, newlines),
         }
-        if c == b'\n' && !quoted {
-            break;
-        }
-        i += 1;
     }
-    i
+}
+
+/// A number or boolean as the scanner decoded it: a [`FieldValue`] without a string, kept as
+/// two words. The hot loop stores these plain words; building the `Field` enum there made the
+/// compiler assemble it on the stack and copy it with wider loads than its stores, which stalls
+/// store forwarding (a tenth of the cpu-only profile). The enum is built once, in place, when
+/// the point's vector is collected.
+#[derive(Clone, Copy)]
+struct Scanned {
+    kind: ScannedKind,
+    bits: u64,
+}
+
+#[derive(Clone, Copy)]
+enum ScannedKind {
+    Float,
+    Integer,
+    Unsigned,
+    Boolean,
+}
+
+impl Scanned {
+    #[inline(always)]
+    fn float(v: f64) -> Self {
+        Self {
+            kind: ScannedKind::Float,
+            bits: v.to_bits(),
+        }
+    }
+    #[inline(always)]
+    fn integer(v: i64) -> Self {
+        Self {
+            kind: ScannedKind::Integer,
+            bits: v as u64,
+        }
+    }
+    #[inline(always)]
+    fn unsigned(v: u64) -> Self {
+        Self {
+            kind: ScannedKind::Unsigned,
+            bits: v,
+        }
+    }
+    #[inline(always)]
+    fn boolean(v: bool) -> Self {
+        Self {
+            kind: ScannedKind::Boolean,
+            bits: u64::from(v),
+        }
+    }
+    #[inline(always)]
+    fn value<'a>(self) -> FieldValue<'a> {
+        match self.kind {
+            ScannedKind::Float => FieldValue::Float(f64::from_bits(self.bits)),
+            ScannedKind::Integer => FieldValue::Integer(self.bits as i64),
+            ScannedKind::Unsigned => FieldValue::Unsigned(self.bits),
+            ScannedKind::Boolean => FieldValue::Boolean(self.bits != 0),
+        }
+    }
+}
+
+/// A field of a simple fields block: its key's span and its value.
+#[derive(Clone, Copy)]
+struct SimpleField {
+    key_start: usize,
+    key_end: usize,
+    value: Scanned,
 }
 
 #[derive(Clone, Copy)]
@@ -170,8 +351,8 @@ struct TagSpan {
 #[derive(Default)]
 pub(crate) struct Scratch {
     tags: Vec<TagSpan>,
-    /// The previous line's field count: the capacity of the next fields vector.
-    fields_hint: usize,
+    /// The fields `scanFields` decoded while the block was simple.
+    simple_fields: Vec<SimpleField>,
     /// `(key_start, key_end, value_start, value_end)` as `walkFields` cuts them.
     walked: Vec<(usize, usize, usize, usize)>,
     /// The tag order of a previous line, reused while lines repeat its tag keys.
@@ -192,6 +373,8 @@ struct SortCache {
     keys: Vec<(u128, usize)>,
     tails: Vec<u8>,
     order: Vec<usize>,
+    /// The keys were already in order (`order` is `0..n`): nothing to permute.
+    identity: bool,
 }
 
 impl SortCache {
@@ -233,12 +416,15 @@ impl SortCache {
                 self.order.push(k);
             }
         }
+        self.identity = self.order.len() == unsorted.len()
+            && self.order.iter().enumerate().all(|(i, &k)| i == k);
     }
 }
 
 #[cfg(test)]
-pub(crate) fn scan_line_for_tests(buf: &[u8], pos: usize) -> usize {
-    scan_line(buf, pos).0
+pub(crate) fn scan_line_for_tests(buf: &[u8], pos: usize) -> (usize, usize) {
+    let (end, newlines, _) = scan_line(buf, pos);
+    (end, newlines)
 }
 
 /// The parse of one line, without its position.
@@ -279,10 +465,11 @@ pub(crate) fn parse_lines<'a>(
             block = &block[..block.len() - 1];
         }
         let line = block.get(start..).unwrap_or_default();
+        // A line that is not plain holds a quote or a backslash: `scan_line` found one.
         let parsed = if plain {
             parse_point_as::<true>(line, multiplier, &mut scratch)
         } else {
-            parse_point(line, multiplier, &mut scratch)
+            parse_point_as::<false>(line, multiplier, &mut scratch)
         };
         match parsed {
             Ok(p) => on_point(Point {
@@ -303,7 +490,9 @@ pub(crate) fn parse_lines<'a>(
     }
 }
 
-/// `parsePoint` for one line (leading whitespace already stripped).
+/// `parsePoint` for one line (leading whitespace already stripped), choosing the instantiation
+/// itself (tests; `parse_lines` knows from `scan_line` whether the line is plain).
+#[cfg(test)]
 pub(crate) fn parse_point<'a>(
     buf: &'a [u8],
     multiplier: i64,
@@ -357,13 +546,16 @@ pub(crate) fn parse_point_as<'a, const PLAIN: bool>(
 
     // Sortedness and duplicates, on the raw (escaped) keys as Go compares them.
     if s.sort_cache.matches(buf, &s.tags) {
-        s.sorted.clear();
-        for &k in &s.sort_cache.order {
-            if let Some(&t) = s.tags.get(k) {
-                s.sorted.push(t);
+        // An identity order: the keys are already in series-key order.
+        if !s.sort_cache.identity {
+            s.sorted.clear();
+            for &k in &s.sort_cache.order {
+                if let Some(&t) = s.tags.get(k) {
+                    s.sorted.push(t);
+                }
             }
+            std::mem::swap(&mut s.tags, &mut s.sorted);
         }
-        std::mem::swap(&mut s.tags, &mut s.sorted);
     } else if !s.tags.is_empty() {
         s.sorted.clear();
         s.sorted.extend_from_slice(&s.tags);
@@ -375,10 +567,10 @@ pub(crate) fn parse_point_as<'a, const PLAIN: bool>(
     }
 
     // ---- scanFields; in the simple case the fields come out directly.
-    let mut fields: Vec<Field<'a>> = Vec::with_capacity(s.fields_hint.max(1));
+    s.simple_fields.clear();
     #[allow(unused_mut)]
     let (fields_start, fields_end, mut simple, long_key) =
-        scan_fields::<PLAIN>(buf, key_end, &mut fields)?;
+        scan_fields::<PLAIN>(buf, key_end, &mut s.simple_fields)?;
     #[cfg(test)]
     if s.force_walk {
         simple = false;
@@ -400,7 +592,7 @@ pub(crate) fn parse_point_as<'a, const PLAIN: bool>(
     let timestamp = scan_time(buf, fields_end, multiplier)?;
 
     // ---- build the point
-    let key_escaped = !PLAIN && memchr::memchr(b'\\', &buf[..key_end]).is_some();
+    let key_escaped = !PLAIN && find_backslash(&buf[..key_end], 0).is_some();
     let (measurement, tags) = if key_escaped {
         (
             unescape(&buf[..measurement_end], MEASUREMENT_SET),
@@ -424,15 +616,23 @@ pub(crate) fn parse_point_as<'a, const PLAIN: bool>(
                 .collect(),
         )
     };
-    if !simple {
-        fields.clear();
+    let fields = if simple {
+        s.simple_fields
+            .iter()
+            .map(|f| Field {
+                key: Cow::Borrowed(&buf[f.key_start..f.key_end]),
+                value: f.value.value(),
+            })
+            .collect()
+    } else {
+        let mut fields = Vec::with_capacity(s.walked.len());
         for &(ks, ke, vs, ve) in &s.walked {
             let key = unescape(&buf[ks..ke], FIELD_KEY_SET);
             let value = decode_value(&key, &buf[vs..ve])?;
             fields.push(Field { key, value });
         }
-    }
-    s.fields_hint = fields.len();
+        fields
+    };
     Ok(Parsed {
         key_len: key_end,
         measurement,
@@ -577,10 +777,10 @@ fn scan_tags<const PLAIN: bool>(
 /// `buf[start..end]`; `simple` is true when the block holds no `"` and no `\`, in which case
 /// `out` holds the fields exactly as `walkFields` and the field iterator would cut and decode
 /// them, and `long_key` the first `max key length exceeded` size among them.
-fn scan_fields<'a, const PLAIN: bool>(
-    buf: &'a [u8],
+fn scan_fields<const PLAIN: bool>(
+    buf: &[u8],
     pos: usize,
-    out: &mut Vec<Field<'a>>,
+    out: &mut Vec<SimpleField>,
 ) -> Result<(usize, usize, bool, Option<usize>), Reason> {
     let start = skip_whitespace(buf, pos);
     let mut i = start;
@@ -642,15 +842,16 @@ fn scan_fields<'a, const PLAIN: bool>(
                     scan_number(buf, i + 1)?
                 } else {
                     let (end, value) = scan_boolean(buf, i + 1)?;
-                    (end, FieldValue::Boolean(value))
+                    (end, Scanned::boolean(value))
                 };
                 if simple {
                     let size = pos + 4 + (i - key_start);
                     if size > MAX_KEY_LENGTH && long_key.is_none() {
                         long_key = Some(size);
                     }
-                    out.push(Field {
-                        key: Cow::Borrowed(&buf[key_start..i]),
+                    out.push(SimpleField {
+                        key_start,
+                        key_end: i,
                         value,
                     });
                 }
@@ -686,7 +887,7 @@ fn is_numeric(b: u8) -> bool {
 /// (`123`, `123i`, `123u` before a delimiter) are answered inline; everything else goes
 /// through the literal port in [`scan_number_general`].
 #[inline(always)]
-fn scan_number<'a>(buf: &[u8], i: usize) -> Result<(usize, FieldValue<'a>), Reason> {
+fn scan_number(buf: &[u8], i: usize) -> Result<(usize, Scanned), Reason> {
     let negative = buf.get(i) == Some(&b'-');
     let digits_start = i + usize::from(negative);
     let (end, acc) = read_digits(buf, digits_start);
@@ -697,14 +898,14 @@ fn scan_number<'a>(buf: &[u8], i: usize) -> Result<(usize, FieldValue<'a>), Reas
         match buf.get(end) {
             None | Some(b',' | b' ') if plain_digits < 16 => {
                 let v = acc as f64;
-                return Ok((end, FieldValue::Float(if negative { -v } else { v })));
+                return Ok((end, Scanned::float(if negative { -v } else { v })));
             }
             Some(b'i') if plain_digits < 19 && delimited(end + 1) => {
                 let v = acc as i64;
-                return Ok((end + 1, FieldValue::Integer(if negative { -v } else { v })));
+                return Ok((end + 1, Scanned::integer(if negative { -v } else { v })));
             }
             Some(b'u') if !negative && plain_digits < 20 && delimited(end + 1) => {
-                return Ok((end + 1, FieldValue::Unsigned(acc)));
+                return Ok((end + 1, Scanned::unsigned(acc)));
             }
             _ => {}
         }
@@ -715,12 +916,12 @@ fn scan_number<'a>(buf: &[u8], i: usize) -> Result<(usize, FieldValue<'a>), Reas
 /// The literal port of `scanNumber`; `i` is the start of the value, `digits_end` the end of
 /// the run of digits after the optional sign and `acc` their value (modulo 2^64).
 #[inline(never)]
-fn scan_number_general<'a>(
+fn scan_number_general(
     buf: &[u8],
     mut i: usize,
     digits_end: usize,
     acc: u64,
-) -> Result<(usize, FieldValue<'a>), Reason> {
+) -> Result<(usize, Scanned), Reason> {
     let start = i;
     let negative = buf.get(i) == Some(&b'-');
     if negative {
@@ -806,7 +1007,7 @@ fn scan_number_general<'a>(
                 None => return Err(Reason::IntegerOutOfRange(ascii(text))),
             }
         };
-        Ok((i, FieldValue::Integer(value)))
+        Ok((i, Scanned::integer(value)))
     } else if is_unsigned {
         if buf[i - 1] != b'u' {
             return Err(Reason::InvalidNumber);
@@ -823,7 +1024,7 @@ fn scan_number_general<'a>(
                 None => return Err(Reason::UnsignedOutOfRange(ascii(text))),
             }
         };
-        Ok((i, FieldValue::Unsigned(value)))
+        Ok((i, Scanned::unsigned(value)))
     } else {
         let text = &buf[start..i];
         // Go range-checks only scientific values and texts of 25 (maxFloat64Digits) or more
@@ -836,13 +1037,13 @@ fn scan_number_general<'a>(
         {
             // Exactly representable integer-valued float.
             let v = acc as f64;
-            return Ok((i, FieldValue::Float(if negative { -v } else { v })));
+            return Ok((i, Scanned::float(if negative { -v } else { v })));
         }
         match parse_f64(text) {
-            Some(v) if v.is_finite() => Ok((i, FieldValue::Float(v))),
+            Some(v) if v.is_finite() => Ok((i, Scanned::float(v))),
             _ if checked => Err(Reason::InvalidFloat),
             // Unreachable for texts the scanner accepts; keep Go's answer (no check) anyway.
-            _ => Ok((i, FieldValue::Float(0.0))),
+            _ => Ok((i, Scanned::float(0.0))),
         }
     }
 }
@@ -873,8 +1074,7 @@ fn scan_boolean(buf: &[u8], mut i: usize) -> Result<(usize, bool), Reason> {
 /// `scanTo(buf, 0, '=')`: the first `=` not preceded by a backslash, or `buf.len()`.
 fn scan_to_equals(buf: &[u8]) -> usize {
     let mut i = 0;
-    while let Some(off) = memchr::memchr(b'=', &buf[i..]) {
-        let at = i + off;
+    while let Some(at) = find(buf, i, &T_EQUALS, b"=") {
         if at == 0 || buf[at - 1] != b'\\' {
             return at;
         }
@@ -888,22 +1088,20 @@ fn scan_to_equals(buf: &[u8]) -> usize {
 fn scan_field_value(buf: &[u8]) -> usize {
     let mut i = 0;
     let mut quoted = false;
-    while let Some(&c) = buf.get(i) {
-        if c == b'\\' && matches!(buf.get(i + 1), Some(b'"' | b'\\')) {
-            i += 2;
-            continue;
+    // Every other byte only advances the loop: jump between the three that matter.
+    while let Some(at) = find(buf, i, &T_FIELD_VALUE, S_FIELD_VALUE) {
+        i = at;
+        match buf[i] {
+            b'\\' if matches!(buf.get(i + 1), Some(b'"' | b'\\')) => i += 2,
+            b'"' => {
+                quoted = !quoted;
+                i += 1;
+            }
+            b',' if !quoted => return i,
+            _ => i += 1,
         }
-        if c == b'"' {
-            i += 1;
-            quoted = !quoted;
-            continue;
-        }
-        if c == b',' && !quoted {
-            break;
-        }
-        i += 1;
     }
-    i
+    buf.len()
 }
 
 /// `walkFields` over `buf[start..end]` with the key-length callback of `parsePoint`.
@@ -955,7 +1153,10 @@ fn decode_value<'a>(key: &[u8], v: &'a [u8]) -> Result<FieldValue<'a>, Reason> {
         }
         return Ok(FieldValue::String(unescape_string(&v[1..v.len() - 1])));
     }
-    if b"0123456789-.nNiIu".contains(&first) {
+    if matches!(
+        first,
+        b'0'..=b'9' | b'-' | b'.' | b'n' | b'N' | b'i' | b'I' | b'u'
+    ) {
         let last = v[v.len() - 1];
         if last == b'i' {
             let text = &v[..v.len() - 1];
@@ -1133,11 +1334,55 @@ fn parse_u64(text: &[u8]) -> Option<u64> {
 /// lets through (digits, one `.`, `e`/`E` with a sign), where both round correctly and Go's
 /// `ErrRange` is exactly Rust's infinity.
 fn parse_f64(text: &[u8]) -> Option<f64> {
+    if let Some(v) = short_decimal(text) {
+        return Some(v);
+    }
     std::str::from_utf8(text).ok()?.parse::<f64>().ok()
+}
+
+/// Exact powers of ten (all representable in an f64).
+const POW10: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+/// `[-]digits[.digits]` with one to fifteen digits in all, as Rust's (and Go's) correctly
+/// rounded parse reads it: the digits as an integer are exact in an f64 (< 2^53), so is
+/// 10^(fraction digits), and one IEEE division rounds their quotient correctly (Clinger's fast
+/// path, which both parsers take for these texts). `None` for every other text.
+fn short_decimal(text: &[u8]) -> Option<f64> {
+    let (negative, rest) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text),
+    };
+    if rest.len() > 16 {
+        return None;
+    }
+    let mut mantissa: u64 = 0;
+    let mut digits = 0usize;
+    let mut fraction: Option<usize> = None;
+    for (k, &b) in rest.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(b - b'0');
+                digits += 1;
+            }
+            b'.' if fraction.is_none() => fraction = Some(rest.len() - k - 1),
+            _ => return None,
+        }
+    }
+    if digits == 0 || digits > 15 {
+        return None;
+    }
+    let v = mantissa as f64 / POW10[fraction.unwrap_or(0)];
+    Some(if negative { -v } else { v })
 }
 
 /// `strconv.ParseInt(s, 10, 64)` error kinds.
 fn go_parse_int(text: &[u8]) -> Result<i64, &'static str> {
+    // `[-]digits` in range: the same value without the str parser.
+    if let Some(v) = parse_i64(text) {
+        return Ok(v);
+    }
     let s = std::str::from_utf8(text).map_err(|_| "invalid syntax")?;
     s.parse::<i64>().map_err(|e| match e.kind() {
         std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
@@ -1151,6 +1396,9 @@ fn go_parse_int(text: &[u8]) -> Result<i64, &'static str> {
 fn go_parse_uint(text: &[u8]) -> Result<u64, &'static str> {
     if matches!(text.first(), Some(b'+' | b'-')) {
         return Err("invalid syntax");
+    }
+    if let Some(v) = parse_u64(text) {
+        return Ok(v);
     }
     let s = std::str::from_utf8(text).map_err(|_| "invalid syntax")?;
     s.parse::<u64>().map_err(|e| match e.kind() {

@@ -269,13 +269,15 @@ proptest! {
         prop_assert_eq!(batch.points.len() + batch.errors.len(), reference_lines(&body).len());
     }
 
-    /// The memchr fast path of scanLine equals the literal port.
+    /// The memchr fast path and the jumping loop of scanLine equal the literal port, and the
+    /// newlines inside a line are counted.
     #[test]
     fn scan_line_fast_path_is_exact(body in lp_bytes()) {
         let mut pos = 0;
         while pos < body.len() {
-            let fast = scan::scan_line_for_tests(&body, pos);
+            let (fast, newlines) = scan::scan_line_for_tests(&body, pos);
             prop_assert_eq!(fast, reference_scan_line(&body, pos));
+            prop_assert_eq!(newlines, body[pos..fast].iter().filter(|&&b| b == b'\n').count());
             pos = fast + 1;
         }
     }
@@ -291,6 +293,18 @@ proptest! {
             let b = scan::parse_point(line, 1, &mut walked).map(|p| (p.measurement, p.tags, p.fields, p.timestamp));
             prop_assert_eq!(a, b);
         }
+    }
+}
+
+proptest! {
+    /// The vector check for control and high bytes equals the byte-at-a-time one.
+    #[test]
+    fn control_and_high_bytes_are_found(line in prop::collection::vec(any::<u8>(), 0..80)) {
+        let want = (
+            line.iter().any(|&b| b < 0x20 || b == 0x7f),
+            line.iter().any(|&b| b >= 0x80),
+        );
+        prop_assert_eq!(scan::control_and_high_bytes(&line), want);
     }
 }
 

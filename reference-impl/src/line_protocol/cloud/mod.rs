@@ -46,7 +46,8 @@ mod strconv;
 #[cfg(test)]
 mod tests;
 
-use decoder::{DecodeError, Decoder};
+use super::scan::{control_and_high_bytes, parse_point_as, Scratch};
+use decoder::{DecodeError, Decoder, Section};
 
 /// A line (decoder entry) that failed to parse.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,12 +108,31 @@ pub fn parse_batch_cloud(body: &[u8], precision: Precision) -> CloudBatch<'_> {
 pub fn parse_lines_cloud<'a>(
     body: &'a [u8],
     precision: Precision,
+    on_point: impl FnMut(Point<'a>),
+    on_error: impl FnMut(CloudLineError<'a>),
+) {
+    parse_lines_cloud_as(body, precision, true, on_point, on_error);
+}
+
+/// [`parse_lines_cloud`], with the shared fast path ([`shared_fast_entry`]) switched on or off
+/// (tests compare both).
+pub(super) fn parse_lines_cloud_as<'a>(
+    body: &'a [u8],
+    precision: Precision,
+    fast: bool,
     mut on_point: impl FnMut(Point<'a>),
     mut on_error: impl FnMut(CloudLineError<'a>),
 ) {
     let mut dec = Decoder::new(body);
+    let mut scratch = Scratch::default();
     while dec.next() {
         let line_number = dec.line;
+        if fast {
+            if let Some(point) = shared_fast_entry(&mut dec, precision, &mut scratch) {
+                on_point(point);
+                continue;
+            }
+        }
         match decode_entry(&mut dec, precision) {
             Ok(mut point) => {
                 point.line = trim_eol(&body[dec.r0..dec.r1]);
@@ -136,6 +156,72 @@ pub fn parse_lines_cloud<'a>(
             }
         }
     }
+}
+
+/// The entry at the decoder's read position through the v2 scanner's plain fast path
+/// ([`parse_point_as`]), when the two dialects must agree on it; `None` (decoder untouched)
+/// otherwise, and the decoder decodes it.
+///
+/// The entry qualifies when its physical line holds no `"` and no `\\` (no escapes, no
+/// strings: the line is the entry), no control byte (0x00-0x1F, 0x7F: no `\r`, TAB or NUL,
+/// which the dialects treat differently), is valid UTF-8 (the decoder checks every token; the
+/// tokens of a valid line are valid, since they are cut at ASCII bytes), starts with neither a
+/// space nor `#`, and v2 accepts it. Every line v2 accepts under these conditions the decoder
+/// accepts with the same point: the same token boundaries (`,` `=` space), v2's number and
+/// boolean grammars are subsets of the decoder's with the same values (Go's `ParseFloat`
+/// rounds as Rust's does; `ParseInt`/`ParseUint` on the text before `i`/`u`), v2's timestamp
+/// range is within the decoder's, and v2's tag order (bytewise by the raw key, no duplicates:
+/// v2 refuses them) is the decoder's stable sort by the unescaped key, which is the raw key
+/// here. The one token v2 takes and the decoder does not, a tag value starting with `=`,
+/// is sent to the decoder. Everything v2 refuses (reserved tag keys, duplicates, key length, its timestamp
+/// range) falls back to the decoder, which gives Cloud's answer. A property test compares this
+/// path with the decoder alone (`tests.rs`).
+fn shared_fast_entry<'a>(
+    dec: &mut Decoder<'a>,
+    precision: Precision,
+    scratch: &mut Scratch,
+) -> Option<Point<'a>> {
+    let body = dec.buf;
+    let start = dec.r1;
+    let rest = body.get(start..)?;
+    let (len, newline) = match memchr::memchr3(b'\n', b'"', b'\\', rest) {
+        None => (rest.len(), false),
+        Some(off) if rest[off] == b'\n' => (off, true),
+        Some(_) => return None,
+    };
+    let line = &rest[..len];
+    if matches!(line.first(), None | Some(b' ' | b'#')) {
+        return None;
+    }
+    let (control, high) = control_and_high_bytes(line);
+    if control || (high && std::str::from_utf8(line).is_err()) {
+        return None;
+    }
+    let parsed = parse_point_as::<true>(line, precision.multiplier(), scratch).ok()?;
+    // v2's `scanTagsValue` does not look at the first byte of a value for `=`; the decoder
+    // ends the (then empty) value there.
+    if parsed.tags.iter().any(|t| t.value.first() == Some(&b'=')) {
+        return None;
+    }
+    // The decoder's series key runs through the spaces after the tags.
+    let fields_start = line[parsed.key_len..]
+        .iter()
+        .position(|&b| b != b' ')
+        .map_or(line.len(), |n| parsed.key_len + n);
+    dec.r0 = start;
+    dec.r1 = start + len + usize::from(newline);
+    dec.section = Section::End;
+    let line_number = dec.line;
+    dec.line += usize::from(newline);
+    Some(Point {
+        line,
+        line_number,
+        raw_key: &line[..fields_start],
+        measurement: parsed.measurement,
+        tags: parsed.tags,
+        fields: parsed.fields,
+        timestamp: parsed.timestamp,
+    })
 }
 
 fn decode_entry<'a>(dec: &mut Decoder<'a>, precision: Precision) -> Result<Point<'a>, DecodeError> {

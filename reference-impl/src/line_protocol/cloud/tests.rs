@@ -267,6 +267,158 @@ proptest! {
     }
 }
 
+/// Lines in the shape the shared fast path takes (measurement, tags, fields, timestamp), from
+/// pieces both dialects read and pieces where they part (reserved and duplicate tag keys,
+/// `NaN`, `1_0`, hex floats, timestamps outside v2's range, control bytes, invalid UTF-8).
+fn shared_shape_lines() -> impl Strategy<Value = Vec<u8>> {
+    const NAMES: &[&[u8]] = &[
+        b"m",
+        b"cpu",
+        b"a",
+        b"b",
+        b"time",
+        b"_field",
+        b"_measurement",
+        b"h\xc3\xa9",
+        b"x\xff",
+        b"t\tx",
+        b"#c",
+        b"k=v",
+        b"e",
+    ];
+    const VALUES: &[&[u8]] = &[
+        b"1",
+        b"-1",
+        b"1i",
+        b"-9223372036854775808i",
+        b"9223372036854775808i",
+        b"1u",
+        b"-1u",
+        b"18446744073709551616u",
+        b"1.5",
+        b".5",
+        b"5.",
+        b"-.5",
+        b"1e5",
+        b"1E+5",
+        b"1e400",
+        b"NaN",
+        b"1_0",
+        b"0x1p3",
+        b"t",
+        b"TRUE",
+        b"False",
+        b"tru",
+        b"-0",
+        b"12345678901234567",
+        b"0.1000000000000000055511151231257827",
+        b"1i2",
+        b"i",
+    ];
+    const TIMES: &[&[u8]] = &[
+        b"",
+        b" 0",
+        b" -1",
+        b" 1700000000000000000",
+        b" 9223372036854775807",
+        b" -9223372036854775808",
+        b" 9223372036854775806",
+        b" 12-3",
+        b" +5",
+        b" 5 ",
+        b" 5 x",
+        b"  5",
+        b" 1.5",
+    ];
+    const SEPARATORS: &[&[u8]] = &[b" ", b"  ", b"\t", b" \r"];
+    const LEADS: &[&[u8]] = &[b"", b"  ", b"\r", b"\t"];
+    let name = prop::sample::select(NAMES);
+    let value = prop::sample::select(VALUES);
+    let line = (
+        name.clone(),
+        prop::collection::vec((name.clone(), name.clone()), 0..4),
+        prop::collection::vec((name, value), 1..4),
+        prop::sample::select(TIMES),
+        prop::sample::select(SEPARATORS),
+        prop::sample::select(LEADS),
+    )
+        .prop_map(|(m, tags, fields, time, sep, lead)| {
+            let mut line = lead.to_vec();
+            line.extend_from_slice(m);
+            for (k, v) in tags {
+                line.push(b',');
+                line.extend_from_slice(k);
+                line.push(b'=');
+                line.extend_from_slice(v);
+            }
+            line.extend_from_slice(sep);
+            for (i, (k, v)) in fields.into_iter().enumerate() {
+                if i > 0 {
+                    line.push(b',');
+                }
+                line.extend_from_slice(k);
+                line.push(b'=');
+                line.extend_from_slice(v);
+            }
+            line.extend_from_slice(time);
+            line
+        });
+    prop::collection::vec(line, 1..5).prop_map(|lines| {
+        let mut body = Vec::new();
+        for l in lines {
+            body.extend_from_slice(&l);
+            body.push(b'\n');
+        }
+        body
+    })
+}
+
+type Answers<'a> = (Vec<Point<'a>>, Vec<CloudLineError<'a>>);
+
+fn answers(body: &[u8], precision: Precision, fast: bool) -> Answers<'_> {
+    let (mut points, mut errors) = (Vec::new(), Vec::new());
+    parse_lines_cloud_as(
+        body,
+        precision,
+        fast,
+        |p| points.push(p),
+        |e| errors.push(e),
+    );
+    (points, errors)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// The shared fast path answers every body exactly as the decoder alone: points (line,
+    /// line number, series key bytes, tags, fields, timestamp) and errors.
+    #[test]
+    fn shared_fast_path_equals_decoder(
+        body in prop_oneof![lp_bytes(), shared_shape_lines()],
+        p in 0..4usize,
+    ) {
+        let precision = PRECISIONS[p];
+        let fast = answers(&body, precision, true);
+        let slow = answers(&body, precision, false);
+        prop_assert_eq!(fast, slow, "body {:?}", String::from_utf8_lossy(&body));
+    }
+}
+
+#[test]
+fn tsbs_lines_same_through_both_paths() {
+    let body = crate::tsbs::CpuOnly {
+        hosts: 10,
+        points: 50,
+        batch: 50,
+        start: 1_451_606_400_000_000_000,
+    }
+    .batches()
+    .concat();
+    let fast = answers(body.as_bytes(), Precision::Nanosecond, true);
+    assert_eq!(fast.0.len(), 50);
+    assert_eq!(fast, answers(body.as_bytes(), Precision::Nanosecond, false));
+}
+
 #[test]
 fn blank_and_comment_only_bodies() {
     for body in [
