@@ -20,7 +20,7 @@
 //! when a claim or a waiver points at no line (or a waiver at a line a case now shows), and when
 //! `docs/coverage.md` differs from a fresh render.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use influx_conformance::case::Corpus;
@@ -238,7 +238,7 @@ fn scopes(f: &SpecFile) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     let mut last_numbered: Vec<String> = Vec::new();
     for s in &f.sections {
-        let mut scope = vec![s.id.clone(), s.title.clone()];
+        let mut scope = vec![s.id.clone(), s.title.clone(), spec::plain(&s.title)];
         if let Some(num) = s.id.strip_prefix('§') {
             let mut parts: Vec<&str> = num.split('.').collect();
             last_numbered = Vec::new();
@@ -266,7 +266,8 @@ fn scopes(f: &SpecFile) -> Vec<Vec<String>> {
 enum Status {
     Shown(Vec<String>),
     Waived(usize),
-    Open,
+    /// What is missing, in words.
+    Open(String),
 }
 
 fn shows(item: &Item, file: &str, scope: &[String], c: &CaseText, n: &Needles) -> bool {
@@ -446,7 +447,7 @@ pub fn render(root: &Path, spec_dir: &Path) -> Result<Outcome, String> {
                 .iter()
                 .filter(|s| s.name == f)
                 .flat_map(|s| s.sections.iter())
-                .any(|s| s.title == q);
+                .any(|s| spec::plain(&s.title) == spec::plain(&q));
             if is_title {
                 c.refs.push((f, q));
             } else {
@@ -491,7 +492,7 @@ pub fn render(root: &Path, spec_dir: &Path) -> Result<Outcome, String> {
                     .any(|(file, id)| file == &f.name && id == &s.id)
                     || c.refs
                         .iter()
-                        .any(|(file, id)| file == &f.name && id == &s.title)
+                        .any(|(file, id)| file == &f.name && spec::plain(id) == spec::plain(&s.title))
                 {
                     section_cases[si].insert(c.name.clone());
                 }
@@ -542,7 +543,20 @@ pub fn render(root: &Path, spec_dir: &Path) -> Result<Outcome, String> {
                     waiver_used[wi] = true;
                     Status::Waived(waivers[wi].index)
                 } else {
-                    Status::Open
+                    let missing: Vec<&String> = item
+                        .messages
+                        .iter()
+                        .filter(|m| !in_file.iter().any(|c| needles.get(m).found_in(&c.text)))
+                        .collect();
+                    Status::Open(if !missing.is_empty() {
+                        format!("no case shows {}", missing.iter().map(|m| format!("`{}`", short(m, 80))).collect::<Vec<_>>().join(", "))
+                    } else if !item.cells.is_empty() {
+                        "no case holds every cell".to_string()
+                    } else if !item.tokens.is_empty() {
+                        format!("no case naming {} holds {}", f.sections[si].id, item.tokens.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", "))
+                    } else {
+                        "no case claims it".to_string()
+                    })
                 };
                 lines.push((si, item, status));
             }
@@ -608,9 +622,9 @@ pub fn render(root: &Path, spec_dir: &Path) -> Result<Outcome, String> {
             continue;
         }
         for (si, item, st) in &fs.lines {
-            if matches!(st, Status::Open) {
+            if let Status::Open(why) = st {
                 problems.push(format!(
-                    "{}:{} ({}) is shown by no case and not waived: {}",
+                    "{}:{} ({}) is shown by no case and not waived ({why}): {}",
                     fs.file.name,
                     item.line,
                     fs.file.sections[*si].id,
@@ -778,13 +792,14 @@ fn report(statuses: &[FileStatus], waivers: &[Waiver], n_cases: usize) -> (Strin
         for (si, item, st) in &fs.lines {
             let sid = &fs.file.sections[*si].id;
             match st {
-                Status::Open => open_all.push_str(&format!(
-                    "- `{}:{}` ({}, {}) {}\n",
+                Status::Open(why) => open_all.push_str(&format!(
+                    "- `{}:{}` ({}, {}) {} — {}\n",
                     fs.file.name,
                     item.line,
                     cell(sid),
                     item.kind.name(),
-                    cell(&short(&item.text, 160))
+                    cell(&short(&item.text, 160)),
+                    cell(why)
                 )),
                 Status::Waived(w) => waived_all.push_str(&format!(
                     "- `{}:{}` ({}) waiver {w}: {}\n",

@@ -180,10 +180,17 @@ fn is_citation(s: &str) -> bool {
     const EXT: [&str; 10] = [
         ".go", ".rs", ".md", ".yml", ".yaml", ".java", ".csv", ".ndjson", ".flux", ".toml",
     ];
-    const CODE: [&str; 9] = [
-        "fmt.", "Msg:", "Err:", ":=", "()", "{Reason", "Error{", "::", "#[",
+    const CODE: [&str; 12] = [
+        "fmt.", "Msg:", "Err:", ":=", "()", "{Reason", "Error{", "::", "#[", " = ", "//", "Dropped:",
     ];
-    if s.is_empty() || CODE.iter().any(|c| s.contains(c)) {
+    if s.is_empty() || CODE.iter().any(|c| s.contains(c)) || s.contains("|>") {
+        return true;
+    }
+    // A call (`len(key)+4`, `gzip.NewReader(r)`): an identifier right before `(`.
+    static CALL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^[A-Za-z_][A-Za-z0-9_.]*\(").expect("literal regex")
+    });
+    if CALL.is_match(s) {
         return true;
     }
     let no_space = !s.contains(' ');
@@ -219,8 +226,17 @@ fn is_message(s: &str) -> bool {
     if is_citation(s) {
         return false;
     }
-    if s.starts_with('{') && (s.contains("\"message\"") || s.contains("\"error\"")) {
-        return true;
+    if s.starts_with('{') || s.starts_with('[') {
+        // A JSON body with a message is one; a shape (`{"code","message"}`) is not.
+        return serde_json::from_str::<serde_json::Value>(s).is_ok_and(|v| {
+            v.get("message").is_some_and(|m| m.is_string())
+                || v.get("error").is_some_and(|m| m.is_string())
+        });
+    }
+    // A request line (`GET /api/v2/swagger.json`, `POST {...}`) is what is sent.
+    const METHODS: [&str; 5] = ["GET ", "POST ", "PATCH ", "DELETE ", "HEAD "];
+    if METHODS.iter().any(|m| s.starts_with(m)) {
+        return false;
     }
     s.contains(' ') && s.chars().filter(|c| c.is_alphabetic()).count() >= 6 && !is_header(s)
 }
