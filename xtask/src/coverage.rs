@@ -188,8 +188,16 @@ impl Needle {
         let unescaped = needle.replace("\\\"", "\"").replace("\\\\", "\\");
         let with_newlines = unescaped.replace("\\n", "\n").replace("\\t", "\t");
         let lp = unescaped.replace(' ', "\\ ");
+        // A case's description or a deviation note may quote the JSON body (`\"nope\"`).
+        let json_escaped = unescaped.replace('"', "\\\"");
         let mut literals = Vec::new();
-        for l in [needle.to_string(), unescaped, with_newlines, lp] {
+        for l in [
+            needle.to_string(),
+            unescaped,
+            with_newlines,
+            lp,
+            json_escaped,
+        ] {
             if !l.is_empty() && !literals.contains(&l) {
                 literals.push(l);
             }
@@ -490,9 +498,9 @@ pub fn render(root: &Path, spec_dir: &Path) -> Result<Outcome, String> {
                 if c.refs
                     .iter()
                     .any(|(file, id)| file == &f.name && id == &s.id)
-                    || c.refs
-                        .iter()
-                        .any(|(file, id)| file == &f.name && spec::plain(id) == spec::plain(&s.title))
+                    || c.refs.iter().any(|(file, id)| {
+                        file == &f.name && spec::plain(id) == spec::plain(&s.title)
+                    })
                 {
                     section_cases[si].insert(c.name.clone());
                 }
@@ -549,11 +557,26 @@ pub fn render(root: &Path, spec_dir: &Path) -> Result<Outcome, String> {
                         .filter(|m| !in_file.iter().any(|c| needles.get(m).found_in(&c.text)))
                         .collect();
                     Status::Open(if !missing.is_empty() {
-                        format!("no case shows {}", missing.iter().map(|m| format!("`{}`", short(m, 80))).collect::<Vec<_>>().join(", "))
+                        format!(
+                            "no case shows {}",
+                            missing
+                                .iter()
+                                .map(|m| format!("`{}`", short(m, 80)))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
                     } else if !item.cells.is_empty() {
                         "no case holds every cell".to_string()
                     } else if !item.tokens.is_empty() {
-                        format!("no case naming {} holds {}", f.sections[si].id, item.tokens.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", "))
+                        format!(
+                            "no case naming {} holds {}",
+                            f.sections[si].id,
+                            item.tokens
+                                .iter()
+                                .map(|t| format!("`{t}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
                     } else {
                         "no case claims it".to_string()
                     })

@@ -181,7 +181,8 @@ fn is_citation(s: &str) -> bool {
         ".go", ".rs", ".md", ".yml", ".yaml", ".java", ".csv", ".ndjson", ".flux", ".toml",
     ];
     const CODE: [&str; 12] = [
-        "fmt.", "Msg:", "Err:", ":=", "()", "{Reason", "Error{", "::", "#[", " = ", "//", "Dropped:",
+        "fmt.", "Msg:", "Err:", ":=", "()", "{Reason", "Error{", "::", "#[", " = ", "//",
+        "Dropped:",
     ];
     if s.is_empty() || CODE.iter().any(|c| s.contains(c)) || s.contains("|>") {
         return true;
@@ -342,10 +343,26 @@ fn needles(text: &str) -> (Vec<String>, Vec<String>) {
         .into_iter()
         .filter(|s| is_cited_identifier(s.trim()))
         .collect();
+    static STATUS: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^([1-5]\d\d)\b\s*(.*)$").expect("literal regex")
+    });
     for span in backticked(text) {
-        let span = span.trim().to_string();
+        let mut span = span.trim().to_string();
         if span.is_empty() || is_citation(&span) || cited.contains(&span) {
             continue;
+        }
+        // `400 {"error":"..."}`: a status and the body it comes with; `204 "Success"`, `422
+        // Unprocessable Entity`: a status and its reason phrase, shown by the status.
+        if let Some(c) = STATUS.captures(&span) {
+            let (code, rest) = (c[1].to_string(), c[2].trim().to_string());
+            if rest.starts_with('{') && is_message(&rest) {
+                span = rest;
+            } else {
+                if !tokens.contains(&code) {
+                    tokens.push(code);
+                }
+                continue;
+            }
         }
         if is_message(&span) {
             if !messages.contains(&span) {
