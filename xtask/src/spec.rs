@@ -184,7 +184,7 @@ fn is_citation(s: &str) -> bool {
         "fmt.", "Msg:", "Err:", ":=", "()", "{Reason", "Error{", "::", "#[", " = ", "//",
         "Dropped:",
     ];
-    if s.is_empty() || CODE.iter().any(|c| s.contains(c)) || s.contains("|>") {
+    if s.is_empty() || CODE.iter().any(|c| s.contains(c)) || s.contains("|>") || s.starts_with("show-in ") {
         return true;
     }
     // A call (`len(key)+4`, `gzip.NewReader(r)`): an identifier right before `(`.
@@ -417,6 +417,14 @@ fn is_historical(text: &str) -> bool {
     p.starts_with("[HIST]") || p.starts_with("History") || p.starts_with("**History")
 }
 
+/// A line that only says where the code is (`Handler: ...`, `Sources: ...`) or what a CLI
+/// does (`CLI: influx bucket create ...`).
+fn is_source_or_cli(text: &str) -> bool {
+    const PREFIXES: [&str; 5] = ["Handler:", "Routing:", "Source:", "Sources:", "CLI:"];
+    let p = text.trim_start_matches(['-', '*', ' ']);
+    PREFIXES.iter().any(|x| p.starts_with(x))
+}
+
 fn list_marker(line: &str) -> Option<usize> {
     let t = line.trim_start();
     let indent = line.len() - t.len();
@@ -456,6 +464,7 @@ impl Builder {
         if is_framing(&text, &messages)
             || is_advice(&prose(&text))
             || is_historical(&text)
+            || is_source_or_cli(&text)
             || !states_something(&text, &messages, &tokens)
         {
             return;
