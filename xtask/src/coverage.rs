@@ -304,6 +304,33 @@ fn claimed(item: &Item, file: &str, c: &CaseText) -> bool {
         .any(|(f, q)| f == file && plain.contains(&spec::plain(q)))
 }
 
+/// Every line of one spec file as the extractor reads it: `line kind [needles] text`, for a
+/// reviewer checking the extractor by hand (`cargo xtask coverage --list v2.md`).
+pub fn list(spec_dir: &Path, file: &str) -> Result<String, String> {
+    let specs = spec::load(spec_dir)?;
+    let f = specs
+        .iter()
+        .find(|s| s.name == file)
+        .ok_or_else(|| format!("{file} is not a spec file the coverage reads"))?;
+    let mut out = String::new();
+    for s in &f.sections {
+        out.push_str(&format!("## {} ({}, line {})\n", s.title, s.id, s.line));
+        for i in &s.items {
+            out.push_str(&format!(
+                "{}:{} {} messages={:?} tokens={:?} cells={:?}\n    {}\n",
+                file,
+                i.line,
+                i.kind.name(),
+                i.messages,
+                i.tokens,
+                i.cells,
+                short(&i.text, 200)
+            ));
+        }
+    }
+    Ok(out)
+}
+
 pub struct Outcome {
     pub text: String,
     pub summary: String,
@@ -814,8 +841,9 @@ fn report(statuses: &[FileStatus], waivers: &[Waiver], n_cases: usize) -> (Strin
                 s.id.clone()
             };
             body.push_str(&format!(
-                "| {} | {} | {} | {sh} | {wv} | {} {list} |\n",
+                "| {} | {} | {} | {} | {sh} | {wv} | {} {list} |\n",
                 cell(&id),
+                s.line,
                 cell(&s.title),
                 in_s.len(),
                 cases.len()
@@ -860,14 +888,15 @@ fn report(statuses: &[FileStatus], waivers: &[Waiver], n_cases: usize) -> (Strin
         out.push_str("Why, and what would make each testable, is in `cases/waivers.yaml`:\n\n");
         for w in waivers {
             out.push_str(&format!(
-                "{}. `{}{}`: {}\n",
+                "{}. `{}{}`: {} *Testable when:* {}\n",
                 w.index,
                 w.file,
                 w.section
                     .as_deref()
                     .map(|s| format!(" {s}"))
                     .unwrap_or_default(),
-                cell(&short(&w.why, 200))
+                cell(&short(&w.why, 240)),
+                cell(&short(&w.testable_when, 160))
             ));
         }
         out.push('\n');

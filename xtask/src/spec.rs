@@ -184,7 +184,11 @@ fn is_citation(s: &str) -> bool {
         "fmt.", "Msg:", "Err:", ":=", "()", "{Reason", "Error{", "::", "#[", " = ", "//",
         "Dropped:",
     ];
-    if s.is_empty() || CODE.iter().any(|c| s.contains(c)) || s.contains("|>") || s.starts_with("show-in ") {
+    if s.is_empty()
+        || CODE.iter().any(|c| s.contains(c))
+        || s.contains("|>")
+        || s.starts_with("show-in ")
+    {
         return true;
     }
     // A call (`len(key)+4`, `gzip.NewReader(r)`): an identifier right before `(`.
@@ -235,7 +239,9 @@ fn is_message(s: &str) -> bool {
         });
     }
     // A request line (`GET /api/v2/swagger.json`, `POST {...}`) is what is sent.
-    const METHODS: [&str; 5] = ["GET ", "POST ", "PATCH ", "DELETE ", "HEAD "];
+    const METHODS: [&str; 7] = [
+        "GET ", "GET/", "POST ", "PATCH ", "DELETE ", "HEAD ", "OPTIONS ",
+    ];
     if METHODS.iter().any(|m| s.starts_with(m)) {
         return false;
     }
@@ -303,10 +309,7 @@ fn parenthesised(line: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut depth = 0usize;
     let mut rest = line;
-    loop {
-        let Some(i) = rest.find(['`', '(', ')']) else {
-            break;
-        };
+    while let Some(i) = rest.find(['`', '(', ')']) {
         let c = rest.as_bytes()[i];
         let after = &rest[i + 1..];
         match c {
@@ -374,7 +377,7 @@ fn needles(text: &str) -> (Vec<String>, Vec<String>) {
             if !tokens.iter().any(|t: &String| t == name) {
                 tokens.push(name.to_string());
             }
-        } else if span.chars().count() >= 2 && !tokens.contains(&span) {
+        } else if span.chars().count() >= 2 && !tokens.contains(&span) && !span.starts_with('%') {
             tokens.push(span);
         }
     }
@@ -387,6 +390,13 @@ fn states_something(text: &str, messages: &[String], tokens: &[String]) -> bool 
         return true;
     }
     let p = prose(text);
+    // A status code is a statement on its own (`1. Auth middleware: 401 (§1.5).`, `8. 204.`).
+    static STATUS_WORD: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?:^|[^\w§.])[1-5]\d\d(?:[^\w]|$)").expect("literal regex")
+    });
+    if STATUS_WORD.is_match(&p) {
+        return true;
+    }
     let words = p
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.chars().any(|c| c.is_alphabetic()))
@@ -632,8 +642,10 @@ fn example(b: &mut Builder, lang: &str, start: usize, body: &[String]) {
             }
         } else if lang != "json" && !lang.starts_with("json") && is_message(line) {
             // CLI output quotes the server's message after the status line.
-            let cli = regex::Regex::new(r"^Error: .*?\b\d{3} [A-Za-z ]+: ").expect("literal regex");
-            let v = cli.replace(line, "").into_owned();
+            static CLI: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+                regex::Regex::new(r"^Error: .*?\b\d{3} [A-Za-z ]+: ").expect("literal regex")
+            });
+            let v = CLI.replace(line, "").into_owned();
             // Literal `\r\n` at the ends of CSV examples are the row ends, not text.
             let v = v.trim_end_matches("\\r\\n").to_string();
             if !messages.contains(&v) {
@@ -771,6 +783,21 @@ mod tests {
                 "measurement not allowed by schema"
             ]
         );
+    }
+
+    #[test]
+    fn a_status_code_is_a_statement() {
+        let text = "## 2. A\n1. Auth middleware: 401 (§1.5).\n8. 204.\n- Points are split (§4.4).\n| `204 \"Success\"` | x |\n";
+        let f = parse("v2.md", text);
+        let got: Vec<usize> = f.sections[1].items.iter().map(|i| i.line).collect();
+        assert_eq!(got, [2, 3, 4]);
+        // `204 "Success"` is the status 204, not a message.
+        let text = "## 2. A\n| code | meaning |\n|---|---|\n| `204 \"Success\"` | ok |\n| `400 {\"error\":\"bad thing here\"}` | x |\n";
+        let f = parse("v2.md", text);
+        let items = &f.sections[1].items;
+        assert_eq!(items[0].tokens, ["204"]);
+        assert!(items[0].messages.is_empty());
+        assert_eq!(items[1].messages, ["{\"error\":\"bad thing here\"}"]);
     }
 
     #[test]
