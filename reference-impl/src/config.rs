@@ -81,6 +81,9 @@ pub struct ServerConfig {
     pub bootstrap: bool,
     /// Timeouts, the connection cap and the shutdown bound when listening on a socket.
     pub http: crate::net::HttpLimits,
+    /// Query controller budgets (`--query-concurrency`, `--query-queue-size`,
+    /// `--query-memory-bytes`, `--query-timeout`).
+    pub query: crate::query::QueryConfig,
 }
 
 impl Default for ServerConfig {
@@ -106,6 +109,7 @@ impl Default for ServerConfig {
             cloud: CloudConfig::default(),
             bootstrap: true,
             http: crate::net::HttpLimits::default(),
+            query: crate::query::QueryConfig::default(),
         }
     }
 }

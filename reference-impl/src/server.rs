@@ -73,12 +73,14 @@ impl Reference {
                 token: String::new(),
             }
         };
+        let queries = crate::http::query::QueryGate::new(&config.query);
         let state = Arc::new(AppState {
             store: std::sync::Mutex::new(store),
             clock,
             config,
             started_at: now,
             writes_seen: AtomicU64::new(0),
+            queries,
         });
         Ok(Self { state, bootstrap })
     }

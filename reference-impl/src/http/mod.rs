@@ -4,7 +4,7 @@
 mod body;
 mod delete;
 pub mod json_out;
-mod query;
+pub(crate) mod query;
 mod query_params;
 pub mod respond;
 mod schema;
@@ -42,6 +42,8 @@ pub struct AppState {
     pub started_at: i64,
     /// Writes seen, for deterministic fault injection.
     pub writes_seen: AtomicU64,
+    /// The query controller's slots and queue.
+    pub queries: query::QueryGate,
 }
 
 impl AppState {
