@@ -491,6 +491,25 @@ pub fn render(root: &Path, spec_dir: &Path) -> Result<Outcome, String> {
         }
         c.claims = claims;
     }
+    // Every section a case names must exist: a reference to a section the spec does not have
+    // (a renumbered or imagined `§8.4`) says nothing about what the case shows.
+    for c in &cases {
+        for (f, id) in &c.refs {
+            let Some(spec) = specs.iter().find(|s| &s.name == f) else {
+                continue;
+            };
+            let exists = spec
+                .sections
+                .iter()
+                .any(|s| &s.id == id || spec::plain(&s.title) == spec::plain(id));
+            if !exists {
+                problems.push(format!(
+                    "{}: names {f} {id}, which is no section of {f}",
+                    c.name
+                ));
+            }
+        }
+    }
     // Every claim must point at exactly one line; one that does not counts for nothing.
     for c in &mut cases {
         let mut kept = Vec::new();
@@ -800,7 +819,7 @@ fn report(statuses: &[FileStatus], waivers: &[Waiver], n_cases: usize) -> (Strin
             if fs.checked { "" } else { " (reported, not checked yet)" }
         ));
         body.push_str(
-            "| section | title | lines | shown | waived | cases |\n|---|---|---:|---:|---:|---|\n",
+            "| section | at line | title | lines | shown | waived | cases |\n|---|---:|---|---:|---:|---:|---|\n",
         );
         for (si, s) in fs.file.sections.iter().enumerate() {
             let in_s: Vec<&(usize, &Item, Status)> =

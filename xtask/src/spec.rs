@@ -391,10 +391,7 @@ fn states_something(text: &str, messages: &[String], tokens: &[String]) -> bool 
     }
     let p = prose(text);
     // A status code is a statement on its own (`1. Auth middleware: 401 (§1.5).`, `8. 204.`).
-    static STATUS_WORD: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"(?:^|[^\w§.])[1-5]\d\d(?:[^\w]|$)").expect("literal regex")
-    });
-    if STATUS_WORD.is_match(&p) {
+    if states_status(&p) {
         return true;
     }
     let words = p
@@ -404,13 +401,66 @@ fn states_something(text: &str, messages: &[String], tokens: &[String]) -> bool 
     words >= 3
 }
 
-/// A line is framing when it ends with `:` and quotes no server text (it introduces a list), or
-/// is all bold (a run-in heading such as `**Tag keys and values.**`).
-fn is_framing(text: &str, messages: &[String]) -> bool {
+/// A line ending in `:` with this many words outside its citations and asides says more than
+/// what follows (`a schema block is written when the schema changes ...:`): it is a rule.
+const LONG_FRAMING_WORDS: usize = 8;
+
+/// Does the prose of a line name an HTTP status (`400`, `**200**`), not a section or a number?
+fn states_status(prose: &str) -> bool {
+    static STATUS_WORD: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?:^|[^\w§.])[1-5]\d\d(?:[^\w]|$)").expect("literal regex")
+    });
+    STATUS_WORD.is_match(prose)
+}
+
+/// A line is framing when it ends with `:`, quotes no server text and names no status (it
+/// introduces a list: `Inner messages:`), or is all bold (a run-in heading such as
+/// `**Tag keys and values.**`). A line that ends with `:` but states a status first (`the
+/// status is always **400** ... Inner messages:`, `the status stays 200 ...:`) is a rule.
+fn is_framing(text: &str, messages: &[String], introduces_example: bool) -> bool {
     let t = text.trim_end();
     let run_in_heading =
         t.starts_with("**") && t.ends_with("**") && t[2..].find("**") == Some(t.len() - 4);
-    run_in_heading || ((t.ends_with(':') || t.ends_with(":**")) && messages.is_empty())
+    // An aside in parentheses (`Error` (generic; used by 404/500/default):) names where a shape
+    // is used; it states no status of its own.
+    let p = without_parentheses(&prose(t));
+    let words = p
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().any(|c| c.is_alphabetic()))
+        .count();
+    // `A \r before \n stays part of the last token. Observed:`: a sentence before the one that
+    // introduces the list states something; `... do the following:` alone does not.
+    static FOLLOWING: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)\bthe following\b|\bas follows\b").expect("literal regex")
+    });
+    static LIST_MARKER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^\s*(?:\d+[.)]|[-*])\s+").expect("literal regex")
+    });
+    let sentence_before = LIST_MARKER
+        .replace(&p, "")
+        .trim_end()
+        .trim_end_matches(':')
+        .contains(". ");
+    let a_rule_of_its_own = !introduces_example
+        && ((states_status(&p) && words >= 3)
+            || (words >= LONG_FRAMING_WORDS && (sentence_before || !FOLLOWING.is_match(&p))));
+    run_in_heading
+        || ((t.ends_with(':') || t.ends_with(":**")) && messages.is_empty() && !a_rule_of_its_own)
+}
+
+/// Text outside parentheses (nesting counted; an unclosed `(` hides the rest).
+fn without_parentheses(s: &str) -> String {
+    let mut depth = 0usize;
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Hugo shortcodes, HTML comments and tables of contents.
@@ -451,6 +501,8 @@ fn list_marker(line: &str) -> Option<usize> {
 /// A block of prose being gathered: its first line and its text.
 struct Pending {
     line: usize,
+    /// Its last Markdown line (1-based).
+    last: usize,
     text: String,
 }
 
@@ -459,6 +511,8 @@ struct Builder {
     /// Inside the preamble or a section that states no behaviour.
     skipping: bool,
     pending: Option<Pending>,
+    /// By Markdown line (1-based): the next non-blank line after it opens a code block.
+    before_fence: Vec<bool>,
 }
 
 impl Builder {
@@ -471,7 +525,8 @@ impl Builder {
         }
         let text = p.text.trim().to_string();
         let (messages, tokens) = needles(&text);
-        if is_framing(&text, &messages)
+        let introduces_example = self.before_fence.get(p.last).copied().unwrap_or(false);
+        if is_framing(&text, &messages, introduces_example)
             || is_advice(&prose(&text))
             || is_historical(&text)
             || is_source_or_cli(&text)
@@ -506,8 +561,19 @@ pub fn parse(name: &str, text: &str) -> SpecFile {
         }],
         skipping: true,
         pending: None,
+        before_fence: Vec::new(),
     };
     let lines: Vec<&str> = text.lines().collect();
+    b.before_fence = vec![false; lines.len() + 1];
+    let mut next_is_fence = false;
+    for i in (0..lines.len()).rev() {
+        // Entry i + 1 (line i + 1, 1-based) looks past itself at line i + 2 onwards.
+        b.before_fence[i + 1] = next_is_fence;
+        let l = lines[i].trim();
+        if !l.is_empty() {
+            next_is_fence = l.starts_with("```");
+        }
+    }
     let mut fence: Option<(String, usize, Vec<String>)> = None;
     let mut header_row_seen = false;
     for (i, raw) in lines.iter().enumerate() {
@@ -577,11 +643,13 @@ pub fn parse(name: &str, text: &str) -> SpecFile {
             if let Some(p) = b.pending.as_mut() {
                 p.text.push(' ');
                 p.text.push_str(line);
+                p.last = n;
             }
         } else {
             b.flush();
             b.pending = Some(Pending {
                 line: n,
+                last: n,
                 text: line.to_string(),
             });
         }
