@@ -854,6 +854,36 @@ mod tests {
     }
 
     #[test]
+    fn a_line_ending_in_a_colon_counts_when_it_states_a_rule() {
+        let text = "## 8. Q\n\
+            - Every error is wrapped, so the status is always **400**. Inner messages:\n\
+            - Errors after output started: the status stays 200 (`flux:csv/result.go`):\n\
+            - **CR is not special.** A CR before LF stays in the token. Observed:\n\
+            \n\
+            Per table, a schema block is written when the schema changes or the table is the first:\n\
+            \n\
+            Inner messages:\n\
+            \n\
+            - 400:\n\
+            \n\
+            `Error` (generic; used by 404/500/default):\n\
+            \n\
+            If you notice data is missing in your bucket, do the following:\n\
+            \n\
+            3. Ingests the batch and returns one of the following HTTP status codes:\n\
+            \n\
+            Success: **201**, the body:\n\
+            ```\n\
+            {}\n\
+            ```\n";
+        let f = parse("v2.md", text);
+        let got: Vec<usize> = f.sections[1].items.iter().map(|i| i.line).collect();
+        // The four rules count; the bare introducers, an aside's statuses, advice that
+        // introduces steps, and a status that introduces the example after it do not.
+        assert_eq!(got, [2, 3, 4, 6]);
+    }
+
+    #[test]
     fn a_status_code_is_a_statement() {
         let text = "## 2. A\n1. Auth middleware: 401 (§1.5).\n8. 204.\n- Points are split (§4.4).\n| `204 \"Success\"` | x |\n";
         let f = parse("v2.md", text);
