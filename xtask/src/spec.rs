@@ -5,8 +5,10 @@
 //!
 //! - headings, the preamble before the first `##` heading (scope, sources, "how this was
 //!   checked") and the sections [`NOT_BEHAVIOUR`] names (conventions, a CLI, summary tables);
-//! - prose that only frames what follows (a sentence ending in `:` that quotes no server text),
-//!   a table's header and separator rows, Hugo shortcodes, tables of contents (`- [..](#..)`);
+//! - prose that only frames what follows (a sentence ending in `:` that quotes no server text,
+//!   names no status and states nothing before it: `Inner messages:`, `Values:`, `... do the
+//!   following:`, or that introduces an example, which counts on its own), a table's header and
+//!   separator rows, Hugo shortcodes, tables of contents (`- [..](#..)`);
 //! - advice to the reader (`Check ...`, `Verify ...`, `See ...`): what the user should do, not
 //!   what the server does;
 //! - quotations of a source (`> ...`): each one is restated as a line of the spec or the seed,
