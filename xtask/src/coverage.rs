@@ -294,7 +294,51 @@ fn shows(item: &Item, file: &str, scope: &[String], c: &CaseText, n: &Needles) -
                 .iter()
                 .any(|s| s == id || (!id.starts_with('§') && s.contains(id.as_str())))
     });
-    names_section && item.tokens.iter().any(|t| n.get(t).found_in(&c.text))
+    if !names_section {
+        return false;
+    }
+    let found = |t: &&String| n.get(t).found_in(&c.text);
+    let strong = item
+        .tokens
+        .iter()
+        .filter(|t| token_weight(t) == Weight::Strong)
+        .any(|t| found(&t));
+    let words = item
+        .tokens
+        .iter()
+        .filter(|t| token_weight(t) == Weight::Word)
+        .filter(found)
+        .count();
+    strong || words >= 2
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Weight {
+    /// Specific enough that a case holding it exercises it (`m=x`, `precision=us`, `\,`).
+    Strong,
+    /// One lowercase word (`default`, `true`, `table`, `org`) that any case may say in
+    /// passing: it counts only together with another of the line's words.
+    Word,
+    /// Never evidence: a bare line ending (`\r\n`, which every CSV answer holds) or a
+    /// template made only of placeholders (`,<result>,<table>,<values...>`).
+    None,
+}
+
+/// How much finding a line's quoted input in a case says; a line whose inputs say too little
+/// is shown by a claim.
+fn token_weight(token: &str) -> Weight {
+    let literal = PLACEHOLDER.replace_all(token, "");
+    let literal = literal
+        .replace("\\r", "")
+        .replace("\\n", "")
+        .replace("\\t", "");
+    if literal.chars().all(|c| c == ',' || c.is_whitespace()) {
+        Weight::None
+    } else if literal.chars().all(|c| c.is_ascii_lowercase()) {
+        Weight::Word
+    } else {
+        Weight::Strong
+    }
 }
 
 fn claimed(item: &Item, file: &str, c: &CaseText) -> bool {
@@ -762,7 +806,8 @@ fn report(statuses: &[FileStatus], waivers: &[Waiver], n_cases: usize) -> (Strin
          text of an example. Headings, the preamble, framing prose, advice to the reader, quotations of\n\
          sources, superseded (`[HIST]`) text and source citations are not lines (`xtask/src/spec.rs`).\n\
          A case shows a line when the line's messages appear in it, when it names the line's section\n\
-         and contains one of the line's quoted inputs, or when its `spec:` quotes the line\n\
+         and contains one of the line's distinctive quoted inputs (or two of its one-word ones; a bare\n\
+         `\\r\\n` or a template of placeholders counts for nothing), or when its `spec:` quotes the line\n\
          (`xtask/src/coverage.rs`). `cargo xtask coverage --check` (CI) fails on a line of a checked\n\
          file that is neither shown nor waived.\n\n",
     );
@@ -962,6 +1007,19 @@ mod tests {
                 ("cloud.md".into(), "re-sorted".into()),
             ]
         );
+    }
+
+    #[test]
+    fn weak_tokens_are_not_evidence_alone() {
+        assert_eq!(token_weight("\\r\\n"), Weight::None);
+        assert_eq!(token_weight(",<result>,<table>,<values...>"), Weight::None);
+        assert_eq!(token_weight(",<message>,"), Weight::None);
+        assert_eq!(token_weight("default"), Weight::Word);
+        assert_eq!(token_weight("true"), Weight::Word);
+        assert_eq!(token_weight(",error,reference"), Weight::Strong);
+        assert_eq!(token_weight("\\,"), Weight::Strong);
+        assert_eq!(token_weight("precision=us"), Weight::Strong);
+        assert_eq!(token_weight("_monitoring"), Weight::Strong);
     }
 
     #[test]
