@@ -1,7 +1,10 @@
 //! `cargo xtask <command>`: the project's chores.
 //!
-//! - `coverage [--spec DIR] [--check]`: maps spec sections to cases and lists spec lines
-//!   (status-table rows, quoted messages, reasons) that no case covers → `docs/coverage.md`.
+//! - `coverage [--spec DIR] [--check]`: which spec lines a case shows, which are waived
+//!   (`cases/waivers.yaml`) and which are neither → `docs/coverage.md`; `--check` fails on a
+//!   line of a checked spec file that is neither, on stale claims and waivers, and on a stale
+//!   `docs/coverage.md`; `--list v2.md` prints every line of one spec file as the extractor
+//!   reads it.
 //! - `docs [--check]`: renders cases marked `docs: true` into `docs/examples/*.md` from an
 //!   actual in-process run; `--check` fails when the committed files differ from a fresh render.
 //! - `peers [--update] [--only NAME]`: the suite against InfluxDB 1.6 and VictoriaMetrics 1.79
@@ -27,7 +30,7 @@ mod spec;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: cargo xtask coverage [--spec DIR] [--check]\n       cargo xtask docs [--check]\n       cargo xtask peers [--update] [--only NAME]\n       cargo xtask bench ingest [--points N] [--batch N] [--connections N] [--only NAME] [--passes N]\n       cargo xtask hostile"
+        "usage: cargo xtask coverage [--spec DIR] [--check] [--list SPEC_FILE]\n       cargo xtask docs [--check]\n       cargo xtask peers [--update] [--only NAME]\n       cargo xtask bench ingest [--points N] [--batch N] [--connections N] [--only NAME] [--passes N]\n       cargo xtask hostile"
     );
     ExitCode::from(2)
 }
@@ -157,10 +160,42 @@ fn docs_or_coverage(args: &[String], root: &Path) -> Option<ExitCode> {
                 .and_then(|i| args.get(i + 1))
                 .map(PathBuf::from)
                 .unwrap_or_else(|| root.join("../shared/spec"));
+            if let Some(file) = args
+                .iter()
+                .position(|a| a == "--list")
+                .and_then(|i| args.get(i + 1))
+            {
+                return Some(match coverage::list(&spec_dir, file) {
+                    Ok(text) => {
+                        print!("{text}");
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        ExitCode::from(2)
+                    }
+                });
+            }
             match coverage::render(&root, &spec_dir) {
-                Ok((text, summary)) => {
-                    println!("{summary}");
-                    write_or_check(&root, "docs", &[("docs/coverage.md".into(), text)], check)
+                Ok(out) => {
+                    println!("{}", out.summary);
+                    let written = write_or_check(
+                        &root,
+                        "docs",
+                        &[("docs/coverage.md".into(), out.text)],
+                        check,
+                    );
+                    if check && !out.problems.is_empty() {
+                        eprintln!(
+                            "error: {} spec coverage problem(s) (add a case that shows the line, or a waiver in cases/waivers.yaml):",
+                            out.problems.len()
+                        );
+                        for p in &out.problems {
+                            eprintln!("  {p}");
+                        }
+                        return Some(ExitCode::from(1));
+                    }
+                    written
                 }
                 Err(e) => {
                     eprintln!("error: {e}");
