@@ -9,6 +9,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: python/build-wheel.sh OUT_DIR [maturin build flags...]}
 shift
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
 share="$here/wheel-data/data/share/influx-conformance"
 rm -rf "$here/wheel-data"
 mkdir -p "$share"
