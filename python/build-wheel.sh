@@ -17,6 +17,8 @@ mkdir -p "$share"
 for d in cases snapshots targets; do
   cp -R "$here/../$d" "$share/$d"
 done
+# Bytecode left by running the package from the source tree is not the wheel's.
+find "$here/influx_conformance" -name __pycache__ -type d -prune -exec rm -rf {} +
 cd "$here"
 maturin=${MATURIN:-maturin}
 "$maturin" build --release --locked --out "$out" "$@"
