@@ -1,7 +1,7 @@
 //! ARCHITECTURE.md is the map of the house: every source file of the reference
 //! (`reference-impl/src`, `reference-impl/tests`), of the harness (`harness/src`,
-//! `harness/tests`) and of the chores (`xtask/src`) is named in its section, and each code map
-//! appears once.
+//! `harness/tests`), of the chores (`xtask/src`) and of the wheel's crate (`python/src`) is
+//! named in its section, and each code map appears once.
 
 use std::path::{Path, PathBuf};
 
@@ -86,6 +86,11 @@ fn every_source_file_is_on_the_map() {
         &["harness/src", "harness/tests"],
     );
     missing.extend(check(&map, "## Code map: `xtask/src`", &["xtask/src"]));
+    missing.extend(check(
+        &map,
+        "## Code map: `python/` (the Python wheel)",
+        &["python/src"],
+    ));
     missing.extend(check(
         &map,
         "## Code map: `reference-impl/src`",

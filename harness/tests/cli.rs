@@ -1,6 +1,7 @@
 //! The real binary on a user's first day: `list | head` on a closed pipe, `show ID` as written,
 //! the preflight against bad servers (one line, exit 2), repeated target faults collapsed to one
-//! line, the progress bar only on a terminal, and `report A.json B.json`.
+//! line, the progress bar only on a terminal, `report A.json B.json`, and an installed binary
+//! that finds its cases from any directory.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -29,13 +30,11 @@ fn temp(name: &str) -> PathBuf {
 }
 
 /// A small corpus of three writes.
+const THREE_WRITES: &str = "about: three writes\nspec: v2.md §2\ncases:\n  - id: one\n    description: d\n    expectation: e\n    steps:\n      - write: {body: \"m v=1 1\"}\n        expect: {status: 204}\n  - id: two\n    description: d\n    expectation: e\n    steps:\n      - write: {body: \"m v=2 2\"}\n        expect: {status: 204}\n  - id: three\n    description: d\n    expectation: e\n    steps:\n      - write: {body: \"m v=3 3\"}\n        expect: {status: 204}\n";
+
 fn corpus() -> PathBuf {
     let d = temp("cases");
-    std::fs::write(
-        d.join("w.yaml"),
-        "about: three writes\nspec: v2.md §2\ncases:\n  - id: one\n    description: d\n    expectation: e\n    steps:\n      - write: {body: \"m v=1 1\"}\n        expect: {status: 204}\n  - id: two\n    description: d\n    expectation: e\n    steps:\n      - write: {body: \"m v=2 2\"}\n        expect: {status: 204}\n  - id: three\n    description: d\n    expectation: e\n    steps:\n      - write: {body: \"m v=3 3\"}\n        expect: {status: 204}\n",
-    )
-    .expect("case file");
+    std::fs::write(d.join("w.yaml"), THREE_WRITES).expect("case file");
     d
 }
 
@@ -299,4 +298,52 @@ fn report_renders_runs_side_by_side() {
     let out = bin().arg("report").arg(&bad).output().expect("report");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("schema_version 1"));
+}
+
+/// Installed the way the Python wheel installs it (`<prefix>/bin/` and the wheel's data in
+/// `<prefix>/share/influx-conformance/`), the binary finds its cases from any directory; a
+/// `./cases` directory, and then `--cases`, still win.
+#[test]
+fn an_installed_binary_finds_its_cases_from_any_directory() {
+    let prefix = temp("prefix");
+    std::fs::create_dir_all(prefix.join("bin")).expect("bin dir");
+    let exe = prefix.join("bin").join("influx-conformance");
+    let built = Path::new(env!("CARGO_BIN_EXE_influx-conformance"));
+    if std::fs::hard_link(built, &exe).is_err() {
+        std::fs::copy(built, &exe).expect("copy the binary");
+    }
+    let share = prefix.join("share").join("influx-conformance");
+    std::fs::create_dir_all(share.join("snapshots")).expect("snapshots dir");
+    std::fs::create_dir_all(share.join("cases")).expect("cases dir");
+    std::fs::write(share.join("cases").join("w.yaml"), THREE_WRITES).expect("case file");
+    let elsewhere = temp("elsewhere");
+    let list = |cwd: &Path, extra: &[&str]| {
+        let mut c = Command::new(&exe);
+        c.arg("list").args(extra).current_dir(cwd);
+        for (k, _) in std::env::vars() {
+            if k.starts_with("INFLUX_CONFORMANCE_") {
+                c.env_remove(k);
+            }
+        }
+        let out = c.output().expect("list");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let installed = list(&elsewhere, &[]);
+    // Three cases, each under both profiles.
+    assert_eq!(installed.lines().count(), 6, "{installed}");
+    assert!(installed.contains("w.yaml::one"), "{installed}");
+    // A checkout's `./cases` wins over the installed data.
+    let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let local = list(&repository, &[]);
+    assert!(local.contains("write_basics.yaml::single_point"), "{local}");
+    // And `--cases` over both.
+    let flag = repository.join("cases");
+    let explicit = list(&elsewhere, &["--cases", flag.to_str().expect("utf-8 path")]);
+    assert!(
+        explicit.contains("write_basics.yaml::single_point"),
+        "{explicit}"
+    );
+    let _ = std::fs::remove_dir_all(&prefix);
+    let _ = std::fs::remove_dir_all(&elsewhere);
 }

@@ -7,10 +7,12 @@
 //! - [`http`]: the HTTP API (axum) over the engines.
 //! - [`net`]: serving the router on a socket: timeouts, a connection cap, bounded shutdown.
 //! - [`server`]: [`Reference`], callable in-process or listening on a socket.
+//! - [`cli`]: the `influx-reference` command line (`serve` and its flags).
 //!
 //! See `ARCHITECTURE.md` at the repository root for the map and its invariants.
 
 pub mod api_error;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod engine;

@@ -596,13 +596,7 @@ fn connections(bin: &Path, broken: &mut Vec<String>) -> Result<(usize, String)> 
 
 pub fn run(root: &Path, target_dir: &Path) -> Result<bool> {
     eprintln!("building the reference (release)");
-    let bin = crate::build(
-        root,
-        target_dir,
-        "influx-reference",
-        "influx-reference",
-        true,
-    )?;
+    let bin = crate::build_release_reference(root, target_dir)?;
     let mut outcomes = Vec::new();
     let per_server: [(&'static str, Class); 4] = [
         ("nesting", nesting),

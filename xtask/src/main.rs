@@ -250,6 +250,27 @@ fn build(
         .join(bin))
 }
 
+/// The release reference, built together with the harness: one cargo invocation for both
+/// packages resolves their dependencies' features as the Python wheel's build does (python/
+/// depends on both), so the wheel build that follows in CI reuses every library and only links
+/// its two binaries. Built alone, the reference's dependencies get fewer features (serde, hyper,
+/// tower, regex...) and the wheel would compile them all again.
+pub fn build_release_reference(root: &Path, target_dir: &Path) -> Result<PathBuf, String> {
+    let ok = Command::new(cargo())
+        .current_dir(root)
+        .args(["build", "-q", "--release", "-p", "influx-reference"])
+        .args(["-p", "influx-conformance"])
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?
+        .success();
+    if !ok {
+        return Err(
+            "cargo build --release -p influx-reference -p influx-conformance failed".into(),
+        );
+    }
+    Ok(target_dir.join("release").join("influx-reference"))
+}
+
 /// The harness binary (debug: what `cargo test` already built).
 pub fn build_harness(root: &Path, target_dir: &Path) -> Result<PathBuf, String> {
     build(

@@ -17,26 +17,55 @@ use crate::server::Target;
 use crate::targets::TargetFile;
 use crate::Error;
 
+/// `--cases`; else `./cases` (a checkout); else the cases installed beside the executable
+/// ([`installed_data_dir`]); else the repository this binary was built from.
 pub fn cases_dir(cli: &Cli) -> PathBuf {
     cli.cases.clone().unwrap_or_else(|| {
         let local = PathBuf::from("cases");
         if local.is_dir() {
             local
+        } else if let Some(installed) = installed_data_dir() {
+            installed.join("cases")
         } else {
             crate::default_cases_dir()
         }
     })
 }
 
+/// `--snapshots`; else those beside the cases found as [`cases_dir`] finds them (`./snapshots`
+/// when `./cases` is a directory, the installed ones, the repository's).
 pub fn snapshots_dir(cli: &Cli) -> PathBuf {
     cli.snapshots.clone().unwrap_or_else(|| {
         let local = PathBuf::from("snapshots");
         if PathBuf::from("cases").is_dir() {
             local
+        } else if let Some(installed) = installed_data_dir() {
+            installed.join("snapshots")
         } else {
             crate::default_snapshots_dir()
         }
     })
+}
+
+/// The data an installed binary ships with: `<prefix>/share/influx-conformance/` (`cases/`,
+/// `snapshots/`, `targets/`) for an executable at `<prefix>/bin/influx-conformance`, which is
+/// where the Python wheel's data lands (a virtual environment, `~/.local`, a system prefix;
+/// Windows' `Scripts\` likewise). The executable's path is resolved through symbolic links, so
+/// a link to it (`pipx` puts one in `~/.local/bin`) finds the environment it belongs to. `None`
+/// when that directory has no `cases/` (a `cargo install` or a build in `target/`).
+pub fn installed_data_dir() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let exe = exe.canonicalize().unwrap_or(exe);
+    data_dir_beside(&exe)
+}
+
+fn data_dir_beside(exe: &Path) -> Option<PathBuf> {
+    let dir = exe
+        .parent()?
+        .parent()?
+        .join("share")
+        .join("influx-conformance");
+    dir.join("cases").is_dir().then_some(dir)
 }
 
 pub fn secs(s: f64) -> Duration {
@@ -185,4 +214,23 @@ pub fn spec_dir(cli: &Cli, spec: &Option<PathBuf>) -> Option<PathBuf> {
         let d = cases_dir(cli).join("../../shared/spec");
         d.is_dir().then_some(d)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn installed_data_is_found_beside_the_executable_only_with_its_cases() {
+        let prefix = std::env::temp_dir().join(format!("ic-installed-data-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&prefix);
+        let exe = prefix.join("bin").join("influx-conformance");
+        let share = prefix.join("share").join("influx-conformance");
+        std::fs::create_dir_all(&share).expect("share dir");
+        assert_eq!(data_dir_beside(&exe), None, "no cases/ yet");
+        std::fs::create_dir_all(share.join("cases")).expect("cases dir");
+        assert_eq!(data_dir_beside(&exe), Some(share));
+        assert_eq!(data_dir_beside(Path::new("influx-conformance")), None);
+        let _ = std::fs::remove_dir_all(&prefix);
+    }
 }
