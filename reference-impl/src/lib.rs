@@ -7,6 +7,7 @@
 //! - [`http`]: the HTTP API (axum) over the engines.
 //! - [`net`]: serving the router on a socket: timeouts, a connection cap, bounded shutdown.
 //! - [`server`]: [`Reference`], callable in-process or listening on a socket.
+//! - [`v3`]: the InfluxDB 3 Core flavor, its parser, catalog, write path, queries and HTTP.
 //!
 //! See `ARCHITECTURE.md` at the repository root for the map and its invariants.
 
@@ -23,6 +24,7 @@ pub mod query;
 pub mod server;
 pub mod storage;
 pub mod tsbs;
+pub mod v3;
 
 pub use config::{Flavor, ServerConfig};
 pub use error::Error;

@@ -73,7 +73,9 @@ impl Reference {
                 token: String::new(),
             }
         };
+        let v3 = crate::v3::Store::new(&config.token, config.id_seed);
         let state = Arc::new(AppState {
+            v3: std::sync::Mutex::new(v3),
             store: std::sync::Mutex::new(store),
             clock,
             config,

@@ -1,0 +1,1 @@
+//! The InfluxQL subset (placeholder until the planner lands).

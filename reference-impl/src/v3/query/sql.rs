@@ -1,0 +1,1 @@
+//! The SQL subset (placeholder until the planner lands).

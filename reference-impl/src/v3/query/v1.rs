@@ -1,0 +1,1 @@
+//! v1 `/query` (placeholder until the planner lands).
