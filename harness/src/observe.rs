@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 /// Response headers worth comparing; everything else (dates, lengths) varies by server.
-pub const CHOSEN_HEADERS: [&str; 6] = [
+pub const CHOSEN_HEADERS: [&str; 7] = [
     "content-type",
+    // InfluxDB 3 sends it on what the handler answered as success only.
+    "access-control-allow-origin",
     "x-platform-error-code",
     "x-influxdb-build",
     "x-influxdb-version",
@@ -158,7 +160,7 @@ pub const REDACTION_NAMES: [(&str, &str); 9] = [
     ),
     (
         "generated",
-        "values the server generates (JSON `id`, `userID`, `token`, `up`), wherever they recur → <generated:KEY>",
+        "values the server generates (JSON `id`, `userID`, `token`, `up`, `process_id`), wherever they recur → <generated:KEY>",
     ),
 ];
 
@@ -210,7 +212,8 @@ impl Redactions {
 const WALL_CLOCK_PATTERN: &str = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z";
 /// Values the server generates (the `generated` redaction), in JSON as it is and escaped inside
 /// a YAML or JSON string.
-const GENERATED_PATTERN: &str = r#"\\?"(id|userID|token|up)\\?"\s*:\s*\\?"([^"<\\]+)\\?""#;
+const GENERATED_PATTERN: &str =
+    r#"\\?"(id|userID|token|up|process_id)\\?"\s*:\s*\\?"([^"<\\]+)\\?""#;
 
 /// The patterns the redactions are found with, by redaction name.
 pub const REDACTION_PATTERNS: [(&str, &str); 2] = [

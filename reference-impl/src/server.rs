@@ -98,6 +98,12 @@ impl Reference {
         f(&mut self.state.store())
     }
 
+    /// Runs `f` with the v3 flavor's store locked (catalog and rows): for inspection in tests
+    /// and by the harness.
+    pub fn with_v3<T>(&self, f: impl FnOnce(&mut crate::v3::Store) -> T) -> T {
+        f(&mut self.state.v3())
+    }
+
     /// Cloud flavor: applies every queued write and delete now, whatever the apply delay (the
     /// deterministic "wait until it settles"). Returns how many operations were applied; 0 on
     /// the v2 flavor, whose writes are synchronous.

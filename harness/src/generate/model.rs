@@ -279,7 +279,7 @@ impl Scenario {
                     }
                     Step {
                         write: Some(WriteStep {
-                            api: b.api,
+                            api: Some(b.api),
                             body: Some(
                                 String::from_utf8_lossy(&b.body(Clock::Placeholder)).into_owned(),
                             ),
@@ -323,6 +323,7 @@ impl Scenario {
             profiles: Some(match self.profile {
                 Profile::V2 => Profiles::V2,
                 Profile::Cloud => Profiles::Cloud,
+                Profile::V3 => Profiles::V3,
             }),
             spec: None,
             now: None,
