@@ -1,4 +1,5 @@
-//! ARCHITECTURE.md is the map of the house: every source file of the harness (`harness/src`,
+//! ARCHITECTURE.md is the map of the house: every source file of the reference
+//! (`reference-impl/src`, `reference-impl/tests`), of the harness (`harness/src`,
 //! `harness/tests`) and of the chores (`xtask/src`) is named in its section, and each code map
 //! appears once.
 
@@ -85,6 +86,16 @@ fn every_source_file_is_on_the_map() {
         &["harness/src", "harness/tests"],
     );
     missing.extend(check(&map, "## Code map: `xtask/src`", &["xtask/src"]));
+    missing.extend(check(
+        &map,
+        "## Code map: `reference-impl/src`",
+        &["reference-impl/src"],
+    ));
+    missing.extend(check(
+        &map,
+        "## Code map: `reference-impl/tests`",
+        &["reference-impl/tests"],
+    ));
     assert!(
         missing.is_empty(),
         "ARCHITECTURE.md does not name these files in their code map: {missing:#?}"

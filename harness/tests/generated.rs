@@ -35,6 +35,7 @@ fn reference_for(s: &Scenario) -> Reference {
         flavor: match s.profile {
             Profile::V2 => Flavor::V2,
             Profile::Cloud => Flavor::Cloud,
+            Profile::V3 => Flavor::V3,
         },
         retention,
         max_body_bytes: s.max_body_bytes.map(|m| m as usize),
@@ -110,6 +111,7 @@ fn write_request(b: &Batch) -> http::Request<Body> {
     let mut uri = match b.api {
         WriteApi::V2 => "/api/v2/write?org=my-org&bucket=my-bucket".to_string(),
         WriteApi::V1 => "/write?db=my-bucket".to_string(),
+        WriteApi::V3 => "/api/v3/write_lp?db=my-bucket".to_string(),
     };
     if let Some(p) = &b.precision {
         uri.push_str(&format!(

@@ -87,6 +87,9 @@ pub struct ServerConfig {
     pub http: crate::net::HttpLimits,
     /// v3 flavor settings: `--without-auth`, `--disable-authz`, the request size limit.
     pub v3: crate::v3::V3Config,
+    /// Query controller budgets (`--query-concurrency`, `--query-queue-size`,
+    /// `--query-memory-bytes`, `--query-timeout`).
+    pub query: crate::query::QueryConfig,
 }
 
 impl Default for ServerConfig {
@@ -113,6 +116,7 @@ impl Default for ServerConfig {
             bootstrap: true,
             http: crate::net::HttpLimits::default(),
             v3: crate::v3::V3Config::default(),
+            query: crate::query::QueryConfig::default(),
         }
     }
 }

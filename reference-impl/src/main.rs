@@ -157,6 +157,28 @@ struct ServeArgs {
         env = "INFLUX_REFERENCE_MAX_HTTP_REQUEST_SIZE"
     )]
     max_http_request_size: usize,
+    /// Queries evaluated at once (influxd's flag); 0 is unlimited.
+    #[arg(
+        long,
+        default_value_t = 1024,
+        env = "INFLUX_REFERENCE_QUERY_CONCURRENCY"
+    )]
+    query_concurrency: usize,
+    /// Queries waiting for a slot before new ones answer `queue length exceeded` (influxd's
+    /// flag).
+    #[arg(
+        long,
+        default_value_t = 1024,
+        env = "INFLUX_REFERENCE_QUERY_QUEUE_SIZE"
+    )]
+    query_queue_size: usize,
+    /// Table bytes one query may hold at once (influxd's flag; 0 is unlimited, influxd's
+    /// default; ours is 1 GiB so a runaway query ends with an error).
+    #[arg(long, default_value_t = 1 << 30, env = "INFLUX_REFERENCE_QUERY_MEMORY_BYTES")]
+    query_memory_bytes: u64,
+    /// How long a query may run (e.g. 30s, 5m); 0 is unlimited.
+    #[arg(long, default_value = "0", env = "INFLUX_REFERENCE_QUERY_TIMEOUT")]
+    query_timeout: String,
 }
 
 /// A timeout flag: a Go-style duration, 0 for none.
@@ -270,8 +292,21 @@ fn serve(args: ServeArgs) -> Result<(), influx_reference::Error> {
             Some(seed) => influx_reference::storage::Secrets::Deterministic(seed),
             None => influx_reference::storage::Secrets::OsRandom,
         },
+        query: influx_reference::query::QueryConfig {
+            concurrency: args.query_concurrency,
+            queue_size: args.query_queue_size,
+            memory_bytes: args.query_memory_bytes,
+            timeout: match parse_duration(&args.query_timeout)? {
+                0 => None,
+                n => Some(std::time::Duration::from_nanos(n.unsigned_abs())),
+            },
+        },
         ..ServerConfig::default()
     };
+    config
+        .query
+        .validate()
+        .map_err(influx_reference::Error::Config)?;
     let reference = Reference::new(config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -74,6 +74,7 @@ impl Reference {
             }
         };
         let v3 = crate::v3::Store::new(&config.token, config.id_seed);
+        let queries = crate::http::query::QueryGate::new(&config.query);
         let state = Arc::new(AppState {
             v3: std::sync::Mutex::new(v3),
             store: std::sync::Mutex::new(store),
@@ -81,6 +82,7 @@ impl Reference {
             config,
             started_at: now,
             writes_seen: AtomicU64::new(0),
+            queries,
         });
         Ok(Self { state, bootstrap })
     }

@@ -209,23 +209,6 @@ async fn delete_removes_inclusive_range_of_matching_series_only() {
 }
 
 #[tokio::test]
-async fn missing_tag_compares_as_empty_string() {
-    let s = start_default().await;
-    seed(&s).await;
-    let b = s.reference.bootstrap().clone();
-    let r = delete(
-        &s,
-        &format!("orgID={}&bucketID={}", b.org_id, b.bucket_id),
-        Some("Token my-token"),
-        &body("1970-01-01T00:00:00Z", "1970-01-01T00:01:00Z", "host=\"\""),
-    )
-    .await;
-    assert_eq!(r.status, 204, "{}", r.body);
-    assert!(!s.landed().iter().any(|l| l.starts_with("cpu v=")));
-    assert_eq!(s.landed().len(), 5);
-}
-
-#[tokio::test]
 async fn empty_predicate_deletes_everything_in_range() {
     let s = start_default().await;
     seed(&s).await;
@@ -239,72 +222,4 @@ async fn empty_predicate_deletes_everything_in_range() {
     .await;
     assert_eq!(r.status, 204, "{}", r.body);
     assert!(s.landed().is_empty());
-}
-
-#[tokio::test]
-async fn deleting_a_measurement_frees_its_field_type() {
-    let s = start_default().await;
-    let r = s.write("org=my-org&bucket=my-bucket", "m v=1 1").await;
-    assert_eq!(r.status, 204);
-    let r = s.write("org=my-org&bucket=my-bucket", "m v=\"s\" 2").await;
-    assert_eq!(r.status, 422, "type conflict before the delete");
-    let r = delete(
-        &s,
-        "org=my-org&bucket=my-bucket",
-        Some("Token my-token"),
-        &with_predicate("_measurement=m"),
-    )
-    .await;
-    assert_eq!(r.status, 204, "{}", r.body);
-    let r = s.write("org=my-org&bucket=my-bucket", "m v=\"s\" 2").await;
-    assert_eq!((r.status, r.body.as_str()), (204, ""));
-}
-
-#[tokio::test]
-async fn write_only_token_may_delete_and_inactive_token_may_not() {
-    let s = start_default().await;
-    seed(&s).await;
-    s.add_token("writer", vec![s.bucket_permission(Action::Write)]);
-    let r = delete(
-        &s,
-        "org=my-org&bucket=my-bucket",
-        Some("Token writer"),
-        &with_predicate("_measurement=mem"),
-    )
-    .await;
-    assert_eq!(r.status, 204, "{}", r.body);
-    s.deactivate_token("writer");
-    let r = delete(
-        &s,
-        "org=my-org&bucket=my-bucket",
-        Some("Token writer"),
-        &with_predicate("_measurement=cpu"),
-    )
-    .await;
-    assert_eq!(
-        (r.status, r.body.as_str()),
-        (
-            403,
-            r#"{"code":"forbidden","message":"insufficient permissions to delete"}"#
-        )
-    );
-}
-
-#[tokio::test]
-async fn wrong_method_is_405() {
-    let s = start_default().await;
-    let r = s
-        .send(
-            s.client
-                .get(s.url("/api/v2/delete"))
-                .header("Authorization", "Token my-token"),
-        )
-        .await;
-    assert_eq!(
-        (r.status, r.body.as_str()),
-        (
-            405,
-            r#"{"code":"method not allowed","message":"allow: POST"}"#
-        )
-    );
 }

@@ -199,44 +199,6 @@ async fn v1_errors_use_the_v2_json_shape() {
 }
 
 #[tokio::test]
-async fn health_body_is_verbatim() {
-    let s = start_default().await;
-    let r = s.send(s.client.get(s.url("/health"))).await;
-    assert_eq!(r.status, 200);
-    assert_eq!(
-        r.header("content-type"),
-        Some("application/json; charset=utf-8")
-    );
-    assert_eq!(
-        r.body,
-        "{\"name\":\"influxdb\", \"message\":\"ready for queries and writes\", \"status\":\"pass\", \"checks\":[], \"version\": \"v2.7.12\", \"commit\": \"ec9dcde5d6f0\"}\n"
-    );
-    assert_eq!(r.header("x-influxdb-build"), Some("OSS"));
-}
-
-#[tokio::test]
-async fn ready_is_indented_with_four_spaces() {
-    let s = start_default().await;
-    s.clock.advance(1_500_000_000);
-    let r = s.send(s.client.get(s.url("/ready"))).await;
-    assert_eq!(
-        r.body,
-        "{\n    \"status\": \"ready\",\n    \"started\": \"2025-05-20T11:00:00.123456789Z\",\n    \"up\": \"1.5s\"\n}\n"
-    );
-}
-
-#[tokio::test]
-async fn ping_get_and_head_are_204_without_auth() {
-    let s = start_default().await;
-    for req in [s.client.get(s.url("/ping")), s.client.head(s.url("/ping"))] {
-        let r = s.send(req).await;
-        assert_eq!((r.status, r.body.as_str()), (204, ""));
-        assert_eq!(r.header("x-influxdb-build"), Some("OSS"));
-        assert_eq!(r.header("x-influxdb-version"), Some("v2.7.12"));
-    }
-}
-
-#[tokio::test]
 async fn routing_errors() {
     let s = start_default().await;
     let r = s.send(s.client.get(s.url("/nope"))).await;

@@ -23,7 +23,8 @@ const AUTH: (&str, &str) = ("Authorization", "Bearer admin-token");
 #[tokio::test]
 async fn partial_write_keeps_the_valid_lines_and_answers_400() {
     let s = start(v3(V3Config::default())).await;
-    let body = "cpu,host=a usage=0.5 1700000000\ncpu,host=b usage=\ncpu,host=c usage=\"x\" 1700000000";
+    let body =
+        "cpu,host=a usage=0.5 1700000000\ncpu,host=b usage=\ncpu,host=c usage=\"x\" 1700000000";
     let r = s
         .send(
             s.client
@@ -53,7 +54,10 @@ async fn partial_write_keeps_the_valid_lines_and_answers_400() {
         )
         .await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.body, r#"[{"host":"a","time":"2023-11-14T22:13:20","usage":0.5}]"#);
+    assert_eq!(
+        r.body,
+        r#"[{"host":"a","time":"2023-11-14T22:13:20","usage":0.5}]"#
+    );
     assert_eq!(r.header("content-type"), Some("application/json"));
     assert_eq!(r.header("access-control-allow-origin"), Some("*"));
     assert_eq!(r.header("cluster-uuid"), Some(uuid.as_str()));
@@ -78,18 +82,27 @@ async fn tokens_headers_and_preflight() {
     }
     // The v1 endpoints take the token as `p`.
     let r = s
-        .send(s.client.post(s.url("/write?db=d&p=admin-token")).body("m v=1"))
+        .send(
+            s.client
+                .post(s.url("/write?db=d&p=admin-token"))
+                .body("m v=1"),
+        )
         .await;
     assert_eq!(r.status, 204);
     // CORS preflight: no token needed, on any path.
     let r = s
-        .send(s.client.request(reqwest::Method::OPTIONS, s.url("/anything")))
+        .send(
+            s.client
+                .request(reqwest::Method::OPTIONS, s.url("/anything")),
+        )
         .await;
     assert_eq!(r.status, 204);
     assert_eq!(r.header("access-control-max-age"), Some("86400"));
     // /ping needs the token, and answers JSON with the version headers.
     assert_eq!(s.send(s.client.get(s.url("/ping"))).await.status, 401);
-    let r = s.send(s.client.get(s.url("/ping")).header(AUTH.0, AUTH.1)).await;
+    let r = s
+        .send(s.client.get(s.url("/ping")).header(AUTH.0, AUTH.1))
+        .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.header("x-influxdb-version"), Some("3.10.1"));
     assert_eq!(r.header("x-influxdb-build"), Some("Core"));
@@ -120,7 +133,10 @@ async fn without_auth_and_disable_authz() {
     let r = s
         .send(s.client.post(s.url("/api/v3/configure/token/admin")))
         .await;
-    assert_eq!((r.status, r.body.as_str()), (405, "endpoint disabled, started without auth"));
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (405, "endpoint disabled, started without auth")
+    );
 
     let s = start(v3(V3Config {
         disable_authz: V3Config::parse_disable_authz("ping,health").unwrap(),
@@ -128,7 +144,10 @@ async fn without_auth_and_disable_authz() {
     }))
     .await;
     assert_eq!(s.send(s.client.get(s.url("/ping"))).await.status, 200);
-    assert_eq!(s.send(s.client.get(s.url("/api/v1/health"))).await.status, 200);
+    assert_eq!(
+        s.send(s.client.get(s.url("/api/v1/health"))).await.status,
+        200
+    );
     assert_eq!(s.send(s.client.get(s.url("/metrics"))).await.status, 401);
 }
 
@@ -141,7 +160,11 @@ async fn request_size_limit_after_auth_and_parameters() {
     .await;
     let big = "m v=1 1\n".repeat(3);
     let r = s
-        .send(s.client.post(s.url("/api/v3/write_lp?db=d")).body(big.clone()))
+        .send(
+            s.client
+                .post(s.url("/api/v3/write_lp?db=d"))
+                .body(big.clone()),
+        )
         .await;
     assert_eq!(r.status, 401);
     let r = s
@@ -152,7 +175,10 @@ async fn request_size_limit_after_auth_and_parameters() {
                 .body(big.clone()),
         )
         .await;
-    assert_eq!((r.status, r.body.as_str()), (400, "missing query parameter 'db'"));
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (400, "missing query parameter 'db'")
+    );
     let r = s
         .send(
             s.client
@@ -161,7 +187,10 @@ async fn request_size_limit_after_auth_and_parameters() {
                 .body(big.clone()),
         )
         .await;
-    assert_eq!((r.status, r.body.as_str()), (413, "max request size (16 bytes) exceeded"));
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (413, "max request size (16 bytes) exceeded")
+    );
     let r = s
         .send(
             s.client
@@ -172,7 +201,10 @@ async fn request_size_limit_after_auth_and_parameters() {
         .await;
     assert_eq!(
         (r.status, r.body.as_str()),
-        (413, r#"{"code":"request too large","message":"max request size (16 bytes) exceeded"}"#)
+        (
+            413,
+            r#"{"code":"request too large","message":"max request size (16 bytes) exceeded"}"#
+        )
     );
     // Exactly the limit passes.
     let r = s
@@ -197,7 +229,9 @@ async fn core_limits_at_their_edges() {
     };
     // 500 tag and field columns fit; the 501st is refused with 422.
     let fields: Vec<String> = (0..500).map(|i| format!("f{i}=1")).collect();
-    let r = s.send(write("cols".into(), format!("m {} 1", fields.join(",")))).await;
+    let r = s
+        .send(write("cols".into(), format!("m {} 1", fields.join(","))))
+        .await;
     assert_eq!(r.status, 204);
     let r = s.send(write("cols".into(), "m f500=1 2".into())).await;
     assert_eq!(r.status, 422);
@@ -210,7 +244,11 @@ async fn core_limits_at_their_edges() {
     assert_eq!(s.send(write("tables".into(), lines)).await.status, 204);
     let r = s.send(write("tables".into(), "extra v=1 1".into())).await;
     assert_eq!(r.status, 422);
-    assert!(r.body.contains("already have 2000 table(s) (limit: 2000)"), "{}", r.body);
+    assert!(
+        r.body.contains("already have 2000 table(s) (limit: 2000)"),
+        "{}",
+        r.body
+    );
     // 5 databases besides _internal; the sixth is 422 without `data` (on a fresh server: the
     // tables above are at their limit).
     let s = start(v3(V3Config::default())).await;
@@ -226,7 +264,10 @@ async fn core_limits_at_their_edges() {
     let r = s.send(write("d6".into(), "m v=1 1".into())).await;
     assert_eq!(
         (r.status, r.body.as_str()),
-        (422, r#"{"error":"Adding a new database would exceed limit of 5 databases"}"#)
+        (
+            422,
+            r#"{"error":"Adding a new database would exceed limit of 5 databases"}"#
+        )
     );
 }
 

@@ -208,14 +208,14 @@ impl PredicateParser {
             Tok::EqRegex | Tok::NeqRegex => {
                 return Err(format!(
                     "operator: {} at position: {} is not supported yet",
-                    go_quote_ascii(t.tok.as_str()),
+                    crate::model::go_text::quote_str(t.tok.as_str()),
                     t.pos.char
                 ))
             }
             other => {
                 return Err(format!(
                     "invalid operator {} at position: {}",
-                    go_quote_ascii(other.as_str()),
+                    crate::model::go_text::quote_str(other.as_str()),
                     t.pos.char
                 ))
             }
@@ -236,7 +236,7 @@ impl PredicateParser {
                 _ => {
                     return Err(format!(
                         "bad tag value: {}, at position {}",
-                        super::lookup::go_quote(&t.lit),
+                        crate::model::go_text::quote_str(&t.lit),
                         t.pos.char
                     ))
                 }
@@ -244,11 +244,6 @@ impl PredicateParser {
             return Ok(TagRule { key, op, value });
         }
     }
-}
-
-/// `%q` of a token string (token strings are plain ASCII).
-fn go_quote_ascii(s: &str) -> String {
-    super::lookup::go_quote(s)
 }
 
 /// `predicate.New`: `LogicalNode.ToDataType` rejects a node whose operator is not `AND`,
@@ -262,7 +257,7 @@ pub fn validate(node: &Node) -> Result<(), Option<String>> {
                 // `%q` of the LogicalOperator int: a quoted rune literal.
                 return Err(Some(format!(
                     "the logical operator {} is invalid",
-                    go_quote_rune(u32::from(*op))
+                    crate::model::go_text::quote_int(u32::from(*op))
                 )));
             }
             for (k, child) in children.iter().enumerate() {
@@ -276,15 +271,6 @@ pub fn validate(node: &Node) -> Result<(), Option<String>> {
             }
             Ok(())
         }
-    }
-}
-
-/// Go's `%q` for an integer: `strconv.QuoteRune`.
-fn go_quote_rune(r: u32) -> String {
-    match char::from_u32(r) {
-        Some(c) if !c.is_control() => format!("'{c}'"),
-        _ if r < 0x80 => format!("'\\x{r:02x}'"),
-        _ => format!("'\\u{r:04x}'"),
     }
 }
 

@@ -4,31 +4,7 @@ use crate::api_error::{ApiError, Code};
 use crate::model::Id;
 use crate::storage::{Bucket, Store};
 
-/// Go's `%q` for a string: double quotes with `"` and `\` escaped (and control characters as
-/// Go escapes them). Used where InfluxDB formats a name with `%q`.
-pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+pub use crate::model::go_text::quote_str as go_quote;
 
 /// `queryOrganization`: `orgID` wins over `org`; an `org` that parses as an ID is looked up
 /// only by ID.

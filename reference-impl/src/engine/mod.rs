@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod authorizer;
+pub mod chunks;
 pub mod cloud;
 pub mod delete;
 pub mod delete_predicate;

@@ -11,103 +11,10 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
 use crate::line_protocol::{Field, Point};
-use crate::model::{FieldType, ValueColumn};
+use crate::model::FieldType;
+use crate::storage::batch::FastState;
+pub use crate::storage::batch::{BatchSeries, FieldColumn, SeriesBatch};
 use crate::storage::SeriesKey;
-
-/// A fast, deterministic hasher for the per-batch maps (keys come from one request, so
-/// flooding is bounded by the request size that was already accepted).
-pub type FastState = foldhash::fast::FixedState;
-
-/// The points of one batch, by series.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SeriesBatch {
-    /// Series in order of first appearance.
-    pub series: Vec<BatchSeries>,
-    /// Per point (row, in input order): the index of its series in `series`.
-    pub row_series: Vec<usize>,
-    /// Per point: its time (its timestamp, or the request's default time).
-    pub row_time: Vec<i64>,
-    /// Per point: its field signature (measurement, field keys and types in order); points with
-    /// equal signatures have equal indices. Indices count from 0 in order of first appearance.
-    pub row_signature: Vec<usize>,
-    /// Per point: no field needs a look beyond its key and type (see `needs_close_look`).
-    pub row_plain: Vec<bool>,
-    /// Per point: the ordinal of its first field; the fields of row r have the ordinals
-    /// `row_first_ordinal[r]..row_first_ordinal[r + 1]`.
-    pub row_first_ordinal: Vec<usize>,
-    /// Number of distinct signatures.
-    pub signatures: usize,
-    /// Number of values held in the columns.
-    pub value_count: usize,
-}
-
-/// One series of a batch: its key and a column per field key.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BatchSeries {
-    pub key: SeriesKey,
-    /// Columns in order of first appearance of their field key in this series.
-    pub columns: Vec<FieldColumn>,
-}
-
-/// The values of one (series, field) pair in input order.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FieldColumn {
-    pub key: Vec<u8>,
-    /// Per value: its position among every field of the batch (input order: row, then field).
-    pub ordinals: Vec<usize>,
-    /// Per value: its point's time.
-    pub times: Vec<i64>,
-    /// The values, stored by type (8 bytes a number).
-    pub values: ValueColumn,
-}
-
-impl FieldColumn {
-    fn new(key: &[u8], capacity: usize, ty: FieldType) -> Self {
-        Self {
-            key: key.to_vec(),
-            ordinals: Vec::with_capacity(capacity),
-            times: Vec::with_capacity(capacity),
-            values: ValueColumn::for_type(ty, capacity),
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.values.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
-    }
-
-    /// Appends the whole column to its field in `fields` (created when missing; an empty
-    /// column creates nothing), leaving the column's buffers.
-    pub fn append_to(&mut self, fields: &mut crate::storage::SeriesFields) {
-        if self.is_empty() {
-            return;
-        }
-        let values = match fields.get_mut(self.key.as_slice()) {
-            Some(values) => values,
-            None => fields.entry(self.key.clone()).or_default(),
-        };
-        values.extend_run(&self.times, std::mem::take(&mut self.values));
-    }
-
-    /// Keeps only the values whose ordinal `keep` accepts.
-    pub fn retain_ordinals(&mut self, mut keep: impl FnMut(usize) -> bool) {
-        let mut w = 0;
-        for r in 0..self.values.len() {
-            if keep(self.ordinals[r]) {
-                self.ordinals.swap(w, r);
-                self.times.swap(w, r);
-                self.values.swap(w, r);
-                w += 1;
-            }
-        }
-        self.ordinals.truncate(w);
-        self.times.truncate(w);
-        self.values.truncate(w);
-    }
-}
 
 /// The last signature computed for a series: its index, the point it was computed for, and
 /// the column of each of that point's fields (`None`: the field has no column).
@@ -149,7 +56,7 @@ impl PartialEq for SeriesOf<'_, '_> {
 impl Eq for SeriesOf<'_, '_> {}
 
 /// Longest string value a point may hold and still be `plain` (OSS's `MaxFieldValueLength`).
-const PLAIN_STRING_LIMIT: usize = crate::engine::points_writer::MAX_FIELD_VALUE_LENGTH;
+const PLAIN_STRING_LIMIT: usize = crate::storage::MAX_FIELD_VALUE_LENGTH;
 
 /// A field that the OSS shard looks at beyond its key and type: the reserved key `time`, or a
 /// string value over the length limit.
@@ -299,7 +206,7 @@ impl SeriesBatch {
                 let c = match columns.iter().position(|c| c.key == *field.key) {
                     Some(c) => c,
                     None => {
-                        columns.push(FieldColumn::new(
+                        columns.push(FieldColumn::with_type(
                             &field.key,
                             capacity,
                             field.value.field_type(),
@@ -325,70 +232,6 @@ impl SeriesBatch {
         out.row_first_ordinal.push(ordinal);
         out.signatures = signature_of.len();
         out
-    }
-
-    /// Moves the columns of `chunk` (the next points of the same write, grouped on their own)
-    /// into this batch, for a write too large to group at once: its ordinals shift by
-    /// `ordinal_base` (the fields of every earlier chunk), its series are found by key in
-    /// `index` (kept by the caller across chunks) or appended. Only the columns and the value
-    /// count carry over (what a queued Cloud write is applied from); per-row arrays are not
-    /// kept.
-    pub fn absorb(
-        &mut self,
-        chunk: SeriesBatch,
-        index: &mut HashMap<SeriesKey, usize, FastState>,
-        ordinal_base: usize,
-    ) {
-        self.value_count += chunk.value_count;
-        for series in chunk.series {
-            let s = match index.get(&series.key) {
-                Some(&s) => s,
-                None => {
-                    index.insert(series.key.clone(), self.series.len());
-                    self.series.push(BatchSeries {
-                        key: series.key.clone(),
-                        columns: Vec::new(),
-                    });
-                    self.series.len() - 1
-                }
-            };
-            let target = &mut self.series[s].columns;
-            for mut column in series.columns {
-                for o in &mut column.ordinals {
-                    *o += ordinal_base;
-                }
-                match target.iter_mut().find(|c| c.key == column.key) {
-                    Some(c) => {
-                        c.ordinals.append(&mut column.ordinals);
-                        c.times.append(&mut column.times);
-                        c.values.append(&mut column.values);
-                    }
-                    None => target.push(column),
-                }
-            }
-        }
-    }
-
-    /// Number of field ordinals (fields of every point, with or without a column).
-    pub fn ordinals(&self) -> usize {
-        self.row_first_ordinal.last().copied().unwrap_or(0)
-    }
-
-    /// The row of the point that holds the value with `ordinal`.
-    pub fn row_of(&self, ordinal: usize) -> usize {
-        self.row_first_ordinal
-            .partition_point(|&first| first <= ordinal)
-            .saturating_sub(1)
-    }
-
-    /// Number of points.
-    pub fn rows(&self) -> usize {
-        self.row_time.len()
-    }
-
-    /// The earliest point time, if any point.
-    pub fn min_time(&self) -> Option<i64> {
-        self.row_time.iter().copied().min()
     }
 }
 
@@ -427,22 +270,5 @@ mod tests {
         assert_eq!(b.row_first_ordinal, [0, 2, 3, 5, 7]);
         assert_eq!(b.value_count, 6);
         assert_eq!(b.min_time(), Some(10));
-    }
-
-    #[test]
-    fn retain_ordinals_keeps_columns_aligned() {
-        let batch = parse_batch(b"m v=1 1\nm v=2 2\nm v=3 3", Precision::Nanosecond);
-        let mut b = SeriesBatch::build(&batch.points, 0, |_| true);
-        let col = &mut b.series[0].columns[0];
-        col.retain_ordinals(|o| o != 1);
-        assert_eq!(col.ordinals, [0, 2]);
-        assert_eq!(col.times, [1, 3]);
-        assert_eq!(
-            col.values.to_vec(),
-            [
-                crate::model::OwnedFieldValue::Float(1.0),
-                crate::model::OwnedFieldValue::Float(3.0)
-            ]
-        );
     }
 }

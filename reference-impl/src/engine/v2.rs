@@ -19,11 +19,8 @@ use super::series_batch::SeriesBatch;
 /// guard for the process, far above anything a conformance case sends.
 pub const HARD_BODY_LIMIT: usize = 1 << 30;
 
-/// Points parsed and grouped at a time. A body with more is parsed twice: once for its errors
-/// (nothing is written when a line is malformed), then a chunk at a time while it is written,
-/// so a write's memory is its body plus one chunk, whatever the number of points (a 128 MiB
-/// body of short lines is 6 million points, ~2 GB as parsed points all at once).
-pub const CHUNK_POINTS: usize = 1 << 16;
+pub use super::chunks::CHUNK_POINTS;
+use super::chunks::{FirstChunk, Kept};
 
 /// Malformed lines whose error a write keeps. The answer names every malformed line (spec
 /// §3.2: never truncated); past this many, the message is not built in memory (a 128 MiB body
@@ -311,31 +308,16 @@ fn parse_now<'p>(
     clock: &dyn Clock,
 ) -> Parsed<'p> {
     let now = clock.now_nanos();
-    let mut points: Vec<Point<'p>> = Vec::new();
-    let mut errors = Vec::new();
-    let mut error_count = 0;
-    let mut too_many = false;
+    let mut first = FirstChunk::default();
+    let mut errors = Kept::new(MAX_KEPT_ERRORS);
     parse_lines(
         body,
         precision,
-        |p| {
-            if too_many {
-                return;
-            }
-            if points.len() == CHUNK_POINTS {
-                too_many = true;
-                points = Vec::new();
-                return;
-            }
-            points.push(p);
-        },
-        |e| {
-            error_count += 1;
-            if errors.len() < MAX_KEPT_ERRORS {
-                errors.push(e);
-            }
-        },
+        |p| first.push(p),
+        |e| errors.push_with(|| e),
     );
+    let (points, too_many, error_count) = (first.items, first.overflowed, errors.count);
+    let errors = errors.items;
     let default_time = truncate_nanos(now, truncation);
     let grouped = (errors.is_empty() && !too_many).then(|| series_batch(&points, default_time));
     Parsed {

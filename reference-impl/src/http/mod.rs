@@ -4,7 +4,7 @@
 mod body;
 mod delete;
 pub mod json_out;
-mod query;
+pub(crate) mod query;
 mod query_params;
 pub mod respond;
 mod schema;
@@ -44,6 +44,8 @@ pub struct AppState {
     pub writes_seen: AtomicU64,
     /// The v3 flavor's catalog and rows (empty on the other flavors).
     pub v3: Mutex<crate::v3::Store>,
+    /// The query controller's slots and queue.
+    pub queries: query::QueryGate,
 }
 
 impl AppState {

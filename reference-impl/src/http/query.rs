@@ -2,6 +2,7 @@
 //! subset, annotated CSV.
 
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -12,9 +13,9 @@ use serde_json::Value as Json;
 use crate::api_error::{ApiError, Code};
 use crate::engine::lookup::find_org;
 use crate::engine::v2::HARD_BODY_LIMIT;
-use crate::model::time::parse_rfc3339_nano;
-use crate::query::csv::{encode_error, encode_result, Annotation, Dialect};
-use crate::query::execute;
+use crate::query::csv::{encode_outcome, Annotation, Dialect};
+use crate::query::go_time::{decode_now, Now};
+use crate::query::{execute, Limits, QueryConfig};
 use crate::storage::Authorization;
 
 use super::respond::{self, Encoder};
@@ -30,8 +31,10 @@ struct QueryRequest {
     /// `extern`: a Flux `File` AST evaluated before the query (`json.RawMessage` in InfluxDB,
     /// so any JSON decodes; its shape is checked when the query is compiled).
     extern_file: Json,
+    /// `ast`: a Flux `Package` in JSON, compiled when `query` is empty.
+    ast: Option<Json>,
     dialect: Dialect,
-    now: Option<i64>,
+    now: Option<Now>,
     no_content: bool,
 }
 
@@ -82,35 +85,15 @@ fn opt_string(
     }
 }
 
-/// Go's JSON syntax errors for the common shapes of bad input.
+/// A body serde refused, worded as Go's `json.Decoder` words it: the same body read by
+/// `model::go_json` gives Go's exact syntax error; a body Go reads but serde does not (nested
+/// past serde's 128 levels) keeps serde's text.
 fn go_syntax_error(body: &[u8], err: &serde_json::Error) -> String {
-    let trimmed = body.iter().position(|b| !b.is_ascii_whitespace());
-    let inner = match trimmed {
-        None => "EOF".to_string(),
-        Some(_) if err.is_eof() => "unexpected EOF".to_string(),
-        Some(i)
-            if !matches!(
-                body[i],
-                b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n'
-            ) =>
-        {
-            format!(
-                "invalid character {} looking for beginning of value",
-                go_quote_char(body[i])
-            )
-        }
-        Some(_) => err.to_string(),
+    let inner = match crate::model::go_json::decode_first(body) {
+        Err(e) => e.decoder_message(),
+        Ok(_) => err.to_string(),
     };
     format!("failed parsing request body as JSON; if sending a raw Flux script, set 'Content-Type: application/vnd.flux' in your request headers: {inner}")
-}
-
-fn go_quote_char(b: u8) -> String {
-    match b {
-        b'\'' => "'\\''".to_string(),
-        b'"' => "'\"'".to_string(),
-        0x20..=0x7e => format!("'{}'", b as char),
-        _ => format!("'\\x{b:02x}'"),
-    }
 }
 
 fn decode(headers: &HeaderMap, body: &[u8]) -> Result<QueryRequest, String> {
@@ -135,6 +118,7 @@ fn decode(headers: &HeaderMap, body: &[u8]) -> Result<QueryRequest, String> {
     let mut req = QueryRequest {
         query: String::new(),
         extern_file: Json::Null,
+        ast: None,
         dialect: Dialect::default(),
         now: None,
         no_content: false,
@@ -155,16 +139,19 @@ fn decode(headers: &HeaderMap, body: &[u8]) -> Result<QueryRequest, String> {
                 " into Go value of type http.QueryRequest",
             ));
         };
+        // `Time.UnmarshalJSON` fails the whole decode at once (type errors of other fields
+        // are only remembered), so a bad `now` is the error whatever else is wrong.
+        if let Some(now) = field(&obj, "now") {
+            req.now = decode_now(now).map_err(|e| {
+                format!("failed parsing request body as JSON; if sending a raw Flux script, set 'Content-Type: application/vnd.flux' in your request headers: {e}")
+            })?;
+        }
         req.query = opt_string(&obj, "query", "QueryRequest.query")?.unwrap_or_default();
         query_type = opt_string(&obj, "type", "QueryRequest.type")?;
-        has_ast = field(&obj, "ast").is_some_and(|a| !a.is_null());
+        // A `json.RawMessage`: present unless absent or null.
+        req.ast = field(&obj, "ast").filter(|a| !a.is_null()).cloned();
+        has_ast = req.ast.is_some();
         req.extern_file = field(&obj, "extern").cloned().unwrap_or(Json::Null);
-        if let Some(now) = opt_string(&obj, "now", "QueryRequest.now")? {
-            let t = parse_rfc3339_nano(&now).ok_or_else(|| {
-                format!("failed parsing request body as JSON; if sending a raw Flux script, set 'Content-Type: application/vnd.flux' in your request headers: parsing time \"\\\"{now}\\\"\" as \"\\\"2006-01-02T15:04:05Z07:00\\\"\": cannot parse \"{now}\\\"\" as \"2006\"")
-            })?;
-            req.now = Some(t);
-        }
         match field(&obj, "dialect") {
             None | Some(Json::Null) => {}
             Some(Json::Object(d)) => {
@@ -251,9 +238,6 @@ fn decode(headers: &HeaderMap, body: &[u8]) -> Result<QueryRequest, String> {
             "unknown dialect date time format: {date_time_format}"
         ));
     }
-    if req.query.is_empty() {
-        return Err("queries sent as an AST are not supported by influx-reference; send the Flux text in \"query\"".into());
-    }
     Ok(req)
 }
 
@@ -295,6 +279,79 @@ fn csv_response(body: Vec<u8>, headers: &HeaderMap) -> Response<Body> {
     resp
 }
 
+/// The query controller's admission: `--query-concurrency` slots, and at most
+/// `--query-queue-size` queries waiting for one (`Controller.enqueueQuery`).
+#[derive(Debug)]
+pub struct QueryGate {
+    slots: Option<Arc<tokio::sync::Semaphore>>,
+    waiting: AtomicUsize,
+    queue_size: usize,
+    config: QueryConfig,
+}
+
+/// A queued query leaves the queue when it gets a slot or its client goes away.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl QueryGate {
+    pub fn new(config: &QueryConfig) -> Self {
+        Self {
+            slots: (config.concurrency > 0)
+                .then(|| Arc::new(tokio::sync::Semaphore::new(config.concurrency))),
+            waiting: AtomicUsize::new(0),
+            queue_size: config.queue_size,
+            config: config.clone(),
+        }
+    }
+
+    async fn admit(&self) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, ApiError> {
+        let Some(slots) = &self.slots else {
+            return Ok(None);
+        };
+        if let Ok(p) = slots.clone().try_acquire_owned() {
+            return Ok(Some(p));
+        }
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.queue_size {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            // codes.ResourceExhausted, which handleFluxError maps to invalid.
+            return Err(ApiError::new(Code::Invalid, "queue length exceeded"));
+        }
+        let _waiting = Waiting(&self.waiting);
+        slots.clone().acquire_owned().await.map(Some).map_err(|_| {
+            ApiError::new(
+                Code::Internal,
+                "controller is shutting down, query not runnable",
+            )
+        })
+    }
+}
+
+/// Sets the query's cancel flag when the handler's future is dropped (the client went away)
+/// or finishes.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// What the query thread hands back.
+enum Answer {
+    Error(ApiError),
+    NoContent,
+    Csv(Vec<u8>),
+}
+
+/// A query's thread gets a large stack: evaluation depth is budgeted, and the budget, not the
+/// stack, must be what stops a deep script.
+const QUERY_STACK_BYTES: usize = 64 << 20;
+
 pub async fn api_v2_query(State(state): State<Arc<AppState>>, req: Request) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let Some(auth) = parts.extensions.get::<Authorization>().cloned() else {
@@ -315,58 +372,120 @@ pub async fn api_v2_query(State(state): State<Arc<AppState>>, req: Request) -> R
         Ok(r) => r,
         Err(inner) => return respond::error(&decode_error(inner), Encoder::Compact),
     };
-    let store = state.store();
-    let org_id = match find_org(&store, params.get("org"), params.get("orgID")) {
-        Ok(id) => id,
-        Err(e) => return respond::error(&decode_error(e.message), Encoder::Compact),
+    let org_id = {
+        let mut store = state.store();
+        let org_id = match find_org(&store, params.get("org"), params.get("orgID")) {
+            Ok(id) => id,
+            Err(e) => return respond::error(&decode_error(e.message), Encoder::Compact),
+        };
+        if state.config.flavor == crate::config::Flavor::Cloud {
+            // Cloud's read quota ("Read: Rate of 300 MB per 5 minutes", response bytes).
+            let limit = state.config.cloud.limits.read_bytes_per_window;
+            let now = state.clock.now_nanos();
+            let exhausted = crate::engine::cloud::charge(
+                &mut store.cloud.read_windows,
+                org_id,
+                now,
+                0,
+                limit,
+                "limited_query",
+            );
+            if let Err(e) = exhausted {
+                return respond::error(&e, Encoder::Compact);
+            }
+        }
+        org_id
     };
-    let mut store = store;
-    if state.config.flavor == crate::config::Flavor::Cloud {
-        // Cloud's read quota ("Read: Rate of 300 MB per 5 minutes", response bytes).
-        let limit = state.config.cloud.limits.read_bytes_per_window;
-        let now = state.clock.now_nanos();
-        let exhausted = crate::engine::cloud::charge(
-            &mut store.cloud.read_windows,
-            org_id,
-            now,
-            0,
-            limit,
-            "limited_query",
+    // proxyRequest: the zero time (what Go sends for an unset `now`) is the server's now.
+    let now = match request.now {
+        Some(Now::At(t)) => t,
+        None | Some(Now::Zero) => state.clock.now_nanos(),
+    };
+    let gate = &state.queries;
+    let queued_from = std::time::Instant::now();
+    let permit = match gate.admit().await {
+        Ok(p) => p,
+        Err(e) => return respond::error(&e, Encoder::Compact),
+    };
+    let queued_nanos = i64::try_from(queued_from.elapsed().as_nanos()).unwrap_or(i64::MAX);
+    let cancel = Arc::new(AtomicBool::new(false));
+    let _cancel_on_drop = CancelOnDrop(cancel.clone());
+    let config = &gate.config;
+    let limits = Limits {
+        memory_bytes: (config.memory_bytes > 0).then_some(config.memory_bytes),
+        deadline: config.timeout.map(|t| std::time::Instant::now() + t),
+        timeout: config.timeout,
+        cancel,
+        ..Limits::default()
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let thread_state = state.clone();
+    let spawned = std::thread::Builder::new()
+        .name("flux-query".into())
+        .stack_size(QUERY_STACK_BYTES)
+        .spawn(move || {
+            let _permit = permit;
+            let state = thread_state;
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let outcome = execute(crate::query::Request {
+                    store: &state.store,
+                    auth: &auth,
+                    org_id,
+                    extern_file: &request.extern_file,
+                    ast: request.ast.as_ref(),
+                    script: &request.query,
+                    now,
+                    clock: state.clock.as_ref(),
+                    storage_version: state.config.storage_version,
+                    limits,
+                    queued_nanos,
+                });
+                let error = outcome.error.as_ref();
+                if request.no_content {
+                    return match error {
+                        Some(e) => Answer::Error(ApiError::new(e.code, e.message.clone())),
+                        None => Answer::NoContent,
+                    };
+                }
+                match encode_outcome(
+                    &outcome.results,
+                    error.map(|e| e.message.as_str()),
+                    &request.dialect,
+                ) {
+                    Ok(out) => Answer::Csv(out),
+                    Err(_) => {
+                        let e = outcome
+                            .error
+                            .unwrap_or_else(|| crate::query::FluxError::invalid(""));
+                        Answer::Error(ApiError::new(e.code, e.message))
+                    }
+                }
+            }));
+            let answer = run.unwrap_or_else(|_| {
+                Answer::Error(ApiError::new(
+                    Code::Internal,
+                    "the query failed unexpectedly",
+                ))
+            });
+            let _ = tx.send(answer);
+        });
+    if spawned.is_err() {
+        return respond::error(
+            &ApiError::new(Code::Internal, "could not start the query"),
+            Encoder::Compact,
         );
-        if let Err(e) = exhausted {
-            return respond::error(&e, Encoder::Compact);
-        }
     }
-    let now = request.now.unwrap_or_else(|| state.clock.now_nanos());
-    let outcome = execute(
-        &store,
-        &auth,
-        org_id,
-        &request.extern_file,
-        &request.query,
-        now,
-    );
-    drop(store);
-    match outcome.error {
-        Some(err) if !err.runtime || outcome.results.is_empty() => {
-            return respond::error(&ApiError::new(err.code, err.message), Encoder::Compact);
-        }
-        _ => {}
-    }
-    if request.no_content {
-        return respond::no_content();
-    }
-    let mut out = Vec::new();
-    for r in &outcome.results {
-        encode_result(r, &request.dialect, &mut out);
-    }
-    if outcome.results.is_empty() {
-        // A query that returns no tables: the multi-result encoder still ends with CRLF.
-        out.extend_from_slice(b"\r\n");
-    }
-    if let Some(err) = outcome.error {
-        encode_error(&err.message, &request.dialect, !out.is_empty(), &mut out);
-    }
+    let answer = rx.await.unwrap_or_else(|_| {
+        Answer::Error(ApiError::new(
+            Code::Internal,
+            "the query failed unexpectedly",
+        ))
+    });
+    let out = match answer {
+        Answer::Error(e) => return respond::error(&e, Encoder::Compact),
+        Answer::NoContent => return respond::no_content(),
+        Answer::Csv(out) => out,
+    };
     if state.config.flavor == crate::config::Flavor::Cloud {
         // Response bytes accrue to the window; the answer that crosses the quota is still
         // served, the ones after it are refused until the window resets.

@@ -176,60 +176,7 @@ impl fmt::Display for Reason {
 
 impl std::error::Error for Reason {}
 
-/// Go's `strconv.Quote` for the byte strings that reach a strconv error in this parser.
-/// Printable ASCII stays, `"` and `\` are escaped, other bytes use Go's short escapes or
-/// `\xNN` (valid non-ASCII UTF-8 is kept as is, as `strconv.Quote` keeps printable runes).
-pub(crate) fn go_quote(bytes: &[u8]) -> String {
-    let text = go_lossy(bytes);
-    let mut out = String::with_capacity(bytes.len() + 2);
-    out.push('"');
-    if std::str::from_utf8(bytes).is_ok() {
-        for ch in text.chars() {
-            push_quoted_char(&mut out, ch);
-        }
-    } else {
-        // Invalid bytes are shown as \xNN by Go; valid runes between them stay.
-        let mut rest = bytes;
-        while !rest.is_empty() {
-            match std::str::from_utf8(rest) {
-                Ok(s) => {
-                    s.chars().for_each(|c| push_quoted_char(&mut out, c));
-                    break;
-                }
-                Err(e) => {
-                    let (valid, tail) = rest.split_at(e.valid_up_to());
-                    if let Ok(s) = std::str::from_utf8(valid) {
-                        s.chars().for_each(|c| push_quoted_char(&mut out, c));
-                    }
-                    if let Some((&bad, after)) = tail.split_first() {
-                        out.push_str(&format!("\\x{bad:02x}"));
-                        rest = after;
-                    } else {
-                        break;
-                    }
-                }
-            }
-        }
-    }
-    out.push('"');
-    out
-}
-
-fn push_quoted_char(out: &mut String, ch: char) {
-    match ch {
-        '"' => out.push_str("\\\""),
-        '\\' => out.push_str("\\\\"),
-        '\x07' => out.push_str("\\a"),
-        '\x08' => out.push_str("\\b"),
-        '\x0c' => out.push_str("\\f"),
-        '\n' => out.push_str("\\n"),
-        '\r' => out.push_str("\\r"),
-        '\t' => out.push_str("\\t"),
-        '\x0b' => out.push_str("\\v"),
-        c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
-        c => out.push(c),
-    }
-}
+pub(crate) use crate::model::go_text::quote as go_quote;
 
 #[cfg(test)]
 mod tests {
@@ -249,13 +196,5 @@ mod tests {
             Reason::ReservedTagKey(ReservedTagKey::Time).to_string(),
             r#"cannot use reserved tag key "time""#
         );
-    }
-
-    #[test]
-    fn go_quote_matches_strconv_quote() {
-        assert_eq!(go_quote(b"abc"), r#""abc""#);
-        assert_eq!(go_quote(b"a\"b\\"), r#""a\"b\\""#);
-        assert_eq!(go_quote(b"\x00\xff\n"), r#""\x00\xff\n""#);
-        assert_eq!(go_quote("é".as_bytes()), "\"é\"");
     }
 }

@@ -202,24 +202,7 @@ fn syntax(c: u8, context: &str) -> JsonError {
     JsonError::Syntax(format!("invalid character {} {context}", quote_char(c)))
 }
 
-/// Go's `quoteChar`: the byte as a rune in single quotes, escaped like `strconv.Quote`.
-fn quote_char(c: u8) -> String {
-    match c {
-        b'\'' => "'\\''".into(),
-        b'"' => "'\"'".into(),
-        0x07 => "'\\a'".into(),
-        0x08 => "'\\b'".into(),
-        0x0c => "'\\f'".into(),
-        b'\n' => "'\\n'".into(),
-        b'\r' => "'\\r'".into(),
-        b'\t' => "'\\t'".into(),
-        0x0b => "'\\v'".into(),
-        b'\\' => "'\\\\'".into(),
-        c if c < 0x20 || c == 0x7f => format!("'\\x{c:02x}'"),
-        c if (0x80..=0xa0).contains(&c) || c == 0xad => format!("'\\u{c:04x}'"),
-        c => format!("'{}'", char::from(c)),
-    }
-}
+use super::go_text::json_quote_char as quote_char;
 
 /// `encoding/json`'s `maxNestingDepth`: the scanner refuses a value nested deeper than this
 /// with `invalid character '[' exceeded max depth` (`scanner.go`, `pushParseState`).

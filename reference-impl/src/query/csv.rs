@@ -49,7 +49,7 @@ pub fn format_value(v: &Val) -> String {
         Val::ULong(u) => u.to_string(),
         // Rust's Display is the shortest round-trip form and never uses an exponent, like Go's
         // strconv.FormatFloat(v, 'f', -1, 64).
-        Val::Double(f) => f.to_string(),
+        Val::Double(f) => super::value::format_float(*f),
         Val::Bool(b) => b.to_string(),
         Val::Time(t) => format_rfc3339_nano(*t),
     }
@@ -107,29 +107,53 @@ impl Writer<'_> {
     }
 }
 
-fn same_schema(a: &Table, b: &Table) -> bool {
-    a.columns == b.columns
-        && a.columns
-            .iter()
-            .map(|c| a.is_key(&c.label))
-            .eq(b.columns.iter().map(|c| b.is_key(&c.label)))
+/// `schemaChanged`: the key columns (label and type, in the key's order) or the columns
+/// differ from the previous table's.
+fn schema_changed(table: &Table, last: &Table) -> bool {
+    table.key.cols != last.key.cols || table.columns != last.columns
 }
 
-/// Encodes one result (and the `\r\n` that follows every result).
-pub fn encode_result(result: &QueryResult, dialect: &Dialect, out: &mut Vec<u8>) {
+/// Encodes results as `DelimitedMultiResultEncoder` does: each result followed by `\r\n`;
+/// an error after something was written becomes the error table. `Err` carries the error
+/// when nothing was written (the handler answers it as JSON).
+pub fn encode_outcome(
+    results: &[QueryResult],
+    error: Option<&str>,
+    dialect: &Dialect,
+) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    let mut written = false;
+    for r in results {
+        written |= encode_result(r, dialect, &mut out);
+        out.extend_from_slice(b"\r\n");
+    }
+    match error {
+        None => Ok(out),
+        Some(e) if out.is_empty() => Err(e.to_string()),
+        Some(e) => {
+            encode_error(e, dialect, written, &mut out);
+            Ok(out)
+        }
+    }
+}
+
+/// Encodes one result's tables (`ResultEncoder.Encode`, without the delimiter that follows).
+/// Returns whether any table was encoded (the encoder's `written`).
+pub fn encode_result(result: &QueryResult, dialect: &Dialect, out: &mut Vec<u8>) -> bool {
     let mut w = Writer {
         out,
         delimiter: dialect.delimiter,
     };
     let has_default = dialect.annotations.contains(&Annotation::Default);
-    let mut prev: Option<&Table> = None;
+    let mut last: Option<&Table> = None;
     for (id, table) in result.tables.iter().enumerate() {
-        let changed = match prev {
+        let empty = table.rows.is_empty();
+        let changed = match last {
             None => true,
-            Some(p) => p.rows.is_empty() || !same_schema(p, table),
+            Some(l) => l.rows.is_empty() || empty || schema_changed(table, l),
         };
         if changed {
-            if prev.is_some() {
+            if last.is_some() {
                 w.out.extend_from_slice(b"\r\n");
             }
             for a in &dialect.annotations {
@@ -149,9 +173,10 @@ pub fn encode_result(result: &QueryResult, dialect: &Dialect, out: &mut Vec<u8>)
                         );
                     }
                     Annotation::Default => {
+                        // writeSchema: the table id and the key values are defaults only for
+                        // an empty table.
                         row.push("#default".into());
                         row.push(result.name.clone());
-                        let empty = table.rows.is_empty();
                         row.push(if empty { id.to_string() } else { String::new() });
                         row.extend(table.columns.iter().map(|c| {
                             match (empty, table.key_value(&c.label)) {
@@ -182,14 +207,14 @@ pub fn encode_result(result: &QueryResult, dialect: &Dialect, out: &mut Vec<u8>)
             row.extend(data.iter().map(format_value));
             w.row(&row);
         }
-        prev = Some(table);
+        last = Some(table);
     }
-    w.out.extend_from_slice(b"\r\n");
+    last.is_some()
 }
 
 /// The error table written when an error happens after output started (`EncodeError`).
-pub fn encode_error(message: &str, dialect: &Dialect, wrote_anything: bool, out: &mut Vec<u8>) {
-    if wrote_anything {
+pub fn encode_error(message: &str, dialect: &Dialect, written: bool, out: &mut Vec<u8>) {
+    if written {
         out.extend_from_slice(b"\r\n");
     }
     let mut w = Writer {
@@ -209,7 +234,7 @@ pub fn encode_error(message: &str, dialect: &Dialect, wrote_anything: bool, out:
 
 #[cfg(test)]
 mod tests {
-    use super::super::table::{ColType, Column};
+    use super::super::table::{ColType, Column, GroupKey};
     use super::*;
 
     fn sample() -> QueryResult {
@@ -244,13 +269,22 @@ mod tests {
             },
         ];
         let t0 = 1_704_067_200_000_000_000;
-        let key = vec![
-            ("_start".into(), Val::Time(t0)),
-            ("_stop".into(), Val::Time(t0 + 3_600_000_000_000)),
-            ("_field".into(), Val::Str("usage".into())),
-            ("_measurement".into(), Val::Str("cpu".into())),
-            ("host".into(), Val::Str("a".into())),
-        ];
+        let key = GroupKey::new(
+            vec![
+                Column::new("_start", ColType::Time),
+                Column::new("_stop", ColType::Time),
+                Column::new("_field", ColType::String),
+                Column::new("_measurement", ColType::String),
+                Column::new("host", ColType::String),
+            ],
+            vec![
+                Val::Time(t0),
+                Val::Time(t0 + 3_600_000_000_000),
+                Val::Str("usage".into()),
+                Val::Str("cpu".into()),
+                Val::Str("a".into()),
+            ],
+        );
         let row = vec![
             Val::Time(t0),
             Val::Time(t0 + 3_600_000_000_000),
@@ -279,6 +313,7 @@ mod tests {
         };
         let mut out = Vec::new();
         encode_result(&sample(), &dialect, &mut out);
+        out.extend_from_slice(b"\r\n");
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "#datatype,string,long,dateTime:RFC3339,dateTime:RFC3339,dateTime:RFC3339,double,string,string,string\r\n\
@@ -294,6 +329,7 @@ mod tests {
     fn without_annotations_rows_name_the_result() {
         let mut out = Vec::new();
         encode_result(&sample(), &Dialect::default(), &mut out);
+        out.extend_from_slice(b"\r\n");
         assert_eq!(
             String::from_utf8(out).unwrap(),
             ",result,table,_start,_stop,_time,_value,_field,_measurement,host\r\n\

@@ -1,37 +1,45 @@
-//! The `extern` of a query request: a Flux `File` in Flux's JSON AST, evaluated before the
-//! script so that its `option` statements bind names the script uses. Client libraries send
-//! query parameters this way (influxdb-client-python `params=`, the JS and Java clients): each
-//! parameter becomes `option <name> = <literal>`.
+//! Flux's JSON AST (`flux/ast/json.go`) read into this model's syntax tree: the request's
+//! `extern` (a `File` whose statements run before the script: how clients send query
+//! parameters and profiler options) and `ast` (a `Package`, for requests compiled from an AST
+//! instead of text).
 //!
-//! InfluxDB 2.7 hands `extern` to `lang.FluxCompiler`, which evaluates it as a preamble. Here
-//! the statements are converted to this model's syntax tree; node types outside the subset
-//! (imports, member assignments such as `option profiler.enabledProfilers`, function literals)
-//! are a 400 naming the node.
+//! InfluxDB 2.7 hands `extern` to `lang.FluxCompiler`, which merges it into the script's package
+//! (`MergePackages`), so its imports and options apply to the script. Nesting is bounded like
+//! the text parser's: a tree deeper than libflux's limit is `Program is nested too deep`.
+
+use std::rc::Rc;
 
 use serde_json::Value as Json;
 
-use super::ast::{BinaryOp, Duration, Expr, ExprKind, Span, Stmt, UnaryOp};
-use super::parser::add_duration_unit;
+use super::ast::{
+    BinaryOp, Duration, Expr, ExprKind, File, FnBody, Import, LogicalOp, Param, Span, Stmt,
+    StrPart, UnaryOp,
+};
+use super::lexer::add_duration_unit;
+use super::parser::{MAX_TREE_DEPTH, NESTED_TOO_DEEP};
 
-/// The statements of `extern` (`null`, an empty object and a `File` without body give none).
-pub fn statements(file: &Json) -> Result<Vec<Stmt>, String> {
-    let Json::Object(obj) = file else {
-        return match file {
-            Json::Null => Ok(Vec::new()),
-            other => Err(format!("extern must be a Flux File, got {}", kind(other))),
-        };
-    };
-    if let Some(Json::Array(imports)) = obj.get("imports") {
-        if !imports.is_empty() {
-            return Err("import statements are not supported by influx-reference".into());
-        }
+/// The file of `extern` (`null`, an empty object and a `File` without body give none).
+pub fn extern_file(file: &Json) -> Result<File, String> {
+    let mut r = Reader { depth: 0 };
+    match file {
+        Json::Null => Ok(File::default()),
+        Json::Object(_) => r.file(file),
+        other => Err(format!("extern must be a Flux File, got {}", kind(other))),
     }
-    let body = match obj.get("body") {
-        None | Some(Json::Null) => return Ok(Vec::new()),
-        Some(Json::Array(items)) => items,
-        Some(other) => return Err(format!("extern body must be an array, got {}", kind(other))),
-    };
-    body.iter().map(statement).collect()
+}
+
+/// The files of an `ast` request field: a `Package` (its files in order) or a single `File`.
+pub fn package_files(pkg: &Json) -> Result<Vec<File>, String> {
+    let mut r = Reader { depth: 0 };
+    match node_type(pkg) {
+        "Package" | "" if pkg.get("files").is_some() => match pkg.get("files") {
+            Some(Json::Array(files)) => files.iter().map(|f| r.file(f)).collect(),
+            Some(Json::Null) | None => Ok(Vec::new()),
+            Some(other) => Err(format!("ast: files must be an array, got {}", kind(other))),
+        },
+        "File" => Ok(vec![r.file(pkg)?]),
+        _ => Err(unsupported(pkg)),
+    }
 }
 
 fn kind(v: &Json) -> &'static str {
@@ -58,33 +66,8 @@ fn unsupported(v: &Json) -> String {
     }
 }
 
-fn statement(v: &Json) -> Result<Stmt, String> {
-    let assignment = match node_type(v) {
-        "OptionStatement" => v.get("assignment").unwrap_or(&Json::Null),
-        "VariableAssignment" => v,
-        _ => return Err(unsupported(v)),
-    };
-    if node_type(assignment) != "VariableAssignment" {
-        return Err(unsupported(assignment));
-    }
-    let name = assignment
-        .get("id")
-        .and_then(|id| id.get("name"))
-        .and_then(Json::as_str)
-        .ok_or_else(|| "extern: a VariableAssignment needs an id".to_string())?;
-    let value = expr(assignment.get("init").unwrap_or(&Json::Null))?;
-    Ok(Stmt::Assign {
-        name: name.to_string(),
-        value,
-        span: Span::default(),
-    })
-}
-
 fn at(kind: ExprKind) -> Expr {
-    Expr {
-        kind,
-        span: Span::default(),
-    }
+    Expr::new(kind, Span::default())
 }
 
 fn str_of<'a>(v: &'a Json, key: &str) -> Result<&'a str, String> {
@@ -103,6 +86,15 @@ fn int_of(v: &Json, key: &str) -> Result<i64, String> {
     .ok_or_else(|| format!("extern: {} needs an integer {key}", node_type(v)))
 }
 
+fn uint_of(v: &Json, key: &str) -> Result<u64, String> {
+    match v.get(key) {
+        Some(Json::String(s)) => s.parse().ok(),
+        Some(Json::Number(n)) => n.as_u64(),
+        _ => None,
+    }
+    .ok_or_else(|| format!("extern: {} needs an unsigned integer {key}", node_type(v)))
+}
+
 /// A property key or member property: an `Identifier` or a `StringLiteral`.
 fn key_of(v: &Json) -> Result<String, String> {
     match node_type(v) {
@@ -112,157 +104,7 @@ fn key_of(v: &Json) -> Result<String, String> {
     }
 }
 
-fn exprs(v: &Json, key: &str) -> Result<Vec<Expr>, String> {
-    match v.get(key) {
-        None | Some(Json::Null) => Ok(Vec::new()),
-        Some(Json::Array(items)) => items.iter().map(expr).collect(),
-        Some(other) => Err(format!(
-            "extern: {key} must be an array, got {}",
-            kind(other)
-        )),
-    }
-}
-
-fn properties(v: &Json) -> Result<Vec<(String, Expr)>, String> {
-    match v.get("properties") {
-        None | Some(Json::Null) => Ok(Vec::new()),
-        Some(Json::Array(items)) => items
-            .iter()
-            .map(|p| {
-                let key = key_of(p.get("key").unwrap_or(&Json::Null))?;
-                let value = match p.get("value") {
-                    None | Some(Json::Null) => at(ExprKind::Ident(key.clone())),
-                    Some(value) => expr(value)?,
-                };
-                Ok((key, value))
-            })
-            .collect(),
-        Some(other) => Err(format!(
-            "extern: properties must be an array, got {}",
-            kind(other)
-        )),
-    }
-}
-
-fn boxed(v: &Json, key: &str) -> Result<Box<Expr>, String> {
-    Ok(Box::new(expr(v.get(key).unwrap_or(&Json::Null))?))
-}
-
-fn expr(v: &Json) -> Result<Expr, String> {
-    let kind = match node_type(v) {
-        "StringLiteral" => ExprKind::Str(str_of(v, "value")?.to_string()),
-        "IntegerLiteral" => ExprKind::Int(int_of(v, "value")?),
-        "FloatLiteral" => ExprKind::Float(
-            v.get("value")
-                .and_then(Json::as_f64)
-                .ok_or_else(|| "extern: FloatLiteral needs a number value".to_string())?,
-        ),
-        "BooleanLiteral" => ExprKind::Bool(
-            v.get("value")
-                .and_then(Json::as_bool)
-                .ok_or_else(|| "extern: BooleanLiteral needs a bool value".to_string())?,
-        ),
-        "DateTimeLiteral" => {
-            let text = str_of(v, "value")?;
-            ExprKind::Time(
-                crate::model::time::parse_rfc3339_nano(text)
-                    .ok_or_else(|| format!("extern: invalid date time literal {text}"))?,
-            )
-        }
-        "DurationLiteral" => {
-            let mut d = Duration::default();
-            let values = match v.get("values") {
-                Some(Json::Array(values)) => values,
-                _ => return Err("extern: DurationLiteral needs values".into()),
-            };
-            for part in values {
-                d = add_duration_unit(d, int_of(part, "magnitude")?, str_of(part, "unit")?)?;
-            }
-            ExprKind::Duration(d)
-        }
-        "RegexpLiteral" => ExprKind::Regex(str_of(v, "value")?.to_string()),
-        "Identifier" => ExprKind::Ident(str_of(v, "name")?.to_string()),
-        "ParenExpression" => return expr(v.get("expression").unwrap_or(&Json::Null)),
-        "ArrayExpression" => ExprKind::Array(exprs(v, "elements")?),
-        "ObjectExpression" => {
-            if v.get("with").is_some_and(|w| !w.is_null()) {
-                return Err(
-                    "extern: ObjectExpression with is not supported by influx-reference".into(),
-                );
-            }
-            ExprKind::Record(properties(v)?)
-        }
-        "MemberExpression" => ExprKind::Member {
-            object: boxed(v, "object")?,
-            property: key_of(v.get("property").unwrap_or(&Json::Null))?,
-        },
-        "CallExpression" => {
-            let mut args = Vec::new();
-            for a in exprs_raw(v, "arguments")? {
-                if node_type(a) != "ObjectExpression" {
-                    return Err(unsupported(a));
-                }
-                args.extend(properties(a)?);
-            }
-            ExprKind::Call {
-                callee: boxed(v, "callee")?,
-                args,
-            }
-        }
-        "PipeExpression" => ExprKind::Pipe {
-            lhs: boxed(v, "argument")?,
-            call: boxed(v, "call")?,
-        },
-        "UnaryExpression" => {
-            let op = match str_of(v, "operator")? {
-                "-" => UnaryOp::Neg,
-                "not" => UnaryOp::Not,
-                "exists" => UnaryOp::Exists,
-                other => {
-                    return Err(format!(
-                        "extern: unary operator {other:?} is not supported by influx-reference"
-                    ))
-                }
-            };
-            ExprKind::Unary {
-                op,
-                operand: boxed(v, "argument")?,
-            }
-        }
-        "BinaryExpression" | "LogicalExpression" => {
-            let op = match str_of(v, "operator")? {
-                "==" => BinaryOp::Eq,
-                "!=" => BinaryOp::Ne,
-                "<" => BinaryOp::Lt,
-                "<=" => BinaryOp::Le,
-                ">" => BinaryOp::Gt,
-                ">=" => BinaryOp::Ge,
-                "=~" => BinaryOp::RegexMatch,
-                "!~" => BinaryOp::RegexNotMatch,
-                "and" => BinaryOp::And,
-                "or" => BinaryOp::Or,
-                "+" => BinaryOp::Add,
-                "-" => BinaryOp::Sub,
-                "*" => BinaryOp::Mul,
-                "/" => BinaryOp::Div,
-                other => {
-                    return Err(format!(
-                        "extern: operator {other:?} is not supported by influx-reference"
-                    ))
-                }
-            };
-            ExprKind::Binary {
-                op,
-                left: boxed(v, "left")?,
-                right: boxed(v, "right")?,
-            }
-        }
-        _ => return Err(unsupported(v)),
-    };
-    Ok(at(kind))
-}
-
-fn exprs_raw<'a>(v: &'a Json, key: &str) -> Result<&'a [Json], String> {
+fn items<'a>(v: &'a Json, key: &str) -> Result<&'a [Json], String> {
     match v.get(key) {
         None | Some(Json::Null) => Ok(&[]),
         Some(Json::Array(items)) => Ok(items),
@@ -273,18 +115,351 @@ fn exprs_raw<'a>(v: &'a Json, key: &str) -> Result<&'a [Json], String> {
     }
 }
 
+struct Reader {
+    depth: u32,
+}
+
+impl Reader {
+    fn guard<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, String>) -> Result<T, String> {
+        self.depth += 1;
+        let out = if self.depth > MAX_TREE_DEPTH as u32 + 8 {
+            Err(format!("error @0:0-0:0: {NESTED_TOO_DEEP}"))
+        } else {
+            f(self)
+        };
+        self.depth -= 1;
+        out
+    }
+
+    fn file(&mut self, v: &Json) -> Result<File, String> {
+        let mut file = File::default();
+        for imp in items(v, "imports")? {
+            let path = imp
+                .get("path")
+                .map(|p| str_of(p, "value"))
+                .transpose()?
+                .ok_or_else(|| "extern: ImportDeclaration needs a path".to_string())?;
+            let alias = match imp.get("as") {
+                None | Some(Json::Null) => None,
+                Some(id) => Some(str_of(id, "name")?.to_string()),
+            };
+            file.imports.push(Import {
+                path: path.to_string(),
+                alias,
+                span: Span::default(),
+            });
+        }
+        for stmt in items(v, "body")? {
+            file.body.push(self.statement(stmt)?);
+        }
+        Ok(file)
+    }
+
+    fn statement(&mut self, v: &Json) -> Result<Stmt, String> {
+        self.guard(|r| match node_type(v) {
+            "OptionStatement" => {
+                let a = v.get("assignment").unwrap_or(&Json::Null);
+                match node_type(a) {
+                    "VariableAssignment" => {
+                        let (name, value) = r.assignment(a)?;
+                        Ok(Stmt::Option {
+                            package: None,
+                            name,
+                            value,
+                            span: Span::default(),
+                        })
+                    }
+                    "MemberAssignment" => {
+                        let member = a.get("member").unwrap_or(&Json::Null);
+                        let object = member.get("object").unwrap_or(&Json::Null);
+                        if node_type(object) != "Identifier" {
+                            return Err(unsupported(object));
+                        }
+                        let package = str_of(object, "name")?.to_string();
+                        let name = key_of(member.get("property").unwrap_or(&Json::Null))?;
+                        let value = r.expr(a.get("init").unwrap_or(&Json::Null))?;
+                        Ok(Stmt::Option {
+                            package: Some(package),
+                            name,
+                            value,
+                            span: Span::default(),
+                        })
+                    }
+                    _ => Err(unsupported(a)),
+                }
+            }
+            "VariableAssignment" => {
+                let (name, value) = r.assignment(v)?;
+                Ok(Stmt::Assign {
+                    name,
+                    value,
+                    span: Span::default(),
+                })
+            }
+            "ExpressionStatement" => Ok(Stmt::Expr(
+                r.expr(v.get("expression").unwrap_or(&Json::Null))?,
+            )),
+            "ReturnStatement" => Ok(Stmt::Return(
+                r.expr(v.get("argument").unwrap_or(&Json::Null))?,
+                Span::default(),
+            )),
+            _ => Err(unsupported(v)),
+        })
+    }
+
+    fn assignment(&mut self, a: &Json) -> Result<(String, Expr), String> {
+        let name = a
+            .get("id")
+            .and_then(|id| id.get("name"))
+            .and_then(Json::as_str)
+            .ok_or_else(|| "extern: a VariableAssignment needs an id".to_string())?;
+        let value = self.expr(a.get("init").unwrap_or(&Json::Null))?;
+        Ok((name.to_string(), value))
+    }
+
+    fn boxed(&mut self, v: &Json, key: &str) -> Result<Box<Expr>, String> {
+        Ok(Box::new(self.expr(v.get(key).unwrap_or(&Json::Null))?))
+    }
+
+    fn exprs(&mut self, v: &Json, key: &str) -> Result<Vec<Expr>, String> {
+        items(v, key)?.iter().map(|e| self.expr(e)).collect()
+    }
+
+    fn properties(&mut self, v: &Json) -> Result<Vec<(String, Expr)>, String> {
+        items(v, "properties")?
+            .iter()
+            .map(|p| {
+                let key = key_of(p.get("key").unwrap_or(&Json::Null))?;
+                let value = match p.get("value") {
+                    None | Some(Json::Null) => at(ExprKind::Ident(key.clone())),
+                    Some(value) => self.expr(value)?,
+                };
+                Ok((key, value))
+            })
+            .collect()
+    }
+
+    fn expr(&mut self, v: &Json) -> Result<Expr, String> {
+        let e = self.guard(|r| r.expr_inner(v))?;
+        if e.depth as usize > MAX_TREE_DEPTH {
+            return Err(format!("error @0:0-0:0: {NESTED_TOO_DEEP}"));
+        }
+        Ok(e)
+    }
+
+    fn expr_inner(&mut self, v: &Json) -> Result<Expr, String> {
+        let kind = match node_type(v) {
+            "StringLiteral" => ExprKind::Str(str_of(v, "value")?.to_string()),
+            "IntegerLiteral" => ExprKind::Int(int_of(v, "value")?),
+            "UnsignedIntegerLiteral" => ExprKind::UInt(uint_of(v, "value")?),
+            "FloatLiteral" => ExprKind::Float(
+                v.get("value")
+                    .and_then(Json::as_f64)
+                    .ok_or_else(|| "extern: FloatLiteral needs a number value".to_string())?,
+            ),
+            "BooleanLiteral" => ExprKind::Ident(
+                if v.get("value")
+                    .and_then(Json::as_bool)
+                    .ok_or_else(|| "extern: BooleanLiteral needs a bool value".to_string())?
+                {
+                    "true"
+                } else {
+                    "false"
+                }
+                .into(),
+            ),
+            "DateTimeLiteral" => {
+                let text = str_of(v, "value")?;
+                ExprKind::Time(
+                    crate::model::time::parse_rfc3339_nano(text)
+                        .ok_or_else(|| format!("extern: invalid date time literal {text}"))?,
+                )
+            }
+            "DurationLiteral" => {
+                let mut d = Duration::default();
+                for part in items(v, "values")? {
+                    d = add_duration_unit(d, int_of(part, "magnitude")?, str_of(part, "unit")?)?;
+                }
+                ExprKind::Duration(d)
+            }
+            "RegexpLiteral" => ExprKind::Regex(str_of(v, "value")?.to_string()),
+            "PipeLiteral" => ExprKind::PipeLit,
+            "Identifier" => ExprKind::Ident(str_of(v, "name")?.to_string()),
+            "ParenExpression" => return self.expr(v.get("expression").unwrap_or(&Json::Null)),
+            "StringExpression" => {
+                let mut parts = Vec::new();
+                for p in items(v, "parts")? {
+                    match node_type(p) {
+                        "TextPart" => parts.push(StrPart::Text(str_of(p, "value")?.to_string())),
+                        "InterpolatedPart" => parts.push(StrPart::Expr(
+                            self.expr(p.get("expression").unwrap_or(&Json::Null))?,
+                        )),
+                        _ => return Err(unsupported(p)),
+                    }
+                }
+                ExprKind::Interp(parts)
+            }
+            "ArrayExpression" => ExprKind::Array(self.exprs(v, "elements")?),
+            "DictExpression" => {
+                let mut out = Vec::new();
+                for item in items(v, "elements")? {
+                    let k = self.expr(item.get("key").unwrap_or(&Json::Null))?;
+                    let val = self.expr(item.get("val").unwrap_or(&Json::Null))?;
+                    out.push((k, val));
+                }
+                ExprKind::Dict(out)
+            }
+            "ObjectExpression" => {
+                let with = match v.get("with") {
+                    None | Some(Json::Null) => None,
+                    Some(id) => Some(Box::new(at(ExprKind::Ident(
+                        str_of(id, "name")?.to_string(),
+                    )))),
+                };
+                ExprKind::Record {
+                    with,
+                    fields: self.properties(v)?,
+                }
+            }
+            "FunctionExpression" => {
+                let mut params = Vec::new();
+                for p in items(v, "params")? {
+                    let name = key_of(p.get("key").unwrap_or(&Json::Null))?;
+                    let mut param = Param {
+                        name,
+                        default: None,
+                        pipe: false,
+                    };
+                    match p.get("value") {
+                        None | Some(Json::Null) => {}
+                        Some(value) if node_type(value) == "PipeLiteral" => param.pipe = true,
+                        Some(value) => param.default = Some(self.expr(value)?),
+                    }
+                    params.push(param);
+                }
+                let body = v.get("body").unwrap_or(&Json::Null);
+                let body = if node_type(body) == "Block" {
+                    FnBody::Block(
+                        items(body, "body")?
+                            .iter()
+                            .map(|s| self.statement(s))
+                            .collect::<Result<_, _>>()?,
+                    )
+                } else {
+                    FnBody::Expr(self.expr(body)?)
+                };
+                ExprKind::Function {
+                    params,
+                    body: Rc::new(body),
+                }
+            }
+            "MemberExpression" => ExprKind::Member {
+                object: self.boxed(v, "object")?,
+                property: key_of(v.get("property").unwrap_or(&Json::Null))?,
+            },
+            "IndexExpression" => ExprKind::Index {
+                object: self.boxed(v, "array")?,
+                index: self.boxed(v, "index")?,
+            },
+            "CallExpression" => {
+                let mut args = Vec::new();
+                for a in items(v, "arguments")? {
+                    if node_type(a) != "ObjectExpression" {
+                        return Err(unsupported(a));
+                    }
+                    args.extend(self.properties(a)?);
+                }
+                ExprKind::Call {
+                    callee: self.boxed(v, "callee")?,
+                    args,
+                }
+            }
+            "PipeExpression" => ExprKind::Pipe {
+                lhs: self.boxed(v, "argument")?,
+                call: self.boxed(v, "call")?,
+            },
+            "ConditionalExpression" => ExprKind::Conditional {
+                test: self.boxed(v, "test")?,
+                consequent: self.boxed(v, "consequent")?,
+                alternate: self.boxed(v, "alternate")?,
+            },
+            "UnaryExpression" => {
+                let op = match str_of(v, "operator")? {
+                    "-" => UnaryOp::Neg,
+                    "+" => UnaryOp::Pos,
+                    "not" => UnaryOp::Not,
+                    "exists" => UnaryOp::Exists,
+                    other => {
+                        return Err(format!(
+                            "extern: unary operator {other:?} is not supported by influx-reference"
+                        ))
+                    }
+                };
+                ExprKind::Unary {
+                    op,
+                    operand: self.boxed(v, "argument")?,
+                }
+            }
+            "LogicalExpression" => {
+                let op = match str_of(v, "operator")? {
+                    "and" => LogicalOp::And,
+                    "or" => LogicalOp::Or,
+                    other => return Err(format!("unknown logical operator {other:?}")),
+                };
+                ExprKind::Logical {
+                    op,
+                    left: self.boxed(v, "left")?,
+                    right: self.boxed(v, "right")?,
+                }
+            }
+            "BinaryExpression" => {
+                let op = match str_of(v, "operator")? {
+                    "==" => BinaryOp::Eq,
+                    "!=" => BinaryOp::Ne,
+                    "<" => BinaryOp::Lt,
+                    "<=" => BinaryOp::Le,
+                    ">" => BinaryOp::Gt,
+                    ">=" => BinaryOp::Ge,
+                    "=~" => BinaryOp::RegexMatch,
+                    "!~" => BinaryOp::RegexNotMatch,
+                    "+" => BinaryOp::Add,
+                    "-" => BinaryOp::Sub,
+                    "*" => BinaryOp::Mul,
+                    "/" => BinaryOp::Div,
+                    "%" => BinaryOp::Mod,
+                    "^" => BinaryOp::Pow,
+                    other => {
+                        return Err(format!(
+                            "extern: operator {other:?} is not supported by influx-reference"
+                        ))
+                    }
+                };
+                ExprKind::Binary {
+                    op,
+                    left: self.boxed(v, "left")?,
+                    right: self.boxed(v, "right")?,
+                }
+            }
+            _ => return Err(unsupported(v)),
+        };
+        Ok(at(kind))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
     fn check(file: Json, expect: Result<Vec<(&str, ExprKind)>, &str>) {
-        let got = statements(&file).map(|stmts| {
-            stmts
+        let got = extern_file(&file).map(|f| {
+            f.body
                 .into_iter()
                 .map(|s| match s {
-                    Stmt::Assign { name, value, .. } => (name, value.kind),
-                    Stmt::Expr(e) => (String::new(), e.kind),
+                    Stmt::Assign { name, value, .. } | Stmt::Option { name, value, .. } => {
+                        (name, value.kind)
+                    }
+                    Stmt::Return(e, _) | Stmt::Expr(e) => (String::new(), e.kind),
                 })
                 .collect::<Vec<_>>()
         });
@@ -318,37 +493,16 @@ mod tests {
                 option("s", json!({"type": "StringLiteral", "value": "my-bucket"})),
                 option("i", json!({"type": "IntegerLiteral", "value": "2"})),
                 option("f", json!({"type": "FloatLiteral", "value": 14.01})),
-                option("b", json!({"type": "BooleanLiteral", "value": true})),
                 option("t", json!({"type": "DateTimeLiteral", "value": "2021-03-20T15:59:10.607352000Z"})),
                 option("d", json!({"type": "DurationLiteral", "values": [{"magnitude": 1, "unit": "d"}]})),
-                option("neg", json!({"type": "UnaryExpression", "operator": "-",
-                    "argument": {"type": "DurationLiteral", "values": [{"magnitude": 30, "unit": "d"}]}})),
                 option("call", json!({"type": "CallExpression", "callee": {"type": "Identifier", "name": "now"}})),
-                option("arr", json!({"type": "ArrayExpression", "elements": [{"type": "StringLiteral", "value": "a"}]})),
             ]}),
             Ok(vec![
                 ("s", ExprKind::Str("my-bucket".into())),
                 ("i", ExprKind::Int(2)),
                 ("f", ExprKind::Float(14.01)),
-                ("b", ExprKind::Bool(true)),
                 ("t", ExprKind::Time(1_616_255_950_607_352_000)),
-                (
-                    "d",
-                    ExprKind::Duration(Duration {
-                        months: 0,
-                        nanos: day,
-                    }),
-                ),
-                (
-                    "neg",
-                    ExprKind::Unary {
-                        op: UnaryOp::Neg,
-                        operand: Box::new(at(ExprKind::Duration(Duration {
-                            months: 0,
-                            nanos: 30 * day,
-                        }))),
-                    },
-                ),
+                ("d", ExprKind::Duration(Duration::nanos(day))),
                 (
                     "call",
                     ExprKind::Call {
@@ -356,30 +510,66 @@ mod tests {
                         args: vec![],
                     },
                 ),
-                ("arr", ExprKind::Array(vec![at(ExprKind::Str("a".into()))])),
             ]),
         );
     }
 
+    /// What the Python client sends for `profilers=[...]`: an import and a member option.
     #[test]
-    fn outside_the_subset_is_named() {
-        // What the Python client sends for `profilers=[...]`.
-        check(
-            json!({"imports": [{"type": "ImportDeclaration", "path": {"type": "StringLiteral", "value": "profiler"}}], "body": []}),
-            Err("import statements are not supported by influx-reference"),
+    fn profiler_extern() {
+        let f = extern_file(&json!({"imports": [{"type": "ImportDeclaration", "path": {"type": "StringLiteral", "value": "profiler"}}],
+            "body": [{"type": "OptionStatement", "assignment": {"type": "MemberAssignment",
+              "member": {"type": "MemberExpression", "object": {"type": "Identifier", "name": "profiler"}, "property": {"type": "Identifier", "name": "enabledProfilers"}},
+              "init": {"type": "ArrayExpression", "elements": [{"type": "StringLiteral", "value": "query"}]}}}]}))
+        .unwrap();
+        assert_eq!(f.imports[0].path, "profiler");
+        assert!(
+            matches!(&f.body[0], Stmt::Option { package: Some(p), name, .. } if p == "profiler" && name == "enabledProfilers")
         );
-        check(
-            json!({"body": [{"type": "OptionStatement", "assignment": {"type": "MemberAssignment"}}]}),
-            Err("extern: MemberAssignment is not supported by influx-reference"),
-        );
-        check(
-            json!({"body": [option("f", json!({"type": "FunctionExpression"}))]}),
-            Err("extern: FunctionExpression is not supported by influx-reference"),
-        );
+    }
+
+    #[test]
+    fn outside_the_model_is_named() {
         check(
             json!({"body": [option("i", json!({"type": "IntegerLiteral", "value": "x"}))]}),
             Err("extern: IntegerLiteral needs an integer value"),
         );
         check(json!("x"), Err("extern must be a Flux File, got string"));
+        check(
+            json!({"body": [{"type": "TestCaseStatement"}]}),
+            Err("extern: TestCaseStatement is not supported by influx-reference"),
+        );
+    }
+
+    /// A 100k-deep AST is refused by the budget, on a thread whose stack could not hold a
+    /// recursion that deep.
+    #[test]
+    fn nesting_is_budgeted() {
+        let mut e = json!({"type": "IntegerLiteral", "value": "1"});
+        // Built by moving each level into the next (`json!` would copy it recursively).
+        for _ in 0..100_000 {
+            let mut m = serde_json::Map::new();
+            m.insert("type".into(), json!("UnaryExpression"));
+            m.insert("operator".into(), json!("-"));
+            m.insert("argument".into(), e);
+            e = serde_json::Value::Object(m);
+        }
+        let mut stmt = serde_json::Map::new();
+        stmt.insert("type".into(), json!("ExpressionStatement"));
+        stmt.insert("expression".into(), e);
+        let mut file = serde_json::Map::new();
+        file.insert("body".into(), serde_json::Value::Array(vec![stmt.into()]));
+        let file = serde_json::Value::Object(file);
+        let got = std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .stack_size(2 * 1024 * 1024)
+                .spawn_scoped(s, || extern_file(&file).map(|_| ()))
+                .unwrap()
+                .join()
+                .unwrap()
+        });
+        assert_eq!(got, Err(format!("error @0:0-0:0: {NESTED_TOO_DEEP}")));
+        // serde_json drops a Value recursively; this one is too deep for a test thread.
+        std::mem::forget(file);
     }
 }

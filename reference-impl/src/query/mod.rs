@@ -1,36 +1,91 @@
-//! Reading data back: the Flux subset clients use to read what they wrote, answering in
-//! InfluxDB's annotated CSV (spec/v2.md §8).
+//! Reading data back: a Flux interpreter modelled on Flux v0.196.1 (what InfluxDB 2.7.12 runs),
+//! answering in annotated CSV (spec/v2.md §8). README.md lists the functions and packages
+//! supported; anything else is a 400 naming it.
 //!
-//! Supported: `from(bucket:|bucketID:)`, `range(start:, stop:)` (durations, RFC3339 times,
-//! `now()`, unix seconds), `filter(fn:, onEmpty:)` with `==`, `!=`, `<`, `<=`, `>`, `>=`, `=~`,
-//! `!~`, `and`, `or`, `not`, `exists` and parentheses, `keep`, `drop`, `rename`, `group`,
-//! `sort`, `limit`, `first`, `last`, `count`, `sum`, `mean`, `min`, `max`, `distinct`,
-//! `pivot`, `aggregateWindow(every:, fn:, createEmpty:)`, `yield(name:)` (several per script),
-//! `buckets()`, comments and variables, and the request's `extern` (option statements with
-//! literal values: how clients send query parameters). Anything else is a 400 `invalid` naming
-//! the construct.
+//! A query runs on one thread (`crate::http::query` starts it off the async executor); the
+//! store lock is taken only while series are copied out of storage into owned tables (and
+//! while `to()` writes), so writes and health checks proceed while a query evaluates. A
+//! [`budget::Budget`] bounds its memory, time, steps and call depth; a cancel flag stops it
+//! when the client goes away.
 
 mod ast;
+pub mod budget;
 pub mod csv;
-mod eval;
 mod extern_ast;
+pub mod go_time;
+mod interp;
+mod lexer;
+mod ops;
 mod parser;
+mod profiler;
+mod stdlib;
 pub mod table;
-mod transform;
+mod value;
+
+use std::sync::Mutex;
 
 use crate::api_error::Code;
 use crate::model::Id;
 use crate::storage::{Authorization, Store};
 
-pub use table::{ColType, Column, Table, Val};
+pub use budget::Limits;
+pub use table::{ColType, Column, GroupKey, Table, Val};
 
-/// A query failure with the platform code it maps to (`handleFluxError`). `runtime` errors can
-/// occur after results were written; the others are found before any output.
+/// The query controller's settings (`influxd` flags of the same names, `--query-timeout`
+/// ours).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryConfig {
+    /// `--query-concurrency`: queries evaluated at once; 0 is unlimited (2.7's default 1024).
+    pub concurrency: usize,
+    /// `--query-queue-size`: queries waiting for a slot before new ones are refused with
+    /// `queue length exceeded` (2.7's default 1024).
+    pub queue_size: usize,
+    /// `--query-memory-bytes`: table bytes one query may hold at once; 0 is unlimited. 2.7
+    /// defaults to unlimited; the reference defaults to 1 GiB so a runaway query ends with
+    /// Flux's memory error instead of exhausting the machine.
+    pub memory_bytes: u64,
+    /// `--query-timeout`: how long a query may run; `None` is unlimited (2.7 has no such
+    /// flag).
+    pub timeout: Option<std::time::Duration>,
+}
+
+impl QueryConfig {
+    /// influxd's `Config.validate` (query/control/controller.go), worded as it refuses to
+    /// start.
+    pub fn validate(&self) -> Result<(), String> {
+        let msg = if self.concurrency == 0 && self.queue_size != 0 {
+            "QueueSize must be unlimited when ConcurrencyQuota is unlimited"
+        } else if self.concurrency > 0 && self.queue_size == 0 {
+            "QueueSize must be positive when ConcurrencyQuota is limited"
+        } else {
+            return Ok(());
+        };
+        Err(format!("invalid controller config: {msg}"))
+    }
+}
+
+impl Default for QueryConfig {
+    fn default() -> Self {
+        Self {
+            concurrency: 1024,
+            queue_size: 1024,
+            memory_bytes: 1 << 30,
+            timeout: None,
+        }
+    }
+}
+
+/// A query failure with the platform code it maps to (`handleFluxError`). `runtime` errors
+/// happen while tables are processed (they can follow results already written); the others
+/// are found while the script is evaluated, before any output.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FluxError {
     pub code: Code,
     pub message: String,
     pub runtime: bool,
+    /// Already in its final wording: calls it passes through do not wrap it in
+    /// `error calling function ...` (type-checker errors, which Flux reports before running).
+    pub wrapped: bool,
 }
 
 impl FluxError {
@@ -39,6 +94,7 @@ impl FluxError {
             code: Code::Invalid,
             message: message.into(),
             runtime: false,
+            wrapped: false,
         }
     }
 
@@ -47,6 +103,7 @@ impl FluxError {
             code: Code::Invalid,
             message: message.into(),
             runtime: true,
+            wrapped: false,
         }
     }
 
@@ -55,7 +112,24 @@ impl FluxError {
             code: Code::NotFound,
             message: message.into(),
             runtime: false,
+            wrapped: true,
         }
+    }
+
+    pub fn with_code(mut self, code: Code) -> Self {
+        self.code = code;
+        self
+    }
+
+    /// Marks the message final (not wrapped by the calls it passes through).
+    pub fn wrapped(mut self) -> Self {
+        self.wrapped = true;
+        self
+    }
+
+    pub fn with_runtime(mut self, runtime: bool) -> Self {
+        self.runtime = runtime;
+        self
     }
 }
 
@@ -66,35 +140,160 @@ pub struct QueryResult {
     pub tables: Vec<Table>,
 }
 
-/// What running a script produced: the results in yield order, and the error that stopped it
-/// (if any) after those results.
+/// What running a script produced: the results in the order they are written, and the error
+/// that stopped it (if any) after those results.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Outcome {
     pub results: Vec<QueryResult>,
     pub error: Option<FluxError>,
 }
 
-/// Runs `script` for `auth` in org `org_id` with "now" = `now`, after the statements of
-/// `extern` (the request's Flux AST preamble; `Null` for none).
-pub fn execute(
-    store: &Store,
-    auth: &Authorization,
-    org_id: Id,
-    extern_file: &serde_json::Value,
-    script: &str,
-    now: i64,
-) -> Outcome {
-    let failed = |message: String| Outcome {
+/// Everything one query needs.
+pub struct Request<'a> {
+    pub store: &'a Mutex<Store>,
+    pub auth: &'a Authorization,
+    pub org_id: Id,
+    /// The request's `extern` (a Flux `File` in JSON; `Null` for none).
+    pub extern_file: &'a serde_json::Value,
+    /// The request's `ast` (a Flux `Package` in JSON), used when `query` is empty.
+    pub ast: Option<&'a serde_json::Value>,
+    pub script: &'a str,
+    /// The query's `now`.
+    pub now: i64,
+    /// The server's clock (writes by `to()`, profiler durations).
+    pub clock: &'a dyn crate::clock::Clock,
+    pub storage_version: crate::engine::StorageVersion,
+    pub limits: Limits,
+    /// Time the query waited for a slot (`QueueDuration`).
+    pub queued_nanos: i64,
+}
+
+/// Parses and runs a query.
+pub fn execute(req: Request<'_>) -> Outcome {
+    let started = req.clock.now_nanos();
+    let failed = |e: FluxError| Outcome {
         results: Vec::new(),
-        error: Some(FluxError::invalid(message)),
+        error: Some(e),
     };
-    let mut program = match extern_ast::statements(extern_file) {
-        Ok(p) => p,
-        Err(e) => return failed(e),
+    let mut files = match extern_ast::extern_file(req.extern_file) {
+        Ok(f) => vec![f],
+        Err(e) => return failed(FluxError::invalid(e)),
     };
-    match parser::parse(script) {
-        Ok(p) => program.extend(p),
-        Err(e) => return failed(e.0),
+    if req.script.is_empty() {
+        match req.ast.map(extern_ast::package_files) {
+            Some(Ok(f)) => files.extend(f),
+            Some(Err(e)) => return failed(FluxError::invalid(e)),
+            None => {}
+        }
+    } else {
+        match parser::parse_file(req.script) {
+            Ok(f) => files.push(f),
+            Err(e) => return failed(FluxError::invalid(e.0)),
+        }
     }
-    eval::run(store, auth, org_id, now, &program)
+    let compiled = req.clock.now_nanos();
+    let budget = budget::Budget::new(req.limits.clone());
+    let host = interp::Host {
+        store: req.store,
+        auth: req.auth,
+        org_id: req.org_id,
+        clock: req.clock,
+        storage_version: req.storage_version,
+    };
+    let mut it = interp::Interp::new(host, req.now, budget);
+    let run = it.run(&files);
+    let mut outcome = Outcome::default();
+    match run.and_then(|()| it.results()) {
+        Ok(results) => outcome.results = results,
+        Err(e) => {
+            // Evaluation errors are found before anything is written; an execution error
+            // follows the results of the statements before it.
+            if e.runtime {
+                if let Ok(results) = it.results() {
+                    outcome.results = results;
+                }
+            }
+            outcome.error = Some(e);
+        }
+    }
+    if !it.profilers.is_empty() {
+        let stats = profiler::Stats {
+            started,
+            compiled,
+            finished: req.clock.now_nanos(),
+            queued: req.queued_nanos,
+            peak: it.budget.peak(),
+            total: it.budget.total(),
+            scanned_bytes: it.scanned_bytes,
+            scanned_values: it.scanned_values,
+            error: outcome.error.as_ref().map(|e| e.message.clone()),
+        };
+        if let Some(result) = profiler::result(&it.profilers, &it.ops, &stats) {
+            if outcome.error.is_none() {
+                outcome.results.push(result);
+            }
+        }
+    }
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::storage::Status;
+
+    /// A query that would list 1ns windows over decades: each list chunk looks at the cancel
+    /// flag, so setting it (what the HTTP handler does when the client goes away) ends the
+    /// query with `context canceled`.
+    #[test]
+    fn a_cancelled_query_stops() {
+        let store = Mutex::new(Store::new(1));
+        let id = Id::new(1).unwrap_or_else(|| unreachable!());
+        let auth = Authorization {
+            id,
+            token: "t".into(),
+            org_id: id,
+            user_id: id,
+            status: Status::Active,
+            description: String::new(),
+            permissions: Vec::new(),
+            created_at: 0,
+            updated_at: 0,
+        };
+        let clock = ManualClock::new(1_704_067_200_000_000_000);
+        let limits = Limits {
+            memory_bytes: None,
+            ..Limits::default()
+        };
+        let cancel = limits.cancel.clone();
+        let script = "import \"array\"\narray.from(rows: [{_time: 2024-01-01T00:00:00Z, _value: 1.0}]) |> range(start: 0) |> aggregateWindow(every: 1ns, fn: mean)";
+        let extern_file = serde_json::Value::Null;
+        let outcome = std::thread::scope(|scope| {
+            let run = scope.spawn(|| {
+                execute(Request {
+                    store: &store,
+                    auth: &auth,
+                    org_id: id,
+                    extern_file: &extern_file,
+                    ast: None,
+                    script,
+                    now: 1_704_067_200_000_000_000,
+                    clock: &clock,
+                    storage_version: crate::engine::StorageVersion::V2_7,
+                    limits,
+                    queued_nanos: 0,
+                })
+            });
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            cancel.store(true, Ordering::Relaxed);
+            run.join().unwrap_or_default()
+        });
+        assert_eq!(
+            outcome.error.map(|e| e.message),
+            Some("context canceled".to_string())
+        );
+    }
 }

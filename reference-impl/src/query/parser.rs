@@ -1,43 +1,23 @@
-//! Lexer and recursive-descent parser for the Flux subset (see `query/mod.rs` for what is
-//! supported). Errors read like Flux's: `error @L:C-L:C: <what>`.
+//! A recursive-descent parser for Flux, following libflux's (`libflux/flux-core/src/parser`):
+//! the same precedence levels, the same token names in "expected X, got Y", and its two depth
+//! limits, so that no input can exhaust the stack: recursion deeper than 80 levels, or a
+//! syntax tree nested deeper than 180 levels (long `|>` or `+` chains included), is
+//! `Program is nested too deep`. The first error is reported, `error @L:C-L:C: <message>`.
 
-use super::ast::{BinaryOp, Duration, Expr, ExprKind, Pos, Span, Stmt, UnaryOp};
-use crate::model::time::{parse_rfc3339_nano, NANOS_PER_DAY, NANOS_PER_HOUR, NANOS_PER_SECOND};
+use std::rc::Rc;
 
-#[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Ident(String),
-    Int(i64),
-    Float(f64),
-    Str(String),
-    Duration(Duration),
-    Time(i64),
-    Regex(String),
-    Punct(&'static str),
-    Eof,
-}
+use super::ast::{
+    BinaryOp, Expr, ExprKind, File, FnBody, Import, LogicalOp, Param, Pos, Span, Stmt, StrPart,
+    UnaryOp,
+};
+use super::lexer::{scan, RawPart, Tok, Token};
+use crate::model::time::parse_rfc3339_nano;
 
-impl Tok {
-    fn describe(&self) -> String {
-        match self {
-            Tok::Ident(s) => format!("IDENT {s}"),
-            Tok::Int(_) => "INT".into(),
-            Tok::Float(_) => "FLOAT".into(),
-            Tok::Str(_) => "STRING".into(),
-            Tok::Duration(_) => "DURATION".into(),
-            Tok::Time(_) => "TIME".into(),
-            Tok::Regex(_) => "REGEX".into(),
-            Tok::Punct(p) => (*p).to_string(),
-            Tok::Eof => "EOF".into(),
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-struct Token {
-    tok: Tok,
-    span: Span,
-}
+/// libflux's parser recursion limit (`MAX_DEPTH` in `parser/mod.rs`).
+pub const MAX_RECURSION: u32 = 80;
+/// libflux's syntax-tree depth limit (`MAX_DEPTH` in `ast/check/mod.rs`).
+pub const MAX_TREE_DEPTH: usize = 180;
+pub const NESTED_TOO_DEEP: &str = "Program is nested too deep";
 
 /// A syntax error, already formatted the Flux way.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,401 +27,339 @@ fn err(span: Span, msg: impl std::fmt::Display) -> SyntaxError {
     SyntaxError(format!("error {span}: {msg}"))
 }
 
-const PUNCTS: [&str; 27] = [
-    "|>", "=>", "==", "!=", "<=", ">=", "=~", "!~", "<-", "<", ">", "=", "(", ")", "[", "]", "{",
-    "}", ",", ":", ".", "+", "-", "*", "/", "?", "%",
-];
+type PResult<T> = Result<T, SyntaxError>;
 
-struct Lexer<'a> {
-    src: &'a str,
-    pos: usize,
-    line: u32,
-    col: u32,
-}
-
-impl<'a> Lexer<'a> {
-    fn here(&self) -> Pos {
-        Pos {
-            line: self.line,
-            col: self.col,
-        }
-    }
-
-    fn bump(&mut self, n: usize) {
-        for c in self.src[self.pos..self.pos + n].chars() {
-            if c == '\n' {
-                self.line += 1;
-                self.col = 1;
-            } else {
-                self.col += 1;
-            }
-        }
-        self.pos += n;
-    }
-
-    fn rest(&self) -> &'a str {
-        &self.src[self.pos..]
-    }
-
-    fn skip_space_and_comments(&mut self) {
-        loop {
-            let rest = self.rest();
-            let ws = rest.len() - rest.trim_start().len();
-            if ws > 0 {
-                self.bump(ws);
-                continue;
-            }
-            if rest.starts_with("//") {
-                let n = rest.find('\n').unwrap_or(rest.len());
-                self.bump(n);
-                continue;
-            }
-            return;
-        }
-    }
-
-    fn tokens(mut self) -> Result<Vec<Token>, SyntaxError> {
-        let mut out: Vec<Token> = Vec::new();
-        loop {
-            self.skip_space_and_comments();
-            let start = self.here();
-            let rest = self.rest();
-            let Some(c) = rest.chars().next() else {
-                out.push(Token {
-                    tok: Tok::Eof,
-                    span: Span { start, end: start },
-                });
-                return Ok(out);
-            };
-            let division_allowed = matches!(
-                out.last().map(|t| &t.tok),
-                Some(
-                    Tok::Ident(_)
-                        | Tok::Int(_)
-                        | Tok::Float(_)
-                        | Tok::Str(_)
-                        | Tok::Duration(_)
-                        | Tok::Time(_)
-                ) | Some(Tok::Punct(")" | "]" | "}"))
-            );
-            let (tok, len) = if c.is_ascii_digit() {
-                self.number(rest)
-                    .map_err(|m| err(Span { start, end: start }, m))?
-            } else if c == '_' || c.is_alphabetic() {
-                let n = rest
-                    .char_indices()
-                    .find(|(_, c)| !(*c == '_' || c.is_alphanumeric()))
-                    .map_or(rest.len(), |(i, _)| i);
-                (Tok::Ident(rest[..n].to_string()), n)
-            } else if c == '"' {
-                self.string(rest)
-                    .map_err(|m| err(Span { start, end: start }, m))?
-            } else if c == '/' && !division_allowed {
-                let mut escaped = false;
-                let mut end = None;
-                for (i, ch) in rest.char_indices().skip(1) {
-                    if ch == '\n' {
-                        break;
-                    }
-                    if escaped {
-                        escaped = false;
-                    } else if ch == '\\' {
-                        escaped = true;
-                    } else if ch == '/' {
-                        end = Some(i);
-                        break;
-                    }
-                }
-                let end =
-                    end.ok_or_else(|| err(Span { start, end: start }, "unterminated regex"))?;
-                // `\/` stands for `/` inside a Flux regex literal.
-                (Tok::Regex(rest[1..end].replace("\\/", "/")), end + 1)
-            } else if let Some(p) = PUNCTS.iter().find(|p| rest.starts_with(**p)) {
-                (Tok::Punct(p), p.len())
-            } else {
-                return Err(err(
-                    Span { start, end: start },
-                    format!("invalid character {c:?}"),
-                ));
-            };
-            self.bump(len);
-            out.push(Token {
-                tok,
-                span: Span {
-                    start,
-                    end: self.here(),
-                },
-            });
-        }
-    }
-
-    fn string(&self, rest: &str) -> Result<(Tok, usize), String> {
-        let mut out = String::new();
-        let mut chars = rest.char_indices().skip(1);
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '"' => return Ok((Tok::Str(out), i + 1)),
-                '\\' => match chars.next() {
-                    Some((_, 'n')) => out.push('\n'),
-                    Some((_, 'r')) => out.push('\r'),
-                    Some((_, 't')) => out.push('\t'),
-                    Some((_, '"')) => out.push('"'),
-                    Some((_, '\\')) => out.push('\\'),
-                    Some((_, '$')) => out.push('$'),
-                    Some((_, other)) => return Err(format!("invalid escape sequence \\{other}")),
-                    None => break,
-                },
-                '$' if rest[i..].starts_with("${") => {
-                    return Err("string interpolation is not supported by influx-reference".into())
-                }
-                c => out.push(c),
-            }
-        }
-        Err("string literal not terminated".into())
-    }
-
-    fn number(&self, rest: &str) -> Result<(Tok, usize), String> {
-        let b = rest.as_bytes();
-        // Date or date-time literal: YYYY-MM-DD...
-        if b.len() >= 10 && b[4] == b'-' && b[7] == b'-' && b[..4].iter().all(u8::is_ascii_digit) {
-            let n = rest
-                .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | ':' | '.' | '+')))
-                .unwrap_or(rest.len());
-            let text = &rest[..n];
-            let full = if text.len() == 10 {
-                format!("{text}T00:00:00Z")
-            } else {
-                text.to_string()
-            };
-            let t = parse_rfc3339_nano(&full)
-                .ok_or_else(|| format!("invalid date time literal {text}"))?;
-            return Ok((Tok::Time(t), n));
-        }
-        let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
-        if b.get(digits)
-            .is_some_and(|c| c.is_ascii_alphabetic() || *c == 0xc2)
-        {
-            // Duration: (int unit)+
-            let mut i = 0;
-            let mut d = Duration::default();
-            while i < b.len() && b[i].is_ascii_digit() {
-                let nd = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
-                let n: i64 = rest[i..i + nd]
-                    .parse()
-                    .map_err(|_| "duration out of range".to_string())?;
-                i += nd;
-                let unit_len = rest[i..]
-                    .chars()
-                    .take_while(|c| c.is_alphabetic())
-                    .map(char::len_utf8)
-                    .sum::<usize>();
-                let unit = &rest[i..i + unit_len];
-                d = add_duration_unit(d, n, unit)?;
-                i += unit_len;
-            }
-            return Ok((Tok::Duration(d), i));
-        }
-        if b.get(digits) == Some(&b'.') && b.get(digits + 1).is_some_and(u8::is_ascii_digit) {
-            let frac = b[digits + 1..]
-                .iter()
-                .take_while(|c| c.is_ascii_digit())
-                .count();
-            let n = digits + 1 + frac;
-            let v: f64 = rest[..n].parse().map_err(|_| "invalid float".to_string())?;
-            return Ok((Tok::Float(v), n));
-        }
-        let v: i64 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("cannot parse integer literal {}", &rest[..digits]))?;
-        Ok((Tok::Int(v), digits))
-    }
-}
-
-/// `d` plus `n` of `unit` (a Flux duration unit: `y`, `mo`, `w`, `d`, `h`, `m`, `s`, `ms`, `us`,
-/// `µs`, `ns`); months and nanoseconds are kept apart, as Flux does.
-pub(super) fn add_duration_unit(mut d: Duration, n: i64, unit: &str) -> Result<Duration, String> {
-    let (months, nanos) = match unit {
-        "y" => (12, 0),
-        "mo" => (1, 0),
-        "w" => (0, 7 * NANOS_PER_DAY),
-        "d" => (0, NANOS_PER_DAY),
-        "h" => (0, NANOS_PER_HOUR),
-        "m" => (0, 60 * NANOS_PER_SECOND),
-        "s" => (0, NANOS_PER_SECOND),
-        "ms" => (0, 1_000_000),
-        "us" | "µs" => (0, 1_000),
-        "ns" => (0, 1),
-        other => return Err(format!("invalid duration unit {other:?}")),
-    };
-    d.months = n
-        .checked_mul(months)
-        .and_then(|v| d.months.checked_add(v))
-        .ok_or_else(|| "duration out of range".to_string())?;
-    d.nanos = n
-        .checked_mul(nanos)
-        .and_then(|v| d.nanos.checked_add(v))
-        .ok_or_else(|| "duration out of range".to_string())?;
-    Ok(d)
-}
-
-/// Parses a Flux script into statements.
-pub fn parse(src: &str) -> Result<Vec<Stmt>, SyntaxError> {
-    let tokens = Lexer {
-        src,
-        pos: 0,
-        line: 1,
-        col: 1,
-    }
-    .tokens()?;
-    let mut p = Parser { tokens, i: 0 };
-    let mut stmts = Vec::new();
-    while !p.at_eof() {
-        stmts.push(p.statement()?);
-    }
-    Ok(stmts)
+/// Parses a Flux file: optional `package` clause, imports, statements.
+pub fn parse_file(src: &str) -> PResult<File> {
+    let mut p = Parser::new(src, Pos { line: 1, col: 1 });
+    let file = p.file()?;
+    check_depth(&file)?;
+    Ok(file)
 }
 
 struct Parser {
     tokens: Vec<Token>,
     i: usize,
+    depth: u32,
 }
 
 impl Parser {
-    fn peek(&self) -> &Tok {
-        &self.tokens[self.i.min(self.tokens.len() - 1)].tok
+    fn new(src: &str, origin: Pos) -> Self {
+        Self {
+            tokens: scan(src, origin),
+            i: 0,
+            depth: 0,
+        }
+    }
+
+    fn peek(&self) -> &Token {
+        &self.tokens[self.i.min(self.tokens.len() - 1)]
     }
 
     fn peek_at(&self, k: usize) -> &Tok {
         &self.tokens[(self.i + k).min(self.tokens.len() - 1)].tok
     }
 
-    fn span(&self) -> Span {
-        self.tokens[self.i.min(self.tokens.len() - 1)].span
-    }
-
-    fn at_eof(&self) -> bool {
-        matches!(self.peek(), Tok::Eof)
-    }
-
     fn next(&mut self) -> Token {
-        let t = self.tokens[self.i.min(self.tokens.len() - 1)].clone();
-        if self.i < self.tokens.len() {
+        let t = self.peek().clone();
+        if self.i < self.tokens.len() - 1 {
             self.i += 1;
         }
         t
     }
 
     fn is_punct(&self, p: &str) -> bool {
-        matches!(self.peek(), Tok::Punct(q) if *q == p)
+        matches!(self.peek().tok, Tok::Punct(q) if q == p)
     }
 
     fn is_keyword(&self, k: &str) -> bool {
-        matches!(self.peek(), Tok::Ident(s) if s == k)
+        self.peek().tok.is_keyword(k)
     }
 
-    fn expect_punct(&mut self, p: &'static str) -> Result<Span, SyntaxError> {
-        if self.is_punct(p) {
-            Ok(self.next().span)
-        } else {
-            Err(err(
-                self.span(),
-                format!("expected {p}, got {}", self.peek().describe()),
-            ))
+    fn at_eof(&self) -> bool {
+        matches!(self.peek().tok, Tok::Eof)
+    }
+
+    /// "expected X, got Y" as libflux words it (`expect`): the literal and position are named
+    /// for any token but EOF.
+    fn unexpected(&self, expected: &str, start: Pos) -> SyntaxError {
+        let t = self.peek();
+        let span = Span {
+            start,
+            end: t.span.end,
+        };
+        match t.tok {
+            Tok::Eof => err(span, format!("expected {expected}, got EOF")),
+            _ => err(
+                span,
+                format!(
+                    "expected {expected}, got {} ({}) at {}:{}",
+                    t.tok.name(),
+                    t.lit,
+                    t.span.start.line,
+                    t.span.start.col
+                ),
+            ),
         }
     }
 
-    fn statement(&mut self) -> Result<Stmt, SyntaxError> {
-        if self.is_keyword("import")
-            || self.is_keyword("option")
-            || self.is_keyword("package")
-            || self.is_keyword("builtin")
-        {
-            let Tok::Ident(k) = self.peek().clone() else {
-                unreachable!()
+    /// The closing token of a block (`close`): "expected RPAREN, got EOF".
+    fn close(&mut self, p: &'static str, name: &str, start: Pos) -> PResult<Span> {
+        if self.is_punct(p) {
+            return Ok(self.next().span);
+        }
+        let t = self.peek();
+        Err(err(
+            Span {
+                start,
+                end: t.span.end,
+            },
+            format!("expected {name}, got {}", t.tok.name()),
+        ))
+    }
+
+    fn guard<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
+        self.depth += 1;
+        let out = if self.depth > MAX_RECURSION {
+            Err(err(self.peek().span, NESTED_TOO_DEEP))
+        } else {
+            f(self)
+        };
+        self.depth -= 1;
+        out
+    }
+
+    /// A node just built, refused when the tree under it is nested deeper than libflux's
+    /// limit: chains (`a |> f() |> g()`, `1 + 1 + 1`, `a.b.c`) deepen the tree without
+    /// recursing, so this is the bound that keeps walking and dropping the tree cheap.
+    fn made(&self, e: Expr) -> PResult<Expr> {
+        if e.depth as usize > MAX_TREE_DEPTH {
+            return Err(err(e.span, NESTED_TOO_DEEP));
+        }
+        Ok(e)
+    }
+
+    fn file(&mut self) -> PResult<File> {
+        let mut file = File::default();
+        if self.is_keyword("package") {
+            self.next();
+            let t = self.next();
+            if !matches!(t.tok, Tok::Ident(_)) {
+                return Err(err(t.span, format!("expected IDENT, got {}", t.tok.name())));
+            }
+        }
+        while self.is_keyword("import") {
+            let start = self.next().span;
+            let alias = match &self.peek().tok {
+                Tok::Ident(name) if !self.peek().tok.is_keyword("import") => {
+                    let name = name.clone();
+                    self.next();
+                    Some(name)
+                }
+                _ => None,
             };
-            return Err(err(
-                self.span(),
+            let t = self.next();
+            let path = match &t.tok {
+                Tok::Str(parts) => match parts.as_slice() {
+                    [RawPart::Text(text)] => unescape(text).map_err(|m| err(t.span, m))?,
+                    _ => return Err(err(t.span, "invalid import path")),
+                },
+                _ => {
+                    return Err(err(
+                        start.to(t.span),
+                        format!("expected STRING, got {}", t.tok.name()),
+                    ))
+                }
+            };
+            file.imports.push(Import {
+                path,
+                alias,
+                span: start.to(t.span),
+            });
+        }
+        while !self.at_eof() {
+            file.body.push(self.statement()?);
+        }
+        Ok(file)
+    }
+
+    fn statement(&mut self) -> PResult<Stmt> {
+        self.guard(|p| p.statement_inner())
+    }
+
+    fn statement_inner(&mut self) -> PResult<Stmt> {
+        let t = self.peek().clone();
+        match &t.tok {
+            Tok::Ident(k) if k == "option" => {
+                self.next();
+                let name_tok = self.next();
+                let Tok::Ident(first) = name_tok.tok.clone() else {
+                    return Err(err(
+                        name_tok.span,
+                        format!("expected IDENT, got {}", name_tok.tok.name()),
+                    ));
+                };
+                let (package, name) = if self.is_punct(".") {
+                    self.next();
+                    let prop = self.next();
+                    let Tok::Ident(prop_name) = prop.tok else {
+                        return Err(err(
+                            prop.span,
+                            format!("expected IDENT, got {}", prop.tok.name()),
+                        ));
+                    };
+                    (Some(first), prop_name)
+                } else {
+                    (None, first)
+                };
+                if !self.is_punct("=") {
+                    return Err(self.unexpected("ASSIGN", t.span.start));
+                }
+                self.next();
+                let value = self.expression()?;
+                Ok(Stmt::Option {
+                    package,
+                    name,
+                    span: t.span.to(value.span),
+                    value,
+                })
+            }
+            Tok::Ident(k) if k == "return" => {
+                self.next();
+                let value = self.expression()?;
+                Ok(Stmt::Return(value.clone(), t.span.to(value.span)))
+            }
+            // `import` and `package` after the file's header are libflux's BadStmt.
+            Tok::Ident(k) if k == "import" || k == "package" => {
+                Err(err(t.span, format!("invalid statement: {k}")))
+            }
+            Tok::Ident(k) if k == "builtin" || k == "testcase" => Err(err(
+                t.span,
                 format!("{k} statements are not supported by influx-reference"),
+            )),
+            Tok::Ident(name)
+                if !super::lexer::Tok::Ident(name.clone()).is_keyword("and")
+                    && matches!(self.peek_at(1), Tok::Punct("=")) =>
+            {
+                let name = name.clone();
+                self.next();
+                self.next();
+                let value = self.expression()?;
+                Ok(Stmt::Assign {
+                    name,
+                    span: t.span.to(value.span),
+                    value,
+                })
+            }
+            Tok::Punct(")" | "]" | "}" | "," | ":" | "=" | "=>" | "|>" | "." | "*" | "%" | "^")
+            | Tok::Illegal(_)
+            | Tok::Eof => {
+                self.next();
+                Err(err(t.span, format!("invalid statement: {}", t.lit)))
+            }
+            _ => Ok(Stmt::Expr(self.expression()?)),
+        }
+    }
+
+    fn expression(&mut self) -> PResult<Expr> {
+        self.guard(|p| p.conditional())
+    }
+
+    fn conditional(&mut self) -> PResult<Expr> {
+        if self.is_keyword("if") {
+            let start = self.next().span;
+            let test = self.expression()?;
+            if !self.is_keyword("then") {
+                return Err(self.unexpected("THEN", start.start));
+            }
+            self.next();
+            let consequent = self.expression()?;
+            if !self.is_keyword("else") {
+                return Err(self.unexpected("ELSE", start.start));
+            }
+            self.next();
+            let alternate = self.expression()?;
+            let span = start.to(alternate.span);
+            return Ok(Expr::new(
+                ExprKind::Conditional {
+                    test: Box::new(test),
+                    consequent: Box::new(consequent),
+                    alternate: Box::new(alternate),
+                },
+                span,
             ));
         }
-        if let (Tok::Ident(name), Tok::Punct("=")) = (self.peek().clone(), self.peek_at(1).clone())
-        {
-            let start = self.next().span;
-            self.next();
-            let value = self.expression()?;
-            let span = Span {
-                start: start.start,
-                end: value.span.end,
-            };
-            return Ok(Stmt::Assign { name, value, span });
-        }
-        Ok(Stmt::Expr(self.expression()?))
-    }
-
-    fn expression(&mut self) -> Result<Expr, SyntaxError> {
         self.logical_or()
     }
 
-    fn binary(op: BinaryOp, left: Expr, right: Expr) -> Expr {
-        let span = Span {
-            start: left.span.start,
-            end: right.span.end,
-        };
-        Expr {
-            kind: ExprKind::Binary {
+    fn logical(op: LogicalOp, left: Expr, right: Expr) -> Expr {
+        let span = left.span.to(right.span);
+        Expr::new(
+            ExprKind::Logical {
                 op,
                 left: Box::new(left),
                 right: Box::new(right),
             },
             span,
-        }
+        )
     }
 
-    fn logical_or(&mut self) -> Result<Expr, SyntaxError> {
+    fn binary(op: BinaryOp, left: Expr, right: Expr) -> Expr {
+        let span = left.span.to(right.span);
+        Expr::new(
+            ExprKind::Binary {
+                op,
+                left: Box::new(left),
+                right: Box::new(right),
+            },
+            span,
+        )
+    }
+
+    fn logical_or(&mut self) -> PResult<Expr> {
         let mut left = self.logical_and()?;
         while self.is_keyword("or") {
             self.next();
             let right = self.logical_and()?;
-            left = Self::binary(BinaryOp::Or, left, right);
+            left = self.made(Self::logical(LogicalOp::Or, left, right))?;
         }
         Ok(left)
     }
 
-    fn logical_and(&mut self) -> Result<Expr, SyntaxError> {
-        let mut left = self.unary_logical()?;
+    fn logical_and(&mut self) -> PResult<Expr> {
+        let mut left = self.logical_unary()?;
         while self.is_keyword("and") {
             self.next();
-            let right = self.unary_logical()?;
-            left = Self::binary(BinaryOp::And, left, right);
+            let right = self.logical_unary()?;
+            left = self.made(Self::logical(LogicalOp::And, left, right))?;
         }
         Ok(left)
     }
 
-    fn unary_logical(&mut self) -> Result<Expr, SyntaxError> {
-        for (kw, op) in [("not", UnaryOp::Not), ("exists", UnaryOp::Exists)] {
-            if self.is_keyword(kw) {
-                let start = self.next().span;
-                let operand = self.unary_logical()?;
-                let span = Span {
-                    start: start.start,
-                    end: operand.span.end,
-                };
-                return Ok(Expr {
-                    kind: ExprKind::Unary {
-                        op,
-                        operand: Box::new(operand),
-                    },
-                    span,
-                });
+    fn logical_unary(&mut self) -> PResult<Expr> {
+        self.guard(|p| {
+            for (kw, op) in [("not", UnaryOp::Not), ("exists", UnaryOp::Exists)] {
+                if p.is_keyword(kw) {
+                    let start = p.next().span;
+                    let operand = p.logical_unary()?;
+                    let span = start.to(operand.span);
+                    return Ok(Expr::new(
+                        ExprKind::Unary {
+                            op,
+                            operand: Box::new(operand),
+                        },
+                        span,
+                    ));
+                }
             }
-        }
-        self.comparison()
+            p.comparison()
+        })
     }
 
-    fn comparison(&mut self) -> Result<Expr, SyntaxError> {
+    fn comparison(&mut self) -> PResult<Expr> {
         let mut left = self.additive()?;
         loop {
-            let op = match self.peek() {
+            let op = match self.peek().tok {
                 Tok::Punct("==") => BinaryOp::Eq,
                 Tok::Punct("!=") => BinaryOp::Ne,
                 Tok::Punct("<") => BinaryOp::Lt,
@@ -454,308 +372,613 @@ impl Parser {
             };
             self.next();
             let right = self.additive()?;
-            left = Self::binary(op, left, right);
+            left = self.made(Self::binary(op, left, right))?;
         }
     }
 
-    fn additive(&mut self) -> Result<Expr, SyntaxError> {
+    fn additive(&mut self) -> PResult<Expr> {
         let mut left = self.multiplicative()?;
         loop {
-            let op = match self.peek() {
+            let op = match self.peek().tok {
                 Tok::Punct("+") => BinaryOp::Add,
                 Tok::Punct("-") => BinaryOp::Sub,
                 _ => return Ok(left),
             };
             self.next();
             let right = self.multiplicative()?;
-            left = Self::binary(op, left, right);
+            left = self.made(Self::binary(op, left, right))?;
         }
     }
 
-    fn multiplicative(&mut self) -> Result<Expr, SyntaxError> {
-        let mut left = self.pipe()?;
+    fn multiplicative(&mut self) -> PResult<Expr> {
+        let mut left = self.exponent()?;
         loop {
-            let op = match self.peek() {
+            let op = match self.peek().tok {
                 Tok::Punct("*") => BinaryOp::Mul,
                 Tok::Punct("/") => BinaryOp::Div,
+                Tok::Punct("%") => BinaryOp::Mod,
                 _ => return Ok(left),
             };
             self.next();
-            let right = self.pipe()?;
-            left = Self::binary(op, left, right);
+            let right = self.exponent()?;
+            left = self.made(Self::binary(op, left, right))?;
         }
     }
 
-    fn pipe(&mut self) -> Result<Expr, SyntaxError> {
-        let mut left = self.unary()?;
-        while self.is_punct("|>") {
+    fn exponent(&mut self) -> PResult<Expr> {
+        let mut left = self.pipe()?;
+        while self.is_punct("^") {
             self.next();
-            let call = self.postfix()?;
-            if !matches!(call.kind, ExprKind::Call { .. }) {
-                return Err(err(call.span, "pipe destination must be a function call"));
-            }
-            let span = Span {
-                start: left.span.start,
-                end: call.span.end,
-            };
-            left = Expr {
-                kind: ExprKind::Pipe {
-                    lhs: Box::new(left),
-                    call: Box::new(call),
-                },
-                span,
-            };
+            let right = self.pipe()?;
+            left = self.made(Self::binary(BinaryOp::Pow, left, right))?;
         }
         Ok(left)
     }
 
-    fn unary(&mut self) -> Result<Expr, SyntaxError> {
-        if self.is_punct("-") || self.is_punct("+") {
-            let neg = self.is_punct("-");
-            let start = self.next().span;
-            let operand = self.unary()?;
-            let span = Span {
-                start: start.start,
-                end: operand.span.end,
-            };
-            if !neg {
-                return Ok(operand);
+    fn pipe(&mut self) -> PResult<Expr> {
+        let mut left = self.unary()?;
+        while self.is_punct("|>") {
+            self.next();
+            let call = self.unary()?;
+            if !matches!(call.kind, ExprKind::Call { .. }) {
+                return Err(err(
+                    left.span.to(call.span),
+                    "pipe destination must be a function call",
+                ));
             }
-            // Fold negative literals so `-1h` is a duration value, not an expression.
-            let kind = match operand.kind {
-                ExprKind::Int(v) => ExprKind::Int(-v),
-                ExprKind::Float(v) => ExprKind::Float(-v),
-                ExprKind::Duration(d) => ExprKind::Duration(d.negate()),
-                other => ExprKind::Unary {
-                    op: UnaryOp::Neg,
-                    operand: Box::new(Expr {
-                        kind: other,
-                        span: operand.span,
-                    }),
+            let span = left.span.to(call.span);
+            left = self.made(Expr::new(
+                ExprKind::Pipe {
+                    lhs: Box::new(left),
+                    call: Box::new(call),
                 },
-            };
-            return Ok(Expr { kind, span });
+                span,
+            ))?;
         }
-        self.postfix()
+        Ok(left)
     }
 
-    fn postfix(&mut self) -> Result<Expr, SyntaxError> {
+    fn unary(&mut self) -> PResult<Expr> {
+        self.guard(|p| {
+            if p.is_punct("-") || p.is_punct("+") {
+                let neg = p.is_punct("-");
+                let start = p.next().span;
+                let operand = p.unary()?;
+                let span = start.to(operand.span);
+                return Ok(Expr::new(
+                    ExprKind::Unary {
+                        op: if neg { UnaryOp::Neg } else { UnaryOp::Pos },
+                        operand: Box::new(operand),
+                    },
+                    span,
+                ));
+            }
+            p.postfix()
+        })
+    }
+
+    fn postfix(&mut self) -> PResult<Expr> {
         let mut e = self.primary()?;
         loop {
             if self.is_punct("(") {
                 self.next();
-                let args = self.call_args()?;
-                let end = self.expect_punct(")")?;
+                let args = self.properties(")", "RPAREN", e.span.start)?;
+                let end = self.close(")", "RPAREN", e.span.start)?;
                 let span = Span {
                     start: e.span.start,
                     end: end.end,
                 };
-                e = Expr {
-                    kind: ExprKind::Call {
+                let args = args
+                    .into_iter()
+                    .map(|(k, v, key_span)| {
+                        let v =
+                            v.unwrap_or_else(|| Expr::new(ExprKind::Ident(k.clone()), key_span));
+                        (k, v)
+                    })
+                    .collect();
+                e = self.made(Expr::new(
+                    ExprKind::Call {
                         callee: Box::new(e),
                         args,
                     },
                     span,
-                };
+                ))?;
             } else if self.is_punct(".") {
                 self.next();
                 let t = self.next();
                 let Tok::Ident(name) = t.tok else {
                     return Err(err(
-                        t.span,
-                        format!("expected IDENT, got {}", t.tok.describe()),
+                        e.span.to(t.span),
+                        format!("expected IDENT, got {}", t.tok.name()),
                     ));
                 };
-                let span = Span {
-                    start: e.span.start,
-                    end: t.span.end,
-                };
-                e = Expr {
-                    kind: ExprKind::Member {
+                let span = e.span.to(t.span);
+                e = self.made(Expr::new(
+                    ExprKind::Member {
                         object: Box::new(e),
                         property: name,
                     },
                     span,
-                };
+                ))?;
             } else if self.is_punct("[") {
                 self.next();
-                let t = self.next();
-                let Tok::Str(name) = t.tok else {
-                    return Err(err(
-                        t.span,
-                        "only string keys are supported in index expressions by influx-reference",
-                    ));
-                };
-                let end = self.expect_punct("]")?;
+                if self.is_punct("]") {
+                    let t = self.next();
+                    return Err(err(e.span.to(t.span), "no expression included in brackets"));
+                }
+                let index = self.expression()?;
+                let end = self.close("]", "RBRACK", e.span.start)?;
                 let span = Span {
                     start: e.span.start,
                     end: end.end,
                 };
-                e = Expr {
-                    kind: ExprKind::Member {
-                        object: Box::new(e),
-                        property: name,
-                    },
-                    span,
-                };
+                e = self.made(match index.kind {
+                    ExprKind::Str(s) => Expr::new(
+                        ExprKind::Member {
+                            object: Box::new(e),
+                            property: s,
+                        },
+                        span,
+                    ),
+                    _ => Expr::new(
+                        ExprKind::Index {
+                            object: Box::new(e),
+                            index: Box::new(index),
+                        },
+                        span,
+                    ),
+                })?;
             } else {
                 return Ok(e);
             }
         }
     }
 
-    fn call_args(&mut self) -> Result<Vec<(String, Expr)>, SyntaxError> {
-        let mut args = Vec::new();
-        while !self.is_punct(")") {
+    /// A property list up to (not including) `close`: `k: v`, `k` alone, or `"k": v`.
+    fn properties(
+        &mut self,
+        close: &'static str,
+        close_name: &str,
+        start: Pos,
+    ) -> PResult<Vec<(String, Option<Expr>, Span)>> {
+        let mut out = Vec::new();
+        while !self.is_punct(close) && !self.at_eof() {
             let t = self.next();
-            let Tok::Ident(name) = t.tok else {
-                return Err(err(
-                    t.span,
-                    format!("expected IDENT, got {}", t.tok.describe()),
-                ));
+            let key = match &t.tok {
+                Tok::Ident(s) => s.clone(),
+                Tok::Str(parts) => match parts.as_slice() {
+                    [RawPart::Text(text)] => unescape(text).map_err(|m| err(t.span, m))?,
+                    _ => return Err(err(t.span, "string interpolation is not allowed in a key")),
+                },
+                Tok::Punct(":") => return Err(err(t.span, "missing property key")),
+                Tok::Punct(",") => return Err(err(t.span, "missing property in property list")),
+                other => {
+                    return Err(err(
+                        t.span,
+                        format!(
+                            "unexpected token for property key: {} ({})",
+                            other.name(),
+                            t.lit
+                        ),
+                    ))
+                }
             };
-            self.expect_punct(":")?;
-            let value = self.expression()?;
-            args.push((name, value));
-            if !self.is_punct(",") {
-                break;
+            let value = if self.is_punct(":") {
+                self.next();
+                if self.is_punct(",") || self.is_punct(close) {
+                    return Err(err(self.peek().span, "missing property value"));
+                }
+                Some(self.expression()?)
+            } else {
+                None
+            };
+            out.push((key, value, t.span));
+            if self.is_punct(",") {
+                self.next();
+            } else if !self.is_punct(close) {
+                if self.at_eof() {
+                    break;
+                }
+                let t = self.peek();
+                return Err(err(
+                    Span {
+                        start,
+                        end: t.span.end,
+                    },
+                    format!("expected comma in property list, got {}", t.tok.name()),
+                ));
             }
-            self.next();
         }
-        Ok(args)
+        let _ = close_name;
+        Ok(out)
     }
 
-    /// Whether the `(` at the cursor opens a function literal `(a, b) =>`.
+    /// Whether the `(` at the cursor opens a function literal (`(a, b=1, t=<-) =>` or `() =>`).
     fn looks_like_function(&self) -> bool {
-        let mut k = 1;
-        loop {
-            match self.peek_at(k) {
-                Tok::Punct(")") => return matches!(self.peek_at(k + 1), Tok::Punct("=>")),
-                Tok::Ident(_) | Tok::Punct(",") | Tok::Punct("=") | Tok::Punct("<-") => k += 1,
-                Tok::Str(_) | Tok::Int(_) | Tok::Float(_) | Tok::Duration(_) => k += 1,
-                _ => return false,
-            }
+        match (self.peek_at(1), self.peek_at(2)) {
+            (Tok::Punct(")"), Tok::Punct("=>")) => true,
+            (Tok::Ident(_), Tok::Punct(")")) => matches!(self.peek_at(3), Tok::Punct("=>")),
+            (Tok::Ident(_), Tok::Punct("," | "=")) => true,
+            _ => false,
         }
     }
 
-    fn primary(&mut self) -> Result<Expr, SyntaxError> {
-        let t = self.next();
+    fn primary(&mut self) -> PResult<Expr> {
+        let t = self.peek().clone();
         let span = t.span;
-        let kind = match t.tok {
-            Tok::Ident(s) if s == "true" => ExprKind::Bool(true),
-            Tok::Ident(s) if s == "false" => ExprKind::Bool(false),
-            Tok::Ident(s) => ExprKind::Ident(s),
-            Tok::Int(v) => ExprKind::Int(v),
-            Tok::Float(v) => ExprKind::Float(v),
-            Tok::Str(s) => ExprKind::Str(s),
-            Tok::Duration(d) => ExprKind::Duration(d),
-            Tok::Time(t) => ExprKind::Time(t),
-            Tok::Regex(r) => ExprKind::Regex(r),
+        let kind = match &t.tok {
+            Tok::Ident(s) if is_reserved(s) => {
+                return Err(err(
+                    span,
+                    format!(
+                        "invalid expression: invalid token for primary expression: {}",
+                        t.tok.name()
+                    ),
+                ));
+            }
+            Tok::Ident(s) => ExprKind::Ident(s.clone()),
+            Tok::Int(text) => match text.parse::<i64>() {
+                Ok(v) => ExprKind::Int(v),
+                Err(_) => {
+                    return Err(err(
+                        span,
+                        format!("invalid integer literal \"{text}\": value out of range"),
+                    ))
+                }
+            },
+            Tok::Float(text) => match text.parse::<f64>() {
+                Ok(v) => ExprKind::Float(v),
+                Err(_) => {
+                    return Err(err(
+                        span,
+                        "invalid expression: invalid token for primary expression: FLOAT"
+                            .to_string(),
+                    ))
+                }
+            },
+            Tok::Str(parts) => {
+                self.next();
+                return self.string(parts, span);
+            }
+            Tok::Duration(d) => ExprKind::Duration(*d),
+            Tok::Time(text) => ExprKind::Time(parse_time_literal(text).ok_or_else(|| {
+                err(
+                    span,
+                    "invalid expression: invalid date time literal, missing time offset",
+                )
+            })?),
+            Tok::Regex(text) => ExprKind::Regex(parse_regex(text).map_err(|m| err(span, m))?),
+            Tok::Punct("<-") => ExprKind::PipeLit,
             Tok::Punct("(") => {
-                self.i -= 1;
                 if self.looks_like_function() {
                     return self.function();
                 }
                 self.next();
                 let inner = self.expression()?;
-                self.expect_punct(")")?;
-                return Ok(inner);
+                let end = self.close(")", "RPAREN", span.start)?;
+                return Ok(Expr::new(
+                    inner.kind,
+                    Span {
+                        start: span.start,
+                        end: end.end,
+                    },
+                ));
             }
             Tok::Punct("[") => {
-                let mut items = Vec::new();
-                while !self.is_punct("]") {
-                    items.push(self.expression()?);
-                    if !self.is_punct(",") {
-                        break;
-                    }
-                    self.next();
-                }
-                let end = self.expect_punct("]")?;
-                return Ok(Expr {
-                    kind: ExprKind::Array(items),
-                    span: Span {
-                        start: span.start,
-                        end: end.end,
-                    },
-                });
+                self.next();
+                return self.array_or_dict(span.start);
             }
             Tok::Punct("{") => {
-                let mut fields = Vec::new();
-                while !self.is_punct("}") {
-                    let k = self.next();
-                    let key = match k.tok {
-                        Tok::Ident(s) | Tok::Str(s) => s,
-                        other => {
-                            return Err(err(
-                                k.span,
-                                format!("expected IDENT, got {}", other.describe()),
-                            ))
-                        }
-                    };
-                    self.expect_punct(":")?;
-                    fields.push((key, self.expression()?));
-                    if !self.is_punct(",") {
-                        break;
-                    }
-                    self.next();
-                }
-                let end = self.expect_punct("}")?;
-                return Ok(Expr {
-                    kind: ExprKind::Record(fields),
-                    span: Span {
-                        start: span.start,
-                        end: end.end,
-                    },
-                });
+                self.next();
+                return self.record(span.start);
             }
             other => {
                 return Err(err(
                     span,
-                    format!("unexpected token for expression: {}", other.describe()),
+                    format!(
+                        "invalid expression: invalid token for primary expression: {}",
+                        other.name()
+                    ),
                 ))
             }
         };
-        Ok(Expr { kind, span })
+        self.next();
+        Ok(Expr::new(kind, span))
     }
 
-    fn function(&mut self) -> Result<Expr, SyntaxError> {
-        let start = self.expect_punct("(")?;
+    fn string(&mut self, parts: &[RawPart], span: Span) -> PResult<Expr> {
+        if let [RawPart::Text(text)] = parts {
+            return Ok(Expr::new(
+                ExprKind::Str(unescape(text).map_err(|m| err(span, m))?),
+                span,
+            ));
+        }
+        let mut out = Vec::new();
+        for part in parts {
+            match part {
+                RawPart::Text(text) => {
+                    out.push(StrPart::Text(unescape(text).map_err(|m| err(span, m))?))
+                }
+                RawPart::Expr(src, pos) => {
+                    let mut sub = Parser::new(src, *pos);
+                    sub.depth = self.depth;
+                    let e = sub.expression()?;
+                    if !sub.at_eof() {
+                        return Err(err(
+                            sub.peek().span,
+                            "expected RBRACE in string interpolation",
+                        ));
+                    }
+                    out.push(StrPart::Expr(e));
+                }
+            }
+        }
+        Ok(Expr::new(ExprKind::Interp(out), span))
+    }
+
+    fn array_or_dict(&mut self, start: Pos) -> PResult<Expr> {
+        if self.is_punct(":") {
+            self.next();
+            let end = self.close("]", "RBRACK", start)?;
+            return Ok(Expr::new(
+                ExprKind::Dict(Vec::new()),
+                Span {
+                    start,
+                    end: end.end,
+                },
+            ));
+        }
+        if self.is_punct("]") {
+            let end = self.next().span;
+            return Ok(Expr::new(
+                ExprKind::Array(Vec::new()),
+                Span {
+                    start,
+                    end: end.end,
+                },
+            ));
+        }
+        let first = self.expression()?;
+        if self.is_punct(":") {
+            self.next();
+            let v = self.expression()?;
+            let mut items = vec![(first, v)];
+            while self.is_punct(",") {
+                self.next();
+                if self.is_punct("]") {
+                    break;
+                }
+                let k = self.expression()?;
+                if !self.is_punct(":") {
+                    return Err(self.unexpected("COLON", start));
+                }
+                self.next();
+                let v = self.expression()?;
+                items.push((k, v));
+            }
+            let end = self.close("]", "RBRACK", start)?;
+            return Ok(Expr::new(
+                ExprKind::Dict(items),
+                Span {
+                    start,
+                    end: end.end,
+                },
+            ));
+        }
+        let mut items = vec![first];
+        while self.is_punct(",") {
+            self.next();
+            if self.is_punct("]") {
+                break;
+            }
+            items.push(self.expression()?);
+        }
+        let end = self.close("]", "RBRACK", start)?;
+        Ok(Expr::new(
+            ExprKind::Array(items),
+            Span {
+                start,
+                end: end.end,
+            },
+        ))
+    }
+
+    fn record(&mut self, start: Pos) -> PResult<Expr> {
+        // `{ident with ...}`
+        let mut with = None;
+        if let (Tok::Ident(name), Tok::Ident(w)) = (&self.peek().tok, self.peek_at(1)) {
+            if w == "with" {
+                let name = name.clone();
+                let t = self.next();
+                self.next();
+                with = Some(Box::new(Expr::new(ExprKind::Ident(name), t.span)));
+            }
+        }
+        let props = self.properties("}", "RBRACE", start)?;
+        let end = self.close("}", "RBRACE", start)?;
+        let span = Span {
+            start,
+            end: end.end,
+        };
+        let implicit = props.iter().any(|(_, v, _)| v.is_none());
+        let explicit = props.iter().any(|(_, v, _)| v.is_some());
+        if implicit && explicit {
+            return Err(err(span, "cannot mix implicit and explicit properties"));
+        }
+        let fields = props
+            .into_iter()
+            .map(|(k, v, key_span)| {
+                let v = v.unwrap_or_else(|| Expr::new(ExprKind::Ident(k.clone()), key_span));
+                (k, v)
+            })
+            .collect();
+        Ok(Expr::new(ExprKind::Record { with, fields }, span))
+    }
+
+    fn function(&mut self) -> PResult<Expr> {
+        let start = self.next().span;
         let mut params = Vec::new();
         while !self.is_punct(")") {
             let t = self.next();
             let Tok::Ident(name) = t.tok else {
-                return Err(err(
-                    t.span,
-                    format!("expected IDENT, got {}", t.tok.describe()),
-                ));
+                return Err(err(t.span, format!("expected IDENT, got {}", t.tok.name())));
             };
-            if self.is_punct("=") || self.is_punct("<-") {
-                return Err(err(
-                    t.span,
-                    "default and pipe parameters are not supported by influx-reference",
-                ));
+            let mut param = Param {
+                name,
+                default: None,
+                pipe: false,
+            };
+            if self.is_punct("=") {
+                self.next();
+                let v = self.expression()?;
+                if matches!(v.kind, ExprKind::PipeLit) {
+                    param.pipe = true;
+                } else {
+                    param.default = Some(v);
+                }
             }
-            params.push(name);
-            if !self.is_punct(",") {
-                break;
+            params.push(param);
+            if self.is_punct(",") {
+                self.next();
+            } else if !self.is_punct(")") {
+                return Err(self.unexpected("RPAREN", start.start));
             }
-            self.next();
         }
-        self.expect_punct(")")?;
-        self.expect_punct("=>")?;
-        let body = self.expression()?;
-        let span = Span {
-            start: start.start,
-            end: body.span.end,
+        self.next();
+        if !self.is_punct("=>") {
+            return Err(self.unexpected("ARROW", start.start));
+        }
+        self.next();
+        let (body, end) = if self.is_punct("{") && !self.record_follows() {
+            let open = self.next().span;
+            let mut stmts = Vec::new();
+            while !self.is_punct("}") && !self.at_eof() {
+                stmts.push(self.statement()?);
+            }
+            let close = self.close("}", "RBRACE", open.start)?;
+            (FnBody::Block(stmts), close)
+        } else {
+            let e = self.expression()?;
+            let end = e.span;
+            (FnBody::Expr(e), end)
         };
-        Ok(Expr {
-            kind: ExprKind::Function {
+        Ok(Expr::new(
+            ExprKind::Function {
                 params,
-                body: Box::new(body),
+                body: Rc::new(body),
             },
-            span,
-        })
+            start.to(end),
+        ))
     }
+
+    /// After `=>`, whether `{` starts a record literal rather than a block (libflux always
+    /// reads a block; a record body needs parentheses: `(r) => ({r with ...})`).
+    fn record_follows(&self) -> bool {
+        false
+    }
+}
+
+fn is_reserved(s: &str) -> bool {
+    matches!(
+        s,
+        "and"
+            | "or"
+            | "not"
+            | "import"
+            | "package"
+            | "return"
+            | "option"
+            | "builtin"
+            | "testcase"
+            | "if"
+            | "then"
+            | "else"
+            | "exists"
+    )
+}
+
+/// A string literal's text with its escapes resolved (`parse_text` in libflux's strconv).
+pub fn unescape(text: &str) -> Result<String, String> {
+    let mut out: Vec<u8> = Vec::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            let mut buf = [0u8; 4];
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push(b'\n'),
+            Some('r') => out.push(b'\r'),
+            Some('t') => out.push(b'\t'),
+            Some('\\') => out.push(b'\\'),
+            Some('"') => out.push(b'"'),
+            Some('$') => out.push(b'$'),
+            Some('x') => {
+                let hex = |c: Option<char>| c.and_then(|c| c.to_digit(16));
+                match (hex(chars.next()), hex(chars.next())) {
+                    (Some(a), Some(b)) => out.push((a * 16 + b) as u8),
+                    _ => return Err("invalid byte value".into()),
+                }
+            }
+            Some(other) => return Err(format!("invalid escape character {other}")),
+            None => return Err("invalid escape sequence".into()),
+        }
+    }
+    String::from_utf8(out).map_err(|e| e.to_string())
+}
+
+/// A regex literal `/.../` with `\/` unescaped, validated as libflux validates it.
+fn parse_regex(lit: &str) -> Result<String, String> {
+    let inner = &lit[1..lit.len() - 1];
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('/') => out.push('/'),
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => return Err("unterminated regex sequence".into()),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    match regex::Regex::new(&out) {
+        Ok(_) => Ok(out),
+        Err(regex::Error::Syntax(msg)) => {
+            Err(msg.replace('\n', "").replace("    ", " ").replace('^', ""))
+        }
+        Err(_) => Err("compiled too big".into()),
+    }
+}
+
+/// A date-time literal: `YYYY-MM-DD` (midnight UTC) or RFC3339 with a fraction and offset.
+pub fn parse_time_literal(text: &str) -> Option<i64> {
+    if text.len() == 10 {
+        return parse_rfc3339_nano(&format!("{text}T00:00:00Z"));
+    }
+    parse_rfc3339_nano(text)
+}
+
+/// libflux's `ast::check` depth limit on the statements of a file (every node was checked as
+/// it was built, see [`Parser::made`]).
+fn check_depth(file: &File) -> PResult<()> {
+    for stmt in &file.body {
+        let (e, extra) = match stmt {
+            Stmt::Assign { value, .. } | Stmt::Option { value, .. } | Stmt::Return(value, _) => {
+                (value, 3)
+            }
+            Stmt::Expr(e) => (e, 2),
+        };
+        if e.depth as usize + extra > MAX_TREE_DEPTH {
+            return Err(err(e.span, NESTED_TOO_DEEP));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -763,48 +986,40 @@ mod tests {
     use super::*;
 
     fn one(src: &str) -> Expr {
-        match parse(src).unwrap().pop().unwrap() {
+        match parse_file(src).unwrap().body.pop().unwrap() {
             Stmt::Expr(e) => e,
-            Stmt::Assign { value, .. } => value,
+            Stmt::Assign { value, .. } | Stmt::Option { value, .. } | Stmt::Return(value, _) => {
+                value
+            }
         }
     }
 
     #[test]
-    fn pipelines_and_functions() {
-        let stmts = parse(
-            "// comment\nb = \"x\"\nfrom(bucket: b)\n  |> range(start: -1h)\n  |> filter(fn: (r) => r._measurement == \"cpu\" and r[\"host\"] =~ /a\\/b/)\n",
+    fn pipelines_functions_and_imports() {
+        let f = parse_file(
+            "import \"strings\"\nimport s2 \"strings\"\n// c\nb = \"x\"\noption v = {bucket: b}\nfrom(bucket: b)\n  |> range(start: -1h)\n  |> filter(fn: (r) => r._measurement == \"cpu\" and r[\"host\"] =~ /a\\/b/)\n  |> map(fn: (r) => ({r with x: if r._value > 1 then \"a\" else \"b\"}))\n",
         )
         .unwrap();
-        assert_eq!(stmts.len(), 2);
-        let Stmt::Expr(e) = &stmts[1] else { panic!() };
+        assert_eq!(f.imports.len(), 2);
+        assert_eq!(f.imports[1].alias.as_deref(), Some("s2"));
+        assert_eq!(f.body.len(), 3);
+        let Stmt::Expr(e) = &f.body[2] else { panic!() };
         assert!(matches!(e.kind, ExprKind::Pipe { .. }));
     }
 
     #[test]
-    fn literals() {
-        assert_eq!(
-            one("-1h30m").kind,
-            ExprKind::Duration(Duration {
-                months: 0,
-                nanos: -(NANOS_PER_HOUR + 30 * 60 * NANOS_PER_SECOND)
-            })
-        );
-        assert_eq!(
-            one("1mo").kind,
-            ExprKind::Duration(Duration {
-                months: 1,
-                nanos: 0
-            })
-        );
-        assert_eq!(
-            one("2024-01-01T00:00:00Z").kind,
-            ExprKind::Time(1_704_067_200_000_000_000)
-        );
+    fn literals_and_operators() {
+        assert!(matches!(
+            one("-1h").kind,
+            ExprKind::Unary {
+                op: UnaryOp::Neg,
+                ..
+            }
+        ));
         assert_eq!(
             one("2024-01-01").kind,
             ExprKind::Time(1_704_067_200_000_000_000)
         );
-        assert_eq!(one("1.5").kind, ExprKind::Float(1.5));
         assert_eq!(one("\"a\\\"b\"").kind, ExprKind::Str("a\"b".into()));
         assert!(matches!(
             one("10 / 2").kind,
@@ -813,21 +1028,61 @@ mod tests {
                 ..
             }
         ));
+        assert!(matches!(
+            one("2 ^ 3").kind,
+            ExprKind::Binary {
+                op: BinaryOp::Pow,
+                ..
+            }
+        ));
+        assert!(matches!(one("\"a${1 + 1}b\"").kind, ExprKind::Interp(ref p) if p.len() == 3));
+        assert!(matches!(one("[\"a\": 1]").kind, ExprKind::Dict(ref d) if d.len() == 1));
+        assert!(
+            matches!(one("(x=1, tables=<-) => x").kind, ExprKind::Function { ref params, .. } if params[1].pipe)
+        );
+        assert!(matches!(
+            one("() => { a = 1\n return a }").kind,
+            ExprKind::Function { .. }
+        ));
+        assert!(matches!(one("a[0]").kind, ExprKind::Index { .. }));
     }
 
     #[test]
-    fn errors_name_positions() {
+    fn errors_name_positions_like_libflux() {
         assert_eq!(
-            parse("from(bucket: \"b\"").unwrap_err().0,
-            "error @1:17-1:17: expected ), got EOF"
+            parse_file("from(bucket: \"b\"").unwrap_err().0,
+            "error @1:1-1:17: expected RPAREN, got EOF"
         );
-        assert!(parse("import \"strings\"")
-            .unwrap_err()
-            .0
-            .contains("import statements are not supported"));
-        assert!(parse("x = \"a")
-            .unwrap_err()
-            .0
-            .contains("string literal not terminated"));
+        assert!(parse_file("x = \"a").is_err());
+    }
+
+    /// Deep nesting of every kind is refused by the budget, long before the stack runs out:
+    /// run in a thread with a small stack to show it is the budget that stops it.
+    #[test]
+    fn nesting_is_budgeted() {
+        let inputs = [
+            format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000)),
+            format!("{}true", "not ".repeat(100_000)),
+            format!("{}1", "-".repeat(100_000)),
+            format!("{}1", "+".repeat(100_000)),
+            format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000)),
+            format!("{}{}", "{a: ".repeat(100_000), "}".repeat(100_000)),
+            format!("x{}", " |> f()".repeat(100_000)),
+            format!("1{}", " + 1".repeat(100_000)),
+            format!("x{}", ".a".repeat(100_000)),
+            format!("\"{}1{}\"", "${\"".repeat(2_000), "\"}".repeat(2_000)),
+        ];
+        let handle = std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(move || {
+                inputs
+                    .iter()
+                    .map(|src| parse_file(src).map(|_| ()).unwrap_err().0)
+                    .collect::<Vec<_>>()
+            })
+            .unwrap();
+        for msg in handle.join().unwrap() {
+            assert!(msg.ends_with(NESTED_TOO_DEEP), "{msg}");
+        }
     }
 }

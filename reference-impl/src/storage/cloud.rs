@@ -30,7 +30,7 @@ pub enum PendingOp {
     /// The accepted values of one write, grouped by series (built before the store lock).
     Write {
         bucket: Id,
-        batch: crate::engine::series_batch::SeriesBatch,
+        batch: super::batch::SeriesBatch,
     },
     Delete {
         bucket: Id,

@@ -78,14 +78,49 @@ pub struct StoredPoint<'a> {
 }
 
 impl BucketData {
-    /// The shard group for time `t`, created when missing.
+    /// The existing shard group holding time `t`: of the groups whose `[start, end)` covers it,
+    /// the one with the earliest end, then the earliest start (`ShardGroupAt` in
+    /// `v1/coordinator/points_writer.go`; `ShardGroupInfos` sort by end time, then start).
+    pub fn shard_group_at(&self, t: i64) -> Option<&ShardGroup> {
+        self.shard_groups
+            .range(..=t)
+            .map(|(_, g)| g)
+            .filter(|g| t < g.end)
+            .min_by_key(|g| (g.end, g.start))
+    }
+
+    /// The `[start, end)` of the shard group a point at `t` goes to for groups of `duration`
+    /// ns: the existing group holding `t` ([`BucketData::shard_group_at`]), else the window
+    /// `t` truncates to, narrowed so that it overlaps no existing group (`CreateShardGroup` in
+    /// `v1/services/meta/data.go`: when a bucket's shard-group duration changes, a new group
+    /// stops where an older one starts and starts where an older one ends). A point is thus
+    /// stored in exactly one group and read once.
+    pub fn shard_group_bounds(&self, t: i64, duration: i64) -> (i64, i64) {
+        if let Some(g) = self.shard_group_at(t) {
+            return (g.start, g.end);
+        }
+        let mut start = shard_group_start(t, duration);
+        let mut end = start.saturating_add(duration.max(1));
+        for g in self.shard_groups.values() {
+            // No group holds `t`, so each one ends at or before it, or starts after it.
+            if g.end <= t && g.end > start {
+                start = g.end;
+            }
+            if g.start > t && g.start < end {
+                end = g.start;
+            }
+        }
+        (start, end)
+    }
+
+    /// The shard group for time `t` ([`BucketData::shard_group_bounds`]), created when missing.
     pub fn shard_group_mut(&mut self, t: i64, duration: i64) -> &mut ShardGroup {
-        let start = shard_group_start(t, duration);
+        let (start, end) = self.shard_group_bounds(t, duration);
         self.shard_groups
             .entry(start)
             .or_insert_with(|| ShardGroup {
                 start,
-                end: start.saturating_add(duration),
+                end,
                 ..ShardGroup::default()
             })
     }
@@ -212,6 +247,50 @@ mod tests {
             NANOS_PER_HOUR
         );
         assert_eq!(shard_group_start(-1, NANOS_PER_HOUR), -NANOS_PER_HOUR);
+    }
+
+    /// A group created after the duration changed never overlaps an older one; an existing
+    /// group that holds the time wins, the one ending first when several do.
+    #[test]
+    fn new_shard_groups_are_narrowed_around_existing_ones() {
+        let h = NANOS_PER_HOUR;
+        let mut d = BucketData::default();
+        d.shard_group_mut(2 * h + 5, h);
+        d.shard_group_mut(5 * h, h);
+        assert_eq!(d.shard_group_bounds(2 * h + 30, 24 * h), (2 * h, 3 * h));
+        // Between the two 1h groups, a 1d window shrinks to the gap.
+        assert_eq!(d.shard_group_bounds(4 * h, 24 * h), (3 * h, 5 * h));
+        // Before the first, it stops where the first starts; after the last it starts there.
+        assert_eq!(d.shard_group_bounds(h, 24 * h), (0, 2 * h));
+        assert_eq!(d.shard_group_bounds(7 * h, 24 * h), (6 * h, 24 * h));
+        d.shard_group_mut(4 * h, 24 * h);
+        assert_eq!(
+            d.shard_groups
+                .values()
+                .map(|g| (g.start, g.end))
+                .collect::<Vec<_>>(),
+            vec![(2 * h, 3 * h), (3 * h, 5 * h), (5 * h, 6 * h)]
+        );
+        // Overlapping groups (stored before this rule): the earliest end wins.
+        let mut o = BucketData::default();
+        o.shard_groups.insert(
+            0,
+            ShardGroup {
+                start: 0,
+                end: 24 * h,
+                ..ShardGroup::default()
+            },
+        );
+        o.shard_groups.insert(
+            6 * h,
+            ShardGroup {
+                start: 6 * h,
+                end: 7 * h,
+                ..ShardGroup::default()
+            },
+        );
+        assert_eq!(o.shard_group_bounds(6 * h + 1, 24 * h), (6 * h, 7 * h));
+        assert_eq!(o.shard_group_bounds(8 * h, 24 * h), (0, 24 * h));
     }
 
     fn key(m: &str) -> SeriesKey {

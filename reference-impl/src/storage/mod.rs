@@ -7,6 +7,7 @@
 //! exception is secrets: tokens and session keys come from the OS's CSPRNG unless the store was
 //! made with [`Secrets::Deterministic`].
 
+pub mod batch;
 pub mod cloud;
 mod data;
 mod secrets;
@@ -23,3 +24,6 @@ pub use tenancy::{
     User, PASSWORD_LENGTHS,
 };
 pub use time_values::TimeValues;
+
+/// Longest string field value a shard accepts (`tsdb.MaxFieldValueLength`).
+pub const MAX_FIELD_VALUE_LENGTH: usize = 1_048_576;

@@ -64,9 +64,7 @@ pub enum CatalogError {
     TooManyColumns(usize),
     #[error("Update to schema would exceed number of tag columns per table limit of {0} columns")]
     TooManyTagColumns(usize),
-    #[error(
-        "Update to schema would exceed the field limit ({limit}) for field family '{family}'"
-    )]
+    #[error("Update to schema would exceed the field limit ({limit}) for field family '{family}'")]
     TooManyFields { family: String, limit: usize },
     #[error("invalid column type for column '{column}', expected {expected}, got {got}")]
     InvalidColumnType {
@@ -330,7 +328,11 @@ impl Catalog {
         name: &str,
         undo: &mut Undo,
     ) -> Result<usize, CatalogError> {
-        if let Some(t) = self.databases[db].tables.iter().position(|t| t.name == name) {
+        if let Some(t) = self.databases[db]
+            .tables
+            .iter()
+            .position(|t| t.name == name)
+        {
             return Ok(t);
         }
         let current = self.usage().1;
@@ -536,7 +538,12 @@ impl Catalog {
         Ok(())
     }
 
-    pub fn soft_delete_table(&mut self, db: &str, table: &str, now: i64) -> Result<(), CatalogError> {
+    pub fn soft_delete_table(
+        &mut self,
+        db: &str,
+        table: &str,
+        now: i64,
+    ) -> Result<(), CatalogError> {
         let d = self.active_database(db)?;
         let t = self.databases[d]
             .tables
@@ -631,9 +638,16 @@ mod tests {
         let mut undo = Undo::default();
         let db = c.begin("d", &mut undo).unwrap();
         let t = c.table_or_create(db, "m", &mut undo).unwrap();
-        c.column_or_create(db, t, "host", ColumnType::Tag, &mut undo).unwrap();
+        c.column_or_create(db, t, "host", ColumnType::Tag, &mut undo)
+            .unwrap();
         let e = c
-            .column_or_create(db, t, "host", ColumnType::Field(FieldType::Float), &mut undo)
+            .column_or_create(
+                db,
+                t,
+                "host",
+                ColumnType::Field(FieldType::Float),
+                &mut undo,
+            )
             .unwrap_err();
         assert_eq!(
             e.to_string(),

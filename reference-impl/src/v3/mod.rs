@@ -64,8 +64,7 @@ impl V3Config {
             ));
         }
         for r in &resources {
-            if !["health", "ping", "metrics", "ready", "pprof", "node_stop"].contains(&r.as_str())
-            {
+            if !["health", "ping", "metrics", "ready", "pprof", "node_stop"].contains(&r.as_str()) {
                 return Err(crate::Error::Config(
                     "invalid value passed in for --disable-authz, allowed values are health, ping, metrics, ready, pprof, and node_stop".into(),
                 ));
@@ -177,7 +176,10 @@ mod tests {
             disable_authz: V3Config::parse_disable_authz("health, ping").unwrap(),
             ..V3Config::default()
         };
-        assert_eq!(c.paths_without_authz(), vec!["/health", "/api/v1/health", "/ping"]);
+        assert_eq!(
+            c.paths_without_authz(),
+            vec!["/health", "/api/v1/health", "/ping"]
+        );
         assert!(V3Config::parse_disable_authz("write").is_err());
     }
 }

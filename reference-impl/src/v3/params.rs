@@ -125,8 +125,8 @@ pub enum LegacyParamError {
 /// `parse_v1`: parameters, then the namespace name `db` or `db/rp`.
 pub fn parse_v1(query: Option<&str>) -> Result<LegacyWrite, LegacyParamError> {
     let query = query.ok_or(LegacyParamError::NoDbParams)?;
-    let p: WriteParamsV1 = serde_urlencoded::from_str(query)
-        .map_err(|e| LegacyParamError::V1Decode(e.to_string()))?;
+    let p: WriteParamsV1 =
+        serde_urlencoded::from_str(query).map_err(|e| LegacyParamError::V1Decode(e.to_string()))?;
     let db = match p.rp {
         RetentionPolicy::Unspecified | RetentionPolicy::Autogen => p.db,
         RetentionPolicy::Named(rp) => format!("{}/{rp}", p.db),
@@ -141,8 +141,8 @@ pub fn parse_v1(query: Option<&str>) -> Result<LegacyWrite, LegacyParamError> {
 /// `parse_v2`: parameters, a non-empty bucket used verbatim, the namespace name rules.
 pub fn parse_v2(query: Option<&str>) -> Result<LegacyWrite, LegacyParamError> {
     let query = query.ok_or(LegacyParamError::NoOrgBucketParams)?;
-    let p: WriteParamsV2 = serde_urlencoded::from_str(query)
-        .map_err(|e| LegacyParamError::V2Decode(e.to_string()))?;
+    let p: WriteParamsV2 =
+        serde_urlencoded::from_str(query).map_err(|e| LegacyParamError::V2Decode(e.to_string()))?;
     if p.bucket.is_empty() {
         return Err(LegacyParamError::NoBucket);
     }
@@ -279,8 +279,14 @@ mod tests {
             parse_v1(Some("db=")).unwrap_err().to_string(),
             "namespace name  length must be between 1 and 64 characters"
         );
-        assert_eq!(parse_v2(Some("org=x")).unwrap_err().to_string(), "missing bucket value");
-        assert_eq!(parse_v2(None).unwrap_err().to_string(), "no org/bucket destination provided");
+        assert_eq!(
+            parse_v2(Some("org=x")).unwrap_err().to_string(),
+            "missing bucket value"
+        );
+        assert_eq!(
+            parse_v2(None).unwrap_err().to_string(),
+            "no org/bucket destination provided"
+        );
         assert_eq!(parse_v2(Some("bucket=a/b")).unwrap().db, "a/b");
     }
 

@@ -110,7 +110,11 @@ const ORIGINAL_LINE_BYTES: usize = 20;
 impl Serialize for WriteLineError {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let cut = self.original_line.floor_char_boundary(ORIGINAL_LINE_BYTES);
+        // `floor_char_boundary(20)` (stable only since Rust 1.91; the workspace's MSRV is 1.88).
+        let mut cut = ORIGINAL_LINE_BYTES.min(self.original_line.len());
+        while !self.original_line.is_char_boundary(cut) {
+            cut -= 1;
+        }
         let mut st = s.serialize_struct("WriteLineError", 3)?;
         st.serialize_field("error_message", &self.error_message)?;
         st.serialize_field("line_number", &self.line_number)?;
@@ -154,7 +158,9 @@ pub struct WriteStats {
 /// Runs a write against the catalog: `write_lp` and `WriteValidator`.
 pub fn write_lp(catalog: &mut Catalog, req: &WriteRequest<'_>) -> Result<WriteStats, WriteError> {
     let mut undo = Undo::default();
-    let db = catalog.begin(req.db, &mut undo).map_err(WriteError::Catalog)?;
+    let db = catalog
+        .begin(req.db, &mut undo)
+        .map_err(WriteError::Catalog)?;
     if catalog.databases[db].deleted {
         return Err(WriteError::DatabaseDeleted(req.db.to_string()));
     }
@@ -297,7 +303,8 @@ mod tests {
 
     #[test]
     fn the_spec_worked_example() {
-        let body = "cpu,host=a usage=0.5 1700000000\ncpu,host=b usage=\ncpu,host=c usage=\"x\" 1700000000";
+        let body =
+            "cpu,host=a usage=0.5 1700000000\ncpu,host=b usage=\ncpu,host=c usage=\"x\" 1700000000";
         let mut c = Catalog::new();
         let e = write(&mut c, body, true).unwrap_err();
         assert_eq!(
@@ -350,8 +357,14 @@ mod tests {
             Precision::Second.to_nanos(Some(9_999_999_999), 0),
             Err("timestamp, 9999999999, out of range for precision: Second".into())
         );
-        assert_eq!(Precision::Millisecond.to_nanos(None, 1_234_567_891), Ok(1_234_000_000));
-        assert_eq!(Precision::Auto.to_nanos(None, 1_234_567_891), Ok(1_234_567_891));
+        assert_eq!(
+            Precision::Millisecond.to_nanos(None, 1_234_567_891),
+            Ok(1_234_000_000)
+        );
+        assert_eq!(
+            Precision::Auto.to_nanos(None, 1_234_567_891),
+            Ok(1_234_567_891)
+        );
         assert_eq!(
             Precision::Auto.to_nanos(Some(i64::MIN), 0),
             Err("timestamp, -9223372036854775808, out of range for precision: Auto".into())

@@ -74,8 +74,11 @@ check("each precision lands on the right second", times == [1704067201.0, 170406
 check("unsigned values", [r.get_value() for t in prec for r in t.records] == [1, 2, 3, 4])
 
 rows = list(query.query_csv(flux + ' |> filter(fn: (r) => r._measurement == "prec") |> count()'))
+header = next(r for r in rows if r and r[0] == "" and r[1] == "result")
 data = [r for r in rows if r and r[0] == "" and r[1] != "result"]
-check("query_csv with annotations", rows[0][0] == "#datatype" and data[0][-1] == "4", rows)
+# A bare count over a storage read is done by storage (2.7's PushDownBareAggregateRule), whose
+# layout puts _value before the tags: find it by name.
+check("query_csv with annotations", rows[0][0] == "#datatype" and data[0][header.index("_value")] == "4", rows)
 
 try:
     import pandas  # noqa: F401

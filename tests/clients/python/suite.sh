@@ -5,7 +5,7 @@
 # fails, errors or is skipped. Usage: tests/clients/python/suite.sh PATH_TO_influx-reference
 #
 # The sdist ships the tests but not their helpers, so suite/base_test.py (ours) stands in for
-# tests/base_test.py and config.ini is written here. The tests hard-code
+# tests/base_test.py and the stock config.ini is written here. The tests hard-code
 # http://localhost:8086; the unpacked copy is rewritten to the server's ephemeral URL.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,18 +38,13 @@ tar -xzf "$sdist" -C "$work"
 src="$work/influxdb_client-$version"
 cp "$here/suite/base_test.py" "$src/tests/base_test.py"
 touch "$src/tests/__init__.py"
-cat >"$src/tests/config.ini" <<EOF
-[influx2]
-url=$SERVER_URL
-org=my-org
-token=my-token
-timeout=6000
-
-[tags]
-id = 132-987-655
-customer = California Miner
-data_center = \${env.data_center}
-EOF
+# The client's stock tests/config.ini (v1.50.0, blob 32fc6d0c3f3f9cf3b9df39c95a26af0bf76adbad), byte
+# for byte but the URL: it names profilers, so every query of a client built from it sends
+# `import "profiler"` and `option profiler.enabledProfilers` in its extern.
+printf '%s\n' '[influx2]' "url=$SERVER_URL" 'org=my-org' 'token=my-token' 'timeout=6000' \
+  'connection_pool_maxsize=55' 'auth_basic=false' 'profilers=query, operator' '' '[tags]' \
+  'id = 132-987-655' 'customer = California Miner' >"$src/tests/config.ini"
+printf '%s' 'data_center = ${env.data_center}' >>"$src/tests/config.ini"
 sed -i "s#http://localhost:8086#$SERVER_URL#g" "$src"/tests/*.py
 
 mapfile -t selected < <(grep -v '^[[:space:]]*\(#\|$\)' "$here/suite-tests.txt")

@@ -331,7 +331,9 @@ pub fn lacks_v3_api(
         .filter_map(|s| s.write.as_ref())
         .any(|w| w.api.unwrap_or(native) == WriteApi::V3)
     {
-        return Some("the case writes through /api/v3/write_lp, which this target does not serve".into());
+        return Some(
+            "the case writes through /api/v3/write_lp, which this target does not serve".into(),
+        );
     }
     if let Some(path) = steps
         .iter()

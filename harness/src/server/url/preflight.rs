@@ -259,7 +259,10 @@ async fn v3_check(http: &HttpClient) -> Result<(), String> {
     let resp = http
         .call(HttpRequest {
             method: "DELETE".into(),
-            path_and_query: format!("/api/v3/configure/database?db={}&hard_delete_at=now", encode(&name)),
+            path_and_query: format!(
+                "/api/v3/configure/database?db={}&hard_delete_at=now",
+                encode(&name)
+            ),
             headers: vec![http.auth()],
             body: Vec::new(),
         })

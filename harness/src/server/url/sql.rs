@@ -59,7 +59,10 @@ async fn query(
             _ => {
                 return Err(Fault::new(
                     FaultKind::Unparsable,
-                    format!("{q:?} answered a line that is not a JSON object: {}", preview(line.as_bytes())),
+                    format!(
+                        "{q:?} answered a line that is not a JSON object: {}",
+                        preview(line.as_bytes())
+                    ),
                 ))
             }
         }
@@ -127,10 +130,14 @@ pub async fn read(http: &HttpClient, db: &str) -> Result<Vec<Row>, Fault> {
                 c.get("column_name").and_then(|v| v.as_str()),
                 c.get("data_type").and_then(|v| v.as_str()),
             ) else {
-                return Err(unreadable(format!("SHOW COLUMNS FROM {table} answered a row without column_name or data_type")));
+                return Err(unreadable(format!(
+                    "SHOW COLUMNS FROM {table} answered a row without column_name or data_type"
+                )));
             };
             let kind = kind_of(dt).ok_or_else(|| {
-                unreadable(format!("column {name:?} of {table:?} has a type the adapter does not read: {dt}"))
+                unreadable(format!(
+                    "column {name:?} of {table:?} has a type the adapter does not read: {dt}"
+                ))
             })?;
             kinds.insert(name.to_string(), kind);
         }
@@ -148,20 +155,34 @@ pub async fn read(http: &HttpClient, db: &str) -> Result<Vec<Row>, Fault> {
                     continue;
                 }
                 let kind = kinds.get(name).copied().ok_or_else(|| {
-                    unreadable(format!("{table:?} answered a column SHOW COLUMNS did not list: {name:?}"))
+                    unreadable(format!(
+                        "{table:?} answered a column SHOW COLUMNS did not list: {name:?}"
+                    ))
                 })?;
                 let bad = || unreadable(format!("{table:?}.{name:?}: {v} is not a {kind:?}"));
                 match kind {
                     Kind::Tag => tags.push((name.clone(), v.as_str().ok_or_else(bad)?.to_string())),
                     Kind::Time => time = Some(v.as_str().and_then(parse_time).ok_or_else(bad)?),
-                    Kind::Float => fields.push((name.clone(), Value::Float(v.as_f64().ok_or_else(bad)?))),
-                    Kind::Integer => fields.push((name.clone(), Value::Integer(v.as_i64().ok_or_else(bad)?))),
-                    Kind::Unsigned => fields.push((name.clone(), Value::Unsigned(v.as_u64().ok_or_else(bad)?))),
-                    Kind::String => fields.push((name.clone(), Value::String(v.as_str().ok_or_else(bad)?.to_string()))),
-                    Kind::Boolean => fields.push((name.clone(), Value::Boolean(v.as_bool().ok_or_else(bad)?))),
+                    Kind::Float => {
+                        fields.push((name.clone(), Value::Float(v.as_f64().ok_or_else(bad)?)))
+                    }
+                    Kind::Integer => {
+                        fields.push((name.clone(), Value::Integer(v.as_i64().ok_or_else(bad)?)))
+                    }
+                    Kind::Unsigned => {
+                        fields.push((name.clone(), Value::Unsigned(v.as_u64().ok_or_else(bad)?)))
+                    }
+                    Kind::String => fields.push((
+                        name.clone(),
+                        Value::String(v.as_str().ok_or_else(bad)?.to_string()),
+                    )),
+                    Kind::Boolean => {
+                        fields.push((name.clone(), Value::Boolean(v.as_bool().ok_or_else(bad)?)))
+                    }
                 }
             }
-            let time = time.ok_or_else(|| unreadable(format!("a row of {table:?} without time")))?;
+            let time =
+                time.ok_or_else(|| unreadable(format!("a row of {table:?} without time")))?;
             for (field, value) in fields {
                 out.push(Row {
                     measurement: table.to_string(),
@@ -182,7 +203,10 @@ mod tests {
 
     #[test]
     fn naive_times_are_utc() {
-        assert_eq!(parse_time("2023-11-14T22:13:20"), Some(1_700_000_000_000_000_000));
+        assert_eq!(
+            parse_time("2023-11-14T22:13:20"),
+            Some(1_700_000_000_000_000_000)
+        );
         assert_eq!(parse_time("1970-01-01T00:00:00.000000005"), Some(5));
         assert_eq!(kind_of("Timestamp(ns)"), Some(Kind::Time));
         assert_eq!(sql_ident("a\"b"), "\"a\"\"b\"");

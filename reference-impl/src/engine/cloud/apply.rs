@@ -318,18 +318,14 @@ fn apply_delete(store: &mut Store, bucket: Id, delete: &PendingDelete) {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use proptest::prelude::*;
 
     use super::super::apply_model::apply_write_model;
     use super::*;
-    use crate::clock::ManualClock;
-    use crate::config::{Flavor, ServerConfig};
     use crate::line_protocol::parse_batch_cloud;
     use crate::model::Precision;
-    use crate::server::Reference;
     use crate::storage::cloud::OwnedPoint;
+    use crate::storage::SchemaType;
 
     const NOW: i64 = 1_000;
 
@@ -375,21 +371,20 @@ mod tests {
         retention: i64,
         model: bool,
     ) -> (String, u64) {
-        let clock = ManualClock::new(NOW);
-        let Ok(reference) = Reference::with_clock(
-            ServerConfig {
-                flavor: Flavor::Cloud,
-                ..ServerConfig::default()
-            },
-            Arc::new(clock),
-        ) else {
-            panic!("a default cloud reference starts");
+        // An org (with its `_monitoring` bucket) and a bucket, as the bootstrap makes them.
+        let mut store = Store::default();
+        let Ok(org_id) = store.create_org("o", "", NOW) else {
+            panic!("an org is created in an empty store");
         };
-        let boot = reference.bootstrap().clone();
+        let Ok(bucket_id) = store.create_bucket(org_id, "b", 0, 0, SchemaType::Implicit, NOW)
+        else {
+            panic!("a bucket is created in a new org");
+        };
         let mut config = CloudConfig::default();
         config.limits.cardinality = cardinality;
-        reference.with_store(|store| {
-            if let Some(b) = store.buckets.get_mut(&boot.bucket_id) {
+        {
+            let store = &mut store;
+            if let Some(b) = store.buckets.get_mut(&bucket_id) {
                 b.retention = retention;
                 b.shard_group_duration = 10;
             }
@@ -415,14 +410,14 @@ mod tests {
                             time: p.timestamp.unwrap_or(default_time),
                         })
                         .collect();
-                    apply_write_model(store, &config, boot.org_id, boot.bucket_id, points, NOW);
+                    apply_write_model(store, &config, org_id, bucket_id, points, NOW);
                 } else {
                     let batch = SeriesBatch::build(&parsed.points, default_time, |_| true);
-                    apply_write(store, &config, boot.org_id, boot.bucket_id, batch, NOW);
+                    apply_write(store, &config, org_id, bucket_id, batch, NOW);
                 }
             }
             (format!("{:?}", store.data), store.cloud.values_written)
-        })
+        }
     }
 
     proptest! {

@@ -4,9 +4,10 @@ use std::borrow::Cow;
 
 use crate::api_error::{ApiError, Code};
 use crate::clock::Clock;
+use crate::engine::chunks::{FirstChunk, Kept, CHUNK_POINTS};
 use crate::engine::gunzip::{check_first_header, gunzip_capped, GunzipError};
 use crate::engine::series_batch::SeriesBatch;
-use crate::engine::v2::{WriteRequest, CHUNK_POINTS};
+use crate::engine::v2::WriteRequest;
 use crate::line_protocol::cloud::parse_lines_cloud;
 use crate::line_protocol::Point;
 use crate::model::precision::truncate_nanos;
@@ -144,33 +145,20 @@ fn usable(body: &[u8], cut: bool) -> &[u8] {
 /// `at line L:C: <reason>`) and groups by series; past `CHUNK_POINTS` points only the
 /// failures are kept (see [`Parsed::chunked`]).
 fn parse_grouped(body: &[u8], precision: Precision, now: i64) -> Parsed<'_> {
-    let mut points: Vec<Point<'_>> = Vec::new();
-    let mut failures = Vec::new();
-    let mut failure_count = 0;
-    let mut too_many = false;
+    let mut first = FirstChunk::default();
+    let mut kept = Kept::new(MAX_LOGGED_REJECTIONS);
     parse_lines_cloud(
         body,
         precision,
-        |p| {
-            if too_many {
-                return;
-            }
-            if points.len() == CHUNK_POINTS {
-                too_many = true;
-                points = Vec::new();
-                return;
-            }
-            points.push(p);
-        },
+        |p| first.push(p),
         |e| {
-            failure_count += 1;
-            if failures.len() < MAX_LOGGED_REJECTIONS {
-                failures.push(LineFailure {
-                    positioned: e.positioned(),
-                });
-            }
+            kept.push_with(|| LineFailure {
+                positioned: e.positioned(),
+            })
         },
     );
+    let (points, too_many) = (first.items, first.overflowed);
+    let (failures, failure_count) = (kept.items, kept.count);
     let default_time = truncate_nanos(now, precision.multiplier());
     // Cloud keeps every field (a field named `time` included).
     let batch = if too_many {

@@ -15,8 +15,7 @@ use crate::model::time::{format_go_duration, format_rfc3339_nano};
 use crate::model::FieldType;
 use crate::storage::{series_entry, Bucket, BucketData, ShardGroup};
 
-/// Longest string field value a shard accepts (`tsdb.MaxFieldValueLength`).
-pub const MAX_FIELD_VALUE_LENGTH: usize = 1_048_576;
+pub use crate::storage::MAX_FIELD_VALUE_LENGTH;
 
 /// Which server release's storage quirks to follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -264,8 +263,8 @@ pub fn write_chunk(
         let start = match current {
             Some((start, end)) if t >= start && t < end => start,
             _ => {
-                let start = crate::storage::shard_group_start(t, duration);
-                current = Some((start, start.saturating_add(duration)));
+                let (start, end) = data.shard_group_bounds(t, duration);
+                current = Some((start, end));
                 start
             }
         };
@@ -480,6 +479,94 @@ mod tests {
             created_at: 0,
             updated_at: 0,
         })
+    }
+
+    /// `TestLauncher_OverlappingShards` (cmd/influxd/launcher/storage_test.go): points written
+    /// with 1h shard groups, the duration changed to 1d, then the same points again plus an
+    /// earlier one last in the batch. Each point lands in the one group that holds its time
+    /// (the 1h groups), the earlier point in a new group that stops where the 1h groups start,
+    /// and every value is stored once.
+    #[test]
+    fn a_changed_shard_duration_never_stores_a_point_twice() {
+        let Some(mut bucket) = bucket() else {
+            panic!("ids 1 and 2 are valid");
+        };
+        let hour = 3_600_000_000_000;
+        bucket.shard_group_duration = hour;
+        let mut data = BucketData::default();
+        let write = |data: &mut BucketData, bucket: &Bucket, body: &[u8]| {
+            let batch = parse_batch(body, Precision::Nanosecond);
+            assert!(batch.errors.is_empty());
+            let mut grouped = series_batch(&batch.points, 0);
+            let (stats, partial) = write_points(
+                data,
+                bucket,
+                &batch.points,
+                &mut grouped,
+                0,
+                StorageVersion::V2_7,
+            );
+            assert!(partial.is_none());
+            stats.points_written
+        };
+        let first = b"m,s=0 n=0 1626416520000000000\nm,s=0 n=1 1626420120000000000\n";
+        assert_eq!(write(&mut data, &bucket, first), 2);
+        bucket.shard_group_duration = 24 * hour;
+        let second = b"m,s=0 n=0 1626416520000000000\nm,s=0 n=1 1626420120000000000\nm,s=1 n=1 1626412920000000000\n";
+        assert_eq!(write(&mut data, &bucket, second), 3);
+        let groups: Vec<(i64, i64)> = data
+            .shard_groups
+            .values()
+            .map(|g| (g.start, g.end))
+            .collect();
+        // 2021-07-16T00:00Z..06:00Z (new, narrowed), 06:00..07:00, 07:00..08:00 (the 1h ones).
+        let day = 1_626_393_600_000_000_000;
+        assert_eq!(
+            groups,
+            vec![
+                (day, day + 6 * hour),
+                (day + 6 * hour, day + 7 * hour),
+                (day + 7 * hour, day + 8 * hour)
+            ]
+        );
+        let times: Vec<i64> = data.points().iter().map(|p| p.time).collect();
+        assert_eq!(
+            times,
+            vec![
+                1626416520000000000,
+                1626420120000000000,
+                1626412920000000000
+            ]
+        );
+        // The point-by-point model agrees.
+        let mut model = BucketData::default();
+        bucket.shard_group_duration = hour;
+        let batch = parse_batch(first, Precision::Nanosecond);
+        let _ = model::write_points_model(
+            &mut model,
+            &bucket,
+            &batch.points,
+            0,
+            0,
+            StorageVersion::V2_7,
+        );
+        bucket.shard_group_duration = 24 * hour;
+        let batch = parse_batch(second, Precision::Nanosecond);
+        let _ = model::write_points_model(
+            &mut model,
+            &bucket,
+            &batch.points,
+            0,
+            0,
+            StorageVersion::V2_7,
+        );
+        let model_groups: Vec<(i64, i64)> = model
+            .shard_groups
+            .values()
+            .map(|g| (g.start, g.end))
+            .collect();
+        assert_eq!(model_groups, groups);
+        assert_eq!(model.value_count(), 3);
     }
 
     /// Points are written series by series: interleaved series, a series spelled with its

@@ -36,7 +36,7 @@ pub fn write_points_model(
                 continue;
             }
         }
-        let start = crate::storage::shard_group_start(t, bucket.shard_group_duration);
+        let (start, _) = data.shard_group_bounds(t, bucket.shard_group_duration);
         by_group.entry(start).or_default().push((point, t));
     }
     stats.points_dropped += drops.count;

@@ -15,7 +15,7 @@ use crate::model::go_json::{self, Value};
 
 use super::decode::{decode_struct, id_field, str_field, str_field_of};
 use super::shapes::auth_json;
-use super::{authenticated, err, invalid, locked, ok, parse_id, reply, Resp};
+use super::{authenticated, by_id, err, invalid, locked, ok, parse_id, reply, Resp};
 
 pub async fn authorizations(State(state): State<Arc<AppState>>, req: Request) -> Resp {
     let method = req.method().clone();
@@ -146,13 +146,8 @@ pub async fn authorization_by_id(
     Path(raw_id): Path<String>,
     req: Request,
 ) -> Resp {
-    let method = req.method().clone();
-    let (_, body, auth) = match authenticated(req).await {
+    let (method, body, auth, id) = match by_id(req, &raw_id).await {
         Ok(x) => x,
-        Err(e) => return err(&e),
-    };
-    let id = match parse_id(&raw_id) {
-        Ok(id) => id,
         Err(e) => return err(&e),
     };
     let now = state.clock.now_nanos();

@@ -15,7 +15,7 @@ use crate::model::go_json::{self, Value};
 
 use super::decode::{decode_struct, id_field, int_field, str_field, unmarshal_json};
 use super::shapes::bucket_json;
-use super::{authenticated, err, locked, ok, parse_id, reply, Resp};
+use super::{authenticated, by_id, err, locked, ok, parse_id, reply, Resp};
 
 pub async fn buckets(State(state): State<Arc<AppState>>, req: Request) -> Resp {
     let method = req.method().clone();
@@ -232,13 +232,8 @@ pub async fn bucket_by_id(
     Path(raw_id): Path<String>,
     req: Request,
 ) -> Resp {
-    let method = req.method().clone();
-    let (_, body, auth) = match authenticated(req).await {
+    let (method, body, auth, id) = match by_id(req, &raw_id).await {
         Ok(x) => x,
-        Err(e) => return err(&e),
-    };
-    let id = match parse_id(&raw_id) {
-        Ok(id) => id,
         Err(e) => return err(&e),
     };
     let now = state.clock.now_nanos();

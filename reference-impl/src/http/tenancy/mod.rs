@@ -85,6 +85,17 @@ async fn authenticated(req: Request) -> Result<(Parts, bytes::Bytes, Authorizati
     Ok((parts, body, auth))
 }
 
+/// What every `/{id}` handler starts with: the method, the body, the caller (the middleware's
+/// authorization) and the route's ID, parsed (400 with `IDFromString`'s text).
+async fn by_id(
+    req: Request,
+    raw_id: &str,
+) -> Result<(axum::http::Method, bytes::Bytes, Authorization, Id), ApiError> {
+    let method = req.method().clone();
+    let (_, body, auth) = authenticated(req).await?;
+    Ok((method, body, auth, parse_id(raw_id)?))
+}
+
 /// Runs `f` with the store held, on the blocking pool: waiting for the lock while a large
 /// write holds it must not take an async worker away from `/health` and the other routes.
 async fn locked<T: Send + 'static>(

@@ -13,7 +13,7 @@ use crate::model::Id;
 
 use super::decode::{decode_struct, str_field, unmarshal_json};
 use super::shapes::org_json;
-use super::{authenticated, err, locked, ok, parse_id, reply, Resp};
+use super::{authenticated, by_id, err, locked, ok, reply, Resp};
 
 pub async fn orgs(State(state): State<Arc<AppState>>, req: Request) -> Resp {
     let method = req.method().clone();
@@ -82,13 +82,8 @@ pub async fn org_by_id(
     Path(raw_id): Path<String>,
     req: Request,
 ) -> Resp {
-    let method = req.method().clone();
-    let (_, body, auth) = match authenticated(req).await {
+    let (method, body, auth, id) = match by_id(req, &raw_id).await {
         Ok(x) => x,
-        Err(e) => return err(&e),
-    };
-    let id = match parse_id(&raw_id) {
-        Ok(id) => id,
         Err(e) => return err(&e),
     };
     let now = state.clock.now_nanos();

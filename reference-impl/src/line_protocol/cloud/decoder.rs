@@ -9,9 +9,9 @@
 
 use std::borrow::Cow;
 
-use super::goquote::{quote, quote_byte};
 use super::strconv::{parse_float, parse_int, parse_uint, NumError};
 use crate::line_protocol::{FieldValue, Precision};
+use crate::model::go_text::{quote, quote_rune};
 
 /// `DecodeError` without the `at line` prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,7 +198,7 @@ impl<'a> Decoder<'a> {
             }
             let msg = format!(
                 "invalid character {} found at start of measurement name",
-                quote_byte(self.at(0))
+                quote_rune(char::from(self.at(0)))
             );
             return Err(self.syntax_error(i0, msg));
         }
@@ -237,14 +237,14 @@ impl<'a> Decoder<'a> {
                 format!(
                     "expected '=' after tag key {}, but got {} instead",
                     quote(&key),
-                    quote_byte(self.at(0))
+                    quote_rune(char::from(self.at(0)))
                 )
             } else if has_equals {
                 "empty tag key".to_string()
             } else {
                 format!(
                     "expected tag key or field but found {} instead",
-                    quote_byte(self.at(0))
+                    quote_rune(char::from(self.at(0)))
                 )
             };
             return Err(self.syntax_error(i0, msg));
@@ -304,7 +304,7 @@ impl<'a> Decoder<'a> {
             }
             let msg = format!(
                 "invalid character {} found at start of field key",
-                quote_byte(self.at(0))
+                quote_rune(char::from(self.at(0)))
             );
             return Err(self.syntax_error(i0, msg));
         }
@@ -322,7 +322,7 @@ impl<'a> Decoder<'a> {
             let msg = format!(
                 "want '=' after field key {}, found {}",
                 quote(&key),
-                quote_byte(nextc)
+                quote_rune(char::from(nextc))
             );
             return Err(self.syntax_error(at, msg));
         }
@@ -388,7 +388,7 @@ impl<'a> Decoder<'a> {
             let at = self.offset();
             let msg = format!(
                 "unexpected character {} after field {}",
-                quote_byte(nextc),
+                quote_rune(char::from(nextc)),
                 quote(&key)
             );
             return Err(self.syntax_error(at, msg));

@@ -42,7 +42,6 @@ use std::fmt;
 use super::{Field, Point, Precision, Tag};
 
 mod decoder;
-mod goquote;
 mod strconv;
 #[cfg(test)]
 mod tests;

@@ -98,7 +98,9 @@ pub async fn update_database(state: &Arc<AppState>, req: Incoming) -> Routed {
         .database_index(&r.db)
         .ok_or_else(|| catalog_response(&CatalogError::NotFound(r.db.clone())))?;
     if catalog.databases[i].deleted {
-        return Err(catalog_response(&CatalogError::AlreadyDeleted(r.db.clone())));
+        return Err(catalog_response(&CatalogError::AlreadyDeleted(
+            r.db.clone(),
+        )));
     }
     let i = catalog
         .active_database(&r.db)
@@ -124,8 +126,9 @@ pub async fn delete_database(state: &Arc<AppState>, req: Incoming) -> Routed {
         db: String,
         hard_delete_at: Option<String>,
     }
-    let r: DeleteDatabaseRequest = serde_urlencoded::from_str(req.query.as_deref().unwrap_or(""))
-        .map_err(|e| Error::SerdeUrlDecoding(e.to_string()).into_response())?;
+    let r: DeleteDatabaseRequest =
+        serde_urlencoded::from_str(req.query.as_deref().unwrap_or(""))
+            .map_err(|e| Error::SerdeUrlDecoding(e.to_string()).into_response())?;
     check_hard_delete_at(r.hard_delete_at.as_deref()).map_err(Error::into_response)?;
     let now = state.clock.now_nanos();
     state

@@ -51,8 +51,8 @@ fn extract<D: for<'de> Deserialize<'de>>(
     let header_format = QueryFormat::from_headers(&req.headers)?;
     let (database, query_str, format) = if req.method == Method::GET {
         let q = req.query.as_deref().ok_or(Error::MissingQueryParams)?;
-        let r: QueryString<D> = serde_urlencoded::from_str(q)
-            .map_err(|e| Error::SerdeUrlDecoding(e.to_string()))?;
+        let r: QueryString<D> =
+            serde_urlencoded::from_str(q).map_err(|e| Error::SerdeUrlDecoding(e.to_string()))?;
         if let Some(p) = &r.params {
             serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(p)
                 .map_err(|e| Error::SerdeJson(e.to_string()))?;

@@ -499,7 +499,9 @@ fn field_float_value(i: &str) -> PResult<'_, FieldValue<'_>> {
     // Rust's parser: every recognised form parses; out of range is ±inf.
     match text.parse::<f64>() {
         Ok(v) => Ok((rest, FieldValue::F64(v))),
-        Err(_) => Err(Fail::Failure(LineError::FloatValueInvalid(text.to_string()))),
+        Err(_) => Err(Fail::Failure(LineError::FloatValueInvalid(
+            text.to_string(),
+        ))),
     }
 }
 

@@ -22,14 +22,23 @@ fn one(lp: &str) -> ParsedLine<'_> {
 
 #[rstest]
 // The crate's `better_error_messages`.
-#[case("measurement", "Expected at least one space character, got end of input")]
+#[case(
+    "measurement",
+    "Expected at least one space character, got end of input"
+)]
 #[case(",", "Invalid measurement was provided")]
 #[case("J,#", "Tag set malformed: could not find equals sign in `#`")]
 #[case("J,", "Expected tag key, got end of input")]
 #[case("testmeasure, bar=1i", "Expected tag key, got ` bar=1i`")]
 #[case("0,,=", "Expected tag value, got end of input")]
-#[case("testmeasure,foo\\=\\,baz= bar=1i", "Expected tag value, got ` bar=1i`")]
-#[case("testmeasure,foo=,baz= bar=1i", "Expected tag value, got `,baz= bar=...`")]
+#[case(
+    "testmeasure,foo\\=\\,baz= bar=1i",
+    "Expected tag value, got ` bar=1i`"
+)]
+#[case(
+    "testmeasure,foo=,baz= bar=1i",
+    "Expected tag value, got `,baz= bar=...`"
+)]
 #[case(
     "metrics,bananas=,platanos=great value=1.000000 1725629157696678000",
     "Expected tag value, got `,platanos=...`"
@@ -112,23 +121,56 @@ fn one(lp: &str) -> ParsedLine<'_> {
     "m v=9223372036854775808i",
     "Unable to parse integer value `9223372036854775808`"
 )]
-#[case("m\\", "Measurements, tag keys and values, and field keys may not end with a backslash")]
-#[case("C:\\\\ v=1", "Measurements, tag keys and values, and field keys may not end with a backslash")]
+#[case(
+    "m\\",
+    "Measurements, tag keys and values, and field keys may not end with a backslash"
+)]
+#[case(
+    "C:\\\\ v=1",
+    "Measurements, tag keys and values, and field keys may not end with a backslash"
+)]
 #[case("m v=1\r", "Could not parse entire line. Found trailing content: `\r`")]
-#[case("m v=1 123\r", "Could not parse entire line. Found trailing content: `\r`")]
+#[case(
+    "m v=1 123\r",
+    "Could not parse entire line. Found trailing content: `\r`"
+)]
 #[case("m v=1 ", "Could not parse entire line. Found trailing content: ` `")]
-#[case("m v=1 abc", "Could not parse entire line. Found trailing content: ` abc`")]
-#[case("m v=1 1 2", "Could not parse entire line. Found trailing content: `2`")]
+#[case(
+    "m v=1 abc",
+    "Could not parse entire line. Found trailing content: ` abc`"
+)]
+#[case(
+    "m v=1 1 2",
+    "Could not parse entire line. Found trailing content: `2`"
+)]
 #[case("m v=1.5i", "Could not parse entire line. Found trailing content: `i`")]
 #[case("m v=-1u", "Could not parse entire line. Found trailing content: `u`")]
-#[case("m v=1 1.5", "Could not parse entire line. Found trailing content: `.5`")]
-#[case("m v=1 1e9", "Could not parse entire line. Found trailing content: `e9`")]
+#[case(
+    "m v=1 1.5",
+    "Could not parse entire line. Found trailing content: `.5`"
+)]
+#[case(
+    "m v=1 1e9",
+    "Could not parse entire line. Found trailing content: `e9`"
+)]
 #[case("m v=1 -", "Could not parse entire line. Found trailing content: ` -`")]
-#[case("m v=1 1 # c", "Could not parse entire line. Found trailing content: `# c`")]
-#[case("m v=1 # c", "Could not parse entire line. Found trailing content: ` # c`")]
+#[case(
+    "m v=1 1 # c",
+    "Could not parse entire line. Found trailing content: `# c`"
+)]
+#[case(
+    "m v=1 # c",
+    "Could not parse entire line. Found trailing content: ` # c`"
+)]
 #[case("m v=tru", "Could not parse entire line. Found trailing content: `ru`")]
-#[case("m a=1,=2", "Could not parse entire line. Found trailing content: `=2`")]
-#[case("m a=1,b=2,", "Could not parse entire line. Found trailing content: `,`")]
+#[case(
+    "m a=1,=2",
+    "Could not parse entire line. Found trailing content: `=2`"
+)]
+#[case(
+    "m a=1,b=2,",
+    "Could not parse entire line. Found trailing content: `,`"
+)]
 #[case("m v=1.", "Could not parse entire line. Found trailing content: `.`")]
 fn error_messages(#[case] lp: &str, #[case] want: &str) {
     assert_eq!(first_error(lp), want, "{lp:?}");
@@ -148,7 +190,10 @@ fn error_messages(#[case] lp: &str, #[case] want: &str) {
 #[case("foo asdf=\"two\nlines\"", "two\nlines")]
 fn string_values(#[case] lp: &str, #[case] want: &str) {
     let line = one(lp);
-    assert_eq!(line.fields, vec![("asdf".into(), FieldValue::String(want.into()))]);
+    assert_eq!(
+        line.fields,
+        vec![("asdf".into(), FieldValue::String(want.into()))]
+    );
 }
 
 #[rstest]
@@ -190,7 +235,8 @@ fn out_of_range_floats_are_infinite() {
 
 #[test]
 fn mixed_fields_tags_and_timestamp() {
-    let line = one(r#"foo,tag1=1,tag2=2 asdf=23.1,bar=-5i,qux=9u,baz="the string",frab=false 1234"#);
+    let line =
+        one(r#"foo,tag1=1,tag2=2 asdf=23.1,bar=-5i,qux=9u,baz="the string",frab=false 1234"#);
     assert_eq!(line.measurement, "foo");
     assert_eq!(
         line.tags,
@@ -259,7 +305,9 @@ fn lines_blank_and_comments() {
         Some("Expected tag key, got end of input".to_string())
     );
     // A CRLF blank line is a line `\r`.
-    let crlf: Vec<_> = parse_lines("m v=1\r\n\r\n").map(|r| r.map_err(|e| e.to_string())).collect();
+    let crlf: Vec<_> = parse_lines("m v=1\r\n\r\n")
+        .map(|r| r.map_err(|e| e.to_string()))
+        .collect();
     assert_eq!(
         crlf,
         vec![
@@ -292,7 +340,10 @@ fn split_lines_as_the_crate() {
         vec!["meas tag=val field=1,field=\"\nval\"", "next"]
     );
     // A comment with an `=` and a quote opens a string that swallows what follows.
-    assert_eq!(split("# a x=\"y\nm v=1\nn v=2"), vec!["# a x=\"y\nm v=1\nn v=2"]);
+    assert_eq!(
+        split("# a x=\"y\nm v=1\nn v=2"),
+        vec!["# a x=\"y\nm v=1\nn v=2"]
+    );
 }
 
 #[test]
@@ -326,8 +377,14 @@ fn display_writes_the_line_back() {
         line.to_string(),
         r#"m\,and\ m,tag\ \,1=val\ \,1 field\ \,1=Foo\"Bar,f=1,i=1i,u=2u,b=true 33"#
     );
-    assert_eq!(one("m,tag1=val1 field1=42.1").to_string(), "m,tag1=val1 field1=42.1");
-    assert_eq!(one("cpu,host=c usage=\"x\" 1").to_string(), "cpu,host=c usage=x 1");
+    assert_eq!(
+        one("m,tag1=val1 field1=42.1").to_string(),
+        "m,tag1=val1 field1=42.1"
+    );
+    assert_eq!(
+        one("cpu,host=c usage=\"x\" 1").to_string(),
+        "cpu,host=c usage=x 1"
+    );
 }
 
 mod props {

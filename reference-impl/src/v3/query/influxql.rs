@@ -113,8 +113,9 @@ fn tokenize(q: &str) -> Result<Vec<Tok>, StatementError> {
             } else {
                 Tok::Str(s)
             });
-        } else if c == b'/' && matches!(out.last(), Some(Tok::Ident(k, false)) if k.eq_ignore_ascii_case("from"))
-            || (c == b'/' && matches!(out.last(), Some(Tok::Sym(","))))
+        } else if c == b'/'
+            && (matches!(out.last(), Some(Tok::Ident(k, false)) if k.eq_ignore_ascii_case("from"))
+                || matches!(out.last(), Some(Tok::Sym(","))))
         {
             let mut s = String::new();
             i += 1;
@@ -684,7 +685,10 @@ fn v1_show_databases(catalog: &Catalog) -> Output {
         .map(|d| d.name.as_str())
         .collect();
     let arrays: Vec<ArrayRef> = vec![
-        Arc::new(arrow_array::StringArray::from(vec!["databases"; names.len()])),
+        Arc::new(arrow_array::StringArray::from(vec![
+            "databases";
+            names.len()
+        ])),
         Arc::new(arrow_array::StringArray::from(names)),
     ];
     Output {
@@ -832,8 +836,8 @@ fn select(db: &Database, s: &Select) -> Result<Output, StatementError> {
                 }
             }
             Source::Regex(r) => {
-                let re = regex::Regex::new(r)
-                    .map_err(|_| StatementError::not_modelled("this regex"))?;
+                let re =
+                    regex::Regex::new(r).map_err(|_| StatementError::not_modelled("this regex"))?;
                 for t in tables_by_name(db) {
                     if re.is_match(&t.name) && !tables.iter().any(|x| x.name == t.name) {
                         tables.push(t);
@@ -941,7 +945,9 @@ fn select(db: &Database, s: &Select) -> Result<Output, StatementError> {
     projected.extend(fields.iter().cloned());
     let projection_tags: Vec<String> = fields
         .iter()
-        .filter(|f| matches!(f.kind, Some(ColumnType::Tag) | None) && !group_tags.contains(&f.source))
+        .filter(|f| {
+            matches!(f.kind, Some(ColumnType::Tag) | None) && !group_tags.contains(&f.source)
+        })
         .map(|f| f.name.clone())
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
@@ -985,11 +991,19 @@ fn select(db: &Database, s: &Select) -> Result<Output, StatementError> {
         while first < table_rows.len() {
             let mut end = first + 1;
             while end < table_rows.len()
-                && same_series(&table_rows[first], &table_rows[end], &projected, &group_tags)
+                && same_series(
+                    &table_rows[first],
+                    &table_rows[end],
+                    &projected,
+                    &group_tags,
+                )
             {
                 end += 1;
             }
-            for k in (first..end).skip(s.offset).take(s.limit.unwrap_or(usize::MAX)) {
+            for k in (first..end)
+                .skip(s.offset)
+                .take(s.limit.unwrap_or(usize::MAX))
+            {
                 keep[k] = true;
             }
             first = end;
@@ -1007,7 +1021,16 @@ fn select(db: &Database, s: &Select) -> Result<Output, StatementError> {
         } else {
             Ordering::Equal
         };
-        m.then_with(|| series_order(a, b, &projected, &group_tags, s.descending, &projection_tags))
+        m.then_with(|| {
+            series_order(
+                a,
+                b,
+                &projected,
+                &group_tags,
+                s.descending,
+                &projection_tags,
+            )
+        })
     });
 
     // Columns: iox::measurement, time, then the projection.
@@ -1150,10 +1173,12 @@ fn eval(c: &Cond, t: &Table, values: &[Option<Value>], time: i64) -> Option<bool
                         Some(Value::Boolean(b)) => Some(Scalar::Bool(*b)),
                         None => None,
                     },
-                    Operand::Lit(Lit::Str(s)) if time_side => chrono::DateTime::parse_from_rfc3339(s)
-                        .ok()
-                        .and_then(|d| d.timestamp_nanos_opt())
-                        .map(|ns| Scalar::Num(ns as f64, Some(ns))),
+                    Operand::Lit(Lit::Str(s)) if time_side => {
+                        chrono::DateTime::parse_from_rfc3339(s)
+                            .ok()
+                            .and_then(|d| d.timestamp_nanos_opt())
+                            .map(|ns| Scalar::Num(ns as f64, Some(ns)))
+                    }
                     Operand::Lit(Lit::Str(s)) => Some(Scalar::Str(s.clone())),
                     Operand::Lit(Lit::Num(f)) => Some(Scalar::Num(*f, None)),
                     Operand::Lit(Lit::Int(i)) => Some(Scalar::Num(*i as f64, Some(*i))),

@@ -95,10 +95,12 @@ pub fn answer(format: QueryFormat, batch: &RecordBatch) -> Result<Response<Body>
             w.write(batch).map_err(arrow)?;
             w.into_inner()
         }
-        QueryFormat::Pretty => arrow_cast::pretty::pretty_format_batches(std::slice::from_ref(batch))
-            .map_err(arrow)?
-            .to_string()
-            .into_bytes(),
+        QueryFormat::Pretty => {
+            arrow_cast::pretty::pretty_format_batches(std::slice::from_ref(batch))
+                .map_err(arrow)?
+                .to_string()
+                .into_bytes()
+        }
         QueryFormat::Parquet => {
             return Err(Error::Query {
                 status: 501,
@@ -106,7 +108,11 @@ pub fn answer(format: QueryFormat, batch: &RecordBatch) -> Result<Response<Body>
             })
         }
     };
-    Ok(super::http::typed(200, format.content_type(), Body::from(body)))
+    Ok(super::http::typed(
+        200,
+        format.content_type(),
+        Body::from(body),
+    ))
 }
 
 /// `show_databases`: `iox::database` (and `deleted`), live databases first, then by name.

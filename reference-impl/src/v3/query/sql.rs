@@ -248,7 +248,9 @@ impl Parser {
     fn ident(&mut self) -> Result<String, Error> {
         match self.next() {
             Some(Tok::Ident(s, _)) => Ok(s),
-            other => Err(not_modelled(&format!("{other:?} where a name was expected"))),
+            other => Err(not_modelled(&format!(
+                "{other:?} where a name was expected"
+            ))),
         }
     }
     fn object_name(&mut self) -> Result<Vec<String>, Error> {
@@ -542,9 +544,7 @@ fn resolve_source(db: &Database, name: &[String]) -> Result<Source, Error> {
             }
             _ => Err(not_found()),
         },
-        "system" if SYSTEM_TABLES.contains(&table) => {
-            Err(not_modelled(&format!("system.{table}")))
-        }
+        "system" if SYSTEM_TABLES.contains(&table) => Err(not_modelled(&format!("system.{table}"))),
         _ => Err(not_found()),
     }
 }
@@ -603,7 +603,10 @@ fn show_tables(db: &Database) -> RecordBatch {
 fn information_schema_columns(db: &Database) -> Result<Relation, Error> {
     let mut tables: Vec<&crate::v3::catalog::Table> = db.tables.iter().collect();
     tables.sort_by(|a, b| a.name.cmp(&b.name));
-    if tables.iter().any(|t| SYSTEM_TABLES.contains(&t.name.as_str())) {
+    if tables
+        .iter()
+        .any(|t| SYSTEM_TABLES.contains(&t.name.as_str()))
+    {
         return Err(not_modelled(
             "information_schema.columns where a table shares a system table's name",
         ));
@@ -719,14 +722,16 @@ fn select(db: &Database, s: Select) -> Result<RecordBatch, Error> {
     let order: Vec<(usize, bool, bool)> = s
         .order
         .iter()
-        .map(|o| {
-            index_of(&o.column).map(|i| (i, o.desc, o.nulls_first.unwrap_or(o.desc)))
-        })
+        .map(|o| index_of(&o.column).map(|i| (i, o.desc, o.nulls_first.unwrap_or(o.desc))))
         .collect::<Result<_, _>>()?;
     let mut rows: Vec<Vec<Cell>> = rel
         .rows
         .into_iter()
-        .filter(|r| filter.as_ref().is_none_or(|f| eval(f, r, &rel.fields) == Some(true)))
+        .filter(|r| {
+            filter
+                .as_ref()
+                .is_none_or(|f| eval(f, r, &rel.fields) == Some(true))
+        })
         .collect();
     rows.sort_by(|a, b| {
         for (i, desc, nulls_first) in &order {
@@ -1120,7 +1125,11 @@ mod tests {
             "{\"usage\":2.0,\"host\":\"a\"}\n"
         );
         assert_eq!(
-            run(&c, "SELECT usage FROM cpu WHERE time >= '1970-01-01T00:00:00.000000006Z'").unwrap(),
+            run(
+                &c,
+                "SELECT usage FROM cpu WHERE time >= '1970-01-01T00:00:00.000000006Z'"
+            )
+            .unwrap(),
             "{\"usage\":2.0}\n"
         );
     }
@@ -1141,7 +1150,9 @@ mod tests {
             run(&c, "SELECT nope FROM cpu").unwrap_err(),
             "Schema error: No field named nope. Valid fields are cpu.host, cpu.time, cpu.usage."
         );
-        assert!(run(&c, "DELETE FROM cpu").unwrap_err().contains("does not model"));
+        assert!(run(&c, "DELETE FROM cpu")
+            .unwrap_err()
+            .contains("does not model"));
     }
 
     #[test]

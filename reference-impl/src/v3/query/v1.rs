@@ -111,6 +111,7 @@ fn from_query_string(query: Option<&str>) -> Result<QueryParams, String> {
 
 /// `extract_request`: the parameters (query string, or a POST body by its content type), then
 /// the format from `Accept` and `pretty`.
+#[allow(clippy::result_large_err)] // the error is the response itself, sent once
 fn extract(req: &Incoming) -> Result<(QueryParams, Format), Response<Body>> {
     let bad = |m: String| http_error(400, &m);
     let params = if req.method == axum::http::Method::GET {
@@ -146,9 +147,10 @@ fn extract(req: &Incoming) -> Result<(QueryParams, Format), Response<Body>> {
         } else {
             let mut p = from_query_string(req.query.as_deref()).map_err(bad)?;
             if p.query.as_ref().is_none_or(|q| q.is_empty()) {
-                p.query = Some(String::from_utf8(req.body.to_vec()).map_err(|_| {
-                    bad("Error retrieving query from request body".to_string())
-                })?);
+                p.query =
+                    Some(String::from_utf8(req.body.to_vec()).map_err(|_| {
+                        bad("Error retrieving query from request body".to_string())
+                    })?);
             }
             p
         }
@@ -181,10 +183,16 @@ pub(crate) fn handle(catalog: &Catalog, req: &Incoming, now: i64) -> Response<Bo
         Err(r) => return r,
     };
     if params.chunked == Some(true) {
-        return plain(501, "influx-reference does not model chunked /query answers");
+        return plain(
+            501,
+            "influx-reference does not model chunked /query answers",
+        );
     }
     if format == Format::MsgPack {
-        return plain(501, "influx-reference does not model MessagePack /query answers");
+        return plain(
+            501,
+            "influx-reference does not model MessagePack /query answers",
+        );
     }
     let database = params.database.filter(|d| !d.is_empty());
     let Some(query) = params.query else {
@@ -231,7 +239,9 @@ fn cell(a: &ArrayRef, row: usize) -> Cell {
         DataType::Int64 => Cell::Int(a.as_primitive::<Int64Type>().value(row)),
         DataType::Float64 => Cell::Float(a.as_primitive::<Float64Type>().value(row)),
         DataType::UInt64 => Cell::UInt(a.as_primitive::<UInt64Type>().value(row)),
-        DataType::Timestamp(..) => Cell::Time(a.as_primitive::<TimestampNanosecondType>().value(row)),
+        DataType::Timestamp(..) => {
+            Cell::Time(a.as_primitive::<TimestampNanosecondType>().value(row))
+        }
         DataType::Utf8 => Cell::Str(a.as_string::<i32>().value(row).to_string()),
         DataType::Dictionary(..) => {
             let d = a.as_dictionary::<Int32Type>();
@@ -324,7 +334,9 @@ fn series_of(out: &Output) -> Vec<Series> {
             elided.push(*idx);
         }
     }
-    let value_columns: Vec<usize> = (0..b.num_columns()).filter(|i| !elided.contains(i)).collect();
+    let value_columns: Vec<usize> = (0..b.num_columns())
+        .filter(|i| !elided.contains(i))
+        .collect();
     let names: Vec<String> = value_columns
         .iter()
         .map(|i| b.schema().field(*i).name().clone())
@@ -362,8 +374,12 @@ fn series_of(out: &Output) -> Vec<Series> {
             last = Some(k);
         }
         if let Some(s) = out_series.last_mut() {
-            s.rows
-                .push(value_columns.iter().map(|i| cell(b.column(*i), row)).collect());
+            s.rows.push(
+                value_columns
+                    .iter()
+                    .map(|i| cell(b.column(*i), row))
+                    .collect(),
+            );
         }
     }
     out_series

@@ -1,12 +1,7 @@
-//! Go's `%q` verb as the `lineprotocol` decoder's messages use it.
-//!
-//! * `%q` of a `[]byte` is `strconv.Quote`: a double-quoted string; `"` and `\` are escaped,
-//!   printable runes stay as they are (also non-ASCII ones), `\a \b \f \n \r \t \v` use their
-//!   short escapes, other runes below U+0020 and U+007F are `\xNN`, other non-printable runes
-//!   `\uNNNN` / `\UNNNNNNNN`, and each byte that does not start a valid UTF-8 sequence is `\xNN`.
-//! * `%q` of a `byte` (the decoder's `d.at(0)`) is `strconv.QuoteRune(rune(b))`: a single-quoted
-//!   rune. The byte is taken as the code point U+0000..U+00FF, so `0xe9` prints as `'é'` and
-//!   `0x85` as `'\u0085'`.
+//! Go's text conventions, once: `%q` (`strconv.Quote`, `strconv.QuoteRune`), the quoted byte
+//! of `encoding/json`'s syntax errors (`quoteChar`), and `time`'s own quoting. InfluxDB puts
+//! these in its messages (parse reasons, lookups, JSON and time errors), so every message that
+//! quotes a value goes through here.
 //!
 //! "Printable" is Go's `unicode.IsPrint` (letters, marks, numbers, punctuation, symbols and
 //! U+0020). This port knows the non-printable code points that matter in practice (controls,
@@ -14,8 +9,11 @@
 //! noncharacters); code points unassigned in Go's Unicode tables are treated as printable,
 //! where Go would escape them.
 
-/// `strconv.Quote(string(bytes))`.
-pub(crate) fn quote(bytes: &[u8]) -> String {
+/// `strconv.Quote(string(bytes))`: a double-quoted string; `"` and `\` escaped, printable
+/// runes kept (non-ASCII too), `\a \b \f \n \r \t \v` short escapes, other runes below
+/// U+0020 and U+007F as `\xNN`, other non-printable runes `\uNNNN` / `\UNNNNNNNN`, and each
+/// byte that does not start a valid UTF-8 sequence as `\xNN`.
+pub fn quote(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() + 2);
     out.push('"');
     let mut rest = bytes;
@@ -35,12 +33,59 @@ pub(crate) fn quote(bytes: &[u8]) -> String {
     out
 }
 
-/// `fmt.Sprintf("%q", b)` for a `byte`: `strconv.QuoteRune(rune(b))`.
-pub(crate) fn quote_byte(b: u8) -> String {
+/// `fmt.Sprintf("%q", s)` for a Go string.
+pub fn quote_str(s: &str) -> String {
+    quote(s.as_bytes())
+}
+
+/// `strconv.QuoteRune`: a single-quoted rune (`%q` of a `rune`, or of a `byte` taken as the
+/// code point U+0000..U+00FF, so `0xe9` prints as `'é'` and `0x85` as `'\u0085'`).
+pub fn quote_rune(c: char) -> String {
     let mut out = String::with_capacity(4);
     out.push('\'');
-    push_escaped_rune(&mut out, char::from(b), '\'');
+    push_escaped_rune(&mut out, c, '\'');
     out.push('\'');
+    out
+}
+
+/// `%q` of a Go integer (an enum printed with `%q`): `strconv.QuoteRune(rune(n))`; a value that
+/// is no code point is U+FFFD, as Go's conversion gives.
+pub fn quote_int(n: u32) -> String {
+    quote_rune(char::from_u32(n).unwrap_or('\u{fffd}'))
+}
+
+/// `encoding/json`'s `quoteChar`: the byte of a syntax error in single quotes, `'` and `"`
+/// special-cased, otherwise as `strconv.Quote(string(c))` escapes the rune U+00XX.
+pub fn json_quote_char(c: u8) -> String {
+    match c {
+        b'\'' => "'\\''".to_string(),
+        b'"' => "'\"'".to_string(),
+        c => {
+            let mut out = String::with_capacity(8);
+            out.push('\'');
+            push_escaped_rune(&mut out, char::from(c), '"');
+            out.push('\'');
+            out
+        }
+    }
+}
+
+/// The `time` package's own `quote`: `"` and `\` escaped, bytes outside printable ASCII as
+/// `\xNN` (byte by byte, never a rune escape).
+pub fn time_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for b in s.bytes() {
+        if !(0x20..0x80).contains(&b) {
+            push_hex_byte(&mut out, b);
+        } else {
+            if b == b'"' || b == b'\\' {
+                out.push('\\');
+            }
+            out.push(char::from(b));
+        }
+    }
+    out.push('"');
     out
 }
 
@@ -88,7 +133,7 @@ fn push_escaped_rune(out: &mut String, c: char, quote: char) {
 }
 
 /// Go's `unicode.IsPrint`, up to unassigned code points (see the module docs).
-pub(crate) fn is_print(c: char) -> bool {
+pub fn is_print(c: char) -> bool {
     let u = c as u32;
     if u < 0x80 {
         return (0x20..0x7f).contains(&u);
@@ -139,17 +184,47 @@ mod tests {
 
     #[test]
     fn quote_byte_like_quote_rune() {
-        assert_eq!(quote_byte(b'x'), "'x'");
-        assert_eq!(quote_byte(b' '), "' '");
-        assert_eq!(quote_byte(b'\''), r"'\''");
-        assert_eq!(quote_byte(b'"'), "'\"'");
-        assert_eq!(quote_byte(b'\\'), r"'\\'");
-        assert_eq!(quote_byte(b'\n'), r"'\n'");
-        assert_eq!(quote_byte(0), r"'\x00'");
-        assert_eq!(quote_byte(0x7f), r"'\x7f'");
-        assert_eq!(quote_byte(0x85), r"'\u0085'");
-        assert_eq!(quote_byte(0xa0), r"'\u00a0'");
-        assert_eq!(quote_byte(0xc3), "'Ã'");
-        assert_eq!(quote_byte(0xff), "'ÿ'");
+        assert_eq!(quote_rune_byte(b'x'), "'x'");
+        assert_eq!(quote_rune_byte(b' '), "' '");
+        assert_eq!(quote_rune_byte(b'\''), r"'\''");
+        assert_eq!(quote_rune_byte(b'"'), "'\"'");
+        assert_eq!(quote_rune_byte(b'\\'), r"'\\'");
+        assert_eq!(quote_rune_byte(b'\n'), r"'\n'");
+        assert_eq!(quote_rune_byte(0), r"'\x00'");
+        assert_eq!(quote_rune_byte(0x7f), r"'\x7f'");
+        assert_eq!(quote_rune_byte(0x85), r"'\u0085'");
+        assert_eq!(quote_rune_byte(0xa0), r"'\u00a0'");
+        assert_eq!(quote_rune_byte(0xc3), "'Ã'");
+        assert_eq!(quote_rune_byte(0xff), "'ÿ'");
+    }
+
+    fn quote_rune_byte(b: u8) -> String {
+        quote_rune(char::from(b))
+    }
+
+    #[test]
+    fn json_quote_char_like_encoding_json() {
+        assert_eq!(json_quote_char(b'x'), "'x'");
+        assert_eq!(json_quote_char(b'\''), "'\\''");
+        assert_eq!(json_quote_char(b'"'), "'\"'");
+        assert_eq!(json_quote_char(b'\n'), "'\\n'");
+        assert_eq!(json_quote_char(0), "'\\x00'");
+        assert_eq!(json_quote_char(0x85), "'\\u0085'");
+        assert_eq!(json_quote_char(0xad), "'\\u00ad'");
+        assert_eq!(json_quote_char(0xe9), "'é'");
+        assert_eq!(json_quote_char(b'\\'), "'\\\\'");
+    }
+
+    #[test]
+    fn time_quote_escapes_bytes() {
+        assert_eq!(time_quote("a\"b"), "\"a\\\"b\"");
+        assert_eq!(time_quote("é"), "\"\\xc3\\xa9\"");
+        assert_eq!(time_quote("\n"), "\"\\x0a\"");
+    }
+
+    #[test]
+    fn quote_int_is_quote_rune() {
+        assert_eq!(quote_int(1), "'\\x01'");
+        assert_eq!(quote_int(u32::from(b'&')), "'&'");
     }
 }
