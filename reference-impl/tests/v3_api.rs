@@ -293,3 +293,52 @@ async fn a_duplicate_tag_key_is_stored_and_breaks_queries_of_its_table() {
     assert_eq!(r.status, 500);
     assert_eq!(r.body, influx_reference::v3::query::RAGGED_TABLE);
 }
+
+/// A soft-deleted database is renamed `<db>-YYYYMMDDTHHMMSS` at the server's clock, so a case
+/// cannot name it in advance: read the new name from the listing, then write to it.
+#[tokio::test]
+async fn a_write_to_a_soft_deleted_name_is_refused() {
+    let s = start(v3(V3Config::default())).await;
+    let write = |db: &str| {
+        s.client
+            .post(s.url(&format!("/api/v3/write_lp?db={db}")))
+            .header(AUTH.0, AUTH.1)
+            .body("m v=1 1")
+    };
+    assert_eq!(s.send(write("gone")).await.status, 204);
+    let r = s
+        .send(
+            s.client
+                .delete(s.url("/api/v3/configure/database?db=gone"))
+                .header(AUTH.0, AUTH.1),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let r = s
+        .send(
+            s.client
+                .get(s.url("/api/v3/configure/database?format=jsonl&show_deleted=true"))
+                .header(AUTH.0, AUTH.1),
+        )
+        .await;
+    let renamed = r
+        .body
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["iox::database"].as_str().map(str::to_string))
+        .find(|n| n.starts_with("gone-"))
+        .expect("the deleted database is listed under its new name");
+    let suffix = &renamed["gone-".len()..];
+    assert_eq!(suffix.len(), "YYYYMMDDTHHMMSS".len(), "{renamed}");
+    assert_eq!(&suffix[8..9], "T", "{renamed}");
+    let r = s.send(write(&renamed)).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.body,
+        format!(
+            r#"{{"error":"cannot write to soft-deleted database '{renamed}' - it is marked for deletion"}}"#
+        )
+    );
+    // The old name is free: a new, empty database.
+    assert_eq!(s.send(write("gone")).await.status, 204);
+}

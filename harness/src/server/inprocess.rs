@@ -268,6 +268,26 @@ fn v3_database_name(logical: &str) -> String {
 /// A fresh InfluxDB 3 Core reference for a v3 case: started with the case's `server` flags,
 /// its databases named for the case's buckets (created by the first write, as on a real
 /// server), the seed written through `/api/v3/write_lp` with `precision=ns`.
+/// The v3 reference started as a case's `setup.server` says (`influx-reference serve --flavor
+/// v3 --token my-token` plus its flags), in-process here or served for a case of its own.
+pub fn v3_server_config(server: &crate::case::ServerSpec) -> ServerConfig {
+    ServerConfig {
+        flavor: influx_reference::Flavor::V3,
+        token: OPERATOR_TOKEN.into(),
+        bootstrap: false,
+        secrets: DETERMINISTIC_SECRETS,
+        v3: influx_reference::v3::V3Config {
+            without_auth: server.without_auth,
+            disable_authz: server.disable_authz.clone(),
+            max_request_bytes: server
+                .max_http_request_size
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or(influx_reference::v3::DEFAULT_MAX_REQUEST_BYTES),
+        },
+        ..ServerConfig::default()
+    }
+}
+
 async fn open_v3(
     case: &LoadedCase,
     clock: ManualClock,
@@ -293,22 +313,7 @@ async fn open_v3(
             "bucket retention is a v2 and cloud setting".into(),
         ));
     }
-    let server = setup.server.clone().unwrap_or_default();
-    let config = ServerConfig {
-        flavor: influx_reference::Flavor::V3,
-        token: OPERATOR_TOKEN.into(),
-        bootstrap: false,
-        secrets: DETERMINISTIC_SECRETS,
-        v3: influx_reference::v3::V3Config {
-            without_auth: server.without_auth,
-            disable_authz: server.disable_authz.clone(),
-            max_request_bytes: server
-                .max_http_request_size
-                .and_then(|n| usize::try_from(n).ok())
-                .unwrap_or(influx_reference::v3::DEFAULT_MAX_REQUEST_BYTES),
-        },
-        ..ServerConfig::default()
-    };
+    let config = v3_server_config(&setup.server.clone().unwrap_or_default());
     let reference = Reference::with_clock(config, Arc::new(clock.clone()))
         .map_err(|e| Fault::new(FaultKind::Setup, format!("cannot start the reference: {e}")))?;
     let mut ctx = Context {

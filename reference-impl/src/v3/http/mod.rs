@@ -104,10 +104,32 @@ async fn collect(req: Request, limit: usize) -> Incoming {
         method: parts.method,
         path: parts.uri.path().to_string(),
         query: parts.uri.query().map(str::to_string),
-        headers: parts.headers,
+        headers: as_parsed(parts.headers),
         body: Bytes::from(buf),
         too_large,
     }
+}
+
+/// Header values as InfluxDB's transport hands them to `perform_routing`: hyper 1.9 parses
+/// requests with httparse 1.10.1 (both pinned in 3.10.1's `Cargo.lock`), which skips the
+/// whitespace after the colon and trims trailing spaces, tabs, CR and LF from every value
+/// (`parse_headers_iter_uninit`: "trim trailing whitespace in the header"). So a client's
+/// `Authorization: Bearer ` reaches the server as `Bearer` (malformed, 400) and
+/// `Bearer <token> ` as `Bearer <token>`. Over a socket hyper has done this already; an
+/// in-process request gets the same values here.
+fn as_parsed(mut headers: HeaderMap) -> HeaderMap {
+    let ows = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    for v in headers.values_mut() {
+        let bytes = v.as_bytes();
+        let start = bytes.iter().position(|b| !ows(b)).unwrap_or(bytes.len());
+        let end = bytes.iter().rposition(|b| !ows(b)).map_or(start, |i| i + 1);
+        if (start, end) != (0, bytes.len()) {
+            if let Ok(t) = HeaderValue::from_bytes(&bytes[start..end]) {
+                *v = t;
+            }
+        }
+    }
+    headers
 }
 
 /// Plain text, no `Content-Type` (shape A).
