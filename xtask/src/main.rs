@@ -214,6 +214,17 @@ fn build(
         .join(bin))
 }
 
+/// The reference binary (debug: what `cargo test` already built).
+pub fn build_reference(root: &Path, target_dir: &Path) -> Result<PathBuf, String> {
+    build(
+        root,
+        target_dir,
+        "influx-reference",
+        "influx-reference",
+        false,
+    )
+}
+
 /// The harness binary (debug: what `cargo test` already built).
 pub fn build_harness(root: &Path, target_dir: &Path) -> Result<PathBuf, String> {
     build(

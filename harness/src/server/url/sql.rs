@@ -1,4 +1,4 @@
-//! The SQL adapter (InfluxDB 3): the read-back through `GET /api/v3/query_sql` in JSON lines —
+//! The SQL adapter (InfluxDB 3): the read-back through `/api/v3/query_sql` in JSON lines —
 //! the database's tables (`information_schema.tables`, schema `iox`), each table's column types
 //! (`SHOW COLUMNS`: tags are `Dictionary(Int32, Utf8)`, `time` is the timestamp), then
 //! `SELECT *`; every non-null field of a row is one landed value, with the row's non-null tags.
@@ -7,6 +7,10 @@
 use super::client::HttpClient;
 use crate::fault::{Fault, FaultKind};
 use crate::http::{encode, preview, HttpRequest};
+
+/// The longest path and query sent as a GET (well under the 8 KiB many servers allow a
+/// request line).
+const MAX_REQUEST_LINE: usize = 4096;
 use crate::observe::{Row, Value};
 
 /// A SQL identifier, always double-quoted (`"` doubled), so case and symbols survive.
@@ -20,18 +24,34 @@ async fn query(
     db: &str,
     q: &str,
 ) -> Result<Option<Vec<serde_json::Map<String, serde_json::Value>>>, Fault> {
-    let resp = http
-        .call(HttpRequest {
+    // GET (no body, so a server's request-size limit never applies to a read), except for a
+    // query too long for a request line (a table name can be 64 KiB and more): then POST with
+    // a JSON body (spec v3.md §12.1).
+    let get = format!(
+        "/api/v3/query_sql?db={}&format=jsonl&q={}",
+        encode(db),
+        encode(q)
+    );
+    let req = if get.len() <= MAX_REQUEST_LINE {
+        HttpRequest {
             method: "GET".into(),
-            path_and_query: format!(
-                "/api/v3/query_sql?db={}&format=jsonl&q={}",
-                encode(db),
-                encode(q)
-            ),
+            path_and_query: get,
             headers: vec![http.auth()],
             body: Vec::new(),
-        })
-        .await?;
+        }
+    } else {
+        let body = serde_json::json!({"db": db, "q": q, "format": "jsonl"}).to_string();
+        HttpRequest {
+            method: "POST".into(),
+            path_and_query: "/api/v3/query_sql".into(),
+            headers: vec![
+                http.auth(),
+                ("Content-Type".into(), "application/json".into()),
+            ],
+            body: body.into_bytes(),
+        }
+    };
+    let resp = http.call(req).await?;
     if resp.status == 404 {
         let body = String::from_utf8_lossy(&resp.body);
         if body.contains("database not found") {
