@@ -37,7 +37,7 @@ fn collect_strings(v: &serde_json::Value, out: &mut String) {
 /// each attached to the file named last before it.
 fn refs_of(spec: &str) -> (Vec<(String, String)>, Vec<String>) {
     let file_re = regex::Regex::new(
-        r#"(v2\.md|cloud\.md|seed[-\w.]*|spec/README\.md|README\.md)|§(\d+(?:\.\d+)*)|"([^"]+)""#,
+        r#"(v2\.md|cloud\.md|v3\.md|seed[-\w.]*|spec/README\.md|README\.md)|§(\d+(?:\.\d+)*)|"([^"]+)""#,
     )
     .expect("literal regex");
     let mut refs = Vec::new();

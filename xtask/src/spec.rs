@@ -193,9 +193,10 @@ pub fn parse(name: &str, text: &str) -> SpecFile {
 }
 
 /// The spec files the corpus answers to, in a fixed order.
-pub const FILES: [&str; 4] = [
+pub const FILES: [&str; 5] = [
     "v2.md",
     "cloud.md",
+    "v3.md",
     "seed-troubleshoot-writes.md",
     "README.md",
 ];
