@@ -52,31 +52,46 @@ pub enum Profile {
     V2,
     /// InfluxDB Cloud: asynchronous writes, `_monitoring.rejected_points`.
     Cloud,
+    /// InfluxDB 3 Core: `/api/v3/write_lp`, partial writes, databases on first write.
+    V3,
 }
 
 impl Profile {
+    /// Every profile, in the order runs and reports list them.
+    pub const ALL: [Profile; 3] = [Profile::V2, Profile::Cloud, Profile::V3];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::V2 => "v2",
             Self::Cloud => "cloud",
+            Self::V3 => "v3",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "v2" => Some(Self::V2),
             "cloud" => Some(Self::Cloud),
+            "v3" => Some(Self::V3),
             _ => None,
+        }
+    }
+    /// The write API of a write step that names none: the profile's own.
+    pub fn native_write_api(self) -> WriteApi {
+        match self {
+            Self::V2 | Self::Cloud => WriteApi::V2,
+            Self::V3 => WriteApi::V3,
         }
     }
 }
 
-/// Which profiles a case applies to.
+/// Which profiles a case applies to. `both` is v2 and cloud (the value before v3 existed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Profiles {
     V2,
     Cloud,
     Both,
+    V3,
 }
 
 impl Profiles {
@@ -85,6 +100,7 @@ impl Profiles {
             Self::V2 => &[Profile::V2],
             Self::Cloud => &[Profile::Cloud],
             Self::Both => &[Profile::V2, Profile::Cloud],
+            Self::V3 => &[Profile::V3],
         }
     }
 }
@@ -154,12 +170,34 @@ pub struct Setup {
     pub storage_version: Option<String>,
     /// Line protocol written (with the operator token, precision ns) before the steps.
     pub seed: Option<Seed>,
+    /// v3 profile: how the server is started (`--without-auth`, `--disable-authz`,
+    /// `--max-http-request-size`), or that the case needs a server of its own (`fresh`: the
+    /// database and table limits count the whole server). Only the in-process reference can
+    /// start one; URL targets skip such cases.
+    pub server: Option<ServerSpec>,
     /// `false`: the server starts un-onboarded (no user, org, bucket or token yet), for the
     /// `/api/v2/setup` cases. Such a case declares no buckets, tokens, seed, quotas or fault and
     /// its steps send no token. The in-process reference starts with `bootstrap: false`; a URL
     /// target runs it only when `GET /api/v2/setup` answers `allowed: true`, and skips it
     /// otherwise.
     pub onboarded: Option<bool>,
+}
+
+/// How a v3 server is started (the `influxdb3 serve` flags the reference models).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSpec {
+    /// `--without-auth`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub without_auth: bool,
+    /// `--disable-authz`: `health`, `ping`, `metrics`, `ready`, `pprof`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disable_authz: Vec<String>,
+    /// `--max-http-request-size` in bytes (default 10485760).
+    pub max_http_request_size: Option<u64>,
+    /// The case needs a server of its own (nothing else written to it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fresh: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -352,13 +390,15 @@ pub enum WriteApi {
     V2,
     /// `POST /write?db=` (v1 compatibility)
     V1,
+    /// `POST /api/v3/write_lp?db=` (InfluxDB 3)
+    V3,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WriteStep {
-    #[serde(default)]
-    pub api: WriteApi,
+    /// Absent: the profile's own (`v2` for v2 and cloud, `v3` for v3).
+    pub api: Option<WriteApi>,
     /// Body inline (line protocol). Placeholders: `{now_ns}`, `{now_us}`, `{now_ms}`, `{now_s}`.
     pub body: Option<String>,
     /// Body from a file, relative to the case file.
@@ -648,15 +688,34 @@ pub fn load_file(path: &Path, rel: &str, text: &str) -> Result<(CaseFile, Vec<Lo
             }
         };
         validate_case(case, &fail)?;
+        let profiles = case
+            .profiles
+            .or(file.defaults.profiles)
+            .unwrap_or(Profiles::Both);
+        if profiles != Profiles::V3 {
+            if case.setup.server.is_some() {
+                return Err(fail(
+                    "server",
+                    "setup.server starts an InfluxDB 3 server: it needs `profiles: v3`".into(),
+                ));
+            }
+            if case
+                .steps
+                .iter()
+                .any(|s| s.write.as_ref().and_then(|w| w.api) == Some(WriteApi::V3))
+            {
+                return Err(fail(
+                    "api: v3",
+                    "`api: v3` (/api/v3/write_lp) needs `profiles: v3`".into(),
+                ));
+            }
+        }
         out.push(LoadedCase {
             file: rel.to_string(),
             path: path.to_path_buf(),
             line,
             level: case.level.or(file.defaults.level).unwrap_or(Level::Must),
-            profiles: case
-                .profiles
-                .or(file.defaults.profiles)
-                .unwrap_or(Profiles::Both),
+            profiles,
             now: case
                 .now
                 .clone()
@@ -749,6 +808,16 @@ fn validate_case(case: &Case, fail: &dyn Fn(&str, String) -> Error) -> Result<()
             }
         }
     }
+    if let Some(srv) = &case.setup.server {
+        for r in &srv.disable_authz {
+            if !["health", "ping", "metrics", "ready", "pprof"].contains(&r.as_str()) {
+                return Err(fail(
+                    r,
+                    format!("disable_authz {r:?}: expected health, ping, metrics, ready or pprof"),
+                ));
+            }
+        }
+    }
     if let Some(v) = &case.setup.storage_version {
         if v != "2.7" && v != "2.8" {
             return Err(fail(
@@ -773,6 +842,7 @@ fn validate_case(case: &Case, fail: &dyn Fn(&str, String) -> Error) -> Result<()
             || s.quotas.is_some()
             || s.fault.is_some()
             || s.storage_version.is_some()
+            || s.server.is_some()
         {
             return Err(fail(
                 "onboarded",
@@ -997,8 +1067,8 @@ mod tests {
                 "t.yaml:7:12: cases[0].level: unknown variant `mustt`",
             ),
             (
-                OK.replace("    steps:", "    profiles: v3\n    steps:"),
-                "t.yaml:7:15: cases[0].profiles: unknown variant `v3`",
+                OK.replace("    steps:", "    profiles: v4\n    steps:"),
+                "t.yaml:7:15: cases[0].profiles: unknown variant `v4`",
             ),
             (
                 OK.replace("'m v=1'", "'m v=1', token: reader"),

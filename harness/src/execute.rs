@@ -166,7 +166,7 @@ pub async fn run_step(
             .collect();
         for h in &wanted {
             if let Some(v) = resp.headers.get(h) {
-                o.headers.insert(h.clone(), window_redactions.text(v));
+                o.headers.insert(h.clone(), window_redactions.header(h, v));
             }
         }
         if !resp.body.is_empty() {

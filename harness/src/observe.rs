@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 /// Response headers worth comparing; everything else (dates, lengths) varies by server.
-pub const CHOSEN_HEADERS: [&str; 6] = [
+pub const CHOSEN_HEADERS: [&str; 7] = [
     "content-type",
+    // InfluxDB 3 sends it on what the handler answered as success only.
+    "access-control-allow-origin",
     "x-platform-error-code",
     "x-influxdb-build",
     "x-influxdb-version",
@@ -154,11 +156,11 @@ pub const REDACTION_NAMES: [(&str, &str); 9] = [
     ("now", "landed times within an hour of the request → <now>"),
     (
         "wall_clock",
-        "RFC3339 times in bodies within 31 days of the request → <wall_clock>",
+        "RFC3339 times in bodies within 31 days of the request → <wall_clock>; InfluxDB 3's naive ISO times (no `Z`) → <wall_clock>, or <wall_clock>.<fraction> when they have a fractional second, and its soft-delete suffix -YYYYMMDDTHHMMSS → -<wall_clock>",
     ),
     (
         "generated",
-        "values the server generates (JSON `id`, `userID`, `token`, `up`), wherever they recur → <generated:KEY>",
+        "values the server generates (JSON `id`, `userID`, `token`, `up`, `process_id`), wherever they recur → <generated:KEY>; a version-7 UUID as a Request-Id or X-Request-Id header → <generated:uuid_v7>",
     ),
 ];
 
@@ -194,8 +196,22 @@ impl Redactions {
         }
         if let Some((start, end)) = self.now {
             out = redact_wall_clock(&out, start - 31 * DAY, end + DAY);
+            out = redact_naive_clock(&out, start - 31 * DAY, end + DAY);
         }
         redact_generated(&out)
+    }
+
+    /// A response header's value: as [`Self::text`], except that a request ID which is a
+    /// version-7 UUID (InfluxDB 3's `Request-Id`, `X-Request-Id`: milliseconds of the server's
+    /// clock, then random bits) becomes `<generated:uuid_v7>`. Any other value is kept, so an
+    /// expectation of `<generated:uuid_v7>` still checks the form.
+    pub fn header(&self, name: &str, value: &str) -> String {
+        let is_request_id =
+            name.eq_ignore_ascii_case("request-id") || name.eq_ignore_ascii_case("x-request-id");
+        if is_request_id && uuid_v7_regex().is_match(value) {
+            return "<generated:uuid_v7>".into();
+        }
+        self.text(value)
     }
 
     pub fn tokens(&self) -> impl Iterator<Item = &str> {
@@ -210,12 +226,25 @@ impl Redactions {
 const WALL_CLOCK_PATTERN: &str = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z";
 /// Values the server generates (the `generated` redaction), in JSON as it is and escaped inside
 /// a YAML or JSON string.
-const GENERATED_PATTERN: &str = r#"\\?"(id|userID|token|up)\\?"\s*:\s*\\?"([^"<\\]+)\\?""#;
+const GENERATED_PATTERN: &str =
+    r#"\\?"(id|userID|token|up|process_id)\\?"\s*:\s*\\?"([^"<\\]+)\\?""#;
+
+/// InfluxDB 3's times (arrow's rendering of `Timestamp(Nanosecond, None)`: ISO 8601 without a
+/// zone, read as UTC) and the compact `YYYYMMDDTHHMMSS` of a soft-deleted database or table's
+/// new name (the `wall_clock` redaction too).
+const NAIVE_CLOCK_PATTERN: &str =
+    r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?|-(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)\b";
+
+/// A version-7 UUID, lower-case hex (the `generated` redaction of request-ID headers).
+const UUID_V7_PATTERN: &str =
+    r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$";
 
 /// The patterns the redactions are found with, by redaction name.
-pub const REDACTION_PATTERNS: [(&str, &str); 2] = [
+pub const REDACTION_PATTERNS: [(&str, &str); 4] = [
     ("wall_clock", WALL_CLOCK_PATTERN),
+    ("wall_clock", NAIVE_CLOCK_PATTERN),
     ("generated", GENERATED_PATTERN),
+    ("generated", UUID_V7_PATTERN),
 ];
 
 /// Every redaction pattern compiles: a pattern that does not is an error (the CLI checks this
@@ -246,6 +275,16 @@ fn compiled(
 fn rfc3339_regex() -> &'static regex::Regex {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     compiled(&RE, WALL_CLOCK_PATTERN)
+}
+
+fn naive_clock_regex() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    compiled(&RE, NAIVE_CLOCK_PATTERN)
+}
+
+fn uuid_v7_regex() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    compiled(&RE, UUID_V7_PATTERN)
 }
 
 fn generated_regex() -> &'static regex::Regex {
@@ -283,6 +322,50 @@ fn redact_wall_clock(s: &str, lo: i64, hi: i64) -> String {
             }
         })
         .into_owned()
+}
+
+/// InfluxDB 3's zone-less times within [lo, hi]. A fractional second is kept as a mark
+/// (`<wall_clock>.<fraction>`), since whether a time has one is what a precision shows (a time
+/// truncated to the second has none); its digits vary with the clock. A time followed by a zone
+/// (`Z`, `+01:00`) is RFC3339, not this form, and is left to `redact_wall_clock`.
+fn redact_naive_clock(s: &str, lo: i64, hi: i64) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut last = 0;
+    for c in naive_clock_regex().captures_iter(s) {
+        let Some(m) = c.get(0) else { continue };
+        let replacement = if let Some(civil) = c.get(1) {
+            let zoned = matches!(s.as_bytes().get(m.end()), Some(b'Z' | b'+' | b'-'));
+            let frac = c.get(2).map_or("", |f| f.as_str());
+            let ns = influx_reference::model::time::parse_rfc3339_nano(&format!(
+                "{}{frac}Z",
+                civil.as_str()
+            ));
+            match ns {
+                Some(ns) if !zoned && ns >= lo && ns <= hi => Some(if frac.is_empty() {
+                    "<wall_clock>".to_string()
+                } else {
+                    "<wall_clock>.<fraction>".to_string()
+                }),
+                _ => None,
+            }
+        } else {
+            let text = format!(
+                "{}-{}-{}T{}:{}:{}Z",
+                &c[3], &c[4], &c[5], &c[6], &c[7], &c[8]
+            );
+            match influx_reference::model::time::parse_rfc3339_nano(&text) {
+                Some(ns) if ns >= lo && ns <= hi => Some("-<wall_clock>".to_string()),
+                _ => None,
+            }
+        };
+        if let Some(r) = replacement {
+            out.push_str(&s[last..m.start()]);
+            out.push_str(&r);
+            last = m.end();
+        }
+    }
+    out.push_str(&s[last..]);
+    out
 }
 
 #[cfg(test)]
@@ -328,5 +411,34 @@ mod tests {
             r#"{"id": "<generated:id>", "links": {"self": "/x/<generated:id>"}, "orgID": "<bucket_id:main>"}"#
         );
         assert_eq!(r.time(1), "1");
+    }
+
+    #[test]
+    fn influxdb3_times_are_wall_clock() {
+        let r = Redactions {
+            now: influx_reference::model::time::parse_rfc3339_nano("2025-05-20T11:00:00Z")
+                .map(|n| (n, n)),
+            ..Redactions::default()
+        };
+        assert_eq!(
+            r.text(r#"[{"time":"2025-05-20T11:00:00.123456789"},{"time":"2025-05-20T11:00:00"}]"#),
+            r#"[{"time":"<wall_clock>.<fraction>"},{"time":"<wall_clock>"}]"#
+        );
+        assert_eq!(
+            r.text(r#"{"name":"cpu-20250520T110000","old":"cpu-20200101T000000","t":"2020-01-01T00:00:00"}"#),
+            r#"{"name":"cpu-<wall_clock>","old":"cpu-20200101T000000","t":"2020-01-01T00:00:00"}"#
+        );
+        assert_eq!(
+            r.text("2025-05-20T11:00:00+01:00"),
+            "2025-05-20T11:00:00+01:00"
+        );
+        assert_eq!(
+            r.header("Request-Id", "0196ed59-affb-7cc1-beeb-8da1658eec67"),
+            "<generated:uuid_v7>"
+        );
+        assert_eq!(
+            r.header("request-id", "0196ed59-affb-4cc1-beeb-8da1658eec67"),
+            "0196ed59-affb-4cc1-beeb-8da1658eec67"
+        );
     }
 }

@@ -131,8 +131,10 @@ pub fn build_request(
             .or_else(|| ctx.tokens.get("operator").cloned())
             .unwrap_or_default();
         let t = |s: &str| template(s, ctx, &logical, &tok, now);
-        let v1 = w.api == WriteApi::V1 || adapter == WriteAdapter::V1;
-        let mut params = if v1 {
+        let api = w.api.unwrap_or(ctx.native_write);
+        // A v2 step through the v1 adapter goes to `/write` (a v3 step never changes endpoint).
+        let v1 = api == WriteApi::V1 || (api == WriteApi::V2 && adapter == WriteAdapter::V1);
+        let mut params = if v1 || api == WriteApi::V3 {
             vec![("db".to_string(), bucket.clone())]
         } else {
             vec![
@@ -141,7 +143,7 @@ pub fn build_request(
             ]
         };
         let mut overrides = w.params.clone();
-        if v1 && w.api == WriteApi::V2 {
+        if v1 && api == WriteApi::V2 {
             // A v2 step through the v1 adapter: org and bucket have no v1 meaning.
             overrides.remove("org");
             if let Some(b) = overrides.remove("bucket") {
@@ -149,7 +151,13 @@ pub fn build_request(
             }
         }
         apply_overrides(&mut params, &overrides, &t);
-        let path = if v1 { "/write" } else { "/api/v2/write" };
+        let path = if api == WriteApi::V3 {
+            "/api/v3/write_lp"
+        } else if v1 {
+            "/write"
+        } else {
+            "/api/v2/write"
+        };
         let qs = query_string(&params);
         let mut body = if let Some(b) = &w.body {
             t(b).into_bytes()
@@ -372,6 +380,8 @@ pub fn curl(req: &HttpRequest, base: &str, ctx: &Context, is_reference: bool) ->
     if is_reference && ctx.tokens.is_empty() {
         // An `onboarded: false` case: the server must start with no tenant.
         cmd.push_str("    # against a fresh `influx-reference serve --no-setup`");
+    } else if is_reference && ctx.native_write == crate::case::WriteApi::V3 {
+        cmd.push_str("    # with INFLUX_TOKEN=my-token against `influx-reference serve --flavor v3` (databases appear on first write)");
     } else if is_reference {
         cmd.push_str("    # with INFLUX_TOKEN=my-token against `influx-reference serve` (the case's first bucket is my-bucket)");
     }

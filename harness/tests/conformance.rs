@@ -29,7 +29,7 @@ fn main() {
     let bless = std::env::var("INSTA_UPDATE").is_ok_and(|v| v == "always")
         || std::env::var("INFLUX_CONFORMANCE_BLESS").is_ok_and(|v| v == "1");
     let targets_dir = root.join("../targets");
-    let target = match reference(vec![Profile::V2, Profile::Cloud], &targets_dir) {
+    let target = match reference(Profile::ALL.to_vec(), &targets_dir) {
         Ok(t) => Arc::new(t),
         Err(e) => {
             eprintln!("error: {e}");

@@ -102,3 +102,103 @@ async fn in_process_and_over_the_wire_agree() {
     assert!(not_passed.is_empty(), "{}", not_passed.join("\n"));
     handle.shutdown().await;
 }
+
+/// The v3 profile the same way: the corpus in-process and against `serve --flavor v3` on an
+/// ephemeral port (a database per case, written with `/api/v3/write_lp`, read back with SQL).
+/// A case that starts its server its own way (`setup.server`: `--without-auth`,
+/// `--disable-authz`, `--max-http-request-size`, or a fresh server for the limits) gets a served
+/// reference of its own, started with those flags, so every v3 case runs over the socket too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v3_in_process_and_over_the_wire_agree() {
+    use influx_conformance::case::ServerSpec;
+    use influx_conformance::server::adapter::{Isolation, ReadAdapter, WriteAdapter};
+    use influx_conformance::server::inprocess::{v3_server_config, OPERATOR_TOKEN};
+
+    let corpus = Corpus::load(&influx_conformance::default_cases_dir()).expect("corpus loads");
+    let cases = Arc::new(corpus.cases.clone());
+    let config = RunConfig {
+        jobs: 2,
+        snapshots: Some(influx_conformance::default_snapshots_dir()),
+        snapshot_mode: SnapshotMode::CompareOnly,
+        ..RunConfig::default()
+    };
+    let url_target = |url: &str, started_for_case: bool| -> Arc<dyn Target> {
+        let mut c = UrlConfig::new(url, Profile::V3);
+        c.token = OPERATOR_TOKEN.into();
+        c.write = WriteAdapter::V3;
+        c.read = ReadAdapter::Sql;
+        c.isolation = Isolation::V3Databases;
+        c.request_timeout = Duration::from_secs(5);
+        c.started_for_case = started_for_case;
+        Arc::new(UrlTarget::new(c).expect("client"))
+    };
+    let run = |target: Arc<dyn Target>, ids: Vec<String>| {
+        let selection = Selection {
+            ids,
+            profiles: vec![Profile::V3],
+            ..Selection::default()
+        };
+        let jobs = selection
+            .jobs(&cases, std::slice::from_ref(&target))
+            .expect("selection");
+        run_jobs(
+            cases.clone(),
+            vec![target],
+            jobs,
+            config.clone(),
+            Arc::new(|_| {}),
+        )
+    };
+
+    let mut local = run(Arc::new(InProcess::new(vec![Profile::V3])), Vec::new()).await;
+    assert!(!local.is_empty());
+    let shared = Reference::new(v3_server_config(&ServerSpec::default())).expect("starts");
+    let handle = shared
+        .listen("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("listens");
+    let mut remote: Vec<_> = run(url_target(&handle.url(), false), Vec::new())
+        .await
+        .into_iter()
+        .filter(|r| r.verdict != Verdict::Skipped || !r.reason.contains("started its own way"))
+        .collect();
+    handle.shutdown().await;
+    // Each case with server flags on a server of its own.
+    for c in cases
+        .iter()
+        .filter(|c| c.case.setup.server.is_some() && c.profiles.list().contains(&Profile::V3))
+    {
+        let spec = c.case.setup.server.clone().unwrap_or_default();
+        let own = Reference::new(v3_server_config(&spec)).expect("starts");
+        let h = own
+            .listen("127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("listens");
+        remote.extend(run(url_target(&h.url(), true), vec![c.name()]).await);
+        h.shutdown().await;
+    }
+    local.sort_by(|a, b| a.name.cmp(&b.name));
+    remote.sort_by(|a, b| a.name.cmp(&b.name));
+    assert_eq!(
+        local.iter().map(|r| &r.name).collect::<Vec<_>>(),
+        remote.iter().map(|r| &r.name).collect::<Vec<_>>()
+    );
+    // Strict: the same redacted bytes as the reference's snapshots, every case run (nothing
+    // skipped: the served reference has every endpoint a v3 case calls).
+    let differences: Vec<String> = local
+        .iter()
+        .zip(&remote)
+        .filter(|(l, r)| l.verdict != Verdict::Pass || r.verdict != Verdict::Pass)
+        .map(|(l, r)| {
+            format!(
+                "{}: in-process {} ({}) / over the wire {} ({})",
+                l.name,
+                l.verdict.as_str(),
+                l.reason,
+                r.verdict.as_str(),
+                r.reason
+            )
+        })
+        .collect();
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+}

@@ -33,7 +33,7 @@ enum Command {
 
 #[derive(Args)]
 struct ServeArgs {
-    /// Which InfluxDB to model: v2 (OSS 2.x) or cloud.
+    /// Which InfluxDB to model: v2 (OSS 2.x), cloud, or v3 (InfluxDB 3 Core 3.10.1).
     #[arg(long, default_value = "v2", env = "INFLUX_REFERENCE_FLAVOR")]
     flavor: Flavor,
     /// Address to listen on; port 0 picks a free port (printed at start).
@@ -138,6 +138,21 @@ struct ServeArgs {
         env = "INFLUX_REFERENCE_HTTP_MAX_CONNECTIONS"
     )]
     http_max_connections: usize,
+    /// v3 flavor: accept every request without a token, as `influxdb3 serve --without-auth`
+    /// (a malformed Authorization header is still refused).
+    #[arg(long, env = "INFLUX_REFERENCE_WITHOUT_AUTH")]
+    without_auth: bool,
+    /// v3 flavor: resources that need no token, as `influxdb3 serve --disable-authz`
+    /// (comma-separated: health, ping, metrics, ready, pprof).
+    #[arg(long, env = "INFLUX_REFERENCE_DISABLE_AUTHZ")]
+    disable_authz: Option<String>,
+    /// v3 flavor: largest request body, as `--max-http-request-size` (413 past it).
+    #[arg(
+        long,
+        default_value_t = crate::v3::DEFAULT_MAX_REQUEST_BYTES,
+        env = "INFLUX_REFERENCE_MAX_HTTP_REQUEST_SIZE"
+    )]
+    max_http_request_size: usize,
     /// Queries evaluated at once (influxd's flag); 0 is unlimited.
     #[arg(
         long,
@@ -240,7 +255,16 @@ fn serve(args: ServeArgs) -> Result<(), crate::Error> {
     };
     // As Go programs do: as many open files as the system allows this process.
     crate::net::rlimit::raise_open_files_limit();
+    let v3 = crate::v3::V3Config {
+        without_auth: args.without_auth,
+        disable_authz: match args.disable_authz.as_deref() {
+            Some(list) => crate::v3::V3Config::parse_disable_authz(list)?,
+            None => Vec::new(),
+        },
+        max_request_bytes: args.max_http_request_size,
+    };
     let config = ServerConfig {
+        v3,
         http,
         flavor: args.flavor,
         org: args.org,

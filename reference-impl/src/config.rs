@@ -13,6 +13,8 @@ pub enum Flavor {
     V2,
     /// InfluxDB Cloud (TSM): asynchronous writes, `_monitoring.rejected_points`.
     Cloud,
+    /// InfluxDB 3 Core 3.10.1: `/api/v3/write_lp`, partial writes, a catalog with limits.
+    V3,
 }
 
 impl Flavor {
@@ -20,6 +22,7 @@ impl Flavor {
         match self {
             Self::V2 => "v2",
             Self::Cloud => "cloud",
+            Self::V3 => "v3",
         }
     }
 }
@@ -30,8 +33,9 @@ impl std::str::FromStr for Flavor {
         match s {
             "v2" => Ok(Self::V2),
             "cloud" => Ok(Self::Cloud),
+            "v3" => Ok(Self::V3),
             other => Err(Error::Config(format!(
-                "unknown flavor {other:?}: expected v2 or cloud"
+                "unknown flavor {other:?}: expected v2, cloud or v3"
             ))),
         }
     }
@@ -81,6 +85,8 @@ pub struct ServerConfig {
     pub bootstrap: bool,
     /// Timeouts, the connection cap and the shutdown bound when listening on a socket.
     pub http: crate::net::HttpLimits,
+    /// v3 flavor settings: `--without-auth`, `--disable-authz`, the request size limit.
+    pub v3: crate::v3::V3Config,
     /// Query controller budgets (`--query-concurrency`, `--query-queue-size`,
     /// `--query-memory-bytes`, `--query-timeout`).
     pub query: crate::query::QueryConfig,
@@ -109,6 +115,7 @@ impl Default for ServerConfig {
             cloud: CloudConfig::default(),
             bootstrap: true,
             http: crate::net::HttpLimits::default(),
+            v3: crate::v3::V3Config::default(),
             query: crate::query::QueryConfig::default(),
         }
     }

@@ -8,6 +8,7 @@
 //! - [`net`]: serving the router on a socket: timeouts, a connection cap, bounded shutdown.
 //! - [`server`]: [`Reference`], callable in-process or listening on a socket.
 //! - [`cli`]: the `influx-reference` command line (`serve` and its flags).
+//! - [`v3`]: the InfluxDB 3 Core flavor, its parser, catalog, write path, queries and HTTP.
 //!
 //! See `ARCHITECTURE.md` at the repository root for the map and its invariants.
 
@@ -25,6 +26,7 @@ pub mod query;
 pub mod server;
 pub mod storage;
 pub mod tsbs;
+pub mod v3;
 
 pub use config::{Flavor, ServerConfig};
 pub use error::Error;

@@ -73,8 +73,10 @@ impl Reference {
                 token: String::new(),
             }
         };
+        let v3 = crate::v3::Store::new(&config.token, config.id_seed);
         let queries = crate::http::query::QueryGate::new(&config.query);
         let state = Arc::new(AppState {
+            v3: std::sync::Mutex::new(v3),
             store: std::sync::Mutex::new(store),
             clock,
             config,
@@ -96,6 +98,12 @@ impl Reference {
     /// Runs `f` with the store locked: for inspection in tests and by the harness.
     pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
         f(&mut self.state.store())
+    }
+
+    /// Runs `f` with the v3 flavor's store locked (catalog and rows): for inspection in tests
+    /// and by the harness.
+    pub fn with_v3<T>(&self, f: impl FnOnce(&mut crate::v3::Store) -> T) -> T {
+        f(&mut self.state.v3())
     }
 
     /// Cloud flavor: applies every queued write and delete now, whatever the apply delay (the

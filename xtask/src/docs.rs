@@ -303,7 +303,7 @@ fn render_case(case: &LoadedCase, profile: Profile, steps: &[StepObservation]) -
 /// Every example: (path relative to the repository root, content).
 pub fn render(root: &Path) -> Result<Vec<(String, String)>, String> {
     let corpus = Corpus::load(&root.join("cases")).map_err(|e| e.to_string())?;
-    let target: Arc<dyn Target> = Arc::new(InProcess::new(vec![Profile::V2, Profile::Cloud]));
+    let target: Arc<dyn Target> = Arc::new(InProcess::new(Profile::ALL.to_vec()));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -271,6 +271,17 @@ pub fn build_release_reference(root: &Path, target_dir: &Path) -> Result<PathBuf
     Ok(target_dir.join("release").join("influx-reference"))
 }
 
+/// The reference binary (debug: what `cargo test` already built).
+pub fn build_reference(root: &Path, target_dir: &Path) -> Result<PathBuf, String> {
+    build(
+        root,
+        target_dir,
+        "influx-reference",
+        "influx-reference",
+        false,
+    )
+}
+
 /// The harness binary (debug: what `cargo test` already built).
 pub fn build_harness(root: &Path, target_dir: &Path) -> Result<PathBuf, String> {
     build(

@@ -17,17 +17,64 @@ use crate::servers::{self, Result, Server};
 struct Peer {
     /// `targets/<target>.yaml`, `docs/compat/<target>.md`.
     target: &'static str,
-    start: fn() -> Result<Server>,
+    /// Starts the server; given the reference binary (for the reference run as a peer).
+    start: fn(&Path) -> Result<Server>,
+    /// The operator token the harness sends (`--token`); none for the servers without auth.
+    token: Option<&'static str>,
+    /// In the side-by-side matrix (`docs/compat/README.md`, the README's tier table): the
+    /// v2-profile runs of third-party servers. The v3-profile runs and InfluxDB 3 judged by the
+    /// 2.7 corpus have their own reports only.
+    matrix: bool,
 }
 
-const PEERS: [Peer; 2] = [
+fn influxdb(_: &Path) -> Result<Server> {
+    servers::start_influxdb()
+}
+
+fn victoria_metrics(_: &Path) -> Result<Server> {
+    servers::start_victoria_metrics()
+}
+
+/// The v3 reference (`serve --flavor v3`), for the report of InfluxDB 3 against 2.7's rules.
+fn reference_v3(bin: &Path) -> Result<Server> {
+    servers::start_reference(bin, &["--flavor", "v3", "--token", V3_TOKEN])
+}
+
+const V3_TOKEN: &str = "my-token";
+
+const PEERS: [Peer; 5] = [
     Peer {
         target: "influxdb-1.6",
-        start: servers::start_influxdb,
+        start: influxdb,
+        token: None,
+        matrix: true,
     },
     Peer {
         target: "victoriametrics-1.79",
-        start: servers::start_victoria_metrics,
+        start: victoria_metrics,
+        token: None,
+        matrix: true,
+    },
+    // The v3 profile on the compatibility endpoints these servers have (`/write`; InfluxDB 3
+    // cases that need `/api/v3/...` are skipped with the reason).
+    Peer {
+        target: "influxdb-1.6-v3",
+        start: influxdb,
+        token: None,
+        matrix: false,
+    },
+    Peer {
+        target: "victoriametrics-1.79-v3",
+        start: victoria_metrics,
+        token: None,
+        matrix: false,
+    },
+    // The v2 corpus against InfluxDB 3 (the v3 reference): which 2.7 rules InfluxDB 3 breaks.
+    Peer {
+        target: "influxdb3-vs-2.7",
+        start: reference_v3,
+        token: Some(V3_TOKEN),
+        matrix: false,
     },
 ];
 
@@ -37,18 +84,22 @@ pub struct Options {
 }
 
 pub fn run(root: &Path, target_dir: &Path, opts: &Options) -> Result<bool> {
-    servers::ensure_packages()?;
+    let selected: Vec<&Peer> = PEERS
+        .iter()
+        .filter(|p| opts.only.as_deref().is_none_or(|o| p.target.contains(o)))
+        .collect();
+    if selected.iter().any(|p| p.token.is_none()) {
+        servers::ensure_packages()?;
+    }
     let bin = crate::build_harness(root, target_dir)?;
+    let reference_bin = crate::build_reference(root, target_dir)?;
     let out_dir = target_dir.join("peers");
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let mut all_ok = true;
     let mut reports = Vec::new();
-    for peer in PEERS
-        .iter()
-        .filter(|p| opts.only.as_deref().is_none_or(|o| p.target.contains(o)))
-    {
+    for peer in selected {
         eprintln!("\n=== {} ===", peer.target);
-        let server = (peer.start)()?;
+        let server = (peer.start)(&reference_bin)?;
         eprintln!(
             "{} listening on {} (pid {})",
             server.name,
@@ -57,20 +108,22 @@ pub fn run(root: &Path, target_dir: &Path, opts: &Options) -> Result<bool> {
         );
         let json = out_dir.join(format!("{}.json", peer.target));
         let md = out_dir.join(format!("{}.md", peer.target));
-        let mut code = suite(root, &bin, peer.target, &server.url, &json, &md)?;
+        let mut code = suite(root, &bin, peer, &server.url, &json, &md)?;
         if opts.update {
             let file = root.join("targets").join(format!("{}.yaml", peer.target));
             let changed = update_deviations(&file, &read_json(&json)?)?;
             if changed {
                 eprintln!("{}: deviations rewritten; running again", file.display());
-                code = suite(root, &bin, peer.target, &server.url, &json, &md)?;
+                code = suite(root, &bin, peer, &server.url, &json, &md)?;
             }
             let doc = root.join("docs/compat").join(format!("{}.md", peer.target));
-            write_doc(&doc, peer.target, &file, &md)?;
+            write_doc(&doc, peer, &file, &md)?;
             eprintln!("wrote {}", doc.display());
         }
         drop(server);
-        reports.push(json.clone());
+        if peer.matrix {
+            reports.push(json.clone());
+        }
         eprintln!(
             "{}: exit code {code}; reports in {} and {}",
             peer.target,
@@ -81,7 +134,7 @@ pub fn run(root: &Path, target_dir: &Path, opts: &Options) -> Result<bool> {
             all_ok = false;
         }
     }
-    if opts.update && reports.len() == PEERS.len() {
+    if opts.update && reports.len() == PEERS.iter().filter(|p| p.matrix).count() {
         // The reference over the same (v2) cases, for the matrix's first column.
         let reference = out_dir.join("reference.json");
         let status = Command::new(&bin)
@@ -135,7 +188,7 @@ fn write_matrix(
          started by hand on loopback from its Debian package, rendered by `influx-conformance \
          report`. Each server's full report, with its deviations grouped by cause: ",
     );
-    for peer in PEERS {
+    for peer in PEERS.iter().filter(|p| p.matrix) {
         doc.push_str(&format!("[{0}]({0}.md), ", peer.target));
     }
     doc.truncate(doc.len() - 2);
@@ -166,10 +219,15 @@ fn write_matrix(
 }
 
 /// One run of the suite against `url` with the target file's adapters and deviations.
-fn suite(root: &Path, bin: &Path, target: &str, url: &str, json: &Path, md: &Path) -> Result<i32> {
-    let status = Command::new(bin)
-        .current_dir(root)
-        .args(["run", "--quiet", "--target", target, "--url", url])
+fn suite(root: &Path, bin: &Path, peer: &Peer, url: &str, json: &Path, md: &Path) -> Result<i32> {
+    let target = peer.target;
+    let mut cmd = Command::new(bin);
+    cmd.current_dir(root)
+        .args(["run", "--quiet", "--target", target, "--url", url]);
+    if let Some(token) = peer.token {
+        cmd.args(["--token", token]);
+    }
+    let status = cmd
         .arg("--report-json")
         .arg(json)
         .arg("--report-md")
@@ -278,7 +336,13 @@ fn update_deviations(file: &Path, report: &Value) -> Result<bool> {
 }
 
 /// `docs/compat/<target>.md`: what was run and how, then the harness's Markdown report.
-fn write_doc(doc: &Path, target: &str, file: &Path, md: &Path) -> Result<()> {
+fn write_doc(doc: &Path, peer: &Peer, file: &Path, md: &Path) -> Result<()> {
+    let target = peer.target;
+    let how = if peer.token.is_some() {
+        "The server was `influx-reference serve --flavor v3` on loopback, started by hand with an admin token (see `xtask/src/peers.rs`), against this commit's corpus."
+    } else {
+        "The server ran on loopback from the Debian package, started by hand with a temporary data directory (see `xtask/src/servers.rs`), against this commit's corpus."
+    };
     let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let t: Value = serde_norway::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
     let report = std::fs::read_to_string(md).map_err(|e| format!("{}: {e}", md.display()))?;
@@ -294,8 +358,7 @@ fn write_doc(doc: &Path, target: &str, file: &Path, md: &Path) -> Result<()> {
         "# Compatibility report: {title}\n\n\
          Generated by `cargo xtask peers --update` from [`targets/{target}.yaml`](../../targets/{target}.yaml) \
          (adapters and the known deviations, each with its kind and note); do not edit by hand. \
-         The server ran on loopback from the Debian package, started by hand with a temporary data \
-         directory (see `xtask/src/servers.rs`), against this commit's corpus.\n\n\
+         {how}\n\n\
          | | |\n|---|---|\n"
     );
     for key in ["write", "read", "isolation"] {

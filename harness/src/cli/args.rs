@@ -68,7 +68,7 @@ pub struct ReportArgs {
 pub struct FuzzArgs {
     #[command(flatten)]
     pub target: TargetArgs,
-    /// The profile the target claims (`v2` or `cloud`).
+    /// The profile the target claims (`v2`, `cloud` or `v3`).
     #[arg(long, env = "INFLUX_CONFORMANCE_PROFILE", value_parser = parse_profile, default_value = "v2")]
     pub profile: Profile,
     /// How many scenarios to run.
@@ -108,7 +108,7 @@ pub struct FilterArgs {
     pub ids: Vec<String>,
     #[arg(long = "level", env = "INFLUX_CONFORMANCE_LEVEL", value_delimiter = ',', value_parser = parse_level)]
     pub levels: Vec<Level>,
-    /// Profiles to run (`v2`, `cloud`); with `--url` the target's own profile.
+    /// Profiles to run (`v2`, `cloud`, `v3`); with `--url` the target's own profile.
     #[arg(long = "profile", env = "INFLUX_CONFORMANCE_PROFILE", value_delimiter = ',', value_parser = parse_profile)]
     pub profiles: Vec<Profile>,
     /// `hash:M/N`: run the M-th of N stable partitions.
@@ -219,5 +219,5 @@ pub fn parse_level(s: &str) -> Result<Level, String> {
 }
 
 pub fn parse_profile(s: &str) -> Result<Profile, String> {
-    Profile::parse(s).ok_or_else(|| format!("unknown profile {s:?}: expected v2 or cloud"))
+    Profile::parse(s).ok_or_else(|| format!("unknown profile {s:?}: expected v2, cloud or v3"))
 }

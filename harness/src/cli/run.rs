@@ -134,8 +134,7 @@ fn emit_deviations(results: &[CaseResult]) -> String {
 
 /// `list`: the selected cases, `file::id [profile] level`.
 pub fn list(corpus: &Corpus, f: &FilterArgs) -> Result<ExitCode, Error> {
-    let targets: Vec<Arc<dyn Target>> =
-        vec![Arc::new(InProcess::new(vec![Profile::V2, Profile::Cloud]))];
+    let targets: Vec<Arc<dyn Target>> = vec![Arc::new(InProcess::new(Profile::ALL.to_vec()))];
     let jobs = selection(f)?.jobs(&corpus.cases, &targets)?;
     for j in &jobs {
         let c = &corpus.cases[j.case];

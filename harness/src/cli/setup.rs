@@ -132,7 +132,7 @@ pub fn build_targets(
     };
     let url = t.url.clone().or(file.as_ref().map(|f| f.1.url.clone()));
     let Some(url) = url else {
-        let both = vec![Profile::V2, Profile::Cloud];
+        let both = Profile::ALL.to_vec();
         let reference = crate::targets::reference(both.clone(), &targets_dir(cli, t))?;
         return Ok(Targets {
             targets: vec![Arc::new(reference)],

@@ -96,7 +96,15 @@ pub fn compare_step(
         }
     }
     // A target without read-back (None) is not judged on what landed.
+    // Rows are a set (as `landed` expectations are order-insensitive): a time redacted to
+    // `<now>` may sort differently on each side.
     if let (Some(o), Some(t)) = (&oracle.landed, &target.landed) {
+        let sorted = |rows: &[String]| {
+            let mut rows = rows.to_vec();
+            rows.sort();
+            rows
+        };
+        let (o, t) = (sorted(o), sorted(t));
         if o != t {
             push(DiffKind::Landed, o.join("\n"), t.join("\n"));
         }

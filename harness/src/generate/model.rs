@@ -150,8 +150,9 @@ pub enum Clock {
 fn unit_of(precision: Option<&str>) -> (&'static str, i64) {
     match precision {
         Some("us") => ("us", 1_000),
-        Some("ms") => ("ms", 1_000_000),
-        Some("s") => ("s", 1_000_000_000),
+        Some("ms" | "millisecond") => ("ms", 1_000_000),
+        Some("s" | "second") => ("s", 1_000_000_000),
+        // v3's `auto` (and absent on v3) reads a nanosecond time near now as nanoseconds.
         _ => ("ns", 1),
     }
 }
@@ -279,7 +280,7 @@ impl Scenario {
                     }
                     Step {
                         write: Some(WriteStep {
-                            api: b.api,
+                            api: Some(b.api),
                             body: Some(
                                 String::from_utf8_lossy(&b.body(Clock::Placeholder)).into_owned(),
                             ),
@@ -323,6 +324,7 @@ impl Scenario {
             profiles: Some(match self.profile {
                 Profile::V2 => Profiles::V2,
                 Profile::Cloud => Profiles::Cloud,
+                Profile::V3 => Profiles::V3,
             }),
             spec: None,
             now: None,

@@ -49,6 +49,7 @@ pub fn loaded_case(s: &Scenario, id: &str, description: &str) -> LoadedCase {
         profiles: match s.profile {
             Profile::V2 => Profiles::V2,
             Profile::Cloud => Profiles::Cloud,
+            Profile::V3 => Profiles::V3,
         },
         now: DEFAULT_NOW.to_string(),
         spec: "generated".into(),

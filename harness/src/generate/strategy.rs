@@ -10,6 +10,11 @@
 //! column kept at a set rate and a few field columns typed against the plan, so writes meet
 //! every schema rejection reason and still write conforming points), a small series quota
 //! (in-process only: async cardinality rejections, then the 503 after a `settle` step).
+//! v3 scenarios (InfluxDB 3 Core) write with `/api/v3/write_lp` (partial writes: the bad lines
+//! listed, the others kept), with `auto` precision (absent) guessing each line's unit from its
+//! magnitude, the explicit units and their long names, and some batches through v1 `/write`;
+//! the type plan broken across requests is schema drift, permanent per table. No deletes,
+//! retention or quotas (Core has none per database).
 //!
 //! Strategies produce indices into the universe; `realize` turns them into a [`Scenario`] once
 //! the scenario-wide choices (retention, type plan) are known. Shrinking works on the indices:
@@ -71,7 +76,10 @@ impl GenConfig {
             conflicts_per_mille: 40,
             schema_percent: 25,
             max_series_percent: 15,
-            v1_percent: if profile == Profile::V2 { 15 } else { 0 },
+            v1_percent: match profile {
+                Profile::V2 | Profile::V3 => 15,
+                Profile::Cloud => 0,
+            },
             gzip_percent: 10,
         }
     }
@@ -178,8 +186,19 @@ fn malformed_lines(cfg: &GenConfig) -> Vec<&'static str> {
         .filter(|l| {
             cfg.profile != Profile::Cloud || cfg.exact_clock || !CLOUD_UNREADABLE.contains(l)
         })
+        // InfluxDB 3 accepts a tag key twice and its table can no longer be read (spec v3.md
+        // §8.4: "treat this case as undefined"), which would hide every other difference.
+        .filter(|l| cfg.profile != Profile::V3 || !V3_UNDEFINED.contains(l))
+        .filter(|l| cfg.profile != Profile::V3 || cfg.exact_clock || !V3_UNREADABLE.contains(l))
         .collect()
 }
+
+/// Lines of MALFORMED whose outcome on InfluxDB 3 the spec leaves undefined.
+const V3_UNDEFINED: &[&str] = &["m,t=1,t=2 v=1"];
+
+/// Lines of MALFORMED that InfluxDB 3 accepts and a URL target cannot read back through SQL:
+/// `1e400` is stored as +Inf, which arrow-json writes as `null` (no value to see).
+const V3_UNREADABLE: &[&str] = &["m v=1e400"];
 
 /// Lines that are not points and not errors.
 /// Lines that are not malformed but unusual: comments, blank lines, leading blanks, a CR kept
@@ -278,6 +297,10 @@ fn realize_schemas(raw: Vec<RawSchema>, plan: [usize; 6]) -> Vec<MeasurementSche
 const RETENTIONS: &[Option<&str>] = &[None, Some("1h"), Some("2d"), Some("30d")];
 const PRECISIONS: &[&str] = &["ns", "us", "ms", "s"];
 const BAD_PRECISIONS: &[&str] = &["h", "n", "S"];
+/// InfluxDB 3's `/api/v3/write_lp` precisions (absent is `auto`): each magnitude guess, the
+/// explicit units and their long names (spec v3.md §3.1, §9).
+const V3_PRECISIONS: &[&str] = &["auto", "ns", "us", "ms", "s", "second", "millisecond"];
+const V3_BAD_PRECISIONS: &[&str] = &["h", "S", ""];
 /// v1 `/write` precisions: never refused; explicit times are scaled for `us`, `ms` and `s`
 /// only (influxdata/influxdb#21625), server times truncated by each unit (`u`, `m`, `h` too).
 const V1_PRECISIONS: &[&str] = &["ns", "n", "u", "us", "ms", "s", "m", "h", "S"];
@@ -420,10 +443,11 @@ fn batch(cfg: &GenConfig) -> impl Strategy<Value = RawBatch> {
         faulty => prop::collection::vec((any::<Index>(), extra), 1..3),
     ];
     // v1: `Ok(i)` indexes V1_PRECISIONS (no precision is bad there).
+    let (good, bad) = precisions(cfg.profile);
     let precision = prop_oneof![
         8 => Just(None),
-        8 => (0..PRECISIONS.len()).prop_map(|p| Some(Ok(p))),
-        1 => (0..BAD_PRECISIONS.len()).prop_map(|p| Some(Err(p))),
+        8 => (0..good.len()).prop_map(|p| Some(Ok(p))),
+        1 => (0..bad.len()).prop_map(|p| Some(Err(p))),
     ];
     let v1_precision = prop_oneof![
         4 => Just(None),
@@ -451,19 +475,31 @@ fn batch(cfg: &GenConfig) -> impl Strategy<Value = RawBatch> {
         )
 }
 
+/// The native write endpoint's precisions: (valid, invalid on purpose).
+fn precisions(profile: Profile) -> (&'static [&'static str], &'static [&'static str]) {
+    match profile {
+        Profile::V3 => (V3_PRECISIONS, V3_BAD_PRECISIONS),
+        Profile::V2 | Profile::Cloud => (PRECISIONS, BAD_PRECISIONS),
+    }
+}
+
 fn op(cfg: &GenConfig) -> impl Strategy<Value = RawOp> {
-    // Settling only means something on the cloud profile (asynchronous writes).
+    // Settling only means something on the cloud profile (asynchronous writes); InfluxDB 3 has
+    // no delete of points (`/api/v2/delete` is 404 there).
     let settle = if cfg.profile == Profile::Cloud { 2 } else { 0 };
+    let delete = if cfg.profile == Profile::V3 { 0 } else { 1 };
     prop_oneof![
         9 => batch(cfg).prop_map(RawOp::Write),
-        1 => (0..DELETE_RANGES.len(), 0..PREDICATES.len()).prop_map(|(r, p)| RawOp::Delete(r, p)),
+        delete => (0..DELETE_RANGES.len(), 0..PREDICATES.len()).prop_map(|(r, p)| RawOp::Delete(r, p)),
         settle => Just(RawOp::Settle),
     ]
 }
 
 /// Scenarios for `cfg`.
 pub fn scenario(cfg: &GenConfig) -> SBoxedStrategy<Scenario> {
-    let max_body = if cfg.quotas {
+    // A v3 server takes no per-case quota, retention or schema (InfluxDB 3 Core has none of
+    // them per database).
+    let max_body = if cfg.quotas && cfg.profile != Profile::V3 {
         prop_oneof![9 => Just(None), 1 => (64u64..2048).prop_map(Some)].sboxed()
     } else {
         Just(None).sboxed()
@@ -502,6 +538,7 @@ pub fn scenario(cfg: &GenConfig) -> SBoxedStrategy<Scenario> {
                 // "forever": state it, so the oracle and a served reference hold the same bucket.
                 let retention = match (cfg2.profile, RETENTIONS[retention]) {
                     (Profile::Cloud, None) => Some("30d"),
+                    (Profile::V3, _) => None,
                     (_, r) => r,
                 };
                 let mut s = realize(&cfg2, retention, plan, max_body, ops);
@@ -593,16 +630,17 @@ fn realize(
                 predicate: PREDICATES[pred].map(str::to_string),
             }),
             RawOp::Write(b) => {
+                let (good, bad) = precisions(cfg.profile);
                 let precision = match b.precision {
                     None => None,
                     Some(Ok(p)) if b.v1 => Some(V1_PRECISIONS[p].to_string()),
-                    Some(Ok(p)) => Some(PRECISIONS[p].to_string()),
-                    Some(Err(p)) => Some(BAD_PRECISIONS[p].to_string()),
+                    Some(Ok(p)) => Some(good[p].to_string()),
+                    Some(Err(p)) => Some(bad[p].to_string()),
                 };
                 let per = match precision.as_deref() {
                     Some("us") => 1_000,
-                    Some("ms") => 1_000_000,
-                    Some("s") => SEC,
+                    Some("ms" | "millisecond") => 1_000_000,
+                    Some("s" | "second") => SEC,
                     _ => 1,
                 };
                 // What the server truncates its own time to (a point without a timestamp).
@@ -684,7 +722,11 @@ fn realize(
                     lines.insert(pos, Line::Raw(text));
                 }
                 Op::Write(Batch {
-                    api: if b.v1 { WriteApi::V1 } else { WriteApi::V2 },
+                    api: match (b.v1, cfg.profile) {
+                        (true, _) => WriteApi::V1,
+                        (false, Profile::V3) => WriteApi::V3,
+                        (false, _) => WriteApi::V2,
+                    },
                     precision,
                     gzip: b.gzip,
                     lines,

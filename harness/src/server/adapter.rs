@@ -20,6 +20,9 @@ pub enum WriteAdapter {
     V2,
     /// `/write?db=`: v2 write steps are sent there with `db` = the bucket.
     V1,
+    /// `/api/v3/write_lp?db=`: the server's native write is InfluxDB 3's (seeds go there with
+    /// `precision=ns`); v2 and v1 write steps keep their own endpoints.
+    V3,
 }
 
 /// How landed points are read back.
@@ -44,6 +47,9 @@ pub enum ReadAdapter {
     /// labels, float values, millisecond times. Field types are lost (every value reads as a
     /// float) and the measurement is split from the field by the measurements the case wrote.
     VmExport,
+    /// InfluxDB 3's `/api/v3/query_sql` (JSON lines): the tables from
+    /// `information_schema.tables`, their column types from `SHOW COLUMNS`, then `SELECT *`.
+    Sql,
     None,
 }
 
@@ -73,6 +79,10 @@ pub enum Isolation {
     /// `extra_label=conformance_bucket=<name>` and read back by that label
     /// (VictoriaMetrics). No tokens, retention, Flux query or delete API.
     ExtraLabel,
+    /// A database per case on an InfluxDB 3 server: created by the first write (databases
+    /// appear on first write), soft-deleted with `DELETE /api/v3/configure/database` when the
+    /// case ends (Core counts at most 5 live databases). No tokens, Flux query or delete API.
+    V3Databases,
 }
 
 /// The label that tells one case's writes from another's under `Isolation::ExtraLabel`.

@@ -87,12 +87,15 @@ impl Target for InProcess {
             ))
         })?;
         let clock = ManualClock::new(now);
+        if profile == Profile::V3 {
+            return open_v3(case, clock, now).await;
+        }
         if setup.onboarded == Some(false) {
             // No tenant at all, like `influx-reference serve --no-setup`: the steps onboard it.
             let config = ServerConfig {
                 flavor: match profile {
-                    Profile::V2 => influx_reference::Flavor::V2,
                     Profile::Cloud => influx_reference::Flavor::Cloud,
+                    _ => influx_reference::Flavor::V2,
                 },
                 bootstrap: false,
                 secrets: DETERMINISTIC_SECRETS,
@@ -257,6 +260,170 @@ impl Target for InProcess {
     }
 }
 
+/// The in-process name of a v3 database: redacted like a URL target's (`<bucket:NAME>`).
+fn v3_database_name(logical: &str) -> String {
+    format!("conformance-{logical}")
+}
+
+/// A fresh InfluxDB 3 Core reference for a v3 case: started with the case's `server` flags,
+/// its databases named for the case's buckets (created by the first write, as on a real
+/// server), the seed written through `/api/v3/write_lp` with `precision=ns`.
+/// The v3 reference started as a case's `setup.server` says (`influx-reference serve --flavor
+/// v3 --token my-token` plus its flags), in-process here or served for a case of its own.
+pub fn v3_server_config(server: &crate::case::ServerSpec) -> ServerConfig {
+    ServerConfig {
+        flavor: influx_reference::Flavor::V3,
+        token: OPERATOR_TOKEN.into(),
+        bootstrap: false,
+        secrets: DETERMINISTIC_SECRETS,
+        v3: influx_reference::v3::V3Config {
+            without_auth: server.without_auth,
+            disable_authz: server.disable_authz.clone(),
+            max_request_bytes: server
+                .max_http_request_size
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or(influx_reference::v3::DEFAULT_MAX_REQUEST_BYTES),
+        },
+        ..ServerConfig::default()
+    }
+}
+
+async fn open_v3(
+    case: &LoadedCase,
+    clock: ManualClock,
+    now: i64,
+) -> Result<Box<dyn Session>, OpenError> {
+    let setup = &case.case.setup;
+    if !setup.tokens.is_empty() {
+        return Err(OpenError::Skip(
+            "InfluxDB 3 Core has admin tokens only: the case's scoped tokens cannot be made".into(),
+        ));
+    }
+    if setup.onboarded == Some(false)
+        || setup.quotas.is_some()
+        || setup.fault.is_some()
+        || setup.storage_version.is_some()
+    {
+        return Err(OpenError::Skip(
+            "onboarding, quotas, faults and storage versions are v2 and cloud settings".into(),
+        ));
+    }
+    if setup.buckets.iter().any(|b| b.retention.is_some()) {
+        return Err(OpenError::Skip(
+            "bucket retention is a v2 and cloud setting".into(),
+        ));
+    }
+    let config = v3_server_config(&setup.server.clone().unwrap_or_default());
+    let reference = Reference::with_clock(config, Arc::new(clock.clone()))
+        .map_err(|e| Fault::new(FaultKind::Setup, format!("cannot start the reference: {e}")))?;
+    let mut ctx = Context {
+        native_write: crate::case::WriteApi::V3,
+        ..Default::default()
+    };
+    ctx.tokens.insert("operator".into(), OPERATOR_TOKEN.into());
+    let logical: Vec<String> = if setup.buckets.is_empty() {
+        vec!["main".to_string()]
+    } else {
+        setup.buckets.iter().map(|b| b.name.clone()).collect()
+    };
+    ctx.default_bucket = logical[0].clone();
+    for l in &logical {
+        ctx.buckets.insert(
+            l.clone(),
+            BucketInfo {
+                name: v3_database_name(l),
+                id: String::new(),
+            },
+        );
+    }
+    ctx.register_redactions();
+    let router = reference.router();
+    let mut session = InProcessSession {
+        router,
+        reference,
+        clock,
+        ctx,
+        window: (now, now),
+    };
+    if let Some(seed) = &setup.seed {
+        let db = session
+            .ctx
+            .bucket(seed.bucket.as_deref())
+            .map(|b| b.name.clone())
+            .unwrap_or_default();
+        let req = HttpRequest {
+            method: "POST".into(),
+            path_and_query: format!("/api/v3/write_lp?db={}&precision=ns", encode(&db)),
+            headers: vec![("Authorization".into(), format!("Token {OPERATOR_TOKEN}"))],
+            body: seed.lines.as_bytes().to_vec(),
+        };
+        let resp = session.send(req).await?;
+        if resp.status != 204 {
+            return Err(OpenError::Fault(Fault::new(
+                FaultKind::Setup,
+                format!(
+                    "seeding the database answered {}: {}",
+                    resp.status,
+                    String::from_utf8_lossy(&resp.body)
+                ),
+            )));
+        }
+    }
+    Ok(Box::new(session))
+}
+
+/// What a query of database `db` sees, as rows: a row per non-null field of each merged row,
+/// with its non-null tags. A table a query would fail on is a fault.
+fn v3_rows(reference: &Reference, db: &str) -> Result<Vec<Row>, Fault> {
+    use influx_reference::v3::catalog::{ColumnType, Value as V3};
+    reference.with_v3(|store| {
+        let Some(database) = store.catalog.database(db).filter(|d| !d.deleted) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for table in &database.tables {
+            let merged = influx_reference::v3::query::merged_rows(table).map_err(|e| {
+                Fault::new(
+                    FaultKind::Unparsable,
+                    format!("table {:?} cannot be read: {e}", table.name),
+                )
+            })?;
+            for (values, time) in merged {
+                let tags: Vec<(String, String)> = table
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.kind == ColumnType::Tag)
+                    .filter_map(|(i, c)| match &values[i] {
+                        Some(V3::String(s)) => Some((c.name.clone(), s.clone())),
+                        _ => None,
+                    })
+                    .collect();
+                for (i, c) in table.columns.iter().enumerate() {
+                    if !matches!(c.kind, ColumnType::Field(_)) {
+                        continue;
+                    }
+                    let Some(v) = &values[i] else { continue };
+                    out.push(Row {
+                        measurement: table.name.clone(),
+                        tags: tags.clone(),
+                        field: c.name.clone(),
+                        value: match v {
+                            V3::Float(f) => Value::Float(*f),
+                            V3::Integer(n) => Value::Integer(*n),
+                            V3::UInteger(u) => Value::Unsigned(*u),
+                            V3::String(s) => Value::String(s.clone()),
+                            V3::Boolean(b) => Value::Boolean(*b),
+                        },
+                        time,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    })
+}
+
 fn schema_type(b: &crate::case::BucketSpec) -> SchemaType {
     match b.schema {
         Some(SchemaKind::Explicit) => SchemaType::Explicit,
@@ -275,8 +442,8 @@ fn server_config(setup: &crate::case::Setup, profile: Profile, retention: i64) -
     let to_usize = |n: Option<u64>| n.and_then(|n| usize::try_from(n).ok());
     let mut config = ServerConfig {
         flavor: match profile {
-            Profile::V2 => influx_reference::Flavor::V2,
             Profile::Cloud => influx_reference::Flavor::Cloud,
+            _ => influx_reference::Flavor::V2,
         },
         retention,
         token: OPERATOR_TOKEN.into(),
@@ -432,6 +599,9 @@ impl Session for InProcessSession {
         let Some(info) = self.ctx.buckets.get(bucket) else {
             return Ok(Some(Vec::new()));
         };
+        if self.reference.config().flavor == influx_reference::Flavor::V3 {
+            return v3_rows(&self.reference, &info.name).map(Some);
+        }
         let Ok(id) = Id::parse(&info.id) else {
             return Ok(Some(Vec::new()));
         };

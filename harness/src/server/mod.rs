@@ -54,6 +54,8 @@ pub struct Context {
     pub default_bucket: String,
     /// Measurement name → ID of the measurement schemas created by setup (`{schema_id:NAME}`).
     pub schemas: BTreeMap<String, String>,
+    /// Where a write step that names no API goes: the profile's own write API.
+    pub native_write: crate::case::WriteApi,
     pub redactions: Redactions,
 }
 

@@ -42,6 +42,8 @@ pub struct AppState {
     pub started_at: i64,
     /// Writes seen, for deterministic fault injection.
     pub writes_seen: AtomicU64,
+    /// The v3 flavor's catalog and rows (empty on the other flavors).
+    pub v3: Mutex<crate::v3::Store>,
     /// The query controller's slots and queue.
     pub queries: query::QueryGate,
 }
@@ -51,6 +53,13 @@ impl AppState {
     /// was at the panic; serving on is more useful to a test run than refusing every request.
     pub fn store(&self) -> MutexGuard<'_, Store> {
         self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Locks the v3 flavor's store (a panicked holder leaves it as it was, as for `store`).
+    pub fn v3(&self) -> MutexGuard<'_, crate::v3::Store> {
+        self.v3
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -149,6 +158,8 @@ async fn version_headers(
         crate::config::Flavor::V2 => "OSS",
         // UNCONFIRMED: what InfluxDB Cloud sends here.
         crate::config::Flavor::Cloud => "Cloud",
+        // The v3 flavor has a router of its own (`crate::v3::http`).
+        crate::config::Flavor::V3 => "Core",
     };
     headers.insert("x-influxdb-build", HeaderValue::from_static(build));
     if let Ok(v) = HeaderValue::from_str(&state.config.version) {
@@ -240,6 +251,9 @@ pub(crate) fn method_not_allowed(allow: &'static str) -> Response<Body> {
 
 /// The whole API.
 pub fn router(state: Arc<AppState>) -> Router {
+    if state.config.flavor == crate::config::Flavor::V3 {
+        return crate::v3::http::router(state);
+    }
     let mut api = Router::new();
     if state.config.flavor == crate::config::Flavor::V2 {
         api = api

@@ -25,6 +25,9 @@ pub struct UrlConfig {
     pub settle_timeout: Duration,
     pub poll_interval: Duration,
     pub max_body_bytes: usize,
+    /// The server was started for the case about to run, with its `setup.server` flags (a
+    /// fresh InfluxDB 3 server per case): such cases run instead of being skipped.
+    pub started_for_case: bool,
 }
 
 impl UrlConfig {
@@ -45,6 +48,7 @@ impl UrlConfig {
             settle_timeout: Duration::from_secs(10),
             poll_interval: Duration::from_millis(250),
             max_body_bytes: 4 << 20,
+            started_for_case: false,
         }
     }
 }

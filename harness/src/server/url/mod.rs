@@ -1,9 +1,10 @@
 //! Any server reachable by URL. Everything goes over HTTP (`client.rs`: timeouts, body caps,
 //! a redirect limit, failures as faults in words): a fresh bucket per case through the tenancy
 //! API, a database through InfluxQL, a label per bucket, or a pre-made bucket (`session.rs`);
+//! a database per case on InfluxDB 3 (created by its first write, soft-deleted after);
 //! tokens through `/api/v2/authorizations`; read-back through Flux (`flux.rs`, `csv.rs`),
-//! InfluxQL (`influxql.rs`) or VictoriaMetrics' export (`vm_export.rs`). The harness never hangs
-//! on a target.
+//! InfluxQL (`influxql.rs`), VictoriaMetrics' export (`vm_export.rs`) or InfluxDB 3's SQL
+//! (`sql.rs`). The harness never hangs on a target.
 
 use crate::case::{LoadedCase, Profile, SchemaKind};
 use crate::deviation::Deviation;
@@ -20,6 +21,7 @@ pub mod flux;
 pub mod influxql;
 pub mod preflight;
 pub mod session;
+pub mod sql;
 pub mod vm_export;
 
 use client::{json_body, lacks_tenancy, HttpClient};
@@ -190,7 +192,15 @@ impl Target for UrlTarget {
                 "the case sets quotas, a fault or a storage version, which cannot be configured on a URL target".into(),
             ));
         }
-        if let Some(reason) = unexpressible(case, self.config.isolation) {
+        if setup.server.is_some() && !self.config.started_for_case {
+            return Err(OpenError::Skip(
+                "the case needs an InfluxDB 3 server started its own way (or of its own), which a URL target cannot be".into(),
+            ));
+        }
+        if let Some(reason) = lacks_v3_api(case, profile, self.config.write) {
+            return Err(OpenError::Skip(reason));
+        }
+        if let Some(reason) = unexpressible(case, self.config.isolation, profile) {
             return Err(OpenError::Skip(reason));
         }
         if setup.onboarded == Some(false) {
@@ -220,6 +230,7 @@ impl Target for UrlTarget {
             v
         };
         session.ctx.default_bucket = logical[0].0.clone();
+        session.ctx.native_write = profile.native_write_api();
         if let Some(name) = premade {
             if logical.len() > 1 || logical[0].1 != 0 || logical[0].2 || !setup.tokens.is_empty() {
                 return Err(OpenError::Skip(
@@ -243,6 +254,10 @@ impl Target for UrlTarget {
                     Err(f) => Err(f),
                 },
                 Isolation::Databases => session.create_databases(case, &logical).await,
+                Isolation::V3Databases => {
+                    session.name_v3_databases(case, &logical);
+                    Ok(())
+                }
                 Isolation::ExtraLabel => {
                     session.name_buckets(case, &logical);
                     Ok(())
@@ -296,10 +311,50 @@ const TENANCY_APIS: [&str; 6] = [
     "/api/v2/query",
 ];
 
+/// Why a v3 case cannot run on a target whose native write is not InfluxDB 3's: it writes with
+/// `/api/v3/write_lp` (its write steps' default) or calls another `/api/v3` endpoint. Such
+/// targets are judged on the v3 profile's compatibility endpoints only (`/write`,
+/// `/api/v2/write`, `/query`).
+pub fn lacks_v3_api(
+    case: &LoadedCase,
+    profile: Profile,
+    write: crate::server::adapter::WriteAdapter,
+) -> Option<String> {
+    use crate::case::WriteApi;
+    if write == crate::server::adapter::WriteAdapter::V3 {
+        return None;
+    }
+    let steps = &case.case.steps;
+    let native = profile.native_write_api();
+    if steps
+        .iter()
+        .filter_map(|s| s.write.as_ref())
+        .any(|w| w.api.unwrap_or(native) == WriteApi::V3)
+    {
+        return Some(
+            "the case writes through /api/v3/write_lp, which this target does not serve".into(),
+        );
+    }
+    if let Some(path) = steps
+        .iter()
+        .filter_map(|s| s.request.as_ref())
+        .map(|r| r.path.as_str())
+        .find(|p| p.starts_with("/api/v3/"))
+    {
+        let path = path.split('?').next().unwrap_or(path);
+        return Some(format!(
+            "the case calls {path}, part of the InfluxDB 3 API this target does not serve"
+        ));
+    }
+    None
+}
+
 /// Why a case cannot be expressed on a target isolated by anything but the v2 tenancy API
 /// (`None`: it can run). Such cases are skipped with the reason, not judged: the server lacks
 /// the API the case is about, which the report says once instead of as a failure per case.
-pub fn unexpressible(case: &LoadedCase, isolation: Isolation) -> Option<String> {
+/// A v3 case's `request:` steps to 2.x paths are what it is about (InfluxDB 3 answers them
+/// `404 Not found`), so on an InfluxDB 3 target (`profile` v3) they run.
+pub fn unexpressible(case: &LoadedCase, isolation: Isolation, profile: Profile) -> Option<String> {
     if isolation == Isolation::Buckets {
         return None;
     }
@@ -317,7 +372,8 @@ pub fn unexpressible(case: &LoadedCase, isolation: Isolation) -> Option<String> 
         );
     }
     let steps = &case.case.steps;
-    if let Some(api) = steps.iter().find_map(|s| {
+    let v3_about_2x_paths = profile == Profile::V3 && isolation == Isolation::V3Databases;
+    if let Some(api) = steps.iter().filter(|_| !v3_about_2x_paths).find_map(|s| {
         let path = &s.request.as_ref()?.path;
         TENANCY_APIS.iter().find(|api| {
             path.strip_prefix(**api)
@@ -342,6 +398,9 @@ pub fn unexpressible(case: &LoadedCase, isolation: Isolation) -> Option<String> 
         return Some(
             "the case reads _monitoring.rejected_points, which this target does not have".into(),
         );
+    }
+    if isolation == Isolation::V3Databases && setup.buckets.iter().any(|b| b.retention.is_some()) {
+        return Some("the case needs a bucket with a retention period, which the InfluxDB 3 isolation does not create".into());
     }
     if isolation == Isolation::ExtraLabel && setup.buckets.iter().any(|b| b.retention.is_some()) {
         return Some("the case needs a bucket with its own retention period, which this target cannot create (one server-wide retention)".into());
@@ -381,11 +440,15 @@ mod tests {
             (&schema, "/api/v2/buckets"),
             (&setup, "/api/v2/setup"),
         ] {
-            for isolation in [Isolation::Databases, Isolation::ExtraLabel] {
-                let reason = unexpressible(c, isolation).unwrap();
+            for isolation in [
+                Isolation::Databases,
+                Isolation::ExtraLabel,
+                Isolation::V3Databases,
+            ] {
+                let reason = unexpressible(c, isolation, Profile::V2).unwrap();
                 assert!(reason.contains(api), "{reason}");
             }
-            assert_eq!(unexpressible(c, Isolation::Buckets), None);
+            assert_eq!(unexpressible(c, Isolation::Buckets, Profile::V2), None);
         }
         // Writes, other endpoints and look-alike paths stay expressible.
         for steps in [
@@ -394,7 +457,10 @@ mod tests {
             "      - request: {path: /api/v2/nope}\n",
             "      - request: {path: /api/v2/bucketsx}\n",
         ] {
-            assert_eq!(unexpressible(&case("", steps), Isolation::Databases), None);
+            assert_eq!(
+                unexpressible(&case("", steps), Isolation::Databases, Profile::V2),
+                None
+            );
         }
     }
 }

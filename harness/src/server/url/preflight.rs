@@ -52,6 +52,7 @@ pub async fn preflight(config: &UrlConfig) -> Result<(), String> {
         Isolation::Buckets => {}
         Isolation::Databases if !premade => return database_check(&http).await,
         Isolation::Databases | Isolation::ExtraLabel => return Ok(()),
+        Isolation::V3Databases => return v3_check(&http).await,
     }
     // 2. The token and the org.
     let path = format!("/api/v2/orgs?org={}", encode(&config.org));
@@ -197,4 +198,82 @@ fn last_cause(reason: &str) -> String {
         .next()
         .unwrap_or(reason)
         .to_string()
+}
+
+/// InfluxDB 3 isolation: the token lists databases, there is room for a case's databases
+/// (Core keeps at most 5 live ones besides `_internal`), and a throwaway database can be
+/// written (which creates it) and deleted.
+async fn v3_check(http: &HttpClient) -> Result<(), String> {
+    let path = "/api/v3/configure/database?format=json";
+    let resp = http
+        .call(HttpRequest {
+            method: "GET".into(),
+            path_and_query: path.into(),
+            headers: vec![http.auth()],
+            body: Vec::new(),
+        })
+        .await
+        .map_err(|f| f.to_string())?;
+    match resp.status {
+        200 => {}
+        401 => {
+            return Err(format!(
+                "the token is not accepted: GET {path} answered 401 {} (check --token or INFLUX_CONFORMANCE_TOKEN)",
+                preview(&resp.body)
+            ))
+        }
+        s => {
+            return Err(format!(
+                "the server has no InfluxDB 3 database API (GET {path} answered {s} {}): use another isolation",
+                preview(&resp.body)
+            ))
+        }
+    }
+    let live = serde_json::from_slice::<serde_json::Value>(&resp.body)
+        .ok()
+        .and_then(|v| v.as_array().map(|a| a.len()))
+        .unwrap_or(0)
+        .saturating_sub(1);
+    if live >= 4 {
+        return Err(format!(
+            "the server already has {live} databases besides _internal; InfluxDB 3 Core allows 5 and each running case needs its own: delete some, or run against a fresh server"
+        ));
+    }
+    let name = format!("conformance-preflight-{}", super::session::unique_suffix());
+    let resp = http
+        .call(HttpRequest {
+            method: "POST".into(),
+            path_and_query: format!("/api/v3/write_lp?db={}&precision=ns", encode(&name)),
+            headers: vec![http.auth()],
+            body: b"conformance_preflight v=1i 1".to_vec(),
+        })
+        .await
+        .map_err(|f| f.to_string())?;
+    if resp.status != 204 {
+        return Err(format!(
+            "the token may not write a new database: POST /api/v3/write_lp answered {} {}",
+            resp.status,
+            preview(&resp.body)
+        ));
+    }
+    let resp = http
+        .call(HttpRequest {
+            method: "DELETE".into(),
+            path_and_query: format!(
+                "/api/v3/configure/database?db={}&hard_delete_at=now",
+                encode(&name)
+            ),
+            headers: vec![http.auth()],
+            body: Vec::new(),
+        })
+        .await
+        .map_err(|f| f.to_string())?;
+    if resp.status != 200 {
+        return Err(format!(
+            "the token may not delete a database: DELETE /api/v3/configure/database answered {} {}",
+            resp.status,
+            preview(&resp.body)
+        ));
+    }
+    Ok(())
 }

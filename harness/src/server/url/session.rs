@@ -28,6 +28,8 @@ pub struct UrlSession {
     created_auths: Vec<String>,
     /// InfluxQL databases to drop on close.
     created_databases: Vec<String>,
+    /// InfluxDB 3 databases named for the case (created by its writes), deleted on close.
+    created_v3_databases: Vec<String>,
     /// Measurements the case wrote (VictoriaMetrics: to split `measurement_field` back).
     measurements: std::collections::BTreeSet<String>,
     window: (i64, i64),
@@ -61,6 +63,7 @@ impl UrlSession {
             created_buckets: Vec::new(),
             created_auths: Vec::new(),
             created_databases: Vec::new(),
+            created_v3_databases: Vec::new(),
             measurements: BTreeSet::new(),
             window: (0, 0),
         }
@@ -82,6 +85,7 @@ impl UrlSession {
                 encode(bucket)
             ),
             WriteAdapter::V1 => format!("/write?db={}", encode(bucket)),
+            WriteAdapter::V3 => format!("/api/v3/write_lp?db={}&precision=ns", encode(bucket)),
         };
         HttpRequest {
             method: "POST".into(),
@@ -260,6 +264,25 @@ impl UrlSession {
         }
     }
 
+    /// `Isolation::V3Databases`: unique database names, created by the first write; every one
+    /// is deleted when the case ends (a database never written to answers 404, ignored).
+    pub fn name_v3_databases(&mut self, case: &LoadedCase, logical: &[(String, i64, bool)]) {
+        let _ = case;
+        let suffix = unique_suffix();
+        for (name, _, _) in logical {
+            // Short: `/write` and `/api/v2/write` take at most 64 bytes of database name.
+            let real = format!("conformance-{suffix}-{name}");
+            self.created_v3_databases.push(real.clone());
+            self.ctx.buckets.insert(
+                name.clone(),
+                BucketInfo {
+                    name: real,
+                    id: String::new(),
+                },
+            );
+        }
+    }
+
     /// `Isolation::Databases`: `CREATE DATABASE` per logical bucket, with the bucket's
     /// retention as the default policy's duration.
     pub async fn create_databases(
@@ -326,6 +349,7 @@ impl Session for UrlSession {
             ReadAdapter::VmExport => {
                 vm_export::read(&self.http, &info.name, &self.measurements).await?
             }
+            ReadAdapter::Sql => super::sql::read(&self.http, &info.name).await?,
         };
         Ok(Some(rows))
     }
@@ -402,6 +426,19 @@ impl Session for UrlSession {
     }
 
     async fn close(self: Box<Self>) {
+        for db in &self.created_v3_databases {
+            let _ = self
+                .call(HttpRequest {
+                    method: "DELETE".into(),
+                    path_and_query: format!(
+                        "/api/v3/configure/database?db={}&hard_delete_at=now",
+                        encode(db)
+                    ),
+                    headers: vec![self.auth()],
+                    body: Vec::new(),
+                })
+                .await;
+        }
         for db in &self.created_databases {
             let _ = influxql::statement(
                 &self.http,
