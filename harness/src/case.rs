@@ -379,6 +379,10 @@ pub struct Step {
     /// Other outcomes, with the verdict they earn and why.
     #[serde(default)]
     pub also_accept: Vec<Alternative>,
+    /// Why the answer's body is kept out of the snapshot (a body no two builds of InfluxDB
+    /// send alike, e.g. the embedded OpenAPI document): the snapshot records
+    /// `<not recorded: WHY>` instead, and only the step's matchers judge the body.
+    pub unrecorded_body: Option<String>,
 }
 
 /// Which API a write goes to.

@@ -70,7 +70,8 @@ async fn steps(
             reproduce: true,
             timeouts,
         };
-        let (o, repro) = run_step(step, &dir, target, profile, session, opts).await?;
+        let (mut o, repro) = run_step(step, &dir, target, profile, session, opts).await?;
+        o.unrecorded_body.clone_from(&step.unrecorded_body);
         obs.steps.push(o);
         repros.push(repro);
     }

@@ -46,6 +46,9 @@ pub struct StepObservation {
     /// The request as a curl command (tokens as `$INFLUX_TOKEN`); not part of snapshots.
     #[serde(skip)]
     pub curl: Option<String>,
+    /// The step's `unrecorded_body` reason: the snapshot records it instead of the body.
+    #[serde(skip)]
+    pub unrecorded_body: Option<String>,
 }
 
 /// A typed value of a stored point.

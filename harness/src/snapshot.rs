@@ -103,7 +103,17 @@ pub fn snapshot_path(dir: &Path, case: &LoadedCase, profile: Profile) -> PathBuf
 
 /// The snapshot body of an observation (YAML).
 pub fn snapshot_text(obs: &Observation) -> String {
-    serde_norway::to_string(obs).unwrap_or_default()
+    if obs.steps.iter().all(|s| s.unrecorded_body.is_none()) {
+        return serde_norway::to_string(obs).unwrap_or_default();
+    }
+    let mut recorded = obs.clone();
+    for step in &mut recorded.steps {
+        if let Some(why) = &step.unrecorded_body {
+            step.body = Some(format!("<not recorded: {why}>"));
+            step.json = None;
+        }
+    }
+    serde_norway::to_string(&recorded).unwrap_or_default()
 }
 
 /// Reads an insta-format snapshot's content (after the `---` front matter).

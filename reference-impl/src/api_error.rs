@@ -67,6 +67,10 @@ pub struct ApiError {
     pub code: Code,
     pub message: String,
     pub retry_after: Option<u64>,
+    /// The message's bytes when they are not valid UTF-8: a Go string holds any bytes (a
+    /// malformed line quoted in a parse error), and `encoding/json` writes each invalid byte
+    /// as the six characters `\ufffd`, where `message` (for display) holds U+FFFD itself.
+    pub go_bytes: Option<Box<[u8]>>,
 }
 
 /// The message InfluxDB's error handler sends for a raw (non-platform) Go error.
@@ -78,6 +82,31 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            go_bytes: None,
+        }
+    }
+
+    /// An error whose message is a Go string of any bytes ([`ApiError::go_bytes`]).
+    pub fn from_go_bytes(code: Code, bytes: Vec<u8>) -> Self {
+        match String::from_utf8(bytes) {
+            Ok(message) => Self::new(code, message),
+            Err(e) => {
+                let bytes = e.into_bytes();
+                let mut err = Self::new(code, crate::model::text::go_lossy(&bytes).into_owned());
+                err.go_bytes = Some(bytes.into_boxed_slice());
+                err
+            }
+        }
+    }
+
+    fn push_message(&self, out: &mut String) {
+        match &self.go_bytes {
+            Some(bytes) => {
+                out.push('"');
+                push_go_json_bytes_content(out, bytes);
+                out.push('"');
+            }
+            None => push_go_json_string(out, &self.message),
         }
     }
 
@@ -102,7 +131,7 @@ impl ApiError {
         out.push_str("{\"code\":");
         push_go_json_string(&mut out, self.code.as_str());
         out.push_str(",\"message\":");
-        push_go_json_string(&mut out, &self.message);
+        self.push_message(&mut out);
         out.push('}');
         out
     }
@@ -115,7 +144,7 @@ impl ApiError {
         out.push_str("{\n\t\"code\": ");
         push_go_json_string(&mut out, self.code.as_str());
         out.push_str(",\n\t\"message\": ");
-        push_go_json_string(&mut out, &self.message);
+        self.push_message(&mut out);
         out.push_str("\n}");
         out
     }
@@ -158,9 +187,42 @@ pub fn push_go_json_string_content(out: &mut String, s: &str) {
     }
 }
 
+/// [`push_go_json_string_content`] for a Go string of any bytes: each byte that does not
+/// start a valid UTF-8 sequence is written as `\ufffd` (`encoding/json`, `appendString`:
+/// `c == utf8.RuneError && size == 1`), one escape per byte.
+pub fn push_go_json_bytes_content(out: &mut String, mut bytes: &[u8]) {
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => return push_go_json_string_content(out, s),
+            Err(e) => {
+                let (valid, rest) = bytes.split_at(e.valid_up_to());
+                push_go_json_string_content(out, std::str::from_utf8(valid).unwrap_or_default());
+                out.push_str("\\ufffd");
+                bytes = rest.get(1..).unwrap_or_default();
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invalid_utf8_is_one_escape_per_byte_as_go_writes_it() {
+        // A truncated 3-byte sequence is two invalid bytes for Go (Rust's lossy decoding would
+        // make it one U+FFFD); a real U+FFFD stays as it is.
+        let e = ApiError::from_go_bytes(Code::Invalid, b"m\xe2\x82 \xef\xbf\xbd\xff<".to_vec());
+        assert_eq!(
+            e.compact_body(),
+            "{\"code\":\"invalid\",\"message\":\"m\\ufffd\\ufffd \u{fffd}\\ufffd\\u003c\"}"
+        );
+        assert_eq!(e.message, "m\u{fffd}\u{fffd} \u{fffd}\u{fffd}<");
+        assert_eq!(
+            ApiError::from_go_bytes(Code::Invalid, b"ok".to_vec()).go_bytes,
+            None
+        );
+    }
 
     #[test]
     fn compact_body_matches_go() {

@@ -454,9 +454,9 @@ fn write_batch(
     if parsed.error_count > parsed.batch.errors.len() {
         return Err(ApiError::new(Code::Invalid, MALFORMED_STREAMED));
     }
-    if let Some(message) = parsed.batch.error_message() {
+    if let Some(message) = parsed.batch.error_message_bytes() {
         // Any malformed line rejects the whole batch.
-        return Err(ApiError::new(Code::Invalid, message));
+        return Err(ApiError::from_go_bytes(Code::Invalid, message));
     }
     let Parsed {
         batch,

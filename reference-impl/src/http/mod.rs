@@ -9,6 +9,7 @@ mod query_params;
 pub mod respond;
 mod schema;
 mod session;
+mod swagger;
 mod system;
 mod tenancy;
 mod write;
@@ -377,6 +378,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .fallback(move || async move { method_not_allowed("GET, PATCH, DELETE") }),
     )
+    // `h.Mount`: every method reaches the swagger handler (only GET needs no token).
+    .route("/api/v2/swagger.json", axum::routing::any(swagger::swagger))
     .route(
         "/write",
         on(MethodFilter::POST, write::v1_write)

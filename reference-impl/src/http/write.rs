@@ -197,7 +197,7 @@ fn malformed_stream(body: bytes::Bytes, precision: crate::model::Precision) -> R
         out.push_str("{\"code\":\"invalid\",\"message\":\"");
         let mut first = true;
         let mut gone = false;
-        let mut text = String::new();
+        let mut text = Vec::new();
         crate::line_protocol::parse_lines(
             &body,
             precision,
@@ -210,10 +210,9 @@ fn malformed_stream(body: bytes::Bytes, precision: crate::model::Precision) -> R
                     out.push_str("\\n");
                 }
                 first = false;
-                use std::fmt::Write as _;
                 text.clear();
-                let _ = write!(text, "{e}");
-                crate::api_error::push_go_json_string_content(&mut out, &text);
+                e.push_go_bytes(&mut text);
+                crate::api_error::push_go_json_bytes_content(&mut out, &text);
                 if out.len() >= PIECE {
                     let piece = std::mem::replace(&mut out, String::with_capacity(PIECE + 1024));
                     gone = tx.blocking_send(Ok(piece.into())).is_err();

@@ -113,6 +113,18 @@ impl fmt::Display for LineError<'_> {
     }
 }
 
+impl LineError<'_> {
+    /// `unable to parse '<line>': <reason>` as Go's string holds it: the line's bytes as they
+    /// came (not valid UTF-8, maybe), for an encoder that writes Go's `\ufffd` for each
+    /// invalid byte ([`crate::api_error::push_go_json_bytes_content`]).
+    pub fn push_go_bytes(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"unable to parse '");
+        out.extend_from_slice(self.line);
+        out.extend_from_slice(b"': ");
+        self.reason.push_go_bytes(out);
+    }
+}
+
 /// Everything a body parsed into, in input order.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Batch<'a> {
@@ -125,16 +137,21 @@ impl Batch<'_> {
     /// line, in input order, joined by `"\n"`, the line rendered with
     /// [`crate::model::text::go_lossy`] (never truncated).
     pub fn error_message(&self) -> Option<String> {
+        self.error_message_bytes()
+            .map(|b| crate::model::text::go_lossy(&b).into_owned())
+    }
+
+    /// [`Batch::error_message`] as Go's string holds it: the lines' bytes as they came.
+    pub fn error_message_bytes(&self) -> Option<Vec<u8>> {
         if self.errors.is_empty() {
             return None;
         }
-        let mut out = String::new();
+        let mut out = Vec::new();
         for (i, e) in self.errors.iter().enumerate() {
             if i > 0 {
-                out.push('\n');
+                out.push(b'\n');
             }
-            use std::fmt::Write as _;
-            let _ = write!(out, "{e}");
+            e.push_go_bytes(&mut out);
         }
         Some(out)
     }

@@ -118,7 +118,7 @@ pub enum Reason {
     /// decoded as the type the iterator infers (only reachable when `walkFields` and
     /// `scanFields` disagree, e.g. `m a\\="p=q"`). OSS then fails in the storage engine
     /// (HTTP 500); this model rejects the line with Go's strconv error text instead.
-    UndecodableFieldValue(String),
+    UndecodableFieldValue(Vec<u8>),
 }
 
 /// `models.MinNanoTime`
@@ -127,6 +127,24 @@ pub const MIN_NANO_TIME: i64 = i64::MIN + 2;
 pub const MAX_NANO_TIME: i64 = i64::MAX - 1;
 /// `models.MaxKeyLength`
 pub const MAX_KEY_LENGTH: usize = 65535;
+
+impl Reason {
+    /// The reason as Go's string holds it: the bytes of a key as they came, where
+    /// [`fmt::Display`] renders invalid UTF-8 as U+FFFD.
+    pub fn push_go_bytes(&self, out: &mut Vec<u8>) {
+        match self {
+            Self::InvalidFieldKey(key) => {
+                out.extend_from_slice(b"invalid value: field-key=");
+                out.extend_from_slice(key);
+            }
+            Self::UndecodableFieldValue(msg) => out.extend_from_slice(msg),
+            other => {
+                use std::io::Write as _;
+                let _ = write!(out, "{other}");
+            }
+        }
+    }
+}
 
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -169,7 +187,7 @@ impl fmt::Display for Reason {
             Self::InvalidFieldKey(key) => {
                 write!(f, "invalid value: field-key={}", go_lossy(key))
             }
-            Self::UndecodableFieldValue(msg) => f.write_str(msg),
+            Self::UndecodableFieldValue(msg) => f.write_str(&go_lossy(msg)),
         }
     }
 }

@@ -1137,18 +1137,17 @@ fn walk_fields(
 
 /// What `fieldIterator.Next` and the typed value getters make of a value cut by `walkFields`.
 fn decode_value<'a>(key: &[u8], v: &'a [u8]) -> Result<FieldValue<'a>, Reason> {
-    let undecodable = |msg: String| Err(Reason::UndecodableFieldValue(msg));
+    // Go strings: the key's bytes go into the message as they are.
+    let undecodable = |msg: String| Err(Reason::UndecodableFieldValue(msg.into_bytes()));
     let Some(&first) = v.first() else {
-        return undecodable(format!(
-            "unknown field type for {}",
-            crate::model::text::go_lossy(key)
+        return Err(Reason::UndecodableFieldValue(
+            [b"unknown field type for ".as_slice(), key].concat(),
         ));
     };
     if first == b'"' {
         if v.len() < 2 {
-            return undecodable(format!(
-                "unable to decode string field {}",
-                crate::model::text::go_lossy(key)
+            return Err(Reason::UndecodableFieldValue(
+                [b"unable to decode string field ".as_slice(), key].concat(),
             ));
         }
         return Ok(FieldValue::String(unescape_string(&v[1..v.len() - 1])));
