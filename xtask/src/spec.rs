@@ -46,7 +46,7 @@ pub const CHECKED: [&str; 6] = [
 pub const REPORTED: [&str; 0] = [];
 
 /// Sections that state no server behaviour, by file and heading prefix, with the reason.
-pub const NOT_BEHAVIOUR: [(&str, &str, &str); 5] = [
+pub const NOT_BEHAVIOUR: [(&str, &str, &str); 6] = [
     (
         "v2.md",
         "4.1 Call path",
@@ -66,6 +66,11 @@ pub const NOT_BEHAVIOUR: [(&str, &str, &str); 5] = [
         "third-party.md",
         "9. Comparison table",
         "a summary of §1–§8, whose lines are counted where they are stated",
+    ),
+    (
+        "v3.md",
+        "13. Open items",
+        "the spec's list of its own UNCONFIRMED items, each stated (and counted) where it belongs in §1–§12",
     ),
     (
         "third-party.md",
@@ -494,6 +499,16 @@ fn is_markup(line: &str) -> bool {
     }
 }
 
+/// A note on how the spec itself was checked (`Rows without "(test)" are derived by tracing the
+/// code.`): provenance, like the preamble's, not behaviour.
+fn is_provenance(text: &str) -> bool {
+    static PROVENANCE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^(?:Rows|Lines|Items|Messages) (?:without|marked) .* (?:are|were) (?:derived|traced|tested)\b")
+            .expect("literal regex")
+    });
+    PROVENANCE.is_match(text.trim_start_matches(['-', '*', ' ']))
+}
+
 fn is_historical(text: &str) -> bool {
     let p = text.trim_start_matches(['-', '*', ' ', '>']);
     p.starts_with("[HIST]") || p.starts_with("History") || p.starts_with("**History")
@@ -551,6 +566,7 @@ impl Builder {
         if is_framing(&text, &messages, introduces_example)
             || is_advice(&prose(&text))
             || is_historical(&text)
+            || is_provenance(&text)
             || is_source_or_cli(&text)
             || !states_something(&text, &messages, &tokens)
         {
@@ -834,12 +850,12 @@ mod tests {
 
     #[test]
     fn what_is_not_a_line() {
-        let text = "## 1. A\nErrors:\n- `decodeWriteRequest`, in this order:\n- Handler: `http/write_handler.go` (lines 1-9).\n- Check the `message` property.\n> - quoted source\n- [HIST] old text `partial write error (2 written)`\n{{% show-in \"v2\" %}}\n- [Troubleshoot](#troubleshoot)\n```flux\nfrom(bucket: \"b\")\n```\n- Tags are re-sorted bytewise in the series key.\n";
+        let text = "## 1. A\nErrors:\n- `decodeWriteRequest`, in this order:\n- Handler: `http/write_handler.go` (lines 1-9).\n- Check the `message` property.\n> - quoted source\n- [HIST] old text `partial write error (2 written)`\nRows without \"(test)\" are derived by tracing the code.\n{{% show-in \"v2\" %}}\n- [Troubleshoot](#troubleshoot)\n```flux\nfrom(bucket: \"b\")\n```\n- Tags are re-sorted bytewise in the series key.\n";
         let f = parse("v2.md", text);
         assert_eq!(
             items(&f),
             [(
-                13,
+                14,
                 "rule",
                 "- Tags are re-sorted bytewise in the series key.".to_string()
             )]
