@@ -357,8 +357,7 @@ impl Parser {
 
     /// Skips the rest of a statement, up to its `;` (not consumed) or the end.
     fn rest_of_statement(&mut self) {
-        while self.pos < self.toks.len() && !matches!(self.peek(), Some(Tok::Sym(x)) if *x == ";")
-        {
+        while self.pos < self.toks.len() && !matches!(self.peek(), Some(Tok::Sym(x)) if *x == ";") {
             self.pos += 1;
         }
     }
