@@ -70,9 +70,40 @@ fn collect_strings(v: &serde_json::Value, out: &mut String) {
             out.push('\n');
         }
         serde_json::Value::Array(a) => a.iter().for_each(|x| collect_strings(x, out)),
-        serde_json::Value::Object(o) => o.values().for_each(|x| collect_strings(x, out)),
+        serde_json::Value::Object(o) => {
+            for (k, x) in o {
+                // A header an expectation or a request names shows that header: its name is the
+                // map's key (`access-control-max-age: {equals: ...}`), as written and in the
+                // spec's canonical case (`Access-Control-Max-Age`).
+                if k == "headers" {
+                    if let serde_json::Value::Object(h) = x {
+                        for name in h.keys() {
+                            out.push_str(name);
+                            out.push('\n');
+                            out.push_str(&canonical_header(name));
+                            out.push('\n');
+                        }
+                    }
+                }
+                collect_strings(x, out);
+            }
+        }
         _ => {}
     }
+}
+
+/// `x-influxdb-build` → `X-Influxdb-Build`.
+fn canonical_header(name: &str) -> String {
+    name.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            match c.next() {
+                Some(f) => f.to_ascii_uppercase().to_string() + &c.as_str().to_ascii_lowercase(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 fn file_of(name: &str) -> String {

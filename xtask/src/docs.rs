@@ -155,7 +155,21 @@ fn pretty_json(body: &str) -> Option<String> {
     serde_json::to_string_pretty(&v).ok()
 }
 
-fn render_step(n: usize, step: &Step, o: &StepObservation, out: &mut String) {
+/// InfluxDB 3 Core listens on 8181 (`influxdb3 serve`'s default `--http-bind`); the in-process
+/// reference reports the v2 port. Pages of v3 cases show the port a v3 reader uses.
+const V3_BASE_URL: &str = "http://127.0.0.1:8181";
+const REFERENCE_BASE_URL: &str = "http://127.0.0.1:8086";
+
+/// What a profile calls the place writes go: InfluxDB 3 has databases (`db=`), not buckets.
+fn container(profile: Profile) -> &'static str {
+    match profile {
+        Profile::V3 => "database",
+        _ => "bucket",
+    }
+}
+
+fn render_step(n: usize, step: &Step, o: &StepObservation, profile: Profile, out: &mut String) {
+    let place = container(profile);
     let is_monitoring_query = step.query.as_ref().is_some_and(|q| {
         q.flux
             .as_deref()
@@ -172,7 +186,7 @@ fn render_step(n: usize, step: &Step, o: &StepObservation, out: &mut String) {
     }
     if step.rejected_points.is_some() {
         out.push_str(&format!(
-            "### {n}. `rejected_points` logged for the bucket\n\n"
+            "### {n}. `rejected_points` logged for the {place}\n\n"
         ));
         let rows: Vec<Vec<(String, String)>> = o
             .rejected_points
@@ -189,7 +203,7 @@ fn render_step(n: usize, step: &Step, o: &StepObservation, out: &mut String) {
         return;
     }
     if step.landed.is_some() {
-        out.push_str(&format!("### {n}. What landed in the bucket\n\n"));
+        out.push_str(&format!("### {n}. What landed in the {place}\n\n"));
         landed(o, out);
         return;
     }
@@ -204,7 +218,11 @@ fn render_step(n: usize, step: &Step, o: &StepObservation, out: &mut String) {
     };
     out.push_str(&format!("### {n}. {what}: `{}`\n\n", o.request));
     if let Some(curl) = &o.curl {
-        out.push_str(&fence("sh", curl));
+        let curl = match profile {
+            Profile::V3 => curl.replace(REFERENCE_BASE_URL, V3_BASE_URL),
+            _ => curl.clone(),
+        };
+        out.push_str(&fence("sh", &curl));
         out.push('\n');
     }
     if let Some(w) = &step.write {
@@ -242,7 +260,7 @@ fn render_step(n: usize, step: &Step, o: &StepObservation, out: &mut String) {
         }
     }
     if o.landed.is_some() {
-        out.push_str("Then in the bucket:\n\n");
+        out.push_str(&format!("Then in the {place}:\n\n"));
         landed(o, out);
     }
 }
@@ -271,9 +289,13 @@ fn render_case(case: &LoadedCase, profile: Profile, steps: &[StepObservation]) -
         case.name(),
         case.file
     ));
-    out.push_str("Placeholders: `<org>`, `<bucket:main>` and `<bucket_id:main>` stand for the org, the bucket and its ID; `<now>` and `<wall_clock>` for the server's time around the request.\n\n");
+    out.push_str(match profile {
+        Profile::V3 => "Placeholders: `<bucket:main>` stands for the database (the `db` parameter; InfluxDB 3 has no org and no bucket IDs); `<now>` and `<wall_clock>` for the server's time around the request. `curl` lines use InfluxDB 3's port 8181 (the reference: `influx-reference serve --flavor v3 --bind 127.0.0.1:8181`).\n\n",
+        _ => "Placeholders: `<org>`, `<bucket:main>` and `<bucket_id:main>` stand for the org, the bucket and its ID; `<now>` and `<wall_clock>` for the server's time around the request.\n\n",
+    });
+    let place = container(profile);
     for b in &c.setup.buckets {
-        let mut line = format!("- bucket `{}`", b.name);
+        let mut line = format!("- {place} `{}`", b.name);
         if let Some(r) = &b.retention {
             line.push_str(&format!(", retention {r}"));
         }
@@ -289,12 +311,12 @@ fn render_case(case: &LoadedCase, profile: Profile, steps: &[StepObservation]) -
         }
     }
     if let Some(seed) = &c.setup.seed {
-        out.push_str("\nThe bucket already holds:\n\n");
+        out.push_str(&format!("\nThe {place} already holds:\n\n"));
         out.push_str(&fence("text", &seed.lines));
     }
     out.push_str("\n## Exchange\n\n");
     for (i, (step, o)) in c.steps.iter().zip(steps).enumerate() {
-        render_step(i + 1, step, o, &mut out);
+        render_step(i + 1, step, o, profile, &mut out);
     }
     let lines: Vec<&str> = out.trim_end().lines().map(str::trim_end).collect();
     lines.join("\n") + "\n"

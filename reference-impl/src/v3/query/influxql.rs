@@ -36,6 +36,10 @@ const MAX_DEPTH: usize = 64;
 #[derive(Debug, Clone, PartialEq)]
 pub enum StatementError {
     NotModelled(String),
+    /// `DataFusionError::NotImplemented(feature)`: a statement InfluxQL parses and IOx's planner
+    /// refuses (`core/iox_query_influxql/src/plan/planner.rs`: `Statement::Delete` →
+    /// `not_implemented("DELETE")`, `Statement::DropMeasurement` → `"DROP MEASUREMENT"`).
+    NotImplemented(&'static str),
     NoDatabase,
     DatabaseNotFound(String),
 }
@@ -55,10 +59,21 @@ impl From<StatementError> for Error {
                 status: 501,
                 message: m,
             },
+            // `datafusion_error_status_code` (influxdb3_server/src/http.rs): NotImplemented is
+            // 405, the body DataFusion's Display, plain text.
+            StatementError::NotImplemented(feature) => Error::Query {
+                status: 405,
+                message: not_implemented_text(feature),
+            },
             StatementError::NoDatabase => Error::InfluxqlNoDatabase,
             StatementError::DatabaseNotFound(db) => Error::QueryDatabaseNotFound(db),
         }
     }
+}
+
+/// DataFusion 51's `Display` of `DataFusionError::NotImplemented`.
+fn not_implemented_text(feature: &str) -> String {
+    format!("This feature is not implemented: {feature}")
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -268,6 +283,8 @@ enum Statement {
     ShowFieldKeys(Option<String>),
     ShowTagKeys(Option<String>),
     ShowDatabases,
+    /// `DELETE ...` or `DROP MEASUREMENT ...`: parsed, refused when planned.
+    NotImplemented(&'static str),
 }
 
 impl Statement {
@@ -338,7 +355,25 @@ impl Parser {
         Ok(out)
     }
 
+    /// Skips the rest of a statement, up to its `;` (not consumed) or the end.
+    fn rest_of_statement(&mut self) {
+        while self.pos < self.toks.len() && !matches!(self.peek(), Some(Tok::Sym(x)) if *x == ";") {
+            self.pos += 1;
+        }
+    }
+
     fn statement(&mut self) -> Result<Statement, StatementError> {
+        // InfluxQL parses `DELETE [FROM m] [WHERE ...]` and `DROP MEASUREMENT m`; IOx's planner
+        // then refuses them. The reference does not check the rest of such a statement.
+        if self.keyword("delete") {
+            self.rest_of_statement();
+            return Ok(Statement::NotImplemented("DELETE"));
+        }
+        if self.keyword("drop") && self.keyword("measurement") {
+            self.ident()?;
+            self.rest_of_statement();
+            return Ok(Statement::NotImplemented("DROP MEASUREMENT"));
+        }
         if self.keyword("select") {
             return Ok(Statement::Select(self.select()?));
         }
@@ -670,6 +705,7 @@ pub fn execute_v1(
             };
             run(database, &s).map_err(|e| match e {
                 StatementError::NotModelled(m) => m,
+                StatementError::NotImplemented(feature) => not_implemented_text(feature),
                 other => format!("{other:?}"),
             })
         })
@@ -804,6 +840,7 @@ fn run(db: &Database, statement: &Statement) -> Result<Output, StatementError> {
         }
         Statement::Select(s) => select(db, s),
         Statement::ShowDatabases => Err(StatementError::not_modelled("SHOW DATABASES here")),
+        Statement::NotImplemented(feature) => Err(StatementError::NotImplemented(feature)),
     }
 }
 
