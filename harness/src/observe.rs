@@ -194,9 +194,14 @@ impl Redactions {
                 out = out.replace(actual.as_str(), placeholder);
             }
         }
-        if let Some((start, end)) = self.now {
+        // Both clock patterns need a `T`, the generated pattern a `"` and a `:`: a text
+        // without them (most landed rows) is not searched.
+        if let Some((start, end)) = self.now.filter(|_| out.contains('T')) {
             out = redact_wall_clock(&out, start - 31 * DAY, end + DAY);
             out = redact_naive_clock(&out, start - 31 * DAY, end + DAY);
+        }
+        if !out.contains('"') || !out.contains(':') {
+            return out;
         }
         redact_generated(&out)
     }
