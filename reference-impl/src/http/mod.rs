@@ -5,6 +5,7 @@ mod body;
 mod delete;
 pub mod json_out;
 pub(crate) mod query;
+mod query_threads;
 mod query_params;
 pub mod respond;
 mod schema;

@@ -348,10 +348,6 @@ enum Answer {
     Csv(Vec<u8>),
 }
 
-/// A query's thread gets a large stack: evaluation depth is budgeted, and the budget, not the
-/// stack, must be what stops a deep script.
-const QUERY_STACK_BYTES: usize = 64 << 20;
-
 pub async fn api_v2_query(State(state): State<Arc<AppState>>, req: Request) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let Some(auth) = parts.extensions.get::<Authorization>().cloned() else {
@@ -420,10 +416,8 @@ pub async fn api_v2_query(State(state): State<Arc<AppState>>, req: Request) -> R
     };
     let (tx, rx) = tokio::sync::oneshot::channel();
     let thread_state = state.clone();
-    let spawned = std::thread::Builder::new()
-        .name("flux-query".into())
-        .stack_size(QUERY_STACK_BYTES)
-        .spawn(move || {
+    // On a query thread (large stack, reused: see `query_threads`).
+    let spawned = super::query_threads::spawn(move || {
             let _permit = permit;
             let state = thread_state;
             let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
