@@ -446,4 +446,22 @@ mod tests {
             "0196ed59-affb-4cc1-beeb-8da1658eec67"
         );
     }
+
+    proptest::proptest! {
+        /// `Redactions::text` skips the clock patterns for a text without `T` and the generated
+        /// pattern for one without `"` or `:`: they cannot match such a text.
+        #[test]
+        fn texts_the_prefilters_skip_are_never_redacted(
+            s in "[0-9:.Z+\\-\"a-z _T]{0,60}"
+        ) {
+            let (lo, hi) = (i64::MIN, i64::MAX);
+            if !s.contains('T') {
+                proptest::prop_assert_eq!(redact_wall_clock(&s, lo, hi), s.clone());
+                proptest::prop_assert_eq!(redact_naive_clock(&s, lo, hi), s.clone());
+            }
+            if !s.contains('"') || !s.contains(':') {
+                proptest::prop_assert_eq!(redact_generated(&s), s.clone());
+            }
+        }
+    }
 }

@@ -90,8 +90,8 @@ fn server() -> Server {
         token: TOKEN.into(),
         ..ServerConfig::default()
     };
-    let reference = Reference::with_clock(config, Arc::new(clock))
-        .unwrap_or_else(|e| panic!("reference: {e}"));
+    let reference =
+        Reference::with_clock(config, Arc::new(clock)).unwrap_or_else(|e| panic!("reference: {e}"));
     let router = reference.router();
     let spec = CpuOnly {
         hosts: HOSTS,

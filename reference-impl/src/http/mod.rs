@@ -5,8 +5,8 @@ mod body;
 mod delete;
 pub mod json_out;
 pub(crate) mod query;
-mod query_threads;
 mod query_params;
+mod query_threads;
 pub mod respond;
 mod schema;
 mod session;
@@ -104,9 +104,8 @@ impl AppState {
         };
         match quick {
             Ok(f) => self.with_store(f).await,
-            Err(done) => done.map_err(|_| {
-                ApiError::new(Code::Internal, "internal error: the request failed")
-            }),
+            Err(done) => done
+                .map_err(|_| ApiError::new(Code::Internal, "internal error: the request failed")),
         }
     }
 }
