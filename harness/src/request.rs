@@ -10,21 +10,36 @@ use crate::server::adapter::WriteAdapter;
 use crate::server::Context;
 
 fn template(s: &str, ctx: &Context, bucket: &str, token: &str, now: i64) -> String {
+    // Every placeholder starts with `{`: a text without one (most generated bodies) is
+    // returned as it is instead of being copied once per placeholder.
+    if !s.contains('{') {
+        return s.to_string();
+    }
     let b = ctx.bucket(Some(bucket));
     let mut s = s.to_string();
+    // The placeholders are replaced one after the other (a value may hold the next one); a
+    // placeholder that is not there costs a search, not a copy of the text.
+    let mut replace = |placeholder: &str, value: &dyn Fn() -> String| {
+        if s.contains(placeholder) {
+            s = s.replace(placeholder, &value());
+        }
+    };
     for (name, id) in &ctx.schemas {
-        s = s.replace(&format!("{{schema_id:{name}}}"), id);
+        replace(&format!("{{schema_id:{name}}}"), &|| id.clone());
     }
-    let s = s
-        .replace("{org}", &ctx.org)
-        .replace("{org_id}", &ctx.org_id)
-        .replace("{bucket}", b.map(|b| b.name.as_str()).unwrap_or(bucket))
-        .replace("{bucket_id}", b.map(|b| b.id.as_str()).unwrap_or(""))
-        .replace("{token}", token)
-        .replace("{now_ns}", &now.to_string())
-        .replace("{now_us}", &(now / 1_000).to_string())
-        .replace("{now_ms}", &(now / 1_000_000).to_string())
-        .replace("{now_s}", &(now / 1_000_000_000).to_string());
+    replace("{org}", &|| ctx.org.clone());
+    replace("{org_id}", &|| ctx.org_id.clone());
+    replace("{bucket}", &|| {
+        b.map(|b| b.name.as_str()).unwrap_or(bucket).to_string()
+    });
+    replace("{bucket_id}", &|| {
+        b.map(|b| b.id.as_str()).unwrap_or("").to_string()
+    });
+    replace("{token}", &|| token.to_string());
+    replace("{now_ns}", &|| now.to_string());
+    replace("{now_us}", &|| (now / 1_000).to_string());
+    replace("{now_ms}", &|| (now / 1_000_000).to_string());
+    replace("{now_s}", &|| (now / 1_000_000_000).to_string());
     now_offsets(&s, now)
 }
 

@@ -6,6 +6,7 @@ mod delete;
 pub mod json_out;
 pub(crate) mod query;
 mod query_params;
+mod query_threads;
 pub mod respond;
 mod schema;
 mod session;
@@ -77,6 +78,37 @@ impl AppState {
             .await
             .map_err(|_| ApiError::new(Code::Internal, "internal error: the request failed"))
     }
+
+    /// [`Self::with_store`] for short lookups (a token, a session): when the lock is free at
+    /// once, `f` runs on the async worker, sparing the request the blocking pool's two thread
+    /// hand-offs (which cost more than the lookup: a generated scenario's requests spent more
+    /// time switching threads than authenticating). When the lock is held, it waits on the
+    /// blocking pool as before, so a waiting request still never occupies a worker. A panic in
+    /// `f` is the same 500.
+    pub async fn with_store_quick<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&mut Store) -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let quick = {
+            let held = match self.store.try_lock() {
+                Ok(guard) => Some(guard),
+                Err(std::sync::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => None,
+            };
+            match held {
+                // The guard never lives across an await.
+                Some(mut guard) => Err(std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+                    || f(&mut guard),
+                ))),
+                None => Ok(f),
+            }
+        };
+        match quick {
+            Ok(f) => self.with_store(f).await,
+            Err(done) => done
+                .map_err(|_| ApiError::new(Code::Internal, "internal error: the request failed")),
+        }
+    }
 }
 
 /// Paths under `/api/v2` that need no token (`http/platform_handler.go`).
@@ -125,18 +157,23 @@ async fn authenticate(
     };
     let now = state.clock.now_nanos();
     let cloud_config = state.config.cloud;
-    let found = state
-        .with_store(move |store| {
-            if cloud {
-                // Queued cloud writes whose apply delay has passed become visible before
-                // anything else is answered.
-                crate::engine::cloud::apply_due(store, &cloud_config, now);
-            }
-            needs_auth.then(|| {
-                authenticate_v2_or_session(store, header.as_deref(), session_key.as_deref(), now)
-            })
+    let lookup = move |store: &mut Store| {
+        if cloud {
+            // Queued cloud writes whose apply delay has passed become visible before
+            // anything else is answered.
+            crate::engine::cloud::apply_due(store, &cloud_config, now);
+        }
+        needs_auth.then(|| {
+            authenticate_v2_or_session(store, header.as_deref(), session_key.as_deref(), now)
         })
-        .await;
+    };
+    // Applying queued cloud writes can take a while: only the plain lookup may run on the
+    // async worker.
+    let found = if cloud {
+        state.with_store(lookup).await
+    } else {
+        state.with_store_quick(lookup).await
+    };
     match found {
         Ok(None) => {}
         Ok(Some(Ok(auth))) => {
@@ -255,8 +292,34 @@ pub fn router(state: Arc<AppState>) -> Router {
     if state.config.flavor == crate::config::Flavor::V3 {
         return crate::v3::http::router(state);
     }
+    routes(state.config.flavor)
+        .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            version_headers,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .with_state(state)
+}
+
+/// The routes of a flavor, built once per process and cloned for each server: building them
+/// (a route tree of some fifty paths) cost more than a short request, and the in-process
+/// harness starts two servers per generated scenario. A clone shares the route tree; the
+/// state is given by [`router`].
+fn routes(flavor: crate::config::Flavor) -> Router<Arc<AppState>> {
+    static V2: std::sync::OnceLock<Router<Arc<AppState>>> = std::sync::OnceLock::new();
+    static CLOUD: std::sync::OnceLock<Router<Arc<AppState>>> = std::sync::OnceLock::new();
+    let cell = if flavor == crate::config::Flavor::Cloud {
+        &CLOUD
+    } else {
+        &V2
+    };
+    cell.get_or_init(|| build_routes(flavor)).clone()
+}
+
+fn build_routes(flavor: crate::config::Flavor) -> Router<Arc<AppState>> {
     let mut api = Router::new();
-    if state.config.flavor == crate::config::Flavor::V2 {
+    if flavor == crate::config::Flavor::V2 {
         api = api
             .route(
                 "/api/v2/signin",
@@ -269,7 +332,7 @@ pub fn router(state: Arc<AppState>) -> Router {
                     .fallback(move || async move { method_not_allowed("POST") }),
             );
     }
-    if state.config.flavor == crate::config::Flavor::Cloud {
+    if flavor == crate::config::Flavor::Cloud {
         api = api
             .route(
                 "/api/v2/buckets/{id}/schema/measurements",
@@ -401,13 +464,6 @@ pub fn router(state: Arc<AppState>) -> Router {
             .fallback(move || async move { method_not_allowed("GET, HEAD") }),
     )
     .fallback(fallback)
-    .layer(middleware::from_fn_with_state(state.clone(), authenticate))
-    .layer(middleware::from_fn_with_state(
-        state.clone(),
-        version_headers,
-    ))
-    .layer(axum::extract::DefaultBodyLimit::disable())
-    .with_state(state)
 }
 
 /// Reads a write body, up to `limit` bytes (413 `unable to read data: points batch is too

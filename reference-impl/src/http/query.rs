@@ -348,10 +348,6 @@ enum Answer {
     Csv(Vec<u8>),
 }
 
-/// A query's thread gets a large stack: evaluation depth is budgeted, and the budget, not the
-/// stack, must be what stops a deep script.
-const QUERY_STACK_BYTES: usize = 64 << 20;
-
 pub async fn api_v2_query(State(state): State<Arc<AppState>>, req: Request) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let Some(auth) = parts.extensions.get::<Authorization>().cloned() else {
@@ -420,55 +416,53 @@ pub async fn api_v2_query(State(state): State<Arc<AppState>>, req: Request) -> R
     };
     let (tx, rx) = tokio::sync::oneshot::channel();
     let thread_state = state.clone();
-    let spawned = std::thread::Builder::new()
-        .name("flux-query".into())
-        .stack_size(QUERY_STACK_BYTES)
-        .spawn(move || {
-            let _permit = permit;
-            let state = thread_state;
-            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                let outcome = execute(crate::query::Request {
-                    store: &state.store,
-                    auth: &auth,
-                    org_id,
-                    extern_file: &request.extern_file,
-                    ast: request.ast.as_ref(),
-                    script: &request.query,
-                    now,
-                    clock: state.clock.as_ref(),
-                    storage_version: state.config.storage_version,
-                    limits,
-                    queued_nanos,
-                });
-                let error = outcome.error.as_ref();
-                if request.no_content {
-                    return match error {
-                        Some(e) => Answer::Error(ApiError::new(e.code, e.message.clone())),
-                        None => Answer::NoContent,
-                    };
-                }
-                match encode_outcome(
-                    &outcome.results,
-                    error.map(|e| e.message.as_str()),
-                    &request.dialect,
-                ) {
-                    Ok(out) => Answer::Csv(out),
-                    Err(_) => {
-                        let e = outcome
-                            .error
-                            .unwrap_or_else(|| crate::query::FluxError::invalid(""));
-                        Answer::Error(ApiError::new(e.code, e.message))
-                    }
-                }
-            }));
-            let answer = run.unwrap_or_else(|_| {
-                Answer::Error(ApiError::new(
-                    Code::Internal,
-                    "the query failed unexpectedly",
-                ))
+    // On a query thread (large stack, reused: see `query_threads`).
+    let spawned = super::query_threads::spawn(move || {
+        let _permit = permit;
+        let state = thread_state;
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let outcome = execute(crate::query::Request {
+                store: &state.store,
+                auth: &auth,
+                org_id,
+                extern_file: &request.extern_file,
+                ast: request.ast.as_ref(),
+                script: &request.query,
+                now,
+                clock: state.clock.as_ref(),
+                storage_version: state.config.storage_version,
+                limits,
+                queued_nanos,
             });
-            let _ = tx.send(answer);
+            let error = outcome.error.as_ref();
+            if request.no_content {
+                return match error {
+                    Some(e) => Answer::Error(ApiError::new(e.code, e.message.clone())),
+                    None => Answer::NoContent,
+                };
+            }
+            match encode_outcome(
+                &outcome.results,
+                error.map(|e| e.message.as_str()),
+                &request.dialect,
+            ) {
+                Ok(out) => Answer::Csv(out),
+                Err(_) => {
+                    let e = outcome
+                        .error
+                        .unwrap_or_else(|| crate::query::FluxError::invalid(""));
+                    Answer::Error(ApiError::new(e.code, e.message))
+                }
+            }
+        }));
+        let answer = run.unwrap_or_else(|_| {
+            Answer::Error(ApiError::new(
+                Code::Internal,
+                "the query failed unexpectedly",
+            ))
         });
+        let _ = tx.send(answer);
+    });
     if spawned.is_err() {
         return respond::error(
             &ApiError::new(Code::Internal, "could not start the query"),

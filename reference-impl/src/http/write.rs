@@ -1,7 +1,7 @@
 //! `POST /api/v2/write` and v1-compat `POST /write`.
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -11,7 +11,7 @@ use crate::api_error::{ApiError, Code};
 use crate::config::Flavor;
 use crate::engine::auth::{authenticate_v1, v1_credentials};
 use crate::engine::v2::{self as engine, is_gzip_encoding, WriteConfig, HARD_BODY_LIMIT};
-use crate::storage::Authorization;
+use crate::storage::{Authorization, Store};
 
 use super::respond::{self, Encoder};
 use super::{read_body, AppState, QueryParams};
@@ -52,6 +52,7 @@ fn injected_fault(state: &AppState) -> Option<ApiError> {
 /// A write on the cloud flavor: the gateway decides now, the queue applies later.
 fn cloud_write(
     state: &AppState,
+    mut store: StoreAccess<'_>,
     auth: &Authorization,
     request: &engine::WriteRequest<'_>,
 ) -> Response<Body> {
@@ -60,7 +61,7 @@ fn cloud_write(
     let pre = cloud::prepare(request, &state.config.cloud, state.clock.as_ref());
     let mut parsed = pre.parse(request);
     let result = cloud::write_prepared(
-        &mut state.store(),
+        &mut store.lock(),
         auth,
         request,
         &state.config.cloud,
@@ -103,15 +104,69 @@ impl Params {
     }
 }
 
+/// Bodies up to this size, sent without gzip, are written on the async worker when the store
+/// is free at once (see [`blocking`]): parsing and storing them takes microseconds.
+const INLINE_BODY_BYTES: usize = 32 * 1024;
+
+/// The store lock of a write: already held (a small write on the async worker took it with
+/// `try_lock`), or taken when the write gets there (on the blocking pool, after parsing).
+struct StoreAccess<'a> {
+    state: &'a AppState,
+    held: Option<MutexGuard<'a, Store>>,
+}
+
+impl<'a> StoreAccess<'a> {
+    fn lock(&mut self) -> MutexGuard<'a, Store> {
+        self.held.take().unwrap_or_else(|| self.state.store())
+    }
+}
+
+fn write_failed() -> Response<Body> {
+    respond::error(
+        &ApiError::new(Code::Internal, "internal error: the write failed"),
+        Encoder::Compact,
+    )
+}
+
 /// Runs a write's decoding and storing on the blocking pool: gunzip, parsing and the store
-/// lock can take a while for a large body, and must not hold an async worker meanwhile.
-async fn blocking(f: impl FnOnce() -> Response<Body> + Send + 'static) -> Response<Body> {
-    tokio::task::spawn_blocking(f).await.unwrap_or_else(|_| {
-        respond::error(
-            &ApiError::new(Code::Internal, "internal error: the write failed"),
-            Encoder::Compact,
-        )
+/// lock can take a while for a large body, and must not hold an async worker meanwhile. A
+/// small plain body (`inline`: at most [`INLINE_BODY_BYTES`], no gzip, which could inflate)
+/// whose store lock is free at once is written right here instead: the blocking pool's two
+/// thread hand-offs cost more than such a write, and a write that would wait for the lock
+/// still waits on the pool. A panic is the same 500 either way.
+async fn blocking(
+    state: Arc<AppState>,
+    inline: bool,
+    f: impl FnOnce(&AppState, StoreAccess<'_>) -> Response<Body> + Send + 'static,
+) -> Response<Body> {
+    if inline {
+        let held = match state.store.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        };
+        if let Some(held) = held {
+            let access = StoreAccess {
+                state: &state,
+                held: Some(held),
+            };
+            return std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&state, access)))
+                .unwrap_or_else(|_| write_failed());
+        }
+    }
+    tokio::task::spawn_blocking(move || {
+        let access = StoreAccess {
+            state: &state,
+            held: None,
+        };
+        f(&state, access)
     })
+    .await
+    .unwrap_or_else(|_| write_failed())
+}
+
+fn inline(body: &bytes::Bytes, gzip: bool) -> bool {
+    !gzip && body.len() <= INLINE_BODY_BYTES
 }
 
 pub async fn api_v2_write(State(state): State<Arc<AppState>>, req: Request) -> Response<Body> {
@@ -131,7 +186,8 @@ pub async fn api_v2_write(State(state): State<Arc<AppState>>, req: Request) -> R
         Ok(b) => b,
         Err(e) => return respond::error(&e, Encoder::Compact),
     };
-    blocking(move || {
+    let small = inline(&body, gzip);
+    blocking(state, small, move |state, mut store| {
         let request = engine::WriteRequest {
             org: params.get("org"),
             org_id: params.get("orgID"),
@@ -141,15 +197,15 @@ pub async fn api_v2_write(State(state): State<Arc<AppState>>, req: Request) -> R
             body: &body,
         };
         if state.config.flavor == Flavor::Cloud {
-            return cloud_write(&state, &auth, &request);
+            return cloud_write(state, store, &auth, &request);
         }
-        let config = write_config(&state);
+        let config = write_config(state);
         // Gunzip and parse before taking the store lock: other requests keep the store
         // meanwhile.
         let pre = engine::prepare(&request, &config);
         let mut parsed = pre.parse(state.clock.as_ref());
         let result = engine::write_prepared(
-            &mut state.store(),
+            &mut store.lock(),
             &auth,
             &request,
             &config,
@@ -262,11 +318,16 @@ pub async fn v1_write(State(state): State<Arc<AppState>>, req: Request) -> Respo
         Ok(b) => b,
         Err(e) => return respond::error(&e, Encoder::Compact),
     };
-    blocking(move || v1_write_blocking(&state, &auth, &params, gzip, &body)).await
+    let small = inline(&body, gzip);
+    blocking(state, small, move |state, store| {
+        v1_write_blocking(state, store, &auth, &params, gzip, &body)
+    })
+    .await
 }
 
 fn v1_write_blocking(
     state: &AppState,
+    mut store: StoreAccess<'_>,
     auth: &Authorization,
     params: &Params,
     gzip: bool,
@@ -304,14 +365,14 @@ fn v1_write_blocking(
             gzip: request.gzip,
             body: request.body,
         };
-        return cloud_write(state, auth, &v2);
+        return cloud_write(state, store, auth, &v2);
     }
     let config = write_config(state);
     // As for v2: read and parse before taking the store lock.
     let pre = engine::prepare_v1(&request, &config);
     let mut parsed = pre.parse(state.clock.as_ref());
     let result = engine::write_v1_prepared(
-        &mut state.store(),
+        &mut store.lock(),
         auth,
         &request,
         &config,

@@ -164,12 +164,19 @@ impl<'a> Interp<'a> {
 
     /// A new stream of `tables`, its memory reserved against the budget.
     pub fn stream(&mut self, tables: Vec<Table>, unsorted: bool) -> R<Value> {
+        self.stream_shared(Rc::new(tables), unsorted)
+    }
+
+    /// A new stream of tables another stream holds too (`yield`, `to`: the tables pass on
+    /// unchanged), without copying them. Their memory is reserved again, as for a copy, so
+    /// the budget ends a query exactly where it did when they were copied.
+    pub fn stream_shared(&mut self, tables: Rc<Vec<Table>>, unsorted: bool) -> R<Value> {
         let bytes: u64 = tables.iter().map(Table::weight).sum();
         let reservation = self.budget.reserve(bytes)?;
         let id = self.next_stream;
         self.next_stream += 1;
         Ok(Value::Stream(Rc::new(Stream {
-            state: std::cell::RefCell::new(StreamState::Ready(Rc::new(tables))),
+            state: std::cell::RefCell::new(StreamState::Ready(tables)),
             unsorted: std::cell::Cell::new(unsorted),
             yielded: std::cell::RefCell::new(None),
             id,
@@ -845,9 +852,13 @@ impl<'a> Interp<'a> {
             }
             names.push(name.clone());
             let tables = self.ordered(&se.stream)?;
+            // The stream's last reader: its tables move into the result, copied only when
+            // another stream still shares them. (`results` succeeds at most once: it takes
+            // the side effects, and gives them back only when it succeeds.)
+            *se.stream.state.borrow_mut() = StreamState::Ready(Rc::new(Vec::new()));
             out.push(QueryResult {
                 name,
-                tables: (*tables).clone(),
+                tables: Rc::try_unwrap(tables).unwrap_or_else(|shared| (*shared).clone()),
             });
         }
         self.side_effects = effects;

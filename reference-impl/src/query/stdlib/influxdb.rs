@@ -199,7 +199,7 @@ pub fn read(it: &mut Interp<'_>, spec: &ReadSpec) -> R<Vec<Table>> {
     // First hold: the (series, field) pairs with values in range, keys only.
     let candidates: Vec<(SeriesKey, Vec<u8>)> = {
         let store = lock(it);
-        let mut set: BTreeSet<(Vec<u8>, Vec<u8>, SeriesKey)> = BTreeSet::new();
+        let mut list = Vec::new();
         if let Some(data) = store.data.get(&spec.bucket) {
             for group in data.shard_groups.values() {
                 if group.end <= start || group.start >= stop {
@@ -208,22 +208,25 @@ pub fn read(it: &mut Interp<'_>, spec: &ReadSpec) -> R<Vec<Table>> {
                 for (series, fields) in &group.series {
                     for (field, values) in fields {
                         if values.any_in_range(start, stop) {
-                            set.insert((escaped_series_key(series), field.clone(), series.clone()));
+                            list.push((series.clone(), field.clone()));
                         }
                     }
                 }
             }
         }
-        set.into_iter().map(|(_, f, s)| (s, f)).collect()
+        list
     };
-    // The pushed-down filters, outside the lock.
-    let mut kept = Vec::with_capacity(candidates.len());
-    for (series, field) in candidates {
-        if !keep_series(&spec.predicates, &series, &field) {
-            continue;
-        }
-        kept.push((series, field));
-    }
+    // The pushed-down filters, outside the lock; then the kept pairs in escaped-series-key,
+    // field order, each once (a series can have values in several shard groups). Only kept
+    // pairs have their key escaped.
+    let mut ordered: Vec<(Vec<u8>, Vec<u8>, SeriesKey)> = candidates
+        .into_iter()
+        .filter(|(series, field)| keep_series(&spec.predicates, series, field))
+        .map(|(series, field)| (escaped_series_key(&series), field, series))
+        .collect();
+    ordered.sort();
+    ordered.dedup();
+    let kept: Vec<(SeriesKey, Vec<u8>)> = ordered.into_iter().map(|(_, f, s)| (s, f)).collect();
     // Second hold: copy the values, within the memory budget.
     let mut tables: Vec<Table> = Vec::new();
     let mut scanned_values = 0u64;
@@ -238,6 +241,8 @@ pub fn read(it: &mut Interp<'_>, spec: &ReadSpec) -> R<Vec<Table>> {
         let by_value = spec.predicates.iter().any(Pred::reads_value);
         for (series, field) in &kept {
             let mut current: Option<ColType> = None;
+            // What the key columns of a row weigh: the same for every row of the table.
+            let mut key_weight = 0u64;
             for group in data.shard_groups.values() {
                 if group.end <= start || group.start >= stop {
                     continue;
@@ -252,13 +257,16 @@ pub fn read(it: &mut Interp<'_>, spec: &ReadSpec) -> R<Vec<Table>> {
                     }
                     let ty = value.col_type().unwrap_or(ColType::String);
                     if current != Some(ty) {
-                        tables.push(series_table(series, field, ty, start, stop));
+                        let t = series_table(series, field, ty, start, stop);
+                        key_weight = t.key.values[2..].iter().map(Val::weight).sum();
+                        tables.push(t);
                         current = Some(ty);
                     }
                     let Some(t) = tables.last_mut() else { continue };
-                    let mut row = vec![Val::Time(start), Val::Time(stop), Val::Time(time), value];
+                    let w = 3 * Val::Time(0).weight() + value.weight() + key_weight;
+                    let mut row = Vec::with_capacity(t.columns.len());
+                    row.extend([Val::Time(start), Val::Time(stop), Val::Time(time), value]);
                     row.extend(t.key.values[2..].iter().cloned());
-                    let w: u64 = row.iter().map(Val::weight).sum();
                     scanned_values += 1;
                     scanned_bytes += 16;
                     guard.grow(w).map_err(FluxError::from)?;

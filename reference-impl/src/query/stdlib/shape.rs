@@ -1145,7 +1145,8 @@ fn pivot(it: &mut Interp<'_>, a: Args) -> R<Value> {
     struct Acc {
         table: Table,
         value_cols: Vec<String>,
-        row_keys: Vec<String>,
+        /// Row key → its row (found by a linear search before: quadratic in the rows).
+        row_keys: std::collections::HashMap<String, usize>,
     }
     let mut accs: Vec<Acc> = Vec::new();
     for t in tables.iter() {
@@ -1195,7 +1196,7 @@ fn pivot(it: &mut Interp<'_>, a: Args) -> R<Value> {
                 accs.push(Acc {
                     table: Table::new(columns, key),
                     value_cols: Vec::new(),
-                    row_keys: Vec::new(),
+                    row_keys: std::collections::HashMap::new(),
                 });
                 accs.len() - 1
             }
@@ -1226,13 +1227,13 @@ fn pivot(it: &mut Interp<'_>, a: Args) -> R<Value> {
                     acc.table.columns.len() - 1
                 }
             };
-            let ri = match acc.row_keys.iter().position(|k| k == &row_id) {
-                Some(p) => p,
+            let ri = match acc.row_keys.get(&row_id) {
+                Some(&p) => p,
                 None => {
                     let mut row: Vec<Val> = base_idx.iter().map(|&i| r[i].clone()).collect();
                     row.resize(acc.table.columns.len(), Val::Null);
                     acc.table.rows.push(row);
-                    acc.row_keys.push(row_id);
+                    acc.row_keys.insert(row_id, acc.table.rows.len() - 1);
                     acc.table.rows.len() - 1
                 }
             };
@@ -1424,7 +1425,7 @@ fn yield_(it: &mut Interp<'_>, a: Args) -> R<Value> {
     let s = a.stream()?;
     // A pending read is read now: the result is this stream.
     let tables = it.tables(&s)?;
-    let v = it.stream((*tables).clone(), s.unsorted.get())?;
+    let v = it.stream_shared(tables, s.unsorted.get())?;
     if let Value::Stream(out) = &v {
         *out.yielded.borrow_mut() = Some(name);
         it.side_effects.push(crate::query::interp::SideEffect {

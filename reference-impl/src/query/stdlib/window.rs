@@ -635,30 +635,35 @@ pub fn storage_aggregate(
             }
             let (chosen_time, value, oty) = reduce_window(kind, &members, ty);
             let has_time = time_col.is_some() || (selector && !force_aggregate);
-            let mut columns = vec![
-                Column::new("_start", ColType::Time),
-                Column::new("_stop", ColType::Time),
-            ];
-            if has_time {
-                columns.push(Column::new("_time", ColType::Time));
-            }
-            columns.push(Column::new("_value", oty));
-            columns.extend(tags.iter().cloned());
             let (ks, kp) = match time_col {
                 Some(_) => bounds,
                 None => *b,
             };
-            let mut key = GroupKey::new(
-                vec![
+            // A window's table: made for every window without `time_col`, once per series
+            // with it (where every window is a row of one table).
+            let table = || {
+                let mut columns = vec![
                     Column::new("_start", ColType::Time),
                     Column::new("_stop", ColType::Time),
-                ],
-                vec![Val::Time(ks), Val::Time(kp)],
-            );
-            for (c, v) in tags.iter().zip(&tag_vals) {
-                key.cols.push(c.clone());
-                key.values.push(v.clone());
-            }
+                ];
+                if has_time {
+                    columns.push(Column::new("_time", ColType::Time));
+                }
+                columns.push(Column::new("_value", oty));
+                columns.extend(tags.iter().cloned());
+                let mut key = GroupKey::new(
+                    vec![
+                        Column::new("_start", ColType::Time),
+                        Column::new("_stop", ColType::Time),
+                    ],
+                    vec![Val::Time(ks), Val::Time(kp)],
+                );
+                for (c, v) in tags.iter().zip(&tag_vals) {
+                    key.cols.push(c.clone());
+                    key.values.push(v.clone());
+                }
+                Table::new(columns, key)
+            };
             let selector_empty = selector && !force_aggregate && chosen_time.is_none();
             let mut row = vec![Val::Time(ks), Val::Time(kp)];
             if has_time {
@@ -673,14 +678,14 @@ pub fn storage_aggregate(
             match time_col {
                 Some(_) => {
                     if one.columns.is_empty() {
-                        one = Table::new(columns, key);
+                        one = table();
                     }
                     if !selector_empty || create_empty {
                         one.rows.push(row);
                     }
                 }
                 None => {
-                    let mut nt = Table::new(columns, key);
+                    let mut nt = table();
                     if !selector_empty {
                         nt.rows.push(row);
                     }
