@@ -17,8 +17,8 @@ use crate::server::inprocess::InProcess;
 use crate::server::Target;
 use crate::Error;
 
-/// Default `--jobs` of `fuzz` against a URL.
-const URL_JOBS: usize = 8;
+/// Default `--jobs` of `fuzz --profile cloud` against a URL.
+const CLOUD_URL_JOBS: usize = 8;
 
 /// `fuzz`: generated scenarios on the target and on the reference, differences shrunk into
 /// regression cases.
@@ -64,15 +64,11 @@ pub async fn fuzz(cli: &Cli, args: &FuzzArgs) -> Result<ExitCode, Error> {
     config.time_limit = time_limit;
     if let Some(j) = args.jobs {
         config.jobs = j.max(1);
-    } else if !in_process {
-        // A scenario over the network mostly waits: for round trips (a bucket made, each write
-        // and its read-back, the bucket removed, each request crossing both processes'
-        // threads) and, on the cloud profile, for the target to settle (reads polled until
-        // four agree). More in flight, not more CPU; each scenario has buckets of its own, so
-        // the verdicts do not change. 40 cloud scenarios against `influx-reference serve
-        // --flavor cloud`: 46 s with 2 jobs, 7 s with 16; 2,000 v2 scenarios against
-        // `influx-reference serve`: 133/s with 2 jobs, 475/s with 8.
-        config.jobs = URL_JOBS;
+    } else if !in_process && args.profile == Profile::Cloud {
+        // A cloud scenario over the network mostly waits for the target to settle (reads
+        // polled until four agree): more in flight, not more CPU. 40 scenarios against
+        // `influx-reference serve --flavor cloud`: 46 s with 2 jobs, 7 s with 16.
+        config.jobs = CLOUD_URL_JOBS;
     }
     config.shrink = args.shrink;
     config.run.request_timeout = secs(args.target.request_timeout);
