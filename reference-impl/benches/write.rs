@@ -39,6 +39,22 @@ fn best_of(runs: usize, mut f: impl FnMut()) -> Duration {
         .unwrap_or_default()
 }
 
+/// The bucket every phase writes to: no retention, week-long shard groups.
+fn bench_bucket() -> Option<Bucket> {
+    Some(Bucket {
+        id: Id::new(1)?,
+        org_id: Id::new(2)?,
+        name: "bench".into(),
+        description: String::new(),
+        kind: BucketKind::User,
+        retention: 0,
+        shard_group_duration: 7 * 24 * 3_600_000_000_000,
+        schema_type: SchemaType::Implicit,
+        created_at: 0,
+        updated_at: 0,
+    })
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument is accepted and ignored.
     let spec = CpuOnly {
@@ -48,21 +64,7 @@ fn main() {
         start: 1_700_000_000_000_000_000,
     };
     let batches = spec.batches();
-    let (Some(id), Some(org)) = (Id::new(1), Id::new(2)) else {
-        return;
-    };
-    let bucket = Bucket {
-        id,
-        org_id: org,
-        name: "bench".into(),
-        description: String::new(),
-        kind: BucketKind::User,
-        retention: 0,
-        shard_group_duration: 7 * 24 * 3_600_000_000_000,
-        schema_type: SchemaType::Implicit,
-        created_at: 0,
-        updated_at: 0,
-    };
+    let Some(bucket) = bench_bucket() else { return };
     let per_point = |d: Duration| d.as_nanos() as f64 / POINTS as f64;
 
     let parse = best_of(5, || {
@@ -118,19 +120,7 @@ fn main() {
 /// ingest` sends them), and how much of it the values take.
 fn memory() {
     const N: usize = 2_000_000;
-    let Some(id) = Id::new(1) else { return };
-    let bucket = Bucket {
-        id,
-        org_id: id,
-        name: "bench".into(),
-        description: String::new(),
-        kind: BucketKind::User,
-        retention: 0,
-        shard_group_duration: 7 * 24 * 3_600_000_000_000,
-        schema_type: SchemaType::Implicit,
-        created_at: 0,
-        updated_at: 0,
-    };
+    let Some(bucket) = bench_bucket() else { return };
     let spec = CpuOnly {
         hosts: 1000,
         points: N,

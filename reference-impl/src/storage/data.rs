@@ -154,23 +154,21 @@ impl BucketData {
 
     /// Number of stored values.
     pub fn value_count(&self) -> usize {
-        self.shard_groups
-            .values()
-            .flat_map(|g| g.series.values())
-            .flat_map(|f| f.values())
-            .map(TimeValues::len)
-            .sum()
+        self.columns().map(TimeValues::len).sum()
     }
 
     /// Bytes the stored values take (encoded blocks, uncompressed heads), not counting the
     /// series index.
     pub fn stored_bytes(&self) -> usize {
+        self.columns().map(TimeValues::stored_bytes).sum()
+    }
+
+    /// Every (series, field) column of every shard group.
+    fn columns(&self) -> impl Iterator<Item = &TimeValues> {
         self.shard_groups
             .values()
             .flat_map(|g| g.series.values())
             .flat_map(|f| f.values())
-            .map(TimeValues::stored_bytes)
-            .sum()
     }
 
     /// Distinct series keys in the index (series cardinality).
