@@ -214,8 +214,15 @@ fn docs_or_coverage(args: &[String], root: &Path) -> Option<ExitCode> {
     })
 }
 
+/// The workspace root: from `CARGO_MANIFEST_DIR` as `cargo run` sets it at run time, else as it
+/// was at build time. A binary reused from a shared target directory (a CI clone elsewhere built
+/// it; cargo's fingerprints do not include the checkout's path) would otherwise work in a
+/// checkout that may no longer exist.
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))

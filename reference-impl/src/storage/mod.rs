@@ -8,6 +8,7 @@
 //! made with [`Secrets::Deterministic`].
 
 pub mod batch;
+mod block_codec;
 pub mod cloud;
 mod data;
 mod secrets;

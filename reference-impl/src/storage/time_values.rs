@@ -2,12 +2,10 @@
 //!
 //! Values by time, one per timestamp (a later write at the same time replaces the value). New
 //! values go to an uncompressed head (two sorted columns: times, and values stored by type in a
-//! `ValueColumn`); every `BLOCK` values the head is sealed into a compressed block: times as
-//! zigzag varints of their delta-of-delta (a regular series takes one byte a time), integers
-//! as zigzag varints of the value or of its delta (whichever is shorter for the block),
-//! unsigned likewise, floats as the varint of their bits XOR the previous value's bits,
-//! reversed (a value close to the previous one takes a few bytes), booleans a bit each,
-//! strings with their length. Reads decode exactly what was written; a write before the head
+//! `ValueColumn`); every `BLOCK` values the head is sealed into a compressed block, times and
+//! values in one allocation, laid out as `block_codec` says (a regular series' times take no
+//! bits, small integers as many bits as their range needs). Reads decode exactly what was
+//! written; a write before the head
 //! (out of order, an overwrite, a delete) decodes the blocks it touches and encodes them again.
 //!
 //! Invariants: blocks are sorted, disjoint and non-empty; every time in a block is below every
@@ -16,6 +14,7 @@
 
 use std::fmt;
 
+use super::block_codec;
 use crate::model::{FieldType, OwnedFieldValue, ValueColumn};
 
 /// Values a sealed block holds (small in unit tests, so that sealing is exercised).
@@ -39,266 +38,24 @@ struct Block {
     len: u32,
     /// The type of every value, or `None` for values of several types.
     ty: Option<FieldType>,
-    times: Box<[u8]>,
-    values: Box<[u8]>,
-}
-
-// ---------------------------------------------------------------------------------------------
-// Varints.
-
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn get_varint(b: &[u8], at: &mut usize) -> u64 {
-    let mut v = 0u64;
-    let mut shift = 0;
-    while let Some(&byte) = b.get(*at) {
-        *at += 1;
-        v |= u64::from(byte & 0x7f) << shift;
-        if byte < 0x80 || shift >= 63 {
-            break;
-        }
-        shift += 7;
-    }
-    v
-}
-
-fn zigzag(v: i64) -> u64 {
-    ((v << 1) ^ (v >> 63)) as u64
-}
-
-fn unzigzag(v: u64) -> i64 {
-    ((v >> 1) as i64) ^ -((v & 1) as i64)
-}
-
-fn varint_len(v: u64) -> usize {
-    (64 - v.leading_zeros() as usize).max(1).div_ceil(7)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Block encoding.
-
-fn encode_times(times: &[i64]) -> Box<[u8]> {
-    let mut out = Vec::with_capacity(times.len() + 8);
-    let mut prev = 0i64;
-    let mut prev_delta = 0i64;
-    for (i, &t) in times.iter().enumerate() {
-        if i == 0 {
-            put_varint(&mut out, zigzag(t));
-        } else {
-            let delta = t.wrapping_sub(prev);
-            put_varint(&mut out, zigzag(delta.wrapping_sub(prev_delta)));
-            prev_delta = delta;
-        }
-        prev = t;
-    }
-    out.into_boxed_slice()
-}
-
-fn decode_times(b: &[u8], len: usize) -> Vec<i64> {
-    let mut out = Vec::with_capacity(len);
-    let mut at = 0;
-    let mut prev = 0i64;
-    let mut delta = 0i64;
-    for i in 0..len {
-        let v = unzigzag(get_varint(b, &mut at));
-        let t = if i == 0 {
-            v
-        } else {
-            delta = delta.wrapping_add(v);
-            prev.wrapping_add(delta)
-        };
-        out.push(t);
-        prev = t;
-    }
-    out
-}
-
-/// Integers (or unsigned, as their bits): a leading byte says whether the varints hold the
-/// values (0) or their deltas (1), whichever makes the block shorter.
-fn encode_ints(out: &mut Vec<u8>, values: impl Iterator<Item = i64> + Clone, signed: bool) {
-    let code = |v: i64| if signed { zigzag(v) } else { v as u64 };
-    let plain: usize = values.clone().map(|v| varint_len(code(v))).sum();
-    let mut prev = 0i64;
-    let delta: usize = values
-        .clone()
-        .map(|v| {
-            let d = varint_len(zigzag(v.wrapping_sub(prev)));
-            prev = v;
-            d
-        })
-        .sum();
-    if delta < plain {
-        out.push(1);
-        let mut prev = 0i64;
-        for v in values {
-            put_varint(out, zigzag(v.wrapping_sub(prev)));
-            prev = v;
-        }
-    } else {
-        out.push(0);
-        for v in values {
-            put_varint(out, code(v));
-        }
-    }
-}
-
-fn decode_ints(b: &[u8], len: usize, signed: bool) -> Vec<i64> {
-    let mut out = Vec::with_capacity(len);
-    let Some((&mode, rest)) = b.split_first() else {
-        return out;
-    };
-    let mut at = 0;
-    let mut prev = 0i64;
-    for _ in 0..len {
-        let raw = get_varint(rest, &mut at);
-        let v = match (mode, signed) {
-            (1, _) => {
-                prev = prev.wrapping_add(unzigzag(raw));
-                prev
-            }
-            (_, true) => unzigzag(raw),
-            (_, false) => raw as i64,
-        };
-        out.push(v);
-    }
-    out
-}
-
-fn encode_floats(out: &mut Vec<u8>, values: &[f64]) {
-    let mut prev = 0u64;
-    for v in values {
-        let bits = v.to_bits();
-        put_varint(out, (bits ^ prev).reverse_bits());
-        prev = bits;
-    }
-}
-
-fn decode_floats(b: &[u8], len: usize) -> Vec<f64> {
-    let mut out = Vec::with_capacity(len);
-    let mut at = 0;
-    let mut prev = 0u64;
-    for _ in 0..len {
-        let bits = get_varint(b, &mut at).reverse_bits() ^ prev;
-        out.push(f64::from_bits(bits));
-        prev = bits;
-    }
-    out
-}
-
-fn encode_bytes(out: &mut Vec<u8>, s: &[u8]) {
-    put_varint(out, s.len() as u64);
-    out.extend_from_slice(s);
-}
-
-fn decode_bytes(b: &[u8], at: &mut usize) -> Vec<u8> {
-    let n = get_varint(b, at) as usize;
-    let end = at.saturating_add(n).min(b.len());
-    let s = b[(*at).min(end)..end].to_vec();
-    *at = end;
-    s
-}
-
-/// One value of a mixed block: a type byte, then the value.
-fn encode_mixed(out: &mut Vec<u8>, v: &OwnedFieldValue) {
-    match v {
-        OwnedFieldValue::Float(f) => {
-            out.push(0);
-            out.extend_from_slice(&f.to_bits().to_le_bytes());
-        }
-        OwnedFieldValue::Integer(i) => {
-            out.push(1);
-            put_varint(out, zigzag(*i));
-        }
-        OwnedFieldValue::Unsigned(u) => {
-            out.push(2);
-            put_varint(out, *u);
-        }
-        OwnedFieldValue::String(s) => {
-            out.push(3);
-            encode_bytes(out, s);
-        }
-        OwnedFieldValue::Boolean(x) => {
-            out.push(4);
-            out.push(u8::from(*x));
-        }
-    }
-}
-
-fn decode_mixed(b: &[u8], at: &mut usize) -> OwnedFieldValue {
-    let tag = b.get(*at).copied().unwrap_or(4);
-    *at += 1;
-    match tag {
-        0 => {
-            let mut bits = [0u8; 8];
-            let end = (*at + 8).min(b.len());
-            bits[..end - *at].copy_from_slice(&b[*at..end]);
-            *at = end;
-            OwnedFieldValue::Float(f64::from_bits(u64::from_le_bytes(bits)))
-        }
-        1 => OwnedFieldValue::Integer(unzigzag(get_varint(b, at))),
-        2 => OwnedFieldValue::Unsigned(get_varint(b, at)),
-        3 => OwnedFieldValue::String(decode_bytes(b, at)),
-        _ => {
-            let x = b.get(*at).copied().unwrap_or(0) != 0;
-            *at += 1;
-            OwnedFieldValue::Boolean(x)
-        }
-    }
+    /// Where the encoded times end and the encoded values start in `bytes`.
+    split: u32,
+    /// The times, then the values, encoded (`block_codec`): one allocation a block.
+    bytes: Box<[u8]>,
 }
 
 impl Block {
     fn seal(times: &[i64], values: &ValueColumn) -> Self {
-        let mut out = Vec::new();
-        let ty = match values {
-            ValueColumn::Float(v) => {
-                encode_floats(&mut out, v);
-                Some(FieldType::Float)
-            }
-            ValueColumn::Integer(v) => {
-                encode_ints(&mut out, v.iter().copied(), true);
-                Some(FieldType::Integer)
-            }
-            ValueColumn::Unsigned(v) => {
-                encode_ints(&mut out, v.iter().map(|&u| u as i64), false);
-                Some(FieldType::Unsigned)
-            }
-            ValueColumn::Boolean(v) => {
-                for chunk in v.chunks(8) {
-                    out.push(
-                        chunk
-                            .iter()
-                            .enumerate()
-                            .fold(0u8, |acc, (i, &b)| acc | (u8::from(b) << i)),
-                    );
-                }
-                Some(FieldType::Boolean)
-            }
-            ValueColumn::String(v) => {
-                for s in v {
-                    encode_bytes(&mut out, s);
-                }
-                Some(FieldType::String)
-            }
-            ValueColumn::Mixed(v) => {
-                for x in v {
-                    encode_mixed(&mut out, x);
-                }
-                None
-            }
-        };
+        let mut bytes = block_codec::encode_times(times);
+        let split = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+        let ty = block_codec::encode_column(&mut bytes, values);
         Self {
             first: times.first().copied().unwrap_or_default(),
             last: times.last().copied().unwrap_or_default(),
             len: u32::try_from(times.len()).unwrap_or(u32::MAX),
             ty,
-            times: encode_times(times),
-            values: out.into_boxed_slice(),
+            split,
+            bytes: bytes.into_boxed_slice(),
         }
     }
 
@@ -307,34 +64,17 @@ impl Block {
     }
 
     fn times(&self) -> Vec<i64> {
-        decode_times(&self.times, self.len())
+        let (times, _) = self
+            .bytes
+            .split_at((self.split as usize).min(self.bytes.len()));
+        block_codec::decode_times(times, self.len())
     }
 
     fn values(&self) -> ValueColumn {
-        let (b, len) = (&self.values[..], self.len());
-        match self.ty {
-            Some(FieldType::Float) => ValueColumn::Float(decode_floats(b, len)),
-            Some(FieldType::Integer) => ValueColumn::Integer(decode_ints(b, len, true)),
-            Some(FieldType::Unsigned) => ValueColumn::Unsigned(
-                decode_ints(b, len, false)
-                    .into_iter()
-                    .map(|v| v as u64)
-                    .collect(),
-            ),
-            Some(FieldType::Boolean) => ValueColumn::Boolean(
-                (0..len)
-                    .map(|i| b.get(i / 8).is_some_and(|byte| byte >> (i % 8) & 1 == 1))
-                    .collect(),
-            ),
-            Some(FieldType::String) => {
-                let mut at = 0;
-                ValueColumn::String((0..len).map(|_| decode_bytes(b, &mut at)).collect())
-            }
-            None => {
-                let mut at = 0;
-                ValueColumn::Mixed((0..len).map(|_| decode_mixed(b, &mut at)).collect())
-            }
-        }
+        let (_, values) = self
+            .bytes
+            .split_at((self.split as usize).min(self.bytes.len()));
+        block_codec::decode_column(values, self.len(), self.ty)
     }
 
     fn first_type(&self) -> Option<FieldType> {
@@ -449,11 +189,15 @@ impl TimeValues {
         let first = times.first().copied().unwrap_or_default();
         match self.head_start() {
             Some(start) if first >= start => {
-                let head_times = std::mem::take(&mut self.head_times);
-                let head_values = std::mem::take(&mut self.head_values);
-                let (t, v) = merge(head_times, head_values, times, values);
-                self.head_times = t;
-                self.head_values = v;
+                // Only the head's values from the run's first time on take part: a batch that
+                // overtook this one usually left just its own few values after it.
+                let from = self.head_times.partition_point(|&t| t < first);
+                let tail_times = self.head_times.split_off(from);
+                let tail_values = mv_split_off(&mut self.head_values, from);
+                let (mut t, mut v) = merge(tail_times, tail_values, times, values);
+                self.reserve_head(t.len());
+                self.head_times.append(&mut t);
+                self.head_values.append(&mut v);
                 self.seal_full();
             }
             _ => self.merge_into_blocks(times, values),
@@ -625,10 +369,7 @@ impl TimeValues {
 
     /// Bytes this pair's values take (blocks and head, not counting the containers).
     pub fn stored_bytes(&self) -> usize {
-        self.blocks
-            .iter()
-            .map(|b| b.times.len() + b.values.len())
-            .sum::<usize>()
+        self.blocks.iter().map(|b| b.bytes.len()).sum::<usize>()
             + self.blocks.capacity() * std::mem::size_of::<Block>()
             + self.head_times.capacity() * 8
             + self.head_values.capacity() * self.head_values.element_size()
@@ -954,7 +695,8 @@ mod tests {
     fn a_regular_integer_series_takes_a_few_bytes_a_value() {
         // One block of 10,000 values (blocks are 256 in a build, 4 in unit tests, where each
         // block's first time and code byte would dominate): a regular series of small
-        // integers encodes in about two bytes a value, and reads back exactly.
+        // integers (0..=100) encodes in 7 bits a value, its times in none, and reads back
+        // exactly.
         let n = 10_000i64;
         let times: Vec<i64> = (0..n)
             .map(|i| 1_451_606_400_000_000_000 + i * 10_000_000_000)
@@ -963,8 +705,11 @@ mod tests {
             .map(|i| OwnedFieldValue::Integer((i * 37) % 101))
             .collect();
         let block = Block::seal(&times, &values);
-        let encoded = block.times.len() + block.values.len();
-        assert!(encoded < 3 * n as usize, "{encoded} bytes for {n} values");
+        let encoded = block.bytes.len();
+        assert!(
+            encoded < 7 * n as usize / 8 + 64,
+            "{encoded} bytes for {n} values"
+        );
         assert_eq!(block.times(), times);
         assert_eq!(block.values(), values);
     }
