@@ -18,6 +18,11 @@ use influx_reference::line_protocol::{parse_lines, FieldValue, Precision};
 
 const LINES: usize = 100_000;
 
+// The allocator the server runs with (see src/main.rs), as in the write and read benches: the
+// points' vectors and unescaped tokens are allocated and freed by it in the product.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// splitmix64, so the corpora are the same on every run.
 struct Rng(u64);
 
