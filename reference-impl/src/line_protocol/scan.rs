@@ -120,27 +120,54 @@ mod sse2 {
         _mm_set1_epi8, _mm_setzero_si128,
     };
 
-    /// [`super::control_and_high_bytes`] over the whole sixteen-byte chunks of `line`, and
-    /// the index of the first byte not looked at.
+    /// [`super::classify_line`] over the whole sixteen-byte chunks of `rest`: the answer when
+    /// a chunk holds a `\n`, `"` or `\\`; otherwise the index of the first byte not looked at
+    /// and whether a control byte or a high byte came before it.
     #[inline]
-    pub(super) fn control_and_high16(line: &[u8]) -> (bool, bool, usize) {
-        let chunks = line.chunks_exact(16);
-        let done = line.len() - chunks.remainder().len();
-        let (mut control, mut high) = (0i32, 0i32);
-        for chunk in chunks {
+    pub(super) fn classify16(rest: &[u8]) -> Result<Option<super::LineClass>, (usize, bool, bool)> {
+        let (mut control, mut high) = (0u32, 0u32);
+        let mut i = 0;
+        while let Some(chunk) = rest.get(i..i + 16) {
             // SAFETY: `chunk` is 16 readable bytes and `_mm_loadu_si128` has no alignment
             // requirement; SSE2 is part of every x86_64 target.
-            unsafe {
+            let (stop, ctl, hi) = unsafe {
                 let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
+                let stop = _mm_or_si128(
+                    _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8)),
+                    _mm_or_si128(
+                        _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8)),
+                        _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8)),
+                    ),
+                );
                 // b <= 0x1F exactly when min(b, 0x1F) == b (unsigned).
                 let low = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
                 let del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
-                control |= _mm_movemask_epi8(_mm_or_si128(low, del));
-                // The sign bit of each byte is its high bit.
-                high |= _mm_movemask_epi8(v);
+                (
+                    _mm_movemask_epi8(stop) as u32,
+                    _mm_movemask_epi8(_mm_or_si128(low, del)) as u32,
+                    // The sign bit of each byte is its high bit.
+                    _mm_movemask_epi8(v) as u32,
+                )
+            };
+            if stop != 0 {
+                let at = stop.trailing_zeros();
+                // Only the bytes before the stop byte count (a `\n` is a control byte).
+                let before = (1u32 << at) - 1;
+                control |= ctl & before;
+                high |= hi & before;
+                let len = i + at as usize;
+                return Ok((rest[len] == b'\n').then_some(super::LineClass {
+                    len,
+                    newline: true,
+                    control: control != 0,
+                    high: high != 0,
+                }));
             }
+            control |= ctl;
+            high |= hi;
+            i += 16;
         }
-        (control != 0, high != 0, done)
+        Err((i, control != 0, high != 0))
     }
 
     /// The first index `>= *i` whose byte is in `set`, looking sixteen bytes at a time while
@@ -167,18 +194,54 @@ mod sse2 {
     }
 }
 
-/// Whether `line` holds a control byte (0x00-0x1F or 0x7F) and whether it holds a byte of 0x80
-/// or above: sixteen bytes at a time with SSE2 on x86_64, byte by byte for the rest.
-pub(crate) fn control_and_high_bytes(line: &[u8]) -> (bool, bool) {
+/// What the Cloud decoder's fast path needs to know of the line at the start of `rest`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LineClass {
+    /// Length of the line without its `\n`.
+    pub len: usize,
+    /// A `\n` ends the line (otherwise the line runs to the end of `rest`).
+    pub newline: bool,
+    /// The line holds a control byte (0x00-0x1F or 0x7F).
+    pub control: bool,
+    /// The line holds a byte of 0x80 or above.
+    pub high: bool,
+}
+
+/// The line at the start of `rest` (up to the first `\n`) classified in one pass, or `None`
+/// when a `"` or `\\` comes before the first `\n`: sixteen bytes at a time with SSE2 on
+/// x86_64, byte by byte for the rest. The same answer as `memchr3('\n', '"', '\\')` followed
+/// by a look at every byte of the line (`tests.rs` compares them), in one pass instead of two.
+pub(crate) fn classify_line(rest: &[u8]) -> Option<LineClass> {
     #[cfg(target_arch = "x86_64")]
-    let (mut control, mut high, i) = sse2::control_and_high16(line);
+    let (mut i, mut control, mut high) = match sse2::classify16(rest) {
+        Ok(answer) => return answer,
+        Err(state) => state,
+    };
     #[cfg(not(target_arch = "x86_64"))]
-    let (mut control, mut high, i) = (false, false, 0);
-    for &b in &line[i..] {
+    let (mut i, mut control, mut high) = (0, false, false);
+    while let Some(&b) = rest.get(i) {
+        match b {
+            b'\n' => {
+                return Some(LineClass {
+                    len: i,
+                    newline: true,
+                    control,
+                    high,
+                })
+            }
+            b'"' | b'\\' => return None,
+            _ => {}
+        }
         control |= b < 0x20 || b == 0x7f;
         high |= b >= 0x80;
+        i += 1;
     }
-    (control, high)
+    Some(LineClass {
+        len: rest.len(),
+        newline: false,
+        control,
+        high,
+    })
 }
 
 /// `skipWhitespace`: spaces, tabs and NUL bytes.
@@ -545,18 +608,11 @@ pub(crate) fn parse_point_as<'a, const PLAIN: bool>(
     }
 
     // Sortedness and duplicates, on the raw (escaped) keys as Go compares them.
-    if s.sort_cache.matches(buf, &s.tags) {
-        // An identity order: the keys are already in series-key order.
-        if !s.sort_cache.identity {
-            s.sorted.clear();
-            for &k in &s.sort_cache.order {
-                if let Some(&t) = s.tags.get(k) {
-                    s.sorted.push(t);
-                }
-            }
-            std::mem::swap(&mut s.tags, &mut s.sorted);
-        }
-    } else if !s.tags.is_empty() {
+    let cache_hit = s.sort_cache.matches(buf, &s.tags);
+    // On a hit with a permutation, `s.tags` stays in input order and the point's tags are
+    // built in the cached order below (no copy of the spans into series-key order first).
+    let permuted = cache_hit && !s.sort_cache.identity;
+    if !cache_hit && !s.tags.is_empty() {
         s.sorted.clear();
         s.sorted.extend_from_slice(&s.tags);
         sort_tags(buf, &mut s.tags)?;
@@ -569,11 +625,12 @@ pub(crate) fn parse_point_as<'a, const PLAIN: bool>(
     // ---- scanFields; in the simple case the fields come out directly.
     s.simple_fields.clear();
     #[allow(unused_mut)]
-    let (fields_start, fields_end, mut simple, long_key) =
-        scan_fields::<PLAIN>(buf, key_end, &mut s.simple_fields)?;
+    let (fields_start, fields_end, mut simple, long_key, mut exact_spans) =
+        scan_fields::<PLAIN>(buf, key_end, &mut s.simple_fields, &mut s.walked)?;
     #[cfg(test)]
     if s.force_walk {
         simple = false;
+        exact_spans = false;
     }
     if fields_end == fields_start {
         return Err(Reason::MissingFields);
@@ -584,6 +641,14 @@ pub(crate) fn parse_point_as<'a, const PLAIN: bool>(
         if let Some(size) = long_key {
             return Err(Reason::MaxKeyLength(size));
         }
+    } else if exact_spans {
+        // `scan_fields` cut the fields as the walk would; its key length check, in order.
+        for &(ks, ke, _, _) in &s.walked {
+            let size = key_end + 4 + (ke - ks);
+            if size > MAX_KEY_LENGTH {
+                return Err(Reason::MaxKeyLength(size));
+            }
+        }
     } else {
         walk_fields(buf, fields_start, fields_end, key_end, &mut s.walked)?;
     }
@@ -593,28 +658,33 @@ pub(crate) fn parse_point_as<'a, const PLAIN: bool>(
 
     // ---- build the point
     let key_escaped = !PLAIN && find_backslash(&buf[..key_end], 0).is_some();
-    let (measurement, tags) = if key_escaped {
-        (
-            unescape(&buf[..measurement_end], MEASUREMENT_SET),
-            s.tags
-                .iter()
-                .map(|t| Tag {
-                    key: unescape(&buf[t.key_start..t.key_end], TAG_SET),
-                    value: unescape(&buf[t.value_start..t.value_end], TAG_SET),
-                })
-                .collect(),
-        )
+    let tag = |t: &TagSpan| {
+        if key_escaped {
+            Tag {
+                key: unescape(&buf[t.key_start..t.key_end], TAG_SET),
+                value: unescape(&buf[t.value_start..t.value_end], TAG_SET),
+            }
+        } else {
+            Tag {
+                key: Cow::Borrowed(&buf[t.key_start..t.key_end]),
+                value: Cow::Borrowed(&buf[t.value_start..t.value_end]),
+            }
+        }
+    };
+    let measurement = if key_escaped {
+        unescape(&buf[..measurement_end], MEASUREMENT_SET)
     } else {
-        (
-            Cow::Borrowed(&buf[..measurement_end]),
-            s.tags
-                .iter()
-                .map(|t| Tag {
-                    key: Cow::Borrowed(&buf[t.key_start..t.key_end]),
-                    value: Cow::Borrowed(&buf[t.value_start..t.value_end]),
-                })
-                .collect(),
-        )
+        Cow::Borrowed(&buf[..measurement_end])
+    };
+    let tags = if permuted {
+        let mut tags = Vec::with_capacity(s.tags.len());
+        // Every cached position is below `s.tags.len()`: the cache matched this many keys.
+        for t in s.sort_cache.order.iter().filter_map(|&k| s.tags.get(k)) {
+            tags.push(tag(t));
+        }
+        tags
+    } else {
+        s.tags.iter().map(tag).collect()
     };
     let fields = if simple {
         s.simple_fields
@@ -777,11 +847,16 @@ fn scan_tags<const PLAIN: bool>(
 /// `buf[start..end]`; `simple` is true when the block holds no `"` and no `\`, in which case
 /// `out` holds the fields exactly as `walkFields` and the field iterator would cut and decode
 /// them, and `long_key` the first `max key length exceeded` size among them.
+///
+/// Without `PLAIN`, `walked` gets the `(key_start, key_end, value_start, value_end)` spans of
+/// the fields as this scan delimits them, and the last result says whether they are exactly
+/// the spans `walkFields` cuts ([`FieldSpans`]); then the second walk is not needed.
 fn scan_fields<const PLAIN: bool>(
     buf: &[u8],
     pos: usize,
     out: &mut Vec<SimpleField>,
-) -> Result<(usize, usize, bool, Option<usize>), Reason> {
+    walked: &mut Vec<(usize, usize, usize, usize)>,
+) -> Result<(usize, usize, bool, Option<usize>, bool), Reason> {
     let start = skip_whitespace(buf, pos);
     let mut i = start;
     let mut quoted = false;
@@ -790,6 +865,7 @@ fn scan_fields<const PLAIN: bool>(
     let mut simple = true;
     let mut key_start = start;
     let mut long_key = None;
+    let mut spans = FieldSpans::new(walked);
     loop {
         // Skip the bytes that none of the branches below reacts to.
         let found = if PLAIN {
@@ -805,6 +881,7 @@ fn scan_fields<const PLAIN: bool>(
         let c = buf[i];
         if !PLAIN && c == b'\\' {
             simple = false;
+            spans.backslash(quoted);
             if i + 1 < buf.len() {
                 i += 2;
                 continue;
@@ -820,6 +897,9 @@ fn scan_fields<const PLAIN: bool>(
         }
         if c == b'=' && !quoted {
             equals += 1;
+            if !PLAIN {
+                spans.equals(buf, key_start, i);
+            }
             // i >= start >= 2: the measurement and its separator come first.
             let before = buf[i - 1];
             let before2 = buf.get(i.wrapping_sub(2)).copied().unwrap_or(0);
@@ -855,12 +935,39 @@ fn scan_fields<const PLAIN: bool>(
                         value,
                     });
                 }
-                i = end;
-                continue;
+                // Every value scanner stops at a `,` or a space (outside quotes: this branch
+                // is not quoted) or at the end: take that delimiter here, as the branches
+                // below would, instead of searching for it again.
+                match buf.get(end) {
+                    Some(b',') => {
+                        if !PLAIN {
+                            spans.field_end(key_start, end);
+                        }
+                        commas += 1;
+                        key_start = end + 1;
+                        i = end + 1;
+                        continue;
+                    }
+                    Some(b' ') => {
+                        i = end;
+                        break;
+                    }
+                    None => {
+                        i = buf.len();
+                        break;
+                    }
+                    Some(_) => {
+                        i = end;
+                        continue;
+                    }
+                }
             }
             // A string value: the opening quote is handled on the next byte.
         }
         if c == b',' && !quoted {
+            if !PLAIN {
+                spans.field_end(key_start, i);
+            }
             commas += 1;
             key_start = i + 1;
         }
@@ -875,7 +982,73 @@ fn scan_fields<const PLAIN: bool>(
     if equals == 0 || commas != equals - 1 {
         return Err(Reason::InvalidFieldFormat);
     }
-    Ok((start, i, simple, long_key))
+    let exact = !PLAIN && spans.finish(key_start, i, equals);
+    Ok((start, i, simple, long_key, exact))
+}
+
+/// The field spans of a fields block with quotes or backslashes as `scanFields` delimits them
+/// (each field from its key's start to the `,` or the end of the block after its value, split
+/// at its `=`), and whether they are exactly what `walkFields` cuts. They are when, in a block
+/// `scanFields` accepts,
+/// * every field has one counted `=` and is ended by one counted `,` (or the block's end);
+/// * that `=` does not follow a backslash: `scanFields` skips backslash pairs, so only the `=`
+///   of a `\\=` follows one, and `scanTo` (previous byte is a backslash) would pass it; every
+///   `=` that `scanFields` skipped as the second byte of a pair `scanTo` passes too;
+/// * no backslash stands outside quotes after a field's `=`: inside quotes `scanFieldValue`
+///   (pairs only `\"` and `\\`) toggles on the same quotes as `scanFields` (pairs everything),
+///   since a backslash that pairs in one but not the other is followed by neither `"` nor `\\`;
+///   outside quotes `\,` is a pair for `scanFields` but ends the value for `scanFieldValue`.
+///
+/// Unquoted values (numbers, booleans) hold no quote and no backslash (their scanners refuse
+/// them) and end at the first `,` or space, where `scanFieldValue` ends them too (a space can
+/// only be the end of the block there). The proptests compare these spans with the walk.
+struct FieldSpans<'w> {
+    out: &'w mut Vec<(usize, usize, usize, usize)>,
+    /// The counted `=` of the field being read.
+    equals_at: Option<usize>,
+    exact: bool,
+}
+
+impl<'w> FieldSpans<'w> {
+    fn new(out: &'w mut Vec<(usize, usize, usize, usize)>) -> Self {
+        out.clear();
+        Self {
+            out,
+            equals_at: None,
+            exact: true,
+        }
+    }
+
+    #[inline]
+    fn backslash(&mut self, quoted: bool) {
+        if !quoted && self.equals_at.is_some() {
+            self.exact = false;
+        }
+    }
+
+    #[inline]
+    fn equals(&mut self, buf: &[u8], key_start: usize, at: usize) {
+        if self.equals_at.is_some() || (at > key_start && buf[at - 1] == b'\\') {
+            self.exact = false;
+        }
+        self.equals_at = Some(at);
+    }
+
+    /// A counted `,` (or the end of the block) at `end` ends the field that began at
+    /// `key_start`.
+    #[inline]
+    fn field_end(&mut self, key_start: usize, end: usize) {
+        match self.equals_at.take() {
+            Some(eq) => self.out.push((key_start, eq, eq + 1, end)),
+            None => self.exact = false,
+        }
+    }
+
+    /// The block ended at `end`; whether the spans are exactly the walk's.
+    fn finish(mut self, key_start: usize, end: usize, equals: usize) -> bool {
+        self.field_end(key_start, end);
+        self.exact && self.out.len() == equals
+    }
 }
 
 #[inline]
@@ -1207,7 +1380,7 @@ fn scan_time(buf: &[u8], pos: usize, multiplier: i64) -> Result<Option<i64>, Rea
     if negative {
         i += 1;
     }
-    // Accumulate while scanning; 18 digits cannot overflow.
+    // Accumulate while scanning; 19 digits cannot overflow a u64.
     let (end, acc) = read_digits(buf, i);
     i = end;
     match buf.get(i) {
@@ -1220,12 +1393,17 @@ fn scan_time(buf: &[u8], pos: usize, multiplier: i64) -> Result<Option<i64>, Rea
         return Ok(None);
     }
     let digits = ts.len() - usize::from(negative);
-    let value = if digits > 0 && digits <= 18 {
-        let v = acc as i64;
-        if negative {
-            -v
+    // Up to 19 digits the accumulated value is exact (10^19 < 2^64): [`parse_i64`]'s answer
+    // without a second pass (nanosecond timestamps have 19 digits).
+    let value = if digits > 0 && digits <= 19 {
+        let in_range = if negative {
+            (acc <= 1 << 63).then(|| (acc as i64).wrapping_neg())
         } else {
-            v
+            i64::try_from(acc).ok()
+        };
+        match in_range {
+            Some(v) => v,
+            None => return Err(Reason::TimestampOutOfRange(ascii(ts))),
         }
     } else {
         match parse_i64(ts) {
@@ -1248,30 +1426,32 @@ fn scan_time(buf: &[u8], pos: usize, multiplier: i64) -> Result<Option<i64>, Rea
 }
 
 /// Reads the run of ASCII digits at `i`: its end and its value modulo 2^64 (exact for up to
-/// 19 digits). Eight digits at a time when they are all digits.
-#[inline]
+/// 19 digits). Eight bytes at a time while eight remain: a word of eight digits is added whole;
+/// a word that holds a non-digit ends the run, and its leading digits are counted and added
+/// without a loop (short field values, one to three digits, are most of what is read, and a
+/// byte loop's exit branch mispredicts on their varying lengths).
+#[inline(always)]
 fn read_digits(buf: &[u8], mut i: usize) -> (usize, u64) {
-    const ZEROS: u64 = 0x3030_3030_3030_3030;
-    const HIGH_NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
     let mut acc: u64 = 0;
     while let Some(chunk) = buf.get(i..i + 8) {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         let x = u64::from_le_bytes(word);
-        let all_digits = ((x & HIGH_NIBBLES)
-            | ((x.wrapping_add(0x0606_0606_0606_0606) & HIGH_NIBBLES) >> 4))
-            == 0x3333_3333_3333_3333;
-        if !all_digits {
-            break;
+        let n = leading_digits(x);
+        if n == 8 {
+            acc = acc.wrapping_mul(100_000_000).wrapping_add(eight_digits(x));
+            i += 8;
+            continue;
         }
-        // Eight digits to their value (the first byte is the most significant digit).
-        let mut v = x.wrapping_sub(ZEROS);
-        v = v.wrapping_mul(10).wrapping_add(v >> 8);
-        v = (((v & 0x0000_00FF_0000_00FF).wrapping_mul(0x000F_4240_0000_0064))
-            .wrapping_add(((v >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(0x0000_2710_0000_0001)))
-            >> 32;
-        acc = acc.wrapping_mul(100_000_000).wrapping_add(v);
-        i += 8;
+        // The first `n` bytes are digits: shift them to the top of the word, where the
+        // conversion reads them as the last `n` of eight digits after `8 - n` zeros.
+        // (The subtraction borrows only out of non-digit bytes, upwards: the digits stay exact.)
+        let value = if n == 0 {
+            0
+        } else {
+            eight_digits_value(x.wrapping_sub(ZEROS) << (8 * (8 - n)))
+        };
+        return (i + n, acc.wrapping_mul(POW10_U64[n]).wrapping_add(value));
     }
     while let Some(&b) = buf.get(i) {
         if !b.is_ascii_digit() {
@@ -1281,6 +1461,42 @@ fn read_digits(buf: &[u8], mut i: usize) -> (usize, u64) {
         i += 1;
     }
     (i, acc)
+}
+
+const ZEROS: u64 = 0x3030_3030_3030_3030;
+
+/// 10^n for n in 0..8.
+const POW10_U64: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
+
+/// How many of the eight bytes of `x` (first byte lowest) are ASCII digits before the first
+/// byte that is not (8 when all are).
+#[inline(always)]
+fn leading_digits(x: u64) -> usize {
+    const HIGH_NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    // Each digit byte becomes 0x33, each other byte something else. The addition carries out
+    // of a byte only when that byte is 0xFA or above, a non-digit, so every byte up to and
+    // including the first non-digit is classified exactly.
+    let t = ((x & HIGH_NIBBLES) | ((x.wrapping_add(0x0606_0606_0606_0606) & HIGH_NIBBLES) >> 4))
+        ^ 0x3333_3333_3333_3333;
+    // The high bit of each nonzero byte (no carry between bytes: 0x7F + 0x7F < 0x100).
+    let nonzero = (t | ((t & 0x7F7F_7F7F_7F7F_7F7F).wrapping_add(0x7F7F_7F7F_7F7F_7F7F)))
+        & 0x8080_8080_8080_8080;
+    (nonzero.trailing_zeros() / 8) as usize
+}
+
+/// The value of eight ASCII digits (the first byte is the most significant digit).
+#[inline(always)]
+fn eight_digits(x: u64) -> u64 {
+    eight_digits_value(x.wrapping_sub(ZEROS))
+}
+
+/// [`eight_digits`] of digit values (bytes 0-9) already stripped of their `'0'`.
+#[inline(always)]
+fn eight_digits_value(mut v: u64) -> u64 {
+    v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    (((v & 0x0000_00FF_0000_00FF).wrapping_mul(0x000F_4240_0000_0064))
+        .wrapping_add(((v >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(0x0000_2710_0000_0001)))
+        >> 32
 }
 
 fn ascii(bytes: &[u8]) -> String {
@@ -1404,4 +1620,82 @@ fn go_parse_uint(text: &[u8]) -> Result<u64, &'static str> {
         std::num::IntErrorKind::PosOverflow => "value out of range",
         _ => "invalid syntax",
     })
+}
+
+#[cfg(test)]
+mod field_span_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Pieces of fields blocks: delimiters, quotes, every backslash pair that matters, values.
+    const PIECES: &[&str] = &[
+        "a", "b", "=", ",", "\"", "\\", " ", "1i", "2", "t", "\\\"", "\\\\", "\\,", "\\=", "\\ ",
+        "\\a", "\"x\"", "=\"", "\",",
+    ];
+
+    fn piece() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(PIECES)
+    }
+
+    /// A field block: free sequences of pieces, or `key=value` fields with keys and string
+    /// values made of pieces (so that more blocks pass `scanFields`).
+    fn block() -> impl Strategy<Value = String> {
+        let free = prop::collection::vec(piece(), 1..24).prop_map(|v| v.concat());
+        let key = prop::collection::vec(
+            prop::sample::select(&["k", "\\=", "\\,", "\\ ", "\\\\", "\\a", "\""][..]),
+            1..4,
+        )
+        .prop_map(|v| v.concat());
+        let value = prop_oneof![
+            Just("1i".to_string()),
+            Just("t".to_string()),
+            prop::collection::vec(piece(), 0..6).prop_map(|v| format!("\"{}\"", v.concat())),
+        ];
+        let fields = prop::collection::vec((key, value), 1..5).prop_map(|fs| {
+            fs.into_iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        });
+        prop_oneof![free, fields]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        /// Whenever `scan_fields` says its spans are exact, they are the spans `walkFields`
+        /// cuts, and walking them gives no error.
+        #[test]
+        fn exact_spans_are_the_walk(block in block(), ts in prop::bool::ANY) {
+            let line = format!("m {block}{}", if ts { " 1" } else { "" });
+            let buf = line.as_bytes();
+            let mut simple_fields = Vec::new();
+            let mut spans = Vec::new();
+            if let Ok((start, end, _, _, true)) =
+                scan_fields::<false>(buf, 1, &mut simple_fields, &mut spans)
+            {
+                let mut walked = Vec::new();
+                prop_assert_eq!(walk_fields(buf, start, end, 1, &mut walked), Ok(()));
+                prop_assert_eq!(spans, walked, "{:?}", line);
+            }
+        }
+    }
+
+    /// Blocks where the spans must not be taken: the walk cuts them differently.
+    #[test]
+    fn inexact_blocks_are_recognized() {
+        for line in [r#"m a\\=1i"#, r#"m a="x"\,b=1i"#, r#"m a=1i\,b=2i"#] {
+            let mut simple_fields = Vec::new();
+            let mut spans = Vec::new();
+            if let Ok((_, _, _, _, exact)) =
+                scan_fields::<false>(line.as_bytes(), 1, &mut simple_fields, &mut spans)
+            {
+                assert!(!exact, "{line}");
+            }
+        }
+        let line = r#"m a\ b="x,\"y\\",c=1i"#;
+        let (_, _, simple, _, exact) =
+            scan_fields::<false>(line.as_bytes(), 1, &mut Vec::new(), &mut Vec::new()).unwrap();
+        assert!(!simple && exact);
+    }
 }

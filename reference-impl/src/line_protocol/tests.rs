@@ -297,14 +297,27 @@ proptest! {
 }
 
 proptest! {
-    /// The vector check for control and high bytes equals the byte-at-a-time one.
+    /// The one-pass line classifier equals `memchr3` followed by a byte-at-a-time look at the
+    /// line.
     #[test]
-    fn control_and_high_bytes_are_found(line in prop::collection::vec(any::<u8>(), 0..80)) {
-        let want = (
-            line.iter().any(|&b| b < 0x20 || b == 0x7f),
-            line.iter().any(|&b| b >= 0x80),
-        );
-        prop_assert_eq!(scan::control_and_high_bytes(&line), want);
+    fn classify_line_is_exact(rest in prop::collection::vec(prop_oneof![
+        4 => any::<u8>(),
+        1 => prop::sample::select(&b"\n\"\\"[..]),
+    ], 0..80)) {
+        let want = match memchr::memchr3(b'\n', b'"', b'\\', &rest) {
+            Some(off) if rest[off] != b'\n' => None,
+            found => {
+                let len = found.unwrap_or(rest.len());
+                let line = &rest[..len];
+                Some(scan::LineClass {
+                    len,
+                    newline: found.is_some(),
+                    control: line.iter().any(|&b| b < 0x20 || b == 0x7f),
+                    high: line.iter().any(|&b| b >= 0x80),
+                })
+            }
+        };
+        prop_assert_eq!(scan::classify_line(&rest), want);
     }
 }
 

@@ -46,7 +46,7 @@ mod strconv;
 #[cfg(test)]
 mod tests;
 
-use super::scan::{control_and_high_bytes, parse_point_as, Scratch};
+use super::scan::{classify_line, parse_point_as, Scratch};
 use decoder::{DecodeError, Decoder, Section};
 
 /// A line (decoder entry) that failed to parse.
@@ -184,17 +184,14 @@ fn shared_fast_entry<'a>(
     let body = dec.buf;
     let start = dec.r1;
     let rest = body.get(start..)?;
-    let (len, newline) = match memchr::memchr3(b'\n', b'"', b'\\', rest) {
-        None => (rest.len(), false),
-        Some(off) if rest[off] == b'\n' => (off, true),
-        Some(_) => return None,
-    };
+    // One pass finds the end of the line and what it holds.
+    let class = classify_line(rest)?;
+    let (len, newline) = (class.len, class.newline);
     let line = &rest[..len];
     if matches!(line.first(), None | Some(b' ' | b'#')) {
         return None;
     }
-    let (control, high) = control_and_high_bytes(line);
-    if control || (high && std::str::from_utf8(line).is_err()) {
+    if class.control || (class.high && std::str::from_utf8(line).is_err()) {
         return None;
     }
     let parsed = parse_point_as::<true>(line, precision.multiplier(), scratch).ok()?;
