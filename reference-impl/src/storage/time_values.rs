@@ -2,14 +2,15 @@
 //!
 //! Values by time, one per timestamp (a later write at the same time replaces the value). New
 //! values go to an uncompressed head (two sorted columns: times, and values stored by type in a
-//! `ValueColumn`); every `BLOCK` values the head is sealed into a compressed block, times and
-//! values in one allocation, laid out as `block_codec` says (a regular series' times take no
-//! bits, small integers as many bits as their range needs). Reads decode exactly what was
-//! written; a write before the head
-//! (out of order, an overwrite, a delete) decodes the blocks it touches and encodes them again.
+//! `ValueColumn`); every `SMALL` values the head is sealed into a compressed block (and small
+//! blocks into one of `BLOCK` values when they make one), times and values in one allocation,
+//! laid out as `block_codec` says (a regular series' times take no bits, small integers as
+//! many bits as their range needs). Reads decode exactly what was written; a write before the
+//! head (out of order, an overwrite, a delete) decodes the blocks it touches and encodes them
+//! again.
 //!
 //! Invariants: blocks are sorted, disjoint and non-empty; every time in a block is below every
-//! time in the head; the head is sorted and holds fewer than `BLOCK` values once a write
+//! time in the head; the head is sorted and holds fewer than `SMALL` values once a write
 //! returns.
 
 use std::fmt;
@@ -21,7 +22,16 @@ use crate::model::{FieldType, OwnedFieldValue, ValueColumn};
 #[cfg(not(test))]
 const BLOCK: usize = 256;
 #[cfg(test)]
-const BLOCK: usize = 4;
+const BLOCK: usize = 8;
+
+/// Values the head holds at most: every `SMALL` values are sealed into a small block, and small
+/// blocks are sealed again into one of `BLOCK` when they make one. A head of `BLOCK`
+/// uncompressed values per (series, field) took more memory than all the sealed blocks of a
+/// TSBS run.
+#[cfg(not(test))]
+const SMALL: usize = 32;
+#[cfg(test)]
+const SMALL: usize = 3;
 
 #[derive(Clone, Default)]
 pub struct TimeValues {
@@ -101,26 +111,56 @@ impl TimeValues {
         self.blocks.last().map(|b| b.last)
     }
 
-    /// Seals the head's oldest values while it holds a block's worth.
-    /// The head's buffers keep their capacity (about `BLOCK`); one left larger by a long run is
-    /// shrunk back, so an idle series holds no more than a block's worth uncompressed.
-    fn seal_full(&mut self) {
-        while self.head_times.len() >= BLOCK {
-            let times: Vec<i64> = self.head_times.drain(..BLOCK).collect();
-            let values = self.head_values.drain_front(BLOCK);
-            self.blocks.push(Block::seal(&times, &values));
+    /// The small blocks at the end (see [`SMALL`]) that together hold fewer than `BLOCK`
+    /// values: how many, and how many values.
+    fn small_tail(&self) -> (usize, usize) {
+        let (mut count, mut values) = (0, 0);
+        for b in self.blocks.iter().rev() {
+            if b.len() >= BLOCK || values + b.len() >= BLOCK {
+                break;
+            }
+            count += 1;
+            values += b.len();
         }
-        if self.head_times.capacity() > 2 * BLOCK {
-            self.head_times.shrink_to(BLOCK);
-            self.head_values.shrink_to(BLOCK);
+        (count, values)
+    }
+
+    /// Seals the head's oldest values while it holds `SMALL`: into a small block, or, once
+    /// they and the small blocks at the end make a block's worth, into one block with them
+    /// (decoded and encoded again: a value is encoded twice, and an idle series keeps fewer
+    /// than `SMALL` values uncompressed rather than a block's worth). The head's buffers keep
+    /// their capacity (about `SMALL`); one left larger by a long run is shrunk back.
+    fn seal_full(&mut self) {
+        while self.head_times.len() >= SMALL {
+            let (count, tail) = self.small_tail();
+            if tail + self.head_times.len() >= BLOCK {
+                let take = BLOCK - tail;
+                let mut times = Vec::with_capacity(BLOCK);
+                let mut values = ValueColumn::default();
+                for b in self.blocks.drain(self.blocks.len() - count..) {
+                    times.extend(b.times());
+                    values.append(&mut b.values());
+                }
+                times.extend(self.head_times.drain(..take));
+                values.append(&mut self.head_values.drain_front(take));
+                self.blocks.push(Block::seal(&times, &values));
+            } else {
+                let times: Vec<i64> = self.head_times.drain(..SMALL).collect();
+                let values = self.head_values.drain_front(SMALL);
+                self.blocks.push(Block::seal(&times, &values));
+            }
+        }
+        if self.head_times.capacity() > 2 * SMALL {
+            self.head_times.shrink_to(SMALL);
+            self.head_values.shrink_to(SMALL);
         }
     }
 
-    /// Room in the head for `extra` more values: to a block's worth at once rather than by
-    /// doubling (a doubled head would hold twice the values it ever keeps).
+    /// Room in the head for `extra` more values: to `SMALL` at once rather than by doubling
+    /// (a doubled head would hold twice the values it ever keeps).
     fn reserve_head(&mut self, extra: usize) {
         let len = self.head_times.len();
-        let target = (len + extra).max(BLOCK);
+        let target = (len + extra).max(SMALL);
         if len + extra > self.head_times.capacity() {
             self.head_times.reserve_exact(target - len);
         }
@@ -242,6 +282,7 @@ impl TimeValues {
             self.head_times = merged_times[split..].to_vec();
             self.head_values = head_values;
             self.blocks.splice(from..from, sealed);
+            self.seal_full();
         } else {
             let sealed = chunk_blocks(&merged_times, merged_values);
             self.blocks.splice(from..from, sealed);
@@ -658,7 +699,7 @@ mod tests {
                 if let (Some(b), Some(&h)) = (v.blocks.last(), v.head_times.first()) {
                     prop_assert!(b.last < h);
                 }
-                prop_assert!(v.head_times.len() < BLOCK);
+                prop_assert!(v.head_times.len() < SMALL);
             }
         }
 
@@ -689,6 +730,26 @@ mod tests {
             let want: Vec<_> = one_by_one.iter().collect();
             prop_assert_eq!(got, want);
         }
+    }
+
+    #[test]
+    fn small_blocks_are_sealed_again_into_whole_blocks() {
+        let mut v = TimeValues::new();
+        let n = 10 * BLOCK + SMALL + 1;
+        for t in 0..n as i64 {
+            v.extend_run(
+                &[2 * t],
+                ValueColumn::from(vec![OwnedFieldValue::Integer(t)]),
+            );
+        }
+        let whole = v.blocks.iter().take_while(|b| b.len() == BLOCK).count();
+        assert_eq!(whole, 10);
+        let small: Vec<usize> = v.blocks[whole..].iter().map(Block::len).collect();
+        assert_eq!(small, [SMALL]);
+        assert_eq!(v.head_times.len(), 1);
+        assert_eq!(v.len(), n);
+        let times: Vec<i64> = v.iter().map(|(t, _)| t).collect();
+        assert_eq!(times, (0..n as i64).map(|t| 2 * t).collect::<Vec<_>>());
     }
 
     #[test]
