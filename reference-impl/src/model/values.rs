@@ -102,6 +102,16 @@ impl ValueColumn {
 
     /// Appends `value`; an empty column takes its type.
     pub fn push(&mut self, value: OwnedFieldValue) {
+        // The usual case first: a value of the column's type (batches push every value).
+        let value = match (&mut *self, value) {
+            (Self::Float(v), OwnedFieldValue::Float(x)) => return v.push(x),
+            (Self::Integer(v), OwnedFieldValue::Integer(x)) => return v.push(x),
+            (Self::Unsigned(v), OwnedFieldValue::Unsigned(x)) => return v.push(x),
+            (Self::Boolean(v), OwnedFieldValue::Boolean(x)) => return v.push(x),
+            (Self::String(v), OwnedFieldValue::String(x)) => return v.push(x),
+            (Self::Mixed(v), x) if !v.is_empty() => return v.push(x),
+            (_, value) => value,
+        };
         let at = self.len();
         self.put(at, value, false);
     }

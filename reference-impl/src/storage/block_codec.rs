@@ -64,11 +64,31 @@ fn get_u64(b: &[u8], at: &mut usize) -> u64 {
 // ---------------------------------------------------------------------------------------------
 // Frame of reference: u64 keys stored as their distance from the smallest, `width` bits each.
 
-/// The smallest key and the bits the largest distance from it needs.
-fn frame(keys: impl Iterator<Item = u64> + Clone) -> (u64, u32) {
-    let min = keys.clone().min().unwrap_or(0);
-    let spread = keys.map(|k| k - min).max().unwrap_or(0);
-    (min, 64 - spread.leading_zeros())
+/// The smallest and largest of some u64 keys, gathered in the pass that also sizes varints.
+#[derive(Clone, Copy)]
+struct Frame {
+    min: u64,
+    max: u64,
+}
+
+impl Frame {
+    const EMPTY: Frame = Frame {
+        min: u64::MAX,
+        max: 0,
+    };
+
+    fn add(&mut self, k: u64) {
+        self.min = self.min.min(k);
+        self.max = self.max.max(k);
+    }
+
+    /// The smallest key (0 when none) and the bits the largest distance from it needs.
+    fn min_and_width(self) -> (u64, u32) {
+        if self.min > self.max {
+            return (0, 0);
+        }
+        (self.min, 64 - (self.max - self.min).leading_zeros())
+    }
 }
 
 /// Bytes `n` keys take packed `width` bits each, after their 8-byte minimum and width byte.
@@ -77,27 +97,28 @@ fn packed_len(n: usize, width: u32) -> usize {
 }
 
 /// The minimum (8 bytes), the width (a byte), then every key's distance from the minimum in
-/// `width` bits, least significant bit first.
-fn pack(out: &mut Vec<u8>, keys: impl Iterator<Item = u64>, min: u64, width: u32) {
+/// `width` bits, least significant bit first; `keys` yields `n` keys.
+fn pack(out: &mut Vec<u8>, n: usize, keys: impl Iterator<Item = u64>, min: u64, width: u32) {
     out.extend_from_slice(&min.to_le_bytes());
     out.push(width as u8);
     if width == 0 {
         return;
     }
+    let end = out.len() + (n * width as usize).div_ceil(8);
+    out.reserve(end - out.len() + 8);
     let mut acc: u128 = 0;
     let mut bits = 0u32;
-    for k in keys {
+    for k in keys.take(n) {
         acc |= u128::from(k - min) << bits;
         bits += width;
-        while bits >= 8 {
-            out.push(acc as u8);
-            acc >>= 8;
-            bits -= 8;
+        if bits >= 64 {
+            out.extend_from_slice(&(acc as u64).to_le_bytes());
+            acc >>= 64;
+            bits -= 64;
         }
     }
-    if bits > 0 {
-        out.push(acc as u8);
-    }
+    out.extend_from_slice(&(acc as u64).to_le_bytes());
+    out.truncate(end);
 }
 
 /// Calls `f` with each of `n` keys [`pack`] wrote from `at`; `at` ends after them.
@@ -147,7 +168,7 @@ const DELTA_PACKED: u8 = 3;
 
 /// The deltas of the deltas of `times` from the third time on (wrapping, like every delta
 /// here: decoding wraps back).
-fn delta_of_deltas(times: &[i64]) -> impl Iterator<Item = i64> + Clone + '_ {
+fn delta_of_deltas(times: &[i64]) -> impl Iterator<Item = i64> + '_ {
     times.windows(3).map(|w| {
         w[2].wrapping_sub(w[1])
             .wrapping_sub(w[1].wrapping_sub(w[0]))
@@ -166,15 +187,24 @@ pub fn encode_times(times: &[i64]) -> Vec<u8> {
     if times.len() < 3 {
         return out;
     }
-    let dods = delta_of_deltas(times);
-    let varints: usize = dods.clone().map(|d| varint_len(zigzag(d))).sum();
-    let (min, width) = frame(dods.clone().map(signed_key));
+    let (mut varints, mut frame) = (0usize, Frame::EMPTY);
+    for d in delta_of_deltas(times) {
+        varints += varint_len(zigzag(d));
+        frame.add(signed_key(d));
+    }
+    let (min, width) = frame.min_and_width();
     if packed_len(times.len() - 2, width) < 1 + varints {
         out.push(PACKED);
-        pack(&mut out, dods.map(signed_key), min, width);
+        pack(
+            &mut out,
+            times.len() - 2,
+            delta_of_deltas(times).map(signed_key),
+            min,
+            width,
+        );
     } else {
         out.push(VARINTS);
-        for d in dods {
+        for d in delta_of_deltas(times) {
             put_varint(&mut out, zigzag(d));
         }
     }
@@ -226,17 +256,25 @@ fn encode_ints(out: &mut Vec<u8>, values: &[i64], signed: bool) {
             Some(v.wrapping_sub(std::mem::replace(prev, v)))
         })
     };
+    // One pass sizes all four layouts.
+    let (mut plain_varints, mut delta_varints) = (0usize, 0usize);
+    let (mut plain, mut delta) = (Frame::EMPTY, Frame::EMPTY);
+    let mut prev = 0i64;
+    for &v in values {
+        let d = v.wrapping_sub(prev);
+        prev = v;
+        plain_varints += varint_len(code(v));
+        delta_varints += varint_len(zigzag(d));
+        plain.add(key(v));
+        delta.add(signed_key(d));
+    }
     let n = values.len();
-    let plain_frame = frame(values.iter().map(|&v| key(v)));
-    let delta_frame = frame(deltas().map(signed_key));
+    let (plain, delta) = (plain.min_and_width(), delta.min_and_width());
     let sizes = [
-        (VARINTS, values.iter().map(|&v| varint_len(code(v))).sum()),
-        (PACKED, packed_len(n, plain_frame.1)),
-        (
-            DELTA_VARINTS,
-            deltas().map(|d| varint_len(zigzag(d))).sum::<usize>(),
-        ),
-        (DELTA_PACKED, packed_len(n, delta_frame.1)),
+        (VARINTS, plain_varints),
+        (PACKED, packed_len(n, plain.1)),
+        (DELTA_VARINTS, delta_varints),
+        (DELTA_PACKED, packed_len(n, delta.1)),
     ];
     let mode = sizes
         .iter()
@@ -244,14 +282,9 @@ fn encode_ints(out: &mut Vec<u8>, values: &[i64], signed: bool) {
         .map_or(VARINTS, |(mode, _)| *mode);
     out.push(mode);
     match mode {
-        PACKED => pack(
-            out,
-            values.iter().map(|&v| key(v)),
-            plain_frame.0,
-            plain_frame.1,
-        ),
+        PACKED => pack(out, n, values.iter().map(|&v| key(v)), plain.0, plain.1),
         DELTA_VARINTS => deltas().for_each(|d| put_varint(out, zigzag(d))),
-        DELTA_PACKED => pack(out, deltas().map(signed_key), delta_frame.0, delta_frame.1),
+        DELTA_PACKED => pack(out, n, deltas().map(signed_key), delta.0, delta.1),
         _ => values.iter().for_each(|&v| put_varint(out, code(v))),
     }
 }
