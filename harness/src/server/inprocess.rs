@@ -1,4 +1,6 @@
-//! The reference in the harness's own process: a fresh `Reference` per case on a pinned clock.
+//! The reference in the harness's own process: a fresh `Reference` per case on a pinned clock
+//! (a closed session's server is kept in a pool and reset to a new server's state for the next
+//! case with the same configuration).
 //! This is the one place the harness touches reference internals (the store), to set up state
 //! and read what landed without needing the reference's query API.
 
@@ -854,7 +856,7 @@ mod tests {
                 assert_eq!(a, b, "{profile:?} scenario {i}");
             }
             let idle = pooled.pool.idle.lock().unwrap().len();
-            assert!(idle >= 1 && idle <= POOL_SIZE, "{idle}");
+            assert!((1..=POOL_SIZE).contains(&idle), "{idle}");
         }
     }
 }
