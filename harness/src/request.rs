@@ -46,15 +46,6 @@ fn template(s: &str, ctx: &Context, bucket: &str, token: &str, now: i64) -> Stri
 /// The `{now_<unit><offset>}` placeholder.
 pub const NOW_OFFSET_PATTERN: &str = r"\{now_(ns|us|ms|s)([+-][0-9]{1,19})\}";
 
-fn now_offset_regex() -> &'static regex::Regex {
-    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        // A literal, checked by `check_patterns` before any case runs (and by a test): a bad
-        // pattern fails loudly, never leaves placeholders silently as they are.
-        regex::Regex::new(NOW_OFFSET_PATTERN).expect("NOW_OFFSET_PATTERN compiles")
-    });
-    &RE
-}
-
 /// The request builder's patterns compile (the CLI checks this before it runs anything).
 pub fn check_patterns() -> Result<(), crate::Error> {
     regex::Regex::new(NOW_OFFSET_PATTERN)
@@ -68,24 +59,57 @@ pub fn check_patterns() -> Result<(), crate::Error> {
 
 /// `{now_s-3600}`, `{now_ms+5}`, ...: the server's time in that unit plus an offset in the same
 /// unit (generated cases state timestamps relative to "now", so they replay on a wall clock).
+/// Finds what [`NOW_OFFSET_PATTERN`] matches, left to right, without the regex engine (a
+/// generated body holds one per point; a test checks both agree).
 fn now_offsets(s: &str, now: i64) -> String {
-    if !s.contains("{now_") {
+    const OPEN: &str = "{now_";
+    if !s.contains(OPEN) {
         return s.to_string();
     }
-    now_offset_regex()
-        .replace_all(s, |c: &regex::Captures<'_>| {
-            let unit = match &c[1] {
-                "ns" => 1,
-                "us" => 1_000,
-                "ms" => 1_000_000,
-                _ => 1_000_000_000,
-            };
-            match c[2].parse::<i64>() {
-                Ok(off) => (now / unit).saturating_add(off).to_string(),
-                Err(_) => c[0].to_string(),
+    let mut out = String::with_capacity(s.len());
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(at) = s[from..].find(OPEN).map(|i| from + i) {
+        match now_offset_at(&s[at + OPEN.len()..]) {
+            Some((len, unit, offset)) => {
+                let end = at + OPEN.len() + len;
+                out.push_str(&s[copied..at]);
+                match offset.parse::<i64>() {
+                    Ok(off) => {
+                        use std::fmt::Write;
+                        let _ = write!(out, "{}", (now / unit).saturating_add(off));
+                    }
+                    Err(_) => out.push_str(&s[at..end]),
+                }
+                copied = end;
+                from = end;
             }
-        })
-        .into_owned()
+            None => from = at + 1,
+        }
+    }
+    out.push_str(&s[copied..]);
+    out
+}
+
+/// After `{now_`: `(ns|us|ms|s)([+-][0-9]{1,19})}` → (bytes matched, the unit in ns, the
+/// signed offset's text).
+fn now_offset_at(rest: &str) -> Option<(usize, i64, &str)> {
+    let b = rest.as_bytes();
+    let (unit, n) = match b {
+        [b'n', b's', ..] => (1, 2),
+        [b'u', b's', ..] => (1_000, 2),
+        [b'm', b's', ..] => (1_000_000, 2),
+        [b's', ..] => (1_000_000_000, 1),
+        _ => return None,
+    };
+    if !matches!(b.get(n), Some(b'+' | b'-')) {
+        return None;
+    }
+    let digits = b[n + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if !(1..=19).contains(&digits) || b.get(n + 1 + digits) != Some(&b'}') {
+        return None;
+    }
+    Some((n + 2 + digits, unit, &rest[n..n + 1 + digits]))
 }
 
 fn query_string(params: &[(String, String)]) -> String {
@@ -419,4 +443,46 @@ fn ansi_c(s: &str) -> String {
     }
     out.push('\'');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The placeholders as the regex finds them: what `now_offsets` must do.
+    fn by_regex(s: &str, now: i64) -> String {
+        let re = regex::Regex::new(NOW_OFFSET_PATTERN).unwrap();
+        re.replace_all(s, |c: &regex::Captures<'_>| {
+            let unit = match &c[1] {
+                "ns" => 1,
+                "us" => 1_000,
+                "ms" => 1_000_000,
+                _ => 1_000_000_000,
+            };
+            match c[2].parse::<i64>() {
+                Ok(off) => (now / unit).saturating_add(off).to_string(),
+                Err(_) => c[0].to_string(),
+            }
+        })
+        .into_owned()
+    }
+
+    #[test]
+    fn now_offsets_fill_every_unit_and_keep_the_rest() {
+        let now = 1_747_735_200_123_456_789;
+        let s = "m v=1 {now_s-3600}\nm v=2 {now_ns+0}\n{now_ms-5}{now_us+7} {now_x+1} {now_s+} \
+                 {now_s-99999999999999999999} {now_s-9999999999999999999} {{now_ns-1}} é{now_s+1}";
+        assert_eq!(now_offsets(s, now), by_regex(s, now));
+        assert!(now_offsets(s, now).starts_with("m v=1 1747731600\nm v=2 1747735200123456789"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn now_offsets_agree_with_the_pattern(
+            s in "([a-z {}é]|\\{now_|ns|us|ms|s|[+-]|[0-9]{1,21}|\\}){0,24}",
+            now in proptest::prelude::any::<i64>(),
+        ) {
+            proptest::prop_assert_eq!(now_offsets(&s, now), by_regex(&s, now));
+        }
+    }
 }

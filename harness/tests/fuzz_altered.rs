@@ -307,3 +307,35 @@ async fn the_reference_does_not_differ_from_itself() {
         );
     }
 }
+
+/// The same seed gives the same report: scenarios run two at a time, reported by index, the
+/// same differences and the same shrunk case.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seed_gives_the_same_report_every_run() {
+    let run = || async {
+        let target: Arc<dyn Target> = Arc::new(Altered::new(Alteration::SkipBadLines));
+        let mut config = FuzzConfig::new(Profile::V2);
+        config.scenarios = 200;
+        config.seed = 21;
+        config.shrink = 1;
+        config.jobs = 2;
+        fuzz(target, &config, Arc::new(|_, _| {})).await
+    };
+    let (a, b) = (run().await, run().await);
+    assert!(!a.found.is_empty());
+    assert_eq!((a.run, a.skipped, a.lines), (b.run, b.skipped, b.lines));
+    let summary = |r: &influx_conformance::generate::FuzzReport| {
+        r.found
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {:?} {:?}",
+                    f.index,
+                    f.differences,
+                    f.shrunk.as_ref().map(|s| &s.yaml)
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(summary(&a), summary(&b));
+}

@@ -9,20 +9,16 @@ use std::sync::Arc;
 use axum::body::Body;
 use influx_conformance::case::{Profile, WriteApi, DEFAULT_NOW};
 use influx_conformance::generate::model::{Batch, Clock, Delete, Line, Op, Scenario, Time};
-use influx_conformance::generate::strategy::{generate, scenario, GenConfig};
+use influx_conformance::generate::strategy::{generate, GenConfig};
 use influx_reference::clock::ManualClock;
 use influx_reference::{Flavor, Reference, ServerConfig};
-use proptest::strategy::ValueTree;
 
 fn now() -> i64 {
     influx_reference::model::time::parse_rfc3339_nano(DEFAULT_NOW).expect("DEFAULT_NOW parses")
 }
 
 fn scenarios(cfg: &GenConfig, seed: u64, n: u64) -> Vec<Scenario> {
-    let strategy = scenario(cfg);
-    (0..n)
-        .map(|i| generate(&strategy, seed, i).current())
-        .collect()
+    (0..n).map(|i| generate(cfg, seed, i)).collect()
 }
 
 fn reference_for(s: &Scenario) -> Reference {

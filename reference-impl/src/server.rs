@@ -61,18 +61,7 @@ impl Reference {
             ));
         }
         let now = clock.now_nanos();
-        let mut store = Store::with_secrets(config.id_seed, config.secrets);
-        let bootstrap = if config.bootstrap {
-            bootstrap(&mut store, &config, now)?
-        } else {
-            let placeholder = Id::new(1).ok_or_else(|| Error::Config("placeholder id".into()))?;
-            Bootstrap {
-                org_id: placeholder,
-                bucket_id: placeholder,
-                user_id: placeholder,
-                token: String::new(),
-            }
-        };
+        let (store, bootstrap) = fresh_store(&config, now)?;
         let v3 = crate::v3::Store::new(&config.token, config.id_seed);
         let queries = crate::http::query::QueryGate::new(&config.query);
         let state = Arc::new(AppState {
@@ -85,6 +74,23 @@ impl Reference {
             queries,
         });
         Ok(Self { state, bootstrap })
+    }
+
+    /// Puts the server back in the state [`Self::with_clock`] left it in (the same tenant, IDs,
+    /// tokens and generated secrets; no data, no queued writes, no writes seen), for a caller
+    /// that runs many short cases and would otherwise build a server and its router for each.
+    /// The clock is the caller's: set it back too. Only for a server no request is in flight
+    /// on (the in-process harness resets between cases).
+    pub fn reset(&mut self) -> Result<(), Error> {
+        let config = &self.state.config;
+        let (store, bootstrap) = fresh_store(config, self.state.started_at)?;
+        *self.state.store() = store;
+        *self.state.v3() = crate::v3::Store::new(&config.token, config.id_seed);
+        self.state
+            .writes_seen
+            .store(0, std::sync::atomic::Ordering::SeqCst);
+        self.bootstrap = bootstrap;
+        Ok(())
     }
 
     pub fn bootstrap(&self) -> &Bootstrap {
@@ -214,6 +220,23 @@ impl Drop for ServerHandle {
             let _ = tx.send(());
         }
     }
+}
+
+/// A new server's store: its tenant when `config.bootstrap` says so.
+fn fresh_store(config: &ServerConfig, now: i64) -> Result<(Store, Bootstrap), Error> {
+    let mut store = Store::with_secrets(config.id_seed, config.secrets);
+    let bootstrap = if config.bootstrap {
+        bootstrap(&mut store, config, now)?
+    } else {
+        let placeholder = Id::new(1).ok_or_else(|| Error::Config("placeholder id".into()))?;
+        Bootstrap {
+            org_id: placeholder,
+            bucket_id: placeholder,
+            user_id: placeholder,
+            token: String::new(),
+        }
+    };
+    Ok((store, bootstrap))
 }
 
 /// What `influx setup` does: a user with its password, an org (with its system buckets) the

@@ -9,11 +9,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use proptest::strategy::{SBoxedStrategy, ValueTree};
-
 use super::difference::{compare_step, DiffKind, Difference};
 use super::model::{Line, Op, Scenario};
-use super::strategy::{generate, scenario, GenConfig};
+use super::strategy::{generate, raw_scenario, realize, simpler, GenConfig};
 use crate::case::{Level, LoadedCase, Profile, Profiles, DEFAULT_NOW};
 use crate::execute::{run_step, Exec, StepOptions};
 use crate::observe::Observation;
@@ -280,7 +278,6 @@ pub async fn fuzz(
     config: &FuzzConfig,
     progress: Arc<dyn Fn(u64, u64) + Send + Sync>,
 ) -> FuzzReport {
-    let strategy: SBoxedStrategy<Scenario> = scenario(&config.gen);
     let oracle = Arc::new(InProcess::new(vec![config.gen.profile]));
     let started = Instant::now();
     let next = Arc::new(AtomicU64::new(0));
@@ -293,7 +290,7 @@ pub async fn fuzz(
     }));
     let mut workers = Vec::new();
     for _ in 0..config.jobs.max(1) {
-        let (strategy, oracle, target) = (strategy.clone(), oracle.clone(), target.clone());
+        let (oracle, target) = (oracle.clone(), target.clone());
         let (next, done, differing, stop, report) = (
             next.clone(),
             done.clone(),
@@ -322,7 +319,7 @@ pub async fn fuzz(
                 if index >= config.scenarios {
                     break;
                 }
-                let s = generate(&strategy, config.seed, index).current();
+                let s = generate(&config.gen, config.seed, index);
                 let id = case_id(config.seed, index);
                 let outcome = check(&s, &id, target.as_ref(), &oracle, &config.run, false).await;
                 if let Ok(mut r) = report.lock() {
@@ -360,16 +357,16 @@ pub async fn fuzz(
     report.elapsed = started.elapsed();
     report.found.sort_by_key(|f| f.index);
     for found in report.found.iter_mut().take(config.shrink) {
-        let shrunk = shrink(&strategy, config, found.index, target.as_ref(), &oracle).await;
+        let shrunk = shrink(config, found.index, target.as_ref(), &oracle).await;
         found.shrunk = shrunk;
     }
     report
 }
 
-/// Shrinks the scenario (seed, index) with proptest's shrinking, then greedily drops ops and
-/// lines; writes the smallest differing scenario as a regression case.
+/// Shrinks the scenario (seed, index): greedily takes the first of its raw scenario's simpler
+/// forms that still differs (`strategy::simpler`), then drops ops and lines of the realized
+/// scenario the same way; writes the smallest differing scenario as a regression case.
 pub async fn shrink(
-    strategy: &SBoxedStrategy<Scenario>,
     config: &FuzzConfig,
     index: u64,
     target: &dyn Target,
@@ -377,8 +374,8 @@ pub async fn shrink(
 ) -> Option<Shrunk> {
     let id = case_id(config.seed, index);
     let mut runs = 0usize;
-    let mut tree = generate(strategy, config.seed, index);
-    let first = tree.current();
+    let mut raw = raw_scenario(&config.gen, config.seed, index);
+    let first = realize(&config.gen, &raw);
     let mut best = match check(&first, &id, target, oracle, &config.run, true).await {
         Outcome::Differs {
             differences,
@@ -389,31 +386,44 @@ pub async fn shrink(
         _ => return None,
     };
     runs += 1;
-    if tree.simplify() {
-        while runs < config.shrink_budget {
-            runs += 1;
-            let candidate = tree.current();
-            match check(&candidate, &id, target, oracle, &config.run, true).await {
-                Outcome::Differs {
-                    differences,
-                    oracle,
-                    reproduce,
-                } => {
-                    best = (candidate, differences, oracle, reproduce);
-                    if !tree.simplify() {
-                        break;
-                    }
-                }
-                _ => {
-                    if !tree.complicate() {
-                        break;
-                    }
-                }
+    // After a simplification that keeps the difference, the search goes on from the same
+    // position in the new list (the simplifications before it were just refused), and stops
+    // when a whole round finds none.
+    let mut position = 0;
+    let mut refused_in_a_row = 0;
+    loop {
+        let candidates = simpler(&raw);
+        if candidates.is_empty() || refused_in_a_row >= candidates.len() {
+            break;
+        }
+        let i = position % candidates.len();
+        position = i + 1;
+        if runs >= config.shrink_budget {
+            break;
+        }
+        let scenario = realize(&config.gen, &candidates[i]);
+        if scenario == best.0 {
+            refused_in_a_row += 1;
+            continue;
+        }
+        runs += 1;
+        match check(&scenario, &id, target, oracle, &config.run, true).await {
+            Outcome::Differs {
+                differences,
+                oracle,
+                reproduce,
+            } => {
+                best = (scenario, differences, oracle, reproduce);
+                raw = candidates[i].clone();
+                position = i;
+                refused_in_a_row = 0;
             }
+            _ => refused_in_a_row += 1,
         }
     }
+    let mut changed;
     // Greedy: drop whole ops, then single lines, while the difference stays.
-    let mut changed = true;
+    changed = true;
     while changed && runs < config.shrink_budget {
         changed = false;
         for candidate in smaller(&best.0) {

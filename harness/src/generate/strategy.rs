@@ -1,4 +1,4 @@
-//! Proptest strategies for scenarios. A small universe of names (so series, fields and types
+//! The scenario generator. A small universe of names (so series, fields and types
 //! collide), every field type and boolean spelling, escapes in every position, timestamps near
 //! retention bounds, the 1 h redaction window and the int64 range, and faults at controlled
 //! rates: every parse-error reason, type conflicts (a field key has a planned type per scenario;
@@ -16,16 +16,17 @@
 //! the type plan broken across requests is schema drift, permanent per table. No deletes,
 //! retention or quotas (Core has none per database).
 //!
-//! Strategies produce indices into the universe; `realize` turns them into a [`Scenario`] once
-//! the scenario-wide choices (retention, type plan) are known. Shrinking works on the indices:
-//! fewer ops, fewer lines, no faults, the first name of every menu, fewer schema columns and
-//! measurements, no quota; the runner's greedy pass then drops requests, lines, schema
-//! columns and measurements, and raises or removes the series quota.
-
-use proptest::prelude::*;
-use proptest::sample::Index;
+//! Scenario `index` of seed `seed` is drawn from its own random stream (`rng.rs`: fixed by the
+//! pair, so any scenario of a run can be replayed alone) as indices into the universe
+//! ([`RawScenario`]), with the weights and sizes the proptest strategies of earlier versions
+//! had, without their per-value trees (a fifth of a fuzz run's CPU); `realize` turns it into
+//! a [`Scenario`] once the scenario-wide choices (retention, type plan) are known. Shrinking
+//! works on the indices ([`simpler`]): no quota, fewer ops, fewer lines, no faults, the first
+//! name of every menu; the runner's greedy pass then drops requests, lines, schema columns
+//! and measurements, and raises or removes the series quota.
 
 use super::model::{Batch, Delete, Line, MeasurementSchema, Op, Point, Scenario, Time, Value};
+use super::rng::{Pick, Rng};
 use crate::case::{ColumnDataType, Profile, WriteApi};
 
 const NS: i64 = 1;
@@ -233,20 +234,23 @@ pub struct RawSchema {
     retype: [Option<usize>; 4],
 }
 
-fn raw_schema() -> impl Strategy<Value = RawSchema> {
-    let retype = || prop_oneof![6 => Just(None), 1 => (0usize..5).prop_map(Some)];
-    (
-        prop_oneof![3 => Just(0usize), 1 => 0..SCHEMA_MEASUREMENTS.len()],
-        prop::array::uniform5(prop::bool::weighted(0.75)),
-        prop::array::uniform4(prop::bool::weighted(0.8)),
-        [retype(), retype(), retype(), retype()],
-    )
-        .prop_map(|(measurement, tags, fields, retype)| RawSchema {
-            measurement,
-            tags,
-            fields,
-            retype,
-        })
+fn raw_schema(rng: &mut Rng) -> RawSchema {
+    let measurement = match rng.weighted(&[3, 1]) {
+        0 => 0,
+        _ => rng.below(SCHEMA_MEASUREMENTS.len()),
+    };
+    let tags = std::array::from_fn(|_| rng.chance(3, 4));
+    let fields = std::array::from_fn(|_| rng.chance(4, 5));
+    let retype = std::array::from_fn(|_| match rng.weighted(&[6, 1]) {
+        0 => None,
+        _ => Some(rng.below(5)),
+    });
+    RawSchema {
+        measurement,
+        tags,
+        fields,
+        retype,
+    }
 }
 
 fn data_type(ty: usize) -> ColumnDataType {
@@ -259,7 +263,7 @@ fn data_type(ty: usize) -> ColumnDataType {
     }
 }
 
-fn realize_schemas(raw: Vec<RawSchema>, plan: [usize; 6]) -> Vec<MeasurementSchema> {
+fn realize_schemas(raw: &[RawSchema], plan: [usize; 6]) -> Vec<MeasurementSchema> {
     let mut out: Vec<MeasurementSchema> = Vec::new();
     for r in raw {
         let measurement = MEASUREMENTS[SCHEMA_MEASUREMENTS[r.measurement]].to_string();
@@ -328,15 +332,15 @@ const PREDICATES: &[Option<&str>] = &[
 pub struct RawField {
     key: usize,
     conflict: Option<usize>,
-    pick: Index,
+    pick: Pick,
 }
 
 #[derive(Debug, Clone)]
 pub enum RawTime {
     Missing,
-    Relative(Index),
-    NearRetention(Index),
-    Absolute(Index),
+    Relative(Pick),
+    NearRetention(Pick),
+    Absolute(Pick),
 }
 
 #[derive(Debug, Clone)]
@@ -349,9 +353,9 @@ pub struct RawPoint {
 
 #[derive(Debug, Clone)]
 pub enum RawExtra {
-    Malformed(Index),
+    Malformed(Pick),
     LongKey,
-    Noise(Index),
+    Noise(Pick),
 }
 
 #[derive(Debug, Clone)]
@@ -360,7 +364,7 @@ pub struct RawBatch {
     gzip: bool,
     precision: Option<Result<usize, usize>>,
     points: Vec<RawPoint>,
-    extras: Vec<(Index, RawExtra)>,
+    extras: Vec<(Pick, RawExtra)>,
 }
 
 #[derive(Debug, Clone)]
@@ -370,109 +374,128 @@ pub enum RawOp {
     Settle,
 }
 
-fn field(cfg: &GenConfig) -> impl Strategy<Value = (Option<usize>, Index)> {
-    let keep = 1000 - cfg.conflicts_per_mille.min(1000);
-    let conflict = prop_oneof![
-        keep => Just(None),
-        cfg.conflicts_per_mille => (0usize..5).prop_map(Some),
-    ];
-    (conflict, any::<Index>())
+/// A scenario as generated: the scenario-wide choices (retention, the type plan of the six field
+/// keys, quotas, schemas) and the operations, as indices into the universe. [`realize`] turns
+/// it into a [`Scenario`]; shrinking works on it ([`simpler`]).
+#[derive(Debug, Clone)]
+pub struct RawScenario {
+    retention: usize,
+    plan: [usize; 6],
+    max_body: Option<u64>,
+    schemas: Option<Vec<RawSchema>>,
+    max_series: Option<u64>,
+    ops: Vec<RawOp>,
 }
 
-fn time(cfg: &GenConfig) -> SBoxedStrategy<RawTime> {
-    if cfg.unique_times {
-        return any::<Index>().prop_map(RawTime::Relative).sboxed();
-    }
-    prop_oneof![
-        2 => Just(RawTime::Missing),
-        6 => any::<Index>().prop_map(RawTime::Relative),
-        2 => any::<Index>().prop_map(RawTime::NearRetention),
-        1 => any::<Index>().prop_map(RawTime::Absolute),
-    ]
-    .sboxed()
-}
-
-fn point(cfg: &GenConfig) -> impl Strategy<Value = RawPoint> {
-    (
-        prop_oneof![3 => Just(0usize), 2 => 0..MEASUREMENTS.len()],
-        prop::collection::btree_map(0..TAG_KEYS.len(), 0..TAG_VALUES.len(), 0..3),
-        // `time` (the last key) is rare: one key in twenty.
-        prop::collection::btree_map(
-            prop_oneof![19 => 0..FIELD_KEYS.len() - 1, 1 => Just(FIELD_KEYS.len() - 1)],
-            field(cfg),
-            1..4,
-        ),
-        time(cfg),
-    )
-        .prop_map(|(measurement, tags, fields, time)| RawPoint {
-            measurement,
-            tags: tags.into_iter().collect(),
-            fields: fields
-                .into_iter()
-                .map(|(key, (conflict, pick))| RawField {
-                    key,
-                    conflict,
-                    pick,
-                })
-                .collect(),
-            time,
-        })
-}
-
-fn batch(cfg: &GenConfig) -> impl Strategy<Value = RawBatch> {
-    let max = cfg.max_lines.max(1);
-    let points = prop_oneof![
-        6 => prop::collection::vec(point(cfg), 1..=max.min(8)),
-        3 => prop::collection::vec(point(cfg), 1..=max.min(40)),
-        1 => prop::collection::vec(point(cfg), 1..=max),
-    ];
-    // Counting self-checks need every well-formed line to be a generated point.
-    let extra = if cfg.unique_times {
-        any::<Index>().prop_map(RawExtra::Malformed).sboxed()
-    } else {
-        prop_oneof![
-            12 => any::<Index>().prop_map(RawExtra::Malformed),
-            4 => any::<Index>().prop_map(RawExtra::Noise),
-            1 => Just(RawExtra::LongKey),
-        ]
-        .sboxed()
+fn field(cfg: &GenConfig, rng: &mut Rng) -> (Option<usize>, Pick) {
+    let conflicts = cfg.conflicts_per_mille.min(1000);
+    let conflict = match rng.weighted(&[1000 - conflicts, conflicts]) {
+        0 => None,
+        _ => Some(rng.below(5)),
     };
-    let faulty = cfg.faulty_batches.min(100);
-    let extras = prop_oneof![
-        100 - faulty => Just(Vec::new()),
-        faulty => prop::collection::vec((any::<Index>(), extra), 1..3),
-    ];
+    (conflict, rng.pick())
+}
+
+fn time(cfg: &GenConfig, rng: &mut Rng) -> RawTime {
+    if cfg.unique_times {
+        return RawTime::Relative(rng.pick());
+    }
+    match rng.weighted(&[2, 6, 2, 1]) {
+        0 => RawTime::Missing,
+        1 => RawTime::Relative(rng.pick()),
+        2 => RawTime::NearRetention(rng.pick()),
+        _ => RawTime::Absolute(rng.pick()),
+    }
+}
+
+fn point(cfg: &GenConfig, rng: &mut Rng) -> RawPoint {
+    let measurement = match rng.weighted(&[3, 2]) {
+        0 => 0,
+        _ => rng.below(MEASUREMENTS.len()),
+    };
+    // Maps as proptest's `btree_map` made them: a drawn number of (key, value) draws, a key
+    // drawn twice keeping its last value.
+    let mut tags = std::collections::BTreeMap::new();
+    for _ in 0..rng.below(3) {
+        let k = rng.below(TAG_KEYS.len());
+        tags.insert(k, rng.below(TAG_VALUES.len()));
+    }
+    let mut fields = std::collections::BTreeMap::new();
+    for _ in 0..rng.between(1, 3) {
+        // `time` (the last key) is rare: one key in twenty.
+        let key = match rng.weighted(&[19, 1]) {
+            0 => rng.below(FIELD_KEYS.len() - 1),
+            _ => FIELD_KEYS.len() - 1,
+        };
+        fields.insert(key, field(cfg, rng));
+    }
+    RawPoint {
+        measurement,
+        tags: tags.into_iter().collect(),
+        fields: fields
+            .into_iter()
+            .map(|(key, (conflict, pick))| RawField {
+                key,
+                conflict,
+                pick,
+            })
+            .collect(),
+        time: time(cfg, rng),
+    }
+}
+
+fn batch(cfg: &GenConfig, rng: &mut Rng) -> RawBatch {
+    let max = cfg.max_lines.max(1);
+    let v1 = rng.chance(cfg.v1_percent.min(100), 100);
+    let gzip = rng.chance(cfg.gzip_percent.min(100), 100);
     // v1: `Ok(i)` indexes V1_PRECISIONS (no precision is bad there).
     let (good, bad) = precisions(cfg.profile);
-    let precision = prop_oneof![
-        8 => Just(None),
-        8 => (0..good.len()).prop_map(|p| Some(Ok(p))),
-        1 => (0..bad.len()).prop_map(|p| Some(Err(p))),
-    ];
-    let v1_precision = prop_oneof![
-        4 => Just(None),
-        8 => (0..V1_PRECISIONS.len()).prop_map(|p| Some(Ok(p))),
-    ];
-    let v1 = cfg.v1_percent.min(100);
-    let gzip = cfg.gzip_percent.min(100);
-    let flag = |percent: u32| prop_oneof![100 - percent => Just(false), percent => Just(true)];
-    (
-        flag(v1),
-        flag(gzip),
+    let precision = if v1 {
+        match rng.weighted(&[4, 8]) {
+            0 => None,
+            _ => Some(Ok(rng.below(V1_PRECISIONS.len()))),
+        }
+    } else {
+        match rng.weighted(&[8, 8, 1]) {
+            0 => None,
+            1 => Some(Ok(rng.below(good.len()))),
+            _ => Some(Err(rng.below(bad.len()))),
+        }
+    };
+    let most = match rng.weighted(&[6, 3, 1]) {
+        0 => max.min(8),
+        1 => max.min(40),
+        _ => max,
+    };
+    let points = (0..rng.between(1, most)).map(|_| point(cfg, rng)).collect();
+    let faulty = cfg.faulty_batches.min(100);
+    let extras = if rng.chance(faulty, 100) {
+        (0..rng.between(1, 2))
+            .map(|_| {
+                let at = rng.pick();
+                // Counting self-checks need every well-formed line to be a generated point.
+                let extra = if cfg.unique_times {
+                    RawExtra::Malformed(rng.pick())
+                } else {
+                    match rng.weighted(&[12, 4, 1]) {
+                        0 => RawExtra::Malformed(rng.pick()),
+                        1 => RawExtra::Noise(rng.pick()),
+                        _ => RawExtra::LongKey,
+                    }
+                };
+                (at, extra)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    RawBatch {
+        v1,
+        gzip,
         precision,
-        v1_precision,
         points,
         extras,
-    )
-        .prop_map(
-            |(v1, gzip, precision, v1_precision, points, extras)| RawBatch {
-                v1,
-                gzip,
-                precision: if v1 { v1_precision } else { precision },
-                points,
-                extras,
-            },
-        )
+    }
 }
 
 /// The native write endpoint's precisions: (valid, invalid on purpose).
@@ -483,26 +506,30 @@ fn precisions(profile: Profile) -> (&'static [&'static str], &'static [&'static 
     }
 }
 
-fn op(cfg: &GenConfig) -> impl Strategy<Value = RawOp> {
+fn op(cfg: &GenConfig, rng: &mut Rng) -> RawOp {
     // Settling only means something on the cloud profile (asynchronous writes); InfluxDB 3 has
     // no delete of points (`/api/v2/delete` is 404 there).
     let settle = if cfg.profile == Profile::Cloud { 2 } else { 0 };
     let delete = if cfg.profile == Profile::V3 { 0 } else { 1 };
-    prop_oneof![
-        9 => batch(cfg).prop_map(RawOp::Write),
-        delete => (0..DELETE_RANGES.len(), 0..PREDICATES.len()).prop_map(|(r, p)| RawOp::Delete(r, p)),
-        settle => Just(RawOp::Settle),
-    ]
+    match rng.weighted(&[9, delete, settle]) {
+        0 => RawOp::Write(batch(cfg, rng)),
+        1 => RawOp::Delete(rng.below(DELETE_RANGES.len()), rng.below(PREDICATES.len())),
+        _ => RawOp::Settle,
+    }
 }
 
-/// Scenarios for `cfg`.
-pub fn scenario(cfg: &GenConfig) -> SBoxedStrategy<Scenario> {
+/// The raw scenario `index` of the run seeded `seed`: the same on every run and machine.
+pub fn raw_scenario(cfg: &GenConfig, seed: u64, index: u64) -> RawScenario {
+    let mut rng = Rng::for_scenario(seed, index);
+    let rng = &mut rng;
+    let retention = rng.below(RETENTIONS.len());
+    let plan = std::array::from_fn(|_| rng.below(5));
     // A v3 server takes no per-case quota, retention or schema (InfluxDB 3 Core has none of
     // them per database).
-    let max_body = if cfg.quotas && cfg.profile != Profile::V3 {
-        prop_oneof![9 => Just(None), 1 => (64u64..2048).prop_map(Some)].sboxed()
+    let max_body = if cfg.quotas && cfg.profile != Profile::V3 && rng.chance(1, 10) {
+        Some(rng.range_u64(64, 2048))
     } else {
-        Just(None).sboxed()
+        None
     };
     let cloud = cfg.profile == Profile::Cloud;
     let schema_percent = if cloud {
@@ -510,47 +537,235 @@ pub fn scenario(cfg: &GenConfig) -> SBoxedStrategy<Scenario> {
     } else {
         0
     };
-    let schemas = prop_oneof![
-        100 - schema_percent => Just(None),
-        schema_percent => prop::collection::vec(raw_schema(), 1..=2).prop_map(Some),
-    ];
+    let schemas = rng
+        .chance(schema_percent, 100)
+        .then(|| (0..rng.between(1, 2)).map(|_| raw_schema(rng)).collect());
     let series_percent = if cloud && cfg.quotas {
         cfg.max_series_percent.min(100)
     } else {
         0
     };
-    let max_series = prop_oneof![
-        100 - series_percent => Just(None),
-        series_percent => (1u64..=12).prop_map(Some),
-    ];
-    let cfg2 = cfg.clone();
-    (
-        0..RETENTIONS.len(),
-        prop::array::uniform6(0usize..5),
+    let max_series = rng
+        .chance(series_percent, 100)
+        .then(|| rng.between(1, 12) as u64);
+    let ops = (0..rng.between(1, 4)).map(|_| op(cfg, rng)).collect();
+    RawScenario {
+        retention,
+        plan,
         max_body,
-        (schemas, max_series),
-        prop::collection::vec(op(cfg), 1..5),
-    )
-        .prop_map(
-            move |(retention, plan, max_body, (schemas, max_series), ops)| {
-                // A cloud bucket made through the API gets the plan's retention (30 d on the free
-                // plan) when it asks for none, while the reference's bootstrap bucket keeps
-                // "forever": state it, so the oracle and a served reference hold the same bucket.
-                let retention = match (cfg2.profile, RETENTIONS[retention]) {
-                    (Profile::Cloud, None) => Some("30d"),
-                    (Profile::V3, _) => None,
-                    (_, r) => r,
-                };
-                let mut s = realize(&cfg2, retention, plan, max_body, ops);
-                s.schemas = schemas.map(|raw| realize_schemas(raw, plan));
-                s.max_series = max_series;
-                s
-            },
-        )
-        .sboxed()
+        schemas,
+        max_series,
+        ops,
+    }
 }
 
-fn value(ty: usize, pick: &Index) -> Value {
+/// Scenario `index` of the run seeded `seed`: the same on every run and machine.
+pub fn generate(cfg: &GenConfig, seed: u64, index: u64) -> Scenario {
+    realize(cfg, &raw_scenario(cfg, seed, index))
+}
+
+/// The scenario a raw scenario stands for.
+pub fn realize(cfg: &GenConfig, raw: &RawScenario) -> Scenario {
+    // A cloud bucket made through the API gets the plan's retention (30 d on the free plan)
+    // when it asks for none, while the reference's bootstrap bucket keeps "forever": state it,
+    // so the oracle and a served reference hold the same bucket.
+    let retention = match (cfg.profile, RETENTIONS[raw.retention]) {
+        (Profile::Cloud, None) => Some("30d"),
+        (Profile::V3, _) => None,
+        (_, r) => r,
+    };
+    let mut s = realize_ops(cfg, retention, raw.plan, raw.max_body, &raw.ops);
+    s.schemas = raw
+        .schemas
+        .as_ref()
+        .map(|list| realize_schemas(list, raw.plan));
+    s.max_series = raw.max_series;
+    s
+}
+
+/// Raw scenarios one step simpler than `raw`, simplest first, in the directions proptest's
+/// shrinking took: no quota (or a lower series quota), no schemas, the first retention; fewer operations; per write,
+/// fewer faulty lines, fewer points, the plain v2 endpoint, no gzip, no precision; per point,
+/// no tags, fewer fields, no type conflicts, the first measurement, value and time of each
+/// menu; the first type of each field key's plan.
+pub fn simpler(raw: &RawScenario) -> Vec<RawScenario> {
+    fn batch(c: &mut RawScenario, i: usize) -> Option<&mut RawBatch> {
+        match c.ops.get_mut(i) {
+            Some(RawOp::Write(b)) => Some(b),
+            _ => None,
+        }
+    }
+    fn point(c: &mut RawScenario, i: usize, j: usize) -> Option<&mut RawPoint> {
+        batch(c, i).and_then(|b| b.points.get_mut(j))
+    }
+    let mut out = Vec::new();
+    let mut with = |f: &dyn Fn(&mut RawScenario)| {
+        let mut c = raw.clone();
+        f(&mut c);
+        out.push(c);
+    };
+    if let Some(n) = raw.max_series {
+        with(&|c| c.max_series = None);
+        // A lower quota is met by fewer series (proptest shrank the range toward 1).
+        for lower in [1, n / 2, n - 1] {
+            if lower >= 1 && lower < n {
+                with(&|c| c.max_series = Some(lower));
+            }
+        }
+    }
+    if raw.max_body.is_some() {
+        with(&|c| c.max_body = None);
+    }
+    if raw.schemas.is_some() {
+        with(&|c| c.schemas = None);
+    }
+    if raw.retention != 0 {
+        with(&|c| c.retention = 0);
+    }
+    let n = raw.ops.len();
+    if n > 1 {
+        with(&|c| c.ops.truncate(n / 2));
+        with(&|c| {
+            c.ops.drain(..n / 2);
+        });
+        for i in 0..n {
+            with(&|c| {
+                c.ops.remove(i);
+            });
+        }
+    }
+    for (i, op) in raw.ops.iter().enumerate() {
+        let RawOp::Write(b) = op else { continue };
+        for j in 0..b.extras.len() {
+            with(&|c| {
+                if let Some(b) = batch(c, i) {
+                    b.extras.remove(j);
+                }
+            });
+        }
+        let p = b.points.len();
+        if p > 1 {
+            with(&|c| {
+                if let Some(b) = batch(c, i) {
+                    b.points.truncate(p / 2);
+                }
+            });
+            with(&|c| {
+                if let Some(b) = batch(c, i) {
+                    b.points.drain(..p / 2);
+                }
+            });
+        }
+        if b.v1 {
+            with(&|c| {
+                if let Some(b) = batch(c, i) {
+                    b.v1 = false;
+                    b.precision = None;
+                }
+            });
+        }
+        if b.gzip {
+            with(&|c| {
+                if let Some(b) = batch(c, i) {
+                    b.gzip = false;
+                }
+            });
+        }
+        if b.precision.is_some() {
+            with(&|c| {
+                if let Some(b) = batch(c, i) {
+                    b.precision = None;
+                }
+            });
+        }
+        if p > 1 {
+            for j in 0..p {
+                with(&|c| {
+                    if let Some(b) = batch(c, i) {
+                        b.points.remove(j);
+                    }
+                });
+            }
+        }
+        for (j, pt) in b.points.iter().enumerate() {
+            if !pt.tags.is_empty() {
+                with(&|c| {
+                    if let Some(p) = point(c, i, j) {
+                        p.tags.clear();
+                    }
+                });
+            }
+            if pt.fields.len() > 1 {
+                for k in 0..pt.fields.len() {
+                    with(&|c| {
+                        if let Some(p) = point(c, i, j) {
+                            p.fields.remove(k);
+                        }
+                    });
+                }
+            }
+            for (k, f) in pt.fields.iter().enumerate() {
+                if f.conflict.is_some() {
+                    with(&|c| {
+                        if let Some(p) = point(c, i, j) {
+                            p.fields[k].conflict = None;
+                        }
+                    });
+                }
+                if f.pick != Pick::FIRST {
+                    with(&|c| {
+                        if let Some(p) = point(c, i, j) {
+                            p.fields[k].pick = Pick::FIRST;
+                        }
+                    });
+                }
+            }
+            if pt.measurement != 0 {
+                with(&|c| {
+                    if let Some(p) = point(c, i, j) {
+                        p.measurement = 0;
+                    }
+                });
+            }
+            for (k, (_, v)) in pt.tags.iter().enumerate() {
+                if *v != 0 {
+                    with(&|c| {
+                        if let Some(p) = point(c, i, j) {
+                            p.tags[k].1 = 0;
+                        }
+                    });
+                }
+            }
+            let first_time = match pt.time {
+                RawTime::Missing => None,
+                RawTime::Relative(t) => {
+                    (t != Pick::FIRST).then_some(RawTime::Relative(Pick::FIRST))
+                }
+                RawTime::NearRetention(t) => {
+                    (t != Pick::FIRST).then_some(RawTime::NearRetention(Pick::FIRST))
+                }
+                RawTime::Absolute(t) => {
+                    (t != Pick::FIRST).then_some(RawTime::Absolute(Pick::FIRST))
+                }
+            };
+            if let Some(t) = first_time {
+                with(&|c| {
+                    if let Some(p) = point(c, i, j) {
+                        p.time = t.clone();
+                    }
+                });
+            }
+        }
+    }
+    for k in 0..raw.plan.len() {
+        if raw.plan[k] != 0 {
+            with(&|c| c.plan[k] = 0);
+        }
+    }
+    out
+}
+
+fn value(ty: usize, pick: Pick) -> Value {
     let s = |menu: &[&str]| pick.get(menu).to_string();
     match ty {
         0 => Value::Float(s(FLOATS)),
@@ -566,12 +781,12 @@ fn retention_ns(r: Option<&str>) -> i64 {
         .unwrap_or(0)
 }
 
-fn realize(
+fn realize_ops(
     cfg: &GenConfig,
     retention: Option<&str>,
     plan: [usize; 6],
     max_body_bytes: Option<u64>,
-    ops: Vec<RawOp>,
+    ops: &[RawOp],
 ) -> Scenario {
     let r = retention_ns(retention);
     let malformed = malformed_lines(cfg);
@@ -621,10 +836,10 @@ fn realize(
     };
     let mut counter: i64 = 0;
     let ops = ops
-        .into_iter()
+        .iter()
         .map(|op| match op {
             RawOp::Settle => Op::Settle,
-            RawOp::Delete(range, pred) => Op::Delete(Delete {
+            &RawOp::Delete(range, pred) => Op::Delete(Delete {
                 start: DELETE_RANGES[range].0.into(),
                 stop: DELETE_RANGES[range].1.into(),
                 predicate: PREDICATES[pred].map(str::to_string),
@@ -662,7 +877,7 @@ fn realize(
                 ];
                 let mut lines: Vec<Line> = b
                     .points
-                    .into_iter()
+                    .iter()
                     .map(|p| {
                         counter += 1;
                         let time = if cfg.unique_times {
@@ -705,14 +920,14 @@ fn realize(
                                 .iter()
                                 .map(|f| {
                                     let ty = f.conflict.unwrap_or(plan[f.key]);
-                                    (FIELD_KEYS[f.key].to_string(), value(ty, &f.pick))
+                                    (FIELD_KEYS[f.key].to_string(), value(ty, f.pick))
                                 })
                                 .collect(),
                             time,
                         })
                     })
                     .collect();
-                for (at, extra) in b.extras {
+                for (at, extra) in &b.extras {
                     let text = match extra {
                         RawExtra::Malformed(i) => i.get(&malformed).to_string(),
                         RawExtra::Noise(i) => i.get(NOISE).to_string(),
@@ -742,40 +957,4 @@ fn realize(
         schemas: None,
         ops,
     }
-}
-
-/// The scenario strategy's value for (seed, index): the same on every run and machine.
-pub fn generate(
-    strategy: &SBoxedStrategy<Scenario>,
-    seed: u64,
-    index: u64,
-) -> <SBoxedStrategy<Scenario> as Strategy>::Tree {
-    let mut runner = runner_for(seed, index);
-    loop {
-        // The strategies have no filters, so a tree is always produced.
-        if let Ok(tree) = strategy.new_tree(&mut runner) {
-            return tree;
-        }
-    }
-}
-
-/// A runner whose random source is fixed by (seed, index), without failure persistence.
-pub fn runner_for(seed: u64, index: u64) -> proptest::test_runner::TestRunner {
-    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-    let mut bytes = [0u8; 32];
-    let mut x = seed ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    for chunk in bytes.chunks_mut(8) {
-        // splitmix64
-        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = x;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        chunk.copy_from_slice(&z.to_le_bytes());
-    }
-    let config = Config {
-        failure_persistence: None,
-        ..Config::default()
-    };
-    TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
 }

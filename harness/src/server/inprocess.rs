@@ -1,4 +1,6 @@
-//! The reference in the harness's own process: a fresh `Reference` per case on a pinned clock.
+//! The reference in the harness's own process: a fresh `Reference` per case on a pinned clock
+//! (a closed session's server is kept in a pool and reset to a new server's state for the next
+//! case with the same configuration).
 //! This is the one place the harness touches reference internals (the store), to set up state
 //! and read what landed without needing the reference's query API.
 
@@ -28,6 +30,44 @@ pub const OPERATOR_TOKEN: &str = "my-token";
 pub struct InProcess {
     info: TargetInfo,
     profiles: Vec<Profile>,
+    pool: Arc<Pool>,
+}
+
+/// Servers of closed sessions, kept for the next case with the same configuration: building a
+/// server's router cost more than a short generated scenario's requests. A server is taken out
+/// by one session at a time and reset ([`Reference::reset`]) before it is handed out again, so
+/// a case sees the state a new server has.
+#[derive(Default)]
+struct Pool {
+    idle: std::sync::Mutex<Vec<Idle>>,
+}
+
+/// Most servers kept idle (each holds a router and an empty store).
+const POOL_SIZE: usize = 16;
+
+struct Idle {
+    /// The configuration and start time it was built with (`Debug` of `ServerConfig`).
+    key: String,
+    reference: Reference,
+    router: axum::Router,
+    clock: ManualClock,
+}
+
+impl Pool {
+    fn take(&self, key: &str) -> Option<Idle> {
+        let mut idle = self.idle.lock().ok()?;
+        let i = idle.iter().rposition(|s| s.key == key)?;
+        Some(idle.swap_remove(i))
+    }
+
+    fn put(&self, server: Idle) {
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() >= POOL_SIZE {
+                idle.remove(0);
+            }
+            idle.push(server);
+        }
+    }
 }
 
 impl InProcess {
@@ -48,6 +88,7 @@ impl InProcess {
                 deviations: Vec::new(),
             },
             profiles,
+            pool: Arc::default(),
         }
     }
 }
@@ -117,6 +158,8 @@ impl Target for InProcess {
                 clock,
                 ctx,
                 window: (now, now),
+                pooled: None,
+                in_flight: false,
             }));
         }
         let mut specs = setup.buckets.clone();
@@ -136,9 +179,24 @@ impl Target for InProcess {
             None => 0,
         };
         let config = server_config(setup, profile, first_retention);
-        let reference = Reference::with_clock(config, Arc::new(clock.clone())).map_err(|e| {
-            Fault::new(FaultKind::Setup, format!("cannot start the reference: {e}"))
-        })?;
+        let key = format!("{now} {config:?}");
+        let (reference, router, clock) = match self.pool.take(&key) {
+            Some(mut idle) => {
+                idle.reference.reset().map_err(|e| {
+                    Fault::new(FaultKind::Setup, format!("cannot reset the reference: {e}"))
+                })?;
+                idle.clock.set(now);
+                (idle.reference, idle.router, idle.clock)
+            }
+            None => {
+                let reference =
+                    Reference::with_clock(config, Arc::new(clock.clone())).map_err(|e| {
+                        Fault::new(FaultKind::Setup, format!("cannot start the reference: {e}"))
+                    })?;
+                let router = reference.router();
+                (reference, router, clock)
+            }
+        };
         let boot = reference.bootstrap().clone();
         let mut ctx = Context {
             org: reference.config().org.clone(),
@@ -216,13 +274,14 @@ impl Target for InProcess {
         });
         created?;
         ctx.register_redactions();
-        let router = reference.router();
         let mut session = InProcessSession {
             router,
             reference,
             clock,
             ctx,
             window: (now, now),
+            pooled: Some((self.pool.clone(), key)),
+            in_flight: false,
         };
         if explicit {
             session.ctx.schemas = create_schemas(&mut session, case, OPERATOR_TOKEN).await?;
@@ -344,6 +403,8 @@ async fn open_v3(
         clock,
         ctx,
         window: (now, now),
+        pooled: None,
+        in_flight: false,
     };
     if let Some(seed) = &setup.seed {
         let db = session
@@ -499,6 +560,11 @@ pub struct InProcessSession {
     clock: ManualClock,
     ctx: Context,
     window: (i64, i64),
+    /// The pool (and key) the server goes back to when the session closes.
+    pooled: Option<(Arc<Pool>, String)>,
+    /// A request was started and not finished (its future was dropped, e.g. on a timeout):
+    /// its work may still run, so the server is not reused.
+    in_flight: bool,
 }
 
 /// Stored values of the series `keep` selects, as rows.
@@ -551,6 +617,59 @@ impl Session for InProcessSession {
     }
 
     async fn send(&mut self, req: HttpRequest) -> Result<HttpResponse, Fault> {
+        self.in_flight = true;
+        let answer = self.answer(req).await;
+        self.in_flight = false;
+        answer
+    }
+
+    async fn landed(&mut self, bucket: &str) -> Result<Option<Vec<Row>>, Fault> {
+        self.landed_rows(bucket)
+    }
+
+    async fn rejected_points(&mut self, bucket: &str) -> Result<Option<Vec<Row>>, Fault> {
+        self.rejected_rows(bucket)
+    }
+
+    async fn wait(&mut self, d: Duration) {
+        self.clock
+            .advance(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+    }
+
+    async fn settle(&mut self, _bucket: &str, _timeout: Duration) -> Result<(), Fault> {
+        // Deterministic: applies every queued operation now (a no-op on the v2 flavor).
+        self.reference.settle();
+        Ok(())
+    }
+
+    fn pin_now(&mut self, ns: i64) {
+        self.clock.set(ns);
+    }
+
+    fn step_started(&mut self) {
+        let n = self.now();
+        self.window = (n, n);
+    }
+
+    fn step_window(&self) -> (i64, i64) {
+        self.window
+    }
+
+    async fn close(self: Box<Self>) {
+        let this = *self;
+        if let (Some((pool, key)), false) = (this.pooled, this.in_flight) {
+            pool.put(Idle {
+                key,
+                reference: this.reference,
+                router: this.router,
+                clock: this.clock,
+            });
+        }
+    }
+}
+
+impl InProcessSession {
+    async fn answer(&mut self, req: HttpRequest) -> Result<HttpResponse, Fault> {
         let mut builder = http::Request::builder()
             .method(req.method.as_str())
             .uri(req.path_and_query.as_str());
@@ -595,7 +714,7 @@ impl Session for InProcessSession {
         })
     }
 
-    async fn landed(&mut self, bucket: &str) -> Result<Option<Vec<Row>>, Fault> {
+    fn landed_rows(&mut self, bucket: &str) -> Result<Option<Vec<Row>>, Fault> {
         let Some(info) = self.ctx.buckets.get(bucket) else {
             return Ok(Some(Vec::new()));
         };
@@ -614,7 +733,7 @@ impl Session for InProcessSession {
         Ok(Some(rows))
     }
 
-    async fn rejected_points(&mut self, bucket: &str) -> Result<Option<Vec<Row>>, Fault> {
+    fn rejected_rows(&mut self, bucket: &str) -> Result<Option<Vec<Row>>, Fault> {
         if self.reference.config().flavor != influx_reference::Flavor::Cloud {
             // v2 has no rejected_points log.
             return Ok(None);
@@ -647,30 +766,97 @@ impl Session for InProcessSession {
         });
         Ok(Some(rows))
     }
+}
 
-    async fn wait(&mut self, d: Duration) {
-        self.clock
-            .advance(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::strategy::{generate, GenConfig};
+    use crate::run::RunConfig;
+
+    fn store_text(r: &Reference) -> String {
+        format!(
+            "{:?}\n{:?}\n{:?}",
+            r.bootstrap(),
+            r.with_store(|s| format!("{s:?}")),
+            r.with_v3(|s| format!("{s:?}"))
+        )
     }
 
-    async fn settle(&mut self, _bucket: &str, _timeout: Duration) -> Result<(), Fault> {
-        // Deterministic: applies every queued operation now (a no-op on the v2 flavor).
-        self.reference.settle();
-        Ok(())
+    /// A reset server holds what a new one holds: the same tenant, IDs, tokens and secrets
+    /// (the store's whole `Debug` text), whatever was done to it before.
+    #[tokio::test]
+    async fn a_reset_server_is_a_new_server() {
+        for flavor in [
+            influx_reference::Flavor::V2,
+            influx_reference::Flavor::Cloud,
+        ] {
+            let config = || ServerConfig {
+                flavor,
+                token: OPERATOR_TOKEN.into(),
+                secrets: DETERMINISTIC_SECRETS,
+                ..ServerConfig::default()
+            };
+            let now = 1_747_735_200_000_000_000;
+            let fresh = Reference::with_clock(config(), Arc::new(ManualClock::new(now))).unwrap();
+            let clock = ManualClock::new(now);
+            let mut used = Reference::with_clock(config(), Arc::new(clock.clone())).unwrap();
+            let call = |path: &str, body: &str| {
+                http::Request::builder()
+                    .method("POST")
+                    .uri(path)
+                    .header("Authorization", format!("Token {OPERATOR_TOKEN}"))
+                    .body(Body::from(body.to_string()))
+                    .unwrap()
+            };
+            let org = used.bootstrap().org_id;
+            for req in [
+                call(
+                    "/api/v2/write?org=my-org&bucket=my-bucket",
+                    "m,t=a v=1\nm v=2i 5\nbad",
+                ),
+                call(
+                    "/api/v2/buckets",
+                    &format!(r#"{{"orgID":"{org}","name":"other","retentionRules":[]}}"#),
+                ),
+                call(
+                    "/api/v2/authorizations",
+                    &format!(
+                        r#"{{"orgID":"{org}","permissions":[{{"action":"read","resource":{{"type":"buckets","orgID":"{org}"}}}}]}}"#
+                    ),
+                ),
+            ] {
+                let _ = used.call_full(req).await;
+            }
+            clock.advance(3_600_000_000_000);
+            used.settle();
+            assert_ne!(store_text(&used), store_text(&fresh));
+            used.reset().unwrap();
+            clock.set(now);
+            assert_eq!(store_text(&used), store_text(&fresh), "{flavor:?}");
+        }
     }
 
-    fn pin_now(&mut self, ns: i64) {
-        self.clock.set(ns);
+    /// Generated scenarios observe the same on a server reused from the pool as on a new one.
+    #[tokio::test]
+    async fn pooled_servers_answer_as_new_ones() {
+        for profile in [Profile::V2, Profile::Cloud] {
+            let pooled = InProcess::new(vec![profile]);
+            let cfg = GenConfig::new(profile);
+            let run = RunConfig::default();
+            for i in 0..60 {
+                let s = generate(&cfg, 5, i);
+                let case = crate::generate::runner::loaded_case(&s, "pool", "d");
+                let fresh = InProcess::new(vec![profile]);
+                let a = crate::execute::execute(&case, &pooled, profile, run.timeouts()).await;
+                let b = crate::execute::execute(&case, &fresh, profile, run.timeouts()).await;
+                let (Ok((a, _)), Ok((b, _))) = (a, b) else {
+                    panic!("scenario {i} did not run")
+                };
+                assert_eq!(a, b, "{profile:?} scenario {i}");
+            }
+            let idle = pooled.pool.idle.lock().unwrap().len();
+            assert!((1..=POOL_SIZE).contains(&idle), "{idle}");
+        }
     }
-
-    fn step_started(&mut self) {
-        let n = self.now();
-        self.window = (n, n);
-    }
-
-    fn step_window(&self) -> (i64, i64) {
-        self.window
-    }
-
-    async fn close(self: Box<Self>) {}
 }
