@@ -661,8 +661,8 @@ mod tests {
     }
 
     proptest! {
-        /// Inserts, runs (increasing, anywhere) and range removals, with blocks of 4 sealed
-        /// and reopened all the time, read back as a BTreeMap holds them.
+        /// Inserts, runs (increasing, anywhere) and range removals, with small blocks of 3 and
+        /// blocks of 8 sealed and reopened all the time, read back as a BTreeMap holds them.
         #[test]
         fn behaves_like_a_btreemap(ops in proptest::collection::vec(op(), 0..200), mixed in any::<bool>()) {
             let mut model: BTreeMap<i64, OwnedFieldValue> = BTreeMap::new();
@@ -758,7 +758,7 @@ mod tests {
 
     #[test]
     fn a_regular_integer_series_takes_a_few_bytes_a_value() {
-        // One block of 10,000 values (blocks are 256 in a build, 4 in unit tests, where each
+        // One block of 10,000 values (blocks are 256 in a build, 8 in unit tests, where each
         // block's first time and code byte would dominate): a regular series of small
         // integers (0..=100) encodes in 7 bits a value, its times in none, and reads back
         // exactly.
