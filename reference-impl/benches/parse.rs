@@ -18,10 +18,7 @@ use influx_reference::line_protocol::{parse_lines, FieldValue, Precision};
 
 const LINES: usize = 100_000;
 
-// The allocator the server runs with (see src/main.rs), as in the write and read benches: the
-// points' vectors and unescaped tokens are allocated and freed by it in the product.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+mod common;
 
 /// splitmix64, so the corpora are the same on every run.
 struct Rng(u64);
@@ -257,10 +254,7 @@ fn bench(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
+    config = common::criterion_config();
     targets = bench
 }
 /// CPU time of this thread: unlike wall time it does not count the time the thread waited

@@ -27,9 +27,8 @@ use influx_reference::server::Reference;
 use influx_reference::tsbs::CpuOnly;
 use influx_reference::ServerConfig;
 
-// The allocator the server runs with (see src/main.rs).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+mod common;
+use common::best_of;
 
 const HOSTS: usize = 100;
 /// Lines: 1,000 ticks of every host, 10 field values each (1,000,000 stored values).
@@ -140,17 +139,6 @@ fn query(server: &Server, script: &str) -> usize {
     })
 }
 
-fn best_of(runs: usize, mut f: impl FnMut()) -> Duration {
-    (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .min()
-        .unwrap_or_default()
-}
-
 fn report(server: &Server, queries: &[Query]) {
     for q in queries {
         let bytes = query(server, &q.script);
@@ -182,10 +170,7 @@ fn bench(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
+    config = common::criterion_config();
     targets = bench
 }
 

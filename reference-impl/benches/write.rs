@@ -24,20 +24,8 @@ use influx_reference::tsbs::CpuOnly;
 
 const POINTS: usize = 400_000;
 
-// The allocator the server runs with (see src/main.rs).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-fn best_of(runs: usize, mut f: impl FnMut()) -> Duration {
-    (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .min()
-        .unwrap_or_default()
-}
+mod common;
+use common::best_of;
 
 /// The bucket every phase writes to: no retention, week-long shard groups.
 fn bench_bucket() -> Option<Bucket> {
