@@ -89,8 +89,8 @@ fn monitoring_text(r: &Reference) -> String {
         let mut out = String::new();
         if let Some(d) = st.data.get(&m) {
             for p in d.points() {
-                for (_, v) in &p.series.tags {
-                    out.push_str(&String::from_utf8_lossy(v));
+                for (_, v) in p.series.tags() {
+                    out.push_str(&String::from_utf8_lossy(&v));
                     out.push('\n');
                 }
                 if let influx_reference::model::OwnedFieldValue::String(v) = &p.value {

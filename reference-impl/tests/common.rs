@@ -135,12 +135,12 @@ impl Server {
                         .iter()
                         .map(|p| {
                             let mut key =
-                                String::from_utf8_lossy(&p.series.measurement).into_owned();
-                            for (k, v) in &p.series.tags {
+                                String::from_utf8_lossy(&p.series.measurement()).into_owned();
+                            for (k, v) in p.series.tags() {
                                 key.push_str(&format!(
                                     ",{}={}",
-                                    String::from_utf8_lossy(k),
-                                    String::from_utf8_lossy(v)
+                                    String::from_utf8_lossy(&k),
+                                    String::from_utf8_lossy(&v)
                                 ));
                             }
                             format!(

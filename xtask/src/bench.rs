@@ -22,6 +22,9 @@ pub struct Options {
     pub only: Option<String>,
     /// Same-run passes over every server.
     pub passes: usize,
+    /// Another build of the reference (e.g. main's, before a change) measured in each pass
+    /// next to this one, with the ratios between them.
+    pub baseline: Option<std::path::PathBuf>,
 }
 
 const HOSTS: usize = 1000;
@@ -164,28 +167,19 @@ pub fn run(root: &Path, target_dir: &Path, opts: &Options) -> Result<bool> {
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     type Start<'a> = Box<dyn Fn() -> Result<Server> + 'a>;
     let reference_v2: Start = Box::new(|| servers::start_reference(&reference, &[]));
-    let reference_cloud: Start = Box::new(|| {
-        // The usage-based plan with the write-rate quota lifted: the benchmark measures
-        // ingest, not the plan's 300 MB per 5 minutes. No apply delay: each request applies
-        // what was queued before it, so the run also pays for making every point visible.
-        servers::start_reference(
-            &reference,
-            &[
-                "--flavor",
-                "cloud",
-                "--plan",
-                "usage-based",
-                "--write-rate-bytes",
-                "1000000000000",
-                "--apply-delay",
-                "0s",
-            ],
-        )
-    });
+    let reference_cloud: Start = Box::new(|| servers::start_reference(&reference, &CLOUD_ARGS));
+    let baseline_v2: Option<Start> = opts
+        .baseline
+        .as_ref()
+        .map(|b| Box::new(move || servers::start_reference(b, &[])) as Start);
+    let baseline_cloud: Option<Start> = opts
+        .baseline
+        .as_ref()
+        .map(|b| Box::new(move || servers::start_reference(b, &CLOUD_ARGS)) as Start);
     let influxdb: Start = Box::new(servers::start_influxdb);
     let vm: Start = Box::new(servers::start_victoria_metrics);
     // (name, start, path and query, is the reference)
-    let plan: Vec<(&'static str, Start, &str, bool)> = vec![
+    let mut plan: Vec<(&'static str, Start, &str, bool)> = vec![
         (
             "reference v2",
             reference_v2,
@@ -211,13 +205,22 @@ pub fn run(root: &Path, target_dir: &Path, opts: &Options) -> Result<bool> {
             false,
         ),
     ];
+    let write = "/api/v2/write?org=my-org&bucket=my-bucket&precision=ns";
+    if let Some(b) = baseline_cloud {
+        plan.insert(2, ("baseline cloud", b, write, true));
+    }
+    if let Some(b) = baseline_v2 {
+        plan.insert(1, ("baseline v2", b, write, true));
+    }
     let mut passes: Vec<Vec<Outcome>> = Vec::new();
     for pass in 1..=opts.passes {
         eprintln!("pass {pass} of {}", opts.passes);
         let mut outcomes = Vec::new();
         for (name, start, path, is_reference) in &plan {
             if let Some(o) = &opts.only {
-                if !name.to_lowercase().contains(&o.to_lowercase()) {
+                // A baseline runs with the flavor of the reference it is compared to.
+                let as_reference = name.replace("baseline", "reference");
+                if !as_reference.to_lowercase().contains(&o.to_lowercase()) {
                     continue;
                 }
             }
@@ -235,6 +238,21 @@ pub fn run(root: &Path, target_dir: &Path, opts: &Options) -> Result<bool> {
     }
     Ok(print_passes(&passes, bytes, opts))
 }
+
+/// The cloud flavor as measured: the usage-based plan with the write-rate quota lifted (the
+/// benchmark measures ingest, not the plan's 300 MB per 5 minutes), and no apply delay (each
+/// request applies what was queued before it, so the run also pays for making every point
+/// visible).
+const CLOUD_ARGS: [&str; 8] = [
+    "--flavor",
+    "cloud",
+    "--plan",
+    "usage-based",
+    "--write-rate-bytes",
+    "1000000000000",
+    "--apply-delay",
+    "0s",
+];
 
 /// One server, fresh, sent every batch once.
 fn measure(
@@ -325,6 +343,20 @@ fn print_passes(passes: &[Vec<Outcome>], bytes: usize, opts: &Options) -> bool {
                     if ok { "met" } else { "MISSED" }
                 );
             }
+        }
+        for (r, b) in [
+            ("reference v2", "baseline v2"),
+            ("reference cloud", "baseline cloud"),
+        ] {
+            let (Some(rr), Some(bb)) = (find(r), find(b)) else {
+                continue;
+            };
+            let cpu = per_point(bb).zip(per_point(rr)).map(|(b, r)| b / r);
+            println!(
+                "{r} / {b}: {:.2}× points/s, {} CPU per point",
+                rr.points_per_s / bb.points_per_s,
+                cpu.map_or("?".to_string(), |c| format!("{c:.2}×")),
+            );
         }
         for o in outcomes {
             if let Some((b, a)) = o.rss {

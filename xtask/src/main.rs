@@ -10,9 +10,11 @@
 //! - `peers [--update] [--only NAME]`: the suite against InfluxDB 1.6 and VictoriaMetrics 1.79
 //!   (Debian packages, started by hand on loopback); `--update` rewrites the targets'
 //!   deviation lists and `docs/compat/*.md`.
-//! - `bench ingest [--points N] [--batch N] [--connections N] [--only NAME] [--passes N]`: the same
-//!   generated TSBS cpu-only batches to the reference (v2, cloud), InfluxDB 1.6 and
-//!   VictoriaMetrics; points/s, ratios, the reference's resident memory per point.
+//! - `bench ingest [--points N] [--batch N] [--connections N] [--only NAME] [--passes N]
+//!   [--baseline BINARY]`: the same generated TSBS cpu-only batches to the reference (v2,
+//!   cloud), InfluxDB 1.6 and VictoriaMetrics; points/s, ratios, the reference's resident
+//!   memory per point; with `--baseline`, also another build of the reference, and the ratios
+//!   of this one to it.
 //! - `hostile`: the release reference tried as a hostile client would, class by class
 //!   (nesting, authorization, secrets, query budget, body caps, write memory, connections):
 //!   inputs tried, process survived, peak resident memory; fails when a class's rule breaks.
@@ -30,7 +32,7 @@ mod spec;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: cargo xtask coverage [--spec DIR] [--check] [--list SPEC_FILE]\n       cargo xtask docs [--check]\n       cargo xtask peers [--update] [--only NAME]\n       cargo xtask bench ingest [--points N] [--batch N] [--connections N] [--only NAME] [--passes N]\n       cargo xtask hostile"
+        "usage: cargo xtask coverage [--spec DIR] [--check] [--list SPEC_FILE]\n       cargo xtask docs [--check]\n       cargo xtask peers [--update] [--only NAME]\n       cargo xtask bench ingest [--points N] [--batch N] [--connections N] [--only NAME] [--passes N] [--baseline BINARY]\n       cargo xtask hostile"
     );
     ExitCode::from(2)
 }
@@ -74,6 +76,7 @@ fn main() -> ExitCode {
                     connections: num("--connections", 4)?,
                     only: value("--only"),
                     passes: num("--passes", 3)?,
+                    baseline: value("--baseline").map(PathBuf::from),
                 })
             })();
             opts.and_then(|o| bench::run(&root, &target_dir, &o))

@@ -576,15 +576,14 @@ fn rows_of(
         .iter()
         .filter(|p| keep(p.series))
         .map(|p| Row {
-            measurement: String::from_utf8_lossy(&p.series.measurement).into_owned(),
+            measurement: String::from_utf8_lossy(&p.series.measurement()).into_owned(),
             tags: p
                 .series
-                .tags
-                .iter()
+                .tags()
                 .map(|(k, v)| {
                     (
-                        String::from_utf8_lossy(k).into_owned(),
-                        String::from_utf8_lossy(v).into_owned(),
+                        String::from_utf8_lossy(&k).into_owned(),
+                        String::from_utf8_lossy(&v).into_owned(),
                     )
                 })
                 .collect(),
@@ -755,11 +754,8 @@ impl InProcessSession {
                 .get(&monitoring)
                 .map(|d| {
                     rows_of(d, |key| {
-                        key.measurement == b"rejected_points"
-                            && key
-                                .tags
-                                .iter()
-                                .any(|(k, v)| k == b"bucket" && v == id.as_bytes())
+                        *key.measurement() == *b"rejected_points"
+                            && key.tag(b"bucket").as_deref() == Some(id.as_bytes())
                     })
                 })
                 .unwrap_or_default()

@@ -7,6 +7,8 @@
 //! `predicate.New` (`the logical operator '\x00' is invalid`), and a trailing `AND` passes the
 //! first parser but not `ParseExpr`.
 
+use std::borrow::Cow;
+
 use super::influxql_scan::{BufScanner, Pos, Tok, Token};
 use crate::storage::SeriesKey;
 
@@ -280,16 +282,12 @@ pub fn validate(node: &Node) -> Result<(), Option<String>> {
 pub fn matches(node: &Node, series: &SeriesKey, field: &[u8]) -> bool {
     match node {
         Node::Rule(rule) => {
-            let actual: &[u8] = match rule.key.as_str() {
-                "_measurement" => &series.measurement,
-                "_field" => field,
-                key => series
-                    .tags
-                    .iter()
-                    .find(|(k, _)| k.as_slice() == key.as_bytes())
-                    .map_or(&[][..], |(_, v)| v.as_slice()),
+            let actual: Cow<'_, [u8]> = match rule.key.as_str() {
+                "_measurement" => series.measurement(),
+                "_field" => Cow::Borrowed(field),
+                key => series.tag(key.as_bytes()).unwrap_or(Cow::Borrowed(&[])),
             };
-            let equal = actual == rule.value.as_bytes();
+            let equal = *actual == *rule.value.as_bytes();
             match rule.op {
                 RuleOp::Equal => equal,
                 RuleOp::NotEqual => !equal,
@@ -731,10 +729,7 @@ mod tests {
 
     #[test]
     fn matching_treats_missing_tags_as_empty() {
-        let s = SeriesKey {
-            measurement: b"cpu".to_vec(),
-            tags: vec![(b"host".to_vec(), b"a".to_vec())],
-        };
+        let s = SeriesKey::new(b"cpu", [(&b"host"[..], &b"a"[..])]);
         let m = |p: &str| matches(&parse(p).unwrap().unwrap(), &s, b"usage");
         assert!(m("_measurement=cpu AND host=a"));
         assert!(!m("_measurement=mem"));
@@ -774,10 +769,7 @@ mod tests {
             let longest = vec!["a=1"; MAX_PREDICATE_TERMS + 1].join(" and ");
             let node = parse(&longest).unwrap().unwrap();
             validate(&node).unwrap();
-            let key = SeriesKey {
-                measurement: b"m".to_vec(),
-                tags: vec![(b"a".to_vec(), b"1".to_vec())],
-            };
+            let key = SeriesKey::new(b"m", [(&b"a"[..], &b"1"[..])]);
             assert!(matches(&node, &key, b"f"));
             assert!(!has_field_equality(&parse_expr(&longest).unwrap()));
             let deepest = nest(MAX_PREDICATE_DEPTH - 1, "a=1");

@@ -129,14 +129,10 @@ impl SeriesBatch {
             .map(|&row| {
                 let point = &points[row];
                 BatchSeries {
-                    key: SeriesKey {
-                        measurement: point.measurement.to_vec(),
-                        tags: point
-                            .tags
-                            .iter()
-                            .map(|t| (t.key.to_vec(), t.value.to_vec()))
-                            .collect(),
-                    },
+                    key: SeriesKey::new(
+                        &point.measurement,
+                        point.tags.iter().map(|t| (&*t.key, &*t.value)),
+                    ),
                     columns: Vec::new(),
                 }
             })
@@ -255,7 +251,7 @@ mod tests {
         assert_eq!(b.row_signature, [0, 1, 2, 3]);
         assert_eq!(b.signatures, 4);
         let m = &b.series[0];
-        assert_eq!(m.key.measurement, b"m");
+        assert_eq!(m.key.measurement().as_ref(), b"m");
         assert_eq!(m.columns.len(), 2, "time has no column");
         let v = &m.columns[0];
         assert_eq!(v.key, b"v");

@@ -1,15 +1,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
+pub use super::series_key::SeriesKey;
 use super::TimeValues;
 use crate::model::{FieldType, OwnedFieldValue};
-
-/// A series: measurement and tag set (tags sorted bytewise by key, as in InfluxDB's series
-/// key). Ordering is measurement first, then tags, which is the order query output uses.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SeriesKey {
-    pub measurement: Vec<u8>,
-    pub tags: Vec<(Vec<u8>, Vec<u8>)>,
-}
 
 /// The values of one series in one shard group, by field key then time.
 pub type SeriesFields = BTreeMap<Vec<u8>, TimeValues>;
@@ -219,11 +212,8 @@ impl BucketData {
             for key in emptied {
                 group.series.remove(&key);
             }
-            let live: BTreeSet<&[u8]> = group
-                .series
-                .keys()
-                .map(|k| k.measurement.as_slice())
-                .collect();
+            let live: BTreeSet<std::borrow::Cow<'_, [u8]>> =
+                group.series.keys().map(SeriesKey::measurement).collect();
             group.fields.retain(|m, _| live.contains(m.as_slice()));
         }
         self.shard_groups
@@ -303,10 +293,7 @@ mod tests {
     }
 
     fn key(m: &str) -> SeriesKey {
-        SeriesKey {
-            measurement: m.as_bytes().to_vec(),
-            tags: vec![],
-        }
+        SeriesKey::measurement_only(m.as_bytes())
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod block_codec;
 pub mod cloud;
 mod data;
 mod secrets;
+mod series_key;
 mod tenancy;
 mod time_values;
 
@@ -19,6 +20,7 @@ pub use data::{
     series_entry, shard_group_start, BucketData, SeriesFields, SeriesKey, ShardGroup, StoredPoint,
 };
 pub use secrets::Secrets;
+pub use series_key::Tags;
 pub use tenancy::{
     normalise_shard_group_duration, seconds_to_nanos, Action, Authorization, Bucket, BucketKind,
     Org, Password, Permission, ResourceKind, SchemaType, Session, Status, Store, TenancyError,

@@ -160,7 +160,7 @@ fn apply_write(
                             column.ordinals[i],
                             Rejection {
                                 bucket: bucket_id,
-                                measurement: Some(series.key.measurement.clone()),
+                                measurement: Some(series.key.measurement().into_owned()),
                                 field: Some(column.key.clone()),
                                 reason: reason.to_string(),
                                 got,

@@ -70,7 +70,10 @@ pub(super) fn apply_write_model(
             fields,
             time,
         } = p;
-        let key = SeriesKey { measurement, tags };
+        let key = SeriesKey::new(
+            &measurement,
+            tags.iter().map(|(k, v)| (k.as_slice(), v.as_slice())),
+        );
         let slot = match slot_of.get(&key) {
             Some(&i) => i,
             None => {
@@ -95,7 +98,7 @@ pub(super) fn apply_write_model(
             let reject =
                 |reason: &str, got: Option<FieldType>, want: Option<FieldType>| Rejection {
                     bucket: bucket_id,
-                    measurement: Some(key.measurement.clone()),
+                    measurement: Some(key.measurement().into_owned()),
                     field: Some(field.clone()),
                     reason: reason.to_string(),
                     got,

@@ -70,10 +70,10 @@ pub fn log(store: &mut Store, org: Id, rejections: &[Rejection], now: i64) {
             ),
             None => (b"count".to_vec(), OwnedFieldValue::Integer(1)),
         };
-        let key = SeriesKey {
-            measurement: b"rejected_points".to_vec(),
-            tags,
-        };
+        let key = SeriesKey::new(
+            b"rejected_points",
+            tags.iter().map(|(k, v)| (k.as_slice(), v.as_slice())),
+        );
         let data = store.data.entry(monitoring.0).or_default();
         data.shard_group_mut(t, monitoring.1)
             .series

@@ -605,14 +605,13 @@ mod tests {
                 };
                 format!(
                     "{}{:?} {}={v} {}",
-                    String::from_utf8_lossy(&p.series.measurement),
+                    String::from_utf8_lossy(&p.series.measurement()),
                     p.series
-                        .tags
-                        .iter()
+                        .tags()
                         .map(|(k, v)| format!(
                             "{}={}",
-                            String::from_utf8_lossy(k),
-                            String::from_utf8_lossy(v)
+                            String::from_utf8_lossy(&k),
+                            String::from_utf8_lossy(&v)
                         ))
                         .collect::<Vec<_>>(),
                     String::from_utf8_lossy(p.field),

@@ -79,14 +79,10 @@ pub fn write_points_model(
             stats.points_written += 1;
         }
         for (first, accepted) in slots {
-            let key = SeriesKey {
-                measurement: first.measurement.to_vec(),
-                tags: first
-                    .tags
-                    .iter()
-                    .map(|t| (t.key.to_vec(), t.value.to_vec()))
-                    .collect(),
-            };
+            let key = SeriesKey::new(
+                &first.measurement,
+                first.tags.iter().map(|t| (&*t.key, &*t.value)),
+            );
             let series = group_series.entry(key).or_default();
             for (point, t) in accepted {
                 for field in point.fields.iter().filter(|f| &*f.key != b"time") {

@@ -85,13 +85,14 @@ pub fn from(it: &mut Interp<'_>, a: Args) -> R<Value> {
 
 /// `measurement,tag=value,...` escaped as InfluxDB stores series keys (their order).
 fn escaped_series_key(series: &SeriesKey) -> Vec<u8> {
-    let mut out = Vec::with_capacity(series.measurement.len() + 16 * series.tags.len());
-    crate::line_protocol::escape_measurement(&mut out, &series.measurement);
-    for (k, v) in &series.tags {
+    let measurement = series.measurement();
+    let mut out = Vec::with_capacity(measurement.len() + 16 * series.tags().count());
+    crate::line_protocol::escape_measurement(&mut out, &measurement);
+    for (k, v) in series.tags() {
         out.push(b',');
-        crate::line_protocol::escape_tag(&mut out, k);
+        crate::line_protocol::escape_tag(&mut out, &k);
         out.push(b'=');
-        crate::line_protocol::escape_tag(&mut out, v);
+        crate::line_protocol::escape_tag(&mut out, &v);
     }
     out
 }
@@ -104,13 +105,10 @@ fn lossy(b: &[u8]) -> String {
 /// `_stop`, `_time`, `_value`, then every tag (with `_field` and `_measurement`) sorted
 /// bytewise; the key: `_start`, `_stop` and the tags.
 fn series_table(series: &SeriesKey, field: &[u8], ty: ColType, start: i64, stop: i64) -> Table {
-    let mut tags: Vec<(String, String)> = series
-        .tags
-        .iter()
-        .map(|(k, v)| (lossy(k), lossy(v)))
-        .collect();
+    let mut tags: Vec<(String, String)> =
+        series.tags().map(|(k, v)| (lossy(&k), lossy(&v))).collect();
     tags.push(("_field".into(), lossy(field)));
-    tags.push(("_measurement".into(), lossy(&series.measurement)));
+    tags.push(("_measurement".into(), lossy(&series.measurement())));
     tags.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     let mut columns = vec![
         Column::new("_start", ColType::Time),
@@ -140,14 +138,14 @@ fn series_record(series: &SeriesKey, field: Option<&[u8]>, bounds: (i64, i64)) -
         ("_stop".to_string(), Value::Time(bounds.1)),
         (
             "_measurement".to_string(),
-            Value::str(lossy(&series.measurement)),
+            Value::str(lossy(&series.measurement())),
         ),
     ];
     if let Some(f) = field {
         fields.push(("_field".to_string(), Value::str(lossy(f))));
     }
-    for (k, v) in &series.tags {
-        fields.push((lossy(k), Value::str(lossy(v))));
+    for (k, v) in series.tags() {
+        fields.push((lossy(&k), Value::str(lossy(&v))));
     }
     Value::record(fields)
 }
@@ -156,13 +154,12 @@ fn series_record(series: &SeriesKey, field: Option<&[u8]>, bounds: (i64, i64)) -
 fn keep_series(predicates: &[Pred], series: &SeriesKey, field: &[u8]) -> bool {
     let tag = |name: &str| -> String {
         match name {
-            "_measurement" => lossy(&series.measurement),
+            "_measurement" => lossy(&series.measurement()),
             "_field" => lossy(field),
             t => series
-                .tags
-                .iter()
+                .tags()
                 .find(|(k, _)| lossy(k) == t)
-                .map(|(_, v)| lossy(v))
+                .map(|(_, v)| lossy(&v))
                 .unwrap_or_default(),
         }
     };
@@ -173,13 +170,12 @@ fn keep_series(predicates: &[Pred], series: &SeriesKey, field: &[u8]) -> bool {
 fn keep_point(predicates: &[Pred], series: &SeriesKey, field: &[u8], value: &Val) -> bool {
     let tag = |name: &str| -> String {
         match name {
-            "_measurement" => lossy(&series.measurement),
+            "_measurement" => lossy(&series.measurement()),
             "_field" => lossy(field),
             t => series
-                .tags
-                .iter()
+                .tags()
                 .find(|(k, _)| lossy(k) == t)
-                .map(|(_, v)| lossy(v))
+                .map(|(_, v)| lossy(&v))
                 .unwrap_or_default(),
         }
     };
@@ -980,7 +976,7 @@ pub fn schema(it: &mut Interp<'_>, name: &str, a: Args) -> R<Value> {
     }
     let matches = |it: &mut Interp<'_>, series: &SeriesKey, field: Option<&[u8]>| -> R<bool> {
         if let Some(m) = &measurement {
-            if lossy(&series.measurement) != *m {
+            if lossy(&series.measurement()) != *m {
                 return Ok(false);
             }
         }
@@ -1015,8 +1011,8 @@ pub fn schema(it: &mut Interp<'_>, name: &str, a: Args) -> R<Value> {
                     field.is_none() && matches(it, &series, None)?
                 };
                 if field_ok {
-                    for (k, _) in &series.tags {
-                        values.insert(lossy(k));
+                    for (k, _) in series.tags() {
+                        values.insert(lossy(&k));
                     }
                 }
             }
@@ -1058,11 +1054,11 @@ pub fn schema(it: &mut Interp<'_>, name: &str, a: Args) -> R<Value> {
                 }
                 match tag.as_str() {
                     "_measurement" => {
-                        values.insert(lossy(&series.measurement));
+                        values.insert(lossy(&series.measurement()));
                     }
                     t => {
-                        if let Some((_, v)) = series.tags.iter().find(|(k, _)| lossy(k) == t) {
-                            values.insert(lossy(v));
+                        if let Some((_, v)) = series.tags().find(|(k, _)| lossy(k) == t) {
+                            values.insert(lossy(&v));
                         }
                     }
                 }
