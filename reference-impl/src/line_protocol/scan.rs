@@ -473,9 +473,11 @@ impl SortCache {
                     .extend_from_slice(&buf[t.key_start + 16..t.key_end]);
             }
         }
-        // Positions in the input of the sorted keys (key starts are unique).
+        // Positions in the input of the sorted keys: key starts are unique and increase in
+        // input order, so each is found by a binary search (a linear one was quadratic in a
+        // line of many tags).
         for t in sorted {
-            if let Some(k) = unsorted.iter().position(|u| u.key_start == t.key_start) {
+            if let Ok(k) = unsorted.binary_search_by_key(&t.key_start, |u| u.key_start) {
                 self.order.push(k);
             }
         }
@@ -765,15 +767,9 @@ fn sort_tags(buf: &[u8], tags: &mut [TagSpan]) -> Result<(), Reason> {
     if sorted {
         return Ok(());
     }
-    for i in 1..tags.len() {
-        let item = tags[i];
-        let mut j = i;
-        while j > 0 && cmp(&item, &tags[j - 1]) == Ordering::Less {
-            tags[j] = tags[j - 1];
-            j -= 1;
-        }
-        tags[j] = item;
-    }
+    // Go sorts with an insertion sort, which is stable; a stable merge sort gives the same
+    // order without its quadratic time on a line of many unsorted tags.
+    tags.sort_by(cmp);
     if tags
         .windows(2)
         .any(|w| cmp(&w[0], &w[1]) == Ordering::Equal)
