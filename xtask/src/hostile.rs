@@ -441,6 +441,142 @@ fn query_budget(server: &Target, broken: &mut Vec<String>) -> Result<(usize, Str
     Ok((n, "windows of 1ns/1s over 55 years: error within the budget; health and writes served meanwhile".into()))
 }
 
+/// Both flavors, the cloud one with its write-rate quota and request size lifted and no apply
+/// delay (what is measured is the write, not the plan).
+const FLAVORS: [(&str, &[&str]); 2] = [
+    ("v2", &[]),
+    (
+        "cloud",
+        &[
+            "--flavor",
+            "cloud",
+            "--plan",
+            "usage-based",
+            "--write-rate-bytes",
+            "100000000000",
+            "--max-request-bytes",
+            "400000000",
+            "--apply-delay",
+            "0s",
+        ],
+    ),
+];
+
+/// Most resident bytes a distinct (series, field) pair of a write may add, stored and in
+/// flight (its index entries, its values' head, its column while grouped: ~1.2 KiB measured).
+const BYTES_PER_PAIR: usize = 2048;
+
+/// Most resident bytes one tag or field of a single line may add while it is parsed and
+/// grouped (~250-560 B measured: its spans, its parsed form, vectors grown by doubling).
+const BYTES_PER_ITEM: usize = 1024;
+
+/// Bodies whose shape, not size, is hostile: many field keys in one series (a new key on each
+/// line, within one chunk and cycled past it) and across a few series, and one line of 100,000
+/// tags or fields. Each must be answered within 10 s (204 for the first three, any answer
+/// below 500 for the long lines: v2 refuses a key over 65,535 bytes) with the peak within 3×
+/// the body plus [`BYTES_PER_PAIR`] a distinct pair and [`BYTES_PER_ITEM`] a tag or field of
+/// the long line. Grouping once reserved points × keys for such a series (8.7 GB for a 700 KB
+/// body) and searched its columns one by one, and the parser sorted tags by insertion and
+/// searched them one by one (each minutes).
+fn write_shapes(
+    bin: &Path,
+    broken: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) -> Result<(usize, String)> {
+    let lines = |n: usize, line: &dyn Fn(usize) -> String| -> Vec<u8> {
+        (0..n).flat_map(|i| line(i).into_bytes()).collect()
+    };
+    let long_line = |head: &str, sep: &str, tail: &str| -> Vec<u8> {
+        let items: Vec<String> = (0..100_000).map(|i| format!("a{i}=1")).collect();
+        format!("{head}{}{tail}\n", items.join(sep)).into_bytes()
+    };
+    // (shape, body, distinct pairs, items of its long line)
+    let shapes: [(&str, Vec<u8>, usize, usize); 5] = [
+        (
+            "one series, a new key a line",
+            lines(1 << 16, &|i| format!("m f{i}=1\n")),
+            1 << 16,
+            0,
+        ),
+        (
+            "one series, 70,000 keys cycled over 300,000 lines",
+            lines(300_000, &|i| format!("m f{}=1 {i}\n", i % 70_000)),
+            70_000,
+            0,
+        ),
+        (
+            "7 series, a new key a line",
+            lines(1 << 16, &|i| format!("m,t={} f{i}=1\n", i % 7)),
+            1 << 16,
+            0,
+        ),
+        (
+            "a line of 100,000 tags",
+            long_line("m,", ",", " f=1"),
+            1,
+            100_000,
+        ),
+        (
+            "a line of 100,000 fields",
+            long_line("m ", ",", ""),
+            100_000,
+            100_000,
+        ),
+    ];
+    let mut n = 0;
+    for (flavor, args) in FLAVORS {
+        for (shape, body, pairs, items) in &shapes {
+            let running = servers::start_reference(bin, args)?;
+            let server = Target::of(&running);
+            let base = peak_rss(running.pid()).unwrap_or(0);
+            let started = Instant::now();
+            let a = send(
+                &server,
+                "POST /api/v2/write?org=my-org&bucket=my-bucket HTTP/1.1\r\nAuthorization: Token my-token",
+                body,
+                Duration::from_secs(30),
+            )?;
+            // A later request applies the queued cloud write.
+            let _ = request(&server, "GET", "/api/v2/buckets", "my-token", b"");
+            let took = started.elapsed();
+            n += 1;
+            let grown = peak_rss(running.pid()).unwrap_or(0).saturating_sub(base);
+            let bound = 3 * body.len() + BYTES_PER_PAIR * pairs + BYTES_PER_ITEM * items;
+            let answered = if *items > 0 {
+                a.status > 0 && a.status < 500
+            } else {
+                a.status == 204
+            };
+            let (per, what) = if *items > 0 {
+                (*items, "an item")
+            } else {
+                (*pairs, "a pair")
+            };
+            notes.push(format!(
+                "{flavor} {shape}: {} in {:.2}s, peak +{} MiB ({:.0} B {what}; bound {} MiB)",
+                a.status,
+                took.as_secs_f64(),
+                grown >> 20,
+                grown as f64 / per as f64,
+                bound >> 20
+            ));
+            if !answered || took > Duration::from_secs(10) || grown > bound as u64 {
+                broken.push(format!(
+                    "{flavor} {shape}: {} in {:.2}s, peak +{} MiB over a bound of {} MiB",
+                    a.status,
+                    took.as_secs_f64(),
+                    grown >> 20,
+                    bound >> 20
+                ));
+            }
+        }
+    }
+    Ok((
+        n,
+        "many keys per series, long lines: answered within 10s, peak within 3x the body + 2 KiB a pair + 1 KiB an item of a long line".into(),
+    ))
+}
+
 fn write_memory(
     bin: &Path,
     broken: &mut Vec<String>,
@@ -454,26 +590,9 @@ fn write_memory(
         e.finish().map_err(|e| e.to_string())?
     };
     let mut n = 0;
-    for (flavor, args) in [
-        ("v2", vec![]),
-        (
-            "cloud",
-            vec![
-                "--flavor",
-                "cloud",
-                "--plan",
-                "usage-based",
-                "--write-rate-bytes",
-                "100000000000",
-                "--max-request-bytes",
-                "400000000",
-                "--apply-delay",
-                "0s",
-            ],
-        ),
-    ] {
+    for (flavor, args) in FLAVORS {
         for gzip in [false, true] {
-            let running = servers::start_reference(bin, &args)?;
+            let running = servers::start_reference(bin, args)?;
             let server = Target::of(&running);
             let base = peak_rss(running.pid()).unwrap_or(0);
             let (head, payload) = if gzip {
@@ -657,6 +776,20 @@ pub fn run(root: &Path, target_dir: &Path) -> Result<bool> {
         broken,
         note,
     });
+    let mut broken = Vec::new();
+    let mut shape_notes = Vec::new();
+    let (inputs, note) = write_shapes(&bin, &mut broken, &mut shape_notes).unwrap_or_else(|e| {
+        broken.push(e);
+        (0, String::new())
+    });
+    outcomes.push(Outcome {
+        class: "write shapes",
+        inputs,
+        survived: true,
+        peak: None,
+        broken,
+        note,
+    });
 
     println!(
         "{:<14} {:>7}  {:<9} {:>10}  checked",
@@ -682,6 +815,9 @@ pub fn run(root: &Path, target_dir: &Path) -> Result<bool> {
     }
     for n in notes {
         println!("  write memory: {n}");
+    }
+    for n in shape_notes {
+        println!("  write shapes: {n}");
     }
     Ok(ok)
 }

@@ -147,6 +147,16 @@ impl SeriesBatch {
         let mut last_signature: Vec<Option<Template>> = vec![None; out.series.len()];
         let mut signature = Vec::new();
         let mut ordinal = 0;
+        // Room reserved up front for columns: a new column gets its series' point count while
+        // the batch's field count allows, so the reserved room never exceeds the values the
+        // batch holds. Without this bound, a series whose points each bring a new field key
+        // reserved points × keys (a 700 KB body of one series and 65,536 keys took 8.7 GB).
+        let mut room: usize = points.iter().map(|p| p.fields.len()).sum();
+        // (series, field key) → column, for points that do not share their series' last
+        // signature: a search of the series' columns would be quadratic in a series with
+        // many keys.
+        let mut column_index: HashMap<(usize, &[u8]), usize, FastState> =
+            HashMap::with_hasher(FastState::default());
         for (row, point) in points.iter().enumerate() {
             let s = out.row_series[row];
             let time = point.timestamp.unwrap_or(default_time);
@@ -190,7 +200,6 @@ impl SeriesBatch {
             let sig = *signature_of.entry(signature.clone()).or_insert(next);
             out.row_signature.push(sig);
 
-            let capacity = series_rows[s];
             let mut column_of = Vec::with_capacity(point.fields.len());
             for field in &point.fields {
                 plain &= !needs_close_look(field);
@@ -199,14 +208,17 @@ impl SeriesBatch {
                     ordinal += 1;
                     continue;
                 }
-                let c = match columns.iter().position(|c| c.key == *field.key) {
-                    Some(c) => c,
+                let c = match column_index.get(&(s, &*field.key)) {
+                    Some(&c) => c,
                     None => {
+                        let capacity = series_rows[s].min(room);
+                        room -= capacity;
                         columns.push(FieldColumn::with_type(
                             &field.key,
                             capacity,
                             field.value.field_type(),
                         ));
+                        column_index.insert((s, &*field.key), columns.len() - 1);
                         columns.len() - 1
                     }
                 };
@@ -266,5 +278,33 @@ mod tests {
         assert_eq!(b.row_first_ordinal, [0, 2, 3, 5, 7]);
         assert_eq!(b.value_count, 6);
         assert_eq!(b.min_time(), Some(10));
+    }
+
+    /// A series whose points each bring a new field key: the columns reserve room for the
+    /// values the batch holds, not points × keys (which took 8.7 GB for a 700 KB body).
+    #[test]
+    fn room_reserved_is_bounded_by_the_values() {
+        let n = 2000;
+        let body: String = (0..n).map(|i| format!("m f{i}=1 {i}\n")).collect();
+        let batch = parse_batch(body.as_bytes(), Precision::Nanosecond);
+        let b = SeriesBatch::build(&batch.points, 0, |_| true);
+        let m = &b.series[0];
+        assert_eq!(m.columns.len(), n);
+        assert!(m.columns.iter().all(|c| c.len() == 1));
+        let reserved: usize = m.columns.iter().map(|c| c.times.capacity()).sum();
+        assert!(
+            reserved <= 8 * n,
+            "{reserved} slots reserved for {n} values"
+        );
+        // Every point after the first repeats the keys of one before it.
+        let body: String = (0..n).map(|i| format!("m f{}=1 {i}\n", i % 7)).collect();
+        let batch = parse_batch(body.as_bytes(), Precision::Nanosecond);
+        let b = SeriesBatch::build(&batch.points, 0, |_| true);
+        let keys: Vec<&[u8]> = b.series[0].columns.iter().map(|c| &c.key[..]).collect();
+        assert_eq!(keys, [&b"f0"[..], b"f1", b"f2", b"f3", b"f4", b"f5", b"f6"]);
+        assert_eq!(
+            b.series[0].columns[3].ordinals,
+            (3..n).step_by(7).collect::<Vec<_>>()
+        );
     }
 }

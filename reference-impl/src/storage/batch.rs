@@ -106,25 +106,30 @@ impl FieldColumn {
     }
 }
 
+/// Where [`SeriesBatch::absorb`] finds the series and columns of the chunks absorbed so far.
+#[derive(Debug, Default)]
+pub struct AbsorbIndex {
+    series: HashMap<SeriesKey, usize, FastState>,
+    /// Per series: field key → column (a search of the series' columns would be quadratic in
+    /// a series with many keys).
+    columns: Vec<HashMap<Vec<u8>, usize, FastState>>,
+}
+
 impl SeriesBatch {
     /// Moves the columns of `chunk` (the next points of the same write, grouped on their own)
     /// into this batch, for a write too large to group at once: its ordinals shift by
     /// `ordinal_base` (the fields of every earlier chunk), its series are found by key in
-    /// `index` (kept by the caller across chunks) or appended. Only the columns and the value
-    /// count carry over (what a queued Cloud write is applied from); per-row arrays are not
-    /// kept.
-    pub fn absorb(
-        &mut self,
-        chunk: SeriesBatch,
-        index: &mut HashMap<SeriesKey, usize, FastState>,
-        ordinal_base: usize,
-    ) {
+    /// `index` (kept by the caller across chunks, with their columns) or appended. Only the
+    /// columns and the value count carry over (what a queued Cloud write is applied from);
+    /// per-row arrays are not kept.
+    pub fn absorb(&mut self, chunk: SeriesBatch, index: &mut AbsorbIndex, ordinal_base: usize) {
         self.value_count += chunk.value_count;
         for series in chunk.series {
-            let s = match index.get(&series.key) {
+            let s = match index.series.get(&series.key) {
                 Some(&s) => s,
                 None => {
-                    index.insert(series.key.clone(), self.series.len());
+                    index.series.insert(series.key.clone(), self.series.len());
+                    index.columns.push(HashMap::default());
                     self.series.push(BatchSeries {
                         key: series.key.clone(),
                         columns: Vec::new(),
@@ -133,17 +138,24 @@ impl SeriesBatch {
                 }
             };
             let target = &mut self.series[s].columns;
+            let Some(columns) = index.columns.get_mut(s) else {
+                continue;
+            };
             for mut column in series.columns {
                 for o in &mut column.ordinals {
                     *o += ordinal_base;
                 }
-                match target.iter_mut().find(|c| c.key == column.key) {
-                    Some(c) => {
+                match columns.get(column.key.as_slice()) {
+                    Some(&c) => {
+                        let c = &mut target[c];
                         c.ordinals.append(&mut column.ordinals);
                         c.times.append(&mut column.times);
                         c.values.append(&mut column.values);
                     }
-                    None => target.push(column),
+                    None => {
+                        columns.insert(column.key.clone(), target.len());
+                        target.push(column);
+                    }
                 }
             }
         }
@@ -197,5 +209,55 @@ mod tests {
             col.values.to_vec(),
             [OwnedFieldValue::Float(1.0), OwnedFieldValue::Float(3.0)]
         );
+    }
+
+    fn batch(key: &[u8], columns: Vec<(&[u8], &[f64])>) -> SeriesBatch {
+        let mut series = BatchSeries {
+            key: SeriesKey::measurement_only(key),
+            columns: Vec::new(),
+        };
+        let mut value_count = 0;
+        for (field, values) in columns {
+            let mut c = column(values);
+            c.key = field.to_vec();
+            value_count += c.len();
+            series.columns.push(c);
+        }
+        SeriesBatch {
+            series: vec![series],
+            value_count,
+            ..SeriesBatch::default()
+        }
+    }
+
+    /// Chunks are absorbed by series and field key, whatever their order in each chunk.
+    #[test]
+    fn absorb_finds_series_and_columns_by_key() {
+        let mut whole = SeriesBatch::default();
+        let mut index = AbsorbIndex::default();
+        whole.absorb(
+            batch(b"m", vec![(b"a", &[1.0]), (b"b", &[2.0])]),
+            &mut index,
+            0,
+        );
+        whole.absorb(batch(b"n", vec![(b"a", &[3.0])]), &mut index, 2);
+        whole.absorb(
+            batch(b"m", vec![(b"c", &[4.0]), (b"b", &[5.0, 6.0])]),
+            &mut index,
+            3,
+        );
+        assert_eq!(whole.value_count, 6);
+        assert_eq!(whole.series.len(), 2);
+        let m = &whole.series[0].columns;
+        let keys: Vec<&[u8]> = m.iter().map(|c| &c.key[..]).collect();
+        assert_eq!(keys, [&b"a"[..], b"b", b"c"]);
+        // Each test column numbers its values from 0; absorbing shifts them by the base.
+        assert_eq!(m[1].ordinals, [0, 3, 4]);
+        assert_eq!(
+            m[1].values.to_vec(),
+            [2.0, 5.0, 6.0].map(OwnedFieldValue::Float)
+        );
+        assert_eq!(m[2].ordinals, [3]);
+        assert_eq!(whole.series[1].columns[0].ordinals, [2]);
     }
 }

@@ -285,7 +285,7 @@ fn apply_schemas(
             let first = batch.row_first_ordinal.get(row).copied().unwrap_or(0);
             refused.extend(
                 (0..p.fields.len())
-                    .filter(|i| !ok.contains(i))
+                    .filter(|i| ok.binary_search(i).is_err())
                     .map(|i| first + i),
             );
         }
@@ -350,7 +350,7 @@ fn accept(
         Some((body, precision, default_time)) => {
             // Grouped a chunk at a time, so the points never all exist at once.
             let mut whole = SeriesBatch::default();
-            let mut index = std::collections::HashMap::default();
+            let mut index = crate::storage::batch::AbsorbIndex::default();
             let mut base = 0;
             let mut chunk: Vec<Point<'_>> = Vec::with_capacity(CHUNK_POINTS);
             let mut flush = |chunk: &mut Vec<Point<'_>>, whole: &mut SeriesBatch| {
