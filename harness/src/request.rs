@@ -15,6 +15,11 @@ fn template(s: &str, ctx: &Context, bucket: &str, token: &str, now: i64) -> Stri
     if !s.contains('{') {
         return s.to_string();
     }
+    // A text whose every `{` opens a `{now_<unit><sign>` offset (a generated body) holds none
+    // of the named placeholders below: only the offsets are filled.
+    if only_now_offsets(s) {
+        return now_offsets(s, now);
+    }
     let b = ctx.bucket(Some(bucket));
     let mut s = s.to_string();
     // The placeholders are replaced one after the other (a value may hold the next one); a
@@ -41,6 +46,26 @@ fn template(s: &str, ctx: &Context, bucket: &str, token: &str, now: i64) -> Stri
     replace("{now_ms}", &|| (now / 1_000_000).to_string());
     replace("{now_s}", &|| (now / 1_000_000_000).to_string());
     now_offsets(&s, now)
+}
+
+/// Whether every `{` in `s` starts `{now_ns`, `{now_us`, `{now_ms` or `{now_s` followed by a
+/// sign: no other placeholder (`{org}`, `{now_s}`, `{schema_id:m}`, ...) can be in it.
+fn only_now_offsets(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut from = 0;
+    while let Some(i) = b[from..].iter().position(|&c| c == b'{').map(|i| from + i) {
+        let rest = &b[i + 1..];
+        let unit = match rest {
+            [b'n', b'o', b'w', b'_', b'n' | b'u' | b'm', b's', ..] => 6,
+            [b'n', b'o', b'w', b'_', b's', ..] => 5,
+            _ => return false,
+        };
+        if !matches!(rest.get(unit), Some(b'+' | b'-')) {
+            return false;
+        }
+        from = i + 1;
+    }
+    true
 }
 
 /// The `{now_<unit><offset>}` placeholder.
@@ -546,7 +571,67 @@ mod tests {
         }
     }
 
+    /// `template` as it was before its shortcut for bodies with only `{now_..}` offsets.
+    fn template_in_full(s: &str, ctx: &Context, bucket: &str, token: &str, now: i64) -> String {
+        let b = ctx.bucket(Some(bucket));
+        let mut s = s.to_string();
+        let mut replace = |placeholder: &str, value: &dyn Fn() -> String| {
+            if s.contains(placeholder) {
+                s = s.replace(placeholder, &value());
+            }
+        };
+        for (name, id) in &ctx.schemas {
+            replace(&format!("{{schema_id:{name}}}"), &|| id.clone());
+        }
+        replace("{org}", &|| ctx.org.clone());
+        replace("{org_id}", &|| ctx.org_id.clone());
+        replace("{bucket}", &|| {
+            b.map(|b| b.name.as_str()).unwrap_or(bucket).to_string()
+        });
+        replace("{bucket_id}", &|| {
+            b.map(|b| b.id.as_str()).unwrap_or("").to_string()
+        });
+        replace("{token}", &|| token.to_string());
+        replace("{now_ns}", &|| now.to_string());
+        replace("{now_us}", &|| (now / 1_000).to_string());
+        replace("{now_ms}", &|| (now / 1_000_000).to_string());
+        replace("{now_s}", &|| (now / 1_000_000_000).to_string());
+        now_offsets(&s, now)
+    }
+
+    fn template_context() -> Context {
+        let mut ctx = Context {
+            org: "my-org".into(),
+            org_id: "0123456789abcdef".into(),
+            default_bucket: "main".into(),
+            ..Context::default()
+        };
+        ctx.buckets.insert(
+            "main".into(),
+            crate::server::BucketInfo {
+                name: "my-bucket".into(),
+                id: "fedcba9876543210".into(),
+            },
+        );
+        ctx.schemas.insert("m".into(), "00000000000000aa".into());
+        ctx
+    }
+
     proptest::proptest! {
+        /// The shortcut for texts with only `{now_..}` offsets fills what the full
+        /// replacement fills, whatever else the text holds.
+        #[test]
+        fn template_agrees_with_the_full_replacement(
+            s in "([a-z =,{}]|\\{now_|\\{org\\}|\\{org_id\\}|\\{bucket\\}|\\{bucket_id\\}|\\{token\\}|\\{schema_id:m\\}|\\{now_s\\}|\\{now_ms\\}|ns|us|ms|s|[+-]|[0-9]{1,3}|\\}){0,24}",
+            now in proptest::prelude::any::<i64>(),
+        ) {
+            let ctx = template_context();
+            proptest::prop_assert_eq!(
+                template(&s, &ctx, "main", "tok", now),
+                template_in_full(&s, &ctx, "main", "tok", now)
+            );
+        }
+
         #[test]
         fn gzip_agrees_with_gz_encoder(
             body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..3000),
