@@ -5,48 +5,73 @@ use crate::observe::{Row, Value};
 
 /// Splits CSV text into records (Go `encoding/csv` quoting; `\r\n` or `\n` row ends). Blank
 /// lines come back as empty records: they separate tables.
+///
+/// Runs of bytes without a quote, comma or line end are copied whole (every byte that
+/// decides something is ASCII, so runs end on character boundaries).
 pub fn records(text: &str) -> Result<Vec<Vec<String>>, String> {
+    let b = text.as_bytes();
     let mut out = Vec::new();
     let mut record = Vec::new();
     let mut field = String::new();
-    let mut chars = text.chars().peekable();
     let mut in_quotes = false;
     let mut any = false;
-    while let Some(c) = chars.next() {
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
         if in_quotes {
             match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    chars.next();
+                b'"' if b.get(i + 1) == Some(&b'"') => {
                     field.push('"');
+                    i += 2;
                 }
-                '"' => in_quotes = false,
+                b'"' => {
+                    in_quotes = false;
+                    i += 1;
+                }
                 // Go's writer with UseCRLF turns \n inside a quoted field into \r\n; its reader
                 // turns it back.
-                '\r' if chars.peek() == Some(&'\n') => {}
-                c => field.push(c),
+                b'\r' if b.get(i + 1) == Some(&b'\n') => i += 1,
+                _ => {
+                    let run = b[i + 1..]
+                        .iter()
+                        .position(|&x| x == b'"' || x == b'\r')
+                        .map_or(b.len(), |n| i + 1 + n);
+                    field.push_str(&text[i..run]);
+                    i = run;
+                }
             }
             continue;
         }
         match c {
-            '"' if field.is_empty() => {
+            b'"' if field.is_empty() => {
                 in_quotes = true;
                 any = true;
+                i += 1;
             }
-            ',' => {
+            b',' => {
                 record.push(std::mem::take(&mut field));
                 any = true;
+                i += 1;
             }
-            '\r' if chars.peek() == Some(&'\n') => {}
-            '\n' => {
+            b'\r' if b.get(i + 1) == Some(&b'\n') => i += 1,
+            b'\n' => {
                 if any || !field.is_empty() {
                     record.push(std::mem::take(&mut field));
                 }
                 out.push(std::mem::take(&mut record));
                 any = false;
+                i += 1;
             }
-            c => {
-                field.push(c);
+            _ => {
+                // This byte (a quote inside a field, a lone \r, anything else) and what
+                // follows up to the next byte that decides something.
+                let run = b[i + 1..]
+                    .iter()
+                    .position(|&x| matches!(x, b'"' | b',' | b'\r' | b'\n'))
+                    .map_or(b.len(), |n| i + 1 + n);
+                field.push_str(&text[i..run]);
                 any = true;
+                i = run;
             }
         }
     }
@@ -67,7 +92,7 @@ pub fn landed_rows(text: &str) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
     let mut datatypes: Option<Vec<String>> = None;
     let mut header: Option<Vec<String>> = None;
-    for (i, rec) in records.iter().enumerate() {
+    for (i, rec) in records.into_iter().enumerate() {
         let line = i + 1;
         if rec.is_empty() || rec.iter().all(String::is_empty) {
             datatypes = None;
@@ -77,7 +102,7 @@ pub fn landed_rows(text: &str) -> Result<Vec<Row>, String> {
         let first = rec[0].as_str();
         if first.starts_with('#') {
             match first {
-                "#datatype" => datatypes = Some(rec.clone()),
+                "#datatype" => datatypes = Some(rec),
                 "#group" | "#default" => {}
                 other => return Err(format!("line {line}: unknown annotation {other:?}")),
             }
@@ -88,7 +113,7 @@ pub fn landed_rows(text: &str) -> Result<Vec<Row>, String> {
         }
         let Some(head) = &header else {
             if rec.get(1).map(String::as_str) == Some("error") {
-                header = Some(rec.clone());
+                header = Some(rec);
                 continue;
             }
             let Some(types) = &datatypes else {
@@ -103,7 +128,7 @@ pub fn landed_rows(text: &str) -> Result<Vec<Row>, String> {
                     rec.len()
                 ));
             }
-            header = Some(rec.clone());
+            header = Some(rec);
             continue;
         };
         if head.get(1).map(String::as_str) == Some("error") {
@@ -125,21 +150,21 @@ pub fn landed_rows(text: &str) -> Result<Vec<Row>, String> {
     Ok(rows)
 }
 
-fn row(head: &[String], types: &[String], rec: &[String]) -> Result<Row, String> {
+/// One data row; `rec` has as many cells as `head` (the caller checks).
+fn row(head: &[String], types: &[String], rec: Vec<String>) -> Result<Row, String> {
     let mut measurement = None;
     let mut field = None;
     let mut time = None;
     let mut value = None;
     let mut tags = Vec::new();
-    for (i, name) in head.iter().enumerate() {
-        let cell = &rec[i];
+    for (i, (name, cell)) in head.iter().zip(rec).enumerate() {
         match name.as_str() {
             "" | "result" | "table" | "_start" | "_stop" => {}
-            "_measurement" => measurement = Some(cell.clone()),
-            "_field" => field = Some(cell.clone()),
+            "_measurement" => measurement = Some(cell),
+            "_field" => field = Some(cell),
             "_time" => {
                 time = Some(
-                    influx_reference::model::time::parse_rfc3339_nano(cell)
+                    influx_reference::model::time::parse_rfc3339_nano(&cell)
                         .ok_or_else(|| format!("_time {cell:?} is not RFC3339"))?,
                 )
             }
@@ -149,7 +174,7 @@ fn row(head: &[String], types: &[String], rec: &[String]) -> Result<Row, String>
             }
             tag => {
                 if !cell.is_empty() {
-                    tags.push((tag.to_string(), cell.clone()));
+                    tags.push((tag.to_string(), cell));
                 }
             }
         }
@@ -163,18 +188,18 @@ fn row(head: &[String], types: &[String], rec: &[String]) -> Result<Row, String>
     })
 }
 
-fn parse_value(datatype: &str, cell: &str) -> Result<Value, String> {
+fn parse_value(datatype: &str, cell: String) -> Result<Value, String> {
     let bad = || format!("_value {cell:?} is not a {datatype}");
     Ok(match datatype {
         "double" => Value::Float(cell.parse().map_err(|_| bad())?),
         "long" => Value::Integer(cell.parse().map_err(|_| bad())?),
         "unsignedLong" => Value::Unsigned(cell.parse().map_err(|_| bad())?),
-        "boolean" => Value::Boolean(match cell {
+        "boolean" => Value::Boolean(match cell.as_str() {
             "true" => true,
             "false" => false,
             _ => return Err(bad()),
         }),
-        "string" => Value::String(cell.to_string()),
+        "string" => Value::String(cell),
         other => return Err(format!("unknown #datatype {other:?} for _value")),
     })
 }
@@ -183,6 +208,68 @@ fn parse_value(datatype: &str, cell: &str) -> Result<Value, String> {
 mod tests {
     use super::*;
     use crate::observe::Redactions;
+
+    /// Character by character, as `records` was written first.
+    fn records_per_char(text: &str) -> Result<Vec<Vec<String>>, String> {
+        let mut out = Vec::new();
+        let mut record = Vec::new();
+        let mut field = String::new();
+        let mut chars = text.chars().peekable();
+        let mut in_quotes = false;
+        let mut any = false;
+        while let Some(c) = chars.next() {
+            if in_quotes {
+                match c {
+                    '"' if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        field.push('"');
+                    }
+                    '"' => in_quotes = false,
+                    '\r' if chars.peek() == Some(&'\n') => {}
+                    c => field.push(c),
+                }
+                continue;
+            }
+            match c {
+                '"' if field.is_empty() => {
+                    in_quotes = true;
+                    any = true;
+                }
+                ',' => {
+                    record.push(std::mem::take(&mut field));
+                    any = true;
+                }
+                '\r' if chars.peek() == Some(&'\n') => {}
+                '\n' => {
+                    if any || !field.is_empty() {
+                        record.push(std::mem::take(&mut field));
+                    }
+                    out.push(std::mem::take(&mut record));
+                    any = false;
+                }
+                c => {
+                    field.push(c);
+                    any = true;
+                }
+            }
+        }
+        if in_quotes {
+            return Err("a quoted field is not closed".into());
+        }
+        if any || !field.is_empty() {
+            record.push(field);
+            out.push(record);
+        }
+        Ok(out)
+    }
+
+    proptest::proptest! {
+        /// Copying runs reads what reading character by character reads.
+        #[test]
+        fn runs_read_as_characters_do(s in "([a-z0-9é ]{1,4}|\"|,|\r|\n|\r\n|\"\"){0,40}") {
+            proptest::prop_assert_eq!(records(&s), records_per_char(&s));
+        }
+    }
 
     #[test]
     fn reads_the_spec_example() {
