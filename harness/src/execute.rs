@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::case::{LoadedCase, Profile, Step};
 use crate::fault::{Fault, FaultKind};
-use crate::http::encode;
+use crate::http::{encode, HttpRequest};
 use crate::observe::{Observation, Redactions, Row, StepObservation, CHOSEN_HEADERS};
 use crate::request::{build_request, curl};
 use crate::server::{Context, OpenError, Session, Target};
@@ -101,22 +101,35 @@ pub async fn run_step(
     session: &mut dyn Session,
     opts: StepOptions,
 ) -> Result<(StepObservation, Option<String>), Exec> {
+    let built = build_request(step, session.context(), target.info().write, dir, opts.now);
+    run_built_step(step, target, profile, session, opts, built).await
+}
+
+/// [`run_step`] with the step's request already built by `request::build_request` for this
+/// session's context (or for one that builds the same requests,
+/// [`crate::server::Context::same_requests`]) and the target's write adapter at `opts.now`.
+pub async fn run_built_step(
+    step: &Step,
+    target: &dyn Target,
+    profile: Profile,
+    session: &mut dyn Session,
+    opts: StepOptions,
+    built: Result<Option<HttpRequest>, Fault>,
+) -> Result<(StepObservation, Option<String>), Exec> {
     let info = target.info();
     let mut o = StepObservation::default();
     let mut repro = None;
     let bucket_for_read;
-    if let Some(req) = build_request(step, session.context(), info.write, dir, opts.now)
-        .map_err(|f| Exec::Fault(f, None))?
-    {
-        let ctx = session.context().clone();
+    if let Some(req) = built.map_err(|f| Exec::Fault(f, None))? {
+        let ctx = session.context();
         if opts.reproduce {
-            repro = Some(curl(&req, &info.base_url, &ctx, info.is_reference));
-            o.curl = Some(curl(&req, &info.base_url, &ctx, false));
+            repro = Some(curl(&req, &info.base_url, ctx, info.is_reference));
+            o.curl = Some(curl(&req, &info.base_url, ctx, false));
         }
         o.request = format!(
             "{} {}",
             req.method,
-            redact_request_line(&req.path_and_query, &ctx)
+            redact_request_line(&req.path_and_query, ctx)
         );
         let resp = tokio::time::timeout(opts.timeouts.request, session.send(req))
             .await
@@ -130,8 +143,8 @@ pub async fn run_step(
                 )
             })?
             .map_err(|f| Exec::Fault(f, repro.clone()))?;
-        let mut window_redactions = ctx.redactions.clone();
-        window_redactions.now = Some(session.step_window());
+        let window = Some(session.step_window());
+        let redactions = &session.context().redactions;
         // A server that is unavailable has not told us anything about conformance.
         if opts.judge_unavailable
             && matches!(resp.status, 429 | 502 | 503 | 504)
@@ -160,18 +173,23 @@ pub async fn run_step(
             .iter()
             .chain(step.also_accept.iter().map(|a| &a.expect))
             .flat_map(|e| e.headers.keys().map(|k| k.to_ascii_lowercase()));
-        let wanted: std::collections::BTreeSet<String> = CHOSEN_HEADERS
-            .iter()
-            .map(|h| h.to_string())
-            .chain(named)
-            .collect();
-        for h in &wanted {
-            if let Some(v) = resp.headers.get(h) {
-                o.headers.insert(h.clone(), window_redactions.header(h, v));
+        for h in CHOSEN_HEADERS.iter().map(|h| h.to_string()).chain(named) {
+            if o.headers.contains_key(&h) {
+                continue;
+            }
+            if let Some(v) = resp.headers.get(&h) {
+                let v = redactions.header_at(&h, v, window);
+                o.headers.insert(h, v);
             }
         }
         if !resp.body.is_empty() {
-            let text = window_redactions.text(&String::from_utf8_lossy(&resp.body));
+            // The body as text without a copy when it is UTF-8 (as `from_utf8_lossy` would
+            // give it), lossily otherwise.
+            let text = match String::from_utf8(resp.body) {
+                Ok(t) => t,
+                Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            };
+            let text = redactions.text_owned_at(text, window);
             o.json = serde_json::from_str(&text).ok();
             o.body = Some(text);
         }

@@ -167,6 +167,37 @@ pub fn push_go_json_string(out: &mut String, s: &str) {
 
 /// [`push_go_json_string`] without the surrounding quotes (a string written in pieces).
 pub fn push_go_json_string_content(out: &mut String, s: &str) {
+    // Runs of bytes that need no escape are copied whole. Each byte that may need one is
+    // ASCII or 0xE2 (the lead byte of U+2028 and U+2029), so every run ends on a character
+    // boundary.
+    let bytes = s.as_bytes();
+    let mut run = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let len = match b {
+            b'"' | b'\\' | b'<' | b'>' | b'&' => 1,
+            0..=0x1f => 1,
+            0xe2 if bytes.get(i + 1) == Some(&0x80)
+                && matches!(bytes.get(i + 2), Some(0xa8 | 0xa9)) =>
+            {
+                3
+            }
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.push_str(&s[run..i]);
+        push_go_json_escape(out, &s[i..i + len]);
+        i += len;
+        run = i;
+    }
+    out.push_str(&s[run..]);
+}
+
+/// One character `push_go_json_string_content` escapes, escaped as Go's `encoding/json` does.
+fn push_go_json_escape(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -207,6 +238,25 @@ pub fn push_go_json_bytes_content(out: &mut String, mut bytes: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Character by character, as `push_go_json_string_content` was written first.
+    fn escaped_per_char(s: &str) -> String {
+        let mut out = String::new();
+        push_go_json_escape(&mut out, s);
+        out
+    }
+
+    proptest::proptest! {
+        /// Copying runs that need no escape writes what escaping each character writes.
+        #[test]
+        fn runs_are_escaped_as_characters_are(
+            s in "([a-z \"\\\\<>&\u{2028}\u{2029}\u{2027}\u{202a}\u{20ac}é\u{0}-\u{1f}\u{7f}]|\u{e2}\u{80}){0,40}"
+        ) {
+            let mut out = String::new();
+            push_go_json_string_content(&mut out, &s);
+            proptest::prop_assert_eq!(out, escaped_per_char(&s));
+        }
+    }
 
     #[test]
     fn invalid_utf8_is_one_escape_per_byte_as_go_writes_it() {

@@ -83,8 +83,9 @@ pub struct FuzzArgs {
     /// Stop after this long (`30s`, `10m`), whatever `--scenarios` says.
     #[arg(long, env = "INFLUX_CONFORMANCE_TIME_LIMIT")]
     pub time_limit: Option<String>,
-    /// Scenarios in flight at once (default: the number of cores; 8 for `--profile cloud`
-    /// against a URL, where scenarios mostly wait for the target to settle).
+    /// Scenarios in flight at once (default: the number of cores in-process; against a URL,
+    /// four per core, 4 to 16, and at least 8 for `--profile cloud`, where scenarios mostly
+    /// wait for the target to settle).
     #[arg(long, env = "INFLUX_CONFORMANCE_JOBS")]
     pub jobs: Option<usize>,
     /// Shrink (and write as cases) at most this many differing scenarios.

@@ -197,23 +197,23 @@ impl Point {
             out.push(b'=');
             v.render(out);
         }
+        use std::io::Write;
         let (unit, per) = unit_of(precision);
+        // Writing into a `Vec` cannot fail.
         match self.time {
             Time::Missing => {}
-            Time::Absolute(t) => out.extend_from_slice(format!(" {t}").as_bytes()),
+            Time::Absolute(t) => {
+                let _ = write!(out, " {t}");
+            }
             Time::Relative(off) => {
                 let off = off / per;
                 match clock {
                     Clock::Placeholder => {
                         let sign = if off < 0 { '-' } else { '+' };
-                        out.extend_from_slice(
-                            format!(" {{now_{unit}{sign}{}}}", off.unsigned_abs()).as_bytes(),
-                        );
+                        let _ = write!(out, " {{now_{unit}{sign}{}}}", off.unsigned_abs());
                     }
                     Clock::At(now) => {
-                        out.extend_from_slice(
-                            format!(" {}", (now / per).saturating_add(off)).as_bytes(),
-                        );
+                        let _ = write!(out, " {}", (now / per).saturating_add(off));
                     }
                 }
             }

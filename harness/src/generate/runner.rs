@@ -13,8 +13,9 @@ use super::difference::{compare_step, DiffKind, Difference};
 use super::model::{Line, Op, Scenario};
 use super::strategy::{generate, raw_scenario, realize, simpler, GenConfig};
 use crate::case::{Level, LoadedCase, Profile, Profiles, DEFAULT_NOW};
-use crate::execute::{run_step, Exec, StepOptions};
+use crate::execute::{run_built_step, Exec, StepOptions};
 use crate::observe::Observation;
+use crate::request::build_request;
 use crate::run::RunConfig;
 use crate::server::inprocess::InProcess;
 use crate::server::{OpenError, Session, Target};
@@ -133,12 +134,22 @@ async fn lockstep(
             reproduce: want_curl,
             timeouts: config.timeouts(),
         };
+        // Both sides send the same bytes: the request is built once when both contexts and
+        // write adapters build the same requests (two in-process references always do).
+        let treq = build_request(step, tsession.context(), target.info().write, dir, now);
+        let oreq = if oracle.info().write == target.info().write
+            && osession.context().same_requests(tsession.context())
+        {
+            treq.clone()
+        } else {
+            build_request(step, osession.context(), oracle.info().write, dir, now)
+        };
         let t = tokio::time::timeout(
             config.case_timeout,
-            run_step(step, dir, target, profile, tsession, opts),
+            run_built_step(step, target, profile, tsession, opts, treq),
         )
         .await;
-        let o = run_step(step, dir, oracle, profile, osession, opts).await;
+        let o = run_built_step(step, oracle, profile, osession, opts, oreq).await;
         let o = match o {
             Ok((o, _)) => o,
             Err(Exec::Skip(r)) | Err(Exec::Fault(crate::fault::Fault { reason: r, .. }, _)) => {

@@ -35,7 +35,7 @@ impl From<Fault> for OpenError {
 }
 
 /// A bucket created for one case.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BucketInfo {
     pub name: String,
     pub id: String,
@@ -63,6 +63,18 @@ impl Context {
     pub fn bucket(&self, logical: Option<&str>) -> Option<&BucketInfo> {
         self.buckets
             .get(logical.unwrap_or(self.default_bucket.as_str()))
+    }
+
+    /// Whether a step builds the same request from both contexts: everything
+    /// `request::build_request` reads is equal (the redactions are not read).
+    pub fn same_requests(&self, other: &Context) -> bool {
+        self.org == other.org
+            && self.org_id == other.org_id
+            && self.buckets == other.buckets
+            && self.tokens == other.tokens
+            && self.default_bucket == other.default_bucket
+            && self.schemas == other.schemas
+            && self.native_write == other.native_write
     }
 
     /// Fills in the named redactions from what was set up.
