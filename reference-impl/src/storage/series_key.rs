@@ -28,11 +28,21 @@ const ZERO: u8 = 0xFF;
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SeriesKey(Box<[u8]>);
 
+/// 0x00 bytes in `component` (a plain count: components are short, and it vectorizes).
+fn marks(component: &[u8]) -> usize {
+    component.iter().filter(|&&b| b == MARK).count()
+}
+
 fn encoded_len(component: &[u8]) -> usize {
-    component.len() + memchr::memchr_iter(MARK, component).count() + 2
+    component.len() + marks(component) + 2
 }
 
 fn encode(out: &mut Vec<u8>, component: &[u8]) {
+    if marks(component) == 0 {
+        out.extend_from_slice(component);
+        out.extend_from_slice(&[MARK, END]);
+        return;
+    }
     let mut rest = component;
     while let Some(i) = memchr::memchr(MARK, rest) {
         out.extend_from_slice(&rest[..i]);
