@@ -400,7 +400,7 @@ struct SimpleField {
     value: Scanned,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct TagSpan {
     /// [`key_prefix`] of the key, for sorting.
     prefix: u128,
@@ -658,33 +658,28 @@ pub(crate) fn parse_point_as<'a, const PLAIN: bool>(
 
     // ---- build the point
     let key_escaped = !PLAIN && find_backslash(&buf[..key_end], 0).is_some();
-    let tag = |t: &TagSpan| {
-        if key_escaped {
-            Tag {
-                key: unescape(&buf[t.key_start..t.key_end], TAG_SET),
-                value: unescape(&buf[t.value_start..t.value_end], TAG_SET),
-            }
-        } else {
-            Tag {
-                key: Cow::Borrowed(&buf[t.key_start..t.key_end]),
-                value: Cow::Borrowed(&buf[t.value_start..t.value_end]),
-            }
-        }
-    };
     let measurement = if key_escaped {
         unescape(&buf[..measurement_end], MEASUREMENT_SET)
     } else {
         Cow::Borrowed(&buf[..measurement_end])
     };
-    let tags = if permuted {
-        let mut tags = Vec::with_capacity(s.tags.len());
-        // Every cached position is below `s.tags.len()`: the cache matched this many keys.
-        for t in s.sort_cache.order.iter().filter_map(|&k| s.tags.get(k)) {
-            tags.push(tag(t));
-        }
-        tags
+    // On a permuted cache hit the tags are built in the cached order.
+    let order = permuted.then_some(s.sort_cache.order.as_slice());
+    let tags = if key_escaped {
+        build_tags(&s.tags, order, |t| Tag {
+            key: unescape(&buf[t.key_start..t.key_end], TAG_SET),
+            value: unescape(&buf[t.value_start..t.value_end], TAG_SET),
+        })
     } else {
-        s.tags.iter().map(tag).collect()
+        build_tags(
+            &s.tags,
+            order,
+            #[inline(always)]
+            |t| Tag {
+                key: Cow::Borrowed(&buf[t.key_start..t.key_end]),
+                value: Cow::Borrowed(&buf[t.value_start..t.value_end]),
+            },
+        )
     };
     let fields = if simple {
         s.simple_fields
@@ -710,6 +705,30 @@ pub(crate) fn parse_point_as<'a, const PLAIN: bool>(
         fields,
         timestamp,
     })
+}
+
+/// The point's tags from their spans, in input order or in `order` (positions into `spans`).
+/// Collected from a mapped slice iterator (exact length, `tag` inlined), so each tag is
+/// written in place: building a tag per `push`, or in a closure that is not inlined, put it
+/// on the stack with 8-byte stores and copied it with 16-byte loads, a store-forwarding stall
+/// on every tag (12% of the cpu-only profile).
+#[inline(always)]
+fn build_tags<'a>(
+    spans: &[TagSpan],
+    order: Option<&[usize]>,
+    tag: impl Fn(&TagSpan) -> Tag<'a>,
+) -> Vec<Tag<'a>> {
+    match order {
+        // Every cached position is below `spans.len()`: the cache matched this many keys.
+        Some(order) => {
+            let empty = TagSpan::default();
+            order
+                .iter()
+                .map(|&k| tag(spans.get(k).unwrap_or(&empty)))
+                .collect()
+        }
+        None => spans.iter().map(tag).collect(),
+    }
 }
 
 /// The first 16 bytes of `buf[start..end]`, big-endian, zero-padded: comparing these orders
