@@ -638,14 +638,13 @@ pub(crate) fn parse_point_as<'a, const PLAIN: bool>(
     // ---- scanFields; in the simple case the fields come out directly.
     s.simple_fields.clear();
     #[allow(unused_mut)]
-    let (fields_start, fields_end, mut simple, long_key, mut exact_spans) =
-        scan_fields::<PLAIN>(
-            buf,
-            key_end,
-            &mut s.simple_fields,
-            &mut s.walked,
-            &mut delims,
-        )?;
+    let (fields_start, fields_end, mut simple, long_key, mut exact_spans) = scan_fields::<PLAIN>(
+        buf,
+        key_end,
+        &mut s.simple_fields,
+        &mut s.walked,
+        &mut delims,
+    )?;
     #[cfg(test)]
     if s.force_walk {
         simple = false;
@@ -1737,21 +1736,18 @@ mod field_span_tests {
         for line in [r#"m a\\=1i"#, r#"m a="x"\,b=1i"#, r#"m a=1i\,b=2i"#] {
             let mut simple_fields = Vec::new();
             let mut spans = Vec::new();
-            if let Ok((_, _, _, _, exact)) =
-                scan_fields::<false>(
-                    line.as_bytes(),
-                    1,
-                    &mut simple_fields,
-                    &mut spans,
-                    &mut Delims::new(line.as_bytes()),
-                )
-            {
+            if let Ok((_, _, _, _, exact)) = scan_fields::<false>(
+                line.as_bytes(),
+                1,
+                &mut simple_fields,
+                &mut spans,
+                &mut Delims::new(line.as_bytes()),
+            ) {
                 assert!(!exact, "{line}");
             }
         }
         let line = r#"m a\ b="x,\"y\\",c=1i"#;
-        let (_, _, simple, _, exact) =
-            scan_fields::<false>(
+        let (_, _, simple, _, exact) = scan_fields::<false>(
             line.as_bytes(),
             1,
             &mut Vec::new(),
