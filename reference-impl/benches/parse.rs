@@ -275,6 +275,8 @@ fn thread_cpu_time() -> Duration {
 /// profiles the escape-heavy corpus, `cloud` and `cloud-escapes` the Cloud decoder, `crate`
 /// and `crate-escapes` the `influxdb-line-protocol` crate. At the end it prints the best
 /// thread CPU time of one pass over the corpus (for comparing builds on a busy machine).
+/// `PARSE_PASSES=n` runs exactly `n` passes instead (for `valgrind --tool=cachegrind`, whose
+/// instruction and branch-miss counts do not move with the machine's load).
 fn main() {
     if let Some(what) = std::env::var_os("PARSE_PROFILE") {
         let what = what.to_string_lossy().into_owned();
@@ -290,9 +292,15 @@ fn main() {
         } else {
             ours
         };
+        // `PARSE_PASSES=n`: exactly n passes (for instruction counts under valgrind).
+        let passes: Option<usize> = std::env::var("PARSE_PASSES")
+            .ok()
+            .and_then(|n| n.parse().ok());
         let until = Instant::now() + Duration::from_secs(5);
         let mut best = Duration::MAX;
-        while Instant::now() < until {
+        let mut done = 0;
+        while passes.map_or(Instant::now() < until, |n| done < n) {
+            done += 1;
             let t = thread_cpu_time();
             black_box(parser(&body));
             best = best.min(thread_cpu_time().saturating_sub(t));

@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 pub mod cloud;
+mod delims;
 mod escape;
 mod reason;
 mod scan;
