@@ -776,8 +776,8 @@ fn key_prefix(buf: &[u8], start: usize, end: usize) -> u128 {
     }
 }
 
-/// `scanKey`'s sortedness check, insertion sort and duplicate check. Stable, like Go's
-/// insertion sort; the result is the same as sorting by the raw keys.
+/// `scanKey`'s sortedness check, sort and duplicate check. Stable, like Go's insertion sort;
+/// the result is the same as sorting by the raw keys.
 fn sort_tags(buf: &[u8], tags: &mut [TagSpan]) -> Result<(), Reason> {
     use std::cmp::Ordering;
     let key = |t: &TagSpan| &buf[t.key_start..t.key_end];
