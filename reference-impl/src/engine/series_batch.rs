@@ -13,7 +13,7 @@ use std::hash::{Hash, Hasher};
 use crate::line_protocol::{Field, Point};
 use crate::model::FieldType;
 use crate::storage::batch::FastState;
-pub use crate::storage::batch::{BatchSeries, FieldColumn, SeriesBatch};
+pub use crate::storage::batch::{to_ordinal, BatchSeries, FieldColumn, SeriesBatch};
 use crate::storage::SeriesKey;
 
 /// The last signature computed for a series: its index, the point it was computed for, and
@@ -182,7 +182,7 @@ impl SeriesBatch {
                 for (field, c) in point.fields.iter().zip(&t.column_of) {
                     plain &= !needs_close_look(field);
                     if let Some(col) = c.and_then(|c| columns.get_mut(c)) {
-                        col.ordinals.push(ordinal);
+                        col.ordinals.push(to_ordinal(ordinal));
                         col.times.push(time);
                         col.values.push(field.value.to_owned_value());
                         out.value_count += 1;
@@ -238,7 +238,7 @@ impl SeriesBatch {
                 };
                 column_of.push(Some(c));
                 let col = &mut columns[c];
-                col.ordinals.push(ordinal);
+                col.ordinals.push(to_ordinal(ordinal));
                 col.times.push(time);
                 col.values.push(field.value.to_owned_value());
                 out.value_count += 1;
@@ -283,7 +283,10 @@ mod tests {
         assert_eq!(v.key, b"v");
         assert_eq!(v.ordinals, [0, 4, 5]);
         assert_eq!(
-            v.ordinals.iter().map(|&o| b.row_of(o)).collect::<Vec<_>>(),
+            v.ordinals
+                .iter()
+                .map(|&o| b.row_of(o as usize))
+                .collect::<Vec<_>>(),
             [0, 2, 3]
         );
         assert_eq!(v.times, [10, 99, 12]);
@@ -318,7 +321,7 @@ mod tests {
         assert_eq!(keys, [&b"f0"[..], b"f1", b"f2", b"f3", b"f4", b"f5", b"f6"]);
         assert_eq!(
             b.series[0].columns[3].ordinals,
-            (3..n).step_by(7).collect::<Vec<_>>()
+            (3..n as u32).step_by(7).collect::<Vec<_>>()
         );
         // Past the columns searched in order, keys are found in the map.
         let body: String = (0..n).map(|i| format!("m f{}=1 {i}\n", i % 40)).collect();
@@ -328,7 +331,10 @@ mod tests {
         assert_eq!(columns.len(), 40);
         for (k, c) in columns.iter().enumerate() {
             assert_eq!(c.key, format!("f{k}").as_bytes());
-            assert_eq!(c.ordinals, (k..n).step_by(40).collect::<Vec<_>>());
+            assert_eq!(
+                c.ordinals,
+                (k as u32..n as u32).step_by(40).collect::<Vec<_>>()
+            );
         }
     }
 }

@@ -14,6 +14,13 @@ use super::SeriesKey;
 /// flooding is bounded by the request size that was already accepted).
 pub type FastState = foldhash::fast::FixedState;
 
+/// An ordinal as stored in a column. Ordinals past `u32::MAX` (a write of more than four
+/// billion fields, far past every body cap) all read `u32::MAX`: their values are still
+/// written, only the order of their rejections among themselves is lost.
+pub fn to_ordinal(ordinal: usize) -> u32 {
+    u32::try_from(ordinal).unwrap_or(u32::MAX)
+}
+
 /// The points of one batch, by series.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SeriesBatch {
@@ -49,8 +56,9 @@ pub struct BatchSeries {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldColumn {
     pub key: Vec<u8>,
-    /// Per value: its position among every field of the batch (input order: row, then field).
-    pub ordinals: Vec<usize>,
+    /// Per value: its position among every field of the batch (input order: row, then field),
+    /// as a [`to_ordinal`]: 4 bytes, not 8, for each value of a queued cloud write.
+    pub ordinals: Vec<u32>,
     /// Per value: its point's time.
     pub times: Vec<i64>,
     /// The values, stored by type (8 bytes a number).
@@ -93,7 +101,7 @@ impl FieldColumn {
     pub fn retain_ordinals(&mut self, mut keep: impl FnMut(usize) -> bool) {
         let mut w = 0;
         for r in 0..self.values.len() {
-            if keep(self.ordinals[r]) {
+            if keep(self.ordinals[r] as usize) {
                 self.ordinals.swap(w, r);
                 self.times.swap(w, r);
                 self.values.swap(w, r);
@@ -142,8 +150,9 @@ impl SeriesBatch {
                 continue;
             };
             for mut column in series.columns {
+                let base = to_ordinal(ordinal_base);
                 for o in &mut column.ordinals {
-                    *o += ordinal_base;
+                    *o = o.saturating_add(base);
                 }
                 match columns.get(column.key.as_slice()) {
                     Some(&c) => {
@@ -192,7 +201,7 @@ mod tests {
     fn column(values: &[f64]) -> FieldColumn {
         let mut c = FieldColumn::with_type(b"v", values.len(), FieldType::Float);
         for (i, v) in values.iter().enumerate() {
-            c.ordinals.push(i);
+            c.ordinals.push(to_ordinal(i));
             c.times.push(i as i64 + 1);
             c.values.push(OwnedFieldValue::Float(*v));
         }

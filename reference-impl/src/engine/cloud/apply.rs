@@ -100,7 +100,7 @@ fn apply_write(
             }
             if !existed {
                 if let Some(i) = column.times.iter().position(|&t| !too_old(t)) {
-                    candidates.push((column.ordinals[i], s, c));
+                    candidates.push((column.ordinals[i] as usize, s, c));
                 }
             }
             series_plans.push(PairPlan {
@@ -157,7 +157,7 @@ fn apply_write(
                     Some((reason, got, want)) => {
                         keep.get_or_insert_with(|| (0..i).collect());
                         rejections.push((
-                            column.ordinals[i],
+                            column.ordinals[i] as usize,
                             Rejection {
                                 bucket: bucket_id,
                                 measurement: Some(series.key.measurement().into_owned()),

@@ -355,7 +355,7 @@ pub fn write_chunk(
         let mut by_group: BTreeMap<i64, Vec<(usize, usize)>> = BTreeMap::new();
         for (c, column) in series.columns.iter().enumerate() {
             for (i, &ordinal) in column.ordinals.iter().enumerate() {
-                let row = row_of(ordinal);
+                let row = row_of(ordinal as usize);
                 if let (Some(true), Some(Some(start))) = (accepted.get(row), row_group.get(row)) {
                     by_group.entry(*start).or_default().push((c, i));
                 }
