@@ -20,6 +20,11 @@ fn template(s: &str, ctx: &Context, bucket: &str, token: &str, now: i64) -> Stri
     if only_now_offsets(s) {
         return now_offsets(s, now);
     }
+    template_in_full(s, ctx, bucket, token, now)
+}
+
+/// Every placeholder filled, one after the other (what `template` does past its shortcuts).
+fn template_in_full(s: &str, ctx: &Context, bucket: &str, token: &str, now: i64) -> String {
     let b = ctx.bucket(Some(bucket));
     let mut s = s.to_string();
     // The placeholders are replaced one after the other (a value may hold the next one); a
@@ -569,34 +574,6 @@ mod tests {
         for b in &bodies {
             assert_eq!(gzip(b), gzip_encoder(b), "{} bytes", b.len());
         }
-    }
-
-    /// `template` as it was before its shortcut for bodies with only `{now_..}` offsets.
-    fn template_in_full(s: &str, ctx: &Context, bucket: &str, token: &str, now: i64) -> String {
-        let b = ctx.bucket(Some(bucket));
-        let mut s = s.to_string();
-        let mut replace = |placeholder: &str, value: &dyn Fn() -> String| {
-            if s.contains(placeholder) {
-                s = s.replace(placeholder, &value());
-            }
-        };
-        for (name, id) in &ctx.schemas {
-            replace(&format!("{{schema_id:{name}}}"), &|| id.clone());
-        }
-        replace("{org}", &|| ctx.org.clone());
-        replace("{org_id}", &|| ctx.org_id.clone());
-        replace("{bucket}", &|| {
-            b.map(|b| b.name.as_str()).unwrap_or(bucket).to_string()
-        });
-        replace("{bucket_id}", &|| {
-            b.map(|b| b.id.as_str()).unwrap_or("").to_string()
-        });
-        replace("{token}", &|| token.to_string());
-        replace("{now_ns}", &|| now.to_string());
-        replace("{now_us}", &|| (now / 1_000).to_string());
-        replace("{now_ms}", &|| (now / 1_000_000).to_string());
-        replace("{now_s}", &|| (now / 1_000_000_000).to_string());
-        now_offsets(&s, now)
     }
 
     fn template_context() -> Context {

@@ -763,33 +763,28 @@ pub fn run(root: &Path, target_dir: &Path) -> Result<bool> {
             note,
         });
     }
-    let mut broken = Vec::new();
-    let (inputs, note) = write_memory(&bin, &mut broken, &mut notes).unwrap_or_else(|e| {
-        broken.push(e);
-        (0, String::new())
-    });
-    outcomes.push(Outcome {
-        class: "write memory",
-        inputs,
-        survived: true,
-        peak: None,
-        broken,
-        note,
-    });
-    let mut broken = Vec::new();
-    let mut shape_notes = Vec::new();
-    let (inputs, note) = write_shapes(&bin, &mut broken, &mut shape_notes).unwrap_or_else(|e| {
-        broken.push(e);
-        (0, String::new())
-    });
-    outcomes.push(Outcome {
-        class: "write shapes",
-        inputs,
-        survived: true,
-        peak: None,
-        broken,
-        note,
-    });
+    // Classes that start their own servers and note each input's peak.
+    type Noted = fn(&Path, &mut Vec<String>, &mut Vec<String>) -> Result<(usize, String)>;
+    for (class, f) in [
+        ("write memory", write_memory as Noted),
+        ("write shapes", write_shapes),
+    ] {
+        let mut broken = Vec::new();
+        let mut class_notes = Vec::new();
+        let (inputs, note) = f(&bin, &mut broken, &mut class_notes).unwrap_or_else(|e| {
+            broken.push(e);
+            (0, String::new())
+        });
+        notes.extend(class_notes.into_iter().map(|n| (class, n)));
+        outcomes.push(Outcome {
+            class,
+            inputs,
+            survived: true,
+            peak: None,
+            broken,
+            note,
+        });
+    }
 
     println!(
         "{:<14} {:>7}  {:<9} {:>10}  checked",
@@ -813,11 +808,8 @@ pub fn run(root: &Path, target_dir: &Path) -> Result<bool> {
             println!("    - {b}");
         }
     }
-    for n in notes {
-        println!("  write memory: {n}");
-    }
-    for n in shape_notes {
-        println!("  write shapes: {n}");
+    for (class, n) in notes {
+        println!("  {class}: {n}");
     }
     Ok(ok)
 }
