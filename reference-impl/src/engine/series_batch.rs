@@ -131,13 +131,10 @@ impl SeriesBatch {
             .iter()
             .map(|&row| {
                 let point = &points[row];
-                BatchSeries {
-                    key: SeriesKey::new(
-                        &point.measurement,
-                        point.tags.iter().map(|t| (&*t.key, &*t.value)),
-                    ),
-                    columns: Vec::new(),
-                }
+                BatchSeries::new(SeriesKey::new(
+                    &point.measurement,
+                    point.tags.iter().map(|t| (&*t.key, &*t.value)),
+                ))
             })
             .collect();
 

@@ -87,8 +87,25 @@ fn apply_write(
             .values()
             .filter_map(|g| g.series.get(&series.key))
             .collect();
-        let mut series_plans = Vec::with_capacity(series.columns.len());
+        let mut series_plans: Vec<PairPlan> = Vec::with_capacity(series.columns.len());
+        // Keys absorbed in pieces (see `SeriesBatch::absorb`): per first piece, whether a
+        // candidate was found in an earlier piece.
+        let mut found = vec![false; series.first_piece.len()];
         for (c, column) in series.columns.iter().enumerate() {
+            let first = series.first_piece_of(c);
+            if let Some(&plan) = series_plans.get(first).filter(|_| first != c) {
+                // A later piece of its key: the key's plan, and its candidate when no earlier
+                // piece held a value not too old.
+                let searching = found.get_mut(first).filter(|f| plan.new && !**f);
+                if let Some(f) = searching {
+                    if let Some(i) = column.times.iter().position(|&t| !too_old(t)) {
+                        candidates.push((column.ordinals[i] as usize, s, first));
+                        *f = true;
+                    }
+                }
+                series_plans.push(plan);
+                continue;
+            }
             // The existing type: that of the first value of the earliest group holding one.
             let mut existed = false;
             let mut existing = None;
@@ -101,6 +118,9 @@ fn apply_write(
             if !existed {
                 if let Some(i) = column.times.iter().position(|&t| !too_old(t)) {
                     candidates.push((column.ordinals[i] as usize, s, c));
+                    if let Some(f) = found.get_mut(c) {
+                        *f = true;
+                    }
                 }
             }
             series_plans.push(PairPlan {
@@ -136,9 +156,21 @@ fn apply_write(
         // Per column: `None` when every value was accepted (no list to build), else the
         // accepted indices in order.
         let mut keeps: Vec<Option<Vec<usize>>> = Vec::with_capacity(series.columns.len());
-        for (column, plan) in series.columns.iter_mut().zip(series_plans) {
-            let mut known: Option<(FieldType, &'static str)> =
-                plan.existing.map(|t| (t, reasons::TYPE_CONFLICT_EXISTING));
+        // Keys absorbed in pieces: per first piece, the type known after the last piece.
+        let mut carried: Vec<Option<(FieldType, &'static str)>> =
+            vec![None; series.first_piece.len()];
+        for (c, column) in series.columns.iter_mut().enumerate() {
+            let first = series.first_piece.get(c).copied().unwrap_or(c);
+            let Some(plan) = series_plans.get(first) else {
+                // Cannot happen (a first piece comes before its pieces); writes nothing.
+                keeps.push(Some(Vec::new()));
+                continue;
+            };
+            let mut known: Option<(FieldType, &'static str)> = if first == c {
+                plan.existing.map(|t| (t, reasons::TYPE_CONFLICT_EXISTING))
+            } else {
+                carried.get(first).copied().flatten()
+            };
             let mut keep: Option<Vec<usize>> = None;
             for i in 0..column.len() {
                 let Some(got) = column.values.type_at(i) else {
@@ -176,6 +208,9 @@ fn apply_write(
                         }
                     }
                 }
+            }
+            if let Some(slot) = carried.get_mut(first) {
+                *slot = known;
             }
             written += keep.as_ref().map_or(column.len(), Vec::len);
             keeps.push(keep);
@@ -363,13 +398,25 @@ mod tests {
         })
     }
 
+    /// How [`apply_all`] applies a batch.
+    #[derive(Debug, Clone, Copy)]
+    enum How {
+        /// Point by point, the model.
+        Model,
+        /// Grouped at once, column-wise.
+        Columns,
+        /// Grouped `chunk` points at a time and absorbed with pieces of `piece` values, as
+        /// the gateway does a large write.
+        Pieces { chunk: usize, piece: usize },
+    }
+
     /// Applies `batches` to a fresh cloud store, column-wise or with the point-by-point model,
     /// and returns everything stored (the bucket and `_monitoring`) and the written count.
     fn apply_all(
         batches: &[String],
         cardinality: Option<usize>,
         retention: i64,
-        model: bool,
+        how: How,
     ) -> (String, u64) {
         // An org (with its `_monitoring` bucket) and a bucket, as the bootstrap makes them.
         let mut store = Store::default();
@@ -391,7 +438,7 @@ mod tests {
             for body in batches {
                 let parsed = parse_batch_cloud(body.as_bytes(), Precision::Nanosecond);
                 let default_time = 990;
-                if model {
+                if let How::Model = how {
                     let points = parsed
                         .points
                         .iter()
@@ -411,6 +458,17 @@ mod tests {
                         })
                         .collect();
                     apply_write_model(store, &config, org_id, bucket_id, points, NOW);
+                } else if let How::Pieces { chunk, piece } = how {
+                    let mut whole = SeriesBatch::default();
+                    let mut index = crate::storage::batch::AbsorbIndex::default();
+                    let mut base = 0;
+                    for points in parsed.points.chunks(chunk) {
+                        let grouped = SeriesBatch::build(points, default_time, |_| true);
+                        let fields = grouped.ordinals();
+                        whole.absorb_in_pieces(grouped, &mut index, base, piece);
+                        base += fields;
+                    }
+                    apply_write(store, &config, org_id, bucket_id, whole, NOW);
                 } else {
                     let batch = SeriesBatch::build(&parsed.points, default_time, |_| true);
                     apply_write(store, &config, org_id, bucket_id, batch, NOW);
@@ -434,8 +492,27 @@ mod tests {
             cardinality in prop_oneof![Just(None), (0usize..8).prop_map(Some)],
             retention in prop_oneof![Just(0i64), Just(30i64)],
         ) {
-            let got = apply_all(&batches, cardinality, retention, false);
-            let want = apply_all(&batches, cardinality, retention, true);
+            let got = apply_all(&batches, cardinality, retention, How::Columns);
+            let want = apply_all(&batches, cardinality, retention, How::Model);
+            prop_assert_eq!(got, want);
+        }
+
+        /// The same for a write grouped a chunk at a time with its keys' values in pieces
+        /// (`SeriesBatch::absorb`): the pieces of a key share its type, its cardinality room
+        /// and its retention candidate.
+        #[test]
+        fn apply_of_pieces_is_value_by_value(
+            batches in proptest::collection::vec(
+                proptest::collection::vec(line(), 1..40).prop_map(|ls| ls.join("\n")),
+                1..4,
+            ),
+            cardinality in prop_oneof![Just(None), (0usize..8).prop_map(Some)],
+            retention in prop_oneof![Just(0i64), Just(30i64)],
+            chunk in 1usize..6,
+            piece in 1usize..4,
+        ) {
+            let got = apply_all(&batches, cardinality, retention, How::Pieces { chunk, piece });
+            let want = apply_all(&batches, cardinality, retention, How::Model);
             prop_assert_eq!(got, want);
         }
     }
