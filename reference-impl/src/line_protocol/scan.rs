@@ -433,6 +433,10 @@ pub(crate) struct Scratch {
     pub(crate) force_walk: bool,
 }
 
+/// Lines of more tags than this are not cached by [`SortCache`]: lines that repeat a tag order
+/// have a few tags, and a cached line of 400,000 tags cost ~90 bytes a tag more while parsed.
+const MAX_CACHED_TAGS: usize = 256;
+
 /// The raw tag keys of a line (in input order) that sorted without duplicates, and the order
 /// they sorted into. Lines usually repeat the same tag keys in the same order (every line of a
 /// series does); for those the sort is a lookup. The cache holds the keys by value (prefix,
@@ -628,10 +632,16 @@ pub(crate) fn parse_point_as<'a, const PLAIN: bool>(
     // built in the cached order below (no copy of the spans into series-key order first).
     let permuted = cache_hit && !s.sort_cache.identity;
     if !cache_hit && !s.tags.is_empty() {
-        s.sorted.clear();
-        s.sorted.extend_from_slice(&s.tags);
-        sort_tags(buf, &mut s.tags)?;
-        s.sort_cache.store(buf, &s.sorted, &s.tags);
+        if s.tags.len() > MAX_CACHED_TAGS {
+            // A line of many tags is sorted on its own: caching its order cost more memory
+            // than its spans (a copy, the keys and the order: ~90 bytes a tag).
+            sort_tags(buf, &mut s.tags)?;
+        } else {
+            s.sorted.clear();
+            s.sorted.extend_from_slice(&s.tags);
+            sort_tags(buf, &mut s.tags)?;
+            s.sort_cache.store(buf, &s.sorted, &s.tags);
+        }
     }
     if key_end > MAX_KEY_LENGTH {
         return Err(Reason::MaxKeyLength(key_end));

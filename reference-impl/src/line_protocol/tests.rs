@@ -395,3 +395,36 @@ proptest! {
         }
     }
 }
+
+/// Lines of more tags than the tag-order cache keeps are sorted on their own, between lines
+/// that use the cache: sorted tags, duplicates found, and the cached order of the short lines
+/// still right after them.
+#[test]
+fn lines_of_many_tags_sort_outside_the_cache() {
+    let long = |keys: &mut dyn Iterator<Item = usize>| {
+        let tags: Vec<String> = keys.map(|k| format!("t{k:04}=v")).collect();
+        format!("m,{} f=1", tags.join(","))
+    };
+    let n = 300;
+    let unsorted = long(&mut (0..n).rev());
+    let duplicated = long(&mut (0..n).map(|k| k.min(n - 2)));
+    let body = [
+        "m,b=1,a=2 f=1",
+        unsorted.as_str(),
+        "m,b=3,a=4 f=1",
+        duplicated.as_str(),
+        "m,b=5,a=6 f=1",
+    ]
+    .join("\n");
+    let batch = parse_batch(body.as_bytes(), Precision::Nanosecond);
+    let keys = |p: &Point<'_>| -> Vec<Vec<u8>> { p.tags.iter().map(|t| t.key.to_vec()).collect() };
+    assert_eq!(batch.points.len(), 4);
+    let want: Vec<Vec<u8>> = (0..n).map(|k| format!("t{k:04}").into_bytes()).collect();
+    assert_eq!(keys(&batch.points[1]), want);
+    for (p, value) in [(0, b"2"), (2, b"4"), (3, b"6")] {
+        assert_eq!(keys(&batch.points[p]), [b"a".to_vec(), b"b".to_vec()]);
+        assert_eq!(&*batch.points[p].tags[0].value, value);
+    }
+    assert_eq!(batch.errors.len(), 1);
+    assert_eq!(batch.errors[0].reason, Reason::DuplicateTags);
+}
