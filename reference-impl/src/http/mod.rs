@@ -79,6 +79,26 @@ impl AppState {
             .map_err(|_| ApiError::new(Code::Internal, "internal error: the request failed"))
     }
 
+    /// [`Self::with_store`] for an `f` that also gives back something costly to drop (the
+    /// spent batches of applied cloud writes): dropped on the same blocking thread, after the
+    /// store is unlocked, so other requests do not wait for it.
+    pub async fn with_store_freeing_after<T: Send + 'static, G: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&mut Store) -> (T, G) + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let state = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let (out, garbage) = {
+                let mut store = state.store();
+                f(&mut store)
+            };
+            drop(garbage);
+            out
+        })
+        .await
+        .map_err(|_| ApiError::new(Code::Internal, "internal error: the request failed"))
+    }
+
     /// [`Self::with_store`] for short lookups (a token, a session): when the lock is free at
     /// once, `f` runs on the async worker, sparing the request the blocking pool's two thread
     /// hand-offs (which cost more than the lookup: a generated scenario's requests spent more
@@ -158,11 +178,6 @@ async fn authenticate(
     let now = state.clock.now_nanos();
     let cloud_config = state.config.cloud;
     let lookup = move |store: &mut Store| {
-        if cloud {
-            // Queued cloud writes whose apply delay has passed become visible before
-            // anything else is answered.
-            crate::engine::cloud::apply_due(store, &cloud_config, now);
-        }
         needs_auth.then(|| {
             authenticate_v2_or_session(store, header.as_deref(), session_key.as_deref(), now)
         })
@@ -170,7 +185,14 @@ async fn authenticate(
     // Applying queued cloud writes can take a while: only the plain lookup may run on the
     // async worker.
     let found = if cloud {
-        state.with_store(lookup).await
+        state
+            .with_store_freeing_after(move |store| {
+                // Queued cloud writes whose apply delay has passed become visible before
+                // anything else is answered; their batches are freed after the unlock.
+                let (_, spent) = crate::engine::cloud::apply_due_keeping(store, &cloud_config, now);
+                (lookup(store), spent)
+            })
+            .await
     } else {
         state.with_store_quick(lookup).await
     };

@@ -107,7 +107,7 @@ impl FieldColumn {
     }
 
     /// Appends the whole column to its field in `fields` (created when missing; an empty
-    /// column creates nothing), leaving the column's buffers.
+    /// column creates nothing), leaving the column's buffers (to be freed by the caller).
     pub fn append_to(&mut self, fields: &mut super::SeriesFields) {
         if self.is_empty() {
             return;
@@ -116,7 +116,7 @@ impl FieldColumn {
             Some(values) => values,
             None => fields.entry(self.key.clone()).or_default(),
         };
-        values.extend_run(&self.times, std::mem::take(&mut self.values));
+        values.extend_run_from(&self.times, &mut self.values);
     }
 
     /// Keeps only the values whose ordinal `keep` accepts.

@@ -191,6 +191,41 @@ impl TimeValues {
         self.merge_into_blocks(&[time], ValueColumn::from(vec![value]));
     }
 
+    /// [`Self::extend_run`] of the values of `values`, leaving it empty. In the usual case
+    /// (appended in one go) its buffer stays with the caller, to be freed where the caller
+    /// chooses: a queued cloud write frees its batch after the store lock is released.
+    pub fn extend_run_from(&mut self, times: &[i64], values: &mut ValueColumn) {
+        if times.len() == values.len() && self.run_order(times) == (true, true) {
+            self.append_run(times, values);
+        } else {
+            self.extend_run(times, std::mem::take(values));
+        }
+    }
+
+    /// Whether `times` increase, and whether they all come after every time stored.
+    fn run_order(&self, times: &[i64]) -> (bool, bool) {
+        let increasing = times.windows(2).all(|w| w[0] < w[1]);
+        let after_last = match (
+            self.head_times.last().copied().or(self.last_block_end()),
+            times.first(),
+        ) {
+            (Some(last), Some(&first)) => first > last,
+            _ => true,
+        };
+        (increasing, after_last)
+    }
+
+    /// Appends an increasing run after every stored time, leaving `values` empty.
+    fn append_run(&mut self, times: &[i64], values: &mut ValueColumn) {
+        if !self.head_times.is_empty() {
+            self.reserve_head(times.len());
+        }
+        self.head_times.extend_from_slice(times);
+        // One copy when the run has the column's type (the usual case).
+        self.head_values.append(values);
+        self.seal_full();
+    }
+
     /// Stores `values` at `times` in order, as many `insert`s would: appended in one go when
     /// the times are increasing and after every time already stored (the usual case).
     pub fn extend_run(&mut self, times: &[i64], mut values: ValueColumn) {
@@ -200,22 +235,9 @@ impl TimeValues {
             }
             return;
         }
-        let increasing = times.windows(2).all(|w| w[0] < w[1]);
-        let after_last = match (
-            self.head_times.last().copied().or(self.last_block_end()),
-            times.first(),
-        ) {
-            (Some(last), Some(&first)) => first > last,
-            _ => true,
-        };
+        let (increasing, after_last) = self.run_order(times);
         if increasing && after_last {
-            if !self.head_times.is_empty() {
-                self.reserve_head(times.len());
-            }
-            self.head_times.extend_from_slice(times);
-            // One copy when the run has the column's type (the usual case).
-            self.head_values.append(&mut values);
-            self.seal_full();
+            self.append_run(times, &mut values);
             return;
         }
         if !increasing {

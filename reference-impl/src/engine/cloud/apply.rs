@@ -14,15 +14,28 @@ use super::CloudConfig;
 /// Applies every queued operation whose time has come (`ready_at <= now`), oldest first.
 /// Returns how many were applied.
 pub fn apply_due(store: &mut Store, config: &CloudConfig, now: i64) -> usize {
+    apply_due_keeping(store, config, now).0
+}
+
+/// [`apply_due`], returning also the applied writes' emptied batches: their buffers (a few
+/// per (series, field) pair of every write) are freed where the caller drops them, after the
+/// store lock is released. Freeing them under the lock was 5-6% of a served cloud ingest, in
+/// the part that runs one write at a time.
+pub fn apply_due_keeping(store: &mut Store, config: &CloudConfig, now: i64) -> (usize, Spent) {
     let mut applied = 0;
+    let mut spent = Spent::default();
     while store.cloud.queue.front().is_some_and(|p| p.ready_at <= now) {
         if let Some(p) = store.cloud.queue.pop_front() {
-            apply_one(store, config, p.org, p.op, now);
+            spent.0.extend(apply_one(store, config, p.org, p.op, now));
             applied += 1;
         }
     }
-    applied
+    (applied, spent)
 }
+
+/// The emptied batches of applied writes, to be dropped once the store is unlocked.
+#[derive(Debug, Default)]
+pub struct Spent(Vec<SeriesBatch>);
 
 /// Applies everything queued, whatever its time: the in-process "wait for eventual
 /// consistency" that makes cloud outcomes deterministic.
@@ -35,10 +48,22 @@ pub fn settle(store: &mut Store, config: &CloudConfig, now: i64) -> usize {
     applied
 }
 
-fn apply_one(store: &mut Store, config: &CloudConfig, org: Id, op: PendingOp, now: i64) {
+/// Applies `op`; a write gives back its emptied batch.
+fn apply_one(
+    store: &mut Store,
+    config: &CloudConfig,
+    org: Id,
+    op: PendingOp,
+    now: i64,
+) -> Option<SeriesBatch> {
     match op {
-        PendingOp::Write { bucket, batch } => apply_write(store, config, org, bucket, batch, now),
-        PendingOp::Delete { bucket, delete } => apply_delete(store, bucket, &delete),
+        PendingOp::Write { bucket, batch } => {
+            Some(apply_write(store, config, org, bucket, batch, now))
+        }
+        PendingOp::Delete { bucket, delete } => {
+            apply_delete(store, bucket, &delete);
+            None
+        }
     }
 }
 
@@ -61,10 +86,10 @@ fn apply_write(
     bucket_id: Id,
     mut batch: SeriesBatch,
     now: i64,
-) {
+) -> SeriesBatch {
     // A bucket deleted after the acknowledgement takes its queued writes with it.
     let Some(bucket) = store.buckets.get(&bucket_id).cloned() else {
-        return;
+        return batch;
     };
     let mut cardinality = org_cardinality(store, org);
     let min_time = (bucket.retention > 0).then(|| now.saturating_sub(bucket.retention));
@@ -221,6 +246,7 @@ fn apply_write(
     let rejections: Vec<Rejection> = rejections.into_iter().map(|(_, r)| r).collect();
     store.cloud.values_written += written as u64;
     monitoring::log(store, org, &rejections, now);
+    batch
 }
 
 /// Writes the accepted values of a series (`keeps`: per column, indices in order): in the
@@ -298,9 +324,8 @@ fn write_column(
         let Some(&first) = column.times.first() else {
             return;
         };
-        let values = std::mem::take(&mut column.values);
         if let Some(stored) = field_values(data, start_of(first), duration, key, &column.key) {
-            stored.extend_run(&column.times, values);
+            stored.extend_run_from(&column.times, &mut column.values);
         }
         return;
     }
@@ -468,10 +493,10 @@ mod tests {
                         whole.absorb_in_pieces(grouped, &mut index, base, piece);
                         base += fields;
                     }
-                    apply_write(store, &config, org_id, bucket_id, whole, NOW);
+                    let _ = apply_write(store, &config, org_id, bucket_id, whole, NOW);
                 } else {
                     let batch = SeriesBatch::build(&parsed.points, default_time, |_| true);
-                    apply_write(store, &config, org_id, bucket_id, batch, NOW);
+                    let _ = apply_write(store, &config, org_id, bucket_id, batch, NOW);
                 }
             }
             (format!("{:?}", store.data), store.cloud.values_written)

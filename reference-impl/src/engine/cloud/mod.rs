@@ -15,7 +15,7 @@ pub mod monitoring;
 mod quota;
 pub mod schema;
 
-pub use apply::{apply_due, settle};
+pub use apply::{apply_due, apply_due_keeping, settle, Spent};
 pub use gateway::{prepare, write, write_prepared, CloudWriteReport, Parsed, Prepared};
 pub use quota::{charge, check_delete_rate, window_start, WINDOW};
 
