@@ -57,7 +57,7 @@ impl ValueColumn {
     }
 
     /// The type every value has, for a typed column.
-    fn element_type(&self) -> Option<FieldType> {
+    pub fn element_type(&self) -> Option<FieldType> {
         match self {
             Self::Float(_) => Some(FieldType::Float),
             Self::Integer(_) => Some(FieldType::Integer),

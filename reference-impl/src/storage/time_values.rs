@@ -38,6 +38,10 @@ pub struct TimeValues {
     blocks: Vec<Block>,
     head_times: Vec<i64>,
     head_values: ValueColumn,
+    /// `Some(t)`: every value stored has type `t` (kept as values are added; removals keep
+    /// it true). `None`: unknown. Lets [`Self::first_type`] answer without reading the first
+    /// block, a cache miss per (series, field) on every cloud apply (7.6% of it).
+    uniform: Option<FieldType>,
 }
 
 /// A sealed run of values.
@@ -170,8 +174,18 @@ impl TimeValues {
         }
     }
 
+    /// Keeps `uniform` true before values of type `ty` (`None`: several) are added.
+    fn adding(&mut self, ty: Option<FieldType>) {
+        self.uniform = match (self.is_empty(), ty) {
+            (true, ty) => ty,
+            (false, Some(ty)) if self.uniform == Some(ty) => Some(ty),
+            _ => None,
+        };
+    }
+
     /// Stores `value` at `time`, replacing a value already there.
     pub fn insert(&mut self, time: i64, value: OwnedFieldValue) {
+        self.adding(Some(value.field_type()));
         let into_head = match (self.head_start(), self.last_block_end()) {
             (Some(start), _) => time >= start,
             (None, Some(end)) => time > end,
@@ -196,6 +210,7 @@ impl TimeValues {
     /// chooses: a queued cloud write frees its batch after the store lock is released.
     pub fn extend_run_from(&mut self, times: &[i64], values: &mut ValueColumn) {
         if times.len() == values.len() && self.run_order(times) == (true, true) {
+            self.adding(values.element_type());
             self.append_run(times, values);
         } else {
             self.extend_run(times, std::mem::take(values));
@@ -229,6 +244,10 @@ impl TimeValues {
     /// Stores `values` at `times` in order, as many `insert`s would: appended in one go when
     /// the times are increasing and after every time already stored (the usual case).
     pub fn extend_run(&mut self, times: &[i64], mut values: ValueColumn) {
+        if values.is_empty() {
+            return;
+        }
+        self.adding(values.element_type());
         if times.len() != values.len() {
             for (&t, v) in times.iter().zip(values.into_mixed()) {
                 self.insert(t, v);
@@ -317,6 +336,9 @@ impl TimeValues {
 
     /// The type of the earliest value.
     pub fn first_type(&self) -> Option<FieldType> {
+        if let Some(ty) = self.uniform.filter(|_| !self.is_empty()) {
+            return Some(ty);
+        }
         match self.blocks.first() {
             Some(b) => b.first_type(),
             None => self.head_values.type_at(0),
@@ -704,7 +726,14 @@ mod tests {
                         for (t, x) in times.iter().zip(&xs) {
                             model.insert(*t, value(*x, mixed));
                         }
-                        v.extend_run(&times, xs.iter().map(|&x| value(x, mixed)).collect());
+                        let mut run: ValueColumn = xs.iter().map(|&x| value(x, mixed)).collect();
+                        // Both entry points; `extend_run_from` leaves the buffer behind.
+                        if xs.len() % 2 == 0 {
+                            v.extend_run_from(&times, &mut run);
+                            prop_assert!(run.is_empty());
+                        } else {
+                            v.extend_run(&times, run);
+                        }
                     }
                 }
                 let want: Vec<(i64, OwnedFieldValue)> = model.iter().map(|(t, x)| (*t, x.clone())).collect();
