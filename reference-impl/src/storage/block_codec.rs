@@ -18,7 +18,7 @@ use crate::model::{FieldType, OwnedFieldValue, ValueColumn};
 // ---------------------------------------------------------------------------------------------
 // Varints.
 
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
@@ -26,7 +26,7 @@ fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
-fn get_varint(b: &[u8], at: &mut usize) -> u64 {
+pub(crate) fn get_varint(b: &[u8], at: &mut usize) -> u64 {
     let mut v = 0u64;
     let mut shift = 0;
     while let Some(&byte) = b.get(*at) {
