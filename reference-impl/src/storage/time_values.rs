@@ -25,11 +25,12 @@ const BLOCK: usize = 256;
 const BLOCK: usize = 8;
 
 /// Values the head holds at most: every `SMALL` values are sealed into a small block, and small
-/// blocks are sealed again into one of `BLOCK` when they make one. A head of `BLOCK`
-/// uncompressed values per (series, field) took more memory than all the sealed blocks of a
-/// TSBS run.
+/// blocks are joined into one of `BLOCK` when they make one. A head of `BLOCK` uncompressed
+/// values per (series, field) took more memory than all the sealed blocks of a TSBS run; 32
+/// left a joined block with 8 segments' headers (values 26.4 bytes a TSBS point, 23.5 with 64:
+/// `cargo bench --bench write`, whose memory phase found 128 no better).
 #[cfg(not(test))]
-const SMALL: usize = 32;
+const SMALL: usize = 64;
 #[cfg(test)]
 const SMALL: usize = 3;
 
