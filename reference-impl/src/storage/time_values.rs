@@ -133,7 +133,8 @@ impl Block {
             if at >= b.len() {
                 return None;
             }
-            let len = block_codec::get_varint(b, &mut at) as usize;
+            // No segment holds more values than its block (a damaged length reads short).
+            let len = (block_codec::get_varint(b, &mut at) as usize).min(self.len());
             let split = block_codec::get_varint(b, &mut at) as usize;
             let size = block_codec::get_varint(b, &mut at) as usize;
             let seg = b.get(at..at.saturating_add(size).min(b.len()))?;
