@@ -741,32 +741,16 @@ pub fn run(root: &Path, target_dir: &Path) -> Result<bool> {
             note,
         });
     }
+    // Classes that start their own servers; the last two note each input's peak.
+    type OwnServers = fn(&Path, &mut Vec<String>, &mut Vec<String>) -> Result<(usize, String)>;
     let mut notes = Vec::new();
     for (class, f) in [
         (
             "secrets",
-            secrets as fn(&Path, &mut Vec<String>) -> Result<(usize, String)>,
+            (|bin, broken, _| secrets(bin, broken)) as OwnServers,
         ),
-        ("connections", connections),
-    ] {
-        let mut broken = Vec::new();
-        let (inputs, note) = f(&bin, &mut broken).unwrap_or_else(|e| {
-            broken.push(e);
-            (0, String::new())
-        });
-        outcomes.push(Outcome {
-            class,
-            inputs,
-            survived: true,
-            peak: None,
-            broken,
-            note,
-        });
-    }
-    // Classes that start their own servers and note each input's peak.
-    type Noted = fn(&Path, &mut Vec<String>, &mut Vec<String>) -> Result<(usize, String)>;
-    for (class, f) in [
-        ("write memory", write_memory as Noted),
+        ("connections", |bin, broken, _| connections(bin, broken)),
+        ("write memory", write_memory),
         ("write shapes", write_shapes),
     ] {
         let mut broken = Vec::new();
