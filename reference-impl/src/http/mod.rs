@@ -73,10 +73,8 @@ impl AppState {
         self: &Arc<Self>,
         f: impl FnOnce(&mut Store) -> T + Send + 'static,
     ) -> Result<T, ApiError> {
-        let state = Arc::clone(self);
-        tokio::task::spawn_blocking(move || f(&mut state.store()))
+        self.with_store_freeing_after(move |store| (f(store), ()))
             .await
-            .map_err(|_| ApiError::new(Code::Internal, "internal error: the request failed"))
     }
 
     /// [`Self::with_store`] for an `f` that also gives back something costly to drop (the
@@ -96,7 +94,7 @@ impl AppState {
             out
         })
         .await
-        .map_err(|_| ApiError::new(Code::Internal, "internal error: the request failed"))
+        .map_err(|_| request_failed())
     }
 
     /// [`Self::with_store`] for short lookups (a token, a session): when the lock is free at
@@ -125,10 +123,14 @@ impl AppState {
         };
         match quick {
             Ok(f) => self.with_store(f).await,
-            Err(done) => done
-                .map_err(|_| ApiError::new(Code::Internal, "internal error: the request failed")),
+            Err(done) => done.map_err(|_| request_failed()),
         }
     }
+}
+
+/// The 500 of a request whose store work panicked.
+fn request_failed() -> ApiError {
+    ApiError::new(Code::Internal, "internal error: the request failed")
 }
 
 /// Paths under `/api/v2` that need no token (`http/platform_handler.go`).

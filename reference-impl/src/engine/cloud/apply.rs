@@ -503,6 +503,24 @@ mod tests {
         }
     }
 
+    /// One to three write bodies of `lines` lines each.
+    fn bodies(lines: std::ops::Range<usize>) -> impl Strategy<Value = Vec<String>> {
+        proptest::collection::vec(
+            proptest::collection::vec(line(), lines).prop_map(|ls| ls.join("\n")),
+            1..4,
+        )
+    }
+
+    /// No cardinality limit, or a small one (reached in the middle of a batch).
+    fn cardinality() -> impl Strategy<Value = Option<usize>> {
+        prop_oneof![Just(None), (0usize..8).prop_map(Some)]
+    }
+
+    /// No retention, or 30 ns (around the lines' times).
+    fn retention() -> impl Strategy<Value = i64> {
+        prop_oneof![Just(0i64), Just(30i64)]
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(300))]
         /// Column-wise apply = value-by-value apply in acknowledgement order: same values
@@ -510,12 +528,9 @@ mod tests {
         /// with existing data, retention, cardinality overflow in the middle of a batch).
         #[test]
         fn column_wise_apply_is_value_by_value(
-            batches in proptest::collection::vec(
-                proptest::collection::vec(line(), 1..25).prop_map(|ls| ls.join("\n")),
-                1..4,
-            ),
-            cardinality in prop_oneof![Just(None), (0usize..8).prop_map(Some)],
-            retention in prop_oneof![Just(0i64), Just(30i64)],
+            batches in bodies(1..25),
+            cardinality in cardinality(),
+            retention in retention(),
         ) {
             let got = apply_all(&batches, cardinality, retention, How::Columns);
             let want = apply_all(&batches, cardinality, retention, How::Model);
@@ -527,12 +542,9 @@ mod tests {
         /// and its retention candidate.
         #[test]
         fn apply_of_pieces_is_value_by_value(
-            batches in proptest::collection::vec(
-                proptest::collection::vec(line(), 1..40).prop_map(|ls| ls.join("\n")),
-                1..4,
-            ),
-            cardinality in prop_oneof![Just(None), (0usize..8).prop_map(Some)],
-            retention in prop_oneof![Just(0i64), Just(30i64)],
+            batches in bodies(1..40),
+            cardinality in cardinality(),
+            retention in retention(),
             chunk in 1usize..6,
             piece in 1usize..4,
         ) {
