@@ -194,7 +194,10 @@ pub struct WriteProgress {
     drops: RetentionDrops,
     /// Shard group start → the group's first failure (in input order) and its drop count.
     shard_errors: BTreeMap<i64, (String, usize)>,
-    stripped_time_field: Option<Vec<u8>>,
+    /// The earliest shard group with a stripped `time` field, and that group's first such
+    /// measurement: the whole write validates group by group in time order, so a later
+    /// chunk's earlier group must win over an earlier chunk's later one.
+    stripped_time_field: Option<(i64, Vec<u8>)>,
 }
 
 impl WriteProgress {
@@ -222,7 +225,7 @@ impl WriteProgress {
             first_shard_error,
             self.drops,
             min_time,
-            self.stripped_time_field,
+            self.stripped_time_field.map(|(_, m)| m),
             version,
         );
         (self.stats, partial)
@@ -290,6 +293,7 @@ pub fn write_chunk(
         let mut dropped = 0;
         let mut signature_passed = vec![false; batch.signatures];
         let mut touched = Vec::new();
+        let mut stripped_here = None;
         for &row in group_rows {
             let s = batch.row_series[row];
             if !in_group[s] {
@@ -302,7 +306,7 @@ pub fn write_chunk(
                 stats.points_written += 1;
                 continue;
             }
-            if let Err(failure) = validate_point(group_fields, &points[row], stripped_time_field) {
+            if let Err(failure) = validate_point(group_fields, &points[row], &mut stripped_here) {
                 dropped += 1;
                 reason.get_or_insert(failure);
                 continue;
@@ -311,6 +315,14 @@ pub fn write_chunk(
             stats.points_written += 1;
             if batch.row_plain[row] {
                 signature_passed[signature] = true;
+            }
+        }
+        if let Some(measurement) = stripped_here {
+            if stripped_time_field
+                .as_ref()
+                .is_none_or(|(earliest, _)| start < *earliest)
+            {
+                *stripped_time_field = Some((start, measurement));
             }
         }
         // The index entry is created before field validation: a dropped point leaves its key.
@@ -747,6 +759,46 @@ mod tests {
                     prop_assert_eq!(format!("{chunked:?}"), format!("{whole:?}"));
                 }
             }
+        }
+
+        /// A stripped `time` field is reported from the earliest shard group, as the whole
+        /// write reports it, even when a later chunk brings that group (found by the property
+        /// above: chunk 1 held group 30's `m`, chunk 2 group 0's `n`).
+        #[test]
+        fn chunks_report_the_earliest_groups_stripped_time_field() {
+            let Some(mut bucket) = bucket() else {
+                panic!("ids 1 and 2 are valid");
+            };
+            bucket.shard_group_duration = 10;
+            let body = "m v=1,time=1\nn time=1,v=1 0";
+            let batch = parse_batch(body.as_bytes(), Precision::Nanosecond);
+            let mut whole = BucketData::default();
+            let mut grouped = series_batch(&batch.points, 33);
+            let want = write_points(
+                &mut whole,
+                &bucket,
+                &batch.points,
+                &mut grouped,
+                35,
+                StorageVersion::V2_8,
+            );
+            let mut chunked = BucketData::default();
+            let mut progress = WriteProgress::default();
+            for points in batch.points.chunks(1) {
+                let mut grouped = series_batch(points, 33);
+                write_chunk(
+                    &mut progress,
+                    &mut chunked,
+                    &bucket,
+                    points,
+                    &mut grouped,
+                    35,
+                );
+            }
+            let got = progress.finish(&bucket, 35, StorageVersion::V2_8);
+            assert_eq!(got, want);
+            let reason = want.1.map(|p| p.reason).unwrap_or_default();
+            assert!(reason.contains("on measurement \"n\""), "{reason}");
         }
 
         /// Strings over the length limit are rejected by both paths alike (too slow for the
