@@ -927,6 +927,47 @@ mod tests {
         assert_eq!(m.len(), BLOCK + SMALL + SLACK);
     }
 
+    /// A run that arrives after a later one, once the head has sealed, merges into the values
+    /// the head kept (the path `SLACK` is for): the sealed blocks stay as they were, and every
+    /// value reads back in order.
+    #[test]
+    fn an_overtaken_run_merges_in_the_head() {
+        let ints = |xs: &[i64]| {
+            ValueColumn::from(
+                xs.iter()
+                    .map(|&x| OwnedFieldValue::Integer(x))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let sealed = |v: &TimeValues| {
+            v.blocks
+                .iter()
+                .map(|b| (b.first, b.last, b.len()))
+                .collect::<Vec<_>>()
+        };
+        let mut v = TimeValues::new();
+        // Enough for the head to seal once and keep `SLACK` (with the test's sizes, 5). Were
+        // the head sealed down to nothing, the later batch's value would be sealed too (5 + 1
+        // values in blocks of 3), and the overtaken one would have to merge into that block.
+        let n = 2 * SMALL as i64 - 1;
+        let early: Vec<i64> = (0..n).map(|t| 10 * t).collect();
+        v.extend_run(&early, ints(&early));
+        // The later batch arrives first.
+        let later = [10 * (n + 1)];
+        v.extend_run(&later, ints(&later));
+        let before = sealed(&v);
+        assert!(!before.is_empty(), "the head sealed its oldest values");
+        assert!(v.head_times.len() >= SLACK);
+        // The batch it overtook: one value between the two.
+        let late = [10 * n];
+        v.extend_run(&late, ints(&late));
+        assert_eq!(sealed(&v), before);
+        assert!(v.head_times.contains(&late[0]));
+        let mut all: Vec<i64> = early.iter().chain(&later).chain(&late).copied().collect();
+        all.sort_unstable();
+        assert_eq!(v.iter().map(|(t, _)| t).collect::<Vec<_>>(), all);
+    }
+
     #[test]
     fn small_blocks_are_sealed_again_into_whole_blocks() {
         let mut v = TimeValues::new();
