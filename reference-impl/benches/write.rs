@@ -55,15 +55,18 @@ fn main() {
     let Some(bucket) = bench_bucket() else { return };
     let per_point = |d: Duration| d.as_nanos() as f64 / POINTS as f64;
 
+    // Grouping alone, each batch timed right after it is parsed (as a write groups it): the
+    // difference of two timed phases took the noise of both.
+    let group_one = |b: &str| {
+        let batch = parse_batch(b.as_bytes(), Precision::Nanosecond);
+        let t = Instant::now();
+        std::hint::black_box(series_batch(&batch.points, 0));
+        t.elapsed()
+    };
     // `WRITE_PHASE=group`: only the v2 grouping, best of 15 rounds (for A/B runs of two
     // builds taking turns, where the whole bench's noise hides a change of a few percent).
     if std::env::var("WRITE_PHASE").is_ok_and(|p| p == "group") {
-        let group = sum_of_best(15, &batches, |b| {
-            let batch = parse_batch(b.as_bytes(), Precision::Nanosecond);
-            let t = Instant::now();
-            std::hint::black_box(series_batch(&batch.points, 0));
-            t.elapsed()
-        });
+        let group = sum_of_best(15, &batches, group_one);
         println!("v2 group by series {:7.0} ns/point", per_point(group));
         return;
     }
@@ -72,14 +75,7 @@ fn main() {
             std::hint::black_box(parse_batch(b.as_bytes(), Precision::Nanosecond));
         }
     });
-    // Grouping alone, each batch timed right after it is parsed (as a write groups it): the
-    // difference of two timed phases took the noise of both.
-    let group = sum_of_best(5, &batches, |b| {
-        let batch = parse_batch(b.as_bytes(), Precision::Nanosecond);
-        let t = Instant::now();
-        std::hint::black_box(series_batch(&batch.points, 0));
-        t.elapsed()
-    });
+    let group = sum_of_best(5, &batches, group_one);
     // The storage write alone: parse and group first, then time only `write_points`.
     let mut store_only = Duration::MAX;
     for _ in 0..5 {
