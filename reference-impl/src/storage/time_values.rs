@@ -25,8 +25,8 @@ const BLOCK: usize = 256;
 #[cfg(test)]
 const BLOCK: usize = 8;
 
-/// Values the head holds at most: every `SMALL` values are sealed into a small block, and small
-/// blocks are joined into one of `BLOCK` when they make one. A head of `BLOCK` uncompressed
+/// Values a small block holds: the head's oldest `SMALL` are sealed into one (see `SLACK` for
+/// the newest values it keeps), and small blocks are joined into one of `BLOCK` when they make one. A head of `BLOCK` uncompressed
 /// values per (series, field) took more memory than all the sealed blocks of a TSBS run; 32
 /// left a joined block with 8 segments' headers (values 26.4 bytes a TSBS point, 23.5 with 64:
 /// `cargo bench --bench write`, whose memory phase found 128 no better).
@@ -103,12 +103,7 @@ impl Block {
             && ty.is_some()
             && small.iter().all(|b| !b.joined && b.ty == ty && b.len() > 0);
         if !copyable {
-            let mut all_times = Vec::with_capacity(BLOCK);
-            let mut all_values = ValueColumn::default();
-            for b in &small {
-                all_times.extend(b.times());
-                all_values.append(&mut b.values());
-            }
+            let (mut all_times, mut all_values) = decode_all(&small);
             all_times.extend_from_slice(times);
             let mut values = values;
             all_values.append(&mut values);
@@ -136,11 +131,16 @@ impl Block {
         }
     }
 
-    /// The segments of a joined block: (values, split, encoded bytes).
+    /// The encodings a block holds: (values, split, encoded bytes). A joined block's
+    /// segments, or the whole block as one.
     fn segments(&self) -> impl Iterator<Item = (usize, usize, &[u8])> + '_ {
         let b = &self.bytes[..];
         let mut at = 0;
+        let mut whole = (!self.joined).then(|| (self.len(), (self.split as usize).min(b.len()), b));
         std::iter::from_fn(move || {
+            if !self.joined {
+                return whole.take();
+            }
             if at >= b.len() {
                 return None;
             }
@@ -158,32 +158,28 @@ impl Block {
         self.len as usize
     }
 
+    /// The times, decoded segment by segment (a plain block's are returned as decoded, with no
+    /// copy).
     fn times(&self) -> Vec<i64> {
-        if self.joined {
-            let mut out = Vec::with_capacity(self.len());
-            for (len, split, seg) in self.segments() {
-                out.extend(block_codec::decode_times(&seg[..split], len));
-            }
-            return out;
+        let mut parts = self
+            .segments()
+            .map(|(len, split, seg)| block_codec::decode_times(&seg[..split], len));
+        let mut out = parts.next().unwrap_or_default();
+        for part in parts {
+            out.extend(part);
         }
-        let (times, _) = self
-            .bytes
-            .split_at((self.split as usize).min(self.bytes.len()));
-        block_codec::decode_times(times, self.len())
+        out
     }
 
     fn values(&self) -> ValueColumn {
-        if self.joined {
-            let mut out = ValueColumn::default();
-            for (len, split, seg) in self.segments() {
-                out.append(&mut block_codec::decode_column(&seg[split..], len, self.ty));
-            }
-            return out;
+        let mut parts = self
+            .segments()
+            .map(|(len, split, seg)| block_codec::decode_column(&seg[split..], len, self.ty));
+        let mut out = parts.next().unwrap_or_default();
+        for mut part in parts {
+            out.append(&mut part);
         }
-        let (_, values) = self
-            .bytes
-            .split_at((self.split as usize).min(self.bytes.len()));
-        block_codec::decode_column(values, self.len(), self.ty)
+        out
     }
 
     fn first_type(&self) -> Option<FieldType> {
@@ -405,12 +401,8 @@ impl TimeValues {
         }
         let reaches_head =
             self.head_start().is_some_and(|start| last >= start) || to == self.blocks.len();
-        let mut old_times = Vec::new();
-        let mut old_values = ValueColumn::default();
-        for b in self.blocks.drain(from..to) {
-            old_times.extend(b.times());
-            old_values.append(&mut b.values());
-        }
+        let (mut old_times, mut old_values) = decode_all(&self.blocks[from..to]);
+        self.blocks.drain(from..to);
         if reaches_head {
             old_times.append(&mut self.head_times);
             old_values.append(&mut self.head_values);
@@ -565,6 +557,17 @@ impl TimeValues {
 }
 
 /// The first `n` values of `col`, moved out (the rest stays).
+/// The times and values of `blocks`, in order.
+fn decode_all(blocks: &[Block]) -> (Vec<i64>, ValueColumn) {
+    let mut times = Vec::with_capacity(blocks.iter().map(Block::len).sum());
+    let mut values = ValueColumn::default();
+    for b in blocks {
+        times.extend(b.times());
+        values.append(&mut b.values());
+    }
+    (times, values)
+}
+
 fn split_front(col: &mut ValueColumn, n: usize) -> ValueColumn {
     let rest = mv_split_off(col, n);
     std::mem::replace(col, rest)
