@@ -742,23 +742,40 @@ mod tests {
                 bucket.shard_group_duration = 10;
                 bucket.retention = retention;
                 let version = if v2_8 { StorageVersion::V2_8 } else { StorageVersion::V2_7 };
-                let (now, default_time) = (35, 33);
                 let mut whole = BucketData::default();
                 let mut chunked = BucketData::default();
                 for body in [&first, &second] {
-                    let batch = parse_batch(body.as_bytes(), Precision::Nanosecond);
-                    let mut grouped = series_batch(&batch.points, default_time);
-                    let want = write_points(&mut whole, &bucket, &batch.points, &mut grouped, now, version);
-                    let mut progress = WriteProgress::default();
-                    for points in batch.points.chunks(chunk) {
-                        let mut grouped = series_batch(points, default_time);
-                        write_chunk(&mut progress, &mut chunked, &bucket, points, &mut grouped, now);
-                    }
-                    let got = progress.finish(&bucket, now, version);
+                    let (got, want) =
+                        chunked_and_whole(&mut chunked, &mut whole, &bucket, body, chunk, version);
                     prop_assert_eq!(got, want);
                     prop_assert_eq!(format!("{chunked:?}"), format!("{whole:?}"));
                 }
             }
+        }
+
+        /// `body` written a `chunk` of points at a time into `chunked` and whole into `whole`
+        /// (request time 35, default point time 33): what each write reported.
+        fn chunked_and_whole(
+            chunked: &mut BucketData,
+            whole: &mut BucketData,
+            bucket: &Bucket,
+            body: &str,
+            chunk: usize,
+            version: StorageVersion,
+        ) -> (
+            (WriteStats, Option<PartialWrite>),
+            (WriteStats, Option<PartialWrite>),
+        ) {
+            let (now, default_time) = (35, 33);
+            let batch = parse_batch(body.as_bytes(), Precision::Nanosecond);
+            let mut grouped = series_batch(&batch.points, default_time);
+            let want = write_points(whole, bucket, &batch.points, &mut grouped, now, version);
+            let mut progress = WriteProgress::default();
+            for points in batch.points.chunks(chunk) {
+                let mut grouped = series_batch(points, default_time);
+                write_chunk(&mut progress, chunked, bucket, points, &mut grouped, now);
+            }
+            (progress.finish(bucket, now, version), want)
         }
 
         /// A stripped `time` field is reported from the earliest shard group, as the whole
@@ -771,31 +788,15 @@ mod tests {
             };
             bucket.shard_group_duration = 10;
             let body = "m v=1,time=1\nn time=1,v=1 0";
-            let batch = parse_batch(body.as_bytes(), Precision::Nanosecond);
-            let mut whole = BucketData::default();
-            let mut grouped = series_batch(&batch.points, 33);
-            let want = write_points(
+            let (mut chunked, mut whole) = (BucketData::default(), BucketData::default());
+            let (got, want) = chunked_and_whole(
+                &mut chunked,
                 &mut whole,
                 &bucket,
-                &batch.points,
-                &mut grouped,
-                35,
+                body,
+                1,
                 StorageVersion::V2_8,
             );
-            let mut chunked = BucketData::default();
-            let mut progress = WriteProgress::default();
-            for points in batch.points.chunks(1) {
-                let mut grouped = series_batch(points, 33);
-                write_chunk(
-                    &mut progress,
-                    &mut chunked,
-                    &bucket,
-                    points,
-                    &mut grouped,
-                    35,
-                );
-            }
-            let got = progress.finish(&bucket, 35, StorageVersion::V2_8);
             assert_eq!(got, want);
             let reason = want.1.map(|p| p.reason).unwrap_or_default();
             assert!(reason.contains("on measurement \"n\""), "{reason}");
