@@ -14,7 +14,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, Criterion, Throughput};
-use influx_reference::line_protocol::{parse_lines, FieldValue, Precision};
+use influx_reference::line_protocol::{parse_lines, parse_lines_ref, Field, FieldValue, Precision};
 
 const LINES: usize = 100_000;
 
@@ -73,7 +73,45 @@ fn escapes_corpus() -> String {
     out
 }
 
+/// What every consumer below does with a point's fields: sums their values.
+fn sum_fields(fields: &[Field<'_>]) -> usize {
+    let mut total = 0usize;
+    for f in fields {
+        total = total.wrapping_add(match &f.value {
+            FieldValue::Integer(v) => *v as usize,
+            FieldValue::Unsigned(v) => *v as usize,
+            FieldValue::Float(v) => *v as usize,
+            FieldValue::Boolean(v) => usize::from(*v),
+            FieldValue::String(s) => s.len(),
+        });
+    }
+    total
+}
+
+/// Our parser as a streaming consumer uses it ([`parse_lines_ref`]: each point lent).
 fn ours(body: &str) -> usize {
+    let mut total = 0usize;
+    let mut rejected = 0usize;
+    parse_lines_ref(
+        body.as_bytes(),
+        Precision::Nanosecond,
+        |p| {
+            total += p.tags().len() + p.fields().len() + p.measurement.len();
+            total = total.wrapping_add(sum_fields(p.fields()));
+            total = total.wrapping_add(p.timestamp.unwrap_or(0) as usize);
+            black_box(&p);
+        },
+        |e| {
+            black_box(e);
+            rejected += 1;
+        },
+    );
+    total.wrapping_add(rejected << 48)
+}
+
+/// Our parser handing out owned points ([`parse_lines`]: two vectors allocated per line), as
+/// a consumer that keeps every point uses it.
+fn ours_owned(body: &str) -> usize {
     let mut total = 0usize;
     let mut rejected = 0usize;
     parse_lines(
@@ -81,15 +119,7 @@ fn ours(body: &str) -> usize {
         Precision::Nanosecond,
         |p| {
             total += p.tags.len() + p.fields.len() + p.measurement.len();
-            for f in &p.fields {
-                total += match &f.value {
-                    FieldValue::Integer(v) => *v as usize,
-                    FieldValue::Unsigned(v) => *v as usize,
-                    FieldValue::Float(v) => *v as usize,
-                    FieldValue::Boolean(v) => usize::from(*v),
-                    FieldValue::String(s) => s.len(),
-                };
-            }
+            total = total.wrapping_add(sum_fields(&p.fields));
             total = total.wrapping_add(p.timestamp.unwrap_or(0) as usize);
             black_box(&p);
         },
@@ -110,15 +140,7 @@ fn cloud(body: &str) -> usize {
         Precision::Nanosecond,
         |p| {
             total += p.tags.len() + p.fields.len() + p.measurement.len();
-            for f in &p.fields {
-                total += match &f.value {
-                    FieldValue::Integer(v) => *v as usize,
-                    FieldValue::Unsigned(v) => *v as usize,
-                    FieldValue::Float(v) => *v as usize,
-                    FieldValue::Boolean(v) => usize::from(*v),
-                    FieldValue::String(s) => s.len(),
-                };
-            }
+            total = total.wrapping_add(sum_fields(&p.fields));
             total = total.wrapping_add(p.timestamp.unwrap_or(0) as usize);
             black_box(&p);
         },
@@ -287,6 +309,8 @@ fn main() {
         };
         let parser: fn(&str) -> usize = if what.starts_with("cloud") {
             cloud
+        } else if what.starts_with("owned") {
+            ours_owned
         } else if what.starts_with("crate") {
             theirs
         } else {

@@ -26,6 +26,12 @@ impl<T> Default for FirstChunk<T> {
 
 impl<T> FirstChunk<T> {
     pub fn push(&mut self, item: T) {
+        self.push_with(|| item);
+    }
+
+    /// [`FirstChunk::push`] of an item made only when it is kept: past the first chunk,
+    /// `item` is not called (a point lent by the parser is not copied just to be dropped).
+    pub fn push_with(&mut self, item: impl FnOnce() -> T) {
         if self.overflowed {
             return;
         }
@@ -34,7 +40,7 @@ impl<T> FirstChunk<T> {
             self.items = Vec::new();
             return;
         }
-        self.items.push(item);
+        self.items.push(item());
     }
 }
 
@@ -83,7 +89,7 @@ mod tests {
         assert_eq!(c.items.len(), CHUNK_POINTS);
         c.push(0);
         assert!(c.overflowed && c.items.is_empty());
-        c.push(0);
+        c.push_with(|| unreachable!("an item past the first chunk is not made"));
         assert!(c.items.is_empty());
     }
 

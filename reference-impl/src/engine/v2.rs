@@ -3,7 +3,7 @@
 
 use crate::api_error::{ApiError, Code};
 use crate::clock::Clock;
-use crate::line_protocol::{parse_lines, Batch, Point};
+use crate::line_protocol::{parse_lines, parse_lines_ref, Batch, Point};
 use crate::model::precision::truncate_nanos;
 use crate::model::Precision;
 use crate::storage::{Action, Authorization, Bucket, ResourceKind, Status, Store};
@@ -310,10 +310,12 @@ fn parse_now<'p>(
     let now = clock.now_nanos();
     let mut first = FirstChunk::default();
     let mut errors = Kept::new(MAX_KEPT_ERRORS);
-    parse_lines(
+    // Points past the first chunk are only validated here (written by `write_in_chunks`):
+    // they are looked at where the parser lends them, not copied out.
+    parse_lines_ref(
         body,
         precision,
-        |p| first.push(p),
+        |p| first.push_with(|| p.into_point()),
         |e| errors.push_with(|| e),
     );
     let (points, too_many, error_count) = (first.items, first.overflowed, errors.count);

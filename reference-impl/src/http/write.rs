@@ -254,7 +254,7 @@ fn malformed_stream(body: bytes::Bytes, precision: crate::model::Precision) -> R
         let mut first = true;
         let mut gone = false;
         let mut text = Vec::new();
-        crate::line_protocol::parse_lines(
+        crate::line_protocol::parse_lines_ref(
             &body,
             precision,
             |_| {},

@@ -13,6 +13,7 @@ use std::fmt;
 pub mod cloud;
 mod delims;
 mod escape;
+mod key_cache;
 mod reason;
 mod scan;
 #[cfg(test)]
@@ -44,6 +45,68 @@ pub struct Point<'a> {
     pub fields: Vec<Field<'a>>,
     /// Nanoseconds (already multiplied by the precision); `None` when the line has none.
     pub timestamp: Option<i64>,
+}
+
+/// One parsed line lent to a callback of [`parse_lines_ref`]: its tags and fields are the
+/// parser's own vectors, which the next line reuses, so a body parses with no allocation per
+/// line. [`PointRef::into_point`] keeps it (as [`parse_lines`] does for every line).
+#[derive(Debug)]
+pub struct PointRef<'p, 'a> {
+    /// The line after the leading-whitespace strip (spaces, tabs, NUL), verbatim.
+    pub line: &'a [u8],
+    /// 1-based physical line number where the point starts.
+    pub line_number: usize,
+    /// As [`Point::raw_key`].
+    pub raw_key: &'a [u8],
+    /// Unescaped measurement name (`\,` and `\ ` only).
+    pub measurement: Cow<'a, [u8]>,
+    /// Nanoseconds (already multiplied by the precision); `None` when the line has none.
+    pub timestamp: Option<i64>,
+    parts: &'p mut scan::PointParts<'a>,
+}
+
+impl<'p, 'a> PointRef<'p, 'a> {
+    pub(crate) fn new(
+        line: &'a [u8],
+        line_number: usize,
+        raw_key: &'a [u8],
+        measurement: Cow<'a, [u8]>,
+        timestamp: Option<i64>,
+        parts: &'p mut scan::PointParts<'a>,
+    ) -> Self {
+        Self {
+            line,
+            line_number,
+            raw_key,
+            measurement,
+            timestamp,
+            parts,
+        }
+    }
+
+    /// As [`Point::tags`]: unescaped, in series-key order.
+    pub fn tags(&self) -> &[Tag<'a>] {
+        &self.parts.tags
+    }
+
+    /// As [`Point::fields`]: unescaped keys, in input order, duplicates kept.
+    pub fn fields(&self) -> &[Field<'a>] {
+        &self.parts.fields
+    }
+
+    /// The point, owned: the parser's vectors are taken (not copied), and the next line
+    /// starts new ones.
+    pub fn into_point(self) -> Point<'a> {
+        Point {
+            line: self.line,
+            line_number: self.line_number,
+            raw_key: self.raw_key,
+            measurement: self.measurement,
+            tags: std::mem::take(&mut self.parts.tags),
+            fields: std::mem::take(&mut self.parts.fields),
+            timestamp: self.timestamp,
+        }
+    }
 }
 
 /// A tag of a point (unescaped).
@@ -167,13 +230,25 @@ pub fn parse_batch(body: &[u8], precision: Precision) -> Batch<'_> {
     batch
 }
 
-/// Streaming form for the hot path: calls `on_point` / `on_error` for each line in order
-/// without collecting. Blank lines, whitespace-only lines and `#` comment lines produce
-/// nothing.
+/// Streaming form: calls `on_point` / `on_error` for each line in order without collecting.
+/// Blank lines, whitespace-only lines and `#` comment lines produce nothing. Each point is
+/// owned (two vectors allocated per line); [`parse_lines_ref`] lends them instead.
 pub fn parse_lines<'a>(
     body: &'a [u8],
     precision: Precision,
     mut on_point: impl FnMut(Point<'a>),
+    mut on_error: impl FnMut(LineError<'a>),
+) {
+    parse_lines_ref(body, precision, |p| on_point(p.into_point()), &mut on_error);
+}
+
+/// [`parse_lines`] for a consumer that looks at a point and lets it go (or keeps only some):
+/// each point's tags and fields are lent from vectors the next line reuses, so nothing is
+/// allocated per line unless a line has escapes that unescaping must copy.
+pub fn parse_lines_ref<'a>(
+    body: &'a [u8],
+    precision: Precision,
+    mut on_point: impl FnMut(PointRef<'_, 'a>),
     mut on_error: impl FnMut(LineError<'a>),
 ) {
     scan::parse_lines(body, precision.multiplier(), &mut on_point, &mut on_error);

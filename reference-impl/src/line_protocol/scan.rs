@@ -28,10 +28,11 @@ use std::borrow::Cow;
 
 use super::delims::Delims;
 use super::escape::{unescape, unescape_string, FIELD_KEY_SET, MEASUREMENT_SET, TAG_SET};
+use super::key_cache::KeyCache;
 use super::reason::{
     go_quote, Reason, ReservedTagKey, MAX_KEY_LENGTH, MAX_NANO_TIME, MIN_NANO_TIME,
 };
-use super::{Field, FieldValue, LineError, Point, Tag};
+use super::{Field, FieldValue, LineError, PointRef, Tag};
 
 /// Byte classes for the table-driven loops.
 const fn table(bytes: &[u8]) -> [bool; 256] {
@@ -406,14 +407,14 @@ struct SimpleField {
     value: Scanned,
 }
 
-#[derive(Clone, Copy, Default)]
-struct TagSpan {
+#[derive(Clone, Copy, Default, Debug)]
+pub(crate) struct TagSpan {
     /// [`key_prefix`] of the key, for sorting.
-    prefix: u128,
-    key_start: usize,
-    key_end: usize,
-    value_start: usize,
-    value_end: usize,
+    pub(crate) prefix: u128,
+    pub(crate) key_start: usize,
+    pub(crate) key_end: usize,
+    pub(crate) value_start: usize,
+    pub(crate) value_end: usize,
 }
 
 /// Spans reused from line to line.
@@ -428,6 +429,8 @@ pub(crate) struct Scratch {
     sort_cache: SortCache,
     /// Spare buffer for permuting spans.
     sorted: Vec<TagSpan>,
+    /// The keys of plain lines scanned before, and their scans.
+    key_cache: KeyCache,
     /// Tests: always take the `walkFields` path, to compare it with the fast path.
     #[cfg(test)]
     pub(crate) force_walk: bool,
@@ -502,24 +505,34 @@ pub(crate) fn scan_line_for_tests(buf: &[u8], pos: usize) -> (usize, usize) {
     (end, newlines)
 }
 
-/// The parse of one line, without its position.
+/// The parse of one line, without its position; its tags and fields are in the
+/// [`PointParts`] the parse was given.
 pub(crate) struct Parsed<'a> {
     /// Length of the series key (measurement and tags) at the start of the line.
     pub key_len: usize,
     pub measurement: Cow<'a, [u8]>,
-    pub tags: Vec<Tag<'a>>,
-    pub fields: Vec<Field<'a>>,
     pub timestamp: Option<i64>,
 }
 
-/// `ParsePointsWithPrecision` without the collection: calls back for every line in order.
+/// The tags and fields of the line last parsed: filled by [`parse_point_as`], which clears
+/// them first, so that one pair of vectors serves every line of a body (a line then costs no
+/// allocation unless a consumer keeps its point). Only meaningful after an `Ok` parse.
+#[derive(Debug, Default)]
+pub(crate) struct PointParts<'a> {
+    pub tags: Vec<Tag<'a>>,
+    pub fields: Vec<Field<'a>>,
+}
+
+/// `ParsePointsWithPrecision` without the collection: calls back for every line in order,
+/// lending each point its tags and fields in `parts` (reused for the next line).
 pub(crate) fn parse_lines<'a>(
     body: &'a [u8],
     multiplier: i64,
-    on_point: &mut impl FnMut(Point<'a>),
+    on_point: &mut impl FnMut(PointRef<'_, 'a>),
     on_error: &mut impl FnMut(LineError<'a>),
 ) {
     let mut scratch = Scratch::default();
+    let mut parts = PointParts::default();
     let mut pos = 0usize;
     let mut line_number = 1usize;
     while pos < body.len() {
@@ -542,20 +555,19 @@ pub(crate) fn parse_lines<'a>(
         let line = block.get(start..).unwrap_or_default();
         // A line that is not plain holds a quote or a backslash: `scan_line` found one.
         let parsed = if plain {
-            parse_point_as::<true>(line, multiplier, &mut scratch)
+            parse_point_as::<true>(line, multiplier, &mut scratch, &mut parts)
         } else {
-            parse_point_as::<false>(line, multiplier, &mut scratch)
+            parse_point_as::<false>(line, multiplier, &mut scratch, &mut parts)
         };
         match parsed {
-            Ok(p) => on_point(Point {
+            Ok(p) => on_point(PointRef::new(
                 line,
-                line_number: this_line,
-                raw_key: line.get(..p.key_len).unwrap_or_default(),
-                measurement: p.measurement,
-                tags: p.tags,
-                fields: p.fields,
-                timestamp: p.timestamp,
-            }),
+                this_line,
+                line.get(..p.key_len).unwrap_or_default(),
+                p.measurement,
+                p.timestamp,
+                &mut parts,
+            )),
             Err(reason) => on_error(LineError {
                 line,
                 line_number: this_line,
@@ -566,18 +578,22 @@ pub(crate) fn parse_lines<'a>(
 }
 
 /// `parsePoint` for one line (leading whitespace already stripped), choosing the instantiation
-/// itself (tests; `parse_lines` knows from `scan_line` whether the line is plain).
+/// itself, with its tags and fields returned (tests; `parse_lines` knows from `scan_line`
+/// whether the line is plain).
 #[cfg(test)]
+#[allow(clippy::type_complexity)]
 pub(crate) fn parse_point<'a>(
     buf: &'a [u8],
     multiplier: i64,
     s: &mut Scratch,
-) -> Result<Parsed<'a>, Reason> {
-    if memchr::memchr2(b'"', b'\\', buf).is_none() {
-        parse_point_as::<true>(buf, multiplier, s)
+) -> Result<(Cow<'a, [u8]>, Vec<Tag<'a>>, Vec<Field<'a>>, Option<i64>), Reason> {
+    let mut parts = PointParts::default();
+    let p = if memchr::memchr2(b'"', b'\\', buf).is_none() {
+        parse_point_as::<true>(buf, multiplier, s, &mut parts)
     } else {
-        parse_point_as::<false>(buf, multiplier, s)
-    }
+        parse_point_as::<false>(buf, multiplier, s, &mut parts)
+    }?;
+    Ok((p.measurement, parts.tags, parts.fields, p.timestamp))
 }
 
 /// `parsePoint`. With `PLAIN` the caller guarantees that `buf` holds no `"` and no `\`, so
@@ -587,6 +603,7 @@ pub(crate) fn parse_point_as<'a, const PLAIN: bool>(
     buf: &'a [u8],
     multiplier: i64,
     s: &mut Scratch,
+    out: &mut PointParts<'a>,
 ) -> Result<Parsed<'a>, Reason> {
     // ---- scanKey / scanMeasurement
     if buf.first().is_none_or(|&b| b == b',') {
@@ -594,58 +611,84 @@ pub(crate) fn parse_point_as<'a, const PLAIN: bool>(
     }
     // The plain path finds every delimiter in the line's masks ([`Delims`]).
     let mut delims = Delims::new(buf);
-    let mut i = 1;
-    let (has_tags, measurement_end) = loop {
-        let found = if PLAIN {
-            delims.next_comma_or_space(i)
-        } else {
-            find(buf, i, &T_MEASUREMENT, S_MEASUREMENT)
-        };
-        match found {
-            None => return Err(Reason::MissingFields),
-            Some(j) if !PLAIN && buf[j - 1] == b'\\' => i = j + 1,
-            Some(j) => break (buf[j] == b',', j),
-        }
-    };
-
-    // ---- scanTags
-    s.tags.clear();
-    let key_end = if has_tags {
-        scan_tags::<PLAIN>(buf, measurement_end + 1, &mut s.tags, &mut delims)?
+    // A plain line whose key (the bytes before its first space) scanned before takes that
+    // scan ([`KeyCache`]: same bytes, same spans, same order).
+    let key_hit = if PLAIN {
+        memchr::memchr(b' ', buf).and_then(|space| s.key_cache.get(&buf[..space]))
     } else {
-        measurement_end
+        None
     };
+    let (measurement_end, key_end, permuted, cached) = match key_hit {
+        Some((scan, sorted)) => (scan.measurement_end, scan.key_end, false, Some(sorted)),
+        None => {
+            let mut i = 1;
+            let (has_tags, measurement_end) = loop {
+                let found = if PLAIN {
+                    delims.next_comma_or_space(i)
+                } else {
+                    find(buf, i, &T_MEASUREMENT, S_MEASUREMENT)
+                };
+                match found {
+                    None => return Err(Reason::MissingFields),
+                    Some(j) if !PLAIN && buf[j - 1] == b'\\' => i = j + 1,
+                    Some(j) => break (buf[j] == b',', j),
+                }
+            };
 
-    // Reserved tag keys (v2 `scanKey`: checked before the sort, in input order).
-    for t in &s.tags {
-        // All five reserved keys start with one of these bytes.
-        if matches!(buf[t.key_start], b't' | b'_' | 0 | 0xff) {
-            if let Some(reserved) = ReservedTagKey::from_raw(&buf[t.key_start..t.key_end]) {
-                return Err(Reason::ReservedTagKey(reserved));
+            // ---- scanTags
+            s.tags.clear();
+            let key_end = if has_tags {
+                scan_tags::<PLAIN>(buf, measurement_end + 1, &mut s.tags, &mut delims)?
+            } else {
+                measurement_end
+            };
+
+            // Reserved tag keys (v2 `scanKey`: checked before the sort, in input order).
+            for t in &s.tags {
+                // All five reserved keys start with one of these bytes.
+                if matches!(buf[t.key_start], b't' | b'_' | 0 | 0xff) {
+                    if let Some(reserved) = ReservedTagKey::from_raw(&buf[t.key_start..t.key_end]) {
+                        return Err(Reason::ReservedTagKey(reserved));
+                    }
+                }
             }
-        }
-    }
 
-    // Sortedness and duplicates, on the raw (escaped) keys as Go compares them.
-    let cache_hit = s.sort_cache.matches(buf, &s.tags);
-    // On a hit with a permutation, `s.tags` stays in input order and the point's tags are
-    // built in the cached order below (no copy of the spans into series-key order first).
-    let permuted = cache_hit && !s.sort_cache.identity;
-    if !cache_hit && !s.tags.is_empty() {
-        if s.tags.len() > MAX_CACHED_TAGS {
-            // A line of many tags is sorted on its own: caching its order cost more memory
-            // than its spans (a copy, the keys and the order: ~90 bytes a tag).
-            sort_tags(buf, &mut s.tags)?;
-        } else {
-            s.sorted.clear();
-            s.sorted.extend_from_slice(&s.tags);
-            sort_tags(buf, &mut s.tags)?;
-            s.sort_cache.store(buf, &s.sorted, &s.tags);
+            // Sortedness and duplicates, on the raw (escaped) keys as Go compares them.
+            let cache_hit = s.sort_cache.matches(buf, &s.tags);
+            // On a hit with a permutation, `s.tags` stays in input order and the point's tags are
+            // built in the cached order below (no copy of the spans into series-key order first).
+            let permuted = cache_hit && !s.sort_cache.identity;
+            if !cache_hit && !s.tags.is_empty() {
+                if s.tags.len() > MAX_CACHED_TAGS {
+                    // A line of many tags is sorted on its own: caching its order cost more memory
+                    // than its spans (a copy, the keys and the order: ~90 bytes a tag).
+                    sort_tags(buf, &mut s.tags)?;
+                } else {
+                    s.sorted.clear();
+                    s.sorted.extend_from_slice(&s.tags);
+                    sort_tags(buf, &mut s.tags)?;
+                    s.sort_cache.store(buf, &s.sorted, &s.tags);
+                }
+            }
+            if key_end > MAX_KEY_LENGTH {
+                return Err(Reason::MaxKeyLength(key_end));
+            }
+            if PLAIN {
+                // Kept in series-key order.
+                let sorted = if permuted {
+                    s.sorted.clear();
+                    let (tags, order) = (&s.tags, &s.sort_cache.order);
+                    s.sorted
+                        .extend(order.iter().filter_map(|&k| tags.get(k).copied()));
+                    &s.sorted
+                } else {
+                    &s.tags
+                };
+                s.key_cache.insert(&buf[..key_end], measurement_end, sorted);
+            }
+            (measurement_end, key_end, permuted, None)
         }
-    }
-    if key_end > MAX_KEY_LENGTH {
-        return Err(Reason::MaxKeyLength(key_end));
-    }
+    };
 
     // ---- scanFields; in the simple case the fields come out directly.
     s.simple_fields.clear();
@@ -693,71 +736,68 @@ pub(crate) fn parse_point_as<'a, const PLAIN: bool>(
     } else {
         Cow::Borrowed(&buf[..measurement_end])
     };
-    // On a permuted cache hit the tags are built in the cached order.
+    // On a permuted cache hit the tags are built in the cached order; on a key cache hit
+    // from the kept spans, already in series-key order.
     let order = permuted.then_some(s.sort_cache.order.as_slice());
-    let tags = if key_escaped {
-        build_tags(&s.tags, order, |t| Tag {
+    let spans = cached.unwrap_or(&s.tags);
+    out.tags.clear();
+    out.fields.clear();
+    if key_escaped {
+        build_tags(&mut out.tags, spans, order, |t| Tag {
             key: unescape(&buf[t.key_start..t.key_end], TAG_SET),
             value: unescape(&buf[t.value_start..t.value_end], TAG_SET),
-        })
+        });
     } else {
         build_tags(
-            &s.tags,
+            &mut out.tags,
+            spans,
             order,
             #[inline(always)]
             |t| Tag {
                 key: Cow::Borrowed(&buf[t.key_start..t.key_end]),
                 value: Cow::Borrowed(&buf[t.value_start..t.value_end]),
             },
-        )
-    };
-    let fields = if simple {
-        s.simple_fields
-            .iter()
-            .map(|f| Field {
-                key: Cow::Borrowed(&buf[f.key_start..f.key_end]),
-                value: f.value.value(),
-            })
-            .collect()
+        );
+    }
+    if simple {
+        out.fields.extend(s.simple_fields.iter().map(|f| Field {
+            key: Cow::Borrowed(&buf[f.key_start..f.key_end]),
+            value: f.value.value(),
+        }));
     } else {
-        let mut fields = Vec::with_capacity(s.walked.len());
+        out.fields.reserve(s.walked.len());
         for &(ks, ke, vs, ve) in &s.walked {
             let key = unescape(&buf[ks..ke], FIELD_KEY_SET);
             let value = decode_value(&key, &buf[vs..ve])?;
-            fields.push(Field { key, value });
+            out.fields.push(Field { key, value });
         }
-        fields
-    };
+    }
     Ok(Parsed {
         key_len: key_end,
         measurement,
-        tags,
-        fields,
         timestamp,
     })
 }
 
-/// The point's tags from their spans, in input order or in `order` (positions into `spans`).
-/// Collected from a mapped slice iterator (exact length, `tag` inlined), so each tag is
+/// Appends the point's tags from their spans to `out`, in input order or in `order` (positions
+/// into `spans`). Extended from a mapped slice iterator (exact length, `tag` inlined), so each tag is
 /// written in place: building a tag per `push`, or in a closure that is not inlined, put it
 /// on the stack with 8-byte stores and copied it with 16-byte loads, a store-forwarding stall
 /// on every tag (12% of the cpu-only profile).
 #[inline(always)]
 fn build_tags<'a>(
+    out: &mut Vec<Tag<'a>>,
     spans: &[TagSpan],
     order: Option<&[usize]>,
     tag: impl Fn(&TagSpan) -> Tag<'a>,
-) -> Vec<Tag<'a>> {
+) {
     match order {
         // Every cached position is below `spans.len()`: the cache matched this many keys.
         Some(order) => {
             let empty = TagSpan::default();
-            order
-                .iter()
-                .map(|&k| tag(spans.get(k).unwrap_or(&empty)))
-                .collect()
+            out.extend(order.iter().map(|&k| tag(spans.get(k).unwrap_or(&empty))));
         }
-        None => spans.iter().map(tag).collect(),
+        None => out.extend(spans.iter().map(tag)),
     }
 }
 
@@ -920,6 +960,7 @@ fn scan_fields<const PLAIN: bool>(
     let mut simple = true;
     let mut key_start = start;
     let mut long_key = None;
+    let long_line = buf.len() + 4 > MAX_KEY_LENGTH;
     let mut spans = FieldSpans::new(walked);
     loop {
         // Skip the bytes that none of the branches below reacts to.
@@ -980,9 +1021,12 @@ fn scan_fields<const PLAIN: bool>(
                     (end, Scanned::boolean(value))
                 };
                 if simple {
-                    let size = pos + 4 + (i - key_start);
-                    if size > MAX_KEY_LENGTH && long_key.is_none() {
-                        long_key = Some(size);
+                    // `size < buf.len() + 4`: only a line that long needs the check.
+                    if long_line {
+                        let size = pos + 4 + (i - key_start);
+                        if size > MAX_KEY_LENGTH && long_key.is_none() {
+                            long_key = Some(size);
+                        }
                     }
                     out.push(SimpleField {
                         key_start,

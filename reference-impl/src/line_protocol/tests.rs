@@ -289,10 +289,127 @@ proptest! {
             let mut fast = Scratch::default();
             let mut walked = Scratch::default();
             walked.force_walk = true;
-            let a = scan::parse_point(line, 1, &mut fast).map(|p| (p.measurement, p.tags, p.fields, p.timestamp));
-            let b = scan::parse_point(line, 1, &mut walked).map(|p| (p.measurement, p.tags, p.fields, p.timestamp));
+            let a = scan::parse_point(line, 1, &mut fast);
+            let b = scan::parse_point(line, 1, &mut walked);
             prop_assert_eq!(a, b);
         }
+    }
+}
+
+proptest! {
+    /// A lent point (`parse_lines_ref`) shows what the owned one (`parse_batch`) holds, line
+    /// after line on reused vectors, whether or not the line before was kept (`into_point`
+    /// takes the vectors), and the same errors come out.
+    #[test]
+    fn lent_points_equal_owned_points(
+        points in prop::collection::vec(owned_point(), 1..8),
+        junk in lp_bytes(),
+        keep in any::<u64>(),
+    ) {
+        // Valid lines (escapes, strings, any number of tags and fields) around arbitrary bytes.
+        let mut body = Vec::new();
+        for (i, p) in points.iter().enumerate() {
+            body.extend_from_slice(&p.to_line());
+            body.push(b'\n');
+            if i == points.len() / 2 {
+                body.extend_from_slice(&junk);
+                body.push(b'\n');
+            }
+        }
+        let owned = parse_batch(&body, Precision::Nanosecond);
+        let mut lent = Vec::new();
+        let mut errors = Vec::new();
+        let mut n = 0u32;
+        parse_lines_ref(
+            &body,
+            Precision::Nanosecond,
+            |p| {
+                let point = if keep >> (n % 64) & 1 == 1 {
+                    p.into_point()
+                } else {
+                    Point {
+                        line: p.line,
+                        line_number: p.line_number,
+                        raw_key: p.raw_key,
+                        measurement: p.measurement.clone(),
+                        tags: p.tags().to_vec(),
+                        fields: p.fields().to_vec(),
+                        timestamp: p.timestamp,
+                    }
+                };
+                n += 1;
+                lent.push(point);
+            },
+            |e| errors.push(e),
+        );
+        prop_assert_eq!(lent, owned.points);
+        prop_assert_eq!(errors, owned.errors);
+    }
+}
+
+/// A series key: a measurement and tags drawn from small pools, so that keys repeat, come
+/// unsorted, duplicated or reserved, hold escapes, or are not keys at all.
+fn pooled_key() -> impl Strategy<Value = Vec<u8>> {
+    let part = |pool: &'static [&'static str]| prop::sample::select(pool);
+    (
+        part(&["m", "cpu", "m\\ x", "m\\,y", ",", "m=", "\\"]),
+        prop::collection::vec(
+            (
+                part(&[
+                    "a", "b", "host", "time", "_field", "a\\ b", "k\\=", "", "a=b",
+                ]),
+                part(&["1", "x", "=y", "v\\ w", "", "c,d", "é"]),
+            ),
+            0..5,
+        ),
+    )
+        .prop_map(|(m, tags)| {
+            let mut key = m.as_bytes().to_vec();
+            for (k, v) in tags {
+                key.push(b',');
+                key.extend_from_slice(k.as_bytes());
+                key.push(b'=');
+                key.extend_from_slice(v.as_bytes());
+            }
+            key
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// A line parsed in a body, after lines with the same key ([`super::key_cache`]), answers
+    /// as the same line parsed alone.
+    #[test]
+    fn repeated_keys_parse_as_lines_alone(
+        keys in prop::collection::vec(pooled_key(), 1..6),
+        lines in prop::collection::vec((any::<prop::sample::Index>(), prop::sample::select(&[
+            "v=1", "v=1i,w=2", "time=1", "v=", "v=1 123", "v=1 abc", "v=\"s\"", "v=1  9", "=1",
+        ][..])), 1..40),
+    ) {
+        let mut body = Vec::new();
+        for (k, fields) in &lines {
+            body.extend_from_slice(k.get::<Vec<u8>>(&keys));
+            body.push(b' ');
+            body.extend_from_slice(fields.as_bytes());
+            body.push(b'\n');
+        }
+        let got = std::cell::RefCell::new(Vec::new());
+        parse_lines(
+            &body,
+            Precision::Nanosecond,
+            |p| got.borrow_mut().push(Ok((p.line.to_vec(), p.measurement.into_owned(), p.tags.iter().map(|t| (t.key.to_vec(), t.value.to_vec())).collect::<Vec<_>>(), p.fields.len(), p.timestamp))),
+            |e| got.borrow_mut().push(Err((e.line.to_vec(), e.reason))),
+        );
+        let got = got.into_inner();
+        let mut want = Vec::new();
+        for line in body.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            want.push(match scan::parse_point(line, 1, &mut Scratch::default()) {
+                Ok((m, tags, fields, ts)) => Ok((line.to_vec(), m.into_owned(), tags.iter().map(|t| (t.key.to_vec(), t.value.to_vec())).collect(), fields.len(), ts)),
+                Err(reason) => Err((line.to_vec(), reason)),
+            });
+        }
+        prop_assert_eq!(got, want);
     }
 }
 
@@ -338,10 +455,12 @@ proptest! {
     fn plain_path_equals_general_path(body in lp_bytes()) {
         let body: Vec<u8> = body.into_iter().filter(|&b| b != b'"' && b != b'\\').collect();
         for line in body.split(|&b| b == b'\n') {
-            let a = scan::parse_point_as::<true>(line, 1000, &mut Scratch::default())
-                .map(|p| (p.measurement, p.tags, p.fields, p.timestamp));
-            let b = scan::parse_point_as::<false>(line, 1000, &mut Scratch::default())
-                .map(|p| (p.measurement, p.tags, p.fields, p.timestamp));
+            let mut parts = [scan::PointParts::default(), scan::PointParts::default()];
+            let [pa, pb] = &mut parts;
+            let a = scan::parse_point_as::<true>(line, 1000, &mut Scratch::default(), pa)
+                .map(|p| (p.measurement, pa.tags.clone(), pa.fields.clone(), p.timestamp));
+            let b = scan::parse_point_as::<false>(line, 1000, &mut Scratch::default(), pb)
+                .map(|p| (p.measurement, pb.tags.clone(), pb.fields.clone(), p.timestamp));
             prop_assert_eq!(a, b);
         }
     }

@@ -46,7 +46,7 @@ mod strconv;
 #[cfg(test)]
 mod tests;
 
-use super::scan::{classify_line, parse_point_as, Scratch};
+use super::scan::{classify_line, parse_point_as, PointParts, Scratch};
 use decoder::{DecodeError, Decoder, Section};
 
 /// A line (decoder entry) that failed to parse.
@@ -194,10 +194,11 @@ fn shared_fast_entry<'a>(
     if class.control || (class.high && std::str::from_utf8(line).is_err()) {
         return None;
     }
-    let parsed = parse_point_as::<true>(line, precision.multiplier(), scratch).ok()?;
+    let mut parts = PointParts::default();
+    let parsed = parse_point_as::<true>(line, precision.multiplier(), scratch, &mut parts).ok()?;
     // v2's `scanTagsValue` does not look at the first byte of a value for `=`; the decoder
     // ends the (then empty) value there.
-    if parsed.tags.iter().any(|t| t.value.first() == Some(&b'=')) {
+    if parts.tags.iter().any(|t| t.value.first() == Some(&b'=')) {
         return None;
     }
     // The decoder's series key runs through the spaces after the tags.
@@ -215,8 +216,8 @@ fn shared_fast_entry<'a>(
         line_number,
         raw_key: &line[..fields_start],
         measurement: parsed.measurement,
-        tags: parsed.tags,
-        fields: parsed.fields,
+        tags: parts.tags,
+        fields: parts.fields,
         timestamp: parsed.timestamp,
     })
 }
