@@ -1,12 +1,19 @@
-//! The series keys of plain lines already scanned in a body, with what `scanKey` made of them,
-//! so that a line repeating a key skips the scan, the reserved-key check and the sort.
+//! The series keys already scanned in a body, with what `scanKey` made of them, so that a
+//! line repeating a key skips the scan, the reserved-key check and the sort.
 //!
-//! In a plain line (no `"`, no `\`) `scanKey` either fails or ends at the line's first space,
-//! and what it finds (the measurement's end, the tags' spans, their series-key order) depends on
-//! the bytes before that space alone. Two plain lines whose bytes up to their first space are
-//! equal therefore scan to the same spans: a key found here is the scan's answer for the new
-//! line, at the same offsets. Only keys that scanned without error are kept, so a line whose
-//! key failed is scanned again and fails with the same reason.
+//! When `scanKey` accepts a key it ends at a space, and what it finds (the measurement's end,
+//! the tags' spans, their series-key order) depends on the bytes before that space alone: the
+//! scanners look at no byte past it. Two lines that hold the same bytes before a space
+//! therefore scan to the same spans, if one of them scanned without error up to that space:
+//! a key found here is the scan's answer for the new line, at the same offsets. Only keys that
+//! scanned without error are kept, so a line whose key failed is scanned again and fails with
+//! the same reason.
+//!
+//! The space a line is looked up by is [`key_end`]'s guess, the first space not preceded by a
+//! backslash: every space before the end of an accepted key was passed by the measurement or
+//! tag scanner, which pass a space only when the byte before it is a backslash
+//! (`scanMeasurement`, `scanTagsKey`, `scanTagsValue`). A wrong guess could only miss: the
+//! bytes before it would not equal a kept key.
 //!
 //! Batches repeat their series keys (every point of a series carries the same key, and a TSBS
 //! batch cycles through its hosts), and the key is about half of a line's tokens.
@@ -19,7 +26,7 @@
 use super::scan::TagSpan;
 
 /// Slots of the table (a power of two).
-const SLOTS: usize = 1 << 10;
+const SLOTS: usize = 1 << 12;
 /// Keys kept before the cache starts over.
 const MAX_ENTRIES: usize = 4 * SLOTS;
 /// A key longer than this is not kept (scanning it costs more than the copy saves anyway, and
@@ -29,6 +36,21 @@ pub(crate) const MAX_KEY_BYTES: usize = 1 << 12;
 const MAX_BYTES: usize = 1 << 20;
 /// A key with more tags than this is not kept.
 pub(crate) const MAX_TAGS: usize = 64;
+
+/// Where `scanKey` ends the key of `line` if it accepts it: the first space whose previous
+/// byte is not a backslash (see the module's docs); `None` when there is none (the key, if
+/// any, runs to the end, and the line fails).
+#[inline]
+pub(crate) fn key_end(line: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    loop {
+        let at = from + memchr::memchr(b' ', line.get(from..)?)?;
+        if at == 0 || line[at - 1] != b'\\' {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+}
 
 /// What `scanKey` found in a key (the spans are offsets from the line's start).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,6 +188,16 @@ mod tests {
             value_start: k + 2,
             value_end: k + 3,
         }
+    }
+
+    #[test]
+    fn the_key_ends_at_the_first_unescaped_space() {
+        assert_eq!(key_end(b"m,a=1 v=1"), Some(5));
+        assert_eq!(key_end(b"m\\ x,a=b\\ c v=1"), Some(11));
+        // Go looks one byte back only: the space after an escaped backslash is escaped too.
+        assert_eq!(key_end(b"m\\\\ v=1 5"), Some(7));
+        assert_eq!(key_end(b"m\\ "), None);
+        assert_eq!(key_end(b"m"), None);
     }
 
     #[test]

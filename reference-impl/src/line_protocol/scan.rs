@@ -28,7 +28,7 @@ use std::borrow::Cow;
 
 use super::delims::Delims;
 use super::escape::{unescape, unescape_string, FIELD_KEY_SET, MEASUREMENT_SET, TAG_SET};
-use super::key_cache::KeyCache;
+use super::key_cache::{self, KeyCache};
 use super::reason::{
     go_quote, Reason, ReservedTagKey, MAX_KEY_LENGTH, MAX_NANO_TIME, MIN_NANO_TIME,
 };
@@ -611,13 +611,9 @@ pub(crate) fn parse_point_as<'a, const PLAIN: bool>(
     }
     // The plain path finds every delimiter in the line's masks ([`Delims`]).
     let mut delims = Delims::new(buf);
-    // A plain line whose key (the bytes before its first space) scanned before takes that
-    // scan ([`KeyCache`]: same bytes, same spans, same order).
-    let key_hit = if PLAIN {
-        memchr::memchr(b' ', buf).and_then(|space| s.key_cache.get(&buf[..space]))
-    } else {
-        None
-    };
+    // A line whose key (the bytes before its first unescaped space) scanned before takes
+    // that scan ([`KeyCache`]: same bytes, same spans, same order).
+    let key_hit = key_cache::key_end(buf).and_then(|end| s.key_cache.get(&buf[..end]));
     let (measurement_end, key_end, permuted, cached) = match key_hit {
         Some((scan, sorted)) => (scan.measurement_end, scan.key_end, false, Some(sorted)),
         None => {
@@ -673,19 +669,17 @@ pub(crate) fn parse_point_as<'a, const PLAIN: bool>(
             if key_end > MAX_KEY_LENGTH {
                 return Err(Reason::MaxKeyLength(key_end));
             }
-            if PLAIN {
-                // Kept in series-key order.
-                let sorted = if permuted {
-                    s.sorted.clear();
-                    let (tags, order) = (&s.tags, &s.sort_cache.order);
-                    s.sorted
-                        .extend(order.iter().filter_map(|&k| tags.get(k).copied()));
-                    &s.sorted
-                } else {
-                    &s.tags
-                };
-                s.key_cache.insert(&buf[..key_end], measurement_end, sorted);
-            }
+            // Kept in series-key order.
+            let sorted = if permuted {
+                s.sorted.clear();
+                let (tags, order) = (&s.tags, &s.sort_cache.order);
+                s.sorted
+                    .extend(order.iter().filter_map(|&k| tags.get(k).copied()));
+                &s.sorted
+            } else {
+                &s.tags
+            };
+            s.key_cache.insert(&buf[..key_end], measurement_end, sorted);
             (measurement_end, key_end, permuted, None)
         }
     };
