@@ -6,9 +6,11 @@
 //!   quotes and backslashes, mixed field types.
 //!
 //! Besides criterion's numbers it prints, per corpus, MB/s and lines/s of both parsers, the
-//! ratio ours/crate, and the Cloud decoder (`line_protocol::cloud::parse_lines_cloud`) with its
-//! time relative to the v2 parser, from a best-of-N timed loop in the same run. The three
-//! parsers take turns within each round, so a busy machine slows all of them alike.
+//! ratio ours/crate (ours lending each point, `parse_lines_ref`, as a streaming consumer uses
+//! it; and ours handing out owned points, `parse_lines`), and the Cloud decoder
+//! (`line_protocol::cloud::parse_lines_cloud`, owned points) with its time relative to v2's
+//! owned form, from a best-of-N timed loop in the same run. The parsers take turns within
+//! each round, so a busy machine slows all of them alike.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -233,8 +235,15 @@ fn report(name: &str, body: &str) {
         0,
         "{name}: the Cloud decoder rejected a line"
     );
-    let [ours_t, theirs_t, cloud_t] =
-        best_of_each(9, [&|| ours(body), &|| theirs(body), &|| cloud(body)]);
+    let [ours_t, owned_t, theirs_t, cloud_t] = best_of_each(
+        9,
+        [
+            &|| ours(body),
+            &|| ours_owned(body),
+            &|| theirs(body),
+            &|| cloud(body),
+        ],
+    );
     let mbs = |d: Duration| body.len() as f64 / d.as_secs_f64() / 1e6;
     let lps = |d: Duration| lines as f64 / d.as_secs_f64();
     eprintln!(
@@ -247,9 +256,15 @@ fn report(name: &str, body: &str) {
         theirs_t.as_secs_f64() / ours_t.as_secs_f64(),
     );
     eprintln!(
-        "[{name}] cloud decoder {:.0} MB/s | time ratio cloud/v2 {:.2}x",
+        "[{name}] ours with owned points (parse_lines) {:.0} MB/s | ratio owned/crate {:.2}x",
+        mbs(owned_t),
+        theirs_t.as_secs_f64() / owned_t.as_secs_f64(),
+    );
+    // The Cloud decoder hands out owned points: it is compared with v2's owned form.
+    eprintln!(
+        "[{name}] cloud decoder {:.0} MB/s | time ratio cloud/v2 (both owned) {:.2}x",
         mbs(cloud_t),
-        cloud_t.as_secs_f64() / ours_t.as_secs_f64(),
+        cloud_t.as_secs_f64() / owned_t.as_secs_f64(),
     );
 }
 
@@ -294,7 +309,8 @@ fn thread_cpu_time() -> Duration {
 
 /// `PARSE_PROFILE=1 cargo bench --bench parse` runs only our parser on the cpu-only corpus for
 /// a few seconds (for `perf record`), instead of the benchmarks. `PARSE_PROFILE=escapes`
-/// profiles the escape-heavy corpus, `cloud` and `cloud-escapes` the Cloud decoder, `crate`
+/// profiles the escape-heavy corpus, `owned` and `owned-escapes` our parser handing out owned
+/// points, `cloud` and `cloud-escapes` the Cloud decoder, `crate`
 /// and `crate-escapes` the `influxdb-line-protocol` crate. At the end it prints the best
 /// thread CPU time of one pass over the corpus (for comparing builds on a busy machine).
 /// `PARSE_PASSES=n` runs exactly `n` passes instead (for `valgrind --tool=cachegrind`, whose

@@ -28,7 +28,7 @@ use std::borrow::Cow;
 
 use super::delims::Delims;
 use super::escape::{unescape, unescape_string, FIELD_KEY_SET, MEASUREMENT_SET, TAG_SET};
-use super::key_cache::{self, KeyCache};
+use super::key_cache::{self, PooledKeyCache};
 use super::reason::{
     go_quote, Reason, ReservedTagKey, MAX_KEY_LENGTH, MAX_NANO_TIME, MIN_NANO_TIME,
 };
@@ -429,11 +429,23 @@ pub(crate) struct Scratch {
     sort_cache: SortCache,
     /// Spare buffer for permuting spans.
     sorted: Vec<TagSpan>,
-    /// The keys of plain lines scanned before, and their scans.
-    key_cache: KeyCache,
+    /// Keys scanned before (in this body or, through the pool, in earlier ones), and their
+    /// scans.
+    key_cache: PooledKeyCache,
     /// Tests: always take the `walkFields` path, to compare it with the fast path.
     #[cfg(test)]
     pub(crate) force_walk: bool,
+}
+
+impl Scratch {
+    /// Scratch whose key cache comes from the pool (parses of whole bodies; tests take
+    /// `default()`, an empty cache, to parse a line alone).
+    pub(crate) fn pooled() -> Self {
+        Self {
+            key_cache: PooledKeyCache::take(),
+            ..Self::default()
+        }
+    }
 }
 
 /// Lines of more tags than this are not cached by [`SortCache`]: lines that repeat a tag order
@@ -531,7 +543,7 @@ pub(crate) fn parse_lines<'a>(
     on_point: &mut impl FnMut(PointRef<'_, 'a>),
     on_error: &mut impl FnMut(LineError<'a>),
 ) {
-    let mut scratch = Scratch::default();
+    let mut scratch = Scratch::pooled();
     let mut parts = PointParts::default();
     let mut pos = 0usize;
     let mut line_number = 1usize;

@@ -124,7 +124,7 @@ pub(super) fn parse_lines_cloud_as<'a>(
     mut on_error: impl FnMut(CloudLineError<'a>),
 ) {
     let mut dec = Decoder::new(body);
-    let mut scratch = Scratch::default();
+    let mut scratch = Scratch::pooled();
     while dec.next() {
         let line_number = dec.line;
         if fast {
