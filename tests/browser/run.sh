@@ -13,9 +13,18 @@ if [ $# -lt 2 ]; then
 fi
 bin=$1
 shift
-if ! command -v chromium >/dev/null || ! command -v node >/dev/null; then
+# Only what is missing: a machine whose Node.js came from elsewhere (NodeSource's package
+# bundles npm and conflicts with Debian's npm) must not be asked to install Debian's.
+need=()
+command -v chromium >/dev/null || need+=(chromium)
+if ! command -v node >/dev/null; then
+  need+=(nodejs npm)
+elif ! command -v npm >/dev/null; then
+  need+=(npm)
+fi
+if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nodejs npm >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 (cd "$here" && npm install --no-audit --no-fund --silent)
 out=$(mktemp -d)
