@@ -24,7 +24,7 @@
 //! write, and allocate and free the cache each time).
 //!
 //! Bounded: at most [`MAX_ENTRIES`] keys, [`MAX_KEY_BYTES`] bytes a key and [`MAX_BYTES`]
-//! bytes of keys and spans in all; when full, the cache starts over. At most [`POOLED`]
+//! bytes of keys, spans and entries in all; when full, the cache starts over. At most [`POOLED`]
 //! caches wait in the pool; one more exists for each parse running. The table is direct
 //! mapped (one key per slot, a new key replaces the old): a lookup is one hash and one
 //! comparison, and no input makes it slower than that.
@@ -89,7 +89,8 @@ const MAX_ENTRIES: usize = 4 * SLOTS;
 /// A key longer than this is not kept (scanning it costs more than the copy saves anyway, and
 /// the bound keeps one hostile line from filling the cache).
 pub(crate) const MAX_KEY_BYTES: usize = 1 << 12;
-/// Bytes of keys plus spans kept before the cache starts over.
+/// Bytes of keys, spans and entries kept before the cache starts over (the table's slots come
+/// on top; the vectors may hold up to twice their contents).
 const MAX_BYTES: usize = 1 << 20;
 /// A key with more tags than this is not kept.
 pub(crate) const MAX_TAGS: usize = 64;
@@ -175,11 +176,11 @@ impl KeyCache {
         if self.slots.is_empty() {
             self.slots = vec![0; SLOTS];
         }
-        let span_bytes = std::mem::size_of::<TagSpan>();
-        if self.entries.len() >= MAX_ENTRIES
-            || self.bytes.len() + key.len() + (self.spans.len() + sorted.len()) * span_bytes
-                > MAX_BYTES
-        {
+        let held = self.bytes.len()
+            + key.len()
+            + (self.spans.len() + sorted.len()) * std::mem::size_of::<TagSpan>()
+            + (self.entries.len() + 1) * std::mem::size_of::<Entry>();
+        if self.entries.len() >= MAX_ENTRIES || held > MAX_BYTES {
             self.slots.fill(0);
             self.entries.clear();
             self.bytes.clear();
@@ -278,16 +279,21 @@ mod tests {
 
     #[test]
     fn many_distinct_keys_stay_within_the_bounds() {
-        let mut c = KeyCache::default();
-        let spans: Vec<TagSpan> = (0..MAX_TAGS).map(span).collect();
-        for i in 0..50_000u32 {
-            let key = format!("m,k={i}{}", "x".repeat((i % 2000) as usize));
-            c.insert(key.as_bytes(), 1, &spans);
-            assert!(c.get(key.as_bytes()).is_some(), "the newest key is found");
+        // Long keys of many tags, and short keys of none (where the entries dominate).
+        for (tags, pad) in [(MAX_TAGS, 2000), (0, 1)] {
+            let mut c = KeyCache::default();
+            let spans: Vec<TagSpan> = (0..tags).map(span).collect();
+            for i in 0..100_000u32 {
+                let key = format!("m,k={i}{}", "x".repeat((i % pad) as usize));
+                c.insert(key.as_bytes(), 1, &spans);
+                assert!(c.get(key.as_bytes()).is_some(), "the newest key is found");
+            }
+            // Vectors may hold up to twice what they were filled to (rounded up by their
+            // growth steps), and the slots come on top.
+            let bound = 2 * MAX_BYTES + SLOTS * 4 + 32 * 1024;
+            assert!(c.held_bytes() <= bound, "{} bytes", c.held_bytes());
+            assert!(c.entries.len() <= MAX_ENTRIES);
         }
-        // Vectors may hold up to twice what they were filled to.
-        assert!(c.held_bytes() < 3 * MAX_BYTES, "{} bytes", c.held_bytes());
-        assert!(c.entries.len() <= MAX_ENTRIES);
     }
 
     #[test]
