@@ -49,7 +49,8 @@ pub struct Point<'a> {
 
 /// One parsed line lent to a callback of [`parse_lines_ref`]: its tags and fields are the
 /// parser's own vectors, which the next line reuses, so a body parses with no allocation per
-/// line. [`PointRef::into_point`] keeps it (as [`parse_lines`] does for every line).
+/// line (beyond the copies unescaping makes). [`PointRef::into_point`] keeps it (as
+/// [`parse_lines`] does for every line).
 #[derive(Debug)]
 pub struct PointRef<'p, 'a> {
     /// The line after the leading-whitespace strip (spaces, tabs, NUL), verbatim.
