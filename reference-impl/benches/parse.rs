@@ -100,7 +100,7 @@ fn ours(body: &str) -> usize {
         Precision::Nanosecond,
         |p| {
             total = total.wrapping_add(point_sum(
-                &p.measurement,
+                p.measurement(),
                 p.tags().len(),
                 p.fields(),
                 p.timestamp,

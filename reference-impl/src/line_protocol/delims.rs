@@ -1,27 +1,150 @@
-//! The delimiters of a plain line (`,`, `=` and space) as bit masks, 64 bytes at a time, for
-//! the v2 scanner's plain path.
+//! The bytes a scanner stops at, as bit masks, 64 bytes at a time.
 //!
 //! A plain line holds no `"` and no `\`, so every token of it (measurement, tag key, tag value,
-//! field key, number or boolean) ends at one of these three bytes: the scanner asks for the next
+//! field key, number or boolean) ends at `,`, `=` or a space: the scanner asks for the next
 //! one at or after a position, and the answer is a shift and a `trailing_zeros` of the block's
 //! mask instead of a search loop per token (whose exit branch mispredicts on the varying token
-//! lengths). Each 64-byte block of the line is classified once, when the scanner first reaches
-//! it: SSE2 on x86_64 (baseline there), SWAR elsewhere (both tested against the byte loop).
-//! Nothing is stored but the current block's mask: no memory grows with the line.
+//! lengths). A line with quotes or backslashes is scanned the same way with `\` and `"` added
+//! to the masks ([`Delims`] with `PLAIN` false), and `scanLine`'s walk to the end of such a
+//! line stops at the bytes its state reacts to ([`LineMarks`]). Each 64-byte block is classified once,
+//! when the scanner first reaches it: SSE2 on x86_64 (baseline there), SWAR elsewhere (both
+//! tested against the byte loop). Nothing is stored but the current block's mask: no memory
+//! grows with the line.
 
-/// The bytes the masks flag.
-const SET: [u8; 3] = [b',', b'=', b' '];
+/// What a plain line's tokens end at.
+const PLAIN_SET: [u8; 3] = [b',', b'=', b' '];
+/// What the scanners of a line with quotes or backslashes react to.
+const ESCAPED_SET: [u8; 5] = [b',', b'=', b' ', b'\\', b'"'];
+/// What `scanLine` reacts to before the fields (the first unescaped space ends them).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+const LINE_KEY_SET: [u8; 3] = [b'\\', b' ', b'\n'];
+/// What `scanLine` reacts to in the fields, outside quotes.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+const LINE_FIELDS_SET: [u8; 5] = [b'\\', b'=', b',', b'"', b'\n'];
+/// What `scanLine` reacts to inside quotes (and the newlines it passes, to count them).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+const LINE_QUOTED_SET: [u8; 3] = [b'\\', b'"', b'\n'];
 
-/// A forward cursor over the delimiters of one line.
-pub(crate) struct Delims<'b> {
+/// Where `scanLine` is in a line: which bytes it reacts to.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum LineState {
+    Key = 0,
+    Fields = 1,
+    Quoted = 2,
+}
+
+/// A forward cursor over what `scanLine` reacts to, in each of its states: the three masks of
+/// a block are made together when the walk reaches it.
+pub(crate) struct LineMarks<'b> {
+    buf: &'b [u8],
+    block: usize,
+    masks: [u64; 3],
+}
+
+impl<'b> LineMarks<'b> {
+    #[inline(always)]
+    pub(crate) fn new(buf: &'b [u8]) -> Self {
+        Self {
+            buf,
+            block: usize::MAX,
+            masks: [0; 3],
+        }
+    }
+
+    /// The first index `>= i` whose byte `scanLine` reacts to in `state`.
+    #[inline(always)]
+    pub(crate) fn next(&mut self, i: usize, state: LineState) -> Option<usize> {
+        let mut base = i & !63;
+        if base != self.block {
+            if base >= self.buf.len() {
+                return None;
+            }
+            self.load(base);
+        }
+        let mut m = self.masks[state as usize] & (u64::MAX << (i & 63));
+        while m == 0 {
+            base += 64;
+            if base >= self.buf.len() {
+                return None;
+            }
+            self.load(base);
+            m = self.masks[state as usize];
+        }
+        Some(base + m.trailing_zeros() as usize)
+    }
+
+    #[inline(always)]
+    fn load(&mut self, base: usize) {
+        self.block = base;
+        self.masks = match self.buf.get(base..base + 64) {
+            Some(chunk) => line_masks(chunk),
+            None => {
+                // The last, short block: the padding is masked off (its zero bytes are in no
+                // set anyway).
+                let mut padded = [0u8; 64];
+                let rest = self.buf.get(base..).unwrap_or_default();
+                padded[..rest.len()].copy_from_slice(rest);
+                let valid = u64::MAX >> (64 - rest.len());
+                line_masks(&padded).map(|m| m & valid)
+            }
+        };
+    }
+}
+
+/// The three [`LineState`] masks of a 64-byte block, in one pass over its bytes.
+#[inline(always)]
+fn line_masks(chunk: &[u8]) -> [u64; 3] {
+    #[cfg(target_arch = "x86_64")]
+    {
+        sse2_line_masks(chunk)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        [
+            swar_mask(chunk, &LINE_KEY_SET),
+            swar_mask(chunk, &LINE_FIELDS_SET),
+            swar_mask(chunk, &LINE_QUOTED_SET),
+        ]
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn sse2_line_masks(chunk: &[u8]) -> [u64; 3] {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    let mut masks = [0u64; 3];
+    for (k, part) in chunk.chunks_exact(16).enumerate() {
+        // SAFETY: `part` is 16 readable bytes and `_mm_loadu_si128` has no alignment
+        // requirement; SSE2, which all these intrinsics need, is part of every x86_64 target.
+        let bits = unsafe {
+            let v = _mm_loadu_si128(part.as_ptr().cast::<__m128i>());
+            let is = |c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
+            let always = _mm_or_si128(is(b'\\'), is(b'\n'));
+            let quoted = _mm_or_si128(always, is(b'"'));
+            let key = _mm_or_si128(always, is(b' '));
+            let fields = _mm_or_si128(quoted, _mm_or_si128(is(b'='), is(b',')));
+            [key, fields, quoted].map(|m| _mm_movemask_epi8(m) as u32 as u64)
+        };
+        for (mask, part_bits) in masks.iter_mut().zip(bits) {
+            *mask |= part_bits << (16 * k);
+        }
+    }
+    masks
+}
+
+/// A forward cursor over the bytes of a set in `buf` (the set is given to each call, so that
+/// it is a constant where the call is inlined; one cursor always asks for the same set).
+pub(crate) struct Blocks<'b> {
     buf: &'b [u8],
     /// Start of the block whose mask is held (`usize::MAX` before the first look).
     block: usize,
-    /// Bit `k` is set when `buf[block + k]` is a delimiter.
+    /// Bit `k` is set when `buf[block + k]` is in the set.
     mask: u64,
 }
 
-impl<'b> Delims<'b> {
+impl<'b> Blocks<'b> {
     #[inline(always)]
     pub(crate) fn new(buf: &'b [u8]) -> Self {
         Self {
@@ -31,16 +154,16 @@ impl<'b> Delims<'b> {
         }
     }
 
-    /// The first index `>= i` whose byte is `,`, `=` or a space (any `i`; the answer is the
-    /// same as a byte loop's, however the calls move).
+    /// The first index `>= i` whose byte is in `set` (any `i`; the answer is the same as a
+    /// byte loop's, however the calls move).
     #[inline(always)]
-    pub(crate) fn next(&mut self, i: usize) -> Option<usize> {
+    pub(crate) fn next(&mut self, i: usize, set: &[u8]) -> Option<usize> {
         let mut base = i & !63;
         if base != self.block {
             if base >= self.buf.len() {
                 return None;
             }
-            self.load(base);
+            self.load(base, set);
         }
         let mut m = self.mask & (u64::MAX << (i & 63));
         while m == 0 {
@@ -48,10 +171,59 @@ impl<'b> Delims<'b> {
             if base >= self.buf.len() {
                 return None;
             }
-            self.load(base);
+            self.load(base, set);
             m = self.mask;
         }
         Some(base + m.trailing_zeros() as usize)
+    }
+
+    #[inline(always)]
+    fn load(&mut self, base: usize, set: &[u8]) {
+        self.block = base;
+        self.mask = match self.buf.get(base..base + 64) {
+            Some(chunk) => block_mask(chunk, set),
+            None => {
+                // The last, short block: the padding is masked off (a zero byte may be in
+                // the set of no scanner, but the answer must not depend on that).
+                let mut padded = [0u8; 64];
+                let rest = self.buf.get(base..).unwrap_or_default();
+                padded[..rest.len()].copy_from_slice(rest);
+                block_mask(&padded, set) & (u64::MAX >> (64 - rest.len()))
+            }
+        };
+    }
+}
+
+/// A forward cursor over the delimiters of one line: `,`, `=` and space, and with `PLAIN`
+/// false also `\` and `"`.
+pub(crate) struct Delims<'b, const PLAIN: bool>(Blocks<'b>);
+
+impl<'b, const PLAIN: bool> Delims<'b, PLAIN> {
+    #[inline(always)]
+    pub(crate) fn new(buf: &'b [u8]) -> Self {
+        Self(Blocks::new(buf))
+    }
+
+    /// The first index `>= i` whose byte is `,`, `=`, a space or (not `PLAIN`) `\` or `"`.
+    #[inline(always)]
+    pub(crate) fn next(&mut self, i: usize) -> Option<usize> {
+        if PLAIN {
+            self.0.next(i, &PLAIN_SET)
+        } else {
+            self.0.next(i, &ESCAPED_SET)
+        }
+    }
+
+    /// The first index `>= i` whose byte is `,`, `=` or a space.
+    #[inline(always)]
+    pub(crate) fn next_delim(&mut self, mut i: usize) -> Option<usize> {
+        loop {
+            let at = self.next(i)?;
+            if PLAIN || !matches!(self.0.buf[at], b'\\' | b'"') {
+                return Some(at);
+            }
+            i = at + 1;
+        }
     }
 
     /// The first index `>= i` whose byte is `,` or a space (a measurement's delimiters).
@@ -59,47 +231,33 @@ impl<'b> Delims<'b> {
     pub(crate) fn next_comma_or_space(&mut self, mut i: usize) -> Option<usize> {
         loop {
             let at = self.next(i)?;
-            if self.buf[at] != b'=' {
+            if matches!(self.0.buf[at], b',' | b' ') {
                 return Some(at);
             }
             i = at + 1;
         }
     }
-
-    #[inline(always)]
-    fn load(&mut self, base: usize) {
-        self.block = base;
-        self.mask = match self.buf.get(base..base + 64) {
-            Some(chunk) => block_mask(chunk),
-            None => {
-                // The last, short block: zero bytes are not delimiters.
-                let mut padded = [0u8; 64];
-                let rest = self.buf.get(base..).unwrap_or_default();
-                padded[..rest.len()].copy_from_slice(rest);
-                block_mask(&padded)
-            }
-        };
-    }
 }
 
-/// The delimiter mask of a 64-byte block (`chunk.len() == 64`).
+/// The mask of the bytes of `set` in a 64-byte block (`chunk.len() == 64`).
 #[inline(always)]
-fn block_mask(chunk: &[u8]) -> u64 {
+fn block_mask(chunk: &[u8], set: &[u8]) -> u64 {
     #[cfg(target_arch = "x86_64")]
     {
-        sse2_mask(chunk)
+        sse2_mask(chunk, set)
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        swar_mask(chunk)
+        swar_mask(chunk, set)
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn sse2_mask(chunk: &[u8]) -> u64 {
+fn sse2_mask(chunk: &[u8], set: &[u8]) -> u64 {
     use std::arch::x86_64::{
         __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+        _mm_setzero_si128,
     };
     let mut mask = 0u64;
     for (k, part) in chunk.chunks_exact(16).enumerate() {
@@ -107,13 +265,10 @@ fn sse2_mask(chunk: &[u8]) -> u64 {
         // requirement; SSE2, which all these intrinsics need, is part of every x86_64 target.
         let bits = unsafe {
             let v = _mm_loadu_si128(part.as_ptr().cast::<__m128i>());
-            let hits = _mm_or_si128(
-                _mm_or_si128(
-                    _mm_cmpeq_epi8(v, _mm_set1_epi8(SET[0] as i8)),
-                    _mm_cmpeq_epi8(v, _mm_set1_epi8(SET[1] as i8)),
-                ),
-                _mm_cmpeq_epi8(v, _mm_set1_epi8(SET[2] as i8)),
-            );
+            let mut hits = _mm_setzero_si128();
+            for &c in set {
+                hits = _mm_or_si128(hits, _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8)));
+            }
             _mm_movemask_epi8(hits) as u32 as u64
         };
         mask |= bits << (16 * k);
@@ -124,7 +279,7 @@ fn sse2_mask(chunk: &[u8]) -> u64 {
 /// [`block_mask`] eight bytes at a time in plain integer arithmetic (targets without SSE2).
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 #[inline(always)]
-fn swar_mask(chunk: &[u8]) -> u64 {
+fn swar_mask(chunk: &[u8], set: &[u8]) -> u64 {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
@@ -134,7 +289,7 @@ fn swar_mask(chunk: &[u8]) -> u64 {
         word.copy_from_slice(part);
         let x = u64::from_le_bytes(word);
         let mut hits = 0u64;
-        for c in SET {
+        for &c in set {
             // The exact zero-byte test (no false positives, unlike the borrow trick): the high
             // bit of each byte of `y` that is zero.
             let y = x ^ (LO * u64::from(c));
@@ -152,8 +307,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn byte_loop(buf: &[u8], i: usize) -> Option<usize> {
-        (i..buf.len()).find(|&k| SET.contains(&buf[k]))
+    fn byte_loop(buf: &[u8], i: usize, set: &[u8]) -> Option<usize> {
+        (i..buf.len()).find(|&k| set.contains(&buf[k]))
     }
 
     proptest! {
@@ -166,29 +321,62 @@ mod tests {
                 prop::sample::select(&b"a,= \"\\\n\x00\xff9"[..]), 0..300),
             queries in prop::collection::vec(0usize..320, 1..40),
         ) {
-            let mut d = Delims::new(&buf);
+            let mut plain = Delims::<true>::new(&buf);
+            let mut escaped = Delims::<false>::new(&buf);
+            let mut line = LineMarks::new(&buf);
             for &i in &queries {
-                prop_assert_eq!(d.next(i), byte_loop(&buf, i));
-                let expected = (i..buf.len()).find(|&k| matches!(buf[k], b',' | b' '));
-                prop_assert_eq!(d.next_comma_or_space(i), expected);
+                prop_assert_eq!(plain.next(i), byte_loop(&buf, i, &PLAIN_SET));
+                prop_assert_eq!(plain.next_delim(i), byte_loop(&buf, i, &PLAIN_SET));
+                prop_assert_eq!(escaped.next(i), byte_loop(&buf, i, &ESCAPED_SET));
+                prop_assert_eq!(escaped.next_delim(i), byte_loop(&buf, i, &PLAIN_SET));
+                for (state, set) in [
+                    (LineState::Key, &LINE_KEY_SET[..]),
+                    (LineState::Fields, &LINE_FIELDS_SET[..]),
+                    (LineState::Quoted, &LINE_QUOTED_SET[..]),
+                ] {
+                    prop_assert_eq!(line.next(i, state), byte_loop(&buf, i, set));
+                }
+                let expected = byte_loop(&buf, i, b", ");
+                prop_assert_eq!(plain.next_comma_or_space(i), expected);
+                prop_assert_eq!(escaped.next_comma_or_space(i), expected);
             }
+        }
+
+        /// A set holding the zero byte is not fooled by the short block's padding.
+        #[test]
+        fn padding_is_not_in_the_set(
+            buf in prop::collection::vec(prop::sample::select(&b"a\x00 "[..]), 0..200),
+            i in 0usize..220,
+        ) {
+            let mut zeros = Blocks::new(&buf);
+            prop_assert_eq!(zeros.next(i, &[0]), byte_loop(&buf, i, &[0]));
         }
 
         /// The SWAR fallback computes the same masks as the byte loop (and, on x86_64, SSE2).
         #[test]
         fn swar_is_the_byte_loop(
             chunk in prop::collection::vec(any::<u8>(), 64),
-            delims in prop::collection::vec((0usize..64, prop::sample::select(&SET[..])), 0..20),
+            marks in prop::collection::vec((0usize..64, prop::sample::select(&b",= \\\"\n"[..])), 0..20),
         ) {
             let mut chunk = chunk;
-            for (at, c) in delims {
+            for (at, c) in marks {
                 chunk[at] = c;
             }
-            let expected = (0..64)
-                .filter(|&k| SET.contains(&chunk[k]))
-                .fold(0u64, |m, k| m | 1 << k);
-            prop_assert_eq!(swar_mask(&chunk), expected);
-            prop_assert_eq!(block_mask(&chunk), expected);
+            prop_assert_eq!(
+                line_masks(&chunk),
+                [
+                    swar_mask(&chunk, &LINE_KEY_SET),
+                    swar_mask(&chunk, &LINE_FIELDS_SET),
+                    swar_mask(&chunk, &LINE_QUOTED_SET),
+                ]
+            );
+            for set in [&PLAIN_SET[..], &ESCAPED_SET[..], &LINE_FIELDS_SET[..]] {
+                let expected = (0..64)
+                    .filter(|&k| set.contains(&chunk[k]))
+                    .fold(0u64, |m, k| m | 1 << k);
+                prop_assert_eq!(swar_mask(&chunk, set), expected);
+                prop_assert_eq!(block_mask(&chunk, set), expected);
+            }
         }
     }
 }

@@ -59,8 +59,6 @@ pub struct PointRef<'p, 'a> {
     pub line_number: usize,
     /// As [`Point::raw_key`].
     pub raw_key: &'a [u8],
-    /// Unescaped measurement name (`\,` and `\ ` only).
-    pub measurement: Cow<'a, [u8]>,
     /// Nanoseconds (already multiplied by the precision); `None` when the line has none.
     pub timestamp: Option<i64>,
     parts: &'p mut scan::PointParts<'a>,
@@ -71,7 +69,6 @@ impl<'p, 'a> PointRef<'p, 'a> {
         line: &'a [u8],
         line_number: usize,
         raw_key: &'a [u8],
-        measurement: Cow<'a, [u8]>,
         timestamp: Option<i64>,
         parts: &'p mut scan::PointParts<'a>,
     ) -> Self {
@@ -79,10 +76,14 @@ impl<'p, 'a> PointRef<'p, 'a> {
             line,
             line_number,
             raw_key,
-            measurement,
             timestamp,
             parts,
         }
+    }
+
+    /// As [`Point::measurement`]: unescaped (`\,` and `\ ` only).
+    pub fn measurement(&self) -> &[u8] {
+        &self.parts.measurement
     }
 
     /// As [`Point::tags`]: unescaped, in series-key order.
@@ -102,7 +103,7 @@ impl<'p, 'a> PointRef<'p, 'a> {
             line: self.line,
             line_number: self.line_number,
             raw_key: self.raw_key,
-            measurement: self.measurement,
+            measurement: std::mem::take(&mut self.parts.measurement),
             tags: std::mem::take(&mut self.parts.tags),
             fields: std::mem::take(&mut self.parts.fields),
             timestamp: self.timestamp,

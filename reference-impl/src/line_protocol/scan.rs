@@ -17,17 +17,25 @@
 //!
 //! Fast paths, each checked against the literal code by a property test (`tests.rs`):
 //! * `scanLine` is one `memchr3('\n', '"', '\\')` unless a quote or backslash comes first;
+//!   otherwise its state machine jumps between the bytes its state reacts to, found in 64-byte
+//!   masks ([`super::delims::LineMarks`]);
 //! * a line without `"` and `\` ("plain") is parsed by the `PLAIN` instantiation of
 //!   [`parse_point_as`], with the escape and quote branches compiled out;
-//! * in a plain line every delimiter comes from 64-byte masks of its `,` `=` and spaces
-//!   ([`super::delims`]); other searches go sixteen bytes at a time (SSE2) or eight (SWAR);
-//!   digits are read eight at a time;
-//! * the tag order of the previous line is reused while lines repeat its tag keys.
+//! * every delimiter of a line comes from 64-byte masks of its `,` `=` and spaces, and (not
+//!   plain) its `\` and `"` ([`super::delims`]); the walk's searches go sixteen bytes at a time
+//!   (SSE2) or eight (SWAR); digits are read eight at a time;
+//! * the tag order of the previous line is reused while lines repeat its tag keys, and a key
+//!   scanned before is taken from [`super::key_cache`];
+//! * a lent point's unescaped buffers serve the next line's ([`super::escape::SpareBuffers`]),
+//!   and where the walk cuts a field exactly as `scanFields` did, the number or boolean
+//!   `scanFields` decoded is kept rather than decoded again.
 
 use std::borrow::Cow;
 
-use super::delims::Delims;
-use super::escape::{unescape, unescape_string, FIELD_KEY_SET, MEASUREMENT_SET, TAG_SET};
+use super::delims::{Delims, LineMarks, LineState};
+use super::escape::{
+    unescape_in, unescape_string_in, SpareBuffers, FIELD_KEY_MASK, MEASUREMENT_MASK, TAG_MASK,
+};
 use super::key_cache::{self, PooledKeyCache};
 use super::reason::{
     go_quote, Reason, ReservedTagKey, MAX_KEY_LENGTH, MAX_NANO_TIME, MIN_NANO_TIME,
@@ -45,28 +53,9 @@ const fn table(bytes: &[u8]) -> [bool; 256] {
     t
 }
 
-/// Delimiters of a measurement.
-static T_MEASUREMENT: [bool; 256] = table(b", ");
-const S_MEASUREMENT: &[u8] = b", ";
-/// Delimiters of a tag key or value.
-static T_TAG: [bool; 256] = table(b", =");
-const S_TAG: &[u8] = b", =";
-/// Bytes `scanFields` reacts to.
-static T_FIELDS: [bool; 256] = table(b"\\\"=, ");
-const S_FIELDS: &[u8] = b"\\\"=, ";
-
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
 
-/// What `scanLine` reacts to before the fields (the first unescaped space).
-static T_LINE_KEY: [bool; 256] = table(b"\\ \n");
-const S_LINE_KEY: &[u8] = b"\\ \n";
-/// What `scanLine` reacts to in the fields, outside quotes.
-static T_LINE_FIELDS: [bool; 256] = table(b"\\=,\"\n");
-const S_LINE_FIELDS: &[u8] = b"\\=,\"\n";
-/// What `scanLine` reacts to inside quotes (and the newlines it passes, to count them).
-static T_LINE_QUOTED: [bool; 256] = table(b"\\\"\n");
-const S_LINE_QUOTED: &[u8] = b"\\\"\n";
 static T_BACKSLASH: [bool; 256] = table(b"\\");
 static T_EQUALS: [bool; 256] = table(b"=");
 
@@ -289,20 +278,13 @@ fn scan_line(buf: &[u8], pos: usize) -> (usize, usize, bool) {
 /// * inside quotes only `\\` and `"`: `=` and `,` are not counted there, so `equals > commas`
 ///   still holds from the opening quote and the next `"` closes; newlines are found to count them.
 fn scan_line_slow(buf: &[u8], mut i: usize) -> (usize, usize) {
-    let mut quoted = false;
-    let mut fields = false;
+    let mut state = LineState::Key;
     let mut equals = 0usize;
     let mut commas = 0usize;
     let mut newlines = 0usize;
+    let mut marks = LineMarks::new(buf);
     loop {
-        let found = if quoted {
-            find(buf, i, &T_LINE_QUOTED, S_LINE_QUOTED)
-        } else if fields {
-            find(buf, i, &T_LINE_FIELDS, S_LINE_FIELDS)
-        } else {
-            find(buf, i, &T_LINE_KEY, S_LINE_KEY)
-        };
-        let Some(at) = found else {
+        let Some(at) = marks.next(i, state) else {
             return (buf.len(), newlines);
         };
         i = at;
@@ -312,10 +294,12 @@ fn scan_line_slow(buf: &[u8], mut i: usize) -> (usize, usize) {
                 i += 2;
             }
             b'\\' => i += 1,
+            // Only before the fields.
             b' ' => {
-                fields = true;
+                state = LineState::Fields;
                 i += 1;
             }
+            // Only in the fields, outside quotes.
             b'=' => {
                 equals += 1;
                 i += 1;
@@ -324,14 +308,19 @@ fn scan_line_slow(buf: &[u8], mut i: usize) -> (usize, usize) {
                 commas += 1;
                 i += 1;
             }
+            // In the fields, inside quotes or not.
             b'"' => {
                 if equals > commas {
-                    quoted = !quoted;
+                    state = if state == LineState::Quoted {
+                        LineState::Fields
+                    } else {
+                        LineState::Quoted
+                    };
                 }
                 i += 1;
             }
             // '\n'
-            _ if quoted => {
+            _ if state == LineState::Quoted => {
                 newlines += 1;
                 i += 1;
             }
@@ -404,6 +393,8 @@ impl Scanned {
 struct SimpleField {
     key_start: usize,
     key_end: usize,
+    /// Where the value's scanner stopped.
+    value_end: usize,
     value: Scanned,
 }
 
@@ -522,8 +513,9 @@ pub(crate) fn scan_line_for_tests(buf: &[u8], pos: usize) -> (usize, usize) {
 pub(crate) struct Parsed<'a> {
     /// Length of the series key (measurement and tags) at the start of the line.
     pub key_len: usize,
-    pub measurement: Cow<'a, [u8]>,
     pub timestamp: Option<i64>,
+    /// Ties the answer to the line it was parsed from.
+    line: std::marker::PhantomData<&'a [u8]>,
 }
 
 /// The tags and fields of the line last parsed: filled by [`parse_point_as`], which clears
@@ -531,8 +523,44 @@ pub(crate) struct Parsed<'a> {
 /// allocation unless a consumer keeps its point). Only meaningful after an `Ok` parse.
 #[derive(Debug, Default)]
 pub(crate) struct PointParts<'a> {
+    pub measurement: Cow<'a, [u8]>,
     pub tags: Vec<Tag<'a>>,
     pub fields: Vec<Field<'a>>,
+    /// The unescaped buffers of the previous line's tags and fields, for this line's.
+    spare: SpareBuffers,
+    /// Whether the line may hold an unescaped (owned) part: only a line with a backslash can.
+    unescaped: bool,
+}
+
+impl PointParts<'_> {
+    /// Empties the vectors for the next line, keeping the buffers of what was unescaped.
+    #[inline]
+    fn reset(&mut self) {
+        if self.unescaped {
+            self.spare.give(&mut self.measurement);
+            for tag in &mut self.tags {
+                self.spare.give(&mut tag.key);
+                self.spare.give(&mut tag.value);
+            }
+            for field in &mut self.fields {
+                self.spare.give(&mut field.key);
+                if let FieldValue::String(text) = &mut field.value {
+                    self.spare.give(text);
+                }
+            }
+            self.tags.clear();
+            self.fields.clear();
+        } else {
+            // SAFETY: a length of 0 is within any capacity and leaves no element exposed. The
+            // elements are not dropped: a line without a backslash borrows every name, key
+            // and value from the body, so there is nothing to drop (`clear` would walk the
+            // vectors to find that out: a fifth of a plain line's cost).
+            unsafe {
+                self.tags.set_len(0);
+                self.fields.set_len(0);
+            }
+        }
+    }
 }
 
 /// `ParsePointsWithPrecision` without the collection: calls back for every line in order,
@@ -576,7 +604,6 @@ pub(crate) fn parse_lines<'a>(
                 line,
                 this_line,
                 line.get(..p.key_len).unwrap_or_default(),
-                p.measurement,
                 p.timestamp,
                 &mut parts,
             )),
@@ -605,7 +632,7 @@ pub(crate) fn parse_point<'a>(
     } else {
         parse_point_as::<false>(buf, multiplier, s, &mut parts)
     }?;
-    Ok((p.measurement, parts.tags, parts.fields, p.timestamp))
+    Ok((parts.measurement, parts.tags, parts.fields, p.timestamp))
 }
 
 /// `parsePoint`. With `PLAIN` the caller guarantees that `buf` holds no `"` and no `\`, so
@@ -621,8 +648,8 @@ pub(crate) fn parse_point_as<'a, const PLAIN: bool>(
     if buf.first().is_none_or(|&b| b == b',') {
         return Err(Reason::MissingMeasurement);
     }
-    // The plain path finds every delimiter in the line's masks ([`Delims`]).
-    let mut delims = Delims::new(buf);
+    // The scanners find every byte they react to in the line's masks ([`Delims`]).
+    let mut delims = Delims::<PLAIN>::new(buf);
     // A line whose key (the bytes before its first unescaped space) scanned before takes
     // that scan ([`KeyCache`]: same bytes, same spans, same order).
     let key_hit = key_cache::key_end(buf).and_then(|end| s.key_cache.get(&buf[..end]));
@@ -631,11 +658,7 @@ pub(crate) fn parse_point_as<'a, const PLAIN: bool>(
         None => {
             let mut i = 1;
             let (has_tags, measurement_end) = loop {
-                let found = if PLAIN {
-                    delims.next_comma_or_space(i)
-                } else {
-                    find(buf, i, &T_MEASUREMENT, S_MEASUREMENT)
-                };
+                let found = delims.next_comma_or_space(i);
                 match found {
                     None => return Err(Reason::MissingFields),
                     Some(j) if !PLAIN && buf[j - 1] == b'\\' => i = j + 1,
@@ -737,8 +760,11 @@ pub(crate) fn parse_point_as<'a, const PLAIN: bool>(
 
     // ---- build the point
     let key_escaped = !PLAIN && find_backslash(&buf[..key_end], 0).is_some();
-    let measurement = if key_escaped {
-        unescape(&buf[..measurement_end], MEASUREMENT_SET)
+    out.reset();
+    out.unescaped = !PLAIN;
+    let spare = &mut out.spare;
+    out.measurement = if key_escaped {
+        unescape_in::<MEASUREMENT_MASK>(&buf[..measurement_end], spare)
     } else {
         Cow::Borrowed(&buf[..measurement_end])
     };
@@ -746,12 +772,10 @@ pub(crate) fn parse_point_as<'a, const PLAIN: bool>(
     // from the kept spans, already in series-key order.
     let order = permuted.then_some(s.sort_cache.order.as_slice());
     let spans = cached.unwrap_or(&s.tags);
-    out.tags.clear();
-    out.fields.clear();
     if key_escaped {
         build_tags(&mut out.tags, spans, order, |t| Tag {
-            key: unescape(&buf[t.key_start..t.key_end], TAG_SET),
-            value: unescape(&buf[t.value_start..t.value_end], TAG_SET),
+            key: unescape_in::<TAG_MASK>(&buf[t.key_start..t.key_end], spare),
+            value: unescape_in::<TAG_MASK>(&buf[t.value_start..t.value_end], spare),
         });
     } else {
         build_tags(
@@ -772,16 +796,30 @@ pub(crate) fn parse_point_as<'a, const PLAIN: bool>(
         }));
     } else {
         out.fields.reserve(s.walked.len());
+        // With exact spans, a number or boolean `scan_fields` scanned over exactly the span
+        // the walk gives its field is taken as scanned (as the simple path takes it); both
+        // lists are in field order.
+        let scanned: &[SimpleField] = if exact_spans { &s.simple_fields } else { &[] };
+        let mut next = 0;
         for &(ks, ke, vs, ve) in &s.walked {
-            let key = unescape(&buf[ks..ke], FIELD_KEY_SET);
-            let value = decode_value(&key, &buf[vs..ve])?;
+            let key = unescape_in::<FIELD_KEY_MASK>(&buf[ks..ke], spare);
+            while scanned.get(next).is_some_and(|f| f.key_start < ks) {
+                next += 1;
+            }
+            let value = match scanned.get(next) {
+                Some(f) if f.key_start == ks && f.key_end == ke && f.value_end == ve => {
+                    next += 1;
+                    f.value.value()
+                }
+                _ => decode_value(&key, &buf[vs..ve], spare)?,
+            };
             out.fields.push(Field { key, value });
         }
     }
     Ok(Parsed {
         key_len: key_end,
-        measurement,
         timestamp,
+        line: std::marker::PhantomData,
     })
 }
 
@@ -795,7 +833,7 @@ fn build_tags<'a>(
     out: &mut Vec<Tag<'a>>,
     spans: &[TagSpan],
     order: Option<&[usize]>,
-    tag: impl Fn(&TagSpan) -> Tag<'a>,
+    mut tag: impl FnMut(&TagSpan) -> Tag<'a>,
 ) {
     match order {
         // Every cached position is below `spans.len()`: the cache matched this many keys.
@@ -803,7 +841,7 @@ fn build_tags<'a>(
             let empty = TagSpan::default();
             out.extend(order.iter().map(|&k| tag(spans.get(k).unwrap_or(&empty))));
         }
-        None => out.extend(spans.iter().map(tag)),
+        None => out.extend(spans.iter().map(&mut tag)),
     }
 }
 
@@ -878,7 +916,7 @@ fn scan_tags<const PLAIN: bool>(
     buf: &[u8],
     mut i: usize,
     tags: &mut Vec<TagSpan>,
-    delims: &mut Delims<'_>,
+    delims: &mut Delims<'_, PLAIN>,
 ) -> Result<usize, Reason> {
     loop {
         // scanTagsKey
@@ -889,11 +927,7 @@ fn scan_tags<const PLAIN: bool>(
         }
         let mut j = i + 1;
         let key_end = loop {
-            let found = if PLAIN {
-                delims.next(j)
-            } else {
-                find(buf, j, &T_TAG, S_TAG)
-            };
+            let found = delims.next_delim(j);
             match found {
                 None => return Err(Reason::MissingTagValue),
                 Some(k) if !PLAIN && buf[k - 1] == b'\\' => j = k + 1,
@@ -909,11 +943,7 @@ fn scan_tags<const PLAIN: bool>(
         }
         let mut j = value_start + 1;
         loop {
-            let found = if PLAIN {
-                delims.next(j)
-            } else {
-                find(buf, j, &T_TAG, S_TAG)
-            };
+            let found = delims.next_delim(j);
             match found {
                 None => return Err(Reason::MissingFields),
                 Some(k) if !PLAIN && buf[k - 1] == b'\\' => j = k + 1,
@@ -956,7 +986,7 @@ fn scan_fields<const PLAIN: bool>(
     pos: usize,
     out: &mut Vec<SimpleField>,
     walked: &mut Vec<(usize, usize, usize, usize)>,
-    delims: &mut Delims<'_>,
+    delims: &mut Delims<'_, PLAIN>,
 ) -> Result<(usize, usize, bool, Option<usize>, bool), Reason> {
     let start = skip_whitespace(buf, pos);
     let mut i = start;
@@ -970,11 +1000,7 @@ fn scan_fields<const PLAIN: bool>(
     let mut spans = FieldSpans::new(walked);
     loop {
         // Skip the bytes that none of the branches below reacts to.
-        let found = if PLAIN {
-            delims.next(i)
-        } else {
-            find(buf, i, &T_FIELDS, S_FIELDS)
-        };
+        let found = delims.next(i);
         let Some(at) = found else {
             i = buf.len();
             break;
@@ -1026,20 +1052,21 @@ fn scan_fields<const PLAIN: bool>(
                     let (end, value) = scan_boolean(buf, i + 1)?;
                     (end, Scanned::boolean(value))
                 };
-                if simple {
-                    // `size < buf.len() + 4`: only a line that long needs the check.
-                    if long_line {
-                        let size = pos + 4 + (i - key_start);
-                        if size > MAX_KEY_LENGTH && long_key.is_none() {
-                            long_key = Some(size);
-                        }
+                // `size < buf.len() + 4`: only a line that long needs the check.
+                if simple && long_line {
+                    let size = pos + 4 + (i - key_start);
+                    if size > MAX_KEY_LENGTH && long_key.is_none() {
+                        long_key = Some(size);
                     }
-                    out.push(SimpleField {
-                        key_start,
-                        key_end: i,
-                        value,
-                    });
                 }
+                // Kept when the block is not simple too: where the walk cuts this very
+                // field, its value is this one.
+                out.push(SimpleField {
+                    key_start,
+                    key_end: i,
+                    value_end: end,
+                    value,
+                });
                 // Every value scanner stops at a `,` or a space (outside quotes: this branch
                 // is not quoted) or at the end: take that delimiter here, as the branches
                 // below would, instead of searching for it again.
@@ -1414,7 +1441,11 @@ fn walk_fields(
 }
 
 /// What `fieldIterator.Next` and the typed value getters make of a value cut by `walkFields`.
-fn decode_value<'a>(key: &[u8], v: &'a [u8]) -> Result<FieldValue<'a>, Reason> {
+fn decode_value<'a>(
+    key: &[u8],
+    v: &'a [u8],
+    spare: &mut SpareBuffers,
+) -> Result<FieldValue<'a>, Reason> {
     // Go strings: the key's bytes go into the message as they are.
     let undecodable = |msg: String| Err(Reason::UndecodableFieldValue(msg.into_bytes()));
     let Some(&first) = v.first() else {
@@ -1428,7 +1459,10 @@ fn decode_value<'a>(key: &[u8], v: &'a [u8]) -> Result<FieldValue<'a>, Reason> {
                 [b"unable to decode string field ".as_slice(), key].concat(),
             ));
         }
-        return Ok(FieldValue::String(unescape_string(&v[1..v.len() - 1])));
+        return Ok(FieldValue::String(unescape_string_in(
+            &v[1..v.len() - 1],
+            spare,
+        )));
     }
     if matches!(
         first,

@@ -331,7 +331,7 @@ proptest! {
                         line: p.line,
                         line_number: p.line_number,
                         raw_key: p.raw_key,
-                        measurement: p.measurement.clone(),
+                        measurement: Cow::Owned(p.measurement().to_vec()),
                         tags: p.tags().to_vec(),
                         fields: p.fields().to_vec(),
                         timestamp: p.timestamp,
@@ -464,9 +464,9 @@ proptest! {
             let mut parts = [scan::PointParts::default(), scan::PointParts::default()];
             let [pa, pb] = &mut parts;
             let a = scan::parse_point_as::<true>(line, 1000, &mut Scratch::default(), pa)
-                .map(|p| (p.measurement, pa.tags.clone(), pa.fields.clone(), p.timestamp));
+                .map(|p| (pa.measurement.clone(), pa.tags.clone(), pa.fields.clone(), p.timestamp));
             let b = scan::parse_point_as::<false>(line, 1000, &mut Scratch::default(), pb)
-                .map(|p| (p.measurement, pb.tags.clone(), pb.fields.clone(), p.timestamp));
+                .map(|p| (pb.measurement.clone(), pb.tags.clone(), pb.fields.clone(), p.timestamp));
             prop_assert_eq!(a, b);
         }
     }

@@ -215,7 +215,7 @@ fn shared_fast_entry<'a>(
         line,
         line_number,
         raw_key: &line[..fields_start],
-        measurement: parsed.measurement,
+        measurement: parts.measurement,
         tags: parts.tags,
         fields: parts.fields,
         timestamp: parsed.timestamp,
