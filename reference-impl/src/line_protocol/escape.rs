@@ -51,9 +51,9 @@ pub(crate) fn unescape<'a>(raw: &'a [u8], set: &[u8]) -> Cow<'a, [u8]> {
     }
 }
 
-/// Unescapes `raw` with the set `SET` ([`mask`]); borrows when nothing changes, and otherwise writes into a
-/// buffer taken from `spare` (a lent point's tags and fields give theirs back for the next
-/// line, so unescaping allocates only until the spares suffice).
+/// Unescapes `raw` with the set `SET` ([`mask`]); borrows when nothing changes, and otherwise
+/// writes into a buffer taken from `spare` (a lent point's tags and fields give theirs back for
+/// the next line, so unescaping allocates only until the spares suffice).
 #[inline]
 pub(crate) fn unescape_in<'a, const SET: u128>(
     raw: &'a [u8],
