@@ -554,7 +554,7 @@ impl PointParts<'_> {
             // SAFETY: a length of 0 is within any capacity and leaves no element exposed. The
             // elements are not dropped: a line without a backslash borrows every name, key
             // and value from the body, so there is nothing to drop (`clear` would walk the
-            // vectors to find that out: a fifth of a plain line's cost).
+            // vectors to find that out: 5% of a plain line's instructions).
             unsafe {
                 self.tags.set_len(0);
                 self.fields.set_len(0);
