@@ -6,10 +6,10 @@
 //! mask instead of a search loop per token (whose exit branch mispredicts on the varying token
 //! lengths). A line with quotes or backslashes is scanned the same way with `\` and `"` added
 //! to the masks ([`Delims`] with `PLAIN` false), and `scanLine`'s walk to the end of such a
-//! line stops at the bytes its state reacts to ([`LineMarks`]). Each 64-byte block is classified once,
-//! when the scanner first reaches it: SSE2 on x86_64 (baseline there), SWAR elsewhere (both
-//! tested against the byte loop). Nothing is stored but the current block's mask: no memory
-//! grows with the line.
+//! line stops at the bytes its state reacts to ([`LineMarks`]). Both walk the line with one
+//! [`Cursor`]: each 64-byte block is classified once, when the scanner first reaches it: SSE2
+//! on x86_64 (baseline there), SWAR elsewhere (both tested against the byte loop). Nothing is
+//! stored but the current block's masks: no memory grows with the line.
 
 /// What a plain line's tokens end at.
 const PLAIN_SET: [u8; 3] = [b',', b'=', b' '];
@@ -35,59 +35,18 @@ pub(crate) enum LineState {
 
 /// A forward cursor over what `scanLine` reacts to, in each of its states: the three masks of
 /// a block are made together when the walk reaches it.
-pub(crate) struct LineMarks<'b> {
-    buf: &'b [u8],
-    block: usize,
-    masks: [u64; 3],
-}
+pub(crate) struct LineMarks<'b>(Cursor<'b, 3>);
 
 impl<'b> LineMarks<'b> {
     #[inline(always)]
     pub(crate) fn new(buf: &'b [u8]) -> Self {
-        Self {
-            buf,
-            block: usize::MAX,
-            masks: [0; 3],
-        }
+        Self(Cursor::new(buf))
     }
 
     /// The first index `>= i` whose byte `scanLine` reacts to in `state`.
     #[inline(always)]
     pub(crate) fn next(&mut self, i: usize, state: LineState) -> Option<usize> {
-        let mut base = i & !63;
-        if base != self.block {
-            if base >= self.buf.len() {
-                return None;
-            }
-            self.load(base);
-        }
-        let mut m = self.masks[state as usize] & (u64::MAX << (i & 63));
-        while m == 0 {
-            base += 64;
-            if base >= self.buf.len() {
-                return None;
-            }
-            self.load(base);
-            m = self.masks[state as usize];
-        }
-        Some(base + m.trailing_zeros() as usize)
-    }
-
-    #[inline(always)]
-    fn load(&mut self, base: usize) {
-        self.block = base;
-        self.masks = match self.buf.get(base..base + 64) {
-            Some(chunk) => line_masks(chunk),
-            None => {
-                // The last, short block: the padding is masked off (its zero bytes are in no
-                // set anyway).
-                let mut padded = [0u8; 64];
-                let rest = self.buf.get(base..).unwrap_or_default();
-                padded[..rest.len()].copy_from_slice(rest);
-                let valid = u64::MAX >> (64 - rest.len());
-                line_masks(&padded).map(|m| m & valid)
-            }
-        };
+        self.0.next(i, state as usize, line_masks)
     }
 }
 
@@ -134,61 +93,67 @@ fn sse2_line_masks(chunk: &[u8]) -> [u64; 3] {
     masks
 }
 
-/// A forward cursor over the bytes of a set in `buf` (the set is given to each call, so that
-/// it is a constant where the call is inlined; one cursor always asks for the same set).
-pub(crate) struct Blocks<'b> {
+/// A forward cursor over `N` masks of `buf`, which `classify` makes for each 64-byte block
+/// (one cursor always passes the same `classify`; it is a constant where the call is inlined).
+struct Cursor<'b, const N: usize> {
     buf: &'b [u8],
-    /// Start of the block whose mask is held (`usize::MAX` before the first look).
+    /// Start of the block whose masks are held (`usize::MAX` before the first look).
     block: usize,
-    /// Bit `k` is set when `buf[block + k]` is in the set.
-    mask: u64,
+    /// Bit `k` of a mask is set when `buf[block + k]` is in its set.
+    masks: [u64; N],
 }
 
-impl<'b> Blocks<'b> {
+impl<'b, const N: usize> Cursor<'b, N> {
     #[inline(always)]
-    pub(crate) fn new(buf: &'b [u8]) -> Self {
+    fn new(buf: &'b [u8]) -> Self {
         Self {
             buf,
             block: usize::MAX,
-            mask: 0,
+            masks: [0; N],
         }
     }
 
-    /// The first index `>= i` whose byte is in `set` (any `i`; the answer is the same as a
+    /// The first index `>= i` flagged in mask `which` (any `i`; the answer is the same as a
     /// byte loop's, however the calls move).
     #[inline(always)]
-    pub(crate) fn next(&mut self, i: usize, set: &[u8]) -> Option<usize> {
+    fn next(
+        &mut self,
+        i: usize,
+        which: usize,
+        classify: impl Fn(&[u8]) -> [u64; N],
+    ) -> Option<usize> {
         let mut base = i & !63;
         if base != self.block {
             if base >= self.buf.len() {
                 return None;
             }
-            self.load(base, set);
+            self.load(base, &classify);
         }
-        let mut m = self.mask & (u64::MAX << (i & 63));
+        let mut m = self.masks[which] & (u64::MAX << (i & 63));
         while m == 0 {
             base += 64;
             if base >= self.buf.len() {
                 return None;
             }
-            self.load(base, set);
-            m = self.mask;
+            self.load(base, &classify);
+            m = self.masks[which];
         }
         Some(base + m.trailing_zeros() as usize)
     }
 
     #[inline(always)]
-    fn load(&mut self, base: usize, set: &[u8]) {
+    fn load(&mut self, base: usize, classify: &impl Fn(&[u8]) -> [u64; N]) {
         self.block = base;
-        self.mask = match self.buf.get(base..base + 64) {
-            Some(chunk) => block_mask(chunk, set),
+        self.masks = match self.buf.get(base..base + 64) {
+            Some(chunk) => classify(chunk),
             None => {
                 // The last, short block: the padding is masked off (a zero byte may be in
                 // the set of no scanner, but the answer must not depend on that).
                 let mut padded = [0u8; 64];
                 let rest = self.buf.get(base..).unwrap_or_default();
                 padded[..rest.len()].copy_from_slice(rest);
-                block_mask(&padded, set) & (u64::MAX >> (64 - rest.len()))
+                let valid = u64::MAX >> (64 - rest.len());
+                classify(&padded).map(|m| m & valid)
             }
         };
     }
@@ -196,21 +161,21 @@ impl<'b> Blocks<'b> {
 
 /// A forward cursor over the delimiters of one line: `,`, `=` and space, and with `PLAIN`
 /// false also `\` and `"`.
-pub(crate) struct Delims<'b, const PLAIN: bool>(Blocks<'b>);
+pub(crate) struct Delims<'b, const PLAIN: bool>(Cursor<'b, 1>);
 
 impl<'b, const PLAIN: bool> Delims<'b, PLAIN> {
     #[inline(always)]
     pub(crate) fn new(buf: &'b [u8]) -> Self {
-        Self(Blocks::new(buf))
+        Self(Cursor::new(buf))
     }
 
     /// The first index `>= i` whose byte is `,`, `=`, a space or (not `PLAIN`) `\` or `"`.
     #[inline(always)]
     pub(crate) fn next(&mut self, i: usize) -> Option<usize> {
         if PLAIN {
-            self.0.next(i, &PLAIN_SET)
+            self.0.next(i, 0, |chunk| [block_mask(chunk, &PLAIN_SET)])
         } else {
-            self.0.next(i, &ESCAPED_SET)
+            self.0.next(i, 0, |chunk| [block_mask(chunk, &ESCAPED_SET)])
         }
     }
 
@@ -348,8 +313,8 @@ mod tests {
             buf in prop::collection::vec(prop::sample::select(&b"a\x00 "[..]), 0..200),
             i in 0usize..220,
         ) {
-            let mut zeros = Blocks::new(&buf);
-            prop_assert_eq!(zeros.next(i, &[0]), byte_loop(&buf, i, &[0]));
+            let mut zeros = Cursor::<1>::new(&buf);
+            prop_assert_eq!(zeros.next(i, 0, |c| [block_mask(c, &[0])]), byte_loop(&buf, i, &[0]));
         }
 
         /// The SWAR fallback computes the same masks as the byte loop (and, on x86_64, SSE2).
