@@ -47,7 +47,8 @@ pub(crate) fn unescape<'a>(raw: &'a [u8], set: &[u8]) -> Cow<'a, [u8]> {
         MEASUREMENT_SET => unescape_in::<MEASUREMENT_MASK>(raw, spare),
         TAG_SET => unescape_in::<TAG_MASK>(raw, spare),
         FIELD_KEY_SET => unescape_in::<FIELD_KEY_MASK>(raw, spare),
-        _ => unescape_in::<STRING_MASK>(raw, spare),
+        b"\\\"" => unescape_in::<STRING_MASK>(raw, spare),
+        other => panic!("no escape set {other:?}"),
     }
 }
 

@@ -47,10 +47,10 @@ pub struct Point<'a> {
     pub timestamp: Option<i64>,
 }
 
-/// One parsed line lent to a callback of [`parse_lines_ref`]: its tags and fields are the
-/// parser's own vectors, which the next line reuses, so a body parses with no allocation per
-/// line (beyond the copies unescaping makes). [`PointRef::into_point`] keeps it (as
-/// [`parse_lines`] does for every line).
+/// One parsed line lent to a callback of [`parse_lines_ref`]: its measurement, tags and fields
+/// are held by the parser, whose vectors and unescaped buffers the next line reuses, so a body
+/// parses with no allocation per line once the buffers suffice. [`PointRef::into_point`] keeps
+/// it (as [`parse_lines`] does for every line).
 #[derive(Debug)]
 pub struct PointRef<'p, 'a> {
     /// The line after the leading-whitespace strip (spaces, tabs, NUL), verbatim.

@@ -976,7 +976,8 @@ fn scan_tags<const PLAIN: bool>(
 /// `scanFields`. Returns `(start, end, simple, long_key)`: the fields block is
 /// `buf[start..end]`; `simple` is true when the block holds no `"` and no `\`, in which case
 /// `out` holds the fields exactly as `walkFields` and the field iterator would cut and decode
-/// them, and `long_key` the first `max key length exceeded` size among them.
+/// them, and `long_key` the first `max key length exceeded` size among them. Otherwise `out`
+/// holds the numbers and booleans this scan decoded, with the spans it read them from.
 ///
 /// Without `PLAIN`, `walked` gets the `(key_start, key_end, value_start, value_end)` spans of
 /// the fields as this scan delimits them, and the last result says whether they are exactly
