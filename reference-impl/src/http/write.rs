@@ -129,7 +129,9 @@ fn write_failed() -> Response<Body> {
 }
 
 /// Runs a write's decoding and storing on the blocking pool: gunzip, parsing and the store
-/// lock can take a while for a large body, and must not hold an async worker meanwhile. A
+/// lock can take a while for a large body, and must not hold an async worker meanwhile. At
+/// most [`AppState::write_slots`] writes run there at once; the others wait for a slot here,
+/// holding no thread. A
 /// small plain body (`inline`: at most [`INLINE_BODY_BYTES`], no gzip, which could inflate)
 /// whose store lock is free at once is written right here instead: the blocking pool's two
 /// thread hand-offs cost more than such a write, and a write that would wait for the lock
@@ -154,12 +156,18 @@ async fn blocking(
                 .unwrap_or_else(|_| write_failed());
         }
     }
+    // The slot goes with the work: a client that leaves frees it when the write ends, not
+    // when the future is dropped. The semaphore is never closed, so `Err` cannot happen (it
+    // would only mean no slot to wait for).
+    let slot = Arc::clone(&state.write_slots).acquire_owned().await.ok();
     tokio::task::spawn_blocking(move || {
         let access = StoreAccess {
             state: &state,
             held: None,
         };
-        f(&state, access)
+        let answer = f(&state, access);
+        drop(slot);
+        answer
     })
     .await
     .unwrap_or_else(|_| write_failed())
