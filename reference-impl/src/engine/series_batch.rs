@@ -8,52 +8,37 @@
 //! decide everything in input order: nothing here decides whether a value is written.
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 
-use crate::line_protocol::{Field, Point};
+use crate::line_protocol::{Field, Point, PointView};
 use crate::model::FieldType;
 use crate::storage::batch::FastState;
 pub use crate::storage::batch::{to_ordinal, BatchSeries, FieldColumn, SeriesBatch};
 use crate::storage::SeriesKey;
 
-/// The last signature computed for a series: its index, the point it was computed for, and
-/// the column of each of that point's fields (`None`: the field has no column).
-#[derive(Debug, Clone)]
+/// The last signature computed for a series: its index, and for each field of the point it
+/// was computed for, its key, type and column (`None`: the field has no column).
+#[derive(Debug, Default)]
 struct Template {
     signature: usize,
-    row: usize,
-    column_of: Vec<Option<usize>>,
+    /// The field keys one after another; `fields[i].0` is where key `i` ends.
+    keys: Vec<u8>,
+    fields: Vec<(usize, FieldType, Option<usize>)>,
 }
 
-/// A point's series, borrowed, for the grouping map: equal when measurement and tags are
-/// equal byte for byte, in order.
-struct SeriesOf<'p, 'a>(&'p Point<'a>);
-
-impl Hash for SeriesOf<'_, '_> {
-    /// Tag keys are left out of the hash (they repeat from series to series); equality still
-    /// compares them.
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.measurement.as_ref().hash(state);
-        state.write_usize(self.0.tags.len());
-        for t in &self.0.tags {
-            t.value.as_ref().hash(state);
+impl Template {
+    /// Whether `fields` have the keys and types of this template's point, in order.
+    fn matches(&self, fields: &[Field<'_>]) -> bool {
+        if fields.len() != self.fields.len() {
+            return false;
         }
+        let mut start = 0;
+        fields.iter().zip(&self.fields).all(|(f, &(end, ty, _))| {
+            let same = self.keys.get(start..end) == Some(&*f.key) && f.value.field_type() == ty;
+            start = end;
+            same
+        })
     }
 }
-
-impl PartialEq for SeriesOf<'_, '_> {
-    fn eq(&self, other: &Self) -> bool {
-        let (a, b) = (self.0, other.0);
-        a.measurement == b.measurement
-            && a.tags.len() == b.tags.len()
-            && a.tags
-                .iter()
-                .zip(&b.tags)
-                .all(|(x, y)| x.key == y.key && x.value == y.value)
-    }
-}
-
-impl Eq for SeriesOf<'_, '_> {}
 
 /// Columns of a series searched one by one for a field key before the map of the rest.
 const SEARCHED_COLUMNS: usize = 16;
@@ -85,214 +70,207 @@ impl SeriesBatch {
     /// says, by field key, which fields get a column (every field still counts for ordinals and
     /// signatures).
     pub fn build(points: &[Point<'_>], default_time: i64, column: impl Fn(&[u8]) -> bool) -> Self {
-        let rows = points.len();
-        let mut out = SeriesBatch {
-            row_series: Vec::with_capacity(rows),
-            row_time: Vec::with_capacity(rows),
-            row_first_ordinal: Vec::with_capacity(rows + 1),
-            ..SeriesBatch::default()
-        };
-        // Pass 1: the series of every point, and how many points each series has (so that
-        // every column is allocated once, at its final size).
-        // Raw keys (as written) are looked up first: one hash and one comparison of contiguous
-        // bytes; a raw key not seen yet is looked up by its parsed series.
-        let mut by_raw_key: HashMap<&[u8], usize, FastState> =
-            HashMap::with_capacity_and_hasher(rows.min(1 << 16), FastState::default());
-        let mut series_of: HashMap<SeriesOf<'_, '_>, usize, FastState> =
-            HashMap::with_hasher(FastState::default());
-        let mut series_rows: Vec<usize> = Vec::new();
-        let mut firsts: Vec<usize> = Vec::new();
-        for (row, point) in points.iter().enumerate() {
-            let next = firsts.len();
-            let known = match point.raw_key {
-                [] => None,
-                raw => by_raw_key.get(raw).copied(),
-            };
-            let s = match known {
-                Some(s) => s,
-                None => {
-                    let s = *series_of.entry(SeriesOf(point)).or_insert(next);
-                    if !point.raw_key.is_empty() {
-                        by_raw_key.insert(point.raw_key, s);
-                    }
-                    s
-                }
-            };
-            if s == next {
-                firsts.push(row);
-                series_rows.push(0);
-            }
-            series_rows[s] += 1;
-            out.row_series.push(s);
-        }
-        out.series = firsts
-            .iter()
-            .map(|&row| {
-                let point = &points[row];
-                BatchSeries::new(SeriesKey::new(
-                    &point.measurement,
-                    point.tags.iter().map(|t| (&*t.key, &*t.value)),
-                ))
-            })
-            .collect();
-
-        // Per row, in input order: its time and the ordinal of its first field (every field
-        // counts, with a column or not).
-        let mut ordinal = 0;
+        let mut builder = SeriesBatchBuilder::new(default_time, column);
         for point in points {
-            out.row_time.push(point.timestamp.unwrap_or(default_time));
-            out.row_first_ordinal.push(ordinal);
-            ordinal += point.fields.len();
+            builder.push(point);
         }
-        out.row_first_ordinal.push(ordinal);
+        builder.finish()
+    }
+}
 
-        // The rows of each series, in input order (`by_series[series_start[s]..series_start[s
-        // + 1]]`): pass 2 goes series by series, so a series' columns and the point its last
-        // signature came from are still in cache for its next point. In input order, every
-        // point of a TSBS batch went to another series' ten columns (three vectors each) and
-        // compared its fields with a point a thousand rows back, and those loads were ~40% of
-        // the grouping's own samples. The misses move to the points, now read out of memory
-        // order, so the gain is smaller: 801-858 → 724-763 ns/point (`WRITE_PHASE=group` of
-        // the write bench, the two builds taking turns).
-        let mut series_start = Vec::with_capacity(series_rows.len() + 1);
-        let mut next_start = 0;
-        for &n in &series_rows {
-            series_start.push(next_start);
-            next_start += n;
+/// Groups points by series as they come, one at a time, so that a write's points need not be
+/// kept to be grouped: the parser lends each point ([`crate::line_protocol::PointRef`]) and
+/// the point's values go straight into its series' columns. What it builds is
+/// [`SeriesBatch::build`]'s batch (which is this, fed kept points).
+///
+/// Grouping the points of a 5,000-line TSBS body this way keeps no point: the kept points of
+/// such a body took 7.2 MB (1,447 bytes a point, two vectors each) next to the 3.2 MB of the
+/// grouping, and a served write freed them only after the store lock.
+pub struct SeriesBatchBuilder<'a, C> {
+    out: SeriesBatch,
+    default_time: i64,
+    column: C,
+    /// Fields seen so far: the ordinal of the next point's first field.
+    ordinal: usize,
+    /// Series by their key as written (one hash of contiguous bytes): a raw key not seen yet is
+    /// looked up by its parsed series key in `by_key`.
+    by_raw_key: HashMap<&'a [u8], usize, FastState>,
+    by_key: HashMap<SeriesKey, usize, FastState>,
+    /// Per series: the last signature computed in it. A point whose fields have the same keys
+    /// and types, in the same order, shares it without a hash look-up (the usual case: a
+    /// series keeps its fields).
+    templates: Vec<Option<Template>>,
+    /// Per series past its first `SEARCHED_COLUMNS` columns (which are searched in order): field
+    /// key → column. A search of every column would be quadratic in a series with many keys,
+    /// and a map for the usual few was 3.5% of a write.
+    column_index: HashMap<usize, HashMap<Vec<u8>, usize, FastState>, FastState>,
+    /// Signature encodings → their index, in order of first appearance.
+    signature_of: HashMap<Vec<u8>, usize, FastState>,
+    signature: Vec<u8>,
+}
+
+impl<'a, C: Fn(&[u8]) -> bool> SeriesBatchBuilder<'a, C> {
+    /// An empty batch; see [`SeriesBatch::build`] for `default_time` and `column`.
+    pub fn new(default_time: i64, column: C) -> Self {
+        Self {
+            out: SeriesBatch {
+                row_first_ordinal: vec![0],
+                ..SeriesBatch::default()
+            },
+            default_time,
+            column,
+            ordinal: 0,
+            by_raw_key: HashMap::with_hasher(FastState::default()),
+            by_key: HashMap::with_hasher(FastState::default()),
+            templates: Vec::new(),
+            column_index: HashMap::with_hasher(FastState::default()),
+            signature_of: HashMap::with_hasher(FastState::default()),
+            signature: Vec::new(),
         }
-        series_start.push(next_start);
-        let mut by_series = vec![0; rows];
-        let mut filled = series_start.clone();
-        for (row, &s) in out.row_series.iter().enumerate() {
-            by_series[filled[s]] = row;
-            filled[s] += 1;
+    }
+
+    /// Points pushed so far.
+    pub fn rows(&self) -> usize {
+        self.out.row_series.len()
+    }
+
+    /// The series of `point`, added when new.
+    fn series_of(&mut self, point: &impl PointView<'a>) -> usize {
+        let raw = point.raw_key();
+        if !raw.is_empty() {
+            if let Some(&s) = self.by_raw_key.get(raw) {
+                return s;
+            }
         }
+        let key = SeriesKey::new(
+            point.measurement(),
+            point.tags().iter().map(|t| (&*t.key, &*t.value)),
+        );
+        let s = match self.by_key.get(&key) {
+            Some(&s) => s,
+            None => {
+                let s = self.out.series.len();
+                self.by_key.insert(key.clone(), s);
+                self.out.series.push(BatchSeries::new(key));
+                self.templates.push(None);
+                s
+            }
+        };
+        if !raw.is_empty() {
+            self.by_raw_key.insert(raw, s);
+        }
+        s
+    }
 
-        // Pass 2: signatures and columns. A point whose fields have the same keys and types,
-        // in the same order, as the last signature seen in its series shares it without a
-        // hash look-up (the usual case: a series keeps its fields).
-        let mut signature_of: HashMap<Vec<u8>, usize, FastState> =
-            HashMap::with_hasher(FastState::default());
-        out.row_signature = vec![0; rows];
-        out.row_plain = vec![false; rows];
-        let mut signature = Vec::new();
-        // Room reserved up front for columns: a new column gets its series' point count while
-        // the batch's field count allows, so the reserved room never exceeds the values the
-        // batch holds. Without this bound, a series whose points each bring a new field key
-        // reserved points × keys (a 700 KB body of one series and 65,536 keys took 8.7 GB).
-        let mut room: usize = ordinal;
-        // (series, field key) → column for the columns of a series past its first
-        // `SEARCHED_COLUMNS`, which are searched in order: a search of every column would be
-        // quadratic in a series with many keys, and a map for the usual few was 3.5% of a
-        // write.
-        let mut column_index: HashMap<(usize, &[u8]), usize, FastState> =
-            HashMap::with_hasher(FastState::default());
-        for (s, series) in out.series.iter_mut().enumerate() {
-            // The last signature computed in this series, its point, and the column of each
-            // field.
-            let mut last_signature: Option<Template> = None;
-            let columns = &mut series.columns;
-            for &row in &by_series[series_start[s]..series_start[s + 1]] {
-                let point = &points[row];
-                let time = out.row_time[row];
-                let mut ordinal = out.row_first_ordinal[row];
-                let same_as = last_signature.as_ref().filter(|t| {
-                    let fields = &points[t.row].fields;
-                    fields.len() == point.fields.len()
-                        && fields.iter().zip(&point.fields).all(|(a, b)| {
-                            a.key == b.key && a.value.field_type() == b.value.field_type()
-                        })
-                });
-                let mut plain = true;
-                if let Some(t) = same_as {
-                    // Same keys in the same order: the same columns, no key comparison.
-                    out.row_signature[row] = t.signature;
-                    for (field, c) in point.fields.iter().zip(&t.column_of) {
-                        plain &= !needs_close_look(field);
-                        if let Some(col) = c.and_then(|c| columns.get_mut(c)) {
-                            col.ordinals.push(to_ordinal(ordinal));
-                            col.times.push(time);
-                            col.values.push(field.value.to_owned_value());
-                            out.value_count += 1;
-                        }
-                        ordinal += 1;
-                    }
-                    out.row_plain[row] = plain;
-                    continue;
-                }
-                signature.clear();
-                signature.extend_from_slice(&(point.measurement.len() as u64).to_le_bytes());
-                signature.extend_from_slice(&point.measurement);
-                for field in &point.fields {
-                    signature.push(type_code(field.value.field_type()));
-                    signature.extend_from_slice(&(field.key.len() as u64).to_le_bytes());
-                    signature.extend_from_slice(&field.key);
-                }
-                let next = signature_of.len();
-                let sig = *signature_of.entry(signature.clone()).or_insert(next);
-                out.row_signature[row] = sig;
-
-                let mut column_of = Vec::with_capacity(point.fields.len());
-                for field in &point.fields {
-                    plain &= !needs_close_look(field);
-                    if !column(&field.key) {
-                        column_of.push(None);
-                        ordinal += 1;
-                        continue;
-                    }
-                    let searched = &columns[..columns.len().min(SEARCHED_COLUMNS)];
-                    let found = match searched.iter().position(|c| c.key == *field.key) {
-                        None if columns.len() > SEARCHED_COLUMNS => {
-                            column_index.get(&(s, &*field.key)).copied()
-                        }
-                        found => found,
-                    };
-                    let c = match found {
-                        Some(c) => c,
-                        None => {
-                            let capacity = series_rows[s].min(room);
-                            room -= capacity;
-                            columns.push(FieldColumn::with_type(
-                                &field.key,
-                                capacity,
-                                field.value.field_type(),
-                            ));
-                            let c = columns.len() - 1;
-                            if c >= SEARCHED_COLUMNS {
-                                column_index.insert((s, &*field.key), c);
-                            }
-                            c
-                        }
-                    };
-                    column_of.push(Some(c));
-                    let col = &mut columns[c];
+    /// Adds the next point (in input order).
+    pub fn push(&mut self, point: &impl PointView<'a>) {
+        let s = self.series_of(point);
+        let time = point.timestamp().unwrap_or(self.default_time);
+        let fields = point.fields();
+        let first = self.ordinal;
+        self.ordinal += fields.len();
+        let out = &mut self.out;
+        out.row_series.push(s);
+        out.row_time.push(time);
+        out.row_first_ordinal.push(self.ordinal);
+        let Some(columns) = out.series.get_mut(s).map(|series| &mut series.columns) else {
+            return;
+        };
+        let template = self.templates.get_mut(s).and_then(|t| t.as_mut());
+        if let Some(t) = template.filter(|t| t.matches(fields)) {
+            // Same keys in the same order: the same columns, no key comparison.
+            let mut plain = true;
+            for (ordinal, (field, &(_, _, c))) in (first..).zip(fields.iter().zip(&t.fields)) {
+                plain &= !needs_close_look(field);
+                if let Some(col) = c.and_then(|c| columns.get_mut(c)) {
                     col.ordinals.push(to_ordinal(ordinal));
                     col.times.push(time);
                     col.values.push(field.value.to_owned_value());
                     out.value_count += 1;
-                    ordinal += 1;
                 }
-                last_signature = Some(Template {
-                    signature: sig,
-                    row,
-                    column_of,
-                });
-                out.row_plain[row] = plain;
+            }
+            out.row_signature.push(t.signature);
+            out.row_plain.push(plain);
+            return;
+        }
+        let measurement = point.measurement();
+        let signature = &mut self.signature;
+        signature.clear();
+        signature.extend_from_slice(&(measurement.len() as u64).to_le_bytes());
+        signature.extend_from_slice(measurement);
+        for field in fields {
+            signature.push(type_code(field.value.field_type()));
+            signature.extend_from_slice(&(field.key.len() as u64).to_le_bytes());
+            signature.extend_from_slice(&field.key);
+        }
+        let next = self.signature_of.len();
+        let sig = match self.signature_of.get(signature.as_slice()) {
+            Some(&sig) => sig,
+            None => {
+                self.signature_of.insert(signature.clone(), next);
+                next
+            }
+        };
+        // The template is rebuilt in place: its buffers stay with the series.
+        let t = self
+            .templates
+            .get_mut(s)
+            .map(|t| t.get_or_insert_with(Template::default));
+        let mut scratch = Template::default();
+        let t = t.unwrap_or(&mut scratch);
+        t.signature = sig;
+        t.keys.clear();
+        t.fields.clear();
+        let mut plain = true;
+        for (ordinal, field) in (first..).zip(fields) {
+            plain &= !needs_close_look(field);
+            let ty = field.value.field_type();
+            t.keys.extend_from_slice(&field.key);
+            if !(self.column)(&field.key) {
+                t.fields.push((t.keys.len(), ty, None));
+                continue;
+            }
+            let searched = &columns[..columns.len().min(SEARCHED_COLUMNS)];
+            let found = match searched.iter().position(|c| c.key == *field.key) {
+                None if columns.len() > SEARCHED_COLUMNS => self
+                    .column_index
+                    .get(&s)
+                    .and_then(|m| m.get(&*field.key))
+                    .copied(),
+                found => found,
+            };
+            let c = match found {
+                Some(c) => c,
+                None => {
+                    // Columns grow as values come: the points of a series are not counted
+                    // ahead, so room is never reserved for values the batch does not hold.
+                    columns.push(FieldColumn::with_type(&field.key, 0, ty));
+                    let c = columns.len() - 1;
+                    if c >= SEARCHED_COLUMNS {
+                        self.column_index
+                            .entry(s)
+                            .or_default()
+                            .insert(field.key.to_vec(), c);
+                    }
+                    c
+                }
+            };
+            t.fields.push((t.keys.len(), ty, Some(c)));
+            if let Some(col) = columns.get_mut(c) {
+                col.ordinals.push(to_ordinal(ordinal));
+                col.times.push(time);
+                col.values.push(field.value.to_owned_value());
+                out.value_count += 1;
             }
         }
-        // Signatures were numbered series by series: renumber them in order of first
-        // appearance in the input.
-        let mut renumbered = vec![usize::MAX; signature_of.len()];
-        let mut next = 0;
-        for sig in &mut out.row_signature {
-            if renumbered[*sig] == usize::MAX {
-                renumbered[*sig] = next;
-                next += 1;
-            }
-            *sig = renumbered[*sig];
-        }
-        out.signatures = signature_of.len();
-        out
+        out.row_signature.push(sig);
+        out.row_plain.push(plain);
+    }
+
+    /// The batch of every point pushed.
+    pub fn finish(mut self) -> SeriesBatch {
+        self.out.signatures = self.signature_of.len();
+        self.out
     }
 }
 

@@ -3,7 +3,7 @@
 
 use crate::api_error::{ApiError, Code};
 use crate::clock::Clock;
-use crate::line_protocol::{parse_lines, parse_lines_ref, Batch, Point};
+use crate::line_protocol::{error_message_bytes, parse_lines_ref, LineError};
 use crate::model::precision::truncate_nanos;
 use crate::model::Precision;
 use crate::storage::{Action, Authorization, Bucket, ResourceKind, Status, Store};
@@ -11,7 +11,7 @@ use crate::storage::{Action, Authorization, Bucket, ResourceKind, Status, Store}
 use super::gunzip::{check_first_header, gunzip, GunzipError};
 use super::lookup::{find_bucket_for_write, find_org};
 use super::points_writer::{
-    series_batch, write_chunk, write_points, StorageVersion, WriteProgress, WriteStats,
+    write_chunk, write_points, GroupedLines, Rows, StorageVersion, WriteProgress, WriteStats,
 };
 use super::series_batch::SeriesBatch;
 
@@ -19,8 +19,8 @@ use super::series_batch::SeriesBatch;
 /// guard for the process, far above anything a conformance case sends.
 pub const HARD_BODY_LIMIT: usize = 1 << 30;
 
+use super::chunks::Kept;
 pub use super::chunks::CHUNK_POINTS;
-use super::chunks::{FirstChunk, Kept};
 
 /// Malformed lines whose error a write keeps. The answer names every malformed line (spec
 /// §3.2: never truncated); past this many, the message is not built in memory (a 128 MiB body
@@ -118,18 +118,23 @@ pub struct Prepared<'b> {
     body: Option<Result<std::borrow::Cow<'b, [u8]>, ApiError>>,
 }
 
-/// A body parsed before the store is taken: the points, grouped by series when none failed,
-/// and the request time that stamps points without a timestamp.
+/// A body parsed before the store is taken: the points grouped by series when none failed
+/// (each point kept only as its line), and the request time that stamps points without a
+/// timestamp.
 pub struct Parsed<'p> {
-    pub batch: Batch<'p>,
+    /// The first [`MAX_KEPT_ERRORS`] malformed lines.
+    pub errors: Vec<LineError<'p>>,
     pub grouped: Option<SeriesBatch>,
+    /// Each point's line and line number, in input order (see [`Rows::Lines`]); empty when
+    /// the body has more than [`CHUNK_POINTS`] points.
+    pub lines: Vec<(&'p [u8], usize)>,
     pub now: i64,
     /// The request time truncated to the precision: the time of points without one.
     pub default_time: i64,
-    /// Set when the body holds more than [`CHUNK_POINTS`] points: `batch` kept only the errors,
+    /// Set when the body holds more than [`CHUNK_POINTS`] points: only the errors were kept,
     /// and the points are parsed again from this body, a chunk at a time, as they are written.
     pub chunked: Option<(&'p [u8], Precision)>,
-    /// Malformed lines in all; `batch.errors` keeps the first [`MAX_KEPT_ERRORS`].
+    /// Malformed lines in all; `errors` keeps the first [`MAX_KEPT_ERRORS`].
     pub error_count: usize,
     /// The precision the body was parsed with (to parse it again for a streamed error).
     pub precision: Precision,
@@ -308,23 +313,35 @@ fn parse_now<'p>(
     clock: &dyn Clock,
 ) -> Parsed<'p> {
     let now = clock.now_nanos();
-    let mut first = FirstChunk::default();
+    let default_time = truncate_nanos(now, truncation);
+    let mut first = Some(GroupedLines::new(default_time));
     let mut errors = Kept::new(MAX_KEPT_ERRORS);
-    // Points past the first chunk are only validated here (written by `write_in_chunks`):
-    // they are looked at where the parser lends them, not copied out.
+    // Points are grouped where the parser lends them, not copied out; past the first chunk
+    // they are only validated here (written by `write_in_chunks`).
     parse_lines_ref(
         body,
         precision,
-        |p| first.push_with(|| p.into_point()),
+        |p| match &mut first {
+            Some(chunk) if chunk.len() < CHUNK_POINTS => chunk.push(&p),
+            Some(_) => first = None,
+            None => {}
+        },
         |e| errors.push_with(|| e),
     );
-    let (points, too_many, error_count) = (first.items, first.overflowed, errors.count);
+    let error_count = errors.count;
     let errors = errors.items;
-    let default_time = truncate_nanos(now, truncation);
-    let grouped = (errors.is_empty() && !too_many).then(|| series_batch(&points, default_time));
+    let too_many = first.is_none();
+    let (grouped, lines) = match first {
+        Some(chunk) if errors.is_empty() => {
+            let (grouped, lines) = chunk.finish();
+            (Some(grouped), lines)
+        }
+        _ => (None, Vec::new()),
+    };
     Parsed {
-        batch: Batch { points, errors },
+        errors,
         grouped,
+        lines,
         now,
         default_time,
         chunked: too_many.then_some((body, precision)),
@@ -426,24 +443,28 @@ fn write_in_chunks(
     config: &WriteConfig,
 ) -> (WriteStats, Option<super::PartialWrite>) {
     let mut progress = WriteProgress::default();
-    let mut chunk: Vec<Point<'_>> = Vec::with_capacity(CHUNK_POINTS);
-    let mut flush = |chunk: &mut Vec<Point<'_>>, progress: &mut WriteProgress| {
-        let mut grouped = series_batch(chunk, default_time);
-        write_chunk(progress, data, bucket, chunk, &mut grouped, now);
-        chunk.clear();
+    let mut flush = |chunk: GroupedLines<'_>, progress: &mut WriteProgress| {
+        let (mut grouped, lines) = chunk.finish();
+        let rows = Rows::Lines {
+            lines: &lines,
+            precision,
+        };
+        write_chunk(progress, data, bucket, rows, &mut grouped, now);
     };
-    parse_lines(
+    let mut chunk = GroupedLines::new(default_time);
+    parse_lines_ref(
         body,
         precision,
         |p| {
-            chunk.push(p);
+            chunk.push(&p);
             if chunk.len() == CHUNK_POINTS {
-                flush(&mut chunk, &mut progress);
+                let full = std::mem::replace(&mut chunk, GroupedLines::new(default_time));
+                flush(full, &mut progress);
             }
         },
         |_| {},
     );
-    flush(&mut chunk, &mut progress);
+    flush(chunk, &mut progress);
     progress.finish(bucket, now, config.storage_version)
 }
 
@@ -453,38 +474,41 @@ fn write_batch(
     parsed: &mut Parsed<'_>,
     config: &WriteConfig,
 ) -> Result<WriteStats, ApiError> {
-    if parsed.error_count > parsed.batch.errors.len() {
+    if parsed.error_count > parsed.errors.len() {
         return Err(ApiError::new(Code::Invalid, MALFORMED_STREAMED));
     }
-    if let Some(message) = parsed.batch.error_message_bytes() {
+    if let Some(message) = error_message_bytes(&parsed.errors) {
         // Any malformed line rejects the whole batch.
         return Err(ApiError::from_go_bytes(Code::Invalid, message));
     }
     let Parsed {
-        batch,
         grouped,
+        lines,
         now,
         default_time,
         chunked,
+        precision,
         ..
     } = parsed;
     let data = store.data.entry(bucket.id).or_default();
-    let (stats, partial) = match chunked {
-        Some((body, precision)) => {
+    let (stats, partial) = match (chunked, grouped) {
+        (Some((body, precision)), _) => {
             write_in_chunks(data, bucket, body, *precision, *now, *default_time, config)
         }
-        None => {
-            // Grouped whenever no line failed; the fallback keeps this total.
-            let grouped = grouped.get_or_insert_with(|| series_batch(&batch.points, *default_time));
-            write_points(
-                data,
-                bucket,
-                &batch.points,
-                grouped,
-                *now,
-                config.storage_version,
-            )
-        }
+        (None, Some(grouped)) => write_points(
+            data,
+            bucket,
+            Rows::Lines {
+                lines,
+                precision: *precision,
+            },
+            grouped,
+            *now,
+            config.storage_version,
+        ),
+        // Grouped whenever no line failed and the body is one chunk (`parse_now`): never
+        // here, and a 500 rather than a write that silently stored nothing.
+        (None, None) => return Err(ApiError::internal_opaque()),
     };
     match partial {
         Some(p) => Err(ApiError::new(

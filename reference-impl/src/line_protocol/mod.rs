@@ -111,6 +111,57 @@ impl<'p, 'a> PointRef<'p, 'a> {
     }
 }
 
+/// What grouping by series reads of a parsed point, kept ([`Point`]) or lent by the parser
+/// ([`PointRef`]): a write can group the points as they are parsed, without keeping them.
+pub trait PointView<'a> {
+    /// As [`Point::raw_key`].
+    fn raw_key(&self) -> &'a [u8];
+    /// As [`Point::measurement`].
+    fn measurement(&self) -> &[u8];
+    /// As [`Point::tags`].
+    fn tags(&self) -> &[Tag<'a>];
+    /// As [`Point::fields`].
+    fn fields(&self) -> &[Field<'a>];
+    /// As [`Point::timestamp`].
+    fn timestamp(&self) -> Option<i64>;
+}
+
+impl<'a> PointView<'a> for Point<'a> {
+    fn raw_key(&self) -> &'a [u8] {
+        self.raw_key
+    }
+    fn measurement(&self) -> &[u8] {
+        &self.measurement
+    }
+    fn tags(&self) -> &[Tag<'a>] {
+        &self.tags
+    }
+    fn fields(&self) -> &[Field<'a>] {
+        &self.fields
+    }
+    fn timestamp(&self) -> Option<i64> {
+        self.timestamp
+    }
+}
+
+impl<'a> PointView<'a> for PointRef<'_, 'a> {
+    fn raw_key(&self) -> &'a [u8] {
+        self.raw_key
+    }
+    fn measurement(&self) -> &[u8] {
+        PointRef::measurement(self)
+    }
+    fn tags(&self) -> &[Tag<'a>] {
+        PointRef::tags(self)
+    }
+    fn fields(&self) -> &[Field<'a>] {
+        PointRef::fields(self)
+    }
+    fn timestamp(&self) -> Option<i64> {
+        self.timestamp
+    }
+}
+
 /// A tag of a point (unescaped).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tag<'a> {
@@ -209,18 +260,23 @@ impl Batch<'_> {
 
     /// [`Batch::error_message`] as Go's string holds it: the lines' bytes as they came.
     pub fn error_message_bytes(&self) -> Option<Vec<u8>> {
-        if self.errors.is_empty() {
-            return None;
-        }
-        let mut out = Vec::new();
-        for (i, e) in self.errors.iter().enumerate() {
-            if i > 0 {
-                out.push(b'\n');
-            }
-            e.push_go_bytes(&mut out);
-        }
-        Some(out)
+        error_message_bytes(&self.errors)
     }
+}
+
+/// [`Batch::error_message_bytes`] of these errors.
+pub fn error_message_bytes(errors: &[LineError<'_>]) -> Option<Vec<u8>> {
+    if errors.is_empty() {
+        return None;
+    }
+    let mut out = Vec::new();
+    for (i, e) in errors.iter().enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+        }
+        e.push_go_bytes(&mut out);
+    }
+    Some(out)
 }
 
 /// Parses a whole body.
@@ -254,6 +310,33 @@ pub fn parse_lines_ref<'a>(
     mut on_error: impl FnMut(LineError<'a>),
 ) {
     scan::parse_lines(body, precision.multiplier(), &mut on_point, &mut on_error);
+}
+
+/// The point of a line that parsed before, parsed again: `line` is the [`Point::line`] a lent
+/// or kept point had (leading whitespace stripped, no line break after it), and
+/// `line_number` its [`Point::line_number`]. A write that grouped its points as they were
+/// parsed, without keeping them, takes back the few it must look at closely this way. `None`
+/// only when `line` does not parse (it never does for a point's own line).
+pub fn parse_line_again(
+    line: &[u8],
+    line_number: usize,
+    precision: Precision,
+) -> Option<Point<'_>> {
+    let mut out = None;
+    parse_lines_ref(
+        line,
+        precision,
+        |p| {
+            if out.is_none() {
+                out = Some(p.into_point());
+            }
+        },
+        |_| {},
+    );
+    out.map(|mut p: Point<'_>| {
+        p.line_number = line_number;
+        p
+    })
 }
 
 /// Escaped series key `measurement,k1=v1,k2=v2` (tags already in series-key order) as

@@ -5,11 +5,12 @@
 #[cfg(test)]
 mod model;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::series_batch::SeriesBatch;
-use crate::line_protocol::{series_key, Point};
+use super::series_batch::{SeriesBatch, SeriesBatchBuilder};
+use crate::line_protocol::{series_key, Point, PointRef, Precision};
 use crate::model::text::go_lossy;
 use crate::model::time::{format_go_duration, format_rfc3339_nano};
 use crate::model::FieldType;
@@ -91,10 +92,19 @@ impl RetentionDrops {
 
     /// Counts `point`, dropped at time `t`. MinDropped/MaxDropped keep the first point seen
     /// with the extreme time.
+    #[cfg(test)]
     pub(crate) fn note(&mut self, point: &Point<'_>, t: i64) {
+        self.note_with(t, || Some(Cow::Borrowed(point)));
+    }
+
+    /// [`RetentionDrops::note`] of the point `point` gives, asked for only when it is kept
+    /// (the oldest or newest so far).
+    fn note_with<'r, 'a: 'r>(&mut self, t: i64, point: impl Fn() -> Option<Cow<'r, Point<'a>>>) {
         self.count += 1;
         let drop = || RetentionDrop {
-            key: series_key(&point.measurement, &point.tags),
+            key: point()
+                .map(|p| series_key(&p.measurement, &p.tags))
+                .unwrap_or_default(),
             time: t,
         };
         if self.oldest.as_ref().is_none_or(|o| t < o.time) {
@@ -102,6 +112,58 @@ impl RetentionDrops {
         }
         if self.newest.as_ref().is_none_or(|n| t > n.time) {
             self.newest = Some(drop());
+        }
+    }
+}
+
+/// The points of a write as [`write_points`] looks at them: kept, or by their lines in the
+/// body, parsed again for the few it looks at closely (the first point of each field
+/// signature in a shard group, points with a `time` field or a long string, points dropped
+/// for retention that are the oldest or newest so far). A write grouped as it was parsed
+/// ([`crate::engine::series_batch::SeriesBatchBuilder`]) keeps only the lines.
+#[derive(Clone, Copy)]
+pub enum Rows<'r, 'a> {
+    Kept(&'r [Point<'a>]),
+    /// Each point's [`Point::line`] and [`Point::line_number`], and the body's precision.
+    Lines {
+        lines: &'r [(&'a [u8], usize)],
+        precision: Precision,
+    },
+}
+
+impl<'r, 'a> From<&'r [Point<'a>]> for Rows<'r, 'a> {
+    fn from(points: &'r [Point<'a>]) -> Self {
+        Self::Kept(points)
+    }
+}
+
+impl<'r, 'a> From<&'r Vec<Point<'a>>> for Rows<'r, 'a> {
+    fn from(points: &'r Vec<Point<'a>>) -> Self {
+        Self::Kept(points)
+    }
+}
+
+impl<'r, 'a> Rows<'r, 'a> {
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Kept(points) => points.len(),
+            Self::Lines { lines, .. } => lines.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The point of row `row`. `None` past the rows, or for a line that no longer parses
+    /// (it parsed before, so never).
+    pub fn point(&self, row: usize) -> Option<Cow<'r, Point<'a>>> {
+        match *self {
+            Self::Kept(points) => points.get(row).map(Cow::Borrowed),
+            Self::Lines { lines, precision } => {
+                let &(line, number) = lines.get(row)?;
+                crate::line_protocol::parse_line_again(line, number, precision).map(Cow::Owned)
+            }
         }
     }
 }
@@ -150,9 +212,51 @@ pub(crate) fn partial_write(
     None
 }
 
+/// Points of a write grouped as the parser lends them, each kept only as its line (see
+/// [`Rows::Lines`]): a chunk of a write, or all of an ordinary one.
+pub struct GroupedLines<'a> {
+    builder: SeriesBatchBuilder<'a, fn(&[u8]) -> bool>,
+    lines: Vec<(&'a [u8], usize)>,
+}
+
+impl<'a> GroupedLines<'a> {
+    /// No points yet; `default_time` stamps points without a timestamp.
+    pub fn new(default_time: i64) -> Self {
+        Self {
+            builder: SeriesBatchBuilder::new(default_time, stored_column),
+            lines: Vec::new(),
+        }
+    }
+
+    /// Groups the next point (in input order) and notes its line.
+    pub fn push(&mut self, point: &PointRef<'_, 'a>) {
+        self.builder.push(point);
+        self.lines.push((point.line, point.line_number));
+    }
+
+    /// Points pushed so far.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// The grouped batch ([`series_batch`]'s) and every point's line, in input order.
+    pub fn finish(self) -> (SeriesBatch, Vec<(&'a [u8], usize)>) {
+        (self.builder.finish(), self.lines)
+    }
+}
+
 /// The columns an OSS write stores: every field but the reserved key `time` (stripped).
+pub fn stored_column(key: &[u8]) -> bool {
+    key != b"time"
+}
+
+/// `points` grouped by series with the columns an OSS write stores ([`stored_column`]).
 pub fn series_batch(points: &[Point<'_>], default_time: i64) -> SeriesBatch {
-    SeriesBatch::build(points, default_time, |key| key != b"time")
+    SeriesBatch::build(points, default_time, stored_column)
 }
 
 /// Writes `points` (grouped by series in `batch`, see [`series_batch`]; its values are
@@ -171,16 +275,16 @@ pub fn series_batch(points: &[Point<'_>], default_time: i64) -> SeriesBatch {
 /// Choices where InfluxDB is nondeterministic (shards are written concurrently and the first
 /// error to arrive wins): shard groups are processed in time order and the earliest group's
 /// error is reported.
-pub fn write_points(
+pub fn write_points<'r, 'a: 'r>(
     data: &mut BucketData,
     bucket: &Bucket,
-    points: &[Point<'_>],
+    points: impl Into<Rows<'r, 'a>>,
     batch: &mut SeriesBatch,
     now: i64,
     version: StorageVersion,
 ) -> (WriteStats, Option<PartialWrite>) {
     let mut progress = WriteProgress::default();
-    write_chunk(&mut progress, data, bucket, points, batch, now);
+    write_chunk(&mut progress, data, bucket, points.into(), batch, now);
     progress.finish(bucket, now, version)
 }
 
@@ -238,7 +342,7 @@ pub fn write_chunk(
     progress: &mut WriteProgress,
     data: &mut BucketData,
     bucket: &Bucket,
-    points: &[Point<'_>],
+    points: Rows<'_, '_>,
     batch: &mut SeriesBatch,
     now: i64,
 ) {
@@ -256,10 +360,10 @@ pub fn write_chunk(
     let mut row_group: Vec<Option<i64>> = Vec::with_capacity(rows);
     let mut groups: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
     let mut current: Option<(i64, i64)> = None;
-    for (row, point) in points.iter().enumerate().take(rows) {
+    for row in 0..rows {
         let t = batch.row_time[row];
         if min_time.is_some_and(|min| t < min) {
-            drops.note(point, t);
+            drops.note_with(t, || points.point(row));
             row_group.push(None);
             continue;
         }
@@ -306,7 +410,11 @@ pub fn write_chunk(
                 stats.points_written += 1;
                 continue;
             }
-            if let Err(failure) = validate_point(group_fields, &points[row], &mut stripped_here) {
+            let checked = match points.point(row) {
+                Some(point) => validate_point(group_fields, &point, &mut stripped_here),
+                None => Err("internal error: a line that parsed did not parse again".to_string()),
+            };
+            if let Err(failure) = checked {
                 dropped += 1;
                 reason.get_or_insert(failure);
                 continue;
@@ -671,6 +779,9 @@ mod tests {
                 Just("4u".to_string()),
                 Just("t".to_string()),
                 Just("\"s\"".to_string()),
+                // A string over two physical lines, and one with escapes.
+                Just("\"s\nt\"".to_string()),
+                Just("\"a\\\"b\"".to_string()),
             ];
             let fields = proptest::collection::vec((key, value), 1..4).prop_map(|fs| {
                 fs.iter()
@@ -679,9 +790,10 @@ mod tests {
                     .join(",")
             });
             let time = prop_oneof![1 => Just(None), 8 => (0i64..40).prop_map(Some)];
-            (measurement, tags, fields, time).prop_map(|(m, t, f, time)| match time {
-                Some(time) => format!("{m}{t} {f} {time}"),
-                None => format!("{m}{t} {f}"),
+            let indent = prop_oneof![4 => Just(""), 1 => Just("  "), 1 => Just("\t")];
+            (indent, measurement, tags, fields, time).prop_map(|(i, m, t, f, time)| match time {
+                Some(time) => format!("{i}{m}{t} {f} {time}"),
+                None => format!("{i}{m}{t} {f}"),
             })
         }
 
@@ -709,15 +821,34 @@ mod tests {
                 let version = if v2_8 { StorageVersion::V2_8 } else { StorageVersion::V2_7 };
                 let now = 35;
                 let mut batched = BucketData::default();
+                let mut lined = BucketData::default();
                 let mut model = BucketData::default();
                 for body in [&first, &second] {
                     let batch = parse_batch(body.as_bytes(), Precision::Nanosecond);
                     let default_time = 33;
                     let mut grouped = series_batch(&batch.points, default_time);
+                    // The same points grouped as the parser lends them, kept as their lines.
+                    let mut chunk = GroupedLines::new(default_time);
+                    crate::line_protocol::parse_lines_ref(
+                        body.as_bytes(),
+                        Precision::Nanosecond,
+                        |p| chunk.push(&p),
+                        |_| {},
+                    );
+                    let (mut lent, lines) = chunk.finish();
+                    prop_assert_eq!(&lent, &grouped);
+                    let rows = Rows::Lines { lines: &lines, precision: Precision::Nanosecond };
+                    for row in 0..batch.points.len() {
+                        let again = rows.point(row);
+                        prop_assert_eq!(again.as_deref(), batch.points.get(row));
+                    }
                     let got = write_points(&mut batched, &bucket, &batch.points, &mut grouped, now, version);
+                    let got_lines = write_points(&mut lined, &bucket, rows, &mut lent, now, version);
                     let want = write_points_model(&mut model, &bucket, &batch.points, default_time, now, version);
-                    prop_assert_eq!(got, want);
+                    prop_assert_eq!(&got, &want);
+                    prop_assert_eq!(got_lines, want);
                     prop_assert_eq!(format!("{batched:?}"), format!("{model:?}"));
+                    prop_assert_eq!(format!("{lined:?}"), format!("{model:?}"));
                 }
             }
         }
@@ -773,7 +904,14 @@ mod tests {
             let mut progress = WriteProgress::default();
             for points in batch.points.chunks(chunk) {
                 let mut grouped = series_batch(points, default_time);
-                write_chunk(&mut progress, chunked, bucket, points, &mut grouped, now);
+                write_chunk(
+                    &mut progress,
+                    chunked,
+                    bucket,
+                    points.into(),
+                    &mut grouped,
+                    now,
+                );
             }
             (progress.finish(bucket, now, version), want)
         }
