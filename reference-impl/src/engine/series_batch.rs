@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use crate::line_protocol::{Field, Point, PointView};
-use crate::model::FieldType;
+use crate::model::{FieldType, OwnedFieldValue, ValueColumn};
 use crate::storage::batch::FastState;
 pub use crate::storage::batch::{to_ordinal, BatchSeries, FieldColumn, SeriesBatch};
 use crate::storage::SeriesKey;
@@ -79,13 +79,17 @@ impl SeriesBatch {
 }
 
 /// Groups points by series as they come, one at a time, so that a write's points need not be
-/// kept to be grouped: the parser lends each point ([`crate::line_protocol::PointRef`]) and
-/// the point's values go straight into its series' columns. What it builds is
-/// [`SeriesBatch::build`]'s batch (which is this, fed kept points).
+/// kept to be grouped: the parser lends each point ([`crate::line_protocol::PointRef`]), and
+/// what grouping needs of it (its series, time, signature, and each field's value and column)
+/// is noted at once. [`SeriesBatch::build`] is this builder fed kept points.
 ///
-/// Grouping the points of a 5,000-line TSBS body this way keeps no point: the kept points of
-/// such a body took 7.2 MB (1,447 bytes a point, two vectors each) next to the 3.2 MB of the
-/// grouping, and a served write freed them only after the store lock.
+/// The columns are filled at the end, series by series, each allocated once at its final
+/// size: appended to in input order, every point went to another series' ten columns (three
+/// vectors each), growing them as it went (`WRITE_PHASE=group` of the write bench: 1,145-1,315
+/// ns a point against 822-949 for the two passes over kept points this replaced).
+///
+/// The kept points of a 5,000-line TSBS body took 7.2 MB (1,447 bytes a point, two vectors
+/// each) beside the 3.2 MB of its grouping; the values noted here take 40 bytes each.
 pub struct SeriesBatchBuilder<'a, C> {
     out: SeriesBatch,
     default_time: i64,
@@ -96,10 +100,8 @@ pub struct SeriesBatchBuilder<'a, C> {
     /// looked up by its parsed series key in `by_key`.
     by_raw_key: HashMap<&'a [u8], usize, FastState>,
     by_key: HashMap<SeriesKey, usize, FastState>,
-    /// Per series: the last signature computed in it. A point whose fields have the same keys
-    /// and types, in the same order, shares it without a hash look-up (the usual case: a
-    /// series keeps its fields).
-    templates: Vec<Option<Template>>,
+    /// Per series: its rows, its columns and its last signature.
+    series: Vec<SeriesState>,
     /// Per series past its first `SEARCHED_COLUMNS` columns (which are searched in order): field
     /// key → column. A search of every column would be quadratic in a series with many keys,
     /// and a map for the usual few was 3.5% of a write.
@@ -107,6 +109,29 @@ pub struct SeriesBatchBuilder<'a, C> {
     /// Signature encodings → their index, in order of first appearance.
     signature_of: HashMap<Vec<u8>, usize, FastState>,
     signature: Vec<u8>,
+    /// The values that go into a column, in input order; those of row `r` are
+    /// `values[row_values[r]..row_values[r + 1]]`.
+    values: Vec<PendingValue>,
+    row_values: Vec<usize>,
+}
+
+/// A series while its points come: how many rows it has, and its columns so far.
+#[derive(Default)]
+struct SeriesState {
+    rows: usize,
+    /// Per column: key, the type of its first value, and how many values it has.
+    columns: Vec<(Vec<u8>, FieldType, usize)>,
+    /// The last signature computed in this series. A point whose fields have the same keys
+    /// and types, in the same order, shares it without a hash look-up (the usual case: a
+    /// series keeps its fields).
+    template: Option<Template>,
+}
+
+/// A field value noted for its column.
+struct PendingValue {
+    ordinal: u32,
+    column: u32,
+    value: OwnedFieldValue,
 }
 
 impl<'a, C: Fn(&[u8]) -> bool> SeriesBatchBuilder<'a, C> {
@@ -122,10 +147,12 @@ impl<'a, C: Fn(&[u8]) -> bool> SeriesBatchBuilder<'a, C> {
             ordinal: 0,
             by_raw_key: HashMap::with_hasher(FastState::default()),
             by_key: HashMap::with_hasher(FastState::default()),
-            templates: Vec::new(),
+            series: Vec::new(),
             column_index: HashMap::with_hasher(FastState::default()),
             signature_of: HashMap::with_hasher(FastState::default()),
             signature: Vec::new(),
+            values: Vec::new(),
+            row_values: vec![0],
         }
     }
 
@@ -152,7 +179,7 @@ impl<'a, C: Fn(&[u8]) -> bool> SeriesBatchBuilder<'a, C> {
                 let s = self.out.series.len();
                 self.by_key.insert(key.clone(), s);
                 self.out.series.push(BatchSeries::new(key));
-                self.templates.push(None);
+                self.series.push(SeriesState::default());
                 s
             }
         };
@@ -173,105 +200,180 @@ impl<'a, C: Fn(&[u8]) -> bool> SeriesBatchBuilder<'a, C> {
         out.row_series.push(s);
         out.row_time.push(time);
         out.row_first_ordinal.push(self.ordinal);
-        let Some(columns) = out.series.get_mut(s).map(|series| &mut series.columns) else {
-            return;
+        let (signature, plain) = match self.series.get_mut(s) {
+            Some(series) => {
+                series.rows += 1;
+                note_fields(
+                    series,
+                    s,
+                    point.measurement(),
+                    fields,
+                    first,
+                    &self.column,
+                    &mut self.column_index,
+                    &mut self.signature_of,
+                    &mut self.signature,
+                    &mut self.values,
+                )
+            }
+            None => (0, true),
         };
-        let template = self.templates.get_mut(s).and_then(|t| t.as_mut());
-        if let Some(t) = template.filter(|t| t.matches(fields)) {
-            // Same keys in the same order: the same columns, no key comparison.
-            let mut plain = true;
-            for (ordinal, (field, &(_, _, c))) in (first..).zip(fields.iter().zip(&t.fields)) {
-                plain &= !needs_close_look(field);
-                if let Some(col) = c.and_then(|c| columns.get_mut(c)) {
-                    col.ordinals.push(to_ordinal(ordinal));
-                    col.times.push(time);
-                    col.values.push(field.value.to_owned_value());
-                    out.value_count += 1;
-                }
-            }
-            out.row_signature.push(t.signature);
-            out.row_plain.push(plain);
-            return;
-        }
-        let measurement = point.measurement();
-        let signature = &mut self.signature;
-        signature.clear();
-        signature.extend_from_slice(&(measurement.len() as u64).to_le_bytes());
-        signature.extend_from_slice(measurement);
-        for field in fields {
-            signature.push(type_code(field.value.field_type()));
-            signature.extend_from_slice(&(field.key.len() as u64).to_le_bytes());
-            signature.extend_from_slice(&field.key);
-        }
-        let next = self.signature_of.len();
-        let sig = match self.signature_of.get(signature.as_slice()) {
-            Some(&sig) => sig,
-            None => {
-                self.signature_of.insert(signature.clone(), next);
-                next
-            }
-        };
-        // The template is rebuilt in place: its buffers stay with the series.
-        let t = self
-            .templates
-            .get_mut(s)
-            .map(|t| t.get_or_insert_with(Template::default));
-        let mut scratch = Template::default();
-        let t = t.unwrap_or(&mut scratch);
-        t.signature = sig;
-        t.keys.clear();
-        t.fields.clear();
-        let mut plain = true;
-        for (ordinal, field) in (first..).zip(fields) {
-            plain &= !needs_close_look(field);
-            let ty = field.value.field_type();
-            t.keys.extend_from_slice(&field.key);
-            if !(self.column)(&field.key) {
-                t.fields.push((t.keys.len(), ty, None));
-                continue;
-            }
-            let searched = &columns[..columns.len().min(SEARCHED_COLUMNS)];
-            let found = match searched.iter().position(|c| c.key == *field.key) {
-                None if columns.len() > SEARCHED_COLUMNS => self
-                    .column_index
-                    .get(&s)
-                    .and_then(|m| m.get(&*field.key))
-                    .copied(),
-                found => found,
-            };
-            let c = match found {
-                Some(c) => c,
-                None => {
-                    // Columns grow as values come: the points of a series are not counted
-                    // ahead, so room is never reserved for values the batch does not hold.
-                    columns.push(FieldColumn::with_type(&field.key, 0, ty));
-                    let c = columns.len() - 1;
-                    if c >= SEARCHED_COLUMNS {
-                        self.column_index
-                            .entry(s)
-                            .or_default()
-                            .insert(field.key.to_vec(), c);
-                    }
-                    c
-                }
-            };
-            t.fields.push((t.keys.len(), ty, Some(c)));
-            if let Some(col) = columns.get_mut(c) {
-                col.ordinals.push(to_ordinal(ordinal));
-                col.times.push(time);
-                col.values.push(field.value.to_owned_value());
-                out.value_count += 1;
-            }
-        }
-        out.row_signature.push(sig);
+        out.row_signature.push(signature);
         out.row_plain.push(plain);
+        self.row_values.push(self.values.len());
     }
 
     /// The batch of every point pushed.
-    pub fn finish(mut self) -> SeriesBatch {
-        self.out.signatures = self.signature_of.len();
-        self.out
+    pub fn finish(self) -> SeriesBatch {
+        let Self {
+            mut out,
+            series,
+            signature_of,
+            mut values,
+            row_values,
+            ..
+        } = self;
+        out.signatures = signature_of.len();
+        // The rows of each series, in input order (`by_series[start[s]..start[s + 1]]`).
+        let mut start = Vec::with_capacity(series.len() + 1);
+        let mut next = 0;
+        for state in &series {
+            start.push(next);
+            next += state.rows;
+        }
+        start.push(next);
+        let mut filled = start.clone();
+        let mut by_series = vec![0; out.row_series.len()];
+        for (row, &s) in out.row_series.iter().enumerate() {
+            by_series[filled[s]] = row;
+            filled[s] += 1;
+        }
+        for (s, state) in series.into_iter().enumerate() {
+            let Some(batch_series) = out.series.get_mut(s) else {
+                continue;
+            };
+            let columns = &mut batch_series.columns;
+            columns.extend(state.columns.into_iter().map(|(key, ty, n)| FieldColumn {
+                key,
+                ordinals: Vec::with_capacity(n),
+                times: Vec::with_capacity(n),
+                values: ValueColumn::for_type(ty, n),
+            }));
+            for &row in &by_series[start[s]..start[s + 1]] {
+                let time = out.row_time[row];
+                for v in &mut values[row_values[row]..row_values[row + 1]] {
+                    if let Some(col) = columns.get_mut(v.column as usize) {
+                        col.ordinals.push(v.ordinal);
+                        col.times.push(time);
+                        col.values.push(std::mem::replace(
+                            &mut v.value,
+                            OwnedFieldValue::Boolean(false),
+                        ));
+                        out.value_count += 1;
+                    }
+                }
+            }
+        }
+        out
     }
+}
+
+/// Notes the fields of one point of series `s` (state `series`): the column of each and the
+/// values that go into one. Returns the point's signature and whether it is plain.
+#[allow(clippy::too_many_arguments)]
+fn note_fields(
+    series: &mut SeriesState,
+    s: usize,
+    measurement: &[u8],
+    fields: &[Field<'_>],
+    first: usize,
+    column: &impl Fn(&[u8]) -> bool,
+    column_index: &mut HashMap<usize, HashMap<Vec<u8>, usize, FastState>, FastState>,
+    signature_of: &mut HashMap<Vec<u8>, usize, FastState>,
+    signature: &mut Vec<u8>,
+    values: &mut Vec<PendingValue>,
+) -> (usize, bool) {
+    let mut plain = true;
+    if let Some(t) = series.template.as_ref().filter(|t| t.matches(fields)) {
+        // Same keys in the same order: the same columns, no key comparison.
+        for (ordinal, (field, &(_, _, c))) in (first..).zip(fields.iter().zip(&t.fields)) {
+            plain &= !needs_close_look(field);
+            if let Some(c) = c {
+                if let Some(col) = series.columns.get_mut(c) {
+                    col.2 += 1;
+                }
+                values.push(PendingValue {
+                    ordinal: to_ordinal(ordinal),
+                    column: c as u32,
+                    value: field.value.to_owned_value(),
+                });
+            }
+        }
+        return (t.signature, plain);
+    }
+    signature.clear();
+    signature.extend_from_slice(&(measurement.len() as u64).to_le_bytes());
+    signature.extend_from_slice(measurement);
+    for field in fields {
+        signature.push(type_code(field.value.field_type()));
+        signature.extend_from_slice(&(field.key.len() as u64).to_le_bytes());
+        signature.extend_from_slice(&field.key);
+    }
+    let next = signature_of.len();
+    let sig = match signature_of.get(signature.as_slice()) {
+        Some(&sig) => sig,
+        None => {
+            signature_of.insert(signature.clone(), next);
+            next
+        }
+    };
+    // The template is rebuilt in place: its buffers stay with the series.
+    let t = series.template.get_or_insert_with(Template::default);
+    t.signature = sig;
+    t.keys.clear();
+    t.fields.clear();
+    let columns = &mut series.columns;
+    for (ordinal, field) in (first..).zip(fields) {
+        plain &= !needs_close_look(field);
+        let ty = field.value.field_type();
+        t.keys.extend_from_slice(&field.key);
+        if !column(&field.key) {
+            t.fields.push((t.keys.len(), ty, None));
+            continue;
+        }
+        let searched = &columns[..columns.len().min(SEARCHED_COLUMNS)];
+        let found = match searched.iter().position(|c| c.0 == *field.key) {
+            None if columns.len() > SEARCHED_COLUMNS => column_index
+                .get(&s)
+                .and_then(|m| m.get(&*field.key))
+                .copied(),
+            found => found,
+        };
+        let c = match found {
+            Some(c) => c,
+            None => {
+                columns.push((field.key.to_vec(), ty, 0));
+                let c = columns.len() - 1;
+                if c >= SEARCHED_COLUMNS {
+                    column_index
+                        .entry(s)
+                        .or_default()
+                        .insert(field.key.to_vec(), c);
+                }
+                c
+            }
+        };
+        t.fields.push((t.keys.len(), ty, Some(c)));
+        if let Some(col) = columns.get_mut(c) {
+            col.2 += 1;
+        }
+        values.push(PendingValue {
+            ordinal: to_ordinal(ordinal),
+            column: c as u32,
+            value: field.value.to_owned_value(),
+        });
+    }
+    (sig, plain)
 }
 
 #[cfg(test)]
