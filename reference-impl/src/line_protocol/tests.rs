@@ -553,3 +553,20 @@ fn lines_of_many_tags_sort_outside_the_cache() {
     assert_eq!(batch.errors.len(), 1);
     assert_eq!(batch.errors[0].reason, Reason::DuplicateTags);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    /// A point's own line, parsed again alone, is the same point: a write that keeps only the
+    /// lines (`points_writer::Rows::Lines`) looks at the points it must check this way.
+    #[test]
+    fn a_points_line_parses_again_to_the_same_point(body in lp_bytes(), precision in prop_oneof![
+        Just(Precision::Nanosecond), Just(Precision::Second)
+    ]) {
+        let batch = parse_batch(&body, precision);
+        for p in &batch.points {
+            let again = parse_line_again(p.line, p.line_number, precision);
+            prop_assert_eq!(again.as_ref(), Some(p), "{:?}", String::from_utf8_lossy(&body));
+        }
+    }
+}
