@@ -1,46 +1,43 @@
 //! Bounded collections for a write's first pass over its body: the points of the first chunk
 //! (a larger body is parsed again a chunk at a time), and the first errors of many.
 
+use super::points_writer::{GroupedLines, LineOf};
+use super::series_batch::SeriesBatch;
+use crate::line_protocol::PointView;
+
 /// Points parsed and grouped at a time. A body with more is parsed twice: once for its errors
 /// (nothing is written when a line is malformed), then a chunk at a time while it is written,
 /// so a write's memory is its body plus one chunk, whatever the number of points (a 128 MiB
 /// body of short lines is 6 million points, ~2 GB as parsed points all at once).
 pub const CHUNK_POINTS: usize = 1 << 16;
 
-/// The items of the first chunk, or nothing once a body has more than [`CHUNK_POINTS`].
-#[derive(Debug)]
-pub struct FirstChunk<T> {
-    pub items: Vec<T>,
-    /// More than one chunk was offered: `items` was emptied and stays empty.
-    pub overflowed: bool,
-}
+/// The points of a write's first chunk grouped as they are parsed, each kept as its line
+/// ([`GroupedLines`]), or nothing once the body has more than [`CHUNK_POINTS`] points.
+pub struct FirstChunk<'a>(Option<GroupedLines<'a>>);
 
-impl<T> Default for FirstChunk<T> {
-    fn default() -> Self {
-        Self {
-            items: Vec::new(),
-            overflowed: false,
-        }
-    }
-}
-
-impl<T> FirstChunk<T> {
-    pub fn push(&mut self, item: T) {
-        self.push_with(|| item);
+impl<'a> FirstChunk<'a> {
+    /// See [`GroupedLines::new`].
+    pub fn new(default_time: i64, column: fn(&[u8]) -> bool) -> Self {
+        Self(Some(GroupedLines::new(default_time, column)))
     }
 
-    /// [`FirstChunk::push`] of an item made only when it is kept: past the first chunk,
-    /// `item` is not called (a point lent by the parser is not copied just to be dropped).
-    pub fn push_with(&mut self, item: impl FnOnce() -> T) {
-        if self.overflowed {
-            return;
+    /// Groups the next point, or lets the chunk go when this point is one too many.
+    pub fn push(&mut self, point: &impl PointView<'a>) {
+        match &mut self.0 {
+            Some(chunk) if chunk.len() < CHUNK_POINTS => chunk.push(point),
+            Some(_) => self.0 = None,
+            None => {}
         }
-        if self.items.len() == CHUNK_POINTS {
-            self.overflowed = true;
-            self.items = Vec::new();
-            return;
-        }
-        self.items.push(item());
+    }
+
+    /// More than one chunk was offered: nothing was kept.
+    pub fn overflowed(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// The grouped chunk and its lines, unless it overflowed.
+    pub fn finish(self) -> Option<(SeriesBatch, Vec<LineOf<'a>>)> {
+        self.0.map(GroupedLines::finish)
     }
 }
 
@@ -81,16 +78,29 @@ mod tests {
 
     #[test]
     fn the_first_chunk_empties_past_its_size() {
-        let mut c = FirstChunk::default();
-        for i in 0..CHUNK_POINTS {
-            c.push(i);
-        }
-        assert!(!c.overflowed);
-        assert_eq!(c.items.len(), CHUNK_POINTS);
-        c.push(0);
-        assert!(c.overflowed && c.items.is_empty());
-        c.push_with(|| unreachable!("an item past the first chunk is not made"));
-        assert!(c.items.is_empty());
+        let body: String = (0..=CHUNK_POINTS).map(|i| format!("m v={i}\n")).collect();
+        let mut c = FirstChunk::new(0, |_| true);
+        let mut seen = 0;
+        crate::line_protocol::parse_lines_ref(
+            body.as_bytes(),
+            crate::model::Precision::Nanosecond,
+            |p| {
+                c.push(&p);
+                seen += 1;
+                assert_eq!(c.overflowed(), seen > CHUNK_POINTS);
+            },
+            |_| {},
+        );
+        assert!(c.overflowed() && c.finish().is_none());
+        let mut c = FirstChunk::new(0, |_| true);
+        crate::line_protocol::parse_lines_ref(
+            &body.as_bytes()[..body.len() - 1 - format!("m v={CHUNK_POINTS}").len()],
+            crate::model::Precision::Nanosecond,
+            |p| c.push(&p),
+            |_| {},
+        );
+        let (batch, lines) = c.finish().expect("one whole chunk is kept");
+        assert_eq!((batch.rows(), lines.len()), (CHUNK_POINTS, CHUNK_POINTS));
     }
 
     #[test]

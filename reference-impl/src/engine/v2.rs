@@ -3,7 +3,7 @@
 
 use crate::api_error::{ApiError, Code};
 use crate::clock::Clock;
-use crate::line_protocol::{error_message_bytes, parse_lines_ref, LineError};
+use crate::line_protocol::{error_message_bytes, parse_lines_ref, Dialect, LineError};
 use crate::model::precision::truncate_nanos;
 use crate::model::Precision;
 use crate::storage::{Action, Authorization, Bucket, ResourceKind, Status, Store};
@@ -11,7 +11,8 @@ use crate::storage::{Action, Authorization, Bucket, ResourceKind, Status, Store}
 use super::gunzip::{check_first_header, gunzip, GunzipError};
 use super::lookup::{find_bucket_for_write, find_org};
 use super::points_writer::{
-    write_chunk, write_points, GroupedLines, Rows, StorageVersion, WriteProgress, WriteStats,
+    stored_column, write_chunk, write_points, GroupedLines, LineOf, Rows, StorageVersion,
+    WriteProgress, WriteStats,
 };
 use super::series_batch::SeriesBatch;
 
@@ -19,8 +20,8 @@ use super::series_batch::SeriesBatch;
 /// guard for the process, far above anything a conformance case sends.
 pub const HARD_BODY_LIMIT: usize = 1 << 30;
 
-use super::chunks::Kept;
 pub use super::chunks::CHUNK_POINTS;
+use super::chunks::{FirstChunk, Kept};
 
 /// Malformed lines whose error a write keeps. The answer names every malformed line (spec
 /// §3.2: never truncated); past this many, the message is not built in memory (a 128 MiB body
@@ -127,7 +128,7 @@ pub struct Parsed<'p> {
     pub grouped: Option<SeriesBatch>,
     /// Each point's line and line number, in input order (see [`Rows::Lines`]); empty when
     /// the body has more than [`CHUNK_POINTS`] points.
-    pub lines: Vec<(&'p [u8], usize)>,
+    pub lines: Vec<LineOf<'p>>,
     pub now: i64,
     /// The request time truncated to the precision: the time of points without one.
     pub default_time: i64,
@@ -314,28 +315,21 @@ fn parse_now<'p>(
 ) -> Parsed<'p> {
     let now = clock.now_nanos();
     let default_time = truncate_nanos(now, truncation);
-    let mut first = Some(GroupedLines::new(default_time));
+    let mut first = FirstChunk::new(default_time, stored_column);
     let mut errors = Kept::new(MAX_KEPT_ERRORS);
     // Points are grouped where the parser lends them, not copied out; past the first chunk
     // they are only validated here (written by `write_in_chunks`).
     parse_lines_ref(
         body,
         precision,
-        |p| match &mut first {
-            Some(chunk) if chunk.len() < CHUNK_POINTS => chunk.push(&p),
-            Some(_) => first = None,
-            None => {}
-        },
+        |p| first.push(&p),
         |e| errors.push_with(|| e),
     );
     let error_count = errors.count;
     let errors = errors.items;
-    let too_many = first.is_none();
-    let (grouped, lines) = match first {
-        Some(chunk) if errors.is_empty() => {
-            let (grouped, lines) = chunk.finish();
-            (Some(grouped), lines)
-        }
+    let too_many = first.overflowed();
+    let (grouped, lines) = match first.finish() {
+        Some((grouped, lines)) if errors.is_empty() => (Some(grouped), lines),
         _ => (None, Vec::new()),
     };
     Parsed {
@@ -448,17 +442,19 @@ fn write_in_chunks(
         let rows = Rows::Lines {
             lines: &lines,
             precision,
+            dialect: Dialect::V2,
         };
         write_chunk(progress, data, bucket, rows, &mut grouped, now);
     };
-    let mut chunk = GroupedLines::new(default_time);
+    let mut chunk = GroupedLines::new(default_time, stored_column);
     parse_lines_ref(
         body,
         precision,
         |p| {
             chunk.push(&p);
             if chunk.len() == CHUNK_POINTS {
-                let full = std::mem::replace(&mut chunk, GroupedLines::new(default_time));
+                let full =
+                    std::mem::replace(&mut chunk, GroupedLines::new(default_time, stored_column));
                 flush(full, &mut progress);
             }
         },
@@ -501,6 +497,7 @@ fn write_batch(
             Rows::Lines {
                 lines,
                 precision: *precision,
+                dialect: Dialect::V2,
             },
             grouped,
             *now,

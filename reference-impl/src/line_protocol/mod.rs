@@ -124,6 +124,8 @@ pub trait PointView<'a> {
     fn fields(&self) -> &[Field<'a>];
     /// As [`Point::timestamp`].
     fn timestamp(&self) -> Option<i64>;
+    /// As [`Point::line`] and [`Point::line_number`].
+    fn line(&self) -> (&'a [u8], usize);
 }
 
 impl<'a> PointView<'a> for Point<'a> {
@@ -142,6 +144,9 @@ impl<'a> PointView<'a> for Point<'a> {
     fn timestamp(&self) -> Option<i64> {
         self.timestamp
     }
+    fn line(&self) -> (&'a [u8], usize) {
+        (self.line, self.line_number)
+    }
 }
 
 impl<'a> PointView<'a> for PointRef<'_, 'a> {
@@ -159,6 +164,9 @@ impl<'a> PointView<'a> for PointRef<'_, 'a> {
     }
     fn timestamp(&self) -> Option<i64> {
         self.timestamp
+    }
+    fn line(&self) -> (&'a [u8], usize) {
+        (self.line, self.line_number)
     }
 }
 
@@ -337,6 +345,30 @@ pub fn parse_line_again(
         p.line_number = line_number;
         p
     })
+}
+
+/// Which parser a body went through, to parse one of its lines again the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// OSS 2.x (`models.ParsePointsWithPrecision`): [`parse_line_again`].
+    V2,
+    /// The Cloud decoder: [`cloud::parse_line_again_cloud`].
+    Cloud,
+}
+
+impl Dialect {
+    /// The point of `line` (a point's own line and line number), parsed again.
+    pub fn parse_line_again(
+        self,
+        line: &[u8],
+        line_number: usize,
+        precision: Precision,
+    ) -> Option<Point<'_>> {
+        match self {
+            Self::V2 => parse_line_again(line, line_number, precision),
+            Self::Cloud => cloud::parse_line_again_cloud(line, line_number, precision),
+        }
+    }
 }
 
 /// Escaped series key `measurement,k1=v1,k2=v2` (tags already in series-key order) as

@@ -6,10 +6,11 @@ use crate::api_error::{ApiError, Code};
 use crate::clock::Clock;
 use crate::engine::chunks::{FirstChunk, Kept, CHUNK_POINTS};
 use crate::engine::gunzip::{check_first_header, gunzip_capped, GunzipError};
+use crate::engine::points_writer::{LineOf, Rows};
 use crate::engine::series_batch::SeriesBatch;
 use crate::engine::v2::WriteRequest;
 use crate::line_protocol::cloud::parse_lines_cloud;
-use crate::line_protocol::Point;
+use crate::line_protocol::{Dialect, Point};
 use crate::model::precision::truncate_nanos;
 use crate::model::{Id, Precision};
 use crate::storage::cloud::{Pending, PendingOp};
@@ -74,14 +75,17 @@ pub struct Prepared<'b> {
 
 /// A body parsed with the Cloud decoder before the store is taken, grouped by series.
 pub struct Parsed<'p> {
-    points: Vec<Point<'p>>,
+    /// Each point's line and line number, in input order: an explicit bucket's schemas decode
+    /// them again ([`Rows::Lines`]).
+    lines: Vec<LineOf<'p>>,
+    precision: Precision,
     /// The first [`MAX_LOGGED_REJECTIONS`] parse failures.
     failures: Vec<LineFailure>,
     /// Every parse failure.
     failure_count: usize,
     /// Taken when queued.
     batch: SeriesBatch,
-    /// Set when the body holds more than `CHUNK_POINTS` points: `points` and `batch` stay
+    /// Set when the body holds more than `CHUNK_POINTS` points: `lines` and `batch` stay
     /// empty, and the body is parsed again and grouped a chunk at a time when accepted.
     chunked: Option<(&'p [u8], Precision, i64)>,
 }
@@ -145,34 +149,37 @@ fn usable(body: &[u8], cut: bool) -> &[u8] {
 /// `at line L:C: <reason>`) and groups by series; past `CHUNK_POINTS` points only the
 /// failures are kept (see [`Parsed::chunked`]).
 fn parse_grouped(body: &[u8], precision: Precision, now: i64) -> Parsed<'_> {
-    let mut first = FirstChunk::default();
+    let default_time = truncate_nanos(now, precision.multiplier());
+    // Cloud keeps every field (a field named `time` included). Each point is grouped as it is
+    // decoded and freed at once: only its line is kept.
+    let mut first = FirstChunk::new(default_time, every_field);
     let mut kept = Kept::new(MAX_LOGGED_REJECTIONS);
     parse_lines_cloud(
         body,
         precision,
-        |p| first.push(p),
+        |p| first.push(&p),
         |e| {
             kept.push_with(|| LineFailure {
                 positioned: e.positioned(),
             })
         },
     );
-    let (points, too_many) = (first.items, first.overflowed);
     let (failures, failure_count) = (kept.items, kept.count);
-    let default_time = truncate_nanos(now, precision.multiplier());
-    // Cloud keeps every field (a field named `time` included).
-    let batch = if too_many {
-        SeriesBatch::default()
-    } else {
-        SeriesBatch::build(&points, default_time, |_| true)
-    };
+    let too_many = first.overflowed();
+    let (batch, lines) = first.finish().unwrap_or_default();
     Parsed {
-        points,
+        lines,
+        precision,
         failures,
         failure_count,
         batch,
         chunked: too_many.then_some((body, precision, default_time)),
     }
+}
+
+/// Every field gets a column on Cloud.
+fn every_field(_: &[u8]) -> bool {
+    true
 }
 
 /// `write` with the body already read and parsed (`prepare`, `Prepared::parse`). The caller
@@ -272,14 +279,18 @@ impl Rejections {
 fn apply_schemas(
     schemas: &[crate::storage::cloud::MeasurementSchema],
     bucket: Id,
-    points: &[Point<'_>],
+    points: Rows<'_, '_>,
     batch: &mut SeriesBatch,
     rejections: &mut Rejections,
 ) {
     // Ordinals of the values the schemas refuse, in increasing order.
     let mut refused: Vec<usize> = Vec::new();
-    for (row, p) in points.iter().enumerate() {
-        let (ok, rejected) = schema::check(schemas, bucket, p);
+    for row in 0..points.len() {
+        // A point's own line always decodes again.
+        let Some(p) = points.point(row) else {
+            continue;
+        };
+        let (ok, rejected) = schema::check(schemas, bucket, &p);
         rejections.add(rejected);
         if ok.len() < p.fields.len() {
             let first = batch.row_first_ordinal.get(row).copied().unwrap_or(0);
@@ -313,7 +324,8 @@ fn accept(
     cut: bool,
 ) -> Result<CloudWriteReport, ApiError> {
     let Parsed {
-        points,
+        lines,
+        precision: body_precision,
         failures,
         failure_count,
         batch,
@@ -343,7 +355,12 @@ fn accept(
         None => {
             let mut batch = std::mem::take(batch);
             if let Some(schemas) = &schemas {
-                apply_schemas(schemas, bucket.id, points, &mut batch, &mut rejections);
+                let rows = Rows::Lines {
+                    lines,
+                    precision: *body_precision,
+                    dialect: Dialect::Cloud,
+                };
+                apply_schemas(schemas, bucket.id, rows, &mut batch, &mut rejections);
             }
             batch
         }
@@ -356,7 +373,8 @@ fn accept(
             let mut flush = |chunk: &mut Vec<Point<'_>>, whole: &mut SeriesBatch| {
                 let mut grouped = SeriesBatch::build(chunk, *default_time, |_| true);
                 if let Some(schemas) = &schemas {
-                    apply_schemas(schemas, bucket.id, chunk, &mut grouped, &mut rejections);
+                    let rows = Rows::Kept(chunk);
+                    apply_schemas(schemas, bucket.id, rows, &mut grouped, &mut rejections);
                 }
                 let fields = grouped.ordinals();
                 whole.absorb(grouped, &mut index, base);

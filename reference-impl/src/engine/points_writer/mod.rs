@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::series_batch::{SeriesBatch, SeriesBatchBuilder};
-use crate::line_protocol::{series_key, Point, PointRef, Precision};
+use crate::line_protocol::{series_key, Dialect, Point, PointView, Precision};
 use crate::model::text::go_lossy;
 use crate::model::time::{format_go_duration, format_rfc3339_nano};
 use crate::model::FieldType;
@@ -116,6 +116,9 @@ impl RetentionDrops {
     }
 }
 
+/// A point's [`Point::line`] and [`Point::line_number`].
+pub type LineOf<'a> = (&'a [u8], usize);
+
 /// The points of a write as [`write_points`] looks at them: kept, or by their lines in the
 /// body, parsed again for the few it looks at closely (the first point of each field
 /// signature in a shard group, points with a `time` field or a long string, points dropped
@@ -124,10 +127,11 @@ impl RetentionDrops {
 #[derive(Clone, Copy)]
 pub enum Rows<'r, 'a> {
     Kept(&'r [Point<'a>]),
-    /// Each point's [`Point::line`] and [`Point::line_number`], and the body's precision.
+    /// Each point's [`Point::line`] and [`Point::line_number`], and how the body was parsed.
     Lines {
-        lines: &'r [(&'a [u8], usize)],
+        lines: &'r [LineOf<'a>],
         precision: Precision,
+        dialect: Dialect,
     },
 }
 
@@ -160,9 +164,15 @@ impl<'r, 'a> Rows<'r, 'a> {
     pub fn point(&self, row: usize) -> Option<Cow<'r, Point<'a>>> {
         match *self {
             Self::Kept(points) => points.get(row).map(Cow::Borrowed),
-            Self::Lines { lines, precision } => {
+            Self::Lines {
+                lines,
+                precision,
+                dialect,
+            } => {
                 let &(line, number) = lines.get(row)?;
-                crate::line_protocol::parse_line_again(line, number, precision).map(Cow::Owned)
+                dialect
+                    .parse_line_again(line, number, precision)
+                    .map(Cow::Owned)
             }
         }
     }
@@ -212,26 +222,27 @@ pub(crate) fn partial_write(
     None
 }
 
-/// Points of a write grouped as the parser lends them, each kept only as its line (see
+/// Points of a write grouped as the parser hands them out, each kept only as its line (see
 /// [`Rows::Lines`]): a chunk of a write, or all of an ordinary one.
 pub struct GroupedLines<'a> {
     builder: SeriesBatchBuilder<'a, fn(&[u8]) -> bool>,
-    lines: Vec<(&'a [u8], usize)>,
+    lines: Vec<LineOf<'a>>,
 }
 
 impl<'a> GroupedLines<'a> {
-    /// No points yet; `default_time` stamps points without a timestamp.
-    pub fn new(default_time: i64) -> Self {
+    /// No points yet; `default_time` stamps points without a timestamp, `column` says which
+    /// fields get a column ([`stored_column`] for OSS, every field for Cloud).
+    pub fn new(default_time: i64, column: fn(&[u8]) -> bool) -> Self {
         Self {
-            builder: SeriesBatchBuilder::new(default_time, stored_column),
+            builder: SeriesBatchBuilder::new(default_time, column),
             lines: Vec::new(),
         }
     }
 
     /// Groups the next point (in input order) and notes its line.
-    pub fn push(&mut self, point: &PointRef<'_, 'a>) {
+    pub fn push(&mut self, point: &impl PointView<'a>) {
         self.builder.push(point);
-        self.lines.push((point.line, point.line_number));
+        self.lines.push(point.line());
     }
 
     /// Points pushed so far.
@@ -244,7 +255,7 @@ impl<'a> GroupedLines<'a> {
     }
 
     /// The grouped batch ([`series_batch`]'s) and every point's line, in input order.
-    pub fn finish(self) -> (SeriesBatch, Vec<(&'a [u8], usize)>) {
+    pub fn finish(self) -> (SeriesBatch, Vec<LineOf<'a>>) {
         (self.builder.finish(), self.lines)
     }
 }
@@ -828,7 +839,7 @@ mod tests {
                     let default_time = 33;
                     let mut grouped = series_batch(&batch.points, default_time);
                     // The same points grouped as the parser lends them, kept as their lines.
-                    let mut chunk = GroupedLines::new(default_time);
+                    let mut chunk = GroupedLines::new(default_time, stored_column);
                     crate::line_protocol::parse_lines_ref(
                         body.as_bytes(),
                         Precision::Nanosecond,
@@ -837,7 +848,7 @@ mod tests {
                     );
                     let (mut lent, lines) = chunk.finish();
                     prop_assert_eq!(&lent, &grouped);
-                    let rows = Rows::Lines { lines: &lines, precision: Precision::Nanosecond };
+                    let rows = Rows::Lines { lines: &lines, precision: Precision::Nanosecond, dialect: Dialect::V2 };
                     for row in 0..batch.points.len() {
                         let again = rows.point(row);
                         prop_assert_eq!(again.as_deref(), batch.points.get(row));

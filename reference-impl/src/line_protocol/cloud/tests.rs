@@ -443,3 +443,22 @@ fn field_value_count_counts_fields() {
     assert_eq!(field_value_count(&batch.points), 3);
     assert_eq!(batch.errors.len(), 1);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    /// A point's own line, decoded again alone, is the same point (a Cloud write keeps only
+    /// the lines, and decodes again those an explicit schema must check).
+    #[test]
+    fn a_points_line_decodes_again_to_the_same_point(
+        body in prop_oneof![lp_bytes(), shared_shape_lines()],
+        p in 0..4usize,
+    ) {
+        let precision = PRECISIONS[p];
+        let (points, _) = answers(&body, precision, true);
+        for point in &points {
+            let again = parse_line_again_cloud(point.line, point.line_number, precision);
+            prop_assert_eq!(again.as_ref(), Some(point), "body {:?}", String::from_utf8_lossy(&body));
+        }
+    }
+}
