@@ -6,11 +6,11 @@ use crate::api_error::{ApiError, Code};
 use crate::clock::Clock;
 use crate::engine::chunks::{FirstChunk, Kept, CHUNK_POINTS};
 use crate::engine::gunzip::{check_first_header, gunzip_capped, GunzipError};
-use crate::engine::points_writer::{LineOf, Rows};
+use crate::engine::points_writer::{GroupedLines, LineOf, Rows};
 use crate::engine::series_batch::SeriesBatch;
 use crate::engine::v2::WriteRequest;
 use crate::line_protocol::cloud::parse_lines_cloud;
-use crate::line_protocol::{Dialect, Point};
+use crate::line_protocol::Dialect;
 use crate::model::precision::truncate_nanos;
 use crate::model::{Id, Precision};
 use crate::storage::cloud::{Pending, PendingOp};
@@ -369,30 +369,37 @@ fn accept(
             let mut whole = SeriesBatch::default();
             let mut index = crate::storage::batch::AbsorbIndex::default();
             let mut base = 0;
-            let mut chunk: Vec<Point<'_>> = Vec::with_capacity(CHUNK_POINTS);
-            let mut flush = |chunk: &mut Vec<Point<'_>>, whole: &mut SeriesBatch| {
-                let mut grouped = SeriesBatch::build(chunk, *default_time, |_| true);
+            let mut flush = |chunk: GroupedLines<'_>, whole: &mut SeriesBatch| {
+                let (mut grouped, lines) = chunk.finish();
                 if let Some(schemas) = &schemas {
-                    let rows = Rows::Kept(chunk);
+                    let rows = Rows::Lines {
+                        lines: &lines,
+                        precision: *precision,
+                        dialect: Dialect::Cloud,
+                    };
                     apply_schemas(schemas, bucket.id, rows, &mut grouped, &mut rejections);
                 }
                 let fields = grouped.ordinals();
                 whole.absorb(grouped, &mut index, base);
                 base += fields;
-                chunk.clear();
             };
+            let mut chunk = GroupedLines::new(*default_time, every_field);
             parse_lines_cloud(
                 body,
                 *precision,
                 |p| {
-                    chunk.push(p);
+                    chunk.push(&p);
                     if chunk.len() == CHUNK_POINTS {
-                        flush(&mut chunk, &mut whole);
+                        let full = std::mem::replace(
+                            &mut chunk,
+                            GroupedLines::new(*default_time, every_field),
+                        );
+                        flush(full, &mut whole);
                     }
                 },
                 |_| {},
             );
-            flush(&mut chunk, &mut whole);
+            flush(chunk, &mut whole);
             whole
         }
     };
