@@ -1,5 +1,6 @@
-//! Bounded collections for a write's first pass over its body: the points of the first chunk
-//! (a larger body is parsed again a chunk at a time), and the first errors of many.
+//! Bounded collections for a write's first pass over its body: the first chunk's points,
+//! grouped as they are parsed (a larger body is parsed again a chunk at a time), and the first
+//! errors of many.
 
 use super::points_writer::{GroupedLines, LineOf};
 use super::series_batch::SeriesBatch;

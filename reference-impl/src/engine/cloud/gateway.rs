@@ -183,8 +183,8 @@ fn every_field(_: &[u8]) -> bool {
 }
 
 /// `write` with the body already read and parsed (`prepare`, `Prepared::parse`). The caller
-/// keeps `parsed` (the queued batch is taken from it): freeing the points after the store is
-/// released keeps that work out of the lock.
+/// keeps `parsed` (the queued batch is taken from it): freeing its lines and the grouping's
+/// buffers after the store is released keeps that work out of the lock.
 pub fn write_prepared(
     store: &mut Store,
     auth: &Authorization,
@@ -286,8 +286,16 @@ fn apply_schemas(
     // Ordinals of the values the schemas refuse, in increasing order.
     let mut refused: Vec<usize> = Vec::new();
     for row in 0..points.len() {
-        // A point's own line always decodes again.
+        // A point's own line always decodes again; one that did not could not be checked, so
+        // none of its values would be written.
         let Some(p) = points.point(row) else {
+            let first = batch.row_first_ordinal.get(row).copied().unwrap_or(0);
+            let end = batch
+                .row_first_ordinal
+                .get(row + 1)
+                .copied()
+                .unwrap_or(first);
+            refused.extend(first..end);
             continue;
         };
         let (ok, rejected) = schema::check(schemas, bucket, &p);
