@@ -156,11 +156,6 @@ impl<'a, C: Fn(&[u8]) -> bool> SeriesBatchBuilder<'a, C> {
         }
     }
 
-    /// Points pushed so far.
-    pub fn rows(&self) -> usize {
-        self.out.row_series.len()
-    }
-
     /// The series of `point`, added when new.
     fn series_of(&mut self, point: &impl PointView<'a>) -> usize {
         let raw = point.raw_key();

@@ -55,10 +55,10 @@ pub struct AppState {
 /// How many writes decode and store at once on the blocking pool: one per core. A write past
 /// them waits, as a future holding no thread, for one to finish; `/health`, queries and the
 /// small writes written inline are not counted. More at once bought no throughput (decoding
-/// is CPU work, and storing holds the one store lock), and each held its body's points and
-/// grouping alive, which the allocator then keeps per thread: with four connections sending
-/// 5,000-line batches, the served v2 reference grew 92-95 bytes a stored point unlimited and
-/// 69-77 limited to the two cores (`cargo xtask bench ingest`, 2 cores).
+/// is CPU work, and storing holds the one store lock), and each held its body and grouping
+/// alive meanwhile. With four connections sending 5,000-line batches on 2 cores, the served
+/// v2 reference ended at 69-87 bytes a stored point limited and 91-95 unlimited in the runs
+/// that chose this; later runs of both builds spread over 70-112 (README, seventh round).
 pub fn write_slots() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }

@@ -320,54 +320,41 @@ pub fn parse_lines_ref<'a>(
     scan::parse_lines(body, precision.multiplier(), &mut on_point, &mut on_error);
 }
 
-/// The point of a line that parsed before, parsed again: `line` is the [`Point::line`] a lent
-/// or kept point had (leading whitespace stripped, no line break after it), and
-/// `line_number` its [`Point::line_number`]. A write that grouped its points as they were
-/// parsed, without keeping them, takes back the few it must look at closely this way. `None`
-/// only when `line` does not parse (it never does for a point's own line).
-pub fn parse_line_again(
-    line: &[u8],
-    line_number: usize,
-    precision: Precision,
-) -> Option<Point<'_>> {
-    let mut out = None;
-    parse_lines_ref(
-        line,
-        precision,
-        |p| {
-            if out.is_none() {
-                out = Some(p.into_point());
-            }
-        },
-        |_| {},
-    );
-    out.map(|mut p: Point<'_>| {
-        p.line_number = line_number;
-        p
-    })
-}
-
 /// Which parser a body went through, to parse one of its lines again the same way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
-    /// OSS 2.x (`models.ParsePointsWithPrecision`): [`parse_line_again`].
+    /// OSS 2.x (`models.ParsePointsWithPrecision`): [`parse_lines`].
     V2,
-    /// The Cloud decoder: [`cloud::parse_line_again_cloud`].
+    /// The Cloud decoder: [`cloud::parse_lines_cloud`].
     Cloud,
 }
 
 impl Dialect {
-    /// The point of `line` (a point's own line and line number), parsed again.
+    /// The point of a line that parsed before, parsed again alone: `line` is the
+    /// [`Point::line`] a lent or kept point had, and `line_number` its [`Point::line_number`].
+    /// A write that grouped its points as they were parsed, without keeping them, takes back
+    /// the few it must look at closely this way. `None` only when `line` does not parse (it
+    /// never does for a point's own line).
     pub fn parse_line_again(
         self,
         line: &[u8],
         line_number: usize,
         precision: Precision,
     ) -> Option<Point<'_>> {
+        let mut out = None;
+        let first = |p| {
+            if out.is_none() {
+                out = Some(p);
+            }
+        };
         match self {
-            Self::V2 => parse_line_again(line, line_number, precision),
-            Self::Cloud => cloud::parse_line_again_cloud(line, line_number, precision),
+            Self::V2 => parse_lines(line, precision, first, |_| {}),
+            Self::Cloud => cloud::parse_lines_cloud(line, precision, first, |_| {}),
         }
+        out.map(|mut p: Point<'_>| {
+            p.line_number = line_number;
+            p
+        })
     }
 }
 

@@ -565,7 +565,7 @@ proptest! {
     ]) {
         let batch = parse_batch(&body, precision);
         for p in &batch.points {
-            let again = parse_line_again(p.line, p.line_number, precision);
+            let again = Dialect::V2.parse_line_again(p.line, p.line_number, precision);
             prop_assert_eq!(again.as_ref(), Some(p), "{:?}", String::from_utf8_lossy(&body));
         }
     }

@@ -114,30 +114,6 @@ pub fn parse_lines_cloud<'a>(
     parse_lines_cloud_as(body, precision, true, on_point, on_error);
 }
 
-/// The point of a line the Cloud decoder decoded before, decoded again alone (see
-/// [`crate::line_protocol::parse_line_again`]): `line` and `line_number` are the point's.
-pub fn parse_line_again_cloud(
-    line: &[u8],
-    line_number: usize,
-    precision: Precision,
-) -> Option<Point<'_>> {
-    let mut out = None;
-    parse_lines_cloud(
-        line,
-        precision,
-        |p| {
-            if out.is_none() {
-                out = Some(p);
-            }
-        },
-        |_| {},
-    );
-    out.map(|mut p: Point<'_>| {
-        p.line_number = line_number;
-        p
-    })
-}
-
 /// [`parse_lines_cloud`], with the shared fast path ([`shared_fast_entry`]) switched on or off
 /// (tests compare both).
 pub(super) fn parse_lines_cloud_as<'a>(

@@ -457,7 +457,8 @@ proptest! {
         let precision = PRECISIONS[p];
         let (points, _) = answers(&body, precision, true);
         for point in &points {
-            let again = parse_line_again_cloud(point.line, point.line_number, precision);
+            let again = crate::line_protocol::Dialect::Cloud
+                .parse_line_again(point.line, point.line_number, precision);
             prop_assert_eq!(again.as_ref(), Some(point), "body {:?}", String::from_utf8_lossy(&body));
         }
     }
