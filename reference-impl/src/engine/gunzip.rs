@@ -123,10 +123,13 @@ pub fn gunzip_capped(input: &[u8], limit: usize) -> Result<(Vec<u8>, bool), Gunz
     )
     .map_err(|_| GunzipError::TooLarge)?;
     let mut pos = read_header(input, 0)?;
+    // One inflater, reset for each member: a body of thousands of tiny members does not pay
+    // for thousands of inflate states (tens of KiB each, zeroed).
+    let mut inflater = Decompress::new(false);
     loop {
         let member_start = out.len();
         let deflate_start = pos;
-        let mut inflater = Decompress::new(false);
+        inflater.reset(false);
         loop {
             if out.len() > limit {
                 out.truncate(limit);
