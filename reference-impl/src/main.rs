@@ -8,6 +8,18 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Returns the calling thread's free pages to mimalloc's arenas and purges the arenas' free
+/// memory now instead of after the purge delay. A write thread calls it once it has been idle
+/// for a moment (`influx_reference::http::write_threads`): without it, the pages a burst of
+/// writes freed stay resident until the next burst.
+fn release_free_memory() {
+    // SAFETY: `mi_collect` takes no pointer and only walks the calling thread's own heap and
+    // the process's arenas under mimalloc's locks; it may be called at any time from any
+    // thread that uses mimalloc, which is the global allocator here.
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}
+
 fn main() -> ExitCode {
+    influx_reference::http::write_threads::release_memory_when_idle(release_free_memory);
     influx_reference::cli::main()
 }

@@ -72,7 +72,6 @@ impl Reference {
             started_at: now,
             writes_seen: AtomicU64::new(0),
             queries,
-            write_slots: Arc::new(tokio::sync::Semaphore::new(crate::http::write_slots())),
         });
         Ok(Self { state, bootstrap })
     }

@@ -14,6 +14,7 @@ mod swagger;
 mod system;
 mod tenancy;
 mod write;
+pub mod write_threads;
 
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -48,19 +49,6 @@ pub struct AppState {
     pub v3: Mutex<crate::v3::Store>,
     /// The query controller's slots and queue.
     pub queries: query::QueryGate,
-    /// Writes decoded and stored on the blocking pool at once (see [`write_slots`]).
-    pub write_slots: Arc<tokio::sync::Semaphore>,
-}
-
-/// How many writes decode and store at once on the blocking pool: one per core. A write past
-/// them waits, as a future holding no thread, for one to finish; `/health`, queries and the
-/// small writes written inline are not counted. More at once bought no throughput (decoding
-/// is CPU work, and storing holds the one store lock), and each held its body and grouping
-/// alive meanwhile. With four connections sending 5,000-line batches on 2 cores, the served
-/// v2 reference ended at 69-87 bytes a stored point limited and 91-95 unlimited in the runs
-/// that chose this; later runs of both builds spread over 70-112 (README, seventh round).
-pub fn write_slots() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 impl AppState {

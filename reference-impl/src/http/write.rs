@@ -82,7 +82,7 @@ fn answer(result: Result<crate::engine::WriteStats, ApiError>) -> Response<Body>
     }
 }
 
-/// The request's query parameters as owned values, for the blocking pool.
+/// The request's query parameters as owned values, for a write thread.
 struct Params(Vec<(String, String)>);
 
 impl Params {
@@ -110,7 +110,7 @@ impl Params {
 const INLINE_BODY_BYTES: usize = 32 * 1024;
 
 /// The store lock of a write: already held (a small write on the async worker took it with
-/// `try_lock`), or taken when the write gets there (on the blocking pool, after parsing).
+/// `try_lock`), or taken when the write gets there (on a write thread, after parsing).
 struct StoreAccess<'a> {
     state: &'a AppState,
     held: Option<MutexGuard<'a, Store>>,
@@ -129,14 +129,12 @@ fn write_failed() -> Response<Body> {
     )
 }
 
-/// Runs a write's decoding and storing on the blocking pool: gunzip, parsing and the store
-/// lock can take a while for a large body, and must not hold an async worker meanwhile. At
-/// most [`AppState::write_slots`] writes run there at once; the others wait for a slot here,
-/// holding no thread. A
-/// small plain body (`inline`: at most [`INLINE_BODY_BYTES`], no gzip, which could inflate)
-/// whose store lock is free at once is written right here instead: the blocking pool's two
+/// Runs a write's decoding and storing on a write thread (`write_threads`): gunzip, parsing
+/// and the store lock can take a while for a large body, and must not hold an async worker
+/// meanwhile; a write waits for a free write thread as a future holding no thread. A small
+/// body (`inline`) whose store lock is free at once is written right here instead: the two
 /// thread hand-offs cost more than such a write, and a write that would wait for the lock
-/// still waits on the pool. A panic is the same 500 either way.
+/// still waits for a write thread. A panic is the same 500 either way.
 async fn blocking(
     state: Arc<AppState>,
     inline: bool,
@@ -157,28 +155,22 @@ async fn blocking(
                 .unwrap_or_else(|_| write_failed());
         }
     }
-    // The slot goes with the work: a client that leaves frees it when the write ends, not
-    // when the future is dropped. The semaphore is never closed, so `Err` cannot happen (it
-    // would only mean no slot to wait for).
-    let slot = Arc::clone(&state.write_slots).acquire_owned().await.ok();
-    tokio::task::spawn_blocking(move || {
+    super::write_threads::run(move || {
         let access = StoreAccess {
             state: &state,
             held: None,
         };
-        let answer = f(&state, access);
-        drop(slot);
-        answer
+        f(&state, access)
     })
     .await
-    .unwrap_or_else(|_| write_failed())
+    .unwrap_or_else(write_failed)
 }
 
 /// Whether a write may run on the async worker (see [`blocking`]): its body is at most
 /// [`INLINE_BODY_BYTES`], and so is what it gunzips to. Deflate expands up to ~1032:1, so a
 /// small gzipped body is gunzipped here once, stopping one byte past the limit: at most
 /// [`INLINE_BODY_BYTES`] in and out, microseconds of work whatever the bytes. A body that
-/// gunzips larger, or fails to, goes to the blocking pool, which reads it again and answers
+/// gunzips larger, or fails to, goes to a write thread, which reads it again and answers
 /// as it always does. Gunzipping a small body twice costs less than the two thread hand-offs
 /// it spares (a tenth of the fuzzer's writes are gzipped).
 fn inline(body: &bytes::Bytes, gzip: bool) -> bool {
@@ -266,8 +258,9 @@ fn answer_or_stream(
 
 /// `{"code":"invalid","message":"unable to parse '...': ...\n..."}` for every malformed line
 /// of `body`, encoded as the compact error encoder would, but written as it is produced: the
-/// body is parsed again on the blocking pool, and the parse waits whenever the client has not
-/// read what came before (a bounded channel), so the answer never sits in memory whole.
+/// body is parsed again on tokio's blocking pool (not a write thread: the parse waits whenever
+/// the client has not read what came before, a bounded channel), so the answer never sits in
+/// memory whole.
 fn malformed_stream(body: bytes::Bytes, precision: crate::model::Precision) -> Response<Body> {
     const PIECE: usize = 64 * 1024;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(4);
@@ -433,14 +426,14 @@ mod tests {
     fn a_gzipped_body_is_inline_only_when_small_once_gunzipped() {
         assert!(inline(&gz(b"m v=1\nm v=2"), true));
         assert!(inline(&gz(&vec![b'a'; INLINE_BODY_BYTES]), true));
-        // A few hundred bytes that inflate past the limit, and a bomb: the blocking pool.
+        // A few hundred bytes that inflate past the limit, and a bomb: a write thread.
         let past = gz(&vec![b'a'; INLINE_BODY_BYTES + 1]);
         assert!(past.len() < 1024);
         assert!(!inline(&past, true));
         let bomb = gz(&vec![0; 16 << 20]);
         assert!(bomb.len() <= INLINE_BODY_BYTES);
         assert!(!inline(&bomb, true));
-        // Bodies that fail to gunzip are answered by the blocking pool, as before.
+        // Bodies that fail to gunzip are answered by a write thread, as before.
         assert!(!inline(&bytes::Bytes::from_static(b"m v=1"), true));
         let mut cut = gz(b"m v=1").to_vec();
         cut.truncate(cut.len() - 3);
