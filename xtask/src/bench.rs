@@ -55,7 +55,9 @@ struct Outcome {
     name: &'static str,
     seconds: f64,
     points_per_s: f64,
-    rss: Option<(u64, u64)>,
+    /// Resident bytes before the run, right after its last write, and once the server has
+    /// been idle for [`IDLE_BEFORE_READING`].
+    rss: Option<(u64, u64, u64)>,
     /// Server CPU seconds (user + system) used by the run.
     cpu: Option<f64>,
 }
@@ -254,6 +256,10 @@ const CLOUD_ARGS: [&str; 8] = [
     "0s",
 ];
 
+/// How long a server is left idle after its last write before its resident memory (and CPU)
+/// is read the second time.
+const IDLE_BEFORE_READING: Duration = Duration::from_secs(1);
+
 /// One server, fresh, sent every batch once.
 fn measure(
     rt: &tokio::runtime::Runtime,
@@ -286,6 +292,11 @@ fn measure(
         elapsed = started.elapsed();
     }
     let after = servers::rss_bytes(server.pid());
+    // The reference's write threads return their free memory once idle (200 ms): what it
+    // keeps for the points it stores is read after that; CPU is read after it too, so the
+    // release counts.
+    std::thread::sleep(IDLE_BEFORE_READING);
+    let idle = servers::rss_bytes(server.pid());
     let cpu_after = servers::cpu_seconds(server.pid());
     drop(server);
     let seconds = elapsed.as_secs_f64();
@@ -293,7 +304,11 @@ fn measure(
         name,
         seconds,
         points_per_s: opts.points as f64 / seconds,
-        rss: before.zip(after).filter(|_| is_reference),
+        rss: before
+            .zip(after)
+            .zip(idle)
+            .map(|((b, a), i)| (b, a, i))
+            .filter(|_| is_reference),
         cpu: cpu_before.zip(cpu_after).map(|(b, a)| a - b),
     };
     eprintln!("{name}: {:.0} points/s ({seconds:.2}s)", o.points_per_s);
@@ -359,15 +374,18 @@ fn print_passes(passes: &[Vec<Outcome>], bytes: usize, opts: &Options) -> bool {
             );
         }
         for o in outcomes {
-            if let Some((b, a)) = o.rss {
-                let grown = a.saturating_sub(b) as f64;
+            if let Some((b, a, i)) = o.rss {
+                let per_point = |x: u64| x.saturating_sub(b) as f64 / opts.points as f64;
                 println!(
-                    "{}: resident memory {:.1} MB before, {:.1} MB after: {:.0} bytes per stored point ({:.1} per field value)",
+                    "{}: resident memory {:.1} MB before, {:.1} MB right after the last write, {:.1} MB idle {}s later: {:.0} bytes per stored point idle ({:.1} per field value), {:.0} right after",
                     o.name,
                     b as f64 / 1e6,
                     a as f64 / 1e6,
-                    grown / opts.points as f64,
-                    grown / (opts.points * influx_reference::tsbs::FIELDS.len()) as f64
+                    i as f64 / 1e6,
+                    IDLE_BEFORE_READING.as_secs(),
+                    per_point(i),
+                    per_point(i) / influx_reference::tsbs::FIELDS.len() as f64,
+                    per_point(a),
                 );
             }
         }
