@@ -58,8 +58,11 @@ struct Outcome {
     /// Resident bytes before the run, right after its last write, and once the server has
     /// been idle for [`IDLE_BEFORE_READING`].
     rss: Option<(u64, u64, u64)>,
-    /// Server CPU seconds (user + system) used by the run.
+    /// Server CPU seconds (user + system) used by the run, up to its last write.
     cpu: Option<f64>,
+    /// Server CPU seconds used while idle after the run (the reference's memory release; a
+    /// peer's background work), reported beside the memory, not in the ratios.
+    idle_cpu: Option<f64>,
 }
 
 /// Sends every batch once over `connections` keep-alive connections; the time from the first
@@ -292,12 +295,12 @@ fn measure(
         elapsed = started.elapsed();
     }
     let after = servers::rss_bytes(server.pid());
+    let cpu_after = servers::cpu_seconds(server.pid());
     // The reference's write threads return their free memory once idle (200 ms): what it
-    // keeps for the points it stores is read after that; CPU is read after it too, so the
-    // release counts.
+    // keeps for the points it stores is read after that, with the CPU the release took.
     std::thread::sleep(IDLE_BEFORE_READING);
     let idle = servers::rss_bytes(server.pid());
-    let cpu_after = servers::cpu_seconds(server.pid());
+    let cpu_idle = servers::cpu_seconds(server.pid());
     drop(server);
     let seconds = elapsed.as_secs_f64();
     let o = Outcome {
@@ -310,6 +313,7 @@ fn measure(
             .map(|((b, a), i)| (b, a, i))
             .filter(|_| is_reference),
         cpu: cpu_before.zip(cpu_after).map(|(b, a)| a - b),
+        idle_cpu: cpu_after.zip(cpu_idle).map(|(a, i)| i - a),
     };
     eprintln!("{name}: {:.0} points/s ({seconds:.2}s)", o.points_per_s);
     Ok(o)
@@ -377,7 +381,7 @@ fn print_passes(passes: &[Vec<Outcome>], bytes: usize, opts: &Options) -> bool {
             if let Some((b, a, i)) = o.rss {
                 let per_point = |x: u64| x.saturating_sub(b) as f64 / opts.points as f64;
                 println!(
-                    "{}: resident memory {:.1} MB before, {:.1} MB right after the last write, {:.1} MB idle {}s later: {:.0} bytes per stored point idle ({:.1} per field value), {:.0} right after",
+                    "{}: resident memory {:.1} MB before, {:.1} MB right after the last write, {:.1} MB idle {}s later: {:.0} bytes per stored point idle ({:.1} per field value), {:.0} right after; {:.0} ms CPU while idle",
                     o.name,
                     b as f64 / 1e6,
                     a as f64 / 1e6,
@@ -386,6 +390,7 @@ fn print_passes(passes: &[Vec<Outcome>], bytes: usize, opts: &Options) -> bool {
                     per_point(i),
                     per_point(i) / influx_reference::tsbs::FIELDS.len() as f64,
                     per_point(a),
+                    o.idle_cpu.unwrap_or(0.0) * 1e3,
                 );
             }
         }
