@@ -316,33 +316,51 @@ const NAIVE_CLOCK_PREFIX_PATTERN: &str =
 const UUID_V7_PATTERN: &str =
     r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$";
 
-/// The patterns the redactions are found with, by redaction name.
-pub const REDACTION_PATTERNS: [(&str, &str); 4] = [
-    ("wall_clock", WALL_CLOCK_PATTERN),
-    ("wall_clock", NAIVE_CLOCK_PATTERN),
-    ("generated", GENERATED_PATTERN),
-    ("generated", UUID_V7_PATTERN),
+type Cell = std::sync::OnceLock<regex::Regex>;
+
+static WALL_CLOCK_RE: Cell = Cell::new();
+static NAIVE_CLOCK_RE: Cell = Cell::new();
+static NAIVE_CLOCK_PREFIX_RE: Cell = Cell::new();
+static UUID_V7_RE: Cell = Cell::new();
+static GENERATED_RE: Cell = Cell::new();
+
+/// The patterns the redactions are found with, by redaction name, and where each is kept
+/// compiled.
+const REDACTION_PATTERNS: [(&str, &Cell, &str); 5] = [
+    ("wall_clock", &WALL_CLOCK_RE, WALL_CLOCK_PATTERN),
+    ("wall_clock", &NAIVE_CLOCK_RE, NAIVE_CLOCK_PATTERN),
+    (
+        "wall_clock",
+        &NAIVE_CLOCK_PREFIX_RE,
+        NAIVE_CLOCK_PREFIX_PATTERN,
+    ),
+    ("generated", &GENERATED_RE, GENERATED_PATTERN),
+    ("generated", &UUID_V7_RE, UUID_V7_PATTERN),
 ];
 
 /// Every redaction pattern compiles: a pattern that does not is an error (the CLI checks this
-/// before it runs anything), never a redaction silently switched off.
+/// before it runs anything), never a redaction silently switched off. Each is compiled once,
+/// here, and kept for the redactions.
 pub fn check_patterns() -> Result<(), crate::Error> {
-    for (name, pattern) in REDACTION_PATTERNS {
-        regex::Regex::new(pattern).map_err(|e| {
+    for (name, cell, pattern) in REDACTION_PATTERNS {
+        if cell.get().is_some() {
+            continue;
+        }
+        let re = regex::Regex::new(pattern).map_err(|e| {
             crate::Error::Config(format!(
                 "the {name} redaction pattern does not compile: {e}"
             ))
         })?;
+        // Another thread may have compiled it meanwhile: the same regex either way.
+        let _ = cell.set(re);
     }
     Ok(())
 }
 
-/// A redaction pattern, compiled once. It is a literal checked by `check_patterns` (and by a
-/// test), so failing here fails loudly on a bug in this file.
-fn compiled(
-    cell: &'static std::sync::OnceLock<regex::Regex>,
-    pattern: &str,
-) -> &'static regex::Regex {
+/// A redaction pattern, compiled once (by `check_patterns`, or here on first use). It is a
+/// literal checked by `check_patterns` (and by a test), so failing here fails loudly on a bug
+/// in this file.
+fn compiled(cell: &'static Cell, pattern: &str) -> &'static regex::Regex {
     cell.get_or_init(|| {
         regex::Regex::new(pattern)
             .unwrap_or_else(|e| panic!("redaction pattern {pattern:?} does not compile: {e}"))
@@ -350,28 +368,23 @@ fn compiled(
 }
 
 fn rfc3339_regex() -> &'static regex::Regex {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    compiled(&RE, WALL_CLOCK_PATTERN)
+    compiled(&WALL_CLOCK_RE, WALL_CLOCK_PATTERN)
 }
 
 fn naive_clock_regex() -> &'static regex::Regex {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    compiled(&RE, NAIVE_CLOCK_PATTERN)
+    compiled(&NAIVE_CLOCK_RE, NAIVE_CLOCK_PATTERN)
 }
 
 fn naive_clock_prefix_regex() -> &'static regex::Regex {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    compiled(&RE, NAIVE_CLOCK_PREFIX_PATTERN)
+    compiled(&NAIVE_CLOCK_PREFIX_RE, NAIVE_CLOCK_PREFIX_PATTERN)
 }
 
 fn uuid_v7_regex() -> &'static regex::Regex {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    compiled(&RE, UUID_V7_PATTERN)
+    compiled(&UUID_V7_RE, UUID_V7_PATTERN)
 }
 
 fn generated_regex() -> &'static regex::Regex {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    compiled(&RE, GENERATED_PATTERN)
+    compiled(&GENERATED_RE, GENERATED_PATTERN)
 }
 
 /// IDs, tokens and uptimes a server makes up (a created bucket's ID, a new token): every
