@@ -202,3 +202,97 @@ async fn v3_in_process_and_over_the_wire_agree() {
         .collect();
     assert!(differences.is_empty(), "{}", differences.join("\n"));
 }
+
+/// The v2 corpus against the served v3 reference, as `cargo xtask peers` runs it
+/// (`targets/influxdb3-vs-2.7.yaml`), with two databases already on the server and four cases
+/// at once: InfluxDB 3 Core keeps at most five databases, a case's writes to names that are
+/// not its buckets (`bucket=nope`) create more, and cases running together once took the
+/// last slot from each other (a write answered `exceed limit of 5 databases`, so a case saw
+/// nothing land). Every verdict is the recorded one, and the run leaves exactly the databases
+/// it found.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v2_corpus_against_served_v3_shares_the_five_databases_and_leaves_none() {
+    use influx_conformance::case::ServerSpec;
+    use influx_conformance::server::adapter::{Isolation, ReadAdapter, WriteAdapter};
+    use influx_conformance::server::inprocess::{v3_server_config, OPERATOR_TOKEN};
+
+    let corpus = Corpus::load(&influx_conformance::default_cases_dir()).expect("corpus loads");
+    let cases = Arc::new(corpus.cases.clone());
+    let reference = Reference::new(v3_server_config(&ServerSpec::default())).expect("starts");
+    let handle = reference
+        .listen("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("listens");
+    let url = handle.url();
+    let http = reqwest::Client::new();
+    let databases = || async {
+        let v: serde_json::Value = http
+            .get(format!("{url}/api/v3/configure/database?format=json"))
+            .bearer_auth(OPERATOR_TOKEN)
+            .send()
+            .await
+            .expect("lists")
+            .json()
+            .await
+            .expect("json");
+        let mut names: Vec<String> = v
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter_map(|d| d["iox::database"].as_str().map(str::to_string))
+            .filter(|n| n != "_internal")
+            .collect();
+        names.sort();
+        names
+    };
+    for db in ["keep-a", "keep-b"] {
+        let resp = http
+            .post(format!("{url}/api/v3/write_lp?db={db}"))
+            .bearer_auth(OPERATOR_TOKEN)
+            .body("m v=1 1")
+            .send()
+            .await
+            .expect("writes");
+        assert_eq!(resp.status(), 204);
+    }
+    let deviations = TargetFile::load(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../targets/influxdb3-vs-2.7.yaml"),
+    )
+    .expect("targets/influxdb3-vs-2.7.yaml loads")
+    .deviations;
+    let mut c = UrlConfig::new(&url, Profile::V2);
+    c.token = OPERATOR_TOKEN.into();
+    c.write = WriteAdapter::V2;
+    c.read = ReadAdapter::Sql;
+    c.isolation = Isolation::V3Databases;
+    c.request_timeout = Duration::from_secs(5);
+    let target: Arc<dyn Target> = Arc::new(
+        UrlTarget::new(c)
+            .expect("client")
+            .with_deviations(deviations),
+    );
+    let selection = Selection {
+        profiles: vec![Profile::V2],
+        ..Selection::default()
+    };
+    let jobs = selection
+        .jobs(&cases, std::slice::from_ref(&target))
+        .expect("selection");
+    let config = RunConfig {
+        jobs: 4,
+        snapshots: None,
+        ..RunConfig::default()
+    };
+    let results = run_jobs(cases.clone(), vec![target], jobs, config, Arc::new(|_| {})).await;
+    let passed = results.iter().filter(|r| r.verdict.is_pass()).count();
+    // Most of the v2 corpus is a recorded deviation here; about 60 cases pass.
+    assert!(passed > 40, "{passed} of {} passed", results.len());
+    let unexpected: Vec<String> = results
+        .iter()
+        .filter(|r| r.verdict.is_failure())
+        .map(|r| format!("{}: {} ({})", r.name, r.verdict.as_str(), r.reason))
+        .collect();
+    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
+    assert_eq!(databases().await, ["keep-a", "keep-b"]);
+    handle.shutdown().await;
+}

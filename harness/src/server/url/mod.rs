@@ -1,7 +1,8 @@
 //! Any server reachable by URL. Everything goes over HTTP (`client.rs`: timeouts, body caps,
 //! a redirect limit, failures as faults in words): a fresh bucket per case through the tenancy
 //! API, a database through InfluxQL, a label per bucket, or a pre-made bucket (`session.rs`);
-//! a database per case on InfluxDB 3 (created by its first write, soft-deleted after);
+//! a database per case on InfluxDB 3 (created by its first write, deleted after, within the
+//! five Core keeps: `v3_databases.rs`);
 //! tokens through `/api/v2/authorizations`; read-back through Flux (`flux.rs`, `csv.rs`),
 //! InfluxQL (`influxql.rs`), VictoriaMetrics' export (`vm_export.rs`) or InfluxDB 3's SQL
 //! (`sql.rs`). The harness never hangs on a target.
@@ -22,6 +23,7 @@ pub mod influxql;
 pub mod preflight;
 pub mod session;
 pub mod sql;
+pub mod v3_databases;
 pub mod vm_export;
 
 use client::{json_body, lacks_tenancy, HttpClient};
@@ -34,6 +36,8 @@ pub struct UrlTarget {
     config: UrlConfig,
     http: HttpClient,
     org_id: tokio::sync::OnceCell<String>,
+    /// `Isolation::V3Databases`: the run's database slots, listed at the first case.
+    v3_budget: tokio::sync::OnceCell<std::sync::Arc<v3_databases::DatabaseBudget>>,
 }
 
 impl UrlTarget {
@@ -56,6 +60,7 @@ impl UrlTarget {
             config,
             http,
             org_id: tokio::sync::OnceCell::new(),
+            v3_budget: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -255,8 +260,29 @@ impl Target for UrlTarget {
                 },
                 Isolation::Databases => session.create_databases(case, &logical).await,
                 Isolation::V3Databases => {
-                    session.name_v3_databases(case, &logical);
-                    Ok(())
+                    let budget = self
+                        .v3_budget
+                        .get_or_try_init(|| async {
+                            v3_databases::DatabaseBudget::load(&self.http)
+                                .await
+                                .map(std::sync::Arc::new)
+                        })
+                        .await
+                        .cloned();
+                    match budget {
+                        Ok(budget) => {
+                            let wanted = v3_databases::databases_needed(case, logical.len());
+                            match budget.take(wanted).await {
+                                Ok(permit) => {
+                                    session.name_v3_databases(case, &logical);
+                                    session.hold_v3_slots(budget, permit);
+                                    Ok(())
+                                }
+                                Err(f) => Err(f),
+                            }
+                        }
+                        Err(f) => Err(f),
+                    }
                 }
                 Isolation::ExtraLabel => {
                     session.name_buckets(case, &logical);

@@ -30,6 +30,14 @@ pub struct UrlSession {
     created_databases: Vec<String>,
     /// InfluxDB 3 databases named for the case (created by its writes), deleted on close.
     created_v3_databases: Vec<String>,
+    /// Other InfluxDB 3 databases the case's writes named (created by them, not there before
+    /// the run), deleted on close too.
+    stray_v3_databases: BTreeSet<String>,
+    /// The run-wide database slots this case holds until its deletes are done.
+    v3_slots: Option<(
+        std::sync::Arc<super::v3_databases::DatabaseBudget>,
+        tokio::sync::OwnedSemaphorePermit,
+    )>,
     /// Measurements the case wrote (VictoriaMetrics: to split `measurement_field` back).
     measurements: std::collections::BTreeSet<String>,
     window: (i64, i64),
@@ -40,16 +48,32 @@ fn wall_now() -> i64 {
     influx_reference::clock::SystemClock.now_nanos()
 }
 
+/// Eight hex digits naming one case's buckets or databases, never repeated within a run.
+///
+/// A per-process base (the clock at first use and the process id, mixed) plus a counter:
+/// distinct within the process for 2^32 calls, so two cases opened at the same instant never
+/// share a name (one case's cleanup would delete the other's data), and two runs against the
+/// same server start far apart. The counter once sat above bit 32 of a value cut to 32 bits,
+/// so only the clock's low bits named a case.
 pub(super) fn unique_suffix() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::OnceLock;
+    static BASE: OnceLock<u32> = OnceLock::new();
+    static N: AtomicU32 = AtomicU32::new(0);
+    let base = *BASE.get_or_init(|| {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        // splitmix64's finalizer: nearby clocks and pids give unrelated bases.
+        let mut z = t ^ (u64::from(std::process::id()) << 32);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        (z ^ (z >> 31)) as u32
+    });
     format!(
         "{:08x}",
-        (t ^ (N.fetch_add(1, Ordering::Relaxed) << 40)) as u32
+        base.wrapping_add(N.fetch_add(1, Ordering::Relaxed))
     )
 }
 
@@ -64,6 +88,8 @@ impl UrlSession {
             created_auths: Vec::new(),
             created_databases: Vec::new(),
             created_v3_databases: Vec::new(),
+            stray_v3_databases: BTreeSet::new(),
+            v3_slots: None,
             measurements: BTreeSet::new(),
             window: (0, 0),
         }
@@ -283,6 +309,28 @@ impl UrlSession {
         }
     }
 
+    /// Keeps the case's share of the run's InfluxDB 3 database slots until it is closed.
+    pub fn hold_v3_slots(
+        &mut self,
+        budget: std::sync::Arc<super::v3_databases::DatabaseBudget>,
+        permit: tokio::sync::OwnedSemaphorePermit,
+    ) {
+        self.v3_slots = Some((budget, permit));
+    }
+
+    /// A write to an InfluxDB 3 database the case did not name as a bucket: remembered, so
+    /// the database it creates is deleted with the case's own.
+    fn note_v3_write(&mut self, req: &HttpRequest) {
+        let Some((budget, _)) = &self.v3_slots else {
+            return;
+        };
+        if let Some(db) = super::v3_databases::written_database(&req.path_and_query) {
+            if budget.is_ours(&db) && !self.created_v3_databases.contains(&db) {
+                self.stray_v3_databases.insert(db);
+            }
+        }
+    }
+
     /// `Isolation::Databases`: `CREATE DATABASE` per logical bucket, with the bucket's
     /// retention as the default policy's duration.
     pub async fn create_databases(
@@ -325,6 +373,7 @@ impl Session for UrlSession {
         if self.config.isolation == Isolation::ExtraLabel {
             self.label_write(&mut req);
         }
+        self.note_v3_write(&req);
         let resp = self.call(req).await;
         self.window.1 = wall_now();
         resp
@@ -426,7 +475,11 @@ impl Session for UrlSession {
     }
 
     async fn close(self: Box<Self>) {
-        for db in &self.created_v3_databases {
+        for db in self
+            .created_v3_databases
+            .iter()
+            .chain(&self.stray_v3_databases)
+        {
             let _ = self
                 .call(HttpRequest {
                     method: "DELETE".into(),
@@ -466,5 +519,27 @@ impl Session for UrlSession {
                 })
                 .await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unique_suffix;
+
+    #[test]
+    fn suffixes_never_repeat_within_a_run_even_from_many_threads_at_once() {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                std::thread::spawn(|| (0..20_000).map(|_| unique_suffix()).collect::<Vec<_>>())
+            })
+            .collect();
+        let mut all = std::collections::HashSet::new();
+        for h in handles {
+            for s in h.join().expect("thread") {
+                assert_eq!(s.len(), 8, "{s}");
+                assert!(all.insert(s.clone()), "{s} named two cases");
+            }
+        }
+        assert_eq!(all.len(), 80_000);
     }
 }
