@@ -99,6 +99,45 @@ pub fn gunzip(input: &[u8], limit: usize) -> Result<Vec<u8>, GunzipError> {
 /// Like [`gunzip`], but past `limit` it stops and returns the first `limit` bytes with `true`
 /// (InfluxDB Cloud writes what came before its 250 MB decompression cut-off).
 pub fn gunzip_capped(input: &[u8], limit: usize) -> Result<(Vec<u8>, bool), GunzipError> {
+    with_inflater(|inflater| gunzip_with(inflater, input, limit))
+}
+
+thread_local! {
+    /// This thread's inflater between bodies. A new one costs about three times a reset
+    /// (its state, tens of KiB, is built and zeroed, then the dictionary zeroed again), and a
+    /// small body's whole inflate costs less than either: kept, a body pays one reset.
+    static INFLATER: std::cell::RefCell<Option<Decompress>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with this thread's inflater, reset (or a new one when the thread has none, or
+/// when it is in use further up the stack), and keeps it for the next body.
+fn with_inflater<T>(f: impl FnOnce(&mut Decompress) -> T) -> T {
+    let kept = INFLATER
+        .try_with(|cell| cell.try_borrow_mut().ok().and_then(|mut c| c.take()))
+        .ok()
+        .flatten();
+    let mut inflater = match kept {
+        Some(mut d) => {
+            d.reset(false);
+            d
+        }
+        None => Decompress::new(false),
+    };
+    let out = f(&mut inflater);
+    let _ = INFLATER.try_with(|cell| {
+        if let Ok(mut c) = cell.try_borrow_mut() {
+            *c = Some(inflater);
+        }
+    });
+    out
+}
+
+/// [`gunzip_capped`] with a fresh (new or reset) `inflater`.
+fn gunzip_with(
+    inflater: &mut Decompress,
+    input: &[u8],
+    limit: usize,
+) -> Result<(Vec<u8>, bool), GunzipError> {
     // The last member's trailer ends with its size mod 2^32 (ISIZE): for the usual body of one
     // member it is the whole size, so the output is allocated once instead of doubling (which
     // peaks at twice the body while the old buffer is copied). Deflate expands at most ~1032:1,
@@ -123,20 +162,31 @@ pub fn gunzip_capped(input: &[u8], limit: usize) -> Result<(Vec<u8>, bool), Gunz
     )
     .map_err(|_| GunzipError::TooLarge)?;
     let mut pos = read_header(input, 0)?;
-    // One inflater, reset for each member: a body of thousands of tiny members does not pay
-    // for thousands of inflate states (tens of KiB each, zeroed).
-    let mut inflater = Decompress::new(false);
+    // One inflater, reset for each member after the first: a body of thousands of tiny
+    // members does not pay for thousands of inflate states (tens of KiB each, zeroed).
+    let mut first_member = true;
     loop {
         let member_start = out.len();
         let deflate_start = pos;
-        inflater.reset(false);
+        if !first_member {
+            inflater.reset(false);
+        }
+        first_member = false;
         loop {
             if out.len() > limit {
                 out.truncate(limit);
                 return Ok((out, true));
             }
-            if out.capacity() - out.len() < 32 * 1024 {
-                out.try_reserve(64 * 1024)
+            // More room only when there is none: `decompress_vec` zero-fills all the spare
+            // capacity on every call, so room reserved ahead is paid for again and again. The
+            // room doubles (at least 32 KiB), and never past one byte over the limit.
+            if out.capacity() == out.len() {
+                let room = out
+                    .len()
+                    .max(32 * 1024)
+                    .min(limit.saturating_add(1).saturating_sub(out.len()))
+                    .max(1);
+                out.try_reserve_exact(room)
                     .map_err(|_| GunzipError::TooLarge)?;
             }
             let before_in = inflater.total_in();
@@ -240,5 +290,38 @@ mod tests {
         let body = gz(&[b'x'; 100]);
         assert_eq!(gunzip(&body, 100).unwrap().len(), 100);
         assert_eq!(gunzip(&body, 99), Err(GunzipError::TooLarge));
+    }
+
+    #[test]
+    fn the_output_grows_past_a_size_hint_that_lies() {
+        // The last member's ISIZE says 1 byte; the first member inflates to 300 KiB.
+        let big: Vec<u8> = (0..300 * 1024).map(|i| b'a' + (i % 7) as u8).collect();
+        let mut body = gz(&big);
+        body.extend(gz(b"z"));
+        let mut want = big.clone();
+        want.push(b'z');
+        assert_eq!(gunzip(&body, usize::MAX).unwrap(), want);
+        // The limit holds however the room grew: exactly `limit` passes, one byte less cuts.
+        assert_eq!(gunzip(&body, want.len()).unwrap(), want);
+        let (cut, over) = gunzip_capped(&body, 200 * 1024).unwrap();
+        assert!(over);
+        assert_eq!(cut[..], big[..200 * 1024]);
+    }
+
+    #[test]
+    fn a_kept_inflater_starts_clean_after_a_broken_body() {
+        let good = gz(b"m v=1 1\nm v=2 2");
+        let long = gz(&[b'q'; 70_000]);
+        let mut corrupt = long.clone();
+        corrupt[12] ^= 0x55;
+        // Left mid-stream (cut), failed (corrupt) or finished: the next body on this thread
+        // inflates as on a new inflater.
+        for broken in [&long[..long.len() / 2], &corrupt[..], &long[..]] {
+            let _ = gunzip(broken, usize::MAX);
+            assert_eq!(gunzip(&good, usize::MAX).unwrap(), b"m v=1 1\nm v=2 2");
+        }
+        // And a body that fails the same way again fails the same way.
+        let first = gunzip(&corrupt, usize::MAX);
+        assert_eq!(gunzip(&corrupt, usize::MAX), first);
     }
 }
