@@ -20,8 +20,13 @@ use influx_conformance::targets::TargetFile;
 use influx_conformance::verdict::Verdict;
 use influx_reference::{Reference, ServerConfig};
 
+/// The tests here each run a corpus over loopback against a debug build; run at once on two
+/// cores, one's 2 MB write outlasted its 5 s request timeout. They take turns.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_process_and_over_the_wire_agree() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let corpus = Corpus::load(&influx_conformance::default_cases_dir()).expect("corpus loads");
     let reference = Reference::new(ServerConfig::default()).expect("reference starts");
     let handle = reference
@@ -110,6 +115,7 @@ async fn in_process_and_over_the_wire_agree() {
 /// reference of its own, started with those flags, so every v3 case runs over the socket too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn v3_in_process_and_over_the_wire_agree() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     use influx_conformance::case::ServerSpec;
     use influx_conformance::server::adapter::{Isolation, ReadAdapter, WriteAdapter};
     use influx_conformance::server::inprocess::{v3_server_config, OPERATOR_TOKEN};
@@ -212,6 +218,7 @@ async fn v3_in_process_and_over_the_wire_agree() {
 /// it found.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn v2_corpus_against_served_v3_shares_the_five_databases_and_leaves_none() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     use influx_conformance::case::ServerSpec;
     use influx_conformance::server::adapter::{Isolation, ReadAdapter, WriteAdapter};
     use influx_conformance::server::inprocess::{v3_server_config, OPERATOR_TOKEN};
