@@ -76,6 +76,34 @@ impl UrlTarget {
 }
 
 impl UrlTarget {
+    /// `Isolation::V3Databases`: the case's share of the run's database slots (the budget is
+    /// listed from the server at the first case), waited for until free.
+    async fn take_v3_slots(
+        &self,
+        case: &LoadedCase,
+        buckets: usize,
+    ) -> Result<
+        (
+            std::sync::Arc<v3_databases::DatabaseBudget>,
+            tokio::sync::OwnedSemaphorePermit,
+        ),
+        Fault,
+    > {
+        let budget = self
+            .v3_budget
+            .get_or_try_init(|| async {
+                v3_databases::DatabaseBudget::load(&self.http)
+                    .await
+                    .map(std::sync::Arc::new)
+            })
+            .await?
+            .clone();
+        let permit = budget
+            .take(v3_databases::databases_needed(case, buckets))
+            .await?;
+        Ok((budget, permit))
+    }
+
     fn auth(&self) -> (String, String) {
         self.http.auth()
     }
@@ -260,29 +288,12 @@ impl Target for UrlTarget {
                 },
                 Isolation::Databases => session.create_databases(case, &logical).await,
                 Isolation::V3Databases => {
-                    let budget = self
-                        .v3_budget
-                        .get_or_try_init(|| async {
-                            v3_databases::DatabaseBudget::load(&self.http)
-                                .await
-                                .map(std::sync::Arc::new)
-                        })
+                    self.take_v3_slots(case, logical.len())
                         .await
-                        .cloned();
-                    match budget {
-                        Ok(budget) => {
-                            let wanted = v3_databases::databases_needed(case, logical.len());
-                            match budget.take(wanted).await {
-                                Ok(permit) => {
-                                    session.name_v3_databases(case, &logical);
-                                    session.hold_v3_slots(budget, permit);
-                                    Ok(())
-                                }
-                                Err(f) => Err(f),
-                            }
-                        }
-                        Err(f) => Err(f),
-                    }
+                        .map(|(budget, permit)| {
+                            session.name_v3_databases(case, &logical);
+                            session.hold_v3_slots(budget, permit);
+                        })
                 }
                 Isolation::ExtraLabel => {
                     session.name_buckets(case, &logical);

@@ -92,7 +92,7 @@ impl DatabaseBudget {
 
 /// The names in `GET /api/v3/configure/database?format=json` (`[{"iox::database":"x"}]`),
 /// `_internal` left out.
-fn database_names(body: &[u8]) -> Option<BTreeSet<String>> {
+pub(super) fn database_names(body: &[u8]) -> Option<BTreeSet<String>> {
     let v: serde_json::Value = serde_json::from_slice(body).ok()?;
     let mut out = BTreeSet::new();
     for db in v.as_array()? {
