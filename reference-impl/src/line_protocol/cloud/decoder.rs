@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 
 use super::strconv::{parse_float, parse_int, parse_uint, NumError};
+use super::token_sets::{next_stop, KeyChars, MeasurementChars, StringChars, TokenSet};
 use crate::line_protocol::{FieldValue, Precision};
 use crate::model::go_text::{quote, quote_rune};
 
@@ -37,44 +38,12 @@ pub(super) enum Section {
     End,
 }
 
-// Byte sets (`decoder.go` var block).
-const fn non_printable(c: u8) -> bool {
+// Byte sets (`decoder.go` var block); those `takeEsc` runs over are in `token_sets.rs`.
+pub(super) const fn non_printable(c: u8) -> bool {
     c < 0x20 || c == 0x7f
 }
-const fn whitespace(c: u8) -> bool {
+pub(super) const fn whitespace(c: u8) -> bool {
     matches!(c, b' ' | b'\r' | b'\n')
-}
-/// `tagKeyChars` = `tagValChars` = `fieldKeyChars`.
-const fn key_char_test(c: u8) -> bool {
-    !(c == b',' || c == b'=' || whitespace(c) || non_printable(c))
-}
-const fn measurement_char_test(c: u8) -> bool {
-    !(c == b',' || c == b' ' || non_printable(c))
-}
-
-/// A byte set as a table: one load per byte in the scanning loops.
-macro_rules! byte_table {
-    ($test:ident) => {{
-        let mut table = [false; 256];
-        let mut i = 0;
-        while i < 256 {
-            table[i] = $test(i as u8);
-            i += 1;
-        }
-        table
-    }};
-}
-static KEY_CHARS: [bool; 256] = byte_table!(key_char_test);
-static MEASUREMENT_CHARS: [bool; 256] = byte_table!(measurement_char_test);
-
-fn key_char(c: u8) -> bool {
-    KEY_CHARS[c as usize]
-}
-fn measurement_char(c: u8) -> bool {
-    MEASUREMENT_CHARS[c as usize]
-}
-fn string_char(c: u8) -> bool {
-    c != b'"'
 }
 fn field_val_char(c: u8) -> bool {
     !(c == b',' || whitespace(c))
@@ -191,7 +160,7 @@ impl<'a> Decoder<'a> {
             return Ok(None);
         }
         self.reset();
-        let (measure, i0) = self.take_esc(measurement_char, measurement_escape)?;
+        let (measure, i0) = self.take_esc::<MeasurementChars>(measurement_escape)?;
         if measure.is_empty() {
             if !self.ensure(1) {
                 return Err(self.syntax_error(i0, "no measurement name found".into()));
@@ -221,7 +190,7 @@ impl<'a> Decoder<'a> {
             self.section = Section::Field;
             return Ok(None);
         }
-        let (key, i0) = self.take_esc(key_char, key_escape)?;
+        let (key, i0) = self.take_esc::<KeyChars>(key_escape)?;
         if key.is_empty() || !self.ensure(1) || self.at(0) != b'=' {
             let has_key = !key.is_empty();
             let eof = !self.ensure(1);
@@ -250,7 +219,7 @@ impl<'a> Decoder<'a> {
             return Err(self.syntax_error(i0, msg));
         }
         self.advance(1);
-        let (value, i0) = self.take_esc(key_char, key_escape)?;
+        let (value, i0) = self.take_esc::<KeyChars>(key_escape)?;
         if value.is_empty() {
             let msg = format!(
                 "expected tag value after tag key {}, but none found",
@@ -297,7 +266,7 @@ impl<'a> Decoder<'a> {
         if !self.advance_to_section(Section::Field)? {
             return Ok(None);
         }
-        let (key, i0) = self.take_esc(key_char, key_escape)?;
+        let (key, i0) = self.take_esc::<KeyChars>(key_escape)?;
         if key.is_empty() {
             if !self.ensure(1) {
                 return Err(self.syntax_error(i0, "expected field key but none found".into()));
@@ -338,7 +307,7 @@ impl<'a> Decoder<'a> {
         let (value, kind): (Cow<'a, [u8]>, Kind) = match self.at(0) {
             b'"' => {
                 self.advance(1);
-                let (value, i0) = self.take_esc(string_char, string_escape)?;
+                let (value, i0) = self.take_esc::<StringChars>(string_escape)?;
                 if !self.ensure(1) {
                     let msg = format!(
                         "expected closing quote for string field {}, found end of input",
@@ -624,9 +593,8 @@ impl<'a> Decoder<'a> {
     ///
     /// Generic over the sets (not `fn` pointers) so each call site gets its own copy with the
     /// byte test inlined: this loop is most of the decoder's time.
-    fn take_esc(
+    fn take_esc<S: TokenSet>(
         &mut self,
-        set: impl Fn(u8) -> bool,
         escape: impl Fn(u8) -> Option<u8>,
     ) -> Res<(Cow<'a, [u8]>, usize)> {
         let start = self.offset();
@@ -635,16 +603,12 @@ impl<'a> Decoder<'a> {
         let mut i = begin;
         let mut unescaped: Option<Vec<u8>> = None;
         let mut segment = begin;
-        let mut high_bit = false;
-        while i < buf.len() {
-            let c = buf[i];
-            if c != b'\\' {
-                if !set(c) {
-                    break;
-                }
-                high_bit |= c >= 0x80;
-                i += 1;
-                continue;
+        loop {
+            // Plain bytes are skipped sixteen at a time; `i` is now at a backslash, at a byte
+            // outside the set, or at the end.
+            i = next_stop::<S>(buf, i);
+            if buf.get(i) != Some(&b'\\') {
+                break;
             }
             let Some(&next) = buf.get(i + 1) else {
                 // A backslash at the end of input stays.
@@ -664,7 +628,7 @@ impl<'a> Decoder<'a> {
         }
         self.r1 = i;
         let raw = &buf[begin..i];
-        if set(b'\n') {
+        if S::contains(b'\n') {
             self.line += raw.iter().filter(|&&b| b == b'\n').count();
         }
         let token = match unescaped {
@@ -674,7 +638,9 @@ impl<'a> Decoder<'a> {
             }
             None => Cow::Borrowed(raw),
         };
-        if high_bit && std::str::from_utf8(&token).is_err() {
+        // Escapes stand for ASCII bytes, so the token holds a byte of 0x80 or above exactly
+        // when the raw bytes do.
+        if !raw.is_ascii() && std::str::from_utf8(&token).is_err() {
             let msg = format!("invalid utf-8 sequence in token {}", quote(&token));
             return Err(self.syntax_error(start, msg));
         }

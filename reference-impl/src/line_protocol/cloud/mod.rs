@@ -45,6 +45,7 @@ mod decoder;
 mod strconv;
 #[cfg(test)]
 mod tests;
+mod token_sets;
 
 use super::scan::{classify_line, parse_point_as, PointParts, Scratch};
 use decoder::{DecodeError, Decoder, Section};
