@@ -183,12 +183,8 @@ pub async fn run_built_step(
             }
         }
         if !resp.body.is_empty() {
-            // The body as text without a copy when it is UTF-8 (as `from_utf8_lossy` would
-            // give it), lossily otherwise.
-            let text = match String::from_utf8(resp.body) {
-                Ok(t) => t,
-                Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-            };
+            // The body as text without a copy when it is UTF-8, lossily otherwise.
+            let text = crate::http::lossy_owned(resp.body);
             let text = redactions.text_owned_at(text, window);
             o.json = serde_json::from_str(&text).ok();
             o.body = Some(text);

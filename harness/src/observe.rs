@@ -164,8 +164,12 @@ pub fn sort_rows(rows: &mut [Row]) {
 /// is printed with every report.
 #[derive(Debug, Clone, Default)]
 pub struct Redactions {
-    /// (name, actual text, placeholder), applied longest actual first.
-    pub literals: Vec<(String, String, String)>,
+    /// (name, actual text, placeholder), applied longest actual first. Changed only by
+    /// [`Self::add`], which also drops `finder`.
+    literals: Vec<(String, String, String)>,
+    /// Every actual text in one SIMD searcher (Teddy), built on first use: a text is searched
+    /// once for all of them (most texts hold none) instead of once per literal.
+    finder: std::sync::OnceLock<Option<aho_corasick::packed::Searcher>>,
     /// Server time around the step, ns: [start, end]. Landed times inside
     /// [start - 1h, end + 1s] become `<now>` (points written without a timestamp, truncated to
     /// at most an hour by v1 precision); RFC3339 times in bodies within 31 days before or one day
@@ -212,6 +216,25 @@ impl Redactions {
             .push((name.to_string(), actual.to_string(), placeholder));
         self.literals
             .sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.1.cmp(&b.1)));
+        self.finder = std::sync::OnceLock::new();
+    }
+
+    /// Whether `text` holds any literal's actual text. Without a searcher (none can be built
+    /// without SIMD, or for too many literals) every literal is looked for in turn.
+    fn holds_a_literal(&self, text: &str) -> bool {
+        if self.literals.is_empty() {
+            return false;
+        }
+        let finder = self.finder.get_or_init(|| {
+            aho_corasick::packed::Config::new()
+                .builder()
+                .extend(self.literals.iter().map(|l| l.1.as_bytes()))
+                .build()
+        });
+        match finder {
+            Some(f) => f.find(text).is_some(),
+            None => self.literals.iter().any(|l| text.contains(l.1.as_str())),
+        }
     }
 
     pub fn time(&self, t: i64) -> String {
@@ -246,9 +269,12 @@ impl Redactions {
     /// step's window).
     pub fn text_owned_at(&self, s: String, now: Option<(i64, i64)>) -> String {
         let mut out = s;
-        for (_, actual, placeholder) in &self.literals {
-            if out.contains(actual.as_str()) {
-                out = out.replace(actual.as_str(), placeholder);
+        if self.holds_a_literal(&out) {
+            // Longest first: a literal inside a longer one is replaced as part of it.
+            for (_, actual, placeholder) in &self.literals {
+                if out.contains(actual.as_str()) {
+                    out = out.replace(actual.as_str(), placeholder);
+                }
             }
         }
         // Both clock patterns need a `T`, the generated pattern a `"` and a `:`: a text
@@ -545,6 +571,23 @@ mod tests {
             r#"{"id": "<generated:id>", "links": {"self": "/x/<generated:id>"}, "orgID": "<bucket_id:main>"}"#
         );
         assert_eq!(r.time(1), "1");
+    }
+
+    #[test]
+    fn every_literal_is_found_longest_first_and_one_added_later_counts() {
+        let mut r = Redactions::default();
+        r.add("bucket_name", "conformance-a-main", "<bucket:main>".into());
+        r.add("token", "conformance-a", "<token:t>".into());
+        assert_eq!(r.text("no literal here"), "no literal here");
+        assert_eq!(
+            r.text("db conformance-a-main, token conformance-a."),
+            "db <bucket:main>, token <token:t>."
+        );
+        // The searcher was built by the texts above; a literal added now is found too.
+        r.add("org_id", "0123456789abcdef", "<org_id>".into());
+        assert_eq!(r.text("org 0123456789abcdef"), "org <org_id>");
+        let copy = r.clone();
+        assert_eq!(copy.text("x conformance-a-main"), "x <bucket:main>");
     }
 
     #[test]

@@ -281,9 +281,7 @@ impl Scenario {
                     Step {
                         write: Some(WriteStep {
                             api: Some(b.api),
-                            body: Some(
-                                String::from_utf8_lossy(&b.body(Clock::Placeholder)).into_owned(),
-                            ),
+                            body: Some(crate::http::lossy_owned(b.body(Clock::Placeholder))),
                             gzip: b.gzip,
                             params,
                             ..WriteStep::default()

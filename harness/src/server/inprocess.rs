@@ -20,7 +20,7 @@ use super::{BucketInfo, Context, OpenError, Session, Target, TargetInfo};
 use crate::case::{Action, LoadedCase, Profile, SchemaKind};
 use crate::deviation::Deviation;
 use crate::fault::{Fault, FaultKind};
-use crate::http::{encode, HttpRequest, HttpResponse};
+use crate::http::{encode, lossy, HttpRequest, HttpResponse};
 use crate::observe::{Row, Value};
 
 /// The operator token, as `influx-reference serve` creates it by default.
@@ -581,18 +581,13 @@ fn rows_of(
         .iter()
         .filter(|p| keep(p.series))
         .map(|p| Row {
-            measurement: String::from_utf8_lossy(&p.series.measurement()).into_owned(),
+            measurement: lossy(&p.series.measurement()).into_owned(),
             tags: p
                 .series
                 .tags()
-                .map(|(k, v)| {
-                    (
-                        String::from_utf8_lossy(&k).into_owned(),
-                        String::from_utf8_lossy(&v).into_owned(),
-                    )
-                })
+                .map(|(k, v)| (lossy(&k).into_owned(), lossy(&v).into_owned()))
                 .collect(),
-            field: String::from_utf8_lossy(p.field).into_owned(),
+            field: lossy(p.field).into_owned(),
             value: to_value(&p.value),
             time: p.time,
         })
@@ -604,7 +599,7 @@ fn to_value(v: &OwnedFieldValue) -> Value {
         OwnedFieldValue::Float(f) => Value::Float(*f),
         OwnedFieldValue::Integer(i) => Value::Integer(*i),
         OwnedFieldValue::Unsigned(u) => Value::Unsigned(*u),
-        OwnedFieldValue::String(s) => Value::String(String::from_utf8_lossy(s).into_owned()),
+        OwnedFieldValue::String(s) => Value::String(lossy(s).into_owned()),
         OwnedFieldValue::Boolean(b) => Value::Boolean(*b),
     }
 }

@@ -37,7 +37,7 @@ pub async fn read(http: &HttpClient, org: &str, flux: String) -> Result<Vec<Row>
             ),
         ));
     }
-    let text = String::from_utf8_lossy(&resp.body);
+    let text = crate::http::lossy(&resp.body);
     super::csv::landed_rows(&text).map_err(|e| {
         Fault::new(
             FaultKind::Unparsable,

@@ -53,7 +53,7 @@ async fn query(
     };
     let resp = http.call(req).await?;
     if resp.status == 404 {
-        let body = String::from_utf8_lossy(&resp.body);
+        let body = crate::http::lossy(&resp.body);
         if body.contains("database not found") {
             return Ok(None);
         }
@@ -71,7 +71,7 @@ async fn query(
             format!("{q:?} answered {}: {}", resp.status, preview(&resp.body)),
         ));
     }
-    let text = String::from_utf8_lossy(&resp.body);
+    let text = crate::http::lossy(&resp.body);
     let mut rows = Vec::new();
     for line in text.lines().filter(|l| !l.is_empty()) {
         match serde_json::from_str::<serde_json::Value>(line) {
