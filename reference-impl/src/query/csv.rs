@@ -3,7 +3,7 @@
 
 use super::table::{Table, Val};
 use super::QueryResult;
-use crate::model::time::format_rfc3339_nano;
+use crate::model::time::format_rfc3339_nano_into;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Annotation {
@@ -42,16 +42,28 @@ impl Default for Dialect {
 
 /// A cell's text.
 pub fn format_value(v: &Val) -> String {
+    let mut out = String::new();
+    format_value_into(&mut out, v);
+    out
+}
+
+/// [`format_value`] appended to `out`.
+pub fn format_value_into(out: &mut String, v: &Val) {
+    use std::fmt::Write as _;
     match v {
-        Val::Null => String::new(),
-        Val::Str(s) => s.clone(),
-        Val::Long(i) => i.to_string(),
-        Val::ULong(u) => u.to_string(),
+        Val::Null => {}
+        Val::Str(s) => out.push_str(s),
+        Val::Long(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Val::ULong(u) => {
+            let _ = write!(out, "{u}");
+        }
         // Rust's Display is the shortest round-trip form and never uses an exponent, like Go's
         // strconv.FormatFloat(v, 'f', -1, 64).
-        Val::Double(f) => super::value::format_float(*f),
-        Val::Bool(b) => b.to_string(),
-        Val::Time(t) => format_rfc3339_nano(*t),
+        Val::Double(f) => out.push_str(&super::value::format_float(*f)),
+        Val::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Val::Time(t) => format_rfc3339_nano_into(out, *t),
     }
 }
 
@@ -68,7 +80,14 @@ impl Writer<'_> {
         if field == "\\." {
             return true;
         }
-        if field.contains(['\n', '\r', '"']) || field.contains(self.delimiter) {
+        let special = match u8::try_from(self.delimiter) {
+            // One pass over the bytes for the usual ASCII delimiter.
+            Ok(d) if d.is_ascii() => field
+                .bytes()
+                .any(|b| matches!(b, b'\n' | b'\r' | b'"') || b == d),
+            _ => field.contains(['\n', '\r', '"']) || field.contains(self.delimiter),
+        };
+        if special {
             return true;
         }
         field.chars().next().is_some_and(char::is_whitespace)
@@ -76,34 +95,43 @@ impl Writer<'_> {
 
     fn row<S: AsRef<str>>(&mut self, fields: &[S]) {
         for (i, f) in fields.iter().enumerate() {
-            if i > 0 {
-                let mut buf = [0u8; 4];
-                self.out
-                    .extend_from_slice(self.delimiter.encode_utf8(&mut buf).as_bytes());
-            }
-            let f = f.as_ref();
-            if !self.needs_quotes(f) {
-                self.out.extend_from_slice(f.as_bytes());
-                continue;
-            }
-            // Go's csv.Writer with UseCRLF: quotes doubled, "\n" written as "\r\n", a lone
-            // "\r" dropped.
-            self.out.push(b'"');
-            for c in f.chars() {
-                match c {
-                    '"' => self.out.extend_from_slice(b"\"\""),
-                    '\r' => {}
-                    '\n' => self.out.extend_from_slice(b"\r\n"),
-                    c => {
-                        let mut buf = [0u8; 4];
-                        self.out
-                            .extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-                    }
+            self.field(i == 0, f.as_ref());
+        }
+        self.end_row();
+    }
+
+    /// The end of a row written field by field.
+    fn end_row(&mut self) {
+        self.out.extend_from_slice(b"\r\n");
+    }
+
+    /// One field of a row, after a delimiter unless it is the row's first.
+    fn field(&mut self, first: bool, f: &str) {
+        if !first {
+            let mut buf = [0u8; 4];
+            self.out
+                .extend_from_slice(self.delimiter.encode_utf8(&mut buf).as_bytes());
+        }
+        if !self.needs_quotes(f) {
+            self.out.extend_from_slice(f.as_bytes());
+            return;
+        }
+        // Go's csv.Writer with UseCRLF: quotes doubled, "\n" written as "\r\n", a lone
+        // "\r" dropped.
+        self.out.push(b'"');
+        for c in f.chars() {
+            match c {
+                '"' => self.out.extend_from_slice(b"\"\""),
+                '\r' => {}
+                '\n' => self.out.extend_from_slice(b"\r\n"),
+                c => {
+                    let mut buf = [0u8; 4];
+                    self.out
+                        .extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
                 }
             }
-            self.out.push(b'"');
         }
-        self.out.extend_from_slice(b"\r\n");
+        self.out.push(b'"');
     }
 }
 
@@ -156,42 +184,63 @@ pub fn encode_result(result: &QueryResult, dialect: &Dialect, out: &mut Vec<u8>)
             if last.is_some() {
                 w.out.extend_from_slice(b"\r\n");
             }
+            // Annotation and header rows are written field by field too: with a table per
+            // series and field, they are most of a read-back answer's fields.
+            let mut cell = String::new();
             for a in &dialect.annotations {
-                let mut row: Vec<String> = Vec::with_capacity(table.columns.len() + 3);
                 match a {
                     Annotation::Datatype => {
-                        row.extend(["#datatype".into(), "string".into(), "long".into()]);
-                        row.extend(table.columns.iter().map(|c| c.ty.annotation().to_string()));
+                        w.field(true, "#datatype");
+                        w.field(false, "string");
+                        w.field(false, "long");
+                        for c in &table.columns {
+                            w.field(false, c.ty.annotation());
+                        }
                     }
                     Annotation::Group => {
-                        row.extend(["#group".into(), "false".into(), "false".into()]);
-                        row.extend(
-                            table
-                                .columns
-                                .iter()
-                                .map(|c| table.is_key(&c.label).to_string()),
-                        );
+                        w.field(true, "#group");
+                        w.field(false, "false");
+                        w.field(false, "false");
+                        for c in &table.columns {
+                            w.field(
+                                false,
+                                if table.is_key(&c.label) {
+                                    "true"
+                                } else {
+                                    "false"
+                                },
+                            );
+                        }
                     }
                     Annotation::Default => {
                         // writeSchema: the table id and the key values are defaults only for
                         // an empty table.
-                        row.push("#default".into());
-                        row.push(result.name.clone());
-                        row.push(if empty { id.to_string() } else { String::new() });
-                        row.extend(table.columns.iter().map(|c| {
-                            match (empty, table.key_value(&c.label)) {
-                                (true, Some(v)) => format_value(v),
-                                _ => String::new(),
+                        w.field(true, "#default");
+                        w.field(false, &result.name);
+                        cell.clear();
+                        if empty {
+                            cell.push_str(&id.to_string());
+                        }
+                        w.field(false, &cell);
+                        for c in &table.columns {
+                            cell.clear();
+                            if let (true, Some(v)) = (empty, table.key_value(&c.label)) {
+                                format_value_into(&mut cell, v);
                             }
-                        }));
+                            w.field(false, &cell);
+                        }
                     }
                 }
-                w.row(&row);
+                w.end_row();
             }
             if dialect.header {
-                let mut row: Vec<String> = vec![String::new(), "result".into(), "table".into()];
-                row.extend(table.columns.iter().map(|c| c.label.clone()));
-                w.row(&row);
+                w.field(true, "");
+                w.field(false, "result");
+                w.field(false, "table");
+                for c in &table.columns {
+                    w.field(false, &c.label);
+                }
+                w.end_row();
             }
         }
         let result_cell = if has_default {
@@ -199,13 +248,19 @@ pub fn encode_result(result: &QueryResult, dialect: &Dialect, out: &mut Vec<u8>)
         } else {
             result.name.clone()
         };
+        // Data rows are written cell by cell through one reused buffer.
+        let id_cell = id.to_string();
+        let mut cell = String::new();
         for data in &table.rows {
-            let mut row: Vec<String> = Vec::with_capacity(data.len() + 3);
-            row.push(String::new());
-            row.push(result_cell.clone());
-            row.push(id.to_string());
-            row.extend(data.iter().map(format_value));
-            w.row(&row);
+            w.field(true, "");
+            w.field(false, &result_cell);
+            w.field(false, &id_cell);
+            for v in data {
+                cell.clear();
+                format_value_into(&mut cell, v);
+                w.field(false, &cell);
+            }
+            w.end_row();
         }
         last = Some(table);
     }

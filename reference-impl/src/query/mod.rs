@@ -245,6 +245,57 @@ mod tests {
     use crate::clock::ManualClock;
     use crate::storage::Status;
 
+    /// `script`'s answer as annotated CSV, run on this thread.
+    fn run_here(script: &str) -> String {
+        let store = Mutex::new(Store::new(1));
+        let id = Id::new(1).unwrap_or_else(|| unreachable!());
+        let auth = Authorization {
+            id,
+            token: "t".into(),
+            org_id: id,
+            user_id: id,
+            status: Status::Active,
+            description: String::new(),
+            permissions: Vec::new(),
+            created_at: 0,
+            updated_at: 0,
+        };
+        let clock = ManualClock::new(1_704_067_200_000_000_000);
+        let outcome = execute(Request {
+            store: &store,
+            auth: &auth,
+            org_id: id,
+            extern_file: &serde_json::Value::Null,
+            ast: None,
+            script,
+            now: 1_704_067_200_000_000_000,
+            clock: &clock,
+            storage_version: crate::engine::StorageVersion::V2_7,
+            limits: Limits::default(),
+            queued_nanos: 0,
+        });
+        let csv = csv::encode_outcome(
+            &outcome.results,
+            outcome.error.as_ref().map(|e| e.message.as_str()),
+            &csv::Dialect::default(),
+        );
+        String::from_utf8_lossy(&csv.unwrap_or_else(|e| e.into_bytes())).into_owned()
+    }
+
+    /// The universe is built once per thread and shared: an `option` that changes one of its
+    /// names (`now`, `location`) holds for that query only.
+    #[test]
+    fn an_option_on_the_universe_does_not_outlive_its_query() {
+        let script = "import \"array\"\narray.from(rows: [{_value: now()}])";
+        let plain = run_here(script);
+        assert!(plain.contains("2024-01-01T00:00:00Z"), "{plain}");
+        let changed = run_here(
+            "import \"array\"\noption now = () => 2020-02-02T00:00:00Z\narray.from(rows: [{_value: now()}])",
+        );
+        assert!(changed.contains("2020-02-02T00:00:00Z"), "{changed}");
+        assert_eq!(run_here(script), plain);
+    }
+
     /// A query that would list 1ns windows over decades: each list chunk looks at the cancel
     /// flag, so setting it (what the HTTP handler does when the client goes away) ends the
     /// query with `context canceled`.

@@ -38,6 +38,20 @@ impl Scope {
         }
     }
 
+    /// `name` is bound in this scope or one of its parents.
+    pub fn defines(&self, name: &str) -> bool {
+        let mut scope = self;
+        loop {
+            if scope.vars.borrow().contains_key(name) {
+                return true;
+            }
+            match &scope.parent {
+                Some(p) => scope = p,
+                None => return false,
+            }
+        }
+    }
+
     pub fn set(&self, name: impl Into<String>, v: Value) {
         self.vars.borrow_mut().insert(name.into(), v);
     }
