@@ -70,9 +70,34 @@ pub fn format_value_into(out: &mut String, v: &Val) {
 struct Writer<'a> {
     out: &'a mut Vec<u8>,
     delimiter: char,
+    /// The delimiter's UTF-8 bytes (`delimiter_len` of them).
+    delimiter_bytes: [u8; 4],
+    delimiter_len: usize,
+    /// With an ASCII delimiter: the bytes that make a field quoted (`\n`, `\r`, `"` and the
+    /// delimiter), one lookup per byte of every field.
+    quoted_by: Option<[bool; 256]>,
 }
 
-impl Writer<'_> {
+impl<'a> Writer<'a> {
+    fn new(out: &'a mut Vec<u8>, delimiter: char) -> Self {
+        let mut delimiter_bytes = [0u8; 4];
+        let delimiter_len = delimiter.encode_utf8(&mut delimiter_bytes).len();
+        let quoted_by = u8::try_from(delimiter).ok().filter(u8::is_ascii).map(|d| {
+            let mut table = [false; 256];
+            for b in [b'\n', b'\r', b'"', d] {
+                table[usize::from(b)] = true;
+            }
+            table
+        });
+        Self {
+            out,
+            delimiter,
+            delimiter_bytes,
+            delimiter_len,
+            quoted_by,
+        }
+    }
+
     fn needs_quotes(&self, field: &str) -> bool {
         if field.is_empty() {
             return false;
@@ -80,12 +105,9 @@ impl Writer<'_> {
         if field == "\\." {
             return true;
         }
-        let special = match u8::try_from(self.delimiter) {
-            // One pass over the bytes for the usual ASCII delimiter.
-            Ok(d) if d.is_ascii() => field
-                .bytes()
-                .any(|b| matches!(b, b'\n' | b'\r' | b'"') || b == d),
-            _ => field.contains(['\n', '\r', '"']) || field.contains(self.delimiter),
+        let special = match &self.quoted_by {
+            Some(table) => field.bytes().any(|b| table[usize::from(b)]),
+            None => field.contains(['\n', '\r', '"']) || field.contains(self.delimiter),
         };
         if special {
             return true;
@@ -108,9 +130,8 @@ impl Writer<'_> {
     /// One field of a row, after a delimiter unless it is the row's first.
     fn field(&mut self, first: bool, f: &str) {
         if !first {
-            let mut buf = [0u8; 4];
             self.out
-                .extend_from_slice(self.delimiter.encode_utf8(&mut buf).as_bytes());
+                .extend_from_slice(&self.delimiter_bytes[..self.delimiter_len]);
         }
         if !self.needs_quotes(f) {
             self.out.extend_from_slice(f.as_bytes());
@@ -168,10 +189,7 @@ pub fn encode_outcome(
 /// Encodes one result's tables (`ResultEncoder.Encode`, without the delimiter that follows).
 /// Returns whether any table was encoded (the encoder's `written`).
 pub fn encode_result(result: &QueryResult, dialect: &Dialect, out: &mut Vec<u8>) -> bool {
-    let mut w = Writer {
-        out,
-        delimiter: dialect.delimiter,
-    };
+    let mut w = Writer::new(out, dialect.delimiter);
     let has_default = dialect.annotations.contains(&Annotation::Default);
     let mut last: Option<&Table> = None;
     for (id, table) in result.tables.iter().enumerate() {
@@ -272,10 +290,7 @@ pub fn encode_error(message: &str, dialect: &Dialect, written: bool, out: &mut V
     if written {
         out.extend_from_slice(b"\r\n");
     }
-    let mut w = Writer {
-        out,
-        delimiter: dialect.delimiter,
-    };
+    let mut w = Writer::new(out, dialect.delimiter);
     for a in &dialect.annotations {
         match a {
             Annotation::Datatype => w.row(&["#datatype", "string", "string"]),
@@ -393,13 +408,27 @@ mod tests {
         );
     }
 
+    /// Go's csv.Writer quotes a field holding its delimiter, whatever the delimiter is, and
+    /// nothing else changes with it.
+    #[test]
+    fn other_delimiters_quote_themselves_not_commas() {
+        for delimiter in [';', '¦', '\t'] {
+            let d = delimiter.to_string();
+            let mut out = Vec::new();
+            let mut w = Writer::new(&mut out, delimiter);
+            w.row(&["a", "b,c", &format!("b{d}c")]);
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                format!("a{d}b,c{d}\"b{d}c\"\r\n"),
+                "delimiter {delimiter:?}"
+            );
+        }
+    }
+
     #[test]
     fn go_csv_quoting() {
         let mut out = Vec::new();
-        let mut w = Writer {
-            out: &mut out,
-            delimiter: ',',
-        };
+        let mut w = Writer::new(&mut out, ',');
         w.row(&[
             "",
             "a,b",
