@@ -245,9 +245,8 @@ mod tests {
     use crate::clock::ManualClock;
     use crate::storage::Status;
 
-    /// `script`'s answer as annotated CSV, run on this thread.
-    fn run_here(script: &str) -> String {
-        let store = Mutex::new(Store::new(1));
+    /// An org and token of ID 1; no permission (the scripts here read no bucket).
+    fn test_auth() -> (Id, Authorization) {
         let id = Id::new(1).unwrap_or_else(|| unreachable!());
         let auth = Authorization {
             id,
@@ -260,6 +259,13 @@ mod tests {
             created_at: 0,
             updated_at: 0,
         };
+        (id, auth)
+    }
+
+    /// `script`'s answer as annotated CSV, run on this thread.
+    fn run_here(script: &str) -> String {
+        let store = Mutex::new(Store::new(1));
+        let (id, auth) = test_auth();
         let clock = ManualClock::new(1_704_067_200_000_000_000);
         let outcome = execute(Request {
             store: &store,
@@ -302,18 +308,7 @@ mod tests {
     #[test]
     fn a_cancelled_query_stops() {
         let store = Mutex::new(Store::new(1));
-        let id = Id::new(1).unwrap_or_else(|| unreachable!());
-        let auth = Authorization {
-            id,
-            token: "t".into(),
-            org_id: id,
-            user_id: id,
-            status: Status::Active,
-            description: String::new(),
-            permissions: Vec::new(),
-            created_at: 0,
-            updated_at: 0,
-        };
+        let (id, auth) = test_auth();
         let clock = ManualClock::new(1_704_067_200_000_000_000);
         let limits = Limits {
             memory_bytes: None,
