@@ -263,6 +263,9 @@ fn push_go_json_escape(out: &mut String, s: &str) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
+            // Since Go 1.22 (2.7.12 is built with 1.23.9): `\b` and `\f` by name.
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
             '<' => out.push_str("\\u003c"),
             '>' => out.push_str("\\u003e"),
             '&' => out.push_str("\\u0026"),
@@ -353,8 +356,12 @@ mod tests {
     #[test]
     fn html_and_control_characters_are_escaped_like_go() {
         let mut s = String::new();
-        push_go_json_string(&mut s, "a<b>&c\n\u{1}\u{8}\u{2028}é");
-        assert_eq!(s, "\"a\\u003cb\\u003e\\u0026c\\n\\u0001\\u0008\\u2028é\"");
+        push_go_json_string(&mut s, "a<b>&c\n\u{1}\u{8}\u{c}\u{b}\u{2028}é");
+        // Go 1.22+ names `\b` and `\f`; other control characters stay `\u00XX`.
+        assert_eq!(
+            s,
+            "\"a\\u003cb\\u003e\\u0026c\\n\\u0001\\b\\f\\u000b\\u2028é\""
+        );
     }
 
     #[test]

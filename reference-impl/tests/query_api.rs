@@ -371,6 +371,42 @@ async fn gzip_when_accepted_and_large_enough() {
         .body(r#"{"query":"from(bucket: \"my-bucket\") |> range(start: 2024-01-01T00:00:00Z, stop: 2024-01-02T00:00:00Z)"}"#);
     let resp = req.send().await.unwrap();
     assert_eq!(resp.headers().get("content-encoding").unwrap(), "gzip");
+    assert_eq!(resp.headers().get("vary").unwrap(), "Accept-Encoding");
+}
+
+/// The query handler is registered inside gziphandler: an answer it gives varies on
+/// `Accept-Encoding` whether or not it is compressed, an error included; the authentication
+/// middleware's 401 comes before it and does not.
+#[tokio::test]
+async fn query_answers_vary_on_accept_encoding() {
+    let s = start_default().await;
+    let query = |token: &'static str, body: &'static str| {
+        s.client
+            .post(s.url("/api/v2/query?org=my-org"))
+            .header("Authorization", format!("Token {token}"))
+            .header("Content-Type", "application/json")
+            .body(body)
+    };
+    let ok = s
+        .send(query(
+            "my-token",
+            r#"{"query":"from(bucket: \"my-bucket\") |> range(start: -1h)"}"#,
+        ))
+        .await;
+    assert_eq!(
+        (ok.status, ok.header("vary")),
+        (200, Some("Accept-Encoding"))
+    );
+    let bad = s.send(query("my-token", r#"{"query":"x = "}"#)).await;
+    assert_eq!(
+        (bad.status, bad.header("vary")),
+        (400, Some("Accept-Encoding"))
+    );
+    let unauthorized = s.send(query("nope", r#"{"query":"x = "}"#)).await;
+    assert_eq!(
+        (unauthorized.status, unauthorized.header("vary")),
+        (401, None)
+    );
 }
 
 // Tables come in escaped series-key order: `cpu!` sorts before `cpu,host=a` because '!' (0x21)

@@ -359,7 +359,7 @@ async fn annotated(s: &Server, flux: &str) -> common::Reply {
 #[case::import_after_statement(
     "x = 1\nimport \"array\"\narray.from(rows: [{x: x}])",
     400,
-    "{\"code\":\"invalid\",\"message\":\"error @2:1-2:7: invalid statement: import\"}"
+    "{\"code\":\"invalid\",\"message\":\"compilation failed: error @2:1-2:7: invalid statement: import\"}"
 )]
 #[case::getrecord_findrecord(
     "import \"array\"\nr = from(bucket: \"my-bucket\") |> range(start: 2024-01-01T00:00:00Z, stop: 2024-01-01T01:00:00Z) |> filter(fn: (r) => r._field == \"usage\") |> findRecord(fn: (key) => key.host == \"b\", idx: 0)\nc = from(bucket: \"my-bucket\") |> range(start: 2024-01-01T00:00:00Z, stop: 2024-01-01T01:00:00Z) |> filter(fn: (r) => r._field == \"usage\") |> findColumn(fn: (key) => key.host == \"a\", column: \"_value\")\narray.from(rows: [{host: r.host, v: r._value, n: length(arr: c)}])",
@@ -382,6 +382,98 @@ async fn functions_answer_like_flux(#[case] flux: &str, #[case] status: u16, #[c
     seed(&s).await;
     let r = annotated(&s, flux).await;
     assert_eq!((r.status, r.body.as_str()), (status, body), "{flux}");
+}
+
+// Errors name the step of the query that found them, as InfluxDB's controller and Flux's
+// program wrap them: parsing (`compilation failed`, `query/control/controller.go`), the query
+// spec and the planner (`flux:lang/compiler.go`, `AstProgram.Start`); evaluation errors carry
+// none. The Java client's `ITFluxClient.error` and other clients' tests against 2.7 assert the
+// planner's prefix on unbounded reads and empty ranges.
+#[rstest]
+#[case::parse_error_is_compilation_failed(
+    "x = ",
+    400,
+    "{\"code\":\"invalid\",\"message\":\"compilation failed: error @1:5-1:5: invalid expression: invalid token for primary expression: EOF\"}"
+)]
+#[case::no_stream_is_a_spec_error(
+    "x = 1",
+    400,
+    "{\"code\":\"invalid\",\"message\":\"error in query specification while starting program: this Flux script returns no streaming data. Consider adding a \\\"yield\\\" or invoking streaming functions directly, without performing an assignment\"}"
+)]
+#[case::unbounded_read_is_a_plan_error(
+    "from(bucket: \"my-bucket\")",
+    400,
+    "{\"code\":\"invalid\",\"message\":\"error in building plan while starting program: cannot submit unbounded read to \\\"my-bucket\\\"; try bounding 'from' with a call to 'range'\"}"
+)]
+#[case::empty_range_is_a_plan_error(
+    "from(bucket: \"my-bucket\") |> range(start: 2024-01-02T00:00:00Z, stop: 2024-01-01T00:00:00Z)",
+    400,
+    "{\"code\":\"invalid\",\"message\":\"error in building plan while starting program: cannot query an empty range\"}"
+)]
+#[case::duplicate_yield_is_a_plan_error(
+    "from(bucket: \"my-bucket\") |> range(start: 2024-01-01T00:00:00Z) |> yield(name: \"a\")\nfrom(bucket: \"my-bucket\") |> range(start: 2024-01-01T00:00:00Z) |> yield(name: \"a\")",
+    400,
+    "{\"code\":\"invalid\",\"message\":\"error in building plan while starting program: found more than one call to yield() with the name \\\"a\\\"\"}"
+)]
+#[case::from_without_bucket(
+    "from() |> range(start: -1h)",
+    400,
+    "{\"code\":\"invalid\",\"message\":\"error calling function \\\"from\\\" @1:1-1:7: must specify bucket or bucketID\"}"
+)]
+#[case::from_with_both_buckets(
+    "from(bucket: \"my-bucket\", bucketID: \"0000000000000001\") |> range(start: -1h)",
+    400,
+    "{\"code\":\"invalid\",\"message\":\"error calling function \\\"from\\\" @1:1-1:56: must specify only one of bucket or bucketID\"}"
+)]
+#[case::filter_on_empty_value(
+    "from(bucket: \"my-bucket\") |> range(start: 2024-01-01T00:00:00Z) |> filter(fn: (r) => true, onEmpty: \"x\")",
+    400,
+    "{\"code\":\"invalid\",\"message\":\"error calling function \\\"filter\\\" @1:68-1:105: onEmpty must be keep or drop, was \\\"x\\\"\"}"
+)]
+#[tokio::test]
+async fn errors_carry_the_stage_that_found_them(
+    #[case] flux: &str,
+    #[case] status: u16,
+    #[case] body: &str,
+) {
+    let s = start_default().await;
+    seed(&s).await;
+    let r = annotated(&s, flux).await;
+    assert_eq!((r.status, r.body.as_str()), (status, body), "{flux}");
+}
+
+/// `limit` and `tail` do not check `n`: at 0 or below every table passes on with no rows
+/// (`universe/limit.go`, `processChunk`; `universe/tail.go`), so the answer is the tables'
+/// `#default` rows and headers, not an error.
+#[rstest]
+#[case::limit_zero("limit(n: 0)")]
+#[case::limit_negative("limit(n: -1)")]
+#[case::tail_zero("tail(n: 0)")]
+#[tokio::test]
+async fn limit_and_tail_of_no_rows_keep_the_tables(#[case] call: &str) {
+    let s = start_default().await;
+    seed(&s).await;
+    let flux = format!(
+        "from(bucket: \"my-bucket\") |> range(start: 2024-01-01T00:00:00Z, stop: 2024-01-01T01:00:00Z) |> filter(fn: (r) => r._field == \"usage\") |> {call}"
+    );
+    let r = annotated(&s, &flux).await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (
+            200,
+            "#datatype,string,long,dateTime:RFC3339,dateTime:RFC3339,dateTime:RFC3339,double,string,string,string\r\n\
+             #group,false,false,true,true,false,false,true,true,true\r\n\
+             #default,_result,0,2024-01-01T00:00:00Z,2024-01-01T01:00:00Z,,,usage,cpu,a\r\n\
+             ,result,table,_start,_stop,_time,_value,_field,_measurement,host\r\n\
+             \r\n\
+             #datatype,string,long,dateTime:RFC3339,dateTime:RFC3339,dateTime:RFC3339,double,string,string,string\r\n\
+             #group,false,false,true,true,false,false,true,true,true\r\n\
+             #default,_result,1,2024-01-01T00:00:00Z,2024-01-01T01:00:00Z,,,usage,cpu,b\r\n\
+             ,result,table,_start,_stop,_time,_value,_field,_measurement,host\r\n\
+             \r\n"
+        ),
+        "{flux}"
+    );
 }
 
 // Rule 4: the packages clients import (`influxdata/influxdb/schema` as the UI and Grafana

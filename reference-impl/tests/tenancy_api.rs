@@ -164,6 +164,66 @@ async fn list_buckets_includes_system_buckets_filtered_by_read() {
     );
 }
 
+/// `BucketSvc.FindBuckets` resolves an org name first and then looks the name up in it, so a
+/// missing name is a 404 by `org` as by `orgID`; a rename onto a taken name is
+/// `ErrBucketNameNotUnique` (`tenant/storage_bucket.go`), not the create's message.
+#[tokio::test]
+async fn bucket_name_lookup_and_rename_conflict() {
+    let s = start_default().await;
+    let org = org_id(&s);
+    let missing = indented("not found", "bucket \"nope\" not found");
+    for query in [
+        "org=my-org&name=nope".to_string(),
+        format!("orgID={org}&name=nope"),
+    ] {
+        let r = call(
+            &s,
+            "GET",
+            &format!("/api/v2/buckets?{query}"),
+            Some("my-token"),
+            "",
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.body.as_str()),
+            (404, missing.as_str()),
+            "{query}"
+        );
+    }
+    let r = call(
+        &s,
+        "GET",
+        "/api/v2/buckets?org=my-org&name=my-bucket",
+        Some("my-token"),
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("\"name\": \"my-bucket\""), "{}", r.body);
+    let r = call(
+        &s,
+        "POST",
+        "/api/v2/buckets",
+        Some("my-token"),
+        &format!(r#"{{"orgID":"{org}","name":"other"}}"#),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = s.reference.bootstrap().bucket_id;
+    let r = call(
+        &s,
+        "PATCH",
+        &format!("/api/v2/buckets/{id}"),
+        Some("my-token"),
+        r#"{"name":"other"}"#,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body),
+        (422, indented("conflict", "bucket name is not unique"))
+    );
+}
+
 #[tokio::test]
 async fn get_patch_delete_bucket() {
     let s = start_default().await;

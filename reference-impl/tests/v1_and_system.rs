@@ -56,6 +56,17 @@ async fn v1_credentials(
     }
     let r = s.send(req).await;
     assert_eq!((r.status, r.body.as_str()), (status, body));
+    // Past authentication the legacy handler runs inside gziphandler, which adds `Vary`.
+    let vary = (status != 401).then_some("Accept-Encoding");
+    assert_eq!(r.header("vary"), vary);
+}
+
+/// `/ping` skips authentication and goes through gziphandler: `Vary: Accept-Encoding`.
+#[tokio::test]
+async fn ping_varies_on_accept_encoding() {
+    let s = start_default().await;
+    let r = s.send(s.client.get(s.url("/ping"))).await;
+    assert_eq!((r.status, r.header("vary")), (204, Some("Accept-Encoding")));
 }
 
 #[tokio::test]

@@ -349,6 +349,12 @@ enum Answer {
 }
 
 pub async fn api_v2_query(State(state): State<Arc<AppState>>, req: Request) -> Response<Body> {
+    // InfluxDB registers the query handler inside the gzip handler: every answer it gives,
+    // the JSON errors included, passes through it.
+    respond::through_gzip_handler(answer_query(state, req).await)
+}
+
+async fn answer_query(state: Arc<AppState>, req: Request) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let Some(auth) = parts.extensions.get::<Authorization>().cloned() else {
         return respond::error(

@@ -36,6 +36,15 @@ pub fn error(err: &ApiError, encoder: Encoder) -> Response<Body> {
     resp
 }
 
+/// `resp` as it leaves NYTimes' `gziphandler` (v1.0.1), which InfluxDB wraps around the query
+/// handler and the legacy `/ping` and `/write` (past their authentication): every answer gets
+/// `Vary: Accept-Encoding`, whether or not it is compressed (`gzip.go`, `GzipHandlerWithOpts`).
+pub fn through_gzip_handler(mut resp: Response<Body>) -> Response<Body> {
+    resp.headers_mut()
+        .append(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    resp
+}
+
 pub fn no_content() -> Response<Body> {
     let mut resp = Response::new(Body::empty());
     *resp.status_mut() = StatusCode::NO_CONTENT;

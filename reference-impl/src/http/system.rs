@@ -38,5 +38,5 @@ pub async fn ready(State(state): State<Arc<AppState>>) -> Response<Body> {
 
 /// `GET|HEAD /ping`: 204, no body, no auth.
 pub async fn ping() -> Response<Body> {
-    respond::no_content()
+    respond::through_gzip_handler(respond::no_content())
 }

@@ -327,6 +327,17 @@ pub async fn v1_write(State(state): State<Arc<AppState>>, req: Request) -> Respo
         Ok(Ok(a)) => a,
         Ok(Err(e)) | Err(e) => return respond::error(&e, Encoder::Compact),
     };
+    // Past authentication the legacy handler runs inside the gzip handler.
+    respond::through_gzip_handler(v1_write_authenticated(state, body, auth, params, gzip).await)
+}
+
+async fn v1_write_authenticated(
+    state: Arc<AppState>,
+    body: Body,
+    auth: Authorization,
+    params: Params,
+    gzip: bool,
+) -> Response<Body> {
     if let Some(fault) = injected_fault(&state) {
         return respond::error(&fault, Encoder::Compact);
     }

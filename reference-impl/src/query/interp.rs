@@ -839,9 +839,10 @@ impl<'a> Interp<'a> {
     /// terminal stream, the node ID for a side-effecting function such as `to`).
     pub fn results(&mut self) -> R<Vec<QueryResult>> {
         if self.side_effects.is_empty() {
-            return Err(FluxError::invalid(
-                "this Flux script returns no streaming data. Consider adding a \"yield\" or invoking streaming functions directly, without performing an assignment",
-            ));
+            return Err(FluxError::invalid(format!(
+                "{}this Flux script returns no streaming data. Consider adding a \"yield\" or invoking streaming functions directly, without performing an assignment",
+                super::stage::SPEC
+            )));
         }
         let mut names: Vec<String> = Vec::new();
         let mut out = Vec::new();
@@ -857,10 +858,20 @@ impl<'a> Interp<'a> {
                 (None, None) => ("_result".to_string(), false),
             };
             if names.contains(&name) {
+                // The planner finds duplicate `yield` names; the executor, other results
+                // that take the same name.
                 return Err(FluxError::invalid(if explicit {
-                    format!("found more than one call to yield() with the name {name:?}")
+                    format!(
+                        "{}found more than one call to yield() with the name {}",
+                        super::stage::PLAN,
+                        crate::model::go_text::quote_str(&name)
+                    )
                 } else {
-                    format!("tried to produce more than one result with the name {name:?}")
+                    format!(
+                        "{}tried to produce more than one result with the name {}",
+                        super::stage::EXECUTE,
+                        crate::model::go_text::quote_str(&name)
+                    )
                 }));
             }
             names.push(name.clone());

@@ -25,6 +25,21 @@ mod value;
 use std::sync::Mutex;
 
 use crate::api_error::Code;
+
+/// How Go names the step of a query that failed, before the error's own text
+/// (`query/control/controller.go` for compiling; `flux:lang/compiler.go` for the program's
+/// start; `flux:execute/executor.go` for the executor). Errors found while the script is
+/// evaluated (type errors, failed calls) carry none.
+pub(crate) mod stage {
+    /// Parsing the script, or decoding its `ast` or `extern` JSON.
+    pub const COMPILE: &str = "compilation failed: ";
+    /// Turning the evaluated script into a query spec (it must produce a stream).
+    pub const SPEC: &str = "error in query specification while starting program: ";
+    /// Planning: bounds checks, unbounded reads, duplicate `yield` names.
+    pub const PLAN: &str = "error in building plan while starting program: ";
+    /// Setting up the executor: buckets, result names.
+    pub const EXECUTE: &str = "failed to initialize execute state: ";
+}
 use crate::model::Id;
 use crate::storage::{Authorization, Store};
 
@@ -177,18 +192,23 @@ pub fn execute(req: Request<'_>) -> Outcome {
     };
     let mut files = match extern_ast::extern_file(req.extern_file) {
         Ok(f) => vec![f],
-        Err(e) => return failed(FluxError::invalid(e)),
+        Err(e) => {
+            return failed(FluxError::invalid(format!(
+                "{}extern json parse error: {e}",
+                stage::COMPILE
+            )))
+        }
     };
     if req.script.is_empty() {
         match req.ast.map(extern_ast::package_files) {
             Some(Ok(f)) => files.extend(f),
-            Some(Err(e)) => return failed(FluxError::invalid(e)),
+            Some(Err(e)) => return failed(FluxError::invalid(format!("{}{e}", stage::COMPILE))),
             None => {}
         }
     } else {
         match parser::parse_file(req.script) {
             Ok(f) => files.push(f),
-            Err(e) => return failed(FluxError::invalid(e.0)),
+            Err(e) => return failed(FluxError::invalid(format!("{}{}", stage::COMPILE, e.0))),
         }
     }
     let compiled = req.clock.now_nanos();

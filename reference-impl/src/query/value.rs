@@ -92,8 +92,6 @@ pub struct ReadSpec {
     pub stop: Option<i64>,
     /// Filters pushed into the read (`PushDownFilterRule`), evaluated as storage does.
     pub predicates: Vec<super::stdlib::predicate::Pred>,
-    /// The `from` call, for errors.
-    pub span: Span,
 }
 
 #[derive(Debug)]

@@ -43,12 +43,11 @@ pub fn list<'s>(
     filter: &BucketFilter,
     opts: &FindOptions,
 ) -> Result<Page<'s>, ApiError> {
+    // `BucketSvc.FindBuckets`: an ID alone decides; an org name is resolved to its ID before
+    // a name is looked up in it, so `org` + `name` answers 404 for a missing name as
+    // `orgID` + `name` does.
     let found: Vec<&Bucket> = if let Some(id) = filter.id {
         vec![store.buckets.get(&id).ok_or_else(bucket_not_found)?]
-    } else if let (Some(name), Some(org)) = (&filter.name, filter.org_id) {
-        vec![store
-            .bucket_by_name(org, name)
-            .ok_or_else(|| crate::engine::lookup::bucket_name_not_found(name))?]
     } else {
         let org = match (filter.org_id, &filter.org) {
             (Some(id), _) => Some(id),
@@ -60,6 +59,16 @@ pub fn list<'s>(
             ),
             _ => None,
         };
+        if let (Some(name), Some(org)) = (&filter.name, org) {
+            return Ok(Page {
+                buckets: vec![store
+                    .bucket_by_name(org, name)
+                    .ok_or_else(|| crate::engine::lookup::bucket_name_not_found(name))?]
+                .into_iter()
+                .filter(|b| authorizer::keeps(authorizer::read_bucket(auth, b)))
+                .collect(),
+            });
+        }
         let mut list: Vec<&Bucket> = store
             .buckets
             .values()
@@ -288,11 +297,10 @@ pub fn update<'s>(
                 return Err(invalid("system buckets cannot be renamed"));
             }
             validate_name(n)?;
+            // A rename answers `ErrBucketNameNotUnique` (`tenant/storage_bucket.go`,
+            // `UpdateBucket`); only a create names the bucket.
             if store.bucket_by_name(b.org_id, n).is_some() {
-                return Err(ApiError::new(
-                    Code::Conflict,
-                    format!("bucket with name {n} already exists"),
-                ));
+                return Err(ApiError::new(Code::Conflict, "bucket name is not unique"));
             }
         }
     }

@@ -44,8 +44,9 @@ fn find_bucket(it: &Interp<'_>, a: &Args) -> R<(Id, String)> {
     let name = a.string("bucket")?;
     let id = a.string("bucketID")?;
     let label = match (&name, &id) {
-        (Some(_), Some(_)) => return Err(a.err("specify either bucket or bucketID, not both")),
-        (None, None) => return Err(a.err("must specify one of bucket or bucketID")),
+        // `GetNameOrID` and `createFromOpSpec` (`flux:stdlib/influxdata/influxdb/from.go`).
+        (Some(_), Some(_)) => return Err(a.err("must specify only one of bucket or bucketID")),
+        (None, None) => return Err(a.err("must specify bucket or bucketID")),
         (Some(n), None) => n.clone(),
         (None, Some(i)) => i.clone(),
     };
@@ -58,7 +59,8 @@ fn find_bucket(it: &Interp<'_>, a: &Args) -> R<(Id, String)> {
     match found.filter(|b| may_read(it, b)) {
         Some(b) => Ok((b.id, label)),
         None => Err(FluxError::not_found(format!(
-            "failed to initialize execute state: could not find bucket {}",
+            "{}could not find bucket {}",
+            crate::query::stage::EXECUTE,
             crate::model::go_text::quote_str(&label)
         ))),
     }
@@ -79,7 +81,6 @@ pub fn from(it: &mut Interp<'_>, a: Args) -> R<Value> {
         start: None,
         stop: None,
         predicates: Vec::new(),
-        span: a.span,
     }))
 }
 
@@ -189,7 +190,7 @@ fn keep_point(predicates: &[Pred], series: &SeriesKey, field: &[u8], value: &Val
 /// then field order, only series with values in `[start, stop)`.
 pub fn read(it: &mut Interp<'_>, spec: &ReadSpec) -> R<Vec<Table>> {
     let (Some(start), Some(stop)) = (spec.start, spec.stop) else {
-        return Err(unbounded(spec, &spec.name));
+        return Err(unbounded(&spec.name));
     };
     let started = it.host.clock.now_nanos();
     // First hold: the (series, field) pairs with values in range, keys only.
@@ -436,7 +437,7 @@ pub fn to(it: &mut Interp<'_>, a: Args, experimental: bool) -> R<Value> {
     // transformation is created: the org must be the request's, the bucket found and
     // writable; its errors are the executor's "failed to initialize execute state".
     let init = |msg: String, code: Code| {
-        FluxError::invalid(format!("failed to initialize execute state: {msg}"))
+        FluxError::invalid(format!("{}{msg}", crate::query::stage::EXECUTE))
             .with_code(code)
             .wrapped()
     };
@@ -961,7 +962,7 @@ pub fn schema(it: &mut Interp<'_>, name: &str, a: Args) -> R<Value> {
     let default_start = it.now.wrapping_sub(30 * crate::model::time::NANOS_PER_DAY);
     let (start, stop) = bounds(it, &a, Some(default_start))?;
     if stop <= start {
-        return Err(FluxError::invalid("cannot query an empty range").wrapped());
+        return Err(super::shape::empty_range());
     }
     let measurement = a.string("measurement")?;
     let predicate = schema_predicate(&a)?;

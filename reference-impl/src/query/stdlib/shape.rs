@@ -17,7 +17,7 @@ use super::convert;
 use crate::query::ast::Duration;
 use crate::query::interp::{Args, Interp, R};
 use crate::query::table::{ColType, Column, GroupKey, Table, Val};
-use crate::query::value::{Func, ReadSpec, StreamState, Value};
+use crate::query::value::{Func, StreamState, Value};
 use crate::query::FluxError;
 
 /// How a transformation's output is ordered.
@@ -202,7 +202,7 @@ fn range(it: &mut Interp<'_>, a: Args) -> R<Value> {
     let start = query_time(&a, "start", it.now)?.ok_or_else(|| a.missing("start"))?;
     let stop = query_time(&a, "stop", it.now)?.unwrap_or(it.now);
     if stop <= start {
-        return Err(FluxError::invalid("cannot query an empty range").wrapped());
+        return Err(empty_range());
     }
     let s = a.stream()?;
     // `from |> range`: the read gets its bounds and stays pending.
@@ -415,9 +415,11 @@ fn filter(it: &mut Interp<'_>, a: Args) -> R<Value> {
         None | Some("drop") => false,
         Some("keep") => true,
         Some(other) => {
+            // `universe/filter.go`: `%q` of the value.
             return Err(a.err(format!(
-                "onEmpty must be one of \"keep\" or \"drop\": got \"{other}\""
-            )))
+                "onEmpty must be keep or drop, was {}",
+                crate::model::go_text::quote_str(other)
+            )));
         }
     };
     let param = row_param(&f);
@@ -1387,9 +1389,9 @@ fn limit_tail(it: &mut Interp<'_>, limit: bool, a: Args) -> R<Value> {
     a.check(&["offset", "tables"], &["n"])?;
     let n = a.int("n")?.unwrap_or(0);
     let offset = a.int("offset")?.unwrap_or(0);
-    if n <= 0 {
-        return Err(a.err(format!("n must be a positive integer, but was {n}")));
-    }
+    // `n` is not checked: at `n <= 0` both pass every table on with no rows
+    // (`universe/limit.go`, `processChunk`; `universe/tail.go`, `Process`).
+    let n = n.max(0);
     if offset < 0 {
         return Err(a.err(format!(
             "offset must be a non-negative integer, but was {offset}"
@@ -2065,11 +2067,23 @@ fn to_type(it: &mut Interp<'_>, name: &str, a: Args) -> R<Value> {
     out(it, &a, sorted, Order::Group)
 }
 
-/// A `from()` stream not bounded by `range` yet.
-pub fn unbounded(spec: &ReadSpec, name: &str) -> FluxError {
+/// A `from()` stream not bounded by `range` yet: the planner's check (`from.go`,
+/// `PostPhysicalValidate`), so the message carries the planning stage and no position.
+pub fn unbounded(name: &str) -> FluxError {
     FluxError::invalid(format!(
-        "error {}: cannot submit unbounded read to {name:?}; try bounding 'from' with a call to 'range'",
-        spec.span
+        "{}cannot submit unbounded read to {}; try bounding 'from' with a call to 'range'",
+        crate::query::stage::PLAN,
+        crate::model::go_text::quote_str(name)
+    ))
+    .wrapped()
+}
+
+/// `range` over no time (`stop <= start`): checked when the range's procedure is planned
+/// (`universe/range.go`, `newRangeProcedure`).
+pub fn empty_range() -> FluxError {
+    FluxError::invalid(format!(
+        "{}cannot query an empty range",
+        crate::query::stage::PLAN
     ))
     .wrapped()
 }
