@@ -93,29 +93,30 @@ pub fn check_patterns() -> Result<(), crate::Error> {
 /// generated body holds one per point; a test checks both agree).
 fn now_offsets(s: &str, now: i64) -> String {
     const OPEN: &str = "{now_";
-    if !s.contains(OPEN) {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len());
+    let mut out = String::new();
     let mut copied = 0;
     let mut from = 0;
-    while let Some(at) = s[from..].find(OPEN).map(|i| from + i) {
-        match now_offset_at(&s[at + OPEN.len()..]) {
-            Some((len, unit, offset)) => {
-                let end = at + OPEN.len() + len;
-                out.push_str(&s[copied..at]);
-                match offset.parse::<i64>() {
-                    Ok(off) => {
-                        use std::fmt::Write;
-                        let _ = write!(out, "{}", (now / unit).saturating_add(off));
-                    }
-                    Err(_) => out.push_str(&s[at..end]),
-                }
-                copied = end;
-                from = end;
-            }
-            None => from = at + 1,
+    // Each `{` is found with one byte search and the rest compared in place (a substring
+    // searcher for `{now_` was built per body and stepped through every byte of it).
+    while let Some(at) = s[from..].find('{').map(|i| from + i) {
+        let Some((len, unit, offset)) = s[at..].strip_prefix(OPEN).and_then(now_offset_at) else {
+            from = at + 1;
+            continue;
+        };
+        if out.capacity() == 0 {
+            out.reserve(s.len() + 8);
         }
+        let end = at + OPEN.len() + len;
+        out.push_str(&s[copied..at]);
+        match offset.parse::<i64>() {
+            Ok(off) => out.push_str(itoa::Buffer::new().format((now / unit).saturating_add(off))),
+            Err(_) => out.push_str(&s[at..end]),
+        }
+        copied = end;
+        from = end;
+    }
+    if copied == 0 {
+        return s.to_string();
     }
     out.push_str(&s[copied..]);
     out

@@ -40,6 +40,10 @@ impl Template {
     }
 }
 
+/// Most series (and signatures) the maps make room for ahead: a batch of many rows usually
+/// holds far fewer series than rows.
+const MAP_HINT: usize = 64;
+
 /// Columns of a series searched one by one for a field key before the map of the rest.
 const SEARCHED_COLUMNS: usize = 16;
 
@@ -137,22 +141,38 @@ struct PendingValue {
 impl<'a, C: Fn(&[u8]) -> bool> SeriesBatchBuilder<'a, C> {
     /// An empty batch; see [`SeriesBatch::build`] for `default_time` and `column`.
     pub fn new(default_time: i64, column: C) -> Self {
+        Self::with_capacity(default_time, column, 0)
+    }
+
+    /// [`Self::new`] with the per-row vectors allocated for `rows` points, and the maps of
+    /// series and signatures for up to [`MAP_HINT`] of them.
+    pub fn with_capacity(default_time: i64, column: C, rows: usize) -> Self {
+        let with_first = |first: usize| {
+            let mut v = Vec::with_capacity(rows + 1);
+            v.push(first);
+            v
+        };
+        let keys = rows.min(MAP_HINT);
         Self {
             out: SeriesBatch {
-                row_first_ordinal: vec![0],
+                row_first_ordinal: with_first(0),
+                row_series: Vec::with_capacity(rows),
+                row_time: Vec::with_capacity(rows),
+                row_signature: Vec::with_capacity(rows),
+                row_plain: Vec::with_capacity(rows),
                 ..SeriesBatch::default()
             },
             default_time,
             column,
             ordinal: 0,
-            by_raw_key: HashMap::with_hasher(FastState::default()),
-            by_key: HashMap::with_hasher(FastState::default()),
-            series: Vec::new(),
+            by_raw_key: HashMap::with_capacity_and_hasher(keys, FastState::default()),
+            by_key: HashMap::with_capacity_and_hasher(keys, FastState::default()),
+            series: Vec::with_capacity(keys),
             column_index: HashMap::with_hasher(FastState::default()),
-            signature_of: HashMap::with_hasher(FastState::default()),
+            signature_of: HashMap::with_capacity_and_hasher(keys, FastState::default()),
             signature: Vec::new(),
-            values: Vec::new(),
-            row_values: vec![0],
+            values: Vec::with_capacity(rows),
+            row_values: with_first(0),
         }
     }
 

@@ -315,7 +315,7 @@ fn parse_now<'p>(
 ) -> Parsed<'p> {
     let now = clock.now_nanos();
     let default_time = truncate_nanos(now, truncation);
-    let mut first = FirstChunk::new(default_time, stored_column);
+    let mut first = FirstChunk::new(default_time, stored_column, body);
     let mut errors = Kept::new(MAX_KEPT_ERRORS);
     // Points are grouped where the parser lends them, not copied out; past the first chunk
     // they are only validated here (written by `write_in_chunks`).

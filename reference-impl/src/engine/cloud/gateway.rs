@@ -152,7 +152,7 @@ fn parse_grouped(body: &[u8], precision: Precision, now: i64) -> Parsed<'_> {
     let default_time = truncate_nanos(now, precision.multiplier());
     // Cloud keeps every field (a field named `time` included). Each point is grouped as it is
     // decoded and freed at once: only its line is kept.
-    let mut first = FirstChunk::new(default_time, every_field);
+    let mut first = FirstChunk::new(default_time, every_field, body);
     let mut kept = Kept::new(MAX_LOGGED_REJECTIONS);
     parse_lines_cloud(
         body,

@@ -233,9 +233,14 @@ impl<'a> GroupedLines<'a> {
     /// No points yet; `default_time` stamps points without a timestamp, `column` says which
     /// fields get a column ([`stored_column`] for OSS, every field for Cloud).
     pub fn new(default_time: i64, column: fn(&[u8]) -> bool) -> Self {
+        Self::with_capacity(default_time, column, 0)
+    }
+
+    /// [`Self::new`] with room for `rows` points.
+    pub fn with_capacity(default_time: i64, column: fn(&[u8]) -> bool, rows: usize) -> Self {
         Self {
-            builder: SeriesBatchBuilder::new(default_time, column),
-            lines: Vec::new(),
+            builder: SeriesBatchBuilder::with_capacity(default_time, column, rows),
+            lines: Vec::with_capacity(rows),
         }
     }
 
