@@ -270,3 +270,97 @@ async fn routing_errors() {
         )
     );
 }
+
+/// `/health` and `/ready` are chi mounts (`http/handler.go`): any method, the path with a
+/// trailing `/` and any path below it reach the handler, which does not look at the method.
+#[rstest]
+#[case::post_health("POST", "/health")]
+#[case::delete_ready("DELETE", "/ready")]
+#[case::health_below("GET", "/health/x")]
+#[case::ready_slash("PUT", "/ready/")]
+#[tokio::test]
+async fn health_and_ready_are_mounts(#[case] method: &str, #[case] path: &str) {
+    let s = start_default().await;
+    let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let r = s.send(s.client.request(m, s.url(path))).await;
+    assert_eq!(r.status, 200, "{method} {path}: {}", r.body);
+    let want = if path.starts_with("/health") {
+        "\"status\":\"pass\""
+    } else {
+        "\"status\": \"ready\""
+    };
+    assert!(r.body.contains(want), "{method} {path}: {}", r.body);
+}
+
+/// `SkipOptions(SetCORS(...))` around the API handler (`http/platform_handler.go`): a
+/// preflight with an `Origin` is 204 with the allowed methods and headers and needs no token;
+/// `OPTIONS` without one is 405 with no body; any other request with an `Origin` gets it back,
+/// its 401 included. `/ping` and `/health` are outside it.
+#[tokio::test]
+async fn cors_around_the_api() {
+    let s = start_default().await;
+    let r = s
+        .send(
+            s.client
+                .request(reqwest::Method::OPTIONS, s.url("/api/v2/write"))
+                .header("Origin", "http://x.example"),
+        )
+        .await;
+    assert_eq!((r.status, r.body.as_str()), (204, ""));
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("http://x.example")
+    );
+    assert_eq!(
+        r.header("access-control-allow-methods"),
+        Some("POST, GET, OPTIONS, PUT, DELETE, PATCH")
+    );
+    assert_eq!(
+        r.header("access-control-allow-headers"),
+        Some("Accept, Content-Type, Content-Length, Accept-Encoding, Authorization, User-Agent")
+    );
+    let r = s
+        .send(
+            s.client
+                .request(reqwest::Method::OPTIONS, s.url("/api/v2/buckets")),
+        )
+        .await;
+    assert_eq!((r.status, r.body.as_str()), (405, ""));
+    assert_eq!(r.header("access-control-allow-origin"), None);
+    let r = s
+        .send(
+            s.client
+                .get(s.url("/api/v2/buckets"))
+                .header("Origin", "http://x.example"),
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("http://x.example")
+    );
+    let r = s
+        .send(
+            s.client
+                .get(s.url("/api/v2/buckets"))
+                .header("Origin", "http://x.example")
+                .header("Authorization", "Token my-token"),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("http://x.example")
+    );
+    let r = s
+        .send(
+            s.client
+                .get(s.url("/ping"))
+                .header("Origin", "http://x.example"),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.header("access-control-allow-origin")),
+        (204, None)
+    );
+}

@@ -153,13 +153,64 @@ fn is_public_api_route(method: &Method, path: &str) -> bool {
 /// flavor only: `influxdb-oss-session` is OSS's cookie, and Cloud's sign-in is not modelled.
 async fn authenticate(
     State(state): State<Arc<AppState>>,
-    mut req: Request,
+    req: Request,
     next: Next,
 ) -> Response<Body> {
     let path = req.uri().path();
+    let cors = state.config.flavor == crate::config::Flavor::V2
+        && (path.starts_with("/api/v2")
+            || path.starts_with("/v1")
+            || path.starts_with("/private/"));
+    if !cors {
+        return authenticated(state, req, next).await;
+    }
+    // `SkipOptions(SetCORS(api))` (`http/platform_handler.go`, `kit/transport/http/
+    // middleware.go`): around the API handler, before its authentication. A preflight with
+    // an `Origin` is answered at once; an `OPTIONS` without one is 405 with no body; every
+    // other request with an `Origin` gets it back in `Access-Control-Allow-Origin`.
+    let origin = req
+        .headers()
+        .get(axum::http::header::ORIGIN)
+        .filter(|o| !o.is_empty())
+        .cloned();
+    if req.method() == Method::OPTIONS {
+        let mut resp = Response::new(Body::empty());
+        let Some(origin) = origin else {
+            *resp.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+            return resp;
+        };
+        *resp.status_mut() = axum::http::StatusCode::NO_CONTENT;
+        let h = resp.headers_mut();
+        h.insert(axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        h.insert(
+            axum::http::header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("POST, GET, OPTIONS, PUT, DELETE, PATCH"),
+        );
+        h.insert(
+            axum::http::header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static(
+                "Accept, Content-Type, Content-Length, Accept-Encoding, Authorization, User-Agent",
+            ),
+        );
+        return resp;
+    }
+    let mut resp = authenticated(state, req, next).await;
+    if let Some(origin) = origin {
+        resp.headers_mut()
+            .insert(axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    }
+    resp
+}
+
+/// [`authenticate`] past the CORS layer.
+async fn authenticated(state: Arc<AppState>, mut req: Request, next: Next) -> Response<Body> {
+    let path = req.uri().path();
     // `/health`, `/ready` and `/ping` never wait for the store (InfluxDB mounts them outside
     // the API handler, `http/handler.go`).
-    if matches!(path, "/health" | "/ready" | "/ping") {
+    if matches!(path, "/health" | "/ready" | "/ping")
+        || path.starts_with("/health/")
+        || path.starts_with("/ready/")
+    {
         return next.run(req).await;
     }
     let cloud = state.config.flavor == crate::config::Flavor::Cloud;
@@ -473,16 +524,15 @@ fn build_routes(flavor: crate::config::Flavor) -> Router<Arc<AppState>> {
         on(MethodFilter::POST, write::v1_write)
             .fallback(move || async move { method_not_allowed("POST") }),
     )
-    .route(
-        "/health",
-        on(MethodFilter::GET, system::health)
-            .fallback(move || async move { method_not_allowed("GET") }),
-    )
-    .route(
-        "/ready",
-        on(MethodFilter::GET, system::ready)
-            .fallback(move || async move { method_not_allowed("GET") }),
-    )
+    // `r.Mount(HealthPath, ...)` and `r.Mount(ReadyPath, ...)` (`http/handler.go`, chi
+    // v4.1.0): every method, on the path, the path with `/` and anything below it; neither
+    // handler looks at the method.
+    .route("/health", axum::routing::any(system::health))
+    .route("/health/", axum::routing::any(system::health))
+    .route("/health/{*rest}", axum::routing::any(system::health))
+    .route("/ready", axum::routing::any(system::ready))
+    .route("/ready/", axum::routing::any(system::ready))
+    .route("/ready/{*rest}", axum::routing::any(system::ready))
     .route(
         "/ping",
         on(MethodFilter::GET.or(MethodFilter::HEAD), system::ping)
