@@ -65,6 +65,12 @@ fn org_id(s: &Server) -> String {
     "internal error",
     "retention policy duration must be at least 1h0m0s"
 )]
+#[case::shard_group_longer_than_retention(
+    r#"{"orgID":"{org}","name":"b","retentionRules":[{"type":"expire","everySeconds":3600,"shardGroupDurationSeconds":7200}]}"#,
+    500,
+    "internal error",
+    "retention policy duration must be greater than the shard duration"
+)]
 #[tokio::test]
 async fn post_bucket_messages(
     #[case] body: &str,
@@ -238,6 +244,9 @@ async fn get_patch_delete_bucket() {
     .await;
     assert_eq!(r.status, 200);
     assert!(r.body.contains("\"name\": \"my-bucket\""));
+    // The bucket keeps its data forever in shard groups of 7 days: two hours of retention
+    // alone would be shorter than a shard group (`Engine.UpdateBucketRetentionPolicy`), and
+    // the engine refuses before the rename is looked at.
     let r = call(
         &s,
         "PATCH",
@@ -246,9 +255,54 @@ async fn get_patch_delete_bucket() {
         r#"{"name":"renamed","retentionRules":[{"type":"expire","everySeconds":7200}]}"#,
     )
     .await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            422,
+            indented(
+                "unprocessable entity",
+                "shard-group duration must also be updated to be smaller than new retention duration"
+            )
+        )
+    );
+    let r = call(
+        &s,
+        "PATCH",
+        &format!("/api/v2/buckets/{id}"),
+        Some("my-token"),
+        r#"{"name":"renamed","retentionRules":[{"type":"expire","everySeconds":7200,"shardGroupDurationSeconds":3600}]}"#,
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("\"name\": \"renamed\""));
     assert!(r.body.contains("\"everySeconds\": 7200"));
+    assert!(r.body.contains("\"shardGroupDurationSeconds\": 3600"));
+    // A longer shard group than the retention is refused the same way.
+    let r = call(
+        &s,
+        "PATCH",
+        &format!("/api/v2/buckets/{id}"),
+        Some("my-token"),
+        r#"{"retentionRules":[{"type":"expire","shardGroupDurationSeconds":86400}]}"#,
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    // A retention rule without a shard-group duration keeps the bucket's.
+    let r = call(
+        &s,
+        "PATCH",
+        &format!("/api/v2/buckets/{id}"),
+        Some("my-token"),
+        r#"{"retentionRules":[{"type":"expire","everySeconds":10800}]}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("\"everySeconds\": 10800"), "{}", r.body);
+    assert!(
+        r.body.contains("\"shardGroupDurationSeconds\": 3600"),
+        "{}",
+        r.body
+    );
     let r = call(
         &s,
         "GET",

@@ -197,8 +197,17 @@ pub fn create(
             format!("bucket with name {} already exists", req.name),
         ));
     }
-    // The tenant record would be created, then rolled back when the engine refuses it.
+    // The tenant record would be created, then rolled back when the engine refuses it: a
+    // retention under an hour, or shorter than the (normalised) shard-group duration
+    // (`meta.Data.CreateRetentionPolicy`, `ErrIncompatibleDurations`).
     check_engine_retention(retention)?;
+    let shards = crate::storage::normalise_shard_group_duration(retention, sgd);
+    if retention > 0 && retention < shards {
+        return Err(ApiError::new(
+            Code::Internal,
+            "retention policy duration must be greater than the shard duration",
+        ));
+    }
     // Cloud's schemaType is kept on the bucket; OSS does not echo it.
     let schema_type = match req.schema_type.as_deref() {
         Some("explicit") => SchemaType::Explicit,
@@ -291,6 +300,29 @@ pub fn update<'s>(
     }
     let b = store.buckets.get(&id).ok_or_else(bucket_not_found)?.clone();
     authorizer::write_bucket(auth, &b)?;
+    // The engine's retention policy is updated before the tenant record
+    // (`storage.BucketService.UpdateBucket`): its refusals come before the name's.
+    let (every, sgd) = upd.rules.first().copied().unwrap_or((None, None));
+    let every = every.map(|e| e.saturating_mul(NANOS_PER_SECOND));
+    let sgd = sgd.map(|s| s.saturating_mul(NANOS_PER_SECOND));
+    if let Some(e) = every {
+        check_engine_retention(e)?;
+    }
+    // `meta.Data.UpdateRetentionPolicy`: the retention may not end up shorter than the
+    // shard-group duration, the given one or else the one the bucket has; `Engine.
+    // UpdateBucketRetentionPolicy` words that refusal for the API.
+    let incompatible = match (every, sgd) {
+        (Some(e), Some(s)) => e > 0 && e < s,
+        (Some(e), None) => e > 0 && e < b.shard_group_duration,
+        (None, Some(s)) => b.retention > 0 && b.retention < s,
+        (None, None) => false,
+    };
+    if incompatible {
+        return Err(ApiError::new(
+            Code::UnprocessableEntity,
+            "shard-group duration must also be updated to be smaller than new retention duration",
+        ));
+    }
     if let Some(n) = &upd.name {
         if *n != b.name {
             if b.kind == BucketKind::System {
@@ -304,9 +336,7 @@ pub fn update<'s>(
             }
         }
     }
-    let (every, sgd) = upd.rules.first().copied().unwrap_or((None, None));
-    let retention = every.map_or(b.retention, |e| e.saturating_mul(NANOS_PER_SECOND));
-    check_engine_retention(retention)?;
+    let retention = every.unwrap_or(b.retention);
     let entry = store.buckets.get_mut(&id).ok_or_else(bucket_not_found)?;
     if let Some(n) = upd.name {
         entry.name = n;
@@ -315,10 +345,11 @@ pub fn update<'s>(
         entry.description = d;
     }
     entry.retention = retention;
-    entry.shard_group_duration = crate::storage::normalise_shard_group_duration(
-        retention,
-        sgd.map_or(0, |s| s.saturating_mul(NANOS_PER_SECOND)),
-    );
+    // A shard-group duration given is normalised against the new retention; none given
+    // leaves the bucket's as it was.
+    if let Some(s) = sgd {
+        entry.shard_group_duration = crate::storage::normalise_shard_group_duration(retention, s);
+    }
     entry.updated_at = now;
     Ok(entry)
 }
