@@ -230,6 +230,47 @@ async fn bucket_name_lookup_and_rename_conflict() {
     );
 }
 
+/// `rp` is stored and echoed after the name (`tenant/http_server_bucket.go`, `bucket`:
+/// `rp,omitempty`), on create and on every read.
+#[tokio::test]
+async fn bucket_rp_is_kept() {
+    let s = start_default().await;
+    let org = org_id(&s);
+    let r = call(
+        &s,
+        "POST",
+        "/api/v2/buckets",
+        Some("my-token"),
+        &format!(r#"{{"orgID":"{org}","name":"c7","rp":"myrp"}}"#),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(
+        r.body
+            .contains("\t\"name\": \"c7\",\n\t\"rp\": \"myrp\",\n\t\"retentionRules\""),
+        "{}",
+        r.body
+    );
+    let r = call(
+        &s,
+        "GET",
+        "/api/v2/buckets?org=my-org&name=c7",
+        Some("my-token"),
+        "",
+    )
+    .await;
+    assert!(r.body.contains("\"rp\": \"myrp\""), "{}", r.body);
+    let r = call(
+        &s,
+        "GET",
+        "/api/v2/buckets?org=my-org&name=my-bucket",
+        Some("my-token"),
+        "",
+    )
+    .await;
+    assert!(!r.body.contains("\"rp\""), "{}", r.body);
+}
+
 #[tokio::test]
 async fn get_patch_delete_bucket() {
     let s = start_default().await;

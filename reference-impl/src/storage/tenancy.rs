@@ -100,6 +100,9 @@ pub struct Bucket {
     pub org_id: Id,
     pub name: String,
     pub description: String,
+    /// The bucket's `rp` as created (`influxdb.Bucket.RetentionPolicyName`): stored and
+    /// echoed, used by nothing else.
+    pub rp: String,
     pub kind: BucketKind,
     /// Retention period in nanoseconds; 0 keeps data forever.
     pub retention: i64,
@@ -671,6 +674,7 @@ impl Store {
                 org_id,
                 name: name.to_string(),
                 description: description.to_string(),
+                rp: String::new(),
                 kind,
                 retention,
                 shard_group_duration: normalise_shard_group_duration(

@@ -608,6 +608,7 @@ mod tests {
             org_id: Id::new(2)?,
             name: "b".into(),
             description: String::new(),
+            rp: String::new(),
             kind: BucketKind::User,
             retention: 0,
             shard_group_duration: 7 * 24 * 3_600_000_000_000,

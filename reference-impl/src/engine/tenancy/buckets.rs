@@ -160,6 +160,8 @@ pub struct NewBucket {
     pub org_id: Option<Id>,
     pub name: String,
     pub description: String,
+    /// `rp`: stored and echoed (`influxdb.Bucket.RetentionPolicyName`).
+    pub rp: String,
     pub schema_type: Option<String>,
     pub rules: Vec<Rule>,
 }
@@ -229,6 +231,11 @@ pub fn create(
         .map_err(|e| match e {
             TenancyError::OrgNotFound => not_found("organization not found"),
             other => ApiError::new(Code::Conflict, other.to_string()),
+        })
+        .inspect(|id| {
+            if let Some(b) = store.buckets.get_mut(id) {
+                b.rp = req.rp;
+            }
         })
 }
 

@@ -204,13 +204,14 @@ fn decode_new_bucket(body: &[u8]) -> Result<NewBucket, ApiError> {
     let org_id = id_field(&v, "orgID", &wrap)?;
     let name = str_field(&v, "name", "postBucketRequest", &wrap)?.unwrap_or_default();
     let description = str_field(&v, "description", "postBucketRequest", &wrap)?.unwrap_or_default();
-    str_field(&v, "rp", "postBucketRequest", &wrap)?;
+    let rp = str_field(&v, "rp", "postBucketRequest", &wrap)?.unwrap_or_default();
     let schema_type = str_field(&v, "schemaType", "postBucketRequest", &wrap)?;
     let rules = retention_rules(&v, "postBucketRequest", &wrap)?;
     Ok(NewBucket {
         org_id,
         name,
         description,
+        rp,
         schema_type,
         rules,
     })

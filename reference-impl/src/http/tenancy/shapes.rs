@@ -65,6 +65,9 @@ pub fn bucket_json(b: &Bucket, cloud: bool) -> J {
         fields.push(("description", J::s(&b.description)));
     }
     fields.push(("name", J::s(&b.name)));
+    if !b.rp.is_empty() {
+        fields.push(("rp", J::s(&b.rp)));
+    }
     if cloud {
         let value = match b.schema_type {
             SchemaType::Implicit => "implicit",
