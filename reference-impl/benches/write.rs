@@ -34,6 +34,7 @@ fn bench_bucket() -> Option<Bucket> {
         org_id: Id::new(2)?,
         name: "bench".into(),
         description: String::new(),
+        rp: String::new(),
         kind: BucketKind::User,
         retention: 0,
         shard_group_duration: 7 * 24 * 3_600_000_000_000,
