@@ -35,7 +35,22 @@ struct QueryRequest {
     ast: Option<Json>,
     dialect: Dialect,
     now: Option<Now>,
-    no_content: bool,
+    prefer: Prefer,
+}
+
+/// The `Prefer` header's dialects (`http/query.go`, `query/encode.go`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Prefer {
+    /// Annotated CSV.
+    #[default]
+    Csv,
+    /// `return-no-content`: `NoContentDialect.SetHeaders` writes 204 before the query runs,
+    /// so whatever happens next (an error included) has no body to go into.
+    NoContent,
+    /// `return-no-content-with-error`: the results are read and dropped; an error that
+    /// reaches the encoder is written as the CSV error table, with a 200. Only an error the
+    /// controller returns before the program starts (a compile error) is answered as JSON.
+    NoContentWithError,
 }
 
 fn decode_error(inner: impl std::fmt::Display) -> ApiError {
@@ -121,7 +136,7 @@ fn decode(headers: &HeaderMap, body: &[u8]) -> Result<QueryRequest, String> {
         ast: None,
         dialect: Dialect::default(),
         now: None,
-        no_content: false,
+        prefer: Prefer::Csv,
     };
     let mut query_type: Option<String> = None;
     let mut delimiter: Option<String> = None;
@@ -198,7 +213,8 @@ fn decode(headers: &HeaderMap, body: &[u8]) -> Result<QueryRequest, String> {
     }
     // Prefer header.
     match headers.get("prefer").map(HeaderValue::as_bytes) {
-        Some(b"return-no-content") | Some(b"return-no-content-with-error") => req.no_content = true,
+        Some(b"return-no-content") => req.prefer = Prefer::NoContent,
+        Some(b"return-no-content-with-error") => req.prefer = Prefer::NoContentWithError,
         _ => {}
     }
     // WithDefaults, then Validate, in InfluxDB's order.
@@ -441,11 +457,24 @@ async fn answer_query(state: Arc<AppState>, req: Request) -> Response<Body> {
                 queued_nanos,
             });
             let error = outcome.error.as_ref();
-            if request.no_content {
-                return match error {
-                    Some(e) => Answer::Error(ApiError::new(e.code, e.message.clone())),
-                    None => Answer::NoContent,
-                };
+            match (request.prefer, error) {
+                (Prefer::NoContent, _) => return Answer::NoContent,
+                (Prefer::NoContentWithError, Some(e)) if e.compile => {
+                    return Answer::Error(ApiError::new(e.code, e.message.clone()))
+                }
+                (Prefer::NoContentWithError, e) => {
+                    let mut out = Vec::new();
+                    if let Some(e) = e {
+                        crate::query::csv::encode_error(
+                            &e.message,
+                            &request.dialect,
+                            false,
+                            &mut out,
+                        );
+                    }
+                    return Answer::Csv(out);
+                }
+                (Prefer::Csv, _) => {}
             }
             match encode_outcome(
                 &outcome.results,

@@ -101,6 +101,9 @@ pub struct FluxError {
     /// Already in its final wording: calls it passes through do not wrap it in
     /// `error calling function ...` (type-checker errors, which Flux reports before running).
     pub wrapped: bool,
+    /// Found while compiling (parsing the script, decoding `ast` or `extern`): returned by the
+    /// controller's `Query` itself, before the program starts and any encoder runs.
+    pub compile: bool,
 }
 
 impl FluxError {
@@ -110,6 +113,15 @@ impl FluxError {
             message: message.into(),
             runtime: false,
             wrapped: false,
+            compile: false,
+        }
+    }
+
+    /// A compile error (see [`Self::compile`]), with its `compilation failed` prefix.
+    pub fn compilation(message: impl std::fmt::Display) -> Self {
+        Self {
+            compile: true,
+            ..Self::invalid(format!("{}{message}", stage::COMPILE))
         }
     }
 
@@ -119,6 +131,7 @@ impl FluxError {
             message: message.into(),
             runtime: true,
             wrapped: false,
+            compile: false,
         }
     }
 
@@ -128,6 +141,7 @@ impl FluxError {
             message: message.into(),
             runtime: false,
             wrapped: true,
+            compile: false,
         }
     }
 
@@ -193,22 +207,21 @@ pub fn execute(req: Request<'_>) -> Outcome {
     let mut files = match extern_ast::extern_file(req.extern_file) {
         Ok(f) => vec![f],
         Err(e) => {
-            return failed(FluxError::invalid(format!(
-                "{}extern json parse error: {e}",
-                stage::COMPILE
+            return failed(FluxError::compilation(format!(
+                "extern json parse error: {e}"
             )))
         }
     };
     if req.script.is_empty() {
         match req.ast.map(extern_ast::package_files) {
             Some(Ok(f)) => files.extend(f),
-            Some(Err(e)) => return failed(FluxError::invalid(format!("{}{e}", stage::COMPILE))),
+            Some(Err(e)) => return failed(FluxError::compilation(e)),
             None => {}
         }
     } else {
         match parser::parse_file(req.script) {
             Ok(f) => files.push(f),
-            Err(e) => return failed(FluxError::invalid(format!("{}{}", stage::COMPILE, e.0))),
+            Err(e) => return failed(FluxError::compilation(e.0)),
         }
     }
     let compiled = req.clock.now_nanos();
