@@ -374,6 +374,36 @@ async fn gzip_when_accepted_and_large_enough() {
     assert_eq!(resp.headers().get("vary").unwrap(), "Accept-Encoding");
 }
 
+/// The body is read as `json.NewDecoder(r.Body).Decode(&req)` reads it: the first value
+/// only, a lone surrogate as U+FFFD, and the last key naming a field in any case.
+#[rstest::rstest]
+#[case::trailing_bytes_after_the_value(
+    r#"{"query":"from(bucket: \"my-bucket\") |> range(start: -1h)"} trailing"#
+)]
+#[case::last_key_in_any_case(
+    r#"{"query":"x =","QUERY":"from(bucket: \"my-bucket\") |> range(start: -1h)"}"#
+)]
+#[case::lone_surrogate_in_a_string(
+    r#"{"query":"from(bucket: \"my-bucket\") |> range(start: -1h) // \ud800"}"#
+)]
+#[case::dialect_key_in_another_case(
+    r#"{"query":"from(bucket: \"my-bucket\") |> range(start: -1h)","dialect":{"annotations":["bogus"],"ANNOTATIONS":[]}}"#
+)]
+#[tokio::test]
+async fn query_body_is_decoded_as_go_decodes_it(#[case] body: &'static str) {
+    let s = start_default().await;
+    let r = s
+        .send(
+            s.client
+                .post(s.url("/api/v2/query?org=my-org"))
+                .header("Authorization", "Token my-token")
+                .header("Content-Type", "application/json")
+                .body(body),
+        )
+        .await;
+    assert_eq!((r.status, r.body.as_str()), (200, "\r\n"), "{body}");
+}
+
 /// The query handler is registered inside gziphandler: an answer it gives varies on
 /// `Accept-Encoding` whether or not it is compressed, an error included; the authentication
 /// middleware's 401 comes before it and does not.

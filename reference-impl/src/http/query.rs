@@ -111,6 +111,43 @@ fn go_syntax_error(body: &[u8], err: &serde_json::Error) -> String {
     format!("failed parsing request body as JSON; if sending a raw Flux script, set 'Content-Type: application/vnd.flux' in your request headers: {inner}")
 }
 
+/// The body as `json.NewDecoder(body).Decode(&req)` reads it: the first value only (bytes
+/// after it are not looked at), invalid UTF-8 and lone surrogates as U+FFFD, and for the
+/// request's struct fields (its own and its dialect's) the last key naming a field, in any
+/// case, wins. `ast` and `extern` stay as written (`json.RawMessage`).
+fn decode_json(body: &[u8]) -> Result<Json, String> {
+    use crate::model::go_json;
+    match go_json::decode_first(body) {
+        Ok(v) if !v.deeper_than(go_json::SERDE_MAX_DEPTH) => {
+            let Json::Object(mut top) = v.to_serde(1) else {
+                return Ok(v.to_serde(0));
+            };
+            // The dialect is a struct too; its value was converted without folding.
+            let dialect = go_field_value(&v, "dialect").map(|d| d.to_serde(1));
+            if let Some(d) = dialect {
+                let key = top
+                    .keys()
+                    .find(|k| k.eq_ignore_ascii_case("dialect"))
+                    .cloned();
+                if let Some(k) = key {
+                    top.insert(k, d);
+                }
+            }
+            Ok(Json::Object(top))
+        }
+        // Deeper than serde nests (Go reads it): serde's own refusal, as before.
+        _ => serde_json::from_slice(body).map_err(|e| go_syntax_error(body, &e)),
+    }
+}
+
+/// The value Go assigns to struct field `name` of the object `v` (the last key naming it).
+fn go_field_value<'v>(
+    v: &'v crate::model::go_json::Value,
+    name: &str,
+) -> Option<&'v crate::model::go_json::Value> {
+    v.field(name)
+}
+
 fn decode(headers: &HeaderMap, body: &[u8]) -> Result<QueryRequest, String> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -147,7 +184,7 @@ fn decode(headers: &HeaderMap, body: &[u8]) -> Result<QueryRequest, String> {
     if media_type == "application/vnd.flux" {
         req.query = String::from_utf8_lossy(body).into_owned();
     } else {
-        let v: Json = serde_json::from_slice(body).map_err(|e| go_syntax_error(body, &e))?;
+        let v = decode_json(body)?;
         let Json::Object(obj) = v else {
             return Err(type_error(&v, "QueryRequest", "http.QueryRequest").replace(
                 " into Go struct field QueryRequest of type http.QueryRequest",

@@ -86,15 +86,97 @@ impl Value {
     }
 }
 
+/// How deep serde_json nests before it refuses a value: [`Value::to_serde`] goes no deeper.
+pub const SERDE_MAX_DEPTH: usize = 128;
+
+impl Value {
+    /// Whether the value nests deeper than `limit` arrays and objects (checked without
+    /// recursion: a value may nest to the parser's own limit).
+    pub fn deeper_than(&self, limit: usize) -> bool {
+        let mut stack: Vec<(&Value, usize)> = vec![(self, 0)];
+        while let Some((v, depth)) = stack.pop() {
+            match v {
+                Self::Array(_) | Self::Object(_) if depth + 1 > limit => return true,
+                Self::Array(items) => stack.extend(items.iter().map(|c| (c, depth + 1))),
+                Self::Object(pairs) => stack.extend(pairs.iter().map(|(_, c)| (c, depth + 1))),
+                _ => {}
+            }
+        }
+        false
+    }
+
+    /// This value as a `serde_json::Value`, for a value no deeper than [`SERDE_MAX_DEPTH`]
+    /// (the caller checks with [`Self::deeper_than`]; deeper parts become `null`). Objects
+    /// whose keys are struct fields to Go (`fold` levels down from here) keep one key per
+    /// field, the last one written under any case (Go assigns each in turn); the others keep
+    /// their keys as written, the last duplicate winning. A number serde cannot hold (an
+    /// exponent past f64's range) becomes 0: only its kind is ever looked at then.
+    pub fn to_serde(&self, fold: usize) -> serde_json::Value {
+        self.to_serde_at(fold, 0)
+    }
+
+    fn to_serde_at(&self, fold: usize, depth: usize) -> serde_json::Value {
+        use serde_json::Value as J;
+        if depth > SERDE_MAX_DEPTH {
+            return J::Null;
+        }
+        match self {
+            Self::Null => J::Null,
+            Self::Bool(b) => J::Bool(*b),
+            Self::Number(n) => J::Number(
+                n.parse::<serde_json::Number>()
+                    .unwrap_or_else(|_| serde_json::Number::from(0)),
+            ),
+            Self::String(s) => J::String(s.clone()),
+            Self::Array(items) => J::Array(
+                items
+                    .iter()
+                    .map(|v| v.to_serde_at(fold.saturating_sub(1), depth + 1))
+                    .collect(),
+            ),
+            Self::Object(pairs) => {
+                let mut map = serde_json::Map::new();
+                let convert = |v: &Value| v.to_serde_at(fold.saturating_sub(1), depth + 1);
+                if fold > 0 {
+                    // The last key of each folded name, found from the end (one pass: an
+                    // object may hold very many keys).
+                    let mut seen = std::collections::HashSet::new();
+                    let last: Vec<&(String, Value)> = pairs
+                        .iter()
+                        .rev()
+                        .filter(|(k, _)| seen.insert(fold_key(k)))
+                        .collect();
+                    for (k, v) in last.into_iter().rev() {
+                        map.insert(k.clone(), convert(v));
+                    }
+                } else {
+                    for (k, v) in pairs {
+                        map.insert(k.clone(), convert(v));
+                    }
+                }
+                J::Object(map)
+            }
+        }
+    }
+}
+
 /// Go's case-insensitive field-name match (ASCII folding, plus the two non-ASCII runes that
 /// fold to ASCII letters: U+017F long s and U+212A Kelvin sign).
 fn fold_eq(a: &str, b: &str) -> bool {
-    let norm = |c: char| match c {
+    a.chars().map(fold_char).eq(b.chars().map(fold_char))
+}
+
+fn fold_char(c: char) -> char {
+    match c {
         '\u{17f}' => 's',
         '\u{212a}' => 'k',
         c => c.to_ascii_lowercase(),
-    };
-    a.chars().map(norm).eq(b.chars().map(norm))
+    }
+}
+
+/// A key as [`fold_eq`] compares it.
+fn fold_key(k: &str) -> String {
+    k.chars().map(fold_char).collect()
 }
 
 /// Why a body did not decode.
@@ -453,6 +535,31 @@ impl Parser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn depth_is_counted_without_recursion() {
+        let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+        let v = decode_first(deep.as_bytes()).unwrap();
+        assert!(v.deeper_than(SERDE_MAX_DEPTH));
+        let v = decode_first(b"{\"a\":[[1]]}").unwrap();
+        assert!(!v.deeper_than(3) && v.deeper_than(2));
+        assert!(!decode_first(b"1").unwrap().deeper_than(0));
+    }
+
+    #[test]
+    fn to_serde_keeps_the_last_key_go_assigns() {
+        let v = decode_first(
+            b"{\"query\":\"x\",\"QUERY\":\"y\",\"ast\":{\"a\":1,\"A\":2,\"a\":3}} trailing",
+        )
+        .unwrap();
+        assert_eq!(
+            v.to_serde(1),
+            serde_json::json!({"QUERY": "y", "ast": {"a": 3, "A": 2}})
+        );
+        // Go's replacement of a lone surrogate, and a number serde cannot hold.
+        let v = decode_first(b"[\"\\ud800\", 1e999]").unwrap();
+        assert_eq!(v.to_serde(0), serde_json::json!(["\u{fffd}", 0]));
+    }
 
     fn dec(s: &str) -> String {
         decode_first(s.as_bytes()).unwrap_err().decoder_message()
