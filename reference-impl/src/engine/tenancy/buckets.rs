@@ -73,24 +73,47 @@ pub fn list<'s>(
             .buckets
             .values()
             .filter(|b| org.is_none_or(|o| b.org_id == o))
-            .filter(|b| filter.name.as_ref().is_none_or(|n| b.name == *n))
             .collect();
-        // Within an org the kv index is keyed by name; across orgs, by ID.
+        let offset = opts.skip();
         if org.is_some() {
+            // `listBucketsByOrg`: the org's name index, in name order (or reversed); the
+            // offset counts index entries first, then entries up to `after` are passed over
+            // (none is listed when `after` is not in the org).
             list.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
-        }
-        if opts.descending {
-            list.reverse();
-        }
-        if let Some(after) = opts.after {
-            if let Some(pos) = list.iter().position(|b| b.id == after) {
-                list.drain(..=pos);
+            if opts.descending {
+                list.reverse();
             }
+            let mut searching = opts.after;
+            list.into_iter()
+                .skip(offset)
+                .filter(|b| match searching {
+                    Some(after) => {
+                        searching = (b.id != after).then_some(after);
+                        false
+                    }
+                    None => true,
+                })
+                .take(opts.limit)
+                .collect()
+        } else {
+            // `ListBuckets`: every bucket in ID order, from just past `after`; the offset
+            // counts buckets before the name is compared, the limit counts matches.
+            if opts.descending {
+                list.reverse();
+                if let Some(after) = opts.after {
+                    if let Some(pos) = list.iter().position(|b| b.id == after) {
+                        list.drain(..=pos);
+                    }
+                }
+            } else if let Some(after) = opts.after {
+                list.retain(|b| b.id > after);
+            }
+            list.into_iter()
+                .skip(offset)
+                .filter(|b| filter.name.as_ref().is_none_or(|n| b.name == *n))
+                .take(opts.limit)
+                .collect()
         }
-        list.into_iter()
-            .skip(opts.skip())
-            .take(opts.limit)
-            .collect()
     };
     Ok(Page {
         buckets: found
