@@ -796,6 +796,45 @@ async fn points_in_overlapping_shard_groups_are_read_once() {
     );
 }
 
+/// A field whose type changes in a later shard group (each group has its own field types) is
+/// read only up to the change: the multi-shard cursor takes the first shard's type and ends at
+/// a shard of another (`storage/reads/array_cursor.gen.go`, `nextArrayCursor`). A read that
+/// starts after the float's week sees the integers.
+#[tokio::test]
+async fn a_type_change_in_a_later_shard_group_ends_the_read() {
+    let s = start_default().await;
+    let w = s
+        .write(
+            "org=my-org&bucket=my-bucket&precision=ns",
+            "tyx v=1.5 5\ntyx v=1i 1000000000000000\ntyx v=2i 1000000000000001\n",
+        )
+        .await;
+    assert_eq!(w.status, 204, "{}", w.body);
+    let read = |start: &str| {
+        serde_json::json!({"query": format!(
+            r#"from(bucket:"my-bucket") |> range(start: {start}, stop: 2000000) |> keep(columns: ["_time", "_value"])"#
+        )})
+    };
+    let r = post(&s, read("0")).await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (
+            200,
+            ",result,table,_time,_value\r\n,_result,0,1970-01-01T00:00:00.000000005Z,1.5\r\n\r\n"
+        )
+    );
+    let r = post(&s, read("1970-01-08T00:00:00Z")).await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (
+            200,
+            ",result,table,_time,_value\r\n\
+             ,_result,0,1970-01-12T13:46:40Z,1\r\n\
+             ,_result,0,1970-01-12T13:46:40.000000001Z,2\r\n\r\n"
+        )
+    );
+}
+
 /// Replaces every run of digits after a comma in a profiler row, so durations and sizes
 /// (which vary run to run, as 2.7's do) compare as `N`.
 fn mask_numbers(body: &str) -> String {

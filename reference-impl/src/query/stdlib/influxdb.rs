@@ -240,9 +240,22 @@ pub fn read(it: &mut Interp<'_>, spec: &ReadSpec) -> R<Vec<Table>> {
             let mut current: Option<ColType> = None;
             // What the key columns of a row weigh: the same for every row of the table.
             let mut key_weight = 0u64;
+            let measurement = series.measurement();
+            // The multi-shard cursor (`storage/reads/array_cursor.gen.go`) takes its type from
+            // the first shard whose measurement has the field (`arrayCursorIterator.Next`:
+            // the shard's field type, whether or not this series has values there) and ends
+            // at the first later shard where the field has another type: the values past a
+            // type change in a later shard group are not read.
+            let mut shard_type = None;
             for group in data.shard_groups.values() {
                 if group.end <= start || group.start >= stop {
                     continue;
+                }
+                let Some(ty) = group.field_type(&measurement, field) else {
+                    continue;
+                };
+                if *shard_type.get_or_insert(ty) != ty {
+                    break;
                 }
                 let Some(values) = group.series.get(series).and_then(|f| f.get(field)) else {
                     continue;
