@@ -572,12 +572,14 @@ pub struct InProcessSession {
     in_flight: bool,
 }
 
-/// Stored values of the series `keep` selects, as rows.
+/// Stored values of the series `keep` selects, as rows, as a read of the whole bucket shows
+/// them.
 fn rows_of(
     data: &influx_reference::storage::BucketData,
     keep: impl Fn(&influx_reference::storage::SeriesKey) -> bool,
 ) -> Vec<Row> {
-    data.points()
+    // What reading the bucket back shows (a URL target's landed rows are a Flux read).
+    data.readable_points()
         .iter()
         .filter(|p| keep(p.series))
         .map(|p| Row {

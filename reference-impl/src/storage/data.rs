@@ -145,6 +145,46 @@ impl BucketData {
         out
     }
 
+    /// [`Self::points`] as reading the whole bucket back shows them: a field whose type
+    /// changes in a later shard group is read up to the change (the multi-shard cursor takes
+    /// the type of the first shard whose measurement has the field, whether or not the series
+    /// has values there, and ends at the first shard where it has another;
+    /// `storage/reads/array_cursor.gen.go`). A shard group that registers no type for the
+    /// field (the Cloud flavor's) does not cut the read.
+    pub fn readable_points(&self) -> Vec<StoredPoint<'_>> {
+        let mut pairs: BTreeMap<(&SeriesKey, &[u8]), TimedValues> = BTreeMap::new();
+        for group in self.shard_groups.values() {
+            for (series, fields) in &group.series {
+                for field in fields.keys() {
+                    pairs.entry((series, field.as_slice())).or_default();
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for ((series, field), mut values) in pairs {
+            let measurement = series.measurement();
+            let mut first = None;
+            for group in self.shard_groups.values() {
+                if let Some(ty) = group.field_type(&measurement, field) {
+                    if *first.get_or_insert(ty) != ty {
+                        break;
+                    }
+                }
+                if let Some(v) = group.series.get(series).and_then(|f| f.get(field)) {
+                    values.extend(v.iter());
+                }
+            }
+            values.sort_by_key(|(t, _)| *t);
+            out.extend(values.into_iter().map(|(time, value)| StoredPoint {
+                series,
+                field,
+                time,
+                value,
+            }));
+        }
+        out
+    }
+
     /// Number of stored values.
     pub fn value_count(&self) -> usize {
         self.columns().map(TimeValues::len).sum()
