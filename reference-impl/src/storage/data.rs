@@ -152,6 +152,18 @@ impl BucketData {
     /// `storage/reads/array_cursor.gen.go`). A shard group that registers no type for the
     /// field (the Cloud flavor's) does not cut the read.
     pub fn readable_points(&self) -> Vec<StoredPoint<'_>> {
+        // Usually every field keeps one type in every group: nothing is cut.
+        let mut types: BTreeMap<(&[u8], &[u8]), FieldType> = BTreeMap::new();
+        let mixed = self.shard_groups.values().any(|g| {
+            g.fields.iter().any(|(m, fields)| {
+                fields
+                    .iter()
+                    .any(|(f, &ty)| *types.entry((m.as_slice(), f.as_slice())).or_insert(ty) != ty)
+            })
+        });
+        if !mixed {
+            return self.points();
+        }
         let mut pairs: BTreeMap<(&SeriesKey, &[u8]), TimedValues> = BTreeMap::new();
         for group in self.shard_groups.values() {
             for (series, fields) in &group.series {
