@@ -69,6 +69,24 @@ async fn ping_varies_on_accept_encoding() {
     assert_eq!((r.status, r.header("vary")), (204, Some("Accept-Encoding")));
 }
 
+/// `/ping` is a bare `httprouter.New()`: another method gets `http.Error`'s plain-text 405,
+/// `OPTIONS` a 200 naming the methods (`OPTIONS` added, sorted).
+#[tokio::test]
+async fn ping_answers_other_methods_as_httprouter_does() {
+    let s = start_default().await;
+    let r = s.send(s.client.post(s.url("/ping"))).await;
+    assert_eq!((r.status, r.body.as_str()), (405, "Method Not Allowed\n"));
+    assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(r.header("allow"), Some("GET, HEAD, OPTIONS"));
+    assert_eq!(r.header("vary"), Some("Accept-Encoding"));
+    let r = s
+        .send(s.client.request(reqwest::Method::OPTIONS, s.url("/ping")))
+        .await;
+    assert_eq!((r.status, r.body.as_str()), (200, ""));
+    assert_eq!(r.header("allow"), Some("GET, HEAD, OPTIONS"));
+}
+
 #[tokio::test]
 async fn v1_db_and_rp_mapping() {
     let s = start_default().await;

@@ -536,7 +536,7 @@ fn build_routes(flavor: crate::config::Flavor) -> Router<Arc<AppState>> {
     .route(
         "/ping",
         on(MethodFilter::GET.or(MethodFilter::HEAD), system::ping)
-            .fallback(move || async move { method_not_allowed("GET, HEAD") }),
+            .fallback(system::ping_other_method),
     )
     .fallback(fallback)
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{Response, StatusCode};
+use axum::http::{header, HeaderValue, Method, Response, StatusCode};
 
 use crate::api_error::push_go_json_string;
 use crate::model::time::{format_go_duration, format_rfc3339_nano};
@@ -39,4 +39,31 @@ pub async fn ready(State(state): State<Arc<AppState>>) -> Response<Body> {
 /// `GET|HEAD /ping`: 204, no body, no auth.
 pub async fn ping() -> Response<Body> {
     respond::through_gzip_handler(respond::no_content())
+}
+
+/// Any other method on `/ping`. The ping handler is a bare `httprouter.New()`
+/// (`http/legacy/ping_handler.go`), so its defaults answer: `OPTIONS` is 200 with the allowed
+/// methods, anything else `http.Error`'s plain-text 405 (influxdata/httprouter, `ServeHTTP`
+/// and `allowed`: the methods sorted, `OPTIONS` added).
+pub async fn ping_other_method(method: Method) -> Response<Body> {
+    const ALLOW: &str = "GET, HEAD, OPTIONS";
+    let mut resp = if method == Method::OPTIONS {
+        Response::new(Body::empty())
+    } else {
+        let mut r = Response::new(Body::from("Method Not Allowed\n"));
+        *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        let h = r.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        h.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        r
+    };
+    resp.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(ALLOW));
+    respond::through_gzip_handler(resp)
 }
