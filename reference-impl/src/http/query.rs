@@ -123,7 +123,7 @@ fn decode_json(body: &[u8]) -> Result<Json, String> {
                 return Ok(v.to_serde(0));
             };
             // The dialect is a struct too; its value was converted without folding.
-            let dialect = go_field_value(&v, "dialect").map(|d| d.to_serde(1));
+            let dialect = v.field("dialect").map(|d| d.to_serde(1));
             if let Some(d) = dialect {
                 let key = top
                     .keys()
@@ -138,14 +138,6 @@ fn decode_json(body: &[u8]) -> Result<Json, String> {
         // Deeper than serde nests (Go reads it): serde's own refusal, as before.
         _ => serde_json::from_slice(body).map_err(|e| go_syntax_error(body, &e)),
     }
-}
-
-/// The value Go assigns to struct field `name` of the object `v` (the last key naming it).
-fn go_field_value<'v>(
-    v: &'v crate::model::go_json::Value,
-    name: &str,
-) -> Option<&'v crate::model::go_json::Value> {
-    v.field(name)
 }
 
 fn decode(headers: &HeaderMap, body: &[u8]) -> Result<QueryRequest, String> {

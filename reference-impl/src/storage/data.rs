@@ -55,6 +55,25 @@ pub fn shard_group_start(t: i64, duration: i64) -> i64 {
 /// Values of one series and field gathered from several shard groups, by time.
 type TimedValues = Vec<(i64, OwnedFieldValue)>;
 
+/// The values of each (series, field), sorted by time, as stored points in key order.
+fn in_time_order<'d>(
+    merged: BTreeMap<(&'d SeriesKey, &'d [u8]), TimedValues>,
+) -> Vec<StoredPoint<'d>> {
+    let mut out = Vec::new();
+    for ((series, field), mut values) in merged {
+        // Shard groups are disjoint windows visited in time order, so this is usually
+        // already sorted; the sort keeps the guarantee explicit and costs little when sorted.
+        values.sort_by_key(|(t, _)| *t);
+        out.extend(values.into_iter().map(|(time, value)| StoredPoint {
+            series,
+            field,
+            time,
+            value,
+        }));
+    }
+    out
+}
+
 /// All data of one bucket.
 #[derive(Debug, Clone, Default)]
 pub struct BucketData {
@@ -130,27 +149,11 @@ impl BucketData {
                 }
             }
         }
-        let mut out = Vec::new();
-        for ((series, field), mut values) in merged {
-            // Shard groups are disjoint windows visited in time order, so this is already
-            // sorted; the sort keeps the guarantee explicit and costs nothing when sorted.
-            values.sort_by_key(|(t, _)| *t);
-            out.extend(values.into_iter().map(|(time, value)| StoredPoint {
-                series,
-                field,
-                time,
-                value,
-            }));
-        }
-        out
+        in_time_order(merged)
     }
 
     /// [`Self::points`] as reading the whole bucket back shows them: a field whose type
-    /// changes in a later shard group is read up to the change (the multi-shard cursor takes
-    /// the type of the first shard whose measurement has the field, whether or not the series
-    /// has values there, and ends at the first shard where it has another;
-    /// `storage/reads/array_cursor.gen.go`). A shard group that registers no type for the
-    /// field (the Cloud flavor's) does not cut the read.
+    /// changes in a later shard group is read up to the change ([`Self::read_groups`]).
     pub fn readable_points(&self) -> Vec<StoredPoint<'_>> {
         // Usually every field keeps one type in every group: nothing is cut.
         let mut types: BTreeMap<(&[u8], &[u8]), FieldType> = BTreeMap::new();
@@ -172,29 +175,38 @@ impl BucketData {
                 }
             }
         }
-        let mut out = Vec::new();
-        for ((series, field), mut values) in pairs {
+        for ((series, field), values) in &mut pairs {
             let measurement = series.measurement();
-            let mut first = None;
-            for group in self.shard_groups.values() {
-                if let Some(ty) = group.field_type(&measurement, field) {
-                    if *first.get_or_insert(ty) != ty {
-                        break;
-                    }
-                }
-                if let Some(v) = group.series.get(series).and_then(|f| f.get(field)) {
+            for group in self.read_groups(&measurement, field, i64::MIN, i64::MAX) {
+                if let Some(v) = group.series.get(*series).and_then(|f| f.get(*field)) {
                     values.extend(v.iter());
                 }
             }
-            values.sort_by_key(|(t, _)| *t);
-            out.extend(values.into_iter().map(|(time, value)| StoredPoint {
-                series,
-                field,
-                time,
-                value,
-            }));
         }
-        out
+        in_time_order(pairs)
+    }
+
+    /// The shard groups overlapping `[start, stop)` that a read of `field` of `measurement`
+    /// visits, in time order: up to the first whose type for the field differs from the
+    /// first typed one. The multi-shard cursor takes the type of the first shard whose
+    /// measurement has the field, whether or not the series has values there, and ends at
+    /// the first shard where it has another (`storage/reads/array_cursor.gen.go`). A group
+    /// that registers no type for the field (the Cloud flavor's) does not end the read.
+    pub fn read_groups<'s>(
+        &'s self,
+        measurement: &'s [u8],
+        field: &'s [u8],
+        start: i64,
+        stop: i64,
+    ) -> impl Iterator<Item = &'s ShardGroup> + 's {
+        let mut first = None;
+        self.shard_groups
+            .values()
+            .filter(move |g| g.end > start && g.start < stop)
+            .take_while(move |g| match g.field_type(measurement, field) {
+                Some(ty) => *first.get_or_insert(ty) == ty,
+                None => true,
+            })
     }
 
     /// Number of stored values.
