@@ -411,9 +411,46 @@ async fn signin_and_signout_are_post_only() {
             (401, UNAUTHORIZED_COMPACT),
             "{path}"
         );
+        // The session handler routes with chi, whose own 405 has no body and no `Allow`.
         let r = call(&s, "GET", path, &[("Authorization", "Token my-token")], "").await;
-        assert_eq!(r.status, 405, "{path}");
-        assert_eq!(r.header("allow"), Some("POST"));
+        assert_eq!((r.status, r.body.as_str()), (405, ""), "{path}");
+        assert_eq!(r.header("allow"), None);
+        assert_eq!(r.header("content-type"), None);
+        // Without a token the middleware answers first, and no router adds `Allow`.
+        let r = call(&s, "PUT", path, &[], "").await;
+        assert_eq!((r.status, r.header("allow")), (401, None), "{path}");
+    }
+}
+
+// The routers built on httprouter (`http/router.go`: write, query, delete) name the methods
+// they allow; the chi-routed tenant handlers answer chi's empty 405, HEAD included.
+#[tokio::test]
+async fn wrong_methods_are_answered_by_the_router_that_owns_the_route() {
+    let s = start_default().await;
+    let token = [("Authorization", "Token my-token")];
+    let r = call(&s, "GET", "/api/v2/write", &token, "").await;
+    assert_eq!(
+        (r.status, r.body.as_str(), r.header("allow")),
+        (
+            405,
+            r#"{"code":"method not allowed","message":"allow: POST"}"#,
+            Some("POST")
+        )
+    );
+    for (method, path) in [
+        ("PUT", "/api/v2/buckets"),
+        ("HEAD", "/api/v2/buckets"),
+        ("POST", "/api/v2/orgs/0000000000000001"),
+        ("PUT", "/api/v2/authorizations"),
+        ("HEAD", "/api/v2/me"),
+    ] {
+        let r = call(&s, method, path, &token, "").await;
+        assert_eq!(
+            (r.status, r.body.as_str(), r.header("allow")),
+            (405, "", None),
+            "{method} {path}"
+        );
+        assert_eq!(r.header("x-influxdb-build"), Some("OSS"), "{method} {path}");
     }
 }
 

@@ -266,6 +266,14 @@ async fn bucket_name_lookup_and_rename_conflict() {
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("\"name\": \"my-bucket\""), "{}", r.body);
+    // `BucketFilter.QueryParams` echoes the name filter as `bucket=`, not as asked.
+    assert!(
+        r.body.contains(
+            "\"self\": \"/api/v2/buckets?bucket=my-bucket\\u0026descending=false\\u0026limit=20\\u0026offset=0\\u0026org=my-org\""
+        ),
+        "{}",
+        r.body
+    );
     let r = call(
         &s,
         "POST",

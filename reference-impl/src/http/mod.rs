@@ -23,7 +23,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, Response};
 use axum::middleware::{self, Next};
-use axum::routing::{on, MethodFilter};
+use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 
 use crate::api_error::{ApiError, Code};
@@ -267,6 +267,9 @@ async fn version_headers(
     next: Next,
 ) -> Response<Body> {
     let mut resp = next.run(req).await;
+    if resp.extensions().get::<ChiMethodNotAllowed>().is_some() {
+        resp.headers_mut().remove(axum::http::header::ALLOW);
+    }
     let headers = resp.headers_mut();
     let build = match state.config.flavor {
         crate::config::Flavor::V2 => "OSS",
@@ -363,19 +366,58 @@ pub(crate) fn method_not_allowed(allow: &'static str) -> Response<Body> {
     resp
 }
 
-/// The whole API.
+/// Marks chi's own 405, which carries no `Allow`: [`version_headers`] removes the one axum's
+/// method router adds to whatever a route's fallback answers.
+#[derive(Clone, Copy)]
+struct ChiMethodNotAllowed;
+
+/// chi v4.1.0's default `methodNotAllowedHandler` (`mux.go`): `WriteHeader(405)`, no body, no
+/// `Allow`. 2.7's chi-routed handlers (`tenant`, `authorization`, `session`) are mounted on
+/// the API router as their own types, not as `*chi.Mux`, so `Mount` does not hand them the
+/// API router's JSON 405; they keep chi's.
+fn chi_method_not_allowed() -> Response<Body> {
+    let mut resp = Response::new(Body::empty());
+    *resp.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+    resp.extensions_mut().insert(ChiMethodNotAllowed);
+    resp
+}
+
+/// A route of one of 2.7's chi-routed handlers: another method is chi's empty 405, `HEAD`
+/// included (chi v4 does not answer it with the `GET` handler). Cloud is another server; its
+/// wrong methods keep the JSON 405 naming `allow` (UNCONFIRMED).
+fn chi_route<H, T>(
+    flavor: crate::config::Flavor,
+    methods: MethodFilter,
+    handler: H,
+    allow: &'static str,
+) -> MethodRouter<Arc<AppState>>
+where
+    H: axum::handler::Handler<T, Arc<AppState>>,
+    T: 'static,
+{
+    let route = on(methods, handler);
+    if flavor == crate::config::Flavor::V2 {
+        route
+            .on(MethodFilter::HEAD, || async { chi_method_not_allowed() })
+            .fallback(|| async { chi_method_not_allowed() })
+    } else {
+        route.fallback(move || async move { method_not_allowed(allow) })
+    }
+}
+
+/// The whole API. Authentication, CORS and the version headers wrap the routing, as
+/// `NewRootHandler` and the API handler's middleware wrap 2.7's routers: a request refused
+/// there never reaches a route, so no router adds to its answer (axum's method router would
+/// add `Allow` to anything its fallback returns).
 pub fn router(state: Arc<AppState>) -> Router {
     if state.config.flavor == crate::config::Flavor::V3 {
         return crate::v3::http::router(state);
     }
-    routes(state.config.flavor)
+    Router::new()
+        .fallback_service(routes(state.config.flavor).with_state(state.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            version_headers,
-        ))
+        .layer(middleware::from_fn_with_state(state, version_headers))
         .layer(axum::extract::DefaultBodyLimit::disable())
-        .with_state(state)
 }
 
 /// The routes of a flavor, built once per process and cloned for each server: building them
@@ -399,13 +441,11 @@ fn build_routes(flavor: crate::config::Flavor) -> Router<Arc<AppState>> {
         api = api
             .route(
                 "/api/v2/signin",
-                on(MethodFilter::POST, session::signin)
-                    .fallback(move || async move { method_not_allowed("POST") }),
+                chi_route(flavor, MethodFilter::POST, session::signin, "POST"),
             )
             .route(
                 "/api/v2/signout",
-                on(MethodFilter::POST, session::signout)
-                    .fallback(move || async move { method_not_allowed("POST") }),
+                chi_route(flavor, MethodFilter::POST, session::signout, "POST"),
             );
     }
     if flavor == crate::config::Flavor::Cloud {
@@ -444,79 +484,96 @@ fn build_routes(flavor: crate::config::Flavor) -> Router<Arc<AppState>> {
     )
     .route(
         "/api/v2/setup",
-        on(MethodFilter::GET.or(MethodFilter::POST), tenancy::setup)
-            .fallback(move || async move { method_not_allowed("GET, POST") }),
+        chi_route(
+            flavor,
+            MethodFilter::GET.or(MethodFilter::POST),
+            tenancy::setup,
+            "GET, POST",
+        ),
     )
     .route(
         "/api/v2/orgs",
-        on(MethodFilter::GET.or(MethodFilter::POST), tenancy::orgs)
-            .fallback(move || async move { method_not_allowed("GET, POST") }),
+        chi_route(
+            flavor,
+            MethodFilter::GET.or(MethodFilter::POST),
+            tenancy::orgs,
+            "GET, POST",
+        ),
     )
     .route(
         "/api/v2/orgs/{id}",
-        on(
+        chi_route(
+            flavor,
             MethodFilter::GET
                 .or(MethodFilter::PATCH)
                 .or(MethodFilter::DELETE),
             tenancy::org_by_id,
-        )
-        .fallback(move || async move { method_not_allowed("GET, PATCH, DELETE") }),
+            "GET, PATCH, DELETE",
+        ),
     )
     // Only GET: InfluxDB mounts its whole user router here, a quirk no client relies on.
     .route(
         "/api/v2/me",
-        on(MethodFilter::GET, tenancy::me)
-            .fallback(move || async move { method_not_allowed("GET") }),
+        chi_route(flavor, MethodFilter::GET, tenancy::me, "GET"),
     )
     // The user handler's password routes (`tenant/http_server_user.go`); the rest of
     // `/api/v2/users` is not modelled. `/api/v2/me` mounts the same handler, so
     // `PUT /api/v2/me/password` is its `PUT /password` with no ID in the route.
     .route(
         "/api/v2/users/{id}/password",
-        on(
+        chi_route(
+            flavor,
             MethodFilter::PUT.or(MethodFilter::POST),
             tenancy::user_password,
-        )
-        .fallback(move || async move { method_not_allowed("PUT, POST") }),
+            "PUT, POST",
+        ),
     )
     .route(
         "/api/v2/me/password",
-        on(MethodFilter::PUT, tenancy::me_password)
-            .fallback(move || async move { method_not_allowed("PUT") }),
+        chi_route(flavor, MethodFilter::PUT, tenancy::me_password, "PUT"),
     )
     .route(
         "/api/v2/buckets",
-        on(MethodFilter::GET.or(MethodFilter::POST), tenancy::buckets)
-            .fallback(move || async move { method_not_allowed("GET, POST") }),
+        chi_route(
+            flavor,
+            MethodFilter::GET.or(MethodFilter::POST),
+            tenancy::buckets,
+            "GET, POST",
+        ),
     )
     .route(
         "/api/v2/buckets/{id}",
-        on(
+        chi_route(
+            flavor,
             MethodFilter::GET
                 .or(MethodFilter::PATCH)
                 .or(MethodFilter::DELETE),
             tenancy::bucket_by_id,
-        )
-        .fallback(move || async move { method_not_allowed("GET, PATCH, DELETE") }),
+            "GET, PATCH, DELETE",
+        ),
     )
     .route(
         "/api/v2/authorizations",
-        on(
+        chi_route(
+            flavor,
             MethodFilter::GET.or(MethodFilter::POST),
             tenancy::authorizations,
-        )
-        .fallback(move || async move { method_not_allowed("GET, POST") }),
+            "GET, POST",
+        ),
     )
     .route(
         "/api/v2/authorizations/{id}",
-        on(
+        chi_route(
+            flavor,
             MethodFilter::GET
                 .or(MethodFilter::PATCH)
                 .or(MethodFilter::DELETE),
             tenancy::authorization_by_id,
-        )
-        .fallback(move || async move { method_not_allowed("GET, PATCH, DELETE") }),
+            "GET, PATCH, DELETE",
+        ),
     )
+    // `h.Handle`: every method reaches the links document (only GET needs no token).
+    .route("/api/v2", axum::routing::any(system::api_links))
     // `h.Mount`: every method reaches the swagger handler (only GET needs no token).
     .route("/api/v2/swagger.json", axum::routing::any(swagger::swagger))
     .route(

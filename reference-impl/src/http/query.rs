@@ -13,6 +13,7 @@ use serde_json::Value as Json;
 use crate::api_error::{ApiError, Code};
 use crate::engine::lookup::find_org;
 use crate::engine::v2::HARD_BODY_LIMIT;
+use crate::model::go_mime;
 use crate::query::csv::{encode_outcome, Annotation, Dialect};
 use crate::query::go_time::{decode_now, Now};
 use crate::query::{execute, Limits, QueryConfig};
@@ -141,23 +142,10 @@ fn decode_json(body: &[u8]) -> Result<Json, String> {
 }
 
 fn decode(headers: &HeaderMap, body: &[u8]) -> Result<QueryRequest, String> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let media_type = match content_type.as_deref() {
-        None | Some("") => "application/json".to_string(),
-        Some(ct) => {
-            let mt = ct
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            if mt.is_empty() {
-                return Err("mime: no media type".into());
-            }
-            mt
-        }
+    // `r.Header.Get`: the first value; an empty one reads as the default.
+    let media_type = match headers.get(header::CONTENT_TYPE).map(|v| v.as_bytes()) {
+        None | Some(b"") => "application/json".to_string(),
+        Some(ct) => go_mime::parse_media_type(ct)?,
     };
     let mut req = QueryRequest {
         query: String::new(),

@@ -67,3 +67,47 @@ pub async fn ping_other_method(method: Method) -> Response<Body> {
         .insert(header::ALLOW, HeaderValue::from_static(ALLOW));
     respond::through_gzip_handler(resp)
 }
+
+/// `/api/v2`: the links document (`http/api_handler.go`: `h.Handle("/api/v2",
+/// serveLinksHandler(...))`, every method; only `GET` needs no token). `encodeResponse`
+/// writes `apiLinks`, a Go map, so the keys come out sorted, compact, with a newline.
+pub async fn api_links() -> Response<Body> {
+    let links = serde_json::json!({
+        "authorizations": "/api/v2/authorizations",
+        "backup": "/api/v2/backup",
+        "buckets": "/api/v2/buckets",
+        "dashboards": "/api/v2/dashboards",
+        "external": {"statusFeed": "https://www.influxdata.com/feed/json"},
+        "flags": "/api/v2/flags",
+        "labels": "/api/v2/labels",
+        "variables": "/api/v2/variables",
+        "me": "/api/v2/me",
+        "notificationRules": "/api/v2/notificationRules",
+        "notificationEndpoints": "/api/v2/notificationEndpoints",
+        "orgs": "/api/v2/orgs",
+        "query": {
+            "self": "/api/v2/query",
+            "ast": "/api/v2/query/ast",
+            "analyze": "/api/v2/query/analyze",
+            "suggestions": "/api/v2/query/suggestions",
+        },
+        "restore": "/api/v2/restore",
+        "setup": "/api/v2/setup",
+        "signin": "/api/v2/signin",
+        "signout": "/api/v2/signout",
+        "sources": "/api/v2/sources",
+        "scrapers": "/api/v2/scrapers",
+        "swagger": "/api/v2/swagger.json",
+        "system": {"metrics": "/metrics", "debug": "/debug/pprof", "health": "/health"},
+        "tasks": "/api/v2/tasks",
+        "checks": "/api/v2/checks",
+        "telegrafs": "/api/v2/telegrafs",
+        "plugins": "/api/v2/telegraf/plugins",
+        "users": "/api/v2/users",
+        "write": "/api/v2/write",
+        "delete": "/api/v2/delete",
+    });
+    // serde_json's map is ordered by key (no `preserve_order`), as Go's map encoding is;
+    // no value holds a character Go would escape differently.
+    respond::json(StatusCode::OK, format!("{links}\n"))
+}

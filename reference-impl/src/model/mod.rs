@@ -3,6 +3,7 @@
 
 mod field;
 pub mod go_json;
+pub mod go_mime;
 pub mod go_text;
 mod id;
 pub mod precision;

@@ -98,7 +98,8 @@ fn paging_links(filter: &BucketFilter, opts: &FindOptions, n: usize) -> J {
         params.push(("org", o.clone()));
     }
     if let Some(n) = &filter.name {
-        params.push(("name", n.clone()));
+        // `BucketFilter.QueryParams` names the filter `bucket`, though the request said `name`.
+        params.push(("bucket", n.clone()));
     }
     params.push(("descending", opts.descending.to_string()));
     params.push(("limit", opts.limit.to_string()));
