@@ -148,15 +148,24 @@ fn trim_ascii_space(b: &[u8]) -> &[u8] {
 /// where Go answers `ok == false` (and for names or passwords that are not UTF-8, which no
 /// stored user can match).
 pub fn basic_auth(header: &[u8]) -> Option<(String, String)> {
+    let (user, password) = basic_auth_bytes(header)?;
+    Some((
+        String::from_utf8(user).ok()?,
+        String::from_utf8(password).ok()?,
+    ))
+}
+
+/// [`basic_auth`] as bytes: Go's `ok` whatever the bytes are.
+fn basic_auth_bytes(header: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
     const PREFIX: &[u8] = b"Basic ";
     if header.len() < PREFIX.len() || !header[..PREFIX.len()].eq_ignore_ascii_case(PREFIX) {
         return None;
     }
-    let decoded = decode_base64_padded(&header[PREFIX.len()..])?;
+    let mut decoded = decode_base64_padded(&header[PREFIX.len()..])?;
     let colon = decoded.iter().position(|&b| b == b':')?;
-    let user = String::from_utf8(decoded[..colon].to_vec()).ok()?;
-    let password = String::from_utf8(decoded[colon + 1..].to_vec()).ok()?;
-    Some((user, password))
+    let password = decoded.split_off(colon + 1);
+    decoded.truncate(colon);
+    Some((decoded, password))
 }
 
 /// `base64.StdEncoding.DecodeString`: padded quanta of four, `=` only at the end of the last
@@ -194,35 +203,37 @@ pub enum V1Credentials {
     None,
 }
 
-/// Parses v1 credentials from the query's `u`/`p` and the `Authorization` header:
-/// `Token <tok>` or `Token <user>:<tok>` (case-sensitive `Token`, exactly one space; `Bearer`
-/// is not recognised), then HTTP Basic with the password as the token.
+/// Parses v1 credentials as `parseCredentials` does (`http/legacy/
+/// influx1x_authentication_handler.go`): `?u=&p=` when both are non-empty; then a header that
+/// `strings.Split(s, " ")` cuts into exactly two parts, the first `Token` (case-sensitive), the
+/// token after its first `:`; then `Request.BasicAuth` ([`basic_auth`]: any case of `Basic`,
+/// padded base64), the password as the token. Anything else (`Token a b`, `Bearer tok`,
+/// unpadded base64) is no credentials at all.
 pub fn v1_credentials(u: Option<&str>, p: Option<&str>, header: Option<&[u8]>) -> V1Credentials {
     if let (Some(u), Some(p)) = (u, p) {
         if !u.is_empty() && !p.is_empty() {
             return V1Credentials::Token(p.to_string());
         }
     }
-    let Some(header) = header else {
+    let Some(header) = header.filter(|h| !h.is_empty()) else {
         return V1Credentials::None;
     };
-    if let Some(rest) = header.strip_prefix(b"Token ") {
-        let rest = String::from_utf8_lossy(rest);
-        let token = match rest.split_once(':') {
-            Some((_, tok)) => tok.to_string(),
-            None => rest.into_owned(),
-        };
-        return V1Credentials::Token(token);
-    }
-    if let Some(encoded) = header.strip_prefix(b"Basic ") {
-        if let Some(decoded) = decode_base64(encoded) {
-            let decoded = String::from_utf8_lossy(&decoded);
-            if let Some((_, password)) = decoded.split_once(':') {
-                return V1Credentials::Token(password.to_string());
-            }
+    let mut parts = header.split(|&b| b == b' ');
+    if let (Some(scheme), Some(rest), None) = (parts.next(), parts.next(), parts.next()) {
+        if scheme == b"Token" {
+            let token = match rest.iter().position(|&b| b == b':') {
+                Some(colon) => &rest[colon + 1..],
+                None => rest,
+            };
+            return V1Credentials::Token(String::from_utf8_lossy(token).into_owned());
         }
     }
-    V1Credentials::None
+    match basic_auth_bytes(header) {
+        Some((_, password)) => {
+            V1Credentials::Token(String::from_utf8_lossy(&password).into_owned())
+        }
+        None => V1Credentials::None,
+    }
 }
 
 /// v1 authentication: no credentials → 401 `unauthorized access`; a bad or inactive token, or
@@ -246,7 +257,8 @@ pub fn authenticate_v1<'s>(
     }
 }
 
-/// Standard base64 (with or without padding), enough for HTTP Basic.
+/// The standard base64 alphabet up to the first `=` ([`decode_base64_padded`] checks the
+/// padding); trailing bits are dropped, as the non-strict `StdEncoding` does.
 fn decode_base64(input: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(input.len() * 3 / 4);
     let mut acc: u32 = 0;
@@ -361,6 +373,33 @@ mod tests {
         assert_eq!(
             v1_credentials(None, None, Some(b"Basic bWU6dG9r")),
             V1Credentials::Token("tok".into())
+        );
+        // Go's `BasicAuth` takes the scheme in any case...
+        assert_eq!(
+            v1_credentials(None, None, Some(b"basic bWU6dG9r")),
+            V1Credentials::Token("tok".into())
+        );
+        // ...and padded base64 only ("ux:tok1" is `dXg6dG9rMQ==`).
+        assert_eq!(
+            v1_credentials(None, None, Some(b"Basic dXg6dG9rMQ")),
+            V1Credentials::None
+        );
+        // `Token` needs exactly two space-separated parts.
+        assert_eq!(
+            v1_credentials(None, None, Some(b"Token  tok")),
+            V1Credentials::None
+        );
+        assert_eq!(
+            v1_credentials(None, None, Some(b"Token a tok")),
+            V1Credentials::None
+        );
+        assert_eq!(
+            v1_credentials(None, None, Some(b"Token ")),
+            V1Credentials::Token(String::new())
+        );
+        assert_eq!(
+            v1_credentials(None, None, Some(b"Token a:b:c")),
+            V1Credentials::Token("b:c".into())
         );
         assert_eq!(v1_credentials(None, None, None), V1Credentials::None);
     }

@@ -29,6 +29,9 @@ pub struct DeleteRange {
     pub predicate: Option<Node>,
     /// The predicate as sent.
     pub predicate_text: String,
+    /// The measurement a v2 delete walks each shard up to
+    /// ([`predicate::delete_walk_stop`]); set only when the predicate names one.
+    pub walk_stop: Option<String>,
 }
 
 const START_FORMAT: &str = "invalid RFC3339Nano for field start, please format your time with RFC3339Nano format, example: 2009-01-02T23:00:00Z";
@@ -101,6 +104,7 @@ fn unmarshal_delete_request(v: &Value) -> Result<DeleteRange, Option<String>> {
         stop: stop as i64,
         predicate: node,
         predicate_text: pred,
+        walk_stop: None,
     })
 }
 
@@ -113,7 +117,7 @@ pub fn decode_body(body: &[u8]) -> Result<DeleteRange, ApiError> {
 pub fn decode_body_with(body: &[u8], allow_field: bool) -> Result<DeleteRange, ApiError> {
     let first = go_json::decode_first(body)
         .map_err(|e| invalid(format!("error decoding json body: {}", e.decoder_message())))?;
-    let range = unmarshal_delete_request(&first).map_err(|e| match e {
+    let mut range = unmarshal_delete_request(&first).map_err(|e| match e {
         Some(msg) => invalid(format!("error decoding json body: {msg}")),
         None => ApiError::internal_opaque(),
     })?;
@@ -135,6 +139,7 @@ pub fn decode_body_with(body: &[u8], allow_field: bool) -> Result<DeleteRange, A
                 "delete by field is not supported",
             ));
         }
+        range.walk_stop = predicate::delete_walk_stop(&expr);
     }
     Ok(range)
 }
@@ -198,8 +203,9 @@ pub fn delete(
     }
     if let Some(data) = store.data.get_mut(&bucket_id) {
         let pred = range.predicate.as_ref();
-        data.delete_where(range.start, range.stop, |series, field| {
-            pred.is_none_or(|p| predicate::matches(p, series, field))
+        let through = range.walk_stop.as_deref().map(str::as_bytes);
+        data.delete_where(range.start, range.stop, through, |series, _field| {
+            pred.is_none_or(|p| predicate::matches_series(p, series))
         });
     }
     Ok(())

@@ -276,9 +276,80 @@ pub fn validate(node: &Node) -> Result<(), Option<String>> {
     }
 }
 
-/// Whether `series` (and, within it, `field`) matches the predicate. A tag the series lacks
-/// compares as the empty string (UNCONFIRMED in the spec; it is how the tsm1 predicate treats
-/// an absent tag value).
+/// Whether `series` matches the predicate as 2.7's storage matches it
+/// (`tsdb/engine/tsm1/predicate.go`, `predicateMatcher.Matches`). The series key is fed to the
+/// predicate tag by tag, `_measurement` first (`\x00`); a comparison whose tag never comes
+/// stays `needMore`, and "if it always needed more then it didn't match". So a rule on a tag
+/// the series lacks never matches, `!=` included, and a rule on `_field` (`\xff`) never
+/// matches: a series key has no field, and a delete removes whole series.
+pub fn matches_series(node: &Node, series: &SeriesKey) -> bool {
+    match node {
+        Node::Rule(rule) => {
+            let actual = match rule.key.as_str() {
+                "_measurement" => Some(series.measurement()),
+                "_field" => None,
+                key => series.tag(key.as_bytes()),
+            };
+            actual.is_some_and(|actual| {
+                let equal = *actual == *rule.value.as_bytes();
+                match rule.op {
+                    RuleOp::Equal => equal,
+                    RuleOp::NotEqual => !equal,
+                }
+            })
+        }
+        Node::Logical { children, .. } => children
+            .iter()
+            .all(|c| c.as_ref().is_none_or(|c| matches_series(c, series))),
+    }
+}
+
+/// The measurement a v2 delete walks a shard up to (`tsdb/store.go`,
+/// `DeleteSeriesWithPredicate`). The handler partitions the predicate's `AND` terms
+/// (`influxql.PartitionExpr`, parentheses unwrapped) into those comparing `_measurement`
+/// (`=`, `!=`, `=~`, `!~`) and the rest. When exactly one term compares it and its right side
+/// is an identifier (a `VarRef`, as `"cpu"` and `cpu` both parse), the store skips every shard
+/// without that measurement and stops walking a shard's measurements, in order, once it has
+/// deleted from that one, whatever the operator. With `!=` that spares the measurements after
+/// it.
+pub fn delete_walk_stop(e: &Expr) -> Option<String> {
+    fn conjunctions<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+        match e {
+            Expr::Binary {
+                op: Tok::And,
+                lhs,
+                rhs,
+            } => {
+                conjunctions(lhs, out);
+                conjunctions(rhs, out);
+            }
+            Expr::Paren(inner) => conjunctions(inner, out),
+            other => out.push(other),
+        }
+    }
+    let mut terms = Vec::new();
+    conjunctions(e, &mut terms);
+    let mut on_measurement = terms.into_iter().filter(|t| {
+        matches!(t, Expr::Binary { op: Tok::Eq | Tok::Neq | Tok::EqRegex | Tok::NeqRegex, lhs, .. }
+            if matches!(lhs.as_ref(), Expr::VarRef(v) if v == "_measurement"))
+    });
+    let only = on_measurement.next()?;
+    if on_measurement.next().is_some() {
+        // Two or more: their conjunction's right side is a comparison, not a VarRef.
+        return None;
+    }
+    match only {
+        Expr::Binary { rhs, .. } => match rhs.as_ref() {
+            Expr::VarRef(name) => Some(name.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether `series` (and, within it, `field`) matches the predicate, as the cloud flavor's
+/// delete reads it: it deletes by field, and a tag the series lacks compares as the empty
+/// string (UNCONFIRMED for Cloud).
 pub fn matches(node: &Node, series: &SeriesKey, field: &[u8]) -> bool {
     match node {
         Node::Rule(rule) => {
@@ -728,7 +799,36 @@ mod tests {
     }
 
     #[test]
-    fn matching_treats_missing_tags_as_empty() {
+    fn storage_matching_needs_every_tag_present() {
+        let s = SeriesKey::new(b"cpu", [(&b"host"[..], &b"a"[..])]);
+        let m = |p: &str| matches_series(&parse(p).unwrap().unwrap(), &s);
+        assert!(m("_measurement=cpu AND host=a"));
+        assert!(m("host!=b"));
+        assert!(!m("_measurement=mem"));
+        assert!(!m("region=\"\""));
+        assert!(!m("region!=x"));
+        assert!(!m("host=a AND region!=x"));
+        assert!(!m("_field!=other"));
+    }
+
+    #[rstest::rstest]
+    #[case::one_term("_measurement!=\"cpu\"", Some("cpu"))]
+    #[case::bare_and_equal("_measurement=cpu", Some("cpu"))]
+    #[case::quoted_key("\"_measurement\"=cpu", Some("cpu"))]
+    #[case::among_tags("host=a AND (_measurement!=cpu AND region=b)", Some("cpu"))]
+    #[case::two_terms("_measurement!=cpu AND _measurement!=mem", None)]
+    #[case::number("_measurement=1", None)]
+    #[case::no_measurement("host=a", None)]
+    fn the_walk_stops_at_the_one_measurement_term(
+        #[case] predicate: &str,
+        #[case] expected: Option<&str>,
+    ) {
+        let expr = parse_expr(predicate).unwrap();
+        assert_eq!(delete_walk_stop(&expr).as_deref(), expected);
+    }
+
+    #[test]
+    fn cloud_matching_treats_missing_tags_as_empty() {
         let s = SeriesKey::new(b"cpu", [(&b"host"[..], &b"a"[..])]);
         let m = |p: &str| matches(&parse(p).unwrap().unwrap(), &s, b"usage");
         assert!(m("_measurement=cpu AND host=a"));

@@ -279,7 +279,7 @@ pub fn write_v1_prepared(
     if req.gzip {
         check_first_header(req.body).map_err(|_| ApiError::internal_opaque())?;
     }
-    let bucket = find_dbrp_bucket(store, auth.org_id, db, req.rp.unwrap_or(""))?.clone();
+    let bucket = find_dbrp_bucket(store, auth, db, req.rp.unwrap_or(""))?.clone();
     check_write_permission(
         auth,
         bucket.org_id,
@@ -345,13 +345,19 @@ fn parse_now<'p>(
 }
 
 /// The virtual DBRP mapping derived from bucket names: `db` ↔ bucket `db` (rp `autogen`, the
-/// default), `db` + `rp` ↔ bucket `db/rp`.
+/// default), `db` + `rp` ↔ bucket `db/rp`. 2.7 looks mappings up in the token's org through
+/// the authorized DBRP service (`dbrp.NewAuthorizedService`, `AuthorizeFindDBRPs`), which keeps
+/// only mappings whose bucket the token may read; the legacy write handler first grants read
+/// on every bucket the token may write (`http/legacy/write_handler.go`, `extraPerms`). So a
+/// bucket the token can neither read nor write has no mapping (404), and one it can only read
+/// is found and then refused (403).
 fn find_dbrp_bucket<'s>(
     store: &'s Store,
-    org_id: crate::model::Id,
+    auth: &Authorization,
     db: &str,
     rp: &str,
 ) -> Result<&'s Bucket, ApiError> {
+    let org_id = auth.org_id;
     let name = if rp.is_empty() || rp == "autogen" {
         db.to_string()
     } else {
@@ -361,8 +367,15 @@ fn find_dbrp_bucket<'s>(
     let by_autogen = (rp == "autogen")
         .then(|| store.bucket_by_name(org_id, &format!("{db}/autogen")))
         .flatten();
+    let readable = |b: &&Bucket| {
+        [Action::Read, Action::Write]
+            .into_iter()
+            .any(|action| auth.allows(action, ResourceKind::Buckets, b.org_id, Some(b.id)))
+    };
     by_name
-        .or(by_autogen)
+        .into_iter()
+        .chain(by_autogen)
+        .find(readable)
         .ok_or_else(|| ApiError::new(Code::NotFound, "no dbrp mapping found"))
 }
 

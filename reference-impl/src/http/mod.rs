@@ -578,8 +578,7 @@ fn build_routes(flavor: crate::config::Flavor) -> Router<Arc<AppState>> {
     .route("/api/v2/swagger.json", axum::routing::any(swagger::swagger))
     .route(
         "/write",
-        on(MethodFilter::POST, write::v1_write)
-            .fallback(move || async move { method_not_allowed("POST") }),
+        on(MethodFilter::POST, write::v1_write).fallback(write::v1_write_other_method),
     )
     // `r.Mount(HealthPath, ...)` and `r.Mount(ReadyPath, ...)` (`http/handler.go`, chi
     // v4.1.0): every method, on the path, the path with `/` and anything below it; neither

@@ -314,21 +314,47 @@ fn malformed_stream(body: bytes::Bytes, precision: crate::model::Precision) -> R
 pub async fn v1_write(State(state): State<Arc<AppState>>, req: Request) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let params = Params::of(&parts);
+    let gzip = gzip_requested(&parts.headers);
+    let auth = match v1_authenticate(&state, &parts, &params).await {
+        Ok(a) => a,
+        Err(resp) => return resp,
+    };
+    // Past authentication the legacy handler runs inside the gzip handler.
+    respond::through_gzip_handler(v1_write_authenticated(state, body, auth, params, gzip).await)
+}
+
+/// Another method on `/write`. `Influx1xAuthenticationHandler` wraps the legacy router, so the
+/// credentials are checked first (401 without them) and only then does the router answer 405.
+pub async fn v1_write_other_method(
+    State(state): State<Arc<AppState>>,
+    req: Request,
+) -> Response<Body> {
+    let (parts, _body) = req.into_parts();
+    let params = Params::of(&parts);
+    if let Err(resp) = v1_authenticate(&state, &parts, &params).await {
+        return resp;
+    }
+    respond::through_gzip_handler(super::method_not_allowed("POST"))
+}
+
+/// The v1 authentication handler: the credentials `parseCredentials` finds, looked up.
+async fn v1_authenticate(
+    state: &Arc<AppState>,
+    parts: &axum::http::request::Parts,
+    params: &Params,
+) -> Result<Authorization, Response<Body>> {
     let header = parts
         .headers
         .get(header::AUTHORIZATION)
         .map(|v| v.as_bytes().to_vec());
-    let gzip = gzip_requested(&parts.headers);
     let creds = v1_credentials(params.get("u"), params.get("p"), header.as_deref());
-    let auth = match state
+    match state
         .with_store_quick(move |store| authenticate_v1(store, &creds).cloned())
         .await
     {
-        Ok(Ok(a)) => a,
-        Ok(Err(e)) | Err(e) => return respond::error(&e, Encoder::Compact),
-    };
-    // Past authentication the legacy handler runs inside the gzip handler.
-    respond::through_gzip_handler(v1_write_authenticated(state, body, auth, params, gzip).await)
+        Ok(Ok(a)) => Ok(a),
+        Ok(Err(e)) | Err(e) => Err(respond::error(&e, Encoder::Compact)),
+    }
 }
 
 async fn v1_write_authenticated(

@@ -242,23 +242,36 @@ impl BucketData {
     /// measurement left without series in a shard loses its field types there
     /// (`cleanupMeasurement`), which lets a later write register a new type.
     pub fn delete(&mut self, start: i64, stop: i64, mut matches: impl FnMut(&SeriesKey) -> bool) {
-        self.delete_where(start, stop, |key, _field| matches(key));
+        self.delete_where(start, stop, None, |key, _field| matches(key));
     }
 
-    /// [`BucketData::delete`] at the granularity InfluxDB's index has (one series per field):
-    /// `matches` sees the series key and the field key.
+    /// [`BucketData::delete`] with the field key passed to `matches` too (Cloud deletes by
+    /// field), and, for a v2 delete whose predicate names one measurement, the measurement
+    /// each shard group is walked up to: a group without it is left alone, and in a group with
+    /// it only series of measurements up to it (in byte order) are considered.
     pub fn delete_where(
         &mut self,
         start: i64,
         stop: i64,
+        through_measurement: Option<&[u8]>,
         mut matches: impl FnMut(&SeriesKey, &[u8]) -> bool,
     ) {
         for group in self.shard_groups.values_mut() {
             if group.end <= start || group.start > stop {
                 continue;
             }
+            // 2.7's walk (`DeleteSeriesWithPredicate`): a shard without that measurement is
+            // skipped, and measurements after it in order are not visited.
+            if let Some(name) = through_measurement {
+                if !group.series.keys().any(|k| *k.measurement() == *name) {
+                    continue;
+                }
+            }
             let mut emptied = Vec::new();
             for (key, fields) in group.series.iter_mut() {
+                if through_measurement.is_some_and(|name| *key.measurement() > *name) {
+                    continue;
+                }
                 // A series in the index with no values yet (its point was dropped) is matched
                 // on its key alone.
                 let mut touched = fields.is_empty() && matches(key, b"");

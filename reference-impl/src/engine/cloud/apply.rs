@@ -369,7 +369,7 @@ fn apply_delete(store: &mut Store, bucket: Id, delete: &PendingDelete) {
     let Ok(predicate) = crate::engine::delete_predicate::parse(&delete.predicate) else {
         return;
     };
-    data.delete_where(delete.start, delete.stop, |series, field| {
+    data.delete_where(delete.start, delete.stop, None, |series, field| {
         predicate
             .as_ref()
             .is_none_or(|p| crate::engine::delete_predicate::matches(p, series, field))

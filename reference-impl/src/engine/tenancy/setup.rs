@@ -31,8 +31,9 @@ pub struct Onboarded {
 }
 
 /// Onboarding after the body decoded: refused once done (422 `conflict`), then the required
-/// fields, the password length, the engine's retention floor; then the user (with the
-/// `instance` owner mapping), the org it owns, the bucket and an operator token.
+/// fields and the password length; then the user (with the `instance` owner mapping), the org
+/// it owns, the engine's retention floor (which leaves them in place), the bucket and an
+/// operator token.
 pub fn onboard(
     store: &mut Store,
     req: &OnboardingRequest,
@@ -73,12 +74,6 @@ pub fn onboard(
     } else {
         req.retention_period_hrs.max(0)
     };
-    if retention != 0 && retention < NANOS_PER_HOUR {
-        return Err(ApiError::new(
-            Code::Internal,
-            "retention policy duration must be at least 1h0m0s",
-        ));
-    }
     let user = store.create_user(&req.username);
     if !req.password.is_empty() {
         store
@@ -92,6 +87,15 @@ pub fn onboard(
     // it also gets the instance owner mapping.
     store.add_org_owner(user, org);
     store.instance_owners.insert(user);
+    // The engine refuses the bucket (`storage/bucket_service.go` rolls back only the bucket),
+    // so the user, the org and its owners stay: onboarding is then complete, and a retry is
+    // 422 (`tenant/service_onboarding.go` creates them first and cleans none of them up).
+    if retention != 0 && retention < NANOS_PER_HOUR {
+        return Err(ApiError::new(
+            Code::Internal,
+            "retention policy duration must be at least 1h0m0s",
+        ));
+    }
     let bucket = store
         .create_bucket(org, &req.bucket, retention, 0, SchemaType::Implicit, now)
         .map_err(|e| ApiError::new(Code::Conflict, e.to_string()))?;

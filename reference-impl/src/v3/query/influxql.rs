@@ -369,6 +369,14 @@ impl Parser {
             self.rest_of_statement();
             return Ok(Statement::NotImplemented("DELETE"));
         }
+        // `CREATE DATABASE` (Telegraf's v1 output sends it at start): passed through by the
+        // rewriter, refused by the planner (`planner.rs`: `not_implemented("CREATE
+        // DATABASE")`), after the v1 handler's database check.
+        if self.keyword("create") && self.keyword("database") {
+            self.ident()?;
+            self.rest_of_statement();
+            return Ok(Statement::NotImplemented("CREATE DATABASE"));
+        }
         if self.keyword("drop") && self.keyword("measurement") {
             self.ident()?;
             self.rest_of_statement();
@@ -913,6 +921,13 @@ fn select(db: &Database, s: &Select) -> Result<Output, StatementError> {
             t
         }
     };
+    // The rewriter's `field_list_normalize_time`: the first selected `time` becomes the time
+    // column (its alias naming it), wherever it stood; no second time column is added.
+    let time_field = s
+        .fields
+        .as_ref()
+        .and_then(|list| list.iter().find(|f| f.name == "time"));
+    let time_name = time_field.map_or("time", |f| f.alias.as_deref().unwrap_or("time"));
     let mut fields: Vec<Projected> = match &s.fields {
         None => {
             let any_field = all.iter().any(|(_, k)| matches!(k, ColumnType::Field(_)));
@@ -938,6 +953,7 @@ fn select(db: &Database, s: &Select) -> Result<Output, StatementError> {
         }
         Some(list) => list
             .iter()
+            .filter(|f| time_field.is_none_or(|t| !std::ptr::eq(t, *f)))
             .map(|f| Projected {
                 source: f.name.clone(),
                 name: f.alias.clone().unwrap_or_else(|| f.name.clone()),
@@ -946,7 +962,7 @@ fn select(db: &Database, s: &Select) -> Result<Output, StatementError> {
             .collect(),
     };
     // Duplicate output names get `_1`, `_2` (the rewriter's alias rule).
-    let mut seen: Vec<String> = vec!["time".into()];
+    let mut seen: Vec<String> = vec![time_name.to_string()];
     for f in &mut fields {
         let mut name = f.name.clone();
         let mut n = 0;
@@ -1088,7 +1104,7 @@ fn select(db: &Database, s: &Select) -> Result<Output, StatementError> {
     let times: Vec<i64> = rows.iter().map(|r| r.time).collect();
     let mut schema_fields = vec![
         Field::new(MEASUREMENT_COLUMN, tag_dict(), false),
-        arrow_field("time", ColumnType::Timestamp),
+        arrow_field(time_name, ColumnType::Timestamp),
     ];
     let mut arrays: Vec<ArrayRef> = vec![
         build_column(ColumnType::Tag, measurements.iter().map(Some), None),
@@ -1281,6 +1297,37 @@ mod tests {
         w.write(b).unwrap();
         w.finish().unwrap();
         String::from_utf8(w.into_inner()).unwrap()
+    }
+
+    #[test]
+    fn a_selected_time_is_the_time_column() {
+        let c = catalog("cpu,host=a usage=0.5 10");
+        let names = |q: &str| -> Vec<String> {
+            let b = execute_v3(&c, Some("db"), q, 0).unwrap();
+            b.schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect()
+        };
+        let cols = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            names("SELECT time, host, usage FROM cpu"),
+            cols(&["iox::measurement", "time", "host", "usage"])
+        );
+        assert_eq!(
+            names("SELECT usage, time FROM cpu"),
+            cols(&["iox::measurement", "time", "usage"])
+        );
+        assert_eq!(
+            names("SELECT time AS t, usage FROM cpu"),
+            cols(&["iox::measurement", "t", "usage"])
+        );
+        let b = execute_v3(&c, Some("db"), "SELECT time AS t, usage FROM cpu", 0).unwrap();
+        assert_eq!(
+            jsonl(&b),
+            "{\"iox::measurement\":\"cpu\",\"t\":\"1970-01-01T00:00:00.000000010\",\"usage\":0.5}\n"
+        );
     }
 
     #[test]
