@@ -821,3 +821,72 @@ async fn patch_and_delete_org() {
         )
     );
 }
+
+// `/api/v2/users` (tenant/http_server_user.go): what the case corpus cannot name without
+// fixed IDs: paging, stored status texts and `oauthID`, and a deleted user's tokens.
+#[tokio::test]
+async fn users_page_by_id_and_deleting_a_user_strands_its_tokens() {
+    let s = start_default().await;
+    let tok = Some("my-token");
+    for (id, name) in [
+        ("0000000000000a01", "u1"),
+        ("0000000000000a02", "u2"),
+        ("0000000000000a03", "u3"),
+    ] {
+        let body = format!(r#"{{"id":"{id}","name":"{name}"}}"#);
+        let r = call(&s, "POST", "/api/v2/users", tok, &body).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let names = |body: &str| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        v["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["name"].as_str().unwrap().to_string())
+            .filter(|n| n.starts_with('u'))
+            .collect()
+    };
+    let r = call(&s, "GET", "/api/v2/users?after=0000000000000a01", tok, "").await;
+    assert_eq!(names(&r.body), ["u2", "u3"]);
+    let r = call(&s, "GET", "/api/v2/users?limit=1&offset=1", tok, "").await;
+    assert_eq!(names(&r.body).len(), 1);
+    // Descending with `after`: the cursor seeks the first ID past it and walks back, so
+    // `after` itself is listed.
+    let r = call(
+        &s,
+        "GET",
+        "/api/v2/users?descending=true&after=0000000000000a01",
+        tok,
+        "",
+    )
+    .await;
+    assert_eq!(names(&r.body), ["u2", "u1"]);
+
+    // Any status text is stored and echoed; `oauthID` appears when set.
+    let r = call(
+        &s,
+        "POST",
+        "/api/v2/users",
+        tok,
+        r#"{"name":"odd","status":"bogus","oauthID":"gh-1"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(
+        r.body
+            .contains("\"name\": \"odd\",\n\t\"oauthID\": \"gh-1\",\n\t\"status\": \"bogus\""),
+        "{}",
+        r.body
+    );
+
+    // A token of a deleted user stays, and the middleware refuses it.
+    let user = s.reference.bootstrap().user_id;
+    let r = call(&s, "DELETE", &format!("/api/v2/users/{user}"), tok, "").await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let r = call(&s, "GET", "/api/v2/buckets", tok, "").await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (403, r#"{"code":"forbidden","message":"User is inactive"}"#)
+    );
+}

@@ -188,6 +188,9 @@ fn decode_base64_padded(input: &[u8]) -> Option<Vec<u8>> {
 
 fn check_user_active(store: &Store, auth: &Authorization) -> Result<(), ApiError> {
     match store.users.get(&auth.user_id) {
+        // A deleted user's tokens stay (`DeleteUser` keeps authorizations), but
+        // `isUserActive` cannot find their user.
+        None => Err(ApiError::new(Code::Forbidden, "User is inactive")),
         Some(user) if user.status == Status::Inactive => {
             Err(ApiError::new(Code::Forbidden, "User is inactive"))
         }

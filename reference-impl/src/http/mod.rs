@@ -516,9 +516,32 @@ fn build_routes(flavor: crate::config::Flavor) -> Router<Arc<AppState>> {
         "/api/v2/me",
         chi_route(flavor, MethodFilter::GET, tenancy::me, "GET"),
     )
-    // The user handler's password routes (`tenant/http_server_user.go`); the rest of
-    // `/api/v2/users` is not modelled. `/api/v2/me` mounts the same handler, so
-    // `PUT /api/v2/me/password` is its `PUT /password` with no ID in the route.
+    // The user handler (`tenant/http_server_user.go`). `/api/v2/me` mounts the same
+    // handler, so `PUT /api/v2/me/password` is its `PUT /password` with no ID in the route.
+    .route(
+        "/api/v2/users",
+        chi_route(
+            flavor,
+            MethodFilter::GET.or(MethodFilter::POST),
+            tenancy::users,
+            "GET, POST",
+        ),
+    )
+    .route(
+        "/api/v2/users/{id}",
+        chi_route(
+            flavor,
+            MethodFilter::GET
+                .or(MethodFilter::PATCH)
+                .or(MethodFilter::DELETE),
+            tenancy::user_by_id,
+            "GET, PATCH, DELETE",
+        ),
+    )
+    .route(
+        "/api/v2/users/{id}/permissions",
+        chi_route(flavor, MethodFilter::GET, tenancy::user_permissions, "GET"),
+    )
     .route(
         "/api/v2/users/{id}/password",
         chi_route(

@@ -51,6 +51,17 @@ fn routes(flavor: Flavor) -> Vec<(&'static str, &'static [&'static str], &'stati
             &["put"],
             "Change the signed-in user's password",
         ),
+        ("/api/v2/users", &["get", "post"], "List or create users"),
+        (
+            "/api/v2/users/{userID}",
+            &["get", "patch", "delete"],
+            "A user",
+        ),
+        (
+            "/api/v2/users/{userID}/permissions",
+            &["get"],
+            "A user's permissions",
+        ),
         (
             "/api/v2/users/{userID}/password",
             &["put", "post"],

@@ -34,6 +34,12 @@ pub struct User {
     pub id: Id,
     pub name: String,
     pub status: Status,
+    /// A status other than `active` or `inactive`, as `POST /api/v2/users` stored it (Go
+    /// keeps any string there and only `inactive` makes a user inactive); echoed instead of
+    /// `status`.
+    pub status_text: Option<String>,
+    /// `oauthID`, as `POST /api/v2/users` set it (echoed when not empty).
+    pub oauth_id: String,
     /// Set by `POST /api/v2/setup`, the bootstrap and `POST /api/v2/users/{id}/password`;
     /// `None` until then, and then no sign-in can succeed (`EIncorrectPassword`).
     pub password: Option<Password>,
@@ -469,10 +475,61 @@ impl Store {
                 id,
                 name: name.to_string(),
                 status: Status::Active,
+                status_text: None,
+                oauth_id: String::new(),
                 password: None,
             },
         );
         id
+    }
+
+    /// `DeleteUser` (`tenant/storage_user.go`): the user, its password and every resource
+    /// mapping it has (org owner, instance owner). Its authorizations and sessions stay; the
+    /// authentication middleware refuses them from then on (`User is inactive`).
+    pub fn delete_user(&mut self, id: Id) -> Option<User> {
+        let user = self.users.remove(&id)?;
+        self.org_owners.retain(|(u, _)| *u != id);
+        self.instance_owners.remove(&id);
+        Some(user)
+    }
+
+    /// `UserService.FindPermissionForUser`: the user's resource mappings in resource-ID order
+    /// (the instance, ID 1, before every org it owns), then read and write on the user itself
+    /// (`MePermissions`).
+    pub fn user_permissions(&self, user_id: Id) -> Vec<Permission> {
+        let mut out = self.mapped_permissions(user_id);
+        out.extend(Self::me_permissions(user_id));
+        out
+    }
+
+    /// What the user's resource mappings grant: `instance` to the onboarded user, owner
+    /// permissions on each org it owns.
+    fn mapped_permissions(&self, user_id: Id) -> Vec<Permission> {
+        let mut out = Vec::new();
+        if self.instance_owners.contains(&user_id) {
+            for action in [Action::Read, Action::Write] {
+                out.push(Permission {
+                    action,
+                    kind: ResourceKind::Instance,
+                    org_id: None,
+                    id: None,
+                });
+            }
+        }
+        for (_, org) in self.org_owners.iter().filter(|(u, _)| *u == user_id) {
+            out.extend(Self::owner_permissions(*org));
+        }
+        out
+    }
+
+    /// `MePermissions`: read and write on the user itself.
+    fn me_permissions(user_id: Id) -> [Permission; 2] {
+        [Action::Read, Action::Write].map(|action| Permission {
+            action,
+            kind: ResourceKind::Users,
+            org_id: None,
+            id: Some(user_id),
+        })
     }
 
     pub fn user_by_name(&self, name: &str) -> Option<&User> {
@@ -553,20 +610,7 @@ impl Store {
     /// reads them without looking at their status), then read and write on the user itself
     /// (`MePermissions`).
     pub fn session_permissions(&self, user_id: Id) -> Vec<Permission> {
-        let mut out = Vec::new();
-        if self.instance_owners.contains(&user_id) {
-            for action in [Action::Read, Action::Write] {
-                out.push(Permission {
-                    action,
-                    kind: ResourceKind::Instance,
-                    org_id: None,
-                    id: None,
-                });
-            }
-        }
-        for (_, org) in self.org_owners.iter().filter(|(u, _)| *u == user_id) {
-            out.extend(Self::owner_permissions(*org));
-        }
+        let mut out = self.mapped_permissions(user_id);
         for a in self
             .authorizations
             .values()
@@ -574,14 +618,7 @@ impl Store {
         {
             out.extend(a.permissions.iter().copied());
         }
-        for action in [Action::Read, Action::Write] {
-            out.push(Permission {
-                action,
-                kind: ResourceKind::Users,
-                org_id: None,
-                id: Some(user_id),
-            });
-        }
+        out.extend(Self::me_permissions(user_id));
         out
     }
 

@@ -32,7 +32,7 @@ pub use authorizations::{authorization_by_id, authorizations};
 pub use buckets::{bucket_by_id, buckets};
 pub use orgs::{org_by_id, orgs};
 pub use setup::setup;
-pub use users::{me, me_password, user_password};
+pub use users::{me, me_password, user_by_id, user_password, user_permissions, users};
 
 type Resp = Response<Body>;
 

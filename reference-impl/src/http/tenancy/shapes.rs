@@ -12,18 +12,22 @@ fn time(t: i64) -> J {
     J::s(format_rfc3339_nano(t))
 }
 
-/// `tenant.UserResponse`: `links` then the embedded `influxdb.User` (`oauthID` is omitempty
-/// and never set here).
+/// `tenant.UserResponse`: `links` then the embedded `influxdb.User` (`oauthID` omitempty).
 pub fn user_json(u: &User) -> J {
-    J::Obj(vec![
+    let mut fields = vec![
         (
             "links",
             links(&[("self", format!("/api/v2/users/{}", u.id))]),
         ),
         ("id", J::s(u.id.to_string())),
         ("name", J::s(&u.name)),
-        ("status", J::s(u.status.as_str())),
-    ])
+    ];
+    if !u.oauth_id.is_empty() {
+        fields.push(("oauthID", J::s(&u.oauth_id)));
+    }
+    let status = u.status_text.as_deref().unwrap_or(u.status.as_str());
+    fields.push(("status", J::s(status)));
+    J::Obj(fields)
 }
 
 pub fn org_json(o: &Org) -> J {
