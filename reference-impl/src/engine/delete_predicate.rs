@@ -27,6 +27,17 @@ pub struct TagRule {
     pub value: String,
 }
 
+impl TagRule {
+    /// The comparison on a value the series has: exact bytes, `=` or `!=`.
+    fn holds_for(&self, actual: &[u8]) -> bool {
+        let equal = actual == self.value.as_bytes();
+        match self.op {
+            RuleOp::Equal => equal,
+            RuleOp::NotEqual => !equal,
+        }
+    }
+}
+
 /// A parsed predicate node. `op == 0` is a node whose operator was never set (two rules with
 /// no `AND` between them); a child can be missing (`()`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -290,13 +301,7 @@ pub fn matches_series(node: &Node, series: &SeriesKey) -> bool {
                 "_field" => None,
                 key => series.tag(key.as_bytes()),
             };
-            actual.is_some_and(|actual| {
-                let equal = *actual == *rule.value.as_bytes();
-                match rule.op {
-                    RuleOp::Equal => equal,
-                    RuleOp::NotEqual => !equal,
-                }
-            })
+            actual.is_some_and(|actual| rule.holds_for(&actual))
         }
         Node::Logical { children, .. } => children
             .iter()
@@ -358,11 +363,7 @@ pub fn matches(node: &Node, series: &SeriesKey, field: &[u8]) -> bool {
                 "_field" => Cow::Borrowed(field),
                 key => series.tag(key.as_bytes()).unwrap_or(Cow::Borrowed(&[])),
             };
-            let equal = *actual == *rule.value.as_bytes();
-            match rule.op {
-                RuleOp::Equal => equal,
-                RuleOp::NotEqual => !equal,
-            }
+            rule.holds_for(&actual)
         }
         Node::Logical { children, .. } => children
             .iter()

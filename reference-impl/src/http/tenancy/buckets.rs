@@ -15,7 +15,7 @@ use crate::model::go_json::{self, Value};
 
 use super::decode::{decode_struct, id_field, int_field, str_field, unmarshal_json};
 use super::shapes::bucket_json;
-use super::{authenticated, by_id, err, locked, ok, parse_id, reply, Resp};
+use super::{authenticated, by_id, err, find_options, locked, ok, parse_id, reply, Resp};
 
 pub async fn buckets(State(state): State<Arc<AppState>>, req: Request) -> Resp {
     let method = req.method().clone();
@@ -43,12 +43,7 @@ pub async fn buckets(State(state): State<Arc<AppState>>, req: Request) -> Resp {
     let q = QueryParams::parse(parts.uri.query());
     let get = |k: &str| q.get(k).filter(|s| !s.is_empty()).map(str::to_string);
     let decoded = (|| -> Result<(FindOptions, BucketFilter), ApiError> {
-        let opts = FindOptions::decode(
-            get("offset").as_deref(),
-            get("after").as_deref(),
-            get("limit").as_deref(),
-            get("descending").as_deref(),
-        )?;
+        let opts = find_options(&q)?;
         let filter = BucketFilter {
             org_id: get("orgID").map(|s| parse_id(&s)).transpose()?,
             org: get("org"),

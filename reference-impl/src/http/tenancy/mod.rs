@@ -21,12 +21,14 @@ use axum::http::request::Parts;
 use axum::http::{Response, StatusCode};
 
 use crate::api_error::{ApiError, Code};
+use crate::engine::tenancy::FindOptions;
 use crate::model::Id;
 use crate::storage::{Authorization, Store};
 
 use super::json_out::J;
 use super::respond::{self, Encoder};
 use super::AppState;
+use super::QueryParams;
 
 pub use authorizations::{authorization_by_id, authorizations};
 pub use buckets::{bucket_by_id, buckets};
@@ -55,6 +57,12 @@ fn reply(result: Result<(StatusCode, Option<J>), ApiError>) -> Resp {
 
 fn invalid(msg: impl Into<String>) -> ApiError {
     ApiError::new(Code::Invalid, msg)
+}
+
+/// `influxdb.DecodeFindOptions` over a request's query (an empty parameter is an absent one).
+fn find_options(q: &QueryParams) -> Result<FindOptions, ApiError> {
+    let get = |k: &str| q.get(k).filter(|s| !s.is_empty());
+    FindOptions::decode(get("offset"), get("after"), get("limit"), get("descending"))
 }
 
 /// A route's `{id}`: `platform.IDFromString` (400 with its text).

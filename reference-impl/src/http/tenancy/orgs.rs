@@ -6,14 +6,13 @@ use axum::extract::{Path, Request, State};
 use axum::http::{Method, StatusCode};
 
 use crate::engine::tenancy::orgs::{self, OrgFilter};
-use crate::engine::tenancy::FindOptions;
 use crate::http::json_out::{links, J};
 use crate::http::{AppState, QueryParams};
 use crate::model::Id;
 
 use super::decode::{decode_struct, str_field, unmarshal_json};
 use super::shapes::org_json;
-use super::{authenticated, by_id, err, locked, ok, reply, Resp};
+use super::{authenticated, by_id, err, find_options, locked, ok, reply, Resp};
 
 pub async fn orgs(State(state): State<Arc<AppState>>, req: Request) -> Resp {
     let method = req.method().clone();
@@ -45,12 +44,7 @@ pub async fn orgs(State(state): State<Arc<AppState>>, req: Request) -> Resp {
     }
     let q = QueryParams::parse(parts.uri.query());
     let get = |k: &str| q.get(k).filter(|s| !s.is_empty()).map(str::to_string);
-    let opts = match FindOptions::decode(
-        get("offset").as_deref(),
-        get("after").as_deref(),
-        get("limit").as_deref(),
-        get("descending").as_deref(),
-    ) {
+    let opts = match find_options(&q) {
         Ok(o) => o,
         Err(e) => return err(&e),
     };

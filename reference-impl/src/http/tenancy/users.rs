@@ -13,7 +13,6 @@ use axum::http::{Method, Response, StatusCode};
 
 use crate::api_error::{ApiError, Code};
 use crate::engine::tenancy::users::{self, NewUser};
-use crate::engine::tenancy::FindOptions;
 use crate::http::json_out::{links, J};
 use crate::http::{AppState, QueryParams};
 use crate::model::Id;
@@ -21,7 +20,7 @@ use crate::storage::Status;
 
 use super::decode::{decode_struct, str_field, str_field_of};
 use super::shapes::{permission_json, user_json};
-use super::{authenticated, by_id, caller, err, locked, ok, parse_id, reply, Resp};
+use super::{authenticated, by_id, caller, err, find_options, locked, ok, parse_id, reply, Resp};
 
 /// The user handlers decode with `json.NewDecoder(r.Body).Decode`, not `DecodeJSON`: a
 /// decode error is answered as it is, a code-less error, so 500 `internal error` with Go's
@@ -93,13 +92,7 @@ pub async fn users(State(state): State<Arc<AppState>>, req: Request) -> Resp {
     // `decodeGetUsersRequest`: the find options, then `id` (its parse error as is), `name`.
     let q = QueryParams::parse(parts.uri.query());
     let get = |k: &str| q.get(k).filter(|s| !s.is_empty()).map(str::to_string);
-    let decoded = FindOptions::decode(
-        get("offset").as_deref(),
-        get("after").as_deref(),
-        get("limit").as_deref(),
-        get("descending").as_deref(),
-    )
-    .and_then(|opts| {
+    let decoded = find_options(&q).and_then(|opts| {
         let id = get("id").map(|raw| parse_id(&raw)).transpose()?;
         Ok((opts, id, get("name")))
     });
