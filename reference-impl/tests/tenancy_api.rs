@@ -890,3 +890,36 @@ async fn users_page_by_id_and_deleting_a_user_strands_its_tokens() {
         (403, r#"{"code":"forbidden","message":"User is inactive"}"#)
     );
 }
+
+// chi's `Mount` answers a mounted path with a trailing `/` too; routes inside a mounted
+// router are exact, and the middleware's public routes are exact paths.
+#[tokio::test]
+async fn chi_mounted_routes_take_a_trailing_slash() {
+    let s = start_default().await;
+    let tok = Some("my-token");
+    let bucket = s.reference.bootstrap().bucket_id;
+    let user = s.reference.bootstrap().user_id;
+    for path in [
+        "/api/v2/buckets/".to_string(),
+        format!("/api/v2/buckets/{bucket}/"),
+        "/api/v2/orgs/".to_string(),
+        "/api/v2/users/".to_string(),
+        format!("/api/v2/users/{user}/"),
+        "/api/v2/authorizations/".to_string(),
+        "/api/v2/me/".to_string(),
+    ] {
+        let r = call(&s, "GET", &path, tok, "").await;
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+    }
+    let r = call(&s, "GET", "/api/v2/setup/", None, "").await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    let r = call(
+        &s,
+        "GET",
+        &format!("/api/v2/users/{user}/permissions/"),
+        tok,
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+}

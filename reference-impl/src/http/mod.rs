@@ -437,16 +437,120 @@ fn routes(flavor: crate::config::Flavor) -> Router<Arc<AppState>> {
 
 fn build_routes(flavor: crate::config::Flavor) -> Router<Arc<AppState>> {
     let mut api = Router::new();
+    // The routes at which 2.7 mounts a chi router (`Mount`, or `Route("/{id}")` inside one):
+    // chi answers each at the path and at the path with a trailing `/` (`/api/v2/buckets/`
+    // lists buckets). Routes inside them (`/password`, `/permissions`) are exact.
+    let mut chi_mounts: Vec<(&str, MethodRouter<Arc<AppState>>)> = vec![
+        (
+            "/api/v2/setup",
+            chi_route(
+                flavor,
+                MethodFilter::GET.or(MethodFilter::POST),
+                tenancy::setup,
+                "GET, POST",
+            ),
+        ),
+        (
+            "/api/v2/orgs",
+            chi_route(
+                flavor,
+                MethodFilter::GET.or(MethodFilter::POST),
+                tenancy::orgs,
+                "GET, POST",
+            ),
+        ),
+        (
+            "/api/v2/orgs/{id}",
+            chi_route(
+                flavor,
+                MethodFilter::GET
+                    .or(MethodFilter::PATCH)
+                    .or(MethodFilter::DELETE),
+                tenancy::org_by_id,
+                "GET, PATCH, DELETE",
+            ),
+        ),
+        (
+            "/api/v2/me",
+            chi_route(flavor, MethodFilter::GET, tenancy::me, "GET"),
+        ),
+        (
+            "/api/v2/users",
+            chi_route(
+                flavor,
+                MethodFilter::GET.or(MethodFilter::POST),
+                tenancy::users,
+                "GET, POST",
+            ),
+        ),
+        (
+            "/api/v2/users/{id}",
+            chi_route(
+                flavor,
+                MethodFilter::GET
+                    .or(MethodFilter::PATCH)
+                    .or(MethodFilter::DELETE),
+                tenancy::user_by_id,
+                "GET, PATCH, DELETE",
+            ),
+        ),
+        (
+            "/api/v2/buckets",
+            chi_route(
+                flavor,
+                MethodFilter::GET.or(MethodFilter::POST),
+                tenancy::buckets,
+                "GET, POST",
+            ),
+        ),
+        (
+            "/api/v2/buckets/{id}",
+            chi_route(
+                flavor,
+                MethodFilter::GET
+                    .or(MethodFilter::PATCH)
+                    .or(MethodFilter::DELETE),
+                tenancy::bucket_by_id,
+                "GET, PATCH, DELETE",
+            ),
+        ),
+        (
+            "/api/v2/authorizations",
+            chi_route(
+                flavor,
+                MethodFilter::GET.or(MethodFilter::POST),
+                tenancy::authorizations,
+                "GET, POST",
+            ),
+        ),
+        (
+            "/api/v2/authorizations/{id}",
+            chi_route(
+                flavor,
+                MethodFilter::GET
+                    .or(MethodFilter::PATCH)
+                    .or(MethodFilter::DELETE),
+                tenancy::authorization_by_id,
+                "GET, PATCH, DELETE",
+            ),
+        ),
+    ];
     if flavor == crate::config::Flavor::V2 {
-        api = api
-            .route(
-                "/api/v2/signin",
-                chi_route(flavor, MethodFilter::POST, session::signin, "POST"),
-            )
-            .route(
-                "/api/v2/signout",
-                chi_route(flavor, MethodFilter::POST, session::signout, "POST"),
-            );
+        chi_mounts.push((
+            "/api/v2/signin",
+            chi_route(flavor, MethodFilter::POST, session::signin, "POST"),
+        ));
+        chi_mounts.push((
+            "/api/v2/signout",
+            chi_route(flavor, MethodFilter::POST, session::signout, "POST"),
+        ));
+    }
+    for (path, route) in chi_mounts {
+        // Cloud is another server: its routes stay exact.
+        if flavor == crate::config::Flavor::V2 {
+            api = api.route(&format!("{path}/"), route.clone());
+        }
+        api = api.route(path, route);
     }
     if flavor == crate::config::Flavor::Cloud {
         api = api
@@ -482,62 +586,8 @@ fn build_routes(flavor: crate::config::Flavor) -> Router<Arc<AppState>> {
         on(MethodFilter::POST, delete::api_v2_delete)
             .fallback(move || async move { method_not_allowed("POST") }),
     )
-    .route(
-        "/api/v2/setup",
-        chi_route(
-            flavor,
-            MethodFilter::GET.or(MethodFilter::POST),
-            tenancy::setup,
-            "GET, POST",
-        ),
-    )
-    .route(
-        "/api/v2/orgs",
-        chi_route(
-            flavor,
-            MethodFilter::GET.or(MethodFilter::POST),
-            tenancy::orgs,
-            "GET, POST",
-        ),
-    )
-    .route(
-        "/api/v2/orgs/{id}",
-        chi_route(
-            flavor,
-            MethodFilter::GET
-                .or(MethodFilter::PATCH)
-                .or(MethodFilter::DELETE),
-            tenancy::org_by_id,
-            "GET, PATCH, DELETE",
-        ),
-    )
-    // Only GET: InfluxDB mounts its whole user router here, a quirk no client relies on.
-    .route(
-        "/api/v2/me",
-        chi_route(flavor, MethodFilter::GET, tenancy::me, "GET"),
-    )
-    // The user handler (`tenant/http_server_user.go`). `/api/v2/me` mounts the same
-    // handler, so `PUT /api/v2/me/password` is its `PUT /password` with no ID in the route.
-    .route(
-        "/api/v2/users",
-        chi_route(
-            flavor,
-            MethodFilter::GET.or(MethodFilter::POST),
-            tenancy::users,
-            "GET, POST",
-        ),
-    )
-    .route(
-        "/api/v2/users/{id}",
-        chi_route(
-            flavor,
-            MethodFilter::GET
-                .or(MethodFilter::PATCH)
-                .or(MethodFilter::DELETE),
-            tenancy::user_by_id,
-            "GET, PATCH, DELETE",
-        ),
-    )
+    // Routes inside the user handlers (`tenant/http_server_user.go`): the user router's
+    // `/{id}/permissions` and `/{id}/password`, and the me router's `PUT /password`.
     .route(
         "/api/v2/users/{id}/permissions",
         chi_route(flavor, MethodFilter::GET, tenancy::user_permissions, "GET"),
@@ -554,46 +604,6 @@ fn build_routes(flavor: crate::config::Flavor) -> Router<Arc<AppState>> {
     .route(
         "/api/v2/me/password",
         chi_route(flavor, MethodFilter::PUT, tenancy::me_password, "PUT"),
-    )
-    .route(
-        "/api/v2/buckets",
-        chi_route(
-            flavor,
-            MethodFilter::GET.or(MethodFilter::POST),
-            tenancy::buckets,
-            "GET, POST",
-        ),
-    )
-    .route(
-        "/api/v2/buckets/{id}",
-        chi_route(
-            flavor,
-            MethodFilter::GET
-                .or(MethodFilter::PATCH)
-                .or(MethodFilter::DELETE),
-            tenancy::bucket_by_id,
-            "GET, PATCH, DELETE",
-        ),
-    )
-    .route(
-        "/api/v2/authorizations",
-        chi_route(
-            flavor,
-            MethodFilter::GET.or(MethodFilter::POST),
-            tenancy::authorizations,
-            "GET, POST",
-        ),
-    )
-    .route(
-        "/api/v2/authorizations/{id}",
-        chi_route(
-            flavor,
-            MethodFilter::GET
-                .or(MethodFilter::PATCH)
-                .or(MethodFilter::DELETE),
-            tenancy::authorization_by_id,
-            "GET, PATCH, DELETE",
-        ),
     )
     // `h.Handle`: every method reaches the links document (only GET needs no token).
     .route("/api/v2", axum::routing::any(system::api_links))
