@@ -405,6 +405,38 @@ where
     }
 }
 
+/// A tenant resource's two chi routes: the collection (`r.Post("/")`, `r.Get("/")`) and the
+/// item (`r.Route("/{id}")`: `Get`, `Patch`, `Delete`), as orgs, users, buckets and
+/// authorizations route them.
+fn chi_collection<L, LT, I, IT>(
+    flavor: crate::config::Flavor,
+    list: L,
+    item: I,
+) -> [MethodRouter<Arc<AppState>>; 2]
+where
+    L: axum::handler::Handler<LT, Arc<AppState>>,
+    I: axum::handler::Handler<IT, Arc<AppState>>,
+    LT: 'static,
+    IT: 'static,
+{
+    [
+        chi_route(
+            flavor,
+            MethodFilter::GET.or(MethodFilter::POST),
+            list,
+            "GET, POST",
+        ),
+        chi_route(
+            flavor,
+            MethodFilter::GET
+                .or(MethodFilter::PATCH)
+                .or(MethodFilter::DELETE),
+            item,
+            "GET, PATCH, DELETE",
+        ),
+    ]
+}
+
 /// The whole API. Authentication, CORS and the version headers wrap the routing, as
 /// `NewRootHandler` and the API handler's middleware wrap 2.7's routers: a request refused
 /// there never reaches a route, so no router adds to its answer (axum's method router would
@@ -440,6 +472,14 @@ fn build_routes(flavor: crate::config::Flavor) -> Router<Arc<AppState>> {
     // The routes at which 2.7 mounts a chi router (`Mount`, or `Route("/{id}")` inside one):
     // chi answers each at the path and at the path with a trailing `/` (`/api/v2/buckets/`
     // lists buckets). Routes inside them (`/password`, `/permissions`) are exact.
+    let [orgs, org] = chi_collection(flavor, tenancy::orgs, tenancy::org_by_id);
+    let [users, user] = chi_collection(flavor, tenancy::users, tenancy::user_by_id);
+    let [buckets, bucket] = chi_collection(flavor, tenancy::buckets, tenancy::bucket_by_id);
+    let [auths, auth] = chi_collection(
+        flavor,
+        tenancy::authorizations,
+        tenancy::authorization_by_id,
+    );
     let mut chi_mounts: Vec<(&str, MethodRouter<Arc<AppState>>)> = vec![
         (
             "/api/v2/setup",
@@ -450,90 +490,18 @@ fn build_routes(flavor: crate::config::Flavor) -> Router<Arc<AppState>> {
                 "GET, POST",
             ),
         ),
-        (
-            "/api/v2/orgs",
-            chi_route(
-                flavor,
-                MethodFilter::GET.or(MethodFilter::POST),
-                tenancy::orgs,
-                "GET, POST",
-            ),
-        ),
-        (
-            "/api/v2/orgs/{id}",
-            chi_route(
-                flavor,
-                MethodFilter::GET
-                    .or(MethodFilter::PATCH)
-                    .or(MethodFilter::DELETE),
-                tenancy::org_by_id,
-                "GET, PATCH, DELETE",
-            ),
-        ),
+        ("/api/v2/orgs", orgs),
+        ("/api/v2/orgs/{id}", org),
         (
             "/api/v2/me",
             chi_route(flavor, MethodFilter::GET, tenancy::me, "GET"),
         ),
-        (
-            "/api/v2/users",
-            chi_route(
-                flavor,
-                MethodFilter::GET.or(MethodFilter::POST),
-                tenancy::users,
-                "GET, POST",
-            ),
-        ),
-        (
-            "/api/v2/users/{id}",
-            chi_route(
-                flavor,
-                MethodFilter::GET
-                    .or(MethodFilter::PATCH)
-                    .or(MethodFilter::DELETE),
-                tenancy::user_by_id,
-                "GET, PATCH, DELETE",
-            ),
-        ),
-        (
-            "/api/v2/buckets",
-            chi_route(
-                flavor,
-                MethodFilter::GET.or(MethodFilter::POST),
-                tenancy::buckets,
-                "GET, POST",
-            ),
-        ),
-        (
-            "/api/v2/buckets/{id}",
-            chi_route(
-                flavor,
-                MethodFilter::GET
-                    .or(MethodFilter::PATCH)
-                    .or(MethodFilter::DELETE),
-                tenancy::bucket_by_id,
-                "GET, PATCH, DELETE",
-            ),
-        ),
-        (
-            "/api/v2/authorizations",
-            chi_route(
-                flavor,
-                MethodFilter::GET.or(MethodFilter::POST),
-                tenancy::authorizations,
-                "GET, POST",
-            ),
-        ),
-        (
-            "/api/v2/authorizations/{id}",
-            chi_route(
-                flavor,
-                MethodFilter::GET
-                    .or(MethodFilter::PATCH)
-                    .or(MethodFilter::DELETE),
-                tenancy::authorization_by_id,
-                "GET, PATCH, DELETE",
-            ),
-        ),
+        ("/api/v2/users", users),
+        ("/api/v2/users/{id}", user),
+        ("/api/v2/buckets", buckets),
+        ("/api/v2/buckets/{id}", bucket),
+        ("/api/v2/authorizations", auths),
+        ("/api/v2/authorizations/{id}", auth),
     ];
     if flavor == crate::config::Flavor::V2 {
         chi_mounts.push((

@@ -21,6 +21,15 @@ pub enum Status {
 }
 
 impl Status {
+    /// `influxdb.Status.Valid`: `active` or `inactive`, nothing else (not even empty).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(Self::Active),
+            "inactive" => Some(Self::Inactive),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Active => "active",

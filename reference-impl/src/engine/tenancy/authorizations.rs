@@ -131,9 +131,10 @@ fn validate(req: &NewAuthorization) -> Result<(Id, Vec<Permission>, Status), Api
         .org_id
         .ok_or_else(|| invalid("org id required: invalid ID"))?;
     let status = match req.status.as_str() {
-        "" | "active" => Status::Active,
-        "inactive" => Status::Inactive,
-        _ => return Err(invalid("invalid status: must be active or inactive")),
+        "" => Status::Active,
+        s => {
+            Status::parse(s).ok_or_else(|| invalid("invalid status: must be active or inactive"))?
+        }
     };
     Ok((org_id, perms, status))
 }
@@ -226,9 +227,8 @@ pub fn update<'s>(
     authorizer::write_authorization(auth, a)?;
     let status = match status.as_deref() {
         None => None,
-        Some("" | "active") => Some(Status::Active),
-        Some("inactive") => Some(Status::Inactive),
-        Some(_) => return Err(invalid("unknown authorization status")),
+        Some("") => Some(Status::Active),
+        Some(s) => Some(Status::parse(s).ok_or_else(|| invalid("unknown authorization status"))?),
     };
     let entry = store
         .authorizations

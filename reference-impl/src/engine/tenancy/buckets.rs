@@ -167,7 +167,7 @@ pub fn check_rules(rules: &[Rule]) -> Result<(), ApiError> {
 }
 
 /// The storage engine's check on a retention period (`meta.RetentionPolicySpec`), raw error.
-fn check_engine_retention(retention: i64) -> Result<(), ApiError> {
+pub(super) fn check_engine_retention(retention: i64) -> Result<(), ApiError> {
     if retention != 0 && retention < NANOS_PER_HOUR {
         return Err(ApiError::new(
             Code::Internal,

@@ -2,7 +2,7 @@
 //! the first user, org, bucket and operator token, as `influx setup` makes them.
 
 use crate::api_error::{ApiError, Code};
-use crate::model::time::{NANOS_PER_HOUR, NANOS_PER_SECOND};
+use crate::model::time::NANOS_PER_SECOND;
 use crate::model::Id;
 use crate::storage::{SchemaType, Store, TenancyError, PASSWORD_LENGTHS};
 
@@ -90,12 +90,7 @@ pub fn onboard(
     // The engine refuses the bucket (`storage/bucket_service.go` rolls back only the bucket),
     // so the user, the org and its owners stay: onboarding is then complete, and a retry is
     // 422 (`tenant/service_onboarding.go` creates them first and cleans none of them up).
-    if retention != 0 && retention < NANOS_PER_HOUR {
-        return Err(ApiError::new(
-            Code::Internal,
-            "retention policy duration must be at least 1h0m0s",
-        ));
-    }
+    super::buckets::check_engine_retention(retention)?;
     let bucket = store
         .create_bucket(org, &req.bucket, retention, 0, SchemaType::Implicit, now)
         .map_err(|e| ApiError::new(Code::Conflict, e.to_string()))?;

@@ -106,10 +106,10 @@ pub fn create(store: &mut Store, auth: &Authorization, new: NewUser) -> Result<I
         ));
     }
     check_name(&new.name)?;
-    let (status, status_text) = match new.status.as_str() {
-        "" | "active" => (Status::Active, None),
-        "inactive" => (Status::Inactive, None),
-        other => (Status::Active, Some(other.to_string())),
+    let (status, status_text) = match (new.status.as_str(), Status::parse(&new.status)) {
+        ("", _) => (Status::Active, None),
+        (_, Some(status)) => (status, None),
+        (other, None) => (Status::Active, Some(other.to_string())),
     };
     let id = new.id.unwrap_or_else(|| store.next_id());
     let user = User {

@@ -53,17 +53,13 @@ fn decode_user_update(body: &[u8]) -> Result<(Option<String>, Option<Status>), A
     let v = decode_struct(body, "influxdb.UserUpdate", w)?;
     let name = str_field(&v, "name", "UserUpdate", &w)?;
     let status = str_field_of(&v, "status", "UserUpdate", "influxdb.Status", &w)?;
-    let status = match status.as_deref() {
-        None => None,
-        Some("active") => Some(Status::Active),
-        Some("inactive") => Some(Status::Inactive),
-        Some(_) => {
-            return Err(ApiError::new(
-                Code::Invalid,
-                "invalid status: must be active or inactive",
-            ))
-        }
-    };
+    let status = status
+        .map(|s| {
+            Status::parse(&s).ok_or_else(|| {
+                ApiError::new(Code::Invalid, "invalid status: must be active or inactive")
+            })
+        })
+        .transpose()?;
     Ok((name, status))
 }
 
