@@ -37,6 +37,11 @@ fn template_in_full(s: &str, ctx: &Context, bucket: &str, token: &str, now: i64)
     for (name, id) in &ctx.schemas {
         replace(&format!("{{schema_id:{name}}}"), &|| id.clone());
     }
+    // A setup bucket by its logical name: `{bucket_id:other}`, `{bucket:other}`.
+    for (logical, named) in &ctx.buckets {
+        replace(&format!("{{bucket_id:{logical}}}"), &|| named.id.clone());
+        replace(&format!("{{bucket:{logical}}}"), &|| named.name.clone());
+    }
     replace("{org}", &|| ctx.org.clone());
     replace("{org_id}", &|| ctx.org_id.clone());
     replace("{bucket}", &|| {

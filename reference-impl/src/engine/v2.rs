@@ -344,39 +344,15 @@ fn parse_now<'p>(
     }
 }
 
-/// The virtual DBRP mapping derived from bucket names: `db` ↔ bucket `db` (rp `autogen`, the
-/// default), `db` + `rp` ↔ bucket `db/rp`. 2.7 looks mappings up in the token's org through
-/// the authorized DBRP service (`dbrp.NewAuthorizedService`, `AuthorizeFindDBRPs`), which keeps
-/// only mappings whose bucket the token may read; the legacy write handler first grants read
-/// on every bucket the token may write (`http/legacy/write_handler.go`, `extraPerms`). So a
-/// bucket the token can neither read nor write has no mapping (404), and one it can only read
-/// is found and then refused (403).
+/// The bucket of `db` and `rp` (`findMapping`, then the bucket by ID): see
+/// [`super::tenancy::dbrps::find_for_write`].
 fn find_dbrp_bucket<'s>(
     store: &'s Store,
     auth: &Authorization,
     db: &str,
     rp: &str,
 ) -> Result<&'s Bucket, ApiError> {
-    let org_id = auth.org_id;
-    let name = if rp.is_empty() || rp == "autogen" {
-        db.to_string()
-    } else {
-        format!("{db}/{rp}")
-    };
-    let by_name = store.bucket_by_name(org_id, &name);
-    let by_autogen = (rp == "autogen")
-        .then(|| store.bucket_by_name(org_id, &format!("{db}/autogen")))
-        .flatten();
-    let readable = |b: &&Bucket| {
-        [Action::Read, Action::Write]
-            .into_iter()
-            .any(|action| auth.allows(action, ResourceKind::Buckets, b.org_id, Some(b.id)))
-    };
-    by_name
-        .into_iter()
-        .chain(by_autogen)
-        .find(readable)
-        .ok_or_else(|| ApiError::new(Code::NotFound, "no dbrp mapping found"))
+    super::tenancy::dbrps::find_for_write(store, auth, db, rp)
 }
 
 /// The write permission check shared by the write endpoints (and delete, with its message).

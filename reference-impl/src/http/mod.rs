@@ -504,6 +504,10 @@ fn build_routes(flavor: crate::config::Flavor) -> Router<Arc<AppState>> {
         ("/api/v2/authorizations/{id}", auth),
     ];
     if flavor == crate::config::Flavor::V2 {
+        // DBRP mappings: 2.7's (Cloud's own API is not modelled).
+        let [dbrps, dbrp] = chi_collection(flavor, tenancy::dbrps, tenancy::dbrp_by_id);
+        chi_mounts.push(("/api/v2/dbrps", dbrps));
+        chi_mounts.push(("/api/v2/dbrps/{id}", dbrp));
         chi_mounts.push((
             "/api/v2/signin",
             chi_route(flavor, MethodFilter::POST, session::signin, "POST"),

@@ -23,8 +23,8 @@ pub use secrets::Secrets;
 pub use series_key::Tags;
 pub use tenancy::{
     normalise_shard_group_duration, seconds_to_nanos, Action, Authorization, Bucket, BucketKind,
-    Org, Password, Permission, ResourceKind, SchemaType, Session, Status, Store, TenancyError,
-    User, PASSWORD_LENGTHS,
+    DbrpMapping, Org, Password, Permission, ResourceKind, SchemaType, Session, Status, Store,
+    TenancyError, User, PASSWORD_LENGTHS,
 };
 pub use time_values::TimeValues;
 

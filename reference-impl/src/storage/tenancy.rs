@@ -262,6 +262,25 @@ pub struct Permission {
     pub id: Option<Id>,
 }
 
+impl Authorization {
+    /// This authorization with a read permission added for each `write` on buckets, ahead of
+    /// the others: what the v1-compat write handler looks DBRP mappings up with
+    /// (`http/legacy/write_handler.go`, `extraPerms`).
+    pub fn with_write_as_read(&self) -> Authorization {
+        let mut widened = self.clone();
+        let extra = self
+            .permissions
+            .iter()
+            .filter(|p| p.action == Action::Write && p.kind == ResourceKind::Buckets)
+            .map(|p| Permission {
+                action: Action::Read,
+                ..*p
+            });
+        widened.permissions = extra.chain(self.permissions.iter().copied()).collect();
+        widened
+    }
+}
+
 impl Permission {
     /// Whether this held permission covers the permission `want` asked for: 2.7's
     /// `Permission.matchesV1` (`authz.go`). The actions must be equal; `instance` covers every
@@ -383,8 +402,23 @@ pub struct Store {
     /// Live sessions by key.
     pub sessions: BTreeMap<String, Session>,
     pub data: BTreeMap<Id, BucketData>,
+    /// Physical DBRP mappings by ID (`dbrpv1`; its indexes walk them in ID order).
+    pub dbrps: BTreeMap<Id, DbrpMapping>,
+    /// The default mapping of each (org, database) (`dbrpdefaultv1`): a mapping's `default`
+    /// is read from here, never stored with it.
+    pub dbrp_defaults: BTreeMap<(Id, String), Id>,
     /// Cloud flavor only: queue, quotas, explicit schemas.
     pub cloud: super::cloud::CloudState,
+}
+
+/// A physical DBRP mapping (`influxdb.DBRPMapping` as `dbrp.Service` stores it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbrpMapping {
+    pub id: Id,
+    pub org_id: Id,
+    pub bucket_id: Id,
+    pub database: String,
+    pub retention_policy: String,
 }
 
 impl Default for Store {
@@ -413,6 +447,8 @@ impl Store {
             instance_owners: BTreeSet::new(),
             sessions: BTreeMap::new(),
             data: BTreeMap::new(),
+            dbrps: BTreeMap::new(),
+            dbrp_defaults: BTreeMap::new(),
             cloud: super::cloud::CloudState::default(),
         }
     }
@@ -424,6 +460,7 @@ impl Store {
                 || self.users.contains_key(&id)
                 || self.buckets.contains_key(&id)
                 || self.authorizations.contains_key(&id)
+                || self.dbrps.contains_key(&id)
                 || self.sessions.values().any(|s| s.id == id);
             if !taken {
                 return id;

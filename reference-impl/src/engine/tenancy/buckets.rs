@@ -392,6 +392,8 @@ pub fn delete(store: &mut Store, auth: &Authorization, id: Id) -> Result<(), Api
     if b.kind == BucketKind::System {
         return Err(invalid("system buckets cannot be deleted"));
     }
+    let org = b.org_id;
     store.delete_bucket(id);
+    super::dbrps::bucket_deleted(store, auth, org, id);
     Ok(())
 }

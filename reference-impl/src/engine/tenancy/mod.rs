@@ -6,6 +6,7 @@
 
 pub mod authorizations;
 pub mod buckets;
+pub mod dbrps;
 pub mod orgs;
 pub mod setup;
 pub mod users;

@@ -133,7 +133,18 @@ pub fn update<'s>(
 
 /// `DELETE /api/v2/orgs/{id}`: `write:orgs/<id>`, then the org with its buckets, their data
 /// and its owner mappings (`OrgSvc.DeleteOrganization`); its tokens stay, as in InfluxDB.
+/// Each bucket goes through the DBRP-aware bucket service, which deletes its mappings.
 pub fn delete(store: &mut Store, auth: &Authorization, id: Id) -> Result<(), ApiError> {
     authorizer::org(auth, Action::Write, id)?;
-    store.delete_org(id).map(|_| ()).ok_or_else(org_not_found)
+    let buckets: Vec<Id> = store
+        .buckets
+        .values()
+        .filter(|b| b.org_id == id)
+        .map(|b| b.id)
+        .collect();
+    store.delete_org(id).ok_or_else(org_not_found)?;
+    for b in buckets {
+        super::dbrps::bucket_deleted(store, auth, id, b);
+    }
+    Ok(())
 }

@@ -7,6 +7,7 @@
 
 mod authorizations;
 mod buckets;
+mod dbrps;
 mod decode;
 mod orgs;
 mod setup;
@@ -32,6 +33,7 @@ use super::QueryParams;
 
 pub use authorizations::{authorization_by_id, authorizations};
 pub use buckets::{bucket_by_id, buckets};
+pub use dbrps::{dbrp_by_id, dbrps};
 pub use orgs::{org_by_id, orgs};
 pub use setup::setup;
 pub use users::{me, me_password, user_by_id, user_password, user_permissions, users};
