@@ -295,8 +295,8 @@ pub(crate) fn path_not_found() -> Response<Body> {
 /// First path segments under `/api/v2/` that InfluxDB 2.7 mounts a handler on
 /// (`http/api_handler.go` and the resource handlers the launcher adds). A path below one of
 /// them that no route matches is that handler's 404: compact JSON here, as the httprouter
-/// handlers (`HandleHTTPError`) answer; UNCONFIRMED for the chi-based ones (tenant, dbrps),
-/// whose NotFound depends on how they are mounted.
+/// handlers (`HandleHTTPError`) answer; chi's plain text under the chi-based resource
+/// handlers on the v2 flavor ([`CHI_RESOURCE_HANDLERS`]).
 const MOUNTED_UNDER_API_V2: &[&str] = &[
     "authorizations",
     "backup",
@@ -333,6 +333,27 @@ const MOUNTED_UNDER_API_V2: &[&str] = &[
     "variables",
     "write",
 ];
+
+/// The resource handlers 2.7 mounts as plain handlers wrapping a chi router
+/// (`WithResourceHandler`, `dbrp.NewHTTPHandler`): chi copies the API router's JSON NotFound
+/// only into a mounted `*chi.Mux` (chi v4.1.0 `mux.go` `Mount`), so a path below one of them
+/// that none of its routes matches gets chi's default, `http.NotFound`.
+const CHI_RESOURCE_HANDLERS: &[&str] = &["authorizations", "buckets", "dbrps", "orgs", "users"];
+
+/// The v2 flavor's fallback: chi's text 404 below a resource handler's mount, else
+/// [`fallback`].
+async fn fallback_v2(req: Request) -> Response<Body> {
+    let below_a_resource = req
+        .uri()
+        .path()
+        .strip_prefix("/api/v2/")
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(first, below)| CHI_RESOURCE_HANDLERS.contains(&first) && !below.is_empty());
+    if below_a_resource {
+        return respond::go_http_error(axum::http::StatusCode::NOT_FOUND, "404 page not found");
+    }
+    fallback(req).await
+}
 
 /// The router's fallback. A path under `/api/v2/` that no handler is mounted on reaches the
 /// API router's own NotFound (`NewBaseChiRouter`: `kithttp.API.Err`, which marshals with tab
@@ -543,63 +564,68 @@ fn build_routes(flavor: crate::config::Flavor) -> Router<Arc<AppState>> {
                 .fallback(move || async move { method_not_allowed("GET, PATCH") }),
             );
     }
-    api.route(
-        "/api/v2/write",
-        on(MethodFilter::POST, write::api_v2_write)
-            .fallback(move || async move { method_not_allowed("POST") }),
-    )
-    .route(
-        "/api/v2/query",
-        on(MethodFilter::POST, query::api_v2_query)
-            .fallback(move || async move { method_not_allowed("POST") }),
-    )
-    .route(
-        "/api/v2/delete",
-        on(MethodFilter::POST, delete::api_v2_delete)
-            .fallback(move || async move { method_not_allowed("POST") }),
-    )
-    // Routes inside the user handlers (`tenant/http_server_user.go`): the user router's
-    // `/{id}/permissions` and `/{id}/password`, and the me router's `PUT /password`.
-    .route(
-        "/api/v2/users/{id}/permissions",
-        chi_route(flavor, MethodFilter::GET, tenancy::user_permissions, "GET"),
-    )
-    .route(
-        "/api/v2/users/{id}/password",
-        chi_route(
-            flavor,
-            MethodFilter::PUT.or(MethodFilter::POST),
-            tenancy::user_password,
-            "PUT, POST",
-        ),
-    )
-    .route(
-        "/api/v2/me/password",
-        chi_route(flavor, MethodFilter::PUT, tenancy::me_password, "PUT"),
-    )
-    // `h.Handle`: every method reaches the links document (only GET needs no token).
-    .route("/api/v2", axum::routing::any(system::api_links))
-    // `h.Mount`: every method reaches the swagger handler (only GET needs no token).
-    .route("/api/v2/swagger.json", axum::routing::any(swagger::swagger))
-    .route(
-        "/write",
-        on(MethodFilter::POST, write::v1_write).fallback(write::v1_write_other_method),
-    )
-    // `r.Mount(HealthPath, ...)` and `r.Mount(ReadyPath, ...)` (`http/handler.go`, chi
-    // v4.1.0): every method, on the path, the path with `/` and anything below it; neither
-    // handler looks at the method.
-    .route("/health", axum::routing::any(system::health))
-    .route("/health/", axum::routing::any(system::health))
-    .route("/health/{*rest}", axum::routing::any(system::health))
-    .route("/ready", axum::routing::any(system::ready))
-    .route("/ready/", axum::routing::any(system::ready))
-    .route("/ready/{*rest}", axum::routing::any(system::ready))
-    .route(
-        "/ping",
-        on(MethodFilter::GET.or(MethodFilter::HEAD), system::ping)
-            .fallback(system::ping_other_method),
-    )
-    .fallback(fallback)
+    let api = api
+        .route(
+            "/api/v2/write",
+            on(MethodFilter::POST, write::api_v2_write)
+                .fallback(move || async move { method_not_allowed("POST") }),
+        )
+        .route(
+            "/api/v2/query",
+            on(MethodFilter::POST, query::api_v2_query)
+                .fallback(move || async move { method_not_allowed("POST") }),
+        )
+        .route(
+            "/api/v2/delete",
+            on(MethodFilter::POST, delete::api_v2_delete)
+                .fallback(move || async move { method_not_allowed("POST") }),
+        )
+        // Routes inside the user handlers (`tenant/http_server_user.go`): the user router's
+        // `/{id}/permissions` and `/{id}/password`, and the me router's `PUT /password`.
+        .route(
+            "/api/v2/users/{id}/permissions",
+            chi_route(flavor, MethodFilter::GET, tenancy::user_permissions, "GET"),
+        )
+        .route(
+            "/api/v2/users/{id}/password",
+            chi_route(
+                flavor,
+                MethodFilter::PUT.or(MethodFilter::POST),
+                tenancy::user_password,
+                "PUT, POST",
+            ),
+        )
+        .route(
+            "/api/v2/me/password",
+            chi_route(flavor, MethodFilter::PUT, tenancy::me_password, "PUT"),
+        )
+        // `h.Handle`: every method reaches the links document (only GET needs no token).
+        .route("/api/v2", axum::routing::any(system::api_links))
+        // `h.Mount`: every method reaches the swagger handler (only GET needs no token).
+        .route("/api/v2/swagger.json", axum::routing::any(swagger::swagger))
+        .route(
+            "/write",
+            on(MethodFilter::POST, write::v1_write).fallback(write::v1_write_other_method),
+        )
+        // `r.Mount(HealthPath, ...)` and `r.Mount(ReadyPath, ...)` (`http/handler.go`, chi
+        // v4.1.0): every method, on the path, the path with `/` and anything below it; neither
+        // handler looks at the method.
+        .route("/health", axum::routing::any(system::health))
+        .route("/health/", axum::routing::any(system::health))
+        .route("/health/{*rest}", axum::routing::any(system::health))
+        .route("/ready", axum::routing::any(system::ready))
+        .route("/ready/", axum::routing::any(system::ready))
+        .route("/ready/{*rest}", axum::routing::any(system::ready))
+        .route(
+            "/ping",
+            on(MethodFilter::GET.or(MethodFilter::HEAD), system::ping)
+                .fallback(system::ping_other_method),
+        );
+    if flavor == crate::config::Flavor::V2 {
+        api.fallback(fallback_v2)
+    } else {
+        api.fallback(fallback)
+    }
 }
 
 /// Reads a write body, up to `limit` bytes (413 `unable to read data: points batch is too

@@ -59,3 +59,20 @@ pub fn json(status: StatusCode, body: String) -> Response<Body> {
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
     resp
 }
+
+/// Go's `http.Error(w, text, status)`: plain text with a newline, `nosniff` (`http.NotFound` is
+/// `http.Error(w, "404 page not found", 404)`).
+pub fn go_http_error(status: StatusCode, text: &str) -> Response<Body> {
+    let mut r = Response::new(Body::from(format!("{text}\n")));
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    r
+}

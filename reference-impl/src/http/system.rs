@@ -50,18 +50,7 @@ pub async fn ping_other_method(method: Method) -> Response<Body> {
     let mut resp = if method == Method::OPTIONS {
         Response::new(Body::empty())
     } else {
-        let mut r = Response::new(Body::from("Method Not Allowed\n"));
-        *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-        let h = r.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-        h.insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        );
-        r
+        respond::go_http_error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
     };
     resp.headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static(ALLOW));
