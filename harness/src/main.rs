@@ -4,7 +4,7 @@
 // runs the reference in-process (two servers per generated scenario, a parse and a store per
 // request), and under glibc's allocator `fuzz` spent about a third of its time in malloc/free.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: influx_reference::allocator::MiMalloc = influx_reference::allocator::MiMalloc;
 
 fn main() {
     std::process::exit(influx_conformance::cli::main());

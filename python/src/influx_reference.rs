@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: influx_reference::allocator::MiMalloc = influx_reference::allocator::MiMalloc;
 
 fn main() -> ExitCode {
     influx_reference::cli::main()

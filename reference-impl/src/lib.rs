@@ -12,6 +12,7 @@
 //!
 //! See `ARCHITECTURE.md` at the repository root for the map and its invariants.
 
+pub mod allocator;
 pub mod api_error;
 pub mod cli;
 pub mod clock;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 // columns); mimalloc's thread-local free lists make that several times cheaper than glibc's
 // arenas and keep the resident set closer to what is stored (`cargo xtask bench ingest`).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: influx_reference::allocator::MiMalloc = influx_reference::allocator::MiMalloc;
 
 /// Returns the calling thread's free pages to mimalloc's arenas and purges the arenas' free
 /// memory now instead of after the purge delay. A write thread calls it once it has been idle
