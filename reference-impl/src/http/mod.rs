@@ -67,9 +67,14 @@ impl AppState {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Runs `f` with the store held, on tokio's blocking pool: a request waiting for the lock
-    /// (or holding it for long) never occupies an async worker, so `/health` and the other
-    /// requests go on being served. A panic in `f` is a 500, not a lost connection.
+    /// Runs `f` with the store held, on a store thread ([`write_threads::run_store`]: one per
+    /// core): a request waiting for the lock (or holding it for long) never occupies an async
+    /// worker, so `/health` and the other requests go on being served, and it waits in the
+    /// threads' queue as a future, not on a thread of its own. On tokio's blocking pool, as
+    /// before, every request that found the lock held took a thread to wait on it: 64
+    /// generated scenarios at once over loopback grew the served reference to 73 threads,
+    /// which spent their time handing the lock to each other (28,852 `futex` calls in a
+    /// 1,500-scenario run). A panic in `f` is a 500, not a lost connection.
     pub async fn with_store<T: Send + 'static>(
         self: &Arc<Self>,
         f: impl FnOnce(&mut Store) -> T + Send + 'static,
@@ -86,7 +91,7 @@ impl AppState {
         f: impl FnOnce(&mut Store) -> (T, G) + Send + 'static,
     ) -> Result<T, ApiError> {
         let state = Arc::clone(self);
-        tokio::task::spawn_blocking(move || {
+        write_threads::run_store(move || {
             let (out, garbage) = {
                 let mut store = state.store();
                 f(&mut store)
@@ -95,14 +100,14 @@ impl AppState {
             out
         })
         .await
-        .map_err(|_| request_failed())
+        .ok_or_else(request_failed)
     }
 
     /// [`Self::with_store`] for short lookups (a token, a session): when the lock is free at
-    /// once, `f` runs on the async worker, sparing the request the blocking pool's two thread
-    /// hand-offs (which cost more than the lookup: a generated scenario's requests spent more
-    /// time switching threads than authenticating). When the lock is held, it waits on the
-    /// blocking pool as before, so a waiting request still never occupies a worker. A panic in
+    /// once, `f` runs on the async worker, sparing the request the two thread hand-offs
+    /// (which cost more than the lookup: a generated scenario's requests spent more time
+    /// switching threads than authenticating). When the lock is held, it waits in the store
+    /// threads' queue as [`Self::with_store`] does, so a waiting request still never occupies a worker. A panic in
     /// `f` is the same 500.
     pub async fn with_store_quick<T: Send + 'static>(
         self: &Arc<Self>,

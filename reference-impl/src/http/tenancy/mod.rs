@@ -1,7 +1,7 @@
 //! The tenant endpoints (spec/v2.md §9.2–§9.4): `/api/v2/setup`, `/api/v2/orgs`,
 //! `/api/v2/buckets`, `/api/v2/authorizations`, `/api/v2/me` and the users' password routes,
 //! one file per resource. Handlers decode (Go's `encoding/json` texts, each endpoint's
-//! wrapping), call the rules in `engine::tenancy` with the store held on the blocking pool,
+//! wrapping), call the rules in `engine::tenancy` with the store held on a store thread,
 //! and encode through `kithttp.API` (tab-indented JSON, Encoder B), the authorization handler
 //! included (`authorization/http_server.go` uses `kithttp.NewAPI`).
 
@@ -106,7 +106,7 @@ async fn by_id(
     Ok((method, body, auth, parse_id(raw_id)?))
 }
 
-/// Runs `f` with the store held, on the blocking pool: waiting for the lock while a large
+/// Runs `f` with the store held, on a store thread ([`AppState::with_store`]): waiting for the lock while a large
 /// write holds it must not take an async worker away from `/health` and the other routes.
 async fn locked<T: Send + 'static>(
     state: &Arc<AppState>,
