@@ -188,13 +188,24 @@ mod tests {
     async fn store_work_does_not_wait_behind_writes() {
         let (release, blocked) = std::sync::mpsc::channel::<()>();
         let blocked = Arc::new(Mutex::new(blocked));
+        let started = Arc::new(AtomicUsize::new(0));
         let mut writes = Vec::new();
         for _ in 0..thread_count() + 2 {
-            let blocked = blocked.clone();
+            let (blocked, started) = (blocked.clone(), started.clone());
             writes.push(tokio::spawn(run(move || {
+                started.fetch_add(1, Ordering::SeqCst);
                 let rx = blocked.lock().unwrap_or_else(|p| p.into_inner());
                 let _ = rx.recv_timeout(Duration::from_secs(20));
             })));
+        }
+        // Every write thread is running a blocked write before the store job is sent.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while started.load(Ordering::SeqCst) < thread_count() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the writes did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
         let name = tokio::time::timeout(
             Duration::from_secs(10),
