@@ -37,9 +37,14 @@ async fn create(s: &Server, db: &str, rp: &str, default: bool) -> Value {
     serde_json::from_str(&r.body).unwrap()
 }
 
-async fn get(s: &Server, id: &str) -> Reply {
+/// `method /api/v2/dbrps/{id}` in the bootstrap org.
+async fn by_id(s: &Server, method: &str, id: &str, body: &str) -> Reply {
     let (org, _) = ids(s);
-    call(s, "GET", &format!("/api/v2/dbrps/{id}?orgID={org}"), "").await
+    call(s, method, &format!("/api/v2/dbrps/{id}?orgID={org}"), body).await
+}
+
+async fn get(s: &Server, id: &str) -> Reply {
+    by_id(s, "GET", id, "").await
 }
 
 fn content_default(r: &Reply) -> bool {
@@ -90,14 +95,7 @@ async fn unsetting_the_default_passes_it_to_the_lowest_id() {
     assert_eq!(b["default"], true);
     assert_eq!(c["default"], false);
     assert!(!content_default(&get(&s, &id_of(&a)).await), "b took it");
-    let (org, _) = ids(&s);
-    let r = call(
-        &s,
-        "PATCH",
-        &format!("/api/v2/dbrps/{}?orgID={org}", id_of(&b)),
-        r#"{"default":false}"#,
-    )
-    .await;
+    let r = by_id(&s, "PATCH", &id_of(&b), r#"{"default":false}"#).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(!content_default(&r));
     assert!(
@@ -110,11 +108,10 @@ async fn unsetting_the_default_passes_it_to_the_lowest_id() {
 async fn the_only_mapping_stays_default_though_the_patch_answers_false() {
     let s = start_default().await;
     let a = create(&s, "db", "a", false).await;
-    let (org, _) = ids(&s);
-    let r = call(
+    let r = by_id(
         &s,
         "PATCH",
-        &format!("/api/v2/dbrps/{}?orgID={org}", id_of(&a)),
+        &id_of(&a),
         r#"{"default":false,"retention_policy":"a2"}"#,
     )
     .await;
@@ -130,30 +127,23 @@ async fn patch_refusals_come_in_2_7s_order() {
     let s = start_default().await;
     let a = create(&s, "db", "a", false).await;
     create(&s, "db", "b", false).await;
-    let (org, _) = ids(&s);
-    let path = format!("/api/v2/dbrps/{}?orgID={org}", id_of(&a));
+    let id = id_of(&a);
     // The body is decoded after the lookup: an unknown ID is 404 whatever the body.
-    let r = call(
-        &s,
-        "PATCH",
-        &format!("/api/v2/dbrps/0123456789abcdef?orgID={org}"),
-        "{",
-    )
-    .await;
+    let r = by_id(&s, "PATCH", "0123456789abcdef", "{").await;
     assert_eq!(r.status, 404);
-    let r = call(&s, "PATCH", &path, r#"{"default":"yes"}"#).await;
+    let r = by_id(&s, "PATCH", &id, r#"{"default":"yes"}"#).await;
     assert_eq!(r.status, 400);
     assert!(
         r.body.contains("invalid json structure: json: cannot unmarshal string into Go struct field .default of type bool"),
         "{}",
         r.body
     );
-    let r = call(&s, "PATCH", &path, r#"{"retention_policy":""}"#).await;
+    let r = by_id(&s, "PATCH", &id, r#"{"retention_policy":""}"#).await;
     assert_eq!(r.status, 400);
     assert!(r
         .body
         .contains("DBRP provided is invalid: retentionPolicy must"));
-    let r = call(&s, "PATCH", &path, r#"{"retention_policy":"b"}"#).await;
+    let r = by_id(&s, "PATCH", &id, r#"{"retention_policy":"b"}"#).await;
     assert_eq!(r.status, 422);
     assert!(r
         .body
@@ -165,7 +155,6 @@ async fn deleting_the_default_promotes_the_next_and_v1_writes_follow() {
     let s = start_default().await;
     let a = create(&s, "legacy", "a", false).await;
     let b = create(&s, "legacy", "b", false).await;
-    let (org, _) = ids(&s);
     let w = |q: &'static str| {
         let req = s
             .client
@@ -182,25 +171,13 @@ async fn deleting_the_default_promotes_the_next_and_v1_writes_follow() {
         r.body,
         r#"{"code":"not found","message":"no dbrp mapping found"}"#
     );
-    let r = call(
-        &s,
-        "DELETE",
-        &format!("/api/v2/dbrps/{}?orgID={org}", id_of(&a)),
-        "",
-    )
-    .await;
+    let r = by_id(&s, "DELETE", &id_of(&a), "").await;
     assert_eq!(r.status, 204);
     assert_eq!(r.body, "");
     assert!(content_default(&get(&s, &id_of(&b)).await));
     assert_eq!(get(&s, &id_of(&a)).await.status, 404);
     // Deleting again: the lookup fails first.
-    let r = call(
-        &s,
-        "DELETE",
-        &format!("/api/v2/dbrps/{}?orgID={org}", id_of(&a)),
-        "",
-    )
-    .await;
+    let r = by_id(&s, "DELETE", &id_of(&a), "").await;
     assert_eq!(r.status, 404);
 }
 
@@ -230,14 +207,8 @@ async fn a_mapping_whose_bucket_is_gone_answers_bucket_not_found() {
 #[tokio::test]
 async fn deleting_a_virtual_mapping_moves_the_default_but_keeps_it_listed() {
     let s = start_default().await;
-    let (org, bucket) = ids(&s);
-    let r = call(
-        &s,
-        "DELETE",
-        &format!("/api/v2/dbrps/{bucket}?orgID={org}"),
-        "",
-    )
-    .await;
+    let (_, bucket) = ids(&s);
+    let r = by_id(&s, "DELETE", &bucket, "").await;
     assert_eq!(r.status, 204);
     let r = get(&s, &bucket).await;
     assert_eq!(r.status, 200);
