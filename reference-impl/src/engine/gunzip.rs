@@ -7,9 +7,11 @@
 //! - the decompressed size limit (when configured) is 413.
 //!
 //! Multistream bodies (several members back to back) are read like Go: after a member's
-//! trailer another header may follow; clean end of input ends the stream.
+//! trailer another header may follow; clean end of input ends the stream. Each member's
+//! deflate data is read by a port of Go's `flate` reader ([`super::inflate`]), so a corrupt
+//! one fails with Go's message and offset.
 
-use flate2::{Decompress, FlushDecompress, Status};
+use super::inflate::inflate_member;
 
 /// Why reading a gzip body failed, in Go's words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -99,45 +101,6 @@ pub fn gunzip(input: &[u8], limit: usize) -> Result<Vec<u8>, GunzipError> {
 /// Like [`gunzip`], but past `limit` it stops and returns the first `limit` bytes with `true`
 /// (InfluxDB Cloud writes what came before its 250 MB decompression cut-off).
 pub fn gunzip_capped(input: &[u8], limit: usize) -> Result<(Vec<u8>, bool), GunzipError> {
-    with_inflater(|inflater| gunzip_with(inflater, input, limit))
-}
-
-thread_local! {
-    /// This thread's inflater between bodies. A new one costs about three times a reset
-    /// (its state, tens of KiB, is built and zeroed, then the dictionary zeroed again), and a
-    /// small body's whole inflate costs less than either: kept, a body pays one reset.
-    static INFLATER: std::cell::RefCell<Option<Decompress>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Runs `f` with this thread's inflater, reset (or a new one when the thread has none, or
-/// when it is in use further up the stack), and keeps it for the next body.
-fn with_inflater<T>(f: impl FnOnce(&mut Decompress) -> T) -> T {
-    let kept = INFLATER
-        .try_with(|cell| cell.try_borrow_mut().ok().and_then(|mut c| c.take()))
-        .ok()
-        .flatten();
-    let mut inflater = match kept {
-        Some(mut d) => {
-            d.reset(false);
-            d
-        }
-        None => Decompress::new(false),
-    };
-    let out = f(&mut inflater);
-    let _ = INFLATER.try_with(|cell| {
-        if let Ok(mut c) = cell.try_borrow_mut() {
-            *c = Some(inflater);
-        }
-    });
-    out
-}
-
-/// [`gunzip_capped`] with a fresh (new or reset) `inflater`.
-fn gunzip_with(
-    inflater: &mut Decompress,
-    input: &[u8],
-    limit: usize,
-) -> Result<(Vec<u8>, bool), GunzipError> {
     // The last member's trailer ends with its size mod 2^32 (ISIZE): for the usual body of one
     // member it is the whole size, so the output is allocated once instead of doubling (which
     // peaks at twice the body while the old buffer is copied). Deflate expands at most ~1032:1,
@@ -162,54 +125,14 @@ fn gunzip_with(
     )
     .map_err(|_| GunzipError::TooLarge)?;
     let mut pos = read_header(input, 0)?;
-    // One inflater, reset for each member after the first: a body of thousands of tiny
-    // members does not pay for thousands of inflate states (tens of KiB each, zeroed).
-    let mut first_member = true;
     loop {
         let member_start = out.len();
-        let deflate_start = pos;
-        if !first_member {
-            inflater.reset(false);
-        }
-        first_member = false;
-        loop {
-            if out.len() > limit {
-                out.truncate(limit);
-                return Ok((out, true));
-            }
-            // More room only when there is none: `decompress_vec` zero-fills all the spare
-            // capacity on every call, so room reserved ahead is paid for again and again. The
-            // room doubles (at least 32 KiB), and never past one byte over the limit.
-            if out.capacity() == out.len() {
-                let room = out
-                    .len()
-                    .max(32 * 1024)
-                    .min(limit.saturating_add(1).saturating_sub(out.len()))
-                    .max(1);
-                out.try_reserve_exact(room)
-                    .map_err(|_| GunzipError::TooLarge)?;
-            }
-            let before_in = inflater.total_in();
-            let before_out = inflater.total_out();
-            let status = inflater
-                .decompress_vec(&input[pos..], &mut out, FlushDecompress::None)
-                .map_err(|_| GunzipError::Corrupt((pos - deflate_start) as u64))?;
-            pos += (inflater.total_in() - before_in) as usize;
-            match status {
-                Status::StreamEnd => break,
-                Status::Ok | Status::BufError => {
-                    let progressed =
-                        inflater.total_in() != before_in || inflater.total_out() != before_out;
-                    if pos >= input.len() && !progressed {
-                        return Err(GunzipError::UnexpectedEof);
-                    }
-                }
-            }
-        }
-        if out.len() > limit {
+        // Go's `flate` reader, as `gzip.Reader` resets it for each member.
+        let Some(end) = inflate_member(input, pos, &mut out, limit)? else {
             out.truncate(limit);
             return Ok((out, true));
-        }
+        };
+        pos = end;
         let trailer = input.get(pos..pos + 8).ok_or(GunzipError::UnexpectedEof)?;
         let crc = u32::from_le_bytes([trailer[0], trailer[1], trailer[2], trailer[3]]);
         let size = u32::from_le_bytes([trailer[4], trailer[5], trailer[6], trailer[7]]);

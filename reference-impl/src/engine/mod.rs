@@ -10,6 +10,7 @@ pub mod cloud;
 pub mod delete;
 pub mod delete_predicate;
 pub mod gunzip;
+mod inflate;
 pub mod influxql_scan;
 pub mod lookup;
 pub mod points_writer;
