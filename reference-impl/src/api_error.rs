@@ -158,7 +158,8 @@ impl fmt::Display for ApiError {
 
 /// Appends `s` as a JSON string literal exactly as Go's `encoding/json` writes it with HTML
 /// escaping on: `<`, `>`, `&`, U+2028 and U+2029 as `\u00XX`/`\u20XX`, control characters as
-/// `\n`, `\r`, `\t` or `\u00XX`. (`\b` and `\f` are also `\u0008`/`\u000c` in Go.)
+/// `\b`, `\f`, `\n`, `\r`, `\t` or `\u00XX` (`\b` and `\f` since Go 1.22; 2.7.12 is built
+/// with 1.23, older Go wrote `\u0008` and `\u000c`).
 pub fn push_go_json_string(out: &mut String, s: &str) {
     out.push('"');
     push_go_json_string_content(out, s);

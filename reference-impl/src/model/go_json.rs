@@ -187,6 +187,11 @@ pub enum JsonError {
     /// The body ended inside a value: `unexpected EOF` from a decoder,
     /// `unexpected end of JSON input` from `json.Unmarshal`.
     UnexpectedEof,
+    /// The body ended where Go's scanner still wanted a byte of a literal, a number or an
+    /// escape. A decoder says `unexpected EOF`; `json.Unmarshal` steps its scanner with a
+    /// space at the end (`scanner.eof`), and this is what the scanner says about the space:
+    /// `invalid character ' ' in literal true (expecting 'r')`.
+    UnexpectedEofIn(String),
     /// A scanner error: `invalid character ...`.
     Syntax(String),
 }
@@ -196,7 +201,7 @@ impl JsonError {
     pub fn decoder_message(&self) -> String {
         match self {
             Self::Eof => "EOF".into(),
-            Self::UnexpectedEof => "unexpected EOF".into(),
+            Self::UnexpectedEof | Self::UnexpectedEofIn(_) => "unexpected EOF".into(),
             Self::Syntax(m) => m.clone(),
         }
     }
@@ -205,7 +210,7 @@ impl JsonError {
     pub fn unmarshal_message(&self) -> String {
         match self {
             Self::Eof | Self::UnexpectedEof => "unexpected end of JSON input".into(),
-            Self::Syntax(m) => m.clone(),
+            Self::UnexpectedEofIn(m) | Self::Syntax(m) => m.clone(),
         }
     }
 }
@@ -319,6 +324,16 @@ impl Parser<'_> {
         Ok(c)
     }
 
+    /// [`Self::next_or_eof`] inside a literal, a number or an escape, where the scanner
+    /// refuses the space `json.Unmarshal` ends with: `invalid character ' ' <context>`.
+    fn next_in(&mut self, context: &str) -> Result<u8, JsonError> {
+        let c = self.peek().ok_or_else(|| {
+            JsonError::UnexpectedEofIn(format!("invalid character ' ' {context}"))
+        })?;
+        self.i += 1;
+        Ok(c)
+    }
+
     /// One value, read with an explicit stack of open arrays and objects (no recursion, so
     /// no input can exhaust the thread's stack), refused past Go's nesting depth.
     fn value(&mut self) -> Result<Value, JsonError> {
@@ -415,12 +430,16 @@ impl Parser<'_> {
 
     fn literal(&mut self, rest: &[u8], name: &str) -> Result<(), JsonError> {
         for &want in rest {
-            let c = self.next_or_eof()?;
+            let context = || format!("in literal {name} (expecting {})", quote_char(want));
+            let Some(c) = self.peek() else {
+                return Err(JsonError::UnexpectedEofIn(format!(
+                    "invalid character ' ' {}",
+                    context()
+                )));
+            };
+            self.i += 1;
             if c != want {
-                return Err(syntax(
-                    c,
-                    &format!("in literal {name} (expecting {})", quote_char(want)),
-                ));
+                return Err(syntax(c, &context()));
             }
         }
         Ok(())
@@ -430,7 +449,7 @@ impl Parser<'_> {
         let start = self.i - 1;
         let digit = |c: Option<u8>| c.is_some_and(|c| c.is_ascii_digit());
         if first == b'-' {
-            let c = self.next_or_eof()?;
+            let c = self.next_in("in numeric literal")?;
             if !c.is_ascii_digit() {
                 return Err(syntax(c, "in numeric literal"));
             }
@@ -446,7 +465,7 @@ impl Parser<'_> {
         }
         if self.peek() == Some(b'.') {
             self.i += 1;
-            let c = self.next_or_eof()?;
+            let c = self.next_in("after decimal point in numeric literal")?;
             if !c.is_ascii_digit() {
                 return Err(syntax(c, "after decimal point in numeric literal"));
             }
@@ -456,9 +475,9 @@ impl Parser<'_> {
         }
         if let Some(b'e' | b'E') = self.peek() {
             self.i += 1;
-            let mut c = self.next_or_eof()?;
+            let mut c = self.next_in("in exponent of numeric literal")?;
             if c == b'+' || c == b'-' {
-                c = self.next_or_eof()?;
+                c = self.next_in("in exponent of numeric literal")?;
             }
             if !c.is_ascii_digit() {
                 return Err(syntax(c, "in exponent of numeric literal"));
@@ -478,7 +497,7 @@ impl Parser<'_> {
             match c {
                 b'"' => break,
                 b'\\' => {
-                    let e = self.next_or_eof()?;
+                    let e = self.next_in("in string escape code")?;
                     match e {
                         b'"' | b'\\' | b'/' => out.push(e),
                         b'b' => out.push(0x08),
@@ -522,7 +541,7 @@ impl Parser<'_> {
     fn hex4(&mut self) -> Result<u32, JsonError> {
         let mut v = 0;
         for _ in 0..4 {
-            let c = self.next_or_eof()?;
+            let c = self.next_in("in \\u hexadecimal character escape")?;
             let d = (c as char)
                 .to_digit(16)
                 .ok_or_else(|| syntax(c, "in \\u hexadecimal character escape"))?;
@@ -535,6 +554,48 @@ impl Parser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_end_inside_a_token_is_what_the_scanner_says_of_a_space() {
+        for (body, unmarshal_says) in [
+            (
+                "fal",
+                "invalid character ' ' in literal false (expecting 's')",
+            ),
+            (
+                "[nu",
+                "invalid character ' ' in literal null (expecting 'l')",
+            ),
+            ("-", "invalid character ' ' in numeric literal"),
+            (
+                "0.",
+                "invalid character ' ' after decimal point in numeric literal",
+            ),
+            ("1e", "invalid character ' ' in exponent of numeric literal"),
+            (
+                "1E+",
+                "invalid character ' ' in exponent of numeric literal",
+            ),
+            ("\"\\", "invalid character ' ' in string escape code"),
+            (
+                "\"\\u00e",
+                "invalid character ' ' in \\u hexadecimal character escape",
+            ),
+            (
+                "\"\\ud800\\u",
+                "invalid character ' ' in \\u hexadecimal character escape",
+            ),
+            // Where a space may come, the input just ended.
+            ("\"abc", "unexpected end of JSON input"),
+            ("[1,", "unexpected end of JSON input"),
+            ("{\"a\"", "unexpected end of JSON input"),
+        ] {
+            let e = unmarshal(body.as_bytes()).unwrap_err();
+            assert_eq!(e.unmarshal_message(), unmarshal_says, "{body}");
+            let e = decode_first(body.as_bytes()).unwrap_err();
+            assert_eq!(e.decoder_message(), "unexpected EOF", "{body}");
+        }
+    }
 
     #[test]
     fn depth_is_counted_without_recursion() {

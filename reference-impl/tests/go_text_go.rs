@@ -1,0 +1,88 @@
+//! The reference's ports of Go's text functions against Go: every input of
+//! `fixtures/go_text/cases.tsv.gz` (`fixtures/go_text/gen.py`) with what Go answered
+//! (`fixtures/go_text/main.go`): JSON string encoding (`json.Marshal` of a string of any
+//! bytes, as every error body writes a line), `strconv.Quote` (`%q` in messages),
+//! `time.Duration.String` (retention periods), and the messages of `json.Unmarshal` and of
+//! `json.Decoder.Decode` for broken JSON (request bodies).
+
+use std::io::Read;
+
+use influx_reference::api_error::push_go_json_bytes_content;
+use influx_reference::model::go_json::{decode_first, unmarshal};
+use influx_reference::model::go_text::quote;
+use influx_reference::model::time::format_go_duration;
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+fn ours(kind: &str, input: &[u8]) -> String {
+    match kind {
+        "jsonstring" => {
+            let mut out = String::from("\"");
+            push_go_json_bytes_content(&mut out, input);
+            out.push('"');
+            out
+        }
+        "quote" => quote(input),
+        "duration" => {
+            let n: i64 = std::str::from_utf8(input)
+                .expect("ascii")
+                .parse()
+                .expect("an int64");
+            format_go_duration(n)
+        }
+        "unmarshal" => unmarshal(input).map_or_else(|e| e.unmarshal_message(), |_| "ok".into()),
+        "decode" => decode_first(input).map_or_else(|e| e.decoder_message(), |_| "ok".into()),
+        _ => panic!("unknown kind {kind}"),
+    }
+}
+
+#[test]
+fn every_input_answers_as_go_answers_it() {
+    let path = std::env::var("GO_TEXT_CASES").unwrap_or_else(|_| {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/go_text/cases.tsv.gz"
+        )
+        .to_string()
+    });
+    let raw = std::fs::read(&path).expect("the fixture");
+    let mut text = String::new();
+    if path.ends_with(".gz") {
+        flate2::read::GzDecoder::new(&raw[..])
+            .read_to_string(&mut text)
+            .expect("gzip");
+    } else {
+        text = String::from_utf8(raw).expect("utf-8");
+    }
+    let mut failures = Vec::new();
+    let mut kinds = std::collections::BTreeMap::<&str, usize>::new();
+    for (n, line) in text.lines().enumerate() {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let [kind, input, want] = cols[..] else {
+            panic!("line {}: three tab-separated columns", n + 1);
+        };
+        *kinds.entry(kind).or_default() += 1;
+        let input = unhex(input);
+        let want = String::from_utf8(unhex(want)).expect("Go's answer is UTF-8");
+        let got = ours(kind, &input);
+        if got != want {
+            failures.push(format!(
+                "line {}: {kind} {:?}\n  ours {got:?}\n  Go   {want:?}",
+                n + 1,
+                String::from_utf8_lossy(&input)
+            ));
+        }
+    }
+    assert_eq!(kinds.len(), 5, "{kinds:?}");
+    assert!(
+        failures.is_empty(),
+        "{} inputs answer differently from Go ({kinds:?}):\n{}",
+        failures.len(),
+        failures[..failures.len().min(300)].join("\n")
+    );
+}
