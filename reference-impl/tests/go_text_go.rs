@@ -2,7 +2,8 @@
 //! `fixtures/go_text/cases.tsv.gz` (`fixtures/go_text/gen.py`) with what Go answered
 //! (`fixtures/go_text/main.go`): JSON string encoding (`json.Marshal` of a string of any
 //! bytes, as every error body writes a line), `strconv.Quote` (`%q` in messages),
-//! `time.Duration.String` (retention periods), and the messages of `json.Unmarshal` and of
+//! `time.Duration.String` (retention periods), `strconv.FormatFloat(v, 'f', -1, 64)` and
+//! `Format(time.RFC3339Nano)` (Flux CSV cells, through the CSV cell formatter), and the messages of `json.Unmarshal` and of
 //! `json.Decoder.Decode` for broken JSON (request bodies).
 
 use std::io::Read;
@@ -11,6 +12,8 @@ use influx_reference::api_error::push_go_json_bytes_content;
 use influx_reference::model::go_json::{decode_first, unmarshal};
 use influx_reference::model::go_text::quote;
 use influx_reference::model::time::format_go_duration;
+use influx_reference::query::csv::format_value;
+use influx_reference::query::Val;
 
 fn unhex(s: &str) -> Vec<u8> {
     (0..s.len())
@@ -34,6 +37,18 @@ fn ours(kind: &str, input: &[u8]) -> String {
                 .parse()
                 .expect("an int64");
             format_go_duration(n)
+        }
+        "formatfloat" => {
+            let bits = u64::from_str_radix(std::str::from_utf8(input).expect("ascii"), 16)
+                .expect("hex bits");
+            format_value(&Val::Double(f64::from_bits(bits)))
+        }
+        "rfc3339nano" => {
+            let n: i64 = std::str::from_utf8(input)
+                .expect("ascii")
+                .parse()
+                .expect("an int64");
+            format_value(&Val::Time(n))
         }
         "unmarshal" => unmarshal(input).map_or_else(|e| e.unmarshal_message(), |_| "ok".into()),
         "decode" => decode_first(input).map_or_else(|e| e.decoder_message(), |_| "ok".into()),
@@ -78,7 +93,7 @@ fn every_input_answers_as_go_answers_it() {
             ));
         }
     }
-    assert_eq!(kinds.len(), 5, "{kinds:?}");
+    assert_eq!(kinds.len(), 7, "{kinds:?}");
     assert!(
         failures.is_empty(),
         "{} inputs answer differently from Go ({kinds:?}):\n{}",
