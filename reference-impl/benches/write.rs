@@ -210,7 +210,7 @@ fn cloud_phases(batches: &[String], per_point: impl Fn(Duration) -> f64) {
             };
             for b in batches {
                 let req = WriteRequest {
-                    bucket: Some("my-bucket"),
+                    bucket: Some(b"my-bucket"),
                     precision: Some("ns"),
                     body: b.as_bytes(),
                     ..WriteRequest::default()

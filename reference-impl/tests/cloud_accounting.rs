@@ -117,7 +117,7 @@ proptest! {
             for batch in &batches {
                 sent += batch.iter().map(Line::values).sum::<u64>();
                 let body = batch.iter().map(Line::text).collect::<Vec<_>>().join("\n");
-                let req = WriteRequest { bucket: Some("my-bucket"), body: body.as_bytes(), ..WriteRequest::default() };
+                let req = WriteRequest { bucket: Some(b"my-bucket"), body: body.as_bytes(), ..WriteRequest::default() };
                 match cloud::write(store, &auth, &req, &config, &clock) {
                     Ok(report) => prop_assert_eq!(report.rejected, 0),
                     Err(e) => {

@@ -3,12 +3,14 @@
 //! (`fixtures/go_text/main.go`): JSON string encoding (`json.Marshal` of a string of any
 //! bytes, as every error body writes a line), `strconv.Quote` (`%q` in messages),
 //! `time.Duration.String` (retention periods), `strconv.FormatFloat(v, 'f', -1, 64)` and
-//! `Format(time.RFC3339Nano)` (Flux CSV cells, through the CSV cell formatter), and the messages of `json.Unmarshal` and of
+//! `Format(time.RFC3339Nano)` (Flux CSV cells, through the CSV cell formatter), `url.ParseQuery`
+//! (every query string, the values as the bytes Go keeps), and the messages of `json.Unmarshal` and of
 //! `json.Decoder.Decode` for broken JSON (request bodies).
 
 use std::io::Read;
 
 use influx_reference::api_error::push_go_json_bytes_content;
+use influx_reference::http::QueryParams;
 use influx_reference::model::go_json::{decode_first, unmarshal};
 use influx_reference::model::go_text::quote;
 use influx_reference::model::time::format_go_duration;
@@ -49,6 +51,21 @@ fn ours(kind: &str, input: &[u8]) -> String {
                 .parse()
                 .expect("an int64");
             format_value(&Val::Time(n))
+        }
+        "query" => {
+            let q = QueryParams::parse(Some(std::str::from_utf8(input).expect("a query is ASCII")));
+            // Go's Values: each key's values in order, the keys in byte order.
+            let mut keys: Vec<&[u8]> = q.pairs().map(|(k, _)| k).collect();
+            keys.sort();
+            keys.dedup();
+            let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
+            let mut pairs = Vec::new();
+            for key in keys {
+                for (k, v) in q.pairs().filter(|(k, _)| *k == key) {
+                    pairs.push(format!("{}={}", hex(k), hex(v)));
+                }
+            }
+            pairs.join("&")
         }
         "unmarshal" => unmarshal(input).map_or_else(|e| e.unmarshal_message(), |_| "ok".into()),
         "decode" => decode_first(input).map_or_else(|e| e.decoder_message(), |_| "ok".into()),
@@ -93,7 +110,7 @@ fn every_input_answers_as_go_answers_it() {
             ));
         }
     }
-    assert_eq!(kinds.len(), 7, "{kinds:?}");
+    assert_eq!(kinds.len(), 8, "{kinds:?}");
     assert!(
         failures.is_empty(),
         "{} inputs answer differently from Go ({kinds:?}):\n{}",

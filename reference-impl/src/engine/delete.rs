@@ -14,10 +14,11 @@ use super::lookup::{bucket_name_not_found, find_org};
 /// A request to `/api/v2/delete`, as plain values.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DeleteRequest<'a> {
-    pub org: Option<&'a str>,
-    pub org_id: Option<&'a str>,
-    pub bucket: Option<&'a str>,
-    pub bucket_id: Option<&'a str>,
+    /// The query's parameters as Go's strings hold them (any bytes).
+    pub org: Option<&'a [u8]>,
+    pub org_id: Option<&'a [u8]>,
+    pub bucket: Option<&'a [u8]>,
+    pub bucket_id: Option<&'a [u8]>,
     pub body: &'a [u8],
 }
 
@@ -149,19 +150,19 @@ pub fn decode_body_with(body: &[u8], allow_field: bool) -> Result<DeleteRange, A
 pub fn query_bucket<'s>(
     store: &'s Store,
     org_id: Id,
-    bucket: Option<&str>,
-    bucket_id: Option<&str>,
+    bucket: Option<&[u8]>,
+    bucket_id: Option<&[u8]>,
 ) -> Result<&'s Bucket, ApiError> {
     let mut by_id = None;
     let mut by_name = None;
     if let Some(b) = bucket.filter(|b| !b.is_empty()) {
-        match Id::parse(b) {
+        match Id::parse_bytes(b) {
             Ok(id) => by_id = Some(id),
             Err(_) => by_name = Some(b),
         }
     }
     if let Some(raw) = bucket_id.filter(|b| !b.is_empty()) {
-        by_id = Some(Id::parse(raw).map_err(|e| invalid(e.to_string()))?);
+        by_id = Some(Id::parse_bytes(raw).map_err(|e| invalid(e.to_string()))?);
     }
     if let Some(id) = by_id {
         return store
@@ -172,8 +173,9 @@ pub fn query_bucket<'s>(
     let Some(name) = by_name else {
         return Err(invalid("Please provide either bucketID or bucket"));
     };
-    store
-        .bucket_by_name(org_id, name)
+    std::str::from_utf8(name)
+        .ok()
+        .and_then(|n| store.bucket_by_name(org_id, n))
         .ok_or_else(|| bucket_name_not_found(name))
 }
 

@@ -50,9 +50,11 @@ impl WriteConfig {
 /// A request to `/api/v2/write`, as plain values.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WriteRequest<'a> {
-    pub org: Option<&'a str>,
-    pub org_id: Option<&'a str>,
-    pub bucket: Option<&'a str>,
+    /// `org`, `orgID` and `bucket` as Go's strings hold them: the bytes the query's escapes
+    /// decoded to, valid UTF-8 or not (they are quoted back in messages).
+    pub org: Option<&'a [u8]>,
+    pub org_id: Option<&'a [u8]>,
+    pub bucket: Option<&'a [u8]>,
     pub precision: Option<&'a str>,
     /// `Content-Encoding` is exactly `gzip` or `x-gzip`.
     pub gzip: bool,
@@ -71,7 +73,7 @@ impl WriteRequest<'_> {
     }
 
     /// The `bucket` parameter; absent or empty is 404 `bucket not found`.
-    pub fn bucket_param(&self) -> Result<&str, ApiError> {
+    pub fn bucket_param(&self) -> Result<&[u8], ApiError> {
         self.bucket
             .filter(|b| !b.is_empty())
             .ok_or_else(|| ApiError::new(Code::NotFound, "bucket not found"))
@@ -165,7 +167,7 @@ impl<'b> Prepared<'b> {
 pub fn prepare<'b>(req: &WriteRequest<'b>, config: &WriteConfig) -> Prepared<'b> {
     let precision = Precision::from_v2_param(req.precision.unwrap_or(""));
     let early_error = precision.is_none()
-        || req.bucket.is_none_or(str::is_empty)
+        || req.bucket.is_none_or(<[u8]>::is_empty)
         || (req.gzip && check_first_header(req.body).is_err());
     Prepared {
         precision,

@@ -35,7 +35,7 @@ pub async fn api_v2_delete(State(state): State<Arc<AppState>>, req: Request) -> 
             return respond::error(&e, Encoder::Compact);
         }
     };
-    let param = |k: &str| params.get(k).map(str::to_string);
+    let param = |k: &str| params.get_bytes(k).map(<[u8]>::to_vec);
     let (org, org_id, bucket, bucket_id) = (
         param("org"),
         param("orgID"),

@@ -409,7 +409,7 @@ async fn answer_query(state: Arc<AppState>, req: Request) -> Response<Body> {
     };
     let org_id = {
         let mut store = state.store();
-        let org_id = match find_org(&store, params.get("org"), params.get("orgID")) {
+        let org_id = match find_org(&store, params.get_bytes("org"), params.get_bytes("orgID")) {
             Ok(id) => id,
             Err(e) => return respond::error(&decode_error(e.message), Encoder::Compact),
         };

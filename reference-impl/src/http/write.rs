@@ -83,24 +83,20 @@ fn answer(result: Result<crate::engine::WriteStats, ApiError>) -> Response<Body>
 }
 
 /// The request's query parameters as owned values, for a write thread.
-struct Params(Vec<(String, String)>);
+struct Params(QueryParams);
 
 impl Params {
     fn of(parts: &axum::http::request::Parts) -> Self {
-        let q = QueryParams::parse(parts.uri.query());
-        Self(
-            ["org", "orgID", "bucket", "precision", "db", "rp", "u", "p"]
-                .into_iter()
-                .filter_map(|k| q.get(k).map(|v| (k.to_string(), v.to_string())))
-                .collect(),
-        )
+        Self(QueryParams::parse(parts.uri.query()))
     }
 
     fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.0.get(key)
+    }
+
+    /// As Go's string holds it (see [`QueryParams::get_bytes`]).
+    fn get_bytes(&self, key: &str) -> Option<&[u8]> {
+        self.0.get_bytes(key)
     }
 }
 
@@ -204,9 +200,9 @@ pub async fn api_v2_write(State(state): State<Arc<AppState>>, req: Request) -> R
     let small = inline(&body, gzip);
     blocking(state, small, move |state, mut store| {
         let request = engine::WriteRequest {
-            org: params.get("org"),
-            org_id: params.get("orgID"),
-            bucket: params.get("bucket"),
+            org: params.get_bytes("org"),
+            org_id: params.get_bytes("orgID"),
+            bucket: params.get_bytes("bucket"),
             precision: params.get("precision"),
             gzip,
             body: &body,
@@ -396,11 +392,16 @@ fn v1_write_blocking(
     if state.config.flavor == Flavor::Cloud {
         // Cloud maps db[/rp] to a bucket name in the token's org; precision as v2 accepts it,
         // anything else read as ns (like the v1 endpoint everywhere).
-        let db = request.db.unwrap_or("");
-        let bucket = match request.rp.filter(|rp| !rp.is_empty() && *rp != "autogen") {
-            Some(rp) => format!("{db}/{rp}"),
-            None => db.to_string(),
-        };
+        // As Go's strings hold them: a name is quoted back as it came.
+        let db = params.get_bytes("db").unwrap_or_default();
+        let mut bucket = db.to_vec();
+        if let Some(rp) = params
+            .get_bytes("rp")
+            .filter(|rp| !rp.is_empty() && *rp != b"autogen")
+        {
+            bucket.push(b'/');
+            bucket.extend_from_slice(rp);
+        }
         if db.is_empty() {
             return respond::error(
                 &ApiError::new(Code::Invalid, "missing db"),

@@ -22,6 +22,16 @@ impl Id {
         self.0
     }
 
+    /// [`Id::parse`] of a Go string's bytes: the length is checked first, in bytes.
+    pub fn parse_bytes(b: &[u8]) -> Result<Self, IdError> {
+        if b.len() != 16 {
+            return Err(IdError::Length);
+        }
+        std::str::from_utf8(b)
+            .map_err(|_| IdError::Invalid)
+            .and_then(Self::parse)
+    }
+
     /// Decodes 16 hex digits; the zero ID is invalid, as in `platform.ID.Decode`.
     pub fn parse(s: &str) -> Result<Self, IdError> {
         if s.len() != 16 {

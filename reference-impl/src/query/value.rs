@@ -308,12 +308,123 @@ pub fn format_float(f: f64) -> String {
             "-Inf".into()
         };
     }
-    // Rust's Display is the shortest round-trip form and never uses an exponent.
+    // Rust's Display is the shortest round-trip form and never uses an exponent; it differs
+    // from Go only where two shortest forms are equally near (see [`go_shortest_tie`]).
+    if let Some((digits, q)) = go_shortest_tie(f) {
+        return fixed_from_digits(f.is_sign_negative(), &digits, q);
+    }
     let s = f.to_string();
     if s == "-0" {
         return "-0".into();
     }
     s
+}
+
+/// Go's shortest digits of `f` where they differ from Rust's: both take the fewest digits
+/// that read back as `f`, but when `f` lies exactly halfway between the two nearest such
+/// numbers (`859002939269931.25`: `…931.2` and `…931.3`), Go's Ryū rounds half to even
+/// (`.2`) where Rust's rounds up (`.3`). `Some((digits, q))`, the value being `digits ×
+/// 10^q` (no trailing zero), only in that case; `None` otherwise (Rust's form is Go's).
+///
+/// A tie means `2·|f|·10^-q` is an odd integer, `q` being the place of the shortest form's
+/// last digit. With `|f| = m·2^e` (`m` odd) that needs `q = e + 1` and, for `q > 0`,
+/// `5^q | m`; and since a double has at most 17 significant digits while `m·2^e` with
+/// `e < -26` has more than 18 exact ones, only few doubles are looked at twice.
+pub(crate) fn go_shortest_tie(f: f64) -> Option<(Vec<u8>, i32)> {
+    if !f.is_finite() || f == 0.0 {
+        return None;
+    }
+    let bits = f.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let fraction = bits & ((1u64 << 52) - 1);
+    let (mant, exp) = if biased == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | (1u64 << 52), biased - 1075)
+    };
+    let tz = mant.trailing_zeros();
+    let (m, e) = (mant >> tz, exp + tz as i32);
+    let maybe = if e < 0 {
+        e >= -26
+    } else {
+        e <= 21 && m % 5u64.pow(e as u32 + 1) == 0
+    };
+    if !maybe {
+        return None;
+    }
+    // Rust's shortest digits and the place of the last one.
+    let shortest = format!("{:e}", f.abs());
+    let (mantissa, exp10) = shortest.split_once('e')?;
+    let exp10: i32 = exp10.parse().ok()?;
+    let digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
+    let q = exp10 - (digits.len() as i32 - 1);
+    if q != e + 1 {
+        return None;
+    }
+    // The exact value has one digit more, a 5: its first digits are the lower neighbour.
+    let exact = format!("{:.*e}", digits.len(), f.abs());
+    let (exact_mantissa, _) = exact.split_once('e')?;
+    let mut lower: Vec<u8> = exact_mantissa.bytes().filter(u8::is_ascii_digit).collect();
+    if lower.pop() != Some(b'5') {
+        return None;
+    }
+    let mut chosen = lower;
+    let mut q = q;
+    if (chosen.last()? - b'0') % 2 == 1 {
+        // The upper neighbour is the even one: add one, carrying.
+        let mut i = chosen.len();
+        loop {
+            if i == 0 {
+                chosen.insert(0, b'1');
+                break;
+            }
+            i -= 1;
+            if chosen[i] == b'9' {
+                chosen[i] = b'0';
+            } else {
+                chosen[i] += 1;
+                break;
+            }
+        }
+    }
+    while chosen.len() > 1 && chosen.last() == Some(&b'0') {
+        chosen.pop();
+        q += 1;
+    }
+    if chosen == digits {
+        return None;
+    }
+    // Both neighbours read back as `f` (the tie is inside the rounding interval); checked
+    // all the same, keeping Rust's form if not.
+    let text = fixed_from_digits(false, &chosen, q);
+    (text.parse::<f64>().ok()? == f.abs()).then_some((chosen, q))
+}
+
+/// `digits × 10^q` written as Go's `'f'` format writes it (no exponent, no trailing zero
+/// after the point).
+fn fixed_from_digits(negative: bool, digits: &[u8], q: i32) -> String {
+    let mut out = String::with_capacity(digits.len() + q.unsigned_abs() as usize + 3);
+    if negative {
+        out.push('-');
+    }
+    let digits = std::str::from_utf8(digits).unwrap_or("0");
+    if q >= 0 {
+        out.push_str(digits);
+        out.extend(std::iter::repeat_n('0', q as usize));
+    } else {
+        let frac = (-q) as usize;
+        if digits.len() > frac {
+            let (int, rest) = digits.split_at(digits.len() - frac);
+            out.push_str(int);
+            out.push('.');
+            out.push_str(rest);
+        } else {
+            out.push_str("0.");
+            out.extend(std::iter::repeat_n('0', frac - digits.len()));
+            out.push_str(digits);
+        }
+    }
+    out
 }
 
 /// A duration as Flux prints one (`values.Duration.String()`): units from years down to
@@ -357,4 +468,28 @@ pub fn format_duration(d: Duration) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_float;
+
+    #[test]
+    fn floats_as_go_writes_them() {
+        assert_eq!(format_float(1.5), "1.5");
+        assert_eq!(format_float(0.1), "0.1");
+        assert_eq!(format_float(-0.0), "-0");
+        assert_eq!(format_float(1e21), "1000000000000000000000");
+        assert_eq!(format_float(f64::NAN), "NaN");
+        assert_eq!(format_float(f64::NEG_INFINITY), "-Inf");
+        // Exactly halfway between two shortest forms: Go rounds to the even one, Rust's
+        // Display up.
+        // (Sums: the exact values, which clippy would call excessively precise as literals.)
+        assert_eq!(format_float(859_002_939_269_931.0 + 0.25), "859002939269931.2");
+        assert_eq!(format_float(-859_002_939_269_931.0 - 0.25), "-859002939269931.2");
+        assert_eq!(format_float(254_319_014_824_502.0 + 0.625), "254319014824502.62");
+        assert_eq!(format_float(1_992_199_594_278_850.0 + 0.25), "1992199594278850.2");
+        // A tie whose even neighbour is the upper one is Rust's form already.
+        assert_eq!(format_float(859_002_939_269_930.0 + 0.75), "859002939269930.8");
+    }
 }

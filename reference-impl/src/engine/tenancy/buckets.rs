@@ -61,9 +61,9 @@ pub fn list<'s>(
         };
         if let (Some(name), Some(org)) = (&filter.name, org) {
             return Ok(Page {
-                buckets: vec![store
-                    .bucket_by_name(org, name)
-                    .ok_or_else(|| crate::engine::lookup::bucket_name_not_found(name))?]
+                buckets: vec![store.bucket_by_name(org, name).ok_or_else(|| {
+                    crate::engine::lookup::bucket_name_not_found(name.as_bytes())
+                })?]
                 .into_iter()
                 .filter(|b| authorizer::keeps(authorizer::read_bucket(auth, b)))
                 .collect(),

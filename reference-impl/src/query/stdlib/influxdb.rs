@@ -614,8 +614,8 @@ pub fn to(it: &mut Interp<'_>, a: Args, experimental: bool) -> R<Value> {
         let org_str = req_org.to_string();
         let req = crate::engine::v2::WriteRequest {
             org: None,
-            org_id: Some(&org_str),
-            bucket: Some(&bucket_ref),
+            org_id: Some(org_str.as_bytes()),
+            bucket: Some(bucket_ref.as_bytes()),
             precision: None,
             gzip: false,
             body: &body,

@@ -1264,7 +1264,20 @@ fn format_float_e(f: f64) -> String {
     if !f.is_finite() {
         return crate::query::value::format_float(f);
     }
-    let s = format!("{f:E}");
+    let s = match crate::query::value::go_shortest_tie(f) {
+        // Go's digits where a tie rounds them differently (`d.dddE<exp>`).
+        Some((digits, q)) => {
+            let (first, rest) = digits.split_at(1);
+            let exp = q + rest.len() as i32;
+            let sign = if f.is_sign_negative() { "-" } else { "" };
+            let first = char::from(first[0]);
+            match std::str::from_utf8(rest).unwrap_or("") {
+                "" => format!("{sign}{first}E{exp}"),
+                rest => format!("{sign}{first}.{rest}E{exp}"),
+            }
+        }
+        None => format!("{f:E}"),
+    };
     // Rust writes `1.5E2`; Go writes `1.5E+02`.
     match s.split_once('E') {
         Some((m, e)) => {
