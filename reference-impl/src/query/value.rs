@@ -485,11 +485,26 @@ mod tests {
         // Exactly halfway between two shortest forms: Go rounds to the even one, Rust's
         // Display up.
         // (Sums: the exact values, which clippy would call excessively precise as literals.)
-        assert_eq!(format_float(859_002_939_269_931.0 + 0.25), "859002939269931.2");
-        assert_eq!(format_float(-859_002_939_269_931.0 - 0.25), "-859002939269931.2");
-        assert_eq!(format_float(254_319_014_824_502.0 + 0.625), "254319014824502.62");
-        assert_eq!(format_float(1_992_199_594_278_850.0 + 0.25), "1992199594278850.2");
+        assert_eq!(
+            format_float(859_002_939_269_931.0 + 0.25),
+            "859002939269931.2"
+        );
+        assert_eq!(
+            format_float(-859_002_939_269_931.0 - 0.25),
+            "-859002939269931.2"
+        );
+        assert_eq!(
+            format_float(254_319_014_824_502.0 + 0.625),
+            "254319014824502.62"
+        );
+        assert_eq!(
+            format_float(1_992_199_594_278_850.0 + 0.25),
+            "1992199594278850.2"
+        );
         // A tie whose even neighbour is the upper one is Rust's form already.
-        assert_eq!(format_float(859_002_939_269_930.0 + 0.75), "859002939269930.8");
+        assert_eq!(
+            format_float(859_002_939_269_930.0 + 0.75),
+            "859002939269930.8"
+        );
     }
 }
