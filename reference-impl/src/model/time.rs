@@ -84,64 +84,72 @@ pub fn parse_rfc3339_nano(s: &str) -> Option<i64> {
     parse_rfc3339_nano_wide(s).and_then(|n| i64::try_from(n).ok())
 }
 
-/// Parses `time.RFC3339Nano` input as Go's `time.Parse` accepts it, without the i64 limit:
-/// years 0000–9999, `T` and `Z` upper-case only, a fraction of any length after `.` or `,`
-/// (digits past the ninth are dropped), `Z` or `±hh:mm`. Returns Unix nanoseconds as i128,
-/// so callers can tell "not RFC3339" from "RFC3339 but outside the i64 range" (delete's
-/// `invalid start time` / `invalid stop time` messages).
+/// Parses `time.RFC3339Nano` input as Go 1.23's `time.Parse` accepts it, without the i64
+/// limit: Unix nanoseconds as i128, so callers can tell "not RFC3339" from "RFC3339 but
+/// outside the i64 range" (delete's `invalid start time` / `invalid stop time` messages).
+///
+/// Go tries a strict reader first (`parseRFC3339`, Go 1.20+) and, when it refuses, the
+/// layout parser, which is laxer in places: a one-digit hour (`T5:00:00Z`), a `,` before the
+/// fraction (at most nine digits then), zone offsets up to `+24:00` and `+23:60`.
 pub fn parse_rfc3339_nano_wide(s: &str) -> Option<i128> {
     let b = s.as_bytes();
-    if b.len() < 20 {
+    strict_rfc3339(b).or_else(|| layout_rfc3339_nano(b))
+}
+
+/// Two ASCII digits at `b[at..at + 2]`.
+fn two_digits(b: &[u8], at: usize) -> Option<i64> {
+    match b.get(at..at + 2)? {
+        [h @ b'0'..=b'9', l @ b'0'..=b'9'] => Some(i64::from(h - b'0') * 10 + i64::from(l - b'0')),
+        _ => None,
+    }
+}
+
+/// The nanoseconds of the fraction digits `digits` (the first nine count; `parseNanoseconds`).
+fn fraction_nanos(digits: &[u8]) -> i128 {
+    let digits = &digits[..digits.len().min(9)];
+    let n = digits
+        .iter()
+        .fold(0i128, |acc, d| acc * 10 + i128::from(d - b'0'));
+    n * 10_i128.pow(9 - digits.len() as u32)
+}
+
+fn unix_nanos(date: (i64, i64, i64), clock: (i64, i64, i64), nanos: i128, offset: i64) -> i128 {
+    let (year, month, day) = date;
+    let (hour, minute, second) = clock;
+    let days = i128::from(days_from_civil(year, month, day));
+    let secs = days * 86_400 + i128::from(hour * 3600 + minute * 60 + second) - i128::from(offset);
+    secs * i128::from(NANOS_PER_SECOND) + nanos
+}
+
+/// Go's `parseRFC3339` (time/format_rfc3339.go): fixed two-digit fields in range, `T`, an
+/// optional `.` fraction of any length, `Z` or `±hh:mm` with `hh < 24` and `mm < 60`.
+fn strict_rfc3339(b: &[u8]) -> Option<i128> {
+    if b.len() < 19 || b[..4].iter().any(|c| !c.is_ascii_digit()) {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let part = b.get(r)?;
-        if !part.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        std::str::from_utf8(part).ok()?.parse().ok()
-    };
-    let year = num(0..4)?;
+    let year = b[..4]
+        .iter()
+        .fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0'));
+    let month = two_digits(b, 5).filter(|m| (1..=12).contains(m))?;
+    let day = two_digits(b, 8).filter(|d| (1..=days_in_month(year, month)).contains(d))?;
+    let hour = two_digits(b, 11).filter(|h| *h <= 23)?;
+    let minute = two_digits(b, 14).filter(|m| *m <= 59)?;
+    let second = two_digits(b, 17).filter(|s| *s <= 59)?;
     if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let month = num(5..7)?;
-    let day = num(8..10)?;
-    let hour = num(11..13)?;
-    let minute = num(14..16)?;
-    let second = num(17..19)?;
-    if !(1..=12).contains(&month)
-        || day < 1
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 59
-    {
-        return None;
+    let mut rest = &b[19..];
+    let mut nanos = 0;
+    if rest.len() >= 2 && rest[0] == b'.' && rest[1].is_ascii_digit() {
+        let n = 1 + rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        nanos = fraction_nanos(&rest[1..n]);
+        rest = &rest[n..];
     }
-    let mut i = 19;
-    let mut frac: i128 = 0;
-    if matches!(b.get(i), Some(b'.' | b',')) && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
-        i += 1;
-        let start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        let digits = &s[start..i.min(start + 9)];
-        frac = digits.parse::<i128>().ok()? * 10_i128.pow(9 - digits.len() as u32);
-    }
-    let offset_secs: i128 = match &b[i..] {
+    let offset = match rest {
         [b'Z'] => 0,
-        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
-            let digits = [*h1, *h2, *m1, *m2];
-            if !digits.iter().all(u8::is_ascii_digit) {
-                return None;
-            }
-            let hh = i128::from(h1 - b'0') * 10 + i128::from(h2 - b'0');
-            let mm = i128::from(m1 - b'0') * 10 + i128::from(m2 - b'0');
-            if hh > 23 || mm > 59 {
-                return None;
-            }
+        [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
+            let hh = two_digits(rest, 1).filter(|h| *h <= 23)?;
+            let mm = two_digits(rest, 4).filter(|m| *m <= 59)?;
             let off = hh * 3600 + mm * 60;
             if *sign == b'-' {
                 -off
@@ -151,9 +159,99 @@ pub fn parse_rfc3339_nano_wide(s: &str) -> Option<i128> {
         }
         _ => return None,
     };
-    let days = i128::from(days_from_civil(year, month, day));
-    let secs = days * 86_400 + i128::from(hour * 3600 + minute * 60 + second) - offset_secs;
-    Some(secs * i128::from(NANOS_PER_SECOND) + frac)
+    Some(unix_nanos(
+        (year, month, day),
+        (hour, minute, second),
+        nanos,
+        offset,
+    ))
+}
+
+/// Go 1.23's layout parser on `2006-01-02T15:04:05.999999999Z07:00` (`time.parse`): the
+/// hour takes one or two digits, the other fields exactly two; the fraction is optional,
+/// after `.` or `,`, at most nine digits; the zone is `Z` or `±hh:mm`, range-checked with
+/// `>` (so `+24:00` and `+23:60` pass); the day is checked against its month last.
+fn layout_rfc3339_nano(b: &[u8]) -> Option<i128> {
+    if b.len() < 4 || b[..4].iter().any(|c| !c.is_ascii_digit()) {
+        return None;
+    }
+    let year = b[..4]
+        .iter()
+        .fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0'));
+    let mut rest = &b[4..];
+    let literal = |rest: &mut &[u8], c: u8| -> Option<()> {
+        let (&first, tail) = rest.split_first()?;
+        (first == c).then(|| *rest = tail)
+    };
+    let fixed = |rest: &mut &[u8]| -> Option<i64> {
+        let v = two_digits(rest, 0)?;
+        *rest = &rest[2..];
+        Some(v)
+    };
+    literal(&mut rest, b'-')?;
+    let month = fixed(&mut rest).filter(|m| (1..=12).contains(m))?;
+    literal(&mut rest, b'-')?;
+    let day = fixed(&mut rest).filter(|d| *d <= 31)?;
+    literal(&mut rest, b'T')?;
+    // `getnum(value, false)`: one digit, or two when the second is a digit too.
+    let hour = match rest {
+        [h @ b'0'..=b'9', l @ b'0'..=b'9', ..] => {
+            let v = i64::from(h - b'0') * 10 + i64::from(l - b'0');
+            rest = &rest[2..];
+            v
+        }
+        [h @ b'0'..=b'9', ..] => {
+            let v = i64::from(h - b'0');
+            rest = &rest[1..];
+            v
+        }
+        _ => return None,
+    };
+    if hour >= 24 {
+        return None;
+    }
+    literal(&mut rest, b':')?;
+    let minute = fixed(&mut rest).filter(|m| *m < 60)?;
+    literal(&mut rest, b':')?;
+    let second = fixed(&mut rest).filter(|s| *s < 60)?;
+    let mut nanos = 0;
+    if rest.len() >= 2 && matches!(rest[0], b'.' | b',') && rest[1].is_ascii_digit() {
+        let n = rest[1..]
+            .iter()
+            .take(9)
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        nanos = fraction_nanos(&rest[1..1 + n]);
+        rest = &rest[1 + n..];
+    }
+    let offset = match rest {
+        [b'Z', tail @ ..] => {
+            rest = tail;
+            0
+        }
+        [sign, _, _, b':', _, _, tail @ ..] => {
+            let hh = two_digits(rest, 1).filter(|h| *h <= 24)?;
+            let mm = two_digits(rest, 4).filter(|m| *m <= 60)?;
+            let off = hh * 3600 + mm * 60;
+            let off = match sign {
+                b'+' => off,
+                b'-' => -off,
+                _ => return None,
+            };
+            rest = tail;
+            off
+        }
+        _ => return None,
+    };
+    if !rest.is_empty() || day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    Some(unix_nanos(
+        (year, month, day),
+        (hour, minute, second),
+        nanos,
+        offset,
+    ))
 }
 
 /// Go's `time.Duration.String()`: `1h0m0s`, `720h0m0s`, `1.5s`, `100ms`, `0s`.
@@ -369,6 +467,34 @@ mod tests {
             parse_rfc3339_nano("1970-01-01T00:00:00.5Z"),
             Some(500_000_000)
         );
+        // Go's layout parser, behind the strict reader, takes a one-digit hour, a comma before
+        // at most nine fraction digits, and zone offsets up to +24:00 and +23:60.
+        assert_eq!(
+            parse_rfc3339_nano("1970-01-01T1:00:00Z"),
+            Some(3_600_000_000_000)
+        );
+        assert_eq!(
+            parse_rfc3339_nano("1970-01-01T00:00:00,5Z"),
+            Some(500_000_000)
+        );
+        assert_eq!(parse_rfc3339_nano("1970-01-01T00:00:00,1234567891Z"), None);
+        assert_eq!(
+            parse_rfc3339_nano("1970-01-01T00:00:00.1234567891Z"),
+            Some(123_456_789)
+        );
+        assert_eq!(
+            parse_rfc3339_nano("1970-01-02T00:00:00+24:00"),
+            Some(0),
+            "+24:00 passes Go's > 24 check"
+        );
+        assert_eq!(
+            parse_rfc3339_nano("1970-01-02T00:00:00+24:01"),
+            Some(-60_000_000_000)
+        );
+        assert_eq!(parse_rfc3339_nano("1970-01-02T00:00:00+25:00"), None);
+        assert_eq!(parse_rfc3339_nano("1970-01-01T00:00:00+00:61"), None);
+        assert_eq!(parse_rfc3339_nano("1970-01-01T00:00:00t"), None);
+        assert_eq!(parse_rfc3339_nano("1970-01-01t00:00:00Z"), None);
         assert_eq!(parse_rfc3339_nano("1970-01-01"), None);
         assert_eq!(parse_rfc3339_nano("1970-01-01T00:00:00"), None);
         assert_eq!(parse_rfc3339_nano("1970-02-30T00:00:00Z"), None);

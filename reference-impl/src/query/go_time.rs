@@ -56,9 +56,14 @@ pub fn parse_rfc3339(value: &str) -> Result<i128, String> {
     let v = value.as_bytes();
     let mut rest = v;
     let remaining = |r: &[u8]| String::from_utf8_lossy(r).into_owned();
-    // 2006
-    if rest.len() < 4 || !digit(rest, 0) || !rest[..4].iter().all(u8::is_ascii_digit) {
+    // 2006: four bytes, the first a digit; when the other three are not all digits, Go has
+    // already cut the four off (`p, value = value[0:4], value[4:]` before `atoi(p)`), so the
+    // error shows what follows them.
+    if rest.len() < 4 || !digit(rest, 0) {
         return Err(cannot_parse(value, &remaining(rest), "2006"));
+    }
+    if !rest[..4].iter().all(u8::is_ascii_digit) {
+        return Err(cannot_parse(value, &remaining(&rest[4..]), "2006"));
     }
     let year: i64 = rest[..4]
         .iter()
@@ -135,22 +140,24 @@ pub fn parse_rfc3339(value: &str) -> Result<i128, String> {
         if rest.len() < 6 || rest[3] != b':' {
             return Err(cannot_parse(value, &remaining(rest), "Z07:00"));
         }
-        let (Some((hh, 2)), Some((mm, 2))) = (getnum(&rest[1..3], true), getnum(&rest[4..6], true))
-        else {
-            return Err(cannot_parse(value, &remaining(rest), "Z07:00"));
-        };
-        if hh > 24 {
-            return Err(out_of_range(value, "time zone offset hour"));
-        }
-        if mm > 60 {
+        // Go slices sign, hour and minute off before it reads them, so a failure shows what
+        // follows the six bytes; the minute is read only when the hour was.
+        let (sign, after) = (rest[0], &rest[6..]);
+        let hh = getnum(&rest[1..3], true).map(|(v, _)| v);
+        let mm = hh.and_then(|_| getnum(&rest[4..6], true).map(|(v, _)| v));
+        // The range checks come before the parse error; the minute's is set last and wins.
+        if mm.is_some_and(|m| m > 60) {
             return Err(out_of_range(value, "time zone offset minute"));
         }
-        if !matches!(rest[0], b'+' | b'-') {
-            return Err(cannot_parse(value, &remaining(rest), "Z07:00"));
+        if hh.is_some_and(|h| h > 24) {
+            return Err(out_of_range(value, "time zone offset hour"));
         }
+        let (Some(hh), Some(mm), b'+' | b'-') = (hh, mm, sign) else {
+            return Err(cannot_parse(value, &remaining(after), "Z07:00"));
+        };
         let off = (hh * 60 + mm) * 60;
-        let off = if rest[0] == b'-' { -off } else { off };
-        rest = &rest[6..];
+        let off = if sign == b'-' { -off } else { off };
+        rest = after;
         off
     };
     if !rest.is_empty() {
