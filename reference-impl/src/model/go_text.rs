@@ -73,9 +73,15 @@ pub fn json_quote_char(c: u8) -> String {
 /// The `time` package's own `quote`: `"` and `\` escaped, bytes outside printable ASCII as
 /// `\xNN` (byte by byte, never a rune escape).
 pub fn time_quote(s: &str) -> String {
+    time_quote_bytes(s.as_bytes())
+}
+
+/// [`time_quote`] of any bytes (a value cut inside a character: Go's `time` package slices
+/// by bytes, and its `quote` writes every byte past ASCII as `\xNN`).
+pub fn time_quote_bytes(s: &[u8]) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
-    for b in s.bytes() {
+    for &b in s {
         if !(0x20..0x80).contains(&b) {
             push_hex_byte(&mut out, b);
         } else {

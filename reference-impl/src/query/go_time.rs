@@ -19,12 +19,14 @@ pub enum Now {
 
 use crate::model::go_text::time_quote as quote;
 
-fn cannot_parse(value: &str, elem: &str, layout_elem: &str) -> String {
+/// `elem` is what was left of the value, as bytes: Go slices fields off by bytes, so it may
+/// begin inside a character.
+fn cannot_parse(value: &str, elem: &[u8], layout_elem: &str) -> String {
     format!(
         "parsing time {} as {}: cannot parse {} as {}",
         quote(value),
         quote(LAYOUT),
-        quote(elem),
+        crate::model::go_text::time_quote_bytes(elem),
         quote(layout_elem)
     )
 }
@@ -55,15 +57,14 @@ fn getnum(s: &[u8], fixed: bool) -> Option<(i64, usize)> {
 pub fn parse_rfc3339(value: &str) -> Result<i128, String> {
     let v = value.as_bytes();
     let mut rest = v;
-    let remaining = |r: &[u8]| String::from_utf8_lossy(r).into_owned();
     // 2006: four bytes, the first a digit; when the other three are not all digits, Go has
     // already cut the four off (`p, value = value[0:4], value[4:]` before `atoi(p)`), so the
     // error shows what follows them.
     if rest.len() < 4 || !digit(rest, 0) {
-        return Err(cannot_parse(value, &remaining(rest), "2006"));
+        return Err(cannot_parse(value, rest, "2006"));
     }
     if !rest[..4].iter().all(u8::is_ascii_digit) {
-        return Err(cannot_parse(value, &remaining(&rest[4..]), "2006"));
+        return Err(cannot_parse(value, &rest[4..], "2006"));
     }
     let year: i64 = rest[..4]
         .iter()
@@ -74,12 +75,12 @@ pub fn parse_rfc3339(value: &str) -> Result<i128, String> {
             *rest = &rest[lit.len()..];
             Ok(())
         } else {
-            Err(cannot_parse(value, &String::from_utf8_lossy(rest), lit))
+            Err(cannot_parse(value, rest, lit))
         }
     };
     literal(&mut rest, "-")?;
     let Some((month, n)) = getnum(rest, true) else {
-        return Err(cannot_parse(value, &remaining(rest), "01"));
+        return Err(cannot_parse(value, rest, "01"));
     };
     rest = &rest[n..];
     if !(1..=12).contains(&month) {
@@ -87,13 +88,13 @@ pub fn parse_rfc3339(value: &str) -> Result<i128, String> {
     }
     literal(&mut rest, "-")?;
     let Some((day, n)) = getnum(rest, true) else {
-        return Err(cannot_parse(value, &remaining(rest), "02"));
+        return Err(cannot_parse(value, rest, "02"));
     };
     rest = &rest[n..];
     // Go checks the day against the month at the end; a day over 31 fails here.
     literal(&mut rest, "T")?;
     let Some((hour, n)) = getnum(rest, false) else {
-        return Err(cannot_parse(value, &remaining(rest), "15"));
+        return Err(cannot_parse(value, rest, "15"));
     };
     rest = &rest[n..];
     if hour >= 24 {
@@ -101,7 +102,7 @@ pub fn parse_rfc3339(value: &str) -> Result<i128, String> {
     }
     literal(&mut rest, ":")?;
     let Some((minute, n)) = getnum(rest, true) else {
-        return Err(cannot_parse(value, &remaining(rest), "04"));
+        return Err(cannot_parse(value, rest, "04"));
     };
     rest = &rest[n..];
     if minute >= 60 {
@@ -109,7 +110,7 @@ pub fn parse_rfc3339(value: &str) -> Result<i128, String> {
     }
     literal(&mut rest, ":")?;
     let Some((second, n)) = getnum(rest, true) else {
-        return Err(cannot_parse(value, &remaining(rest), "05"));
+        return Err(cannot_parse(value, rest, "05"));
     };
     rest = &rest[n..];
     if second >= 60 {
@@ -138,7 +139,7 @@ pub fn parse_rfc3339(value: &str) -> Result<i128, String> {
         0
     } else {
         if rest.len() < 6 || rest[3] != b':' {
-            return Err(cannot_parse(value, &remaining(rest), "Z07:00"));
+            return Err(cannot_parse(value, rest, "Z07:00"));
         }
         // Go slices sign, hour and minute off before it reads them, so a failure shows what
         // follows the six bytes; the minute is read only when the hour was.
@@ -153,7 +154,7 @@ pub fn parse_rfc3339(value: &str) -> Result<i128, String> {
             return Err(out_of_range(value, "time zone offset hour"));
         }
         let (Some(hh), Some(mm), b'+' | b'-') = (hh, mm, sign) else {
-            return Err(cannot_parse(value, &remaining(after), "Z07:00"));
+            return Err(cannot_parse(value, after, "Z07:00"));
         };
         let off = (hh * 60 + mm) * 60;
         let off = if sign == b'-' { -off } else { off };
@@ -161,11 +162,10 @@ pub fn parse_rfc3339(value: &str) -> Result<i128, String> {
         off
     };
     if !rest.is_empty() {
-        let extra = remaining(rest);
         return Err(format!(
             "parsing time {}: extra text: {}",
             quote(value),
-            quote(&extra)
+            crate::model::go_text::time_quote_bytes(rest)
         ));
     }
     if day < 1 || day > days_in(year, month) {
