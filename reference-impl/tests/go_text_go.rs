@@ -7,8 +7,9 @@
 //! (every query string, the values as the bytes Go keeps), and the messages of `json.Unmarshal` and of
 //! `json.Decoder.Decode` for broken JSON (request bodies).
 
-use std::io::Read;
+mod go_fixture;
 
+use go_fixture::{load, unhex};
 use influx_reference::api_error::push_go_json_bytes_content;
 use influx_reference::http::QueryParams;
 use influx_reference::model::go_json::{decode_first, unmarshal};
@@ -16,13 +17,6 @@ use influx_reference::model::go_text::quote;
 use influx_reference::model::time::format_go_duration;
 use influx_reference::query::csv::format_value;
 use influx_reference::query::Val;
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-        .collect()
-}
 
 fn ours(kind: &str, input: &[u8]) -> String {
     match kind {
@@ -58,7 +52,7 @@ fn ours(kind: &str, input: &[u8]) -> String {
             let mut keys: Vec<&[u8]> = q.pairs().map(|(k, _)| k).collect();
             keys.sort();
             keys.dedup();
-            let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
+            let hex = go_fixture::hex;
             let mut pairs = Vec::new();
             for key in keys {
                 for (k, v) in q.pairs().filter(|(k, _)| *k == key) {
@@ -75,22 +69,7 @@ fn ours(kind: &str, input: &[u8]) -> String {
 
 #[test]
 fn every_input_answers_as_go_answers_it() {
-    let path = std::env::var("GO_TEXT_CASES").unwrap_or_else(|_| {
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/go_text/cases.tsv.gz"
-        )
-        .to_string()
-    });
-    let raw = std::fs::read(&path).expect("the fixture");
-    let mut text = String::new();
-    if path.ends_with(".gz") {
-        flate2::read::GzDecoder::new(&raw[..])
-            .read_to_string(&mut text)
-            .expect("gzip");
-    } else {
-        text = String::from_utf8(raw).expect("utf-8");
-    }
+    let text = load("go_text/cases.tsv.gz", "GO_TEXT_CASES");
     let mut failures = Vec::new();
     let mut kinds = std::collections::BTreeMap::<&str, usize>::new();
     for (n, line) in text.lines().enumerate() {

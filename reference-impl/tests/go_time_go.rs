@@ -4,36 +4,15 @@
 //! `ParseError` texts) and `model::time::parse_rfc3339_nano_wide` (delete's start and stop,
 //! Flux time literals: accepted or not, and the instant).
 
-use std::io::Read;
+mod go_fixture;
 
+use go_fixture::{load, unhex};
 use influx_reference::model::time::parse_rfc3339_nano_wide;
 use influx_reference::query::go_time::parse_rfc3339;
 
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-        .collect()
-}
-
 #[test]
 fn times_parse_as_go_parses_them() {
-    let path = std::env::var("GO_TIME_CASES").unwrap_or_else(|_| {
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/go_time/cases.tsv.gz"
-        )
-        .to_string()
-    });
-    let raw = std::fs::read(&path).expect("the fixture");
-    let mut text = String::new();
-    if path.ends_with(".gz") {
-        flate2::read::GzDecoder::new(&raw[..])
-            .read_to_string(&mut text)
-            .expect("gzip");
-    } else {
-        text = String::from_utf8(raw).expect("utf-8");
-    }
+    let text = load("go_time/cases.tsv.gz", "GO_TIME_CASES");
     let mut failures = Vec::new();
     let mut counts = (0, 0);
     for (n, line) in text.lines().enumerate() {

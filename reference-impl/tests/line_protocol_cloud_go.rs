@@ -6,70 +6,15 @@
 //! error (`at line L:C: ...`, byte for byte) or point (measurement, tags sorted by key, fields
 //! in order with their types and values, floats bit for bit, timestamp).
 
-use std::io::Read;
+mod go_fixture;
 
+use go_fixture::{dump_point as dump, hex, load, unhex};
 use influx_reference::line_protocol::cloud::parse_lines_cloud;
-use influx_reference::line_protocol::{FieldValue, Point, Precision};
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-        .collect()
-}
-
-/// A point as `main.go` prints Go's.
-fn dump(p: &Point<'_>) -> String {
-    let tags: Vec<String> = p
-        .tags
-        .iter()
-        .map(|t| format!("{}={}", hex(&t.key), hex(&t.value)))
-        .collect();
-    let fields: Vec<String> = p
-        .fields
-        .iter()
-        .map(|f| {
-            let v = match &f.value {
-                FieldValue::Integer(n) => format!("integer:{n}"),
-                FieldValue::Unsigned(n) => format!("unsigned:{n}"),
-                FieldValue::Float(x) => format!("float:{:016x}", x.to_bits()),
-                FieldValue::Boolean(b) => format!("boolean:{b}"),
-                FieldValue::String(s) => format!("string:{}", hex(s)),
-            };
-            format!("{}:{v}", hex(&f.key))
-        })
-        .collect();
-    let time = p.timestamp.map_or("none".to_string(), |t| t.to_string());
-    format!(
-        "{}|{}|{}|{time}",
-        hex(&p.measurement),
-        tags.join(","),
-        fields.join(",")
-    )
-}
+use influx_reference::line_protocol::Precision;
 
 #[test]
 fn every_body_decodes_as_the_go_decoder_decodes_it() {
-    let path = std::env::var("LPC_GO_CASES").unwrap_or_else(|_| {
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/go_lineprotocol/cases.tsv.gz"
-        )
-        .to_string()
-    });
-    let raw = std::fs::read(&path).expect("the fixture");
-    let mut text = String::new();
-    if path.ends_with(".gz") {
-        flate2::read::GzDecoder::new(&raw[..])
-            .read_to_string(&mut text)
-            .expect("gzip");
-    } else {
-        text = String::from_utf8(raw).expect("utf-8");
-    }
+    let text = load("go_lineprotocol/cases.tsv.gz", "LPC_GO_CASES");
     let mut failures = Vec::new();
     let mut bodies = 0;
     for (n, line) in text.lines().enumerate() {

@@ -6,69 +6,14 @@
 //! byte for byte, and every point's measurement, tags in order, fields in order with their
 //! types and values (floats bit for bit), and timestamp.
 
-use std::io::Read;
+mod go_fixture;
 
-use influx_reference::line_protocol::{parse_batch, FieldValue, Point, Precision};
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-        .collect()
-}
-
-/// A point as `main.go` prints Go's.
-fn dump(p: &Point<'_>) -> String {
-    let tags: Vec<String> = p
-        .tags
-        .iter()
-        .map(|t| format!("{}={}", hex(&t.key), hex(&t.value)))
-        .collect();
-    let fields: Vec<String> = p
-        .fields
-        .iter()
-        .map(|f| {
-            let v = match &f.value {
-                FieldValue::Integer(n) => format!("integer:{n}"),
-                FieldValue::Unsigned(n) => format!("unsigned:{n}"),
-                FieldValue::Float(x) => format!("float:{:016x}", x.to_bits()),
-                FieldValue::Boolean(b) => format!("boolean:{b}"),
-                FieldValue::String(s) => format!("string:{}", hex(s)),
-            };
-            format!("{}:{v}", hex(&f.key))
-        })
-        .collect();
-    let time = p.timestamp.map_or("none".to_string(), |t| t.to_string());
-    format!(
-        "{}|{}|{}|{time}",
-        hex(&p.measurement),
-        tags.join(","),
-        fields.join(",")
-    )
-}
+use go_fixture::{dump_point as dump, hex, load, unhex};
+use influx_reference::line_protocol::{parse_batch, Precision};
 
 #[test]
 fn every_body_parses_as_influxdb_parses_it() {
-    let path = std::env::var("LP_GO_CASES").unwrap_or_else(|_| {
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/go_models/cases.tsv.gz"
-        )
-        .to_string()
-    });
-    let raw = std::fs::read(&path).expect("the fixture");
-    let mut text = String::new();
-    if path.ends_with(".gz") {
-        flate2::read::GzDecoder::new(&raw[..])
-            .read_to_string(&mut text)
-            .expect("gzip");
-    } else {
-        text = String::from_utf8(raw).expect("utf-8");
-    }
+    let text = load("go_models/cases.tsv.gz", "LP_GO_CASES");
     let mut failures = Vec::new();
     let mut bodies = 0;
     for (n, line) in text.lines().enumerate() {
