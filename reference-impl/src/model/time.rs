@@ -1,5 +1,7 @@
 //! Go's time and duration text formats, over Unix nanoseconds.
 
+use super::go_text::{time_quote, time_quote_bytes};
+
 /// Nanoseconds per unit.
 pub const NANOS_PER_SECOND: i64 = 1_000_000_000;
 pub const NANOS_PER_HOUR: i64 = 3_600 * NANOS_PER_SECOND;
@@ -93,7 +95,7 @@ pub fn parse_rfc3339_nano(s: &str) -> Option<i64> {
 /// fraction (at most nine digits then), zone offsets up to `+24:00` and `+23:60`.
 pub fn parse_rfc3339_nano_wide(s: &str) -> Option<i128> {
     let b = s.as_bytes();
-    strict_rfc3339(b).or_else(|| layout_rfc3339_nano(b))
+    strict_rfc3339(b).or_else(|| go_parse_layout(s, GoLayout::Rfc3339Nano).ok())
 }
 
 /// Two ASCII digits at `b[at..at + 2]`.
@@ -167,86 +169,177 @@ fn strict_rfc3339(b: &[u8]) -> Option<i128> {
     ))
 }
 
-/// Go 1.23's layout parser on `2006-01-02T15:04:05.999999999Z07:00` (`time.parse`): the
-/// hour takes one or two digits, the other fields exactly two; the fraction is optional,
-/// after `.` or `,`, at most nine digits; the zone is `Z` or `±hh:mm`, range-checked with
-/// `>` (so `+24:00` and `+23:60` pass); the day is checked against its month last.
-fn layout_rfc3339_nano(b: &[u8]) -> Option<i128> {
-    if b.len() < 4 || b[..4].iter().any(|c| !c.is_ascii_digit()) {
+/// The layouts [`go_parse_layout`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GoLayout {
+    /// `time.RFC3339` (a query's `now`, through `Time.UnmarshalJSON`).
+    Rfc3339,
+    /// `time.RFC3339Nano` (delete's start and stop, Flux time literals).
+    Rfc3339Nano,
+}
+
+impl GoLayout {
+    fn text(self) -> &'static str {
+        match self {
+            Self::Rfc3339 => "2006-01-02T15:04:05Z07:00",
+            Self::Rfc3339Nano => "2006-01-02T15:04:05.999999999Z07:00",
+        }
+    }
+}
+
+/// `elem` is what was left of the value, as bytes: Go slices fields off by bytes, so it may
+/// begin inside a character.
+fn cannot_parse(value: &str, layout: GoLayout, elem: &[u8], layout_elem: &str) -> String {
+    format!(
+        "parsing time {} as {}: cannot parse {} as {}",
+        time_quote(value),
+        time_quote(layout.text()),
+        time_quote_bytes(elem),
+        time_quote(layout_elem)
+    )
+}
+
+fn out_of_range(value: &str, what: &str) -> String {
+    format!("parsing time {}: {what} out of range", time_quote(value))
+}
+
+fn digit(s: &[u8], i: usize) -> bool {
+    s.get(i).is_some_and(u8::is_ascii_digit)
+}
+
+/// Go's `getnum`: one or two digits (exactly two when `fixed`).
+fn getnum(s: &[u8], fixed: bool) -> Option<(i64, usize)> {
+    if !digit(s, 0) {
         return None;
     }
-    let year = b[..4]
+    if !digit(s, 1) {
+        if fixed {
+            return None;
+        }
+        return Some((i64::from(s[0] - b'0'), 1));
+    }
+    Some((i64::from(s[0] - b'0') * 10 + i64::from(s[1] - b'0'), 2))
+}
+
+/// Go 1.23's layout parser (`time.parse`) on `layout`, with its `ParseError` texts; Unix
+/// nanoseconds as i128. The hour takes one or two digits, the other fields exactly two; the
+/// zone is `Z` or `±hh:mm`, range-checked with `>` (so `+24:00` and `+23:60` pass); the day
+/// is checked against its month last.
+pub fn go_parse_layout(value: &str, layout: GoLayout) -> Result<i128, String> {
+    let cannot_parse =
+        |elem: &[u8], layout_elem: &str| cannot_parse(value, layout, elem, layout_elem);
+    let v = value.as_bytes();
+    let mut rest = v;
+    // 2006: four bytes, the first a digit; when the other three are not all digits, Go has
+    // already cut the four off (`p, value = value[0:4], value[4:]` before `atoi(p)`), so the
+    // error shows what follows them.
+    if rest.len() < 4 || !digit(rest, 0) {
+        return Err(cannot_parse(rest, "2006"));
+    }
+    if !rest[..4].iter().all(u8::is_ascii_digit) {
+        return Err(cannot_parse(&rest[4..], "2006"));
+    }
+    let year: i64 = rest[..4]
         .iter()
-        .fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0'));
-    let mut rest = &b[4..];
-    let literal = |rest: &mut &[u8], c: u8| -> Option<()> {
-        let (&first, tail) = rest.split_first()?;
-        (first == c).then(|| *rest = tail)
-    };
-    let fixed = |rest: &mut &[u8]| -> Option<i64> {
-        let v = two_digits(rest, 0)?;
-        *rest = &rest[2..];
-        Some(v)
-    };
-    literal(&mut rest, b'-')?;
-    let month = fixed(&mut rest).filter(|m| (1..=12).contains(m))?;
-    literal(&mut rest, b'-')?;
-    let day = fixed(&mut rest).filter(|d| *d <= 31)?;
-    literal(&mut rest, b'T')?;
-    // `getnum(value, false)`: one digit, or two when the second is a digit too.
-    let hour = match rest {
-        [h @ b'0'..=b'9', l @ b'0'..=b'9', ..] => {
-            let v = i64::from(h - b'0') * 10 + i64::from(l - b'0');
-            rest = &rest[2..];
-            v
+        .fold(0, |acc, d| acc * 10 + i64::from(d - b'0'));
+    rest = &rest[4..];
+    let literal = |rest: &mut &[u8], lit: &str| -> Result<(), String> {
+        if rest.starts_with(lit.as_bytes()) {
+            *rest = &rest[lit.len()..];
+            Ok(())
+        } else {
+            Err(cannot_parse(rest, lit))
         }
-        [h @ b'0'..=b'9', ..] => {
-            let v = i64::from(h - b'0');
-            rest = &rest[1..];
-            v
-        }
-        _ => return None,
     };
+    literal(&mut rest, "-")?;
+    let Some((month, n)) = getnum(rest, true) else {
+        return Err(cannot_parse(rest, "01"));
+    };
+    rest = &rest[n..];
+    if !(1..=12).contains(&month) {
+        return Err(out_of_range(value, "month"));
+    }
+    literal(&mut rest, "-")?;
+    let Some((day, n)) = getnum(rest, true) else {
+        return Err(cannot_parse(rest, "02"));
+    };
+    rest = &rest[n..];
+    // Go checks the day against the month at the end; a day over 31 fails here.
+    literal(&mut rest, "T")?;
+    let Some((hour, n)) = getnum(rest, false) else {
+        return Err(cannot_parse(rest, "15"));
+    };
+    rest = &rest[n..];
     if hour >= 24 {
-        return None;
+        return Err(out_of_range(value, "hour"));
     }
-    literal(&mut rest, b':')?;
-    let minute = fixed(&mut rest).filter(|m| *m < 60)?;
-    literal(&mut rest, b':')?;
-    let second = fixed(&mut rest).filter(|s| *s < 60)?;
-    let mut nanos = 0;
-    if rest.len() >= 2 && matches!(rest[0], b'.' | b',') && rest[1].is_ascii_digit() {
-        let n = rest[1..]
-            .iter()
-            .take(9)
-            .take_while(|c| c.is_ascii_digit())
-            .count();
-        nanos = fraction_nanos(&rest[1..1 + n]);
-        rest = &rest[1 + n..];
-    }
-    let offset = match rest {
-        [b'Z', tail @ ..] => {
-            rest = tail;
-            0
-        }
-        [sign, _, _, b':', _, _, tail @ ..] => {
-            let hh = two_digits(rest, 1).filter(|h| *h <= 24)?;
-            let mm = two_digits(rest, 4).filter(|m| *m <= 60)?;
-            let off = hh * 3600 + mm * 60;
-            let off = match sign {
-                b'+' => off,
-                b'-' => -off,
-                _ => return None,
-            };
-            rest = tail;
-            off
-        }
-        _ => return None,
+    literal(&mut rest, ":")?;
+    let Some((minute, n)) = getnum(rest, true) else {
+        return Err(cannot_parse(rest, "04"));
     };
-    if !rest.is_empty() || day < 1 || day > days_in_month(year, month) {
-        return None;
+    rest = &rest[n..];
+    if minute >= 60 {
+        return Err(out_of_range(value, "minute"));
     }
-    Some(unix_nanos(
+    literal(&mut rest, ":")?;
+    let Some((second, n)) = getnum(rest, true) else {
+        return Err(cannot_parse(rest, "05"));
+    };
+    rest = &rest[n..];
+    if second >= 60 {
+        return Err(out_of_range(value, "second"));
+    }
+    // RFC3339 names no fraction: the seconds take one of any length (`stdSecond`), the digits
+    // past the ninth dropped; RFC3339Nano's `.999999999` takes at most nine.
+    let mut nanos = 0;
+    if rest.len() >= 2 && matches!(rest[0], b'.' | b',') && digit(rest, 1) {
+        let digits = rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        let n = 1 + match layout {
+            GoLayout::Rfc3339 => digits,
+            GoLayout::Rfc3339Nano => digits.min(9),
+        };
+        nanos = fraction_nanos(&rest[1..n]);
+        rest = &rest[n..];
+    }
+    // Z07:00
+    let offset: i64 = if rest.first() == Some(&b'Z') {
+        rest = &rest[1..];
+        0
+    } else {
+        if rest.len() < 6 || rest[3] != b':' {
+            return Err(cannot_parse(rest, "Z07:00"));
+        }
+        // Go slices sign, hour and minute off before it reads them, so a failure shows what
+        // follows the six bytes; the minute is read only when the hour was.
+        let (sign, after) = (rest[0], &rest[6..]);
+        let hh = getnum(&rest[1..3], true).map(|(v, _)| v);
+        let mm = hh.and_then(|_| getnum(&rest[4..6], true).map(|(v, _)| v));
+        // The range checks come before the parse error; the minute's is set last and wins.
+        if mm.is_some_and(|m| m > 60) {
+            return Err(out_of_range(value, "time zone offset minute"));
+        }
+        if hh.is_some_and(|h| h > 24) {
+            return Err(out_of_range(value, "time zone offset hour"));
+        }
+        let (Some(hh), Some(mm), b'+' | b'-') = (hh, mm, sign) else {
+            return Err(cannot_parse(after, "Z07:00"));
+        };
+        let off = (hh * 60 + mm) * 60;
+        let off = if sign == b'-' { -off } else { off };
+        rest = after;
+        off
+    };
+    if !rest.is_empty() {
+        return Err(format!(
+            "parsing time {}: extra text: {}",
+            time_quote(value),
+            time_quote_bytes(rest)
+        ));
+    }
+    if day < 1 || day > days_in_month(year, month) {
+        return Err(out_of_range(value, "day"));
+    }
+    Ok(unix_nanos(
         (year, month, day),
         (hour, minute, second),
         nanos,
