@@ -82,24 +82,6 @@ fn answer(result: Result<crate::engine::WriteStats, ApiError>) -> Response<Body>
     }
 }
 
-/// The request's query parameters as owned values, for a write thread.
-struct Params(QueryParams);
-
-impl Params {
-    fn of(parts: &axum::http::request::Parts) -> Self {
-        Self(QueryParams::parse(parts.uri.query()))
-    }
-
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key)
-    }
-
-    /// As Go's string holds it (see [`QueryParams::get_bytes`]).
-    fn get_bytes(&self, key: &str) -> Option<&[u8]> {
-        self.0.get_bytes(key)
-    }
-}
-
 /// Bodies up to this size are written on the async worker when the store is free at once (see
 /// [`blocking`]): parsing and storing them takes microseconds. A gzipped body qualifies when it
 /// is this small both as sent and gunzipped (see [`inline`]).
@@ -191,7 +173,7 @@ pub async fn api_v2_write(State(state): State<Arc<AppState>>, req: Request) -> R
     if let Some(fault) = injected_fault(&state) {
         return respond::error(&fault, Encoder::Compact);
     }
-    let params = Params::of(&parts);
+    let params = QueryParams::parse(parts.uri.query());
     let gzip = gzip_requested(&parts.headers);
     let body = match read_body(body, HARD_BODY_LIMIT).await {
         Ok(b) => b,
@@ -309,7 +291,7 @@ fn malformed_stream(body: bytes::Bytes, precision: crate::model::Precision) -> R
 
 pub async fn v1_write(State(state): State<Arc<AppState>>, req: Request) -> Response<Body> {
     let (parts, body) = req.into_parts();
-    let params = Params::of(&parts);
+    let params = QueryParams::parse(parts.uri.query());
     let gzip = gzip_requested(&parts.headers);
     let auth = match v1_authenticate(&state, &parts, &params).await {
         Ok(a) => a,
@@ -326,7 +308,7 @@ pub async fn v1_write_other_method(
     req: Request,
 ) -> Response<Body> {
     let (parts, _body) = req.into_parts();
-    let params = Params::of(&parts);
+    let params = QueryParams::parse(parts.uri.query());
     if let Err(resp) = v1_authenticate(&state, &parts, &params).await {
         return resp;
     }
@@ -337,7 +319,7 @@ pub async fn v1_write_other_method(
 async fn v1_authenticate(
     state: &Arc<AppState>,
     parts: &axum::http::request::Parts,
-    params: &Params,
+    params: &QueryParams,
 ) -> Result<Authorization, Response<Body>> {
     let header = parts
         .headers
@@ -357,7 +339,7 @@ async fn v1_write_authenticated(
     state: Arc<AppState>,
     body: Body,
     auth: Authorization,
-    params: Params,
+    params: QueryParams,
     gzip: bool,
 ) -> Response<Body> {
     if let Some(fault) = injected_fault(&state) {
@@ -378,7 +360,7 @@ fn v1_write_blocking(
     state: &AppState,
     mut store: StoreAccess<'_>,
     auth: &Authorization,
-    params: &Params,
+    params: &QueryParams,
     gzip: bool,
     request_body: &bytes::Bytes,
 ) -> Response<Body> {
