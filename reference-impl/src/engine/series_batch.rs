@@ -15,25 +15,39 @@ use crate::storage::batch::FastState;
 pub use crate::storage::batch::{to_ordinal, BatchSeries, FieldColumn, SeriesBatch};
 use crate::storage::SeriesKey;
 
-/// The last signature computed for a series: its index, and for each field of the point it
-/// was computed for, its key, type and column (`None`: the field has no column).
-#[derive(Debug, Default)]
+/// The last signature computed for a series, and for each field of the point it was computed
+/// for, its key, type and column (`None`: the field has no column). The keys and fields live in
+/// the builder's `template_keys` and `template_fields`: a series' template takes no allocation
+/// of its own (most series of a small batch have one or two points).
+#[derive(Debug, Clone)]
 struct Template {
     signature: usize,
-    /// The field keys one after another; `fields[i].0` is where key `i` ends.
-    keys: Vec<u8>,
-    fields: Vec<(usize, FieldType, Option<usize>)>,
+    /// `template_keys[keys..]` holds the field keys one after another; `fields` indexes
+    /// `template_fields`, whose `.0` is where each key ends (relative to `keys`).
+    keys: usize,
+    fields: std::ops::Range<usize>,
 }
 
 impl Template {
     /// Whether `fields` have the keys and types of this template's point, in order.
-    fn matches(&self, fields: &[Field<'_>]) -> bool {
-        if fields.len() != self.fields.len() {
+    fn matches(
+        &self,
+        fields: &[Field<'_>],
+        keys: &[u8],
+        spans: &[(usize, FieldType, Option<usize>)],
+    ) -> bool {
+        let Some(spans) = spans.get(self.fields.clone()) else {
+            return false;
+        };
+        let Some(keys) = keys.get(self.keys..) else {
+            return false;
+        };
+        if fields.len() != spans.len() {
             return false;
         }
         let mut start = 0;
-        fields.iter().zip(&self.fields).all(|(f, &(end, ty, _))| {
-            let same = self.keys.get(start..end) == Some(&*f.key) && f.value.field_type() == ty;
+        fields.iter().zip(spans).all(|(f, &(end, ty, _))| {
+            let same = keys.get(start..end) == Some(&*f.key) && f.value.field_type() == ty;
             start = end;
             same
         })
@@ -103,13 +117,24 @@ pub struct SeriesBatchBuilder<'a, C> {
     /// Series by their key as written (one hash of contiguous bytes): a raw key not seen yet is
     /// looked up by its parsed series key in `by_key`.
     by_raw_key: HashMap<&'a [u8], usize, FastState>,
+    /// Series by their parsed key. The keys move into the batch's series at the end (a copy
+    /// per series for the map was ~5% of a small batch's allocations).
     by_key: HashMap<SeriesKey, usize, FastState>,
     /// Per series: its rows, its columns and its last signature.
     series: Vec<SeriesState>,
+    /// Every series' columns, each series' in a list (`SeriesState::columns`), their keys
+    /// one after another in `column_keys`: a series of a few fields takes no vector of its own
+    /// until the end.
+    columns: Vec<ColumnState>,
+    column_keys: Vec<u8>,
     /// Per series past its first `SEARCHED_COLUMNS` columns (which are searched in order): field
-    /// key → column. A search of every column would be quadratic in a series with many keys,
-    /// and a map for the usual few was 3.5% of a write.
+    /// key → column (index in `columns`). A search of every column would be quadratic in a
+    /// series with many keys, and a map for the usual few was 3.5% of a write.
     column_index: HashMap<usize, HashMap<Vec<u8>, usize, FastState>, FastState>,
+    /// The series' templates' keys and fields (see [`Template`]). A series whose fields change
+    /// appends a new template: at most the batch's field keys, once per point.
+    template_keys: Vec<u8>,
+    template_fields: Vec<(usize, FieldType, Option<usize>)>,
     /// Signature encodings → their index, in order of first appearance.
     signature_of: HashMap<Vec<u8>, usize, FastState>,
     signature: Vec<u8>,
@@ -119,21 +144,53 @@ pub struct SeriesBatchBuilder<'a, C> {
     row_values: Vec<usize>,
 }
 
+/// No next column.
+const END: usize = usize::MAX;
+
 /// A series while its points come: how many rows it has, and its columns so far.
-#[derive(Default)]
 struct SeriesState {
     rows: usize,
-    /// Per column: key, the type of its first value, and how many values it has.
-    columns: Vec<(Vec<u8>, FieldType, usize)>,
+    /// Its first and last column (indices in the builder's `columns`; `END` when it has none)
+    /// and how many it has.
+    first_column: usize,
+    last_column: usize,
+    column_count: usize,
     /// The last signature computed in this series. A point whose fields have the same keys
     /// and types, in the same order, shares it without a hash look-up (the usual case: a
     /// series keeps its fields).
     template: Option<Template>,
 }
 
+impl Default for SeriesState {
+    fn default() -> Self {
+        Self {
+            rows: 0,
+            first_column: END,
+            last_column: END,
+            column_count: 0,
+            template: None,
+        }
+    }
+}
+
+/// A column while its values come.
+struct ColumnState {
+    /// Its key: `column_keys[key]`.
+    key: std::ops::Range<usize>,
+    /// The type of its first value.
+    ty: FieldType,
+    /// How many values it has.
+    values: usize,
+    /// Its place among its series' columns, and the series' next column (`END` for none).
+    position: usize,
+    next: usize,
+}
+
 /// A field value noted for its column.
 struct PendingValue {
     ordinal: u32,
+    /// Index in the builder's `columns` (a batch holds fewer columns than values, and fewer
+    /// values than `u32::MAX`: see [`to_ordinal`]).
     column: u32,
     value: OwnedFieldValue,
 }
@@ -168,7 +225,11 @@ impl<'a, C: Fn(&[u8]) -> bool> SeriesBatchBuilder<'a, C> {
             by_raw_key: HashMap::with_capacity_and_hasher(keys, FastState::default()),
             by_key: HashMap::with_capacity_and_hasher(keys, FastState::default()),
             series: Vec::with_capacity(keys),
+            columns: Vec::with_capacity(keys),
+            column_keys: Vec::new(),
             column_index: HashMap::with_hasher(FastState::default()),
+            template_keys: Vec::new(),
+            template_fields: Vec::with_capacity(keys),
             signature_of: HashMap::with_capacity_and_hasher(keys, FastState::default()),
             signature: Vec::new(),
             values: Vec::with_capacity(rows),
@@ -191,9 +252,8 @@ impl<'a, C: Fn(&[u8]) -> bool> SeriesBatchBuilder<'a, C> {
         let s = match self.by_key.get(&key) {
             Some(&s) => s,
             None => {
-                let s = self.out.series.len();
-                self.by_key.insert(key.clone(), s);
-                self.out.series.push(BatchSeries::new(key));
+                let s = self.series.len();
+                self.by_key.insert(key, s);
                 self.series.push(SeriesState::default());
                 s
             }
@@ -218,18 +278,17 @@ impl<'a, C: Fn(&[u8]) -> bool> SeriesBatchBuilder<'a, C> {
         let (signature, plain) = match self.series.get_mut(s) {
             Some(series) => {
                 series.rows += 1;
-                note_fields(
-                    series,
-                    s,
-                    point.measurement(),
-                    fields,
-                    first,
-                    &self.column,
-                    &mut self.column_index,
-                    &mut self.signature_of,
-                    &mut self.signature,
-                    &mut self.values,
-                )
+                let mut notes = Notes {
+                    columns: &mut self.columns,
+                    column_keys: &mut self.column_keys,
+                    column_index: &mut self.column_index,
+                    template_keys: &mut self.template_keys,
+                    template_fields: &mut self.template_fields,
+                    signature_of: &mut self.signature_of,
+                    signature: &mut self.signature,
+                    values: &mut self.values,
+                };
+                notes.note_fields(series, s, point.measurement(), fields, first, &self.column)
             }
             None => (0, true),
         };
@@ -242,13 +301,28 @@ impl<'a, C: Fn(&[u8]) -> bool> SeriesBatchBuilder<'a, C> {
     pub fn finish(self) -> SeriesBatch {
         let Self {
             mut out,
+            by_key,
             series,
+            columns: column_states,
+            column_keys,
             signature_of,
             mut values,
             row_values,
             ..
         } = self;
         out.signatures = signature_of.len();
+        // Each series' key, moved out of the map.
+        let mut keys: Vec<Option<SeriesKey>> = Vec::with_capacity(series.len());
+        keys.resize_with(series.len(), || None);
+        for (key, s) in by_key {
+            if let Some(slot) = keys.get_mut(s) {
+                *slot = Some(key);
+            }
+        }
+        out.series = keys
+            .into_iter()
+            .map(|key| BatchSeries::new(key.unwrap_or_else(|| SeriesKey::new(b"", []))))
+            .collect();
         // The rows of each series, in input order (`by_series[start[s]..start[s + 1]]`).
         let mut start = Vec::with_capacity(series.len() + 1);
         let mut next = 0;
@@ -263,21 +337,32 @@ impl<'a, C: Fn(&[u8]) -> bool> SeriesBatchBuilder<'a, C> {
             by_series[filled[s]] = row;
             filled[s] += 1;
         }
-        for (s, state) in series.into_iter().enumerate() {
+        for (s, state) in series.iter().enumerate() {
             let Some(batch_series) = out.series.get_mut(s) else {
                 continue;
             };
             let columns = &mut batch_series.columns;
-            columns.extend(state.columns.into_iter().map(|(key, ty, n)| FieldColumn {
-                key,
-                ordinals: Vec::with_capacity(n),
-                times: Vec::with_capacity(n),
-                values: ValueColumn::for_type(ty, n),
-            }));
+            columns.reserve_exact(state.column_count);
+            let mut c = state.first_column;
+            while let Some(col) = column_states.get(c) {
+                columns.push(FieldColumn {
+                    key: column_keys
+                        .get(col.key.clone())
+                        .unwrap_or_default()
+                        .to_vec(),
+                    ordinals: Vec::with_capacity(col.values),
+                    times: Vec::with_capacity(col.values),
+                    values: ValueColumn::for_type(col.ty, col.values),
+                });
+                c = col.next;
+            }
             for &row in &by_series[start[s]..start[s + 1]] {
                 let time = out.row_time[row];
                 for v in &mut values[row_values[row]..row_values[row + 1]] {
-                    if let Some(col) = columns.get_mut(v.column as usize) {
+                    let position = column_states
+                        .get(v.column as usize)
+                        .map_or(END, |c| c.position);
+                    if let Some(col) = columns.get_mut(position) {
                         col.ordinals.push(v.ordinal);
                         col.times.push(time);
                         col.values.push(std::mem::replace(
@@ -293,102 +378,147 @@ impl<'a, C: Fn(&[u8]) -> bool> SeriesBatchBuilder<'a, C> {
     }
 }
 
-/// Notes the fields of one point of series `s` (state `series`): the column of each and the
-/// values that go into one. Returns the point's signature and whether it is plain.
-#[allow(clippy::too_many_arguments)]
-fn note_fields(
-    series: &mut SeriesState,
-    s: usize,
-    measurement: &[u8],
-    fields: &[Field<'_>],
-    first: usize,
-    column: &impl Fn(&[u8]) -> bool,
-    column_index: &mut HashMap<usize, HashMap<Vec<u8>, usize, FastState>, FastState>,
-    signature_of: &mut HashMap<Vec<u8>, usize, FastState>,
-    signature: &mut Vec<u8>,
-    values: &mut Vec<PendingValue>,
-) -> (usize, bool) {
-    let mut plain = true;
-    if let Some(t) = series.template.as_ref().filter(|t| t.matches(fields)) {
-        // Same keys in the same order: the same columns, no key comparison.
-        for (ordinal, (field, &(_, _, c))) in (first..).zip(fields.iter().zip(&t.fields)) {
-            plain &= !needs_close_look(field);
-            if let Some(c) = c {
-                if let Some(col) = series.columns.get_mut(c) {
-                    col.2 += 1;
+/// The builder's parts a point's fields are noted in.
+struct Notes<'b> {
+    columns: &'b mut Vec<ColumnState>,
+    column_keys: &'b mut Vec<u8>,
+    column_index: &'b mut HashMap<usize, HashMap<Vec<u8>, usize, FastState>, FastState>,
+    template_keys: &'b mut Vec<u8>,
+    template_fields: &'b mut Vec<(usize, FieldType, Option<usize>)>,
+    signature_of: &'b mut HashMap<Vec<u8>, usize, FastState>,
+    signature: &'b mut Vec<u8>,
+    values: &'b mut Vec<PendingValue>,
+}
+
+impl Notes<'_> {
+    /// Notes the fields of one point of series `s` (state `series`): the column of each and
+    /// the values that go into one. Returns the point's signature and whether it is plain.
+    fn note_fields(
+        &mut self,
+        series: &mut SeriesState,
+        s: usize,
+        measurement: &[u8],
+        fields: &[Field<'_>],
+        first: usize,
+        column: &impl Fn(&[u8]) -> bool,
+    ) -> (usize, bool) {
+        let mut plain = true;
+        if let Some(t) = series
+            .template
+            .as_ref()
+            .filter(|t| t.matches(fields, self.template_keys, self.template_fields))
+        {
+            // Same keys in the same order: the same columns, no key comparison.
+            let spans = self.template_fields.get(t.fields.clone()).unwrap_or(&[]);
+            for (ordinal, (field, &(_, _, c))) in (first..).zip(fields.iter().zip(spans)) {
+                plain &= !needs_close_look(field);
+                if let Some(c) = c {
+                    if let Some(col) = self.columns.get_mut(c) {
+                        col.values += 1;
+                    }
+                    self.values.push(PendingValue {
+                        ordinal: to_ordinal(ordinal),
+                        column: to_ordinal(c),
+                        value: field.value.to_owned_value(),
+                    });
                 }
-                values.push(PendingValue {
-                    ordinal: to_ordinal(ordinal),
-                    column: c as u32,
-                    value: field.value.to_owned_value(),
-                });
             }
+            return (t.signature, plain);
         }
-        return (t.signature, plain);
-    }
-    signature.clear();
-    signature.extend_from_slice(&(measurement.len() as u64).to_le_bytes());
-    signature.extend_from_slice(measurement);
-    for field in fields {
-        signature.push(type_code(field.value.field_type()));
-        signature.extend_from_slice(&(field.key.len() as u64).to_le_bytes());
-        signature.extend_from_slice(&field.key);
-    }
-    let next = signature_of.len();
-    let sig = match signature_of.get(signature.as_slice()) {
-        Some(&sig) => sig,
-        None => {
-            signature_of.insert(signature.clone(), next);
-            next
+        let signature = &mut *self.signature;
+        signature.clear();
+        signature.extend_from_slice(&(measurement.len() as u64).to_le_bytes());
+        signature.extend_from_slice(measurement);
+        for field in fields {
+            signature.push(type_code(field.value.field_type()));
+            signature.extend_from_slice(&(field.key.len() as u64).to_le_bytes());
+            signature.extend_from_slice(&field.key);
         }
-    };
-    // The template is rebuilt in place: its buffers stay with the series.
-    let t = series.template.get_or_insert_with(Template::default);
-    t.signature = sig;
-    t.keys.clear();
-    t.fields.clear();
-    let columns = &mut series.columns;
-    for (ordinal, field) in (first..).zip(fields) {
-        plain &= !needs_close_look(field);
-        let ty = field.value.field_type();
-        t.keys.extend_from_slice(&field.key);
-        if !column(&field.key) {
-            t.fields.push((t.keys.len(), ty, None));
-            continue;
-        }
-        let searched = &columns[..columns.len().min(SEARCHED_COLUMNS)];
-        let found = match searched.iter().position(|c| c.0 == *field.key) {
-            None if columns.len() > SEARCHED_COLUMNS => column_index
-                .get(&s)
-                .and_then(|m| m.get(&*field.key))
-                .copied(),
-            found => found,
-        };
-        let c = match found {
-            Some(c) => c,
+        let next = self.signature_of.len();
+        let sig = match self.signature_of.get(signature.as_slice()) {
+            Some(&sig) => sig,
             None => {
-                columns.push((field.key.to_vec(), ty, 0));
-                let c = columns.len() - 1;
-                if c >= SEARCHED_COLUMNS {
-                    column_index
-                        .entry(s)
-                        .or_default()
-                        .insert(field.key.to_vec(), c);
-                }
-                c
+                self.signature_of.insert(signature.clone(), next);
+                next
             }
         };
-        t.fields.push((t.keys.len(), ty, Some(c)));
-        if let Some(col) = columns.get_mut(c) {
-            col.2 += 1;
+        // A new template, at the end of the shared buffers.
+        let keys_start = self.template_keys.len();
+        let fields_start = self.template_fields.len();
+        for (ordinal, field) in (first..).zip(fields) {
+            plain &= !needs_close_look(field);
+            let ty = field.value.field_type();
+            self.template_keys.extend_from_slice(&field.key);
+            let key_end = self.template_keys.len() - keys_start;
+            if !column(&field.key) {
+                self.template_fields.push((key_end, ty, None));
+                continue;
+            }
+            let c = self.column_of(series, s, &field.key, ty);
+            self.template_fields.push((key_end, ty, Some(c)));
+            if let Some(col) = self.columns.get_mut(c) {
+                col.values += 1;
+            }
+            self.values.push(PendingValue {
+                ordinal: to_ordinal(ordinal),
+                column: to_ordinal(c),
+                value: field.value.to_owned_value(),
+            });
         }
-        values.push(PendingValue {
-            ordinal: to_ordinal(ordinal),
-            column: c as u32,
-            value: field.value.to_owned_value(),
+        series.template = Some(Template {
+            signature: sig,
+            keys: keys_start,
+            fields: fields_start..self.template_fields.len(),
         });
+        (sig, plain)
     }
-    (sig, plain)
+
+    /// The column of `key` in series `s`, added (for values of type `ty`) when it has none.
+    fn column_of(
+        &mut self,
+        series: &mut SeriesState,
+        s: usize,
+        key: &[u8],
+        ty: FieldType,
+    ) -> usize {
+        let mut c = series.first_column;
+        let mut searched = 0;
+        while let Some(col) = self.columns.get(c).filter(|_| searched < SEARCHED_COLUMNS) {
+            if self.column_keys.get(col.key.clone()) == Some(key) {
+                return c;
+            }
+            searched += 1;
+            c = col.next;
+        }
+        if series.column_count > SEARCHED_COLUMNS {
+            if let Some(&c) = self.column_index.get(&s).and_then(|m| m.get(key)) {
+                return c;
+            }
+        }
+        let c = self.columns.len();
+        let start = self.column_keys.len();
+        self.column_keys.extend_from_slice(key);
+        self.columns.push(ColumnState {
+            key: start..self.column_keys.len(),
+            ty,
+            values: 0,
+            position: series.column_count,
+            next: END,
+        });
+        match self.columns.get_mut(series.last_column) {
+            Some(last) => last.next = c,
+            None => series.first_column = c,
+        }
+        series.last_column = c;
+        if series.column_count >= SEARCHED_COLUMNS {
+            self.column_index
+                .entry(s)
+                .or_default()
+                .insert(key.to_vec(), c);
+        }
+        series.column_count += 1;
+        c
+    }
 }
 
 #[cfg(test)]
