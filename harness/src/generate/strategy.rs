@@ -25,7 +25,9 @@
 //! name of every menu; the runner's greedy pass then drops requests, lines, schema columns
 //! and measurements, and raises or removes the series quota.
 
-use super::model::{Batch, Delete, Line, MeasurementSchema, Op, Point, Scenario, Time, Value};
+use super::model::{
+    Batch, Delete, Line, MeasurementSchema, Op, Point, Scenario, Text, Time, Value,
+};
 use super::rng::{Pick, Rng};
 use crate::case::{ColumnDataType, Profile, WriteApi};
 
@@ -414,24 +416,25 @@ fn point(cfg: &GenConfig, rng: &mut Rng) -> RawPoint {
         _ => rng.below(MEASUREMENTS.len()),
     };
     // Maps as proptest's `btree_map` made them: a drawn number of (key, value) draws, a key
-    // drawn twice keeping its last value.
-    let mut tags = std::collections::BTreeMap::new();
+    // drawn twice keeping its last value, in key order (kept sorted in place: a map per
+    // point was most of drawing one).
+    let mut tags: Vec<(usize, usize)> = Vec::new();
     for _ in 0..rng.below(3) {
         let k = rng.below(TAG_KEYS.len());
-        tags.insert(k, rng.below(TAG_VALUES.len()));
+        insert_sorted(&mut tags, k, rng.below(TAG_VALUES.len()));
     }
-    let mut fields = std::collections::BTreeMap::new();
+    let mut fields: Vec<(usize, (Option<usize>, Pick))> = Vec::new();
     for _ in 0..rng.between(1, 3) {
         // `time` (the last key) is rare: one key in twenty.
         let key = match rng.weighted(&[19, 1]) {
             0 => rng.below(FIELD_KEYS.len() - 1),
             _ => FIELD_KEYS.len() - 1,
         };
-        fields.insert(key, field(cfg, rng));
+        insert_sorted(&mut fields, key, field(cfg, rng));
     }
     RawPoint {
         measurement,
-        tags: tags.into_iter().collect(),
+        tags,
         fields: fields
             .into_iter()
             .map(|(key, (conflict, pick))| RawField {
@@ -441,6 +444,18 @@ fn point(cfg: &GenConfig, rng: &mut Rng) -> RawPoint {
             })
             .collect(),
         time: time(cfg, rng),
+    }
+}
+
+/// `map.insert(key, value)` for a map kept as a vector sorted by key.
+fn insert_sorted<V>(map: &mut Vec<(usize, V)>, key: usize, value: V) {
+    match map.binary_search_by_key(&key, |(k, _)| *k) {
+        Ok(i) => {
+            if let Some(entry) = map.get_mut(i) {
+                entry.1 = value;
+            }
+        }
+        Err(i) => map.insert(i, (key, value)),
     }
 }
 
@@ -766,7 +781,7 @@ pub fn simpler(raw: &RawScenario) -> Vec<RawScenario> {
 }
 
 fn value(ty: usize, pick: Pick) -> Value {
-    let s = |menu: &[&str]| pick.get(menu).to_string();
+    let s = |menu: &'static [&'static str]| Text::Borrowed(*pick.get(menu));
     match ty {
         0 => Value::Float(s(FLOATS)),
         1 => Value::Integer(s(INTEGERS)),
@@ -920,7 +935,7 @@ fn realize_ops(
                                 .iter()
                                 .map(|f| {
                                     let ty = f.conflict.unwrap_or(plan[f.key]);
-                                    (FIELD_KEYS[f.key].to_string(), value(ty, f.pick))
+                                    (Text::Borrowed(FIELD_KEYS[f.key]), value(ty, f.pick))
                                 })
                                 .collect(),
                             time,
