@@ -83,6 +83,49 @@ fn type_code(t: FieldType) -> u8 {
     }
 }
 
+fn type_of_code(code: u8) -> Option<FieldType> {
+    Some(match code {
+        0 => FieldType::Float,
+        1 => FieldType::Integer,
+        2 => FieldType::Unsigned,
+        3 => FieldType::String,
+        4 => FieldType::Boolean,
+        _ => return None,
+    })
+}
+
+/// Appends `bytes` to a signature encoding, length first.
+fn push_counted(encoding: &mut Vec<u8>, bytes: &[u8]) {
+    encoding.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+    encoding.extend_from_slice(bytes);
+}
+
+/// Takes a length-prefixed run off the front of `rest`.
+fn take_counted<'e>(rest: &mut &'e [u8]) -> Option<&'e [u8]> {
+    let (len, tail) = rest.split_first_chunk::<8>()?;
+    let len = usize::try_from(u64::from_le_bytes(*len)).ok()?;
+    let bytes = tail.get(..len)?;
+    *rest = tail.get(len..)?;
+    Some(bytes)
+}
+
+/// A signature's measurement and its fields' keys and types, in the point's order (every
+/// field, those without a column too), read back from its encoding in
+/// [`SeriesBatch::signatures`]. `None` for bytes that are not such an encoding.
+pub fn signature_fields(
+    encoding: &[u8],
+) -> Option<(&[u8], impl Iterator<Item = (&[u8], FieldType)> + '_)> {
+    let mut rest = encoding;
+    let measurement = take_counted(&mut rest)?;
+    let fields = std::iter::from_fn(move || {
+        let (&code, tail) = rest.split_first()?;
+        rest = tail;
+        let key = take_counted(&mut rest)?;
+        Some((key, type_of_code(code)?))
+    });
+    Some((measurement, fields))
+}
+
 impl SeriesBatch {
     /// Groups `points` by series. `default_time` stamps points without a timestamp; `column`
     /// says, by field key, which fields get a column (every field still counts for ordinals and
@@ -310,7 +353,13 @@ impl<'a, C: Fn(&[u8]) -> bool> SeriesBatchBuilder<'a, C> {
             row_values,
             ..
         } = self;
-        out.signatures = signature_of.len();
+        let mut signatures = vec![Vec::new(); signature_of.len()];
+        for (encoding, i) in signature_of {
+            if let Some(slot) = signatures.get_mut(i) {
+                *slot = encoding;
+            }
+        }
+        out.signatures = signatures;
         // Each series' key, moved out of the map.
         let mut keys: Vec<Option<SeriesKey>> = Vec::with_capacity(series.len());
         keys.resize_with(series.len(), || None);
@@ -427,12 +476,10 @@ impl Notes<'_> {
         }
         let signature = &mut *self.signature;
         signature.clear();
-        signature.extend_from_slice(&(measurement.len() as u64).to_le_bytes());
-        signature.extend_from_slice(measurement);
+        push_counted(signature, measurement);
         for field in fields {
             signature.push(type_code(field.value.field_type()));
-            signature.extend_from_slice(&(field.key.len() as u64).to_le_bytes());
-            signature.extend_from_slice(&field.key);
+            push_counted(signature, &field.key);
         }
         let next = self.signature_of.len();
         let sig = match self.signature_of.get(signature.as_slice()) {
@@ -539,7 +586,19 @@ mod tests {
         assert_eq!(b.row_plain, [true, true, true, false]);
         // `m v,w` and `m w,v` differ (field order), as do the int/float spellings.
         assert_eq!(b.row_signature, [0, 1, 2, 3]);
-        assert_eq!(b.signatures, 4);
+        assert_eq!(b.signatures.len(), 4);
+        let (m, fields) = signature_fields(&b.signatures[0]).unwrap();
+        assert_eq!(m, b"m");
+        assert_eq!(
+            fields.collect::<Vec<_>>(),
+            [
+                (&b"v"[..], FieldType::Float),
+                (&b"w"[..], FieldType::Integer)
+            ]
+        );
+        let (m, fields) = signature_fields(&b.signatures[3]).unwrap();
+        assert_eq!(m, b"m");
+        assert_eq!(fields.count(), 2, "time counts in the signature");
         let m = &b.series[0];
         assert_eq!(m.key.measurement().as_ref(), b"m");
         assert_eq!(m.columns.len(), 2, "time has no column");

@@ -38,8 +38,9 @@ pub struct SeriesBatch {
     /// Per point: the ordinal of its first field; the fields of row r have the ordinals
     /// `row_first_ordinal[r]..row_first_ordinal[r + 1]`.
     pub row_first_ordinal: Vec<usize>,
-    /// Number of distinct signatures.
-    pub signatures: usize,
+    /// The distinct signatures, by index: each one's encoding
+    /// ([`crate::engine::series_batch::signature_fields`] reads it back).
+    pub signatures: Vec<Vec<u8>>,
     /// Number of values held in the columns.
     pub value_count: usize,
 }

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::series_batch::{SeriesBatch, SeriesBatchBuilder};
+use super::series_batch::{signature_fields, SeriesBatch, SeriesBatchBuilder};
 use crate::line_protocol::{series_key, Dialect, Point, PointView, Precision};
 use crate::model::text::go_lossy;
 use crate::model::time::{format_go_duration, format_rfc3339_nano};
@@ -411,7 +411,7 @@ pub fn write_chunk(
         } = group;
         let mut reason: Option<String> = None;
         let mut dropped = 0;
-        let mut signature_passed = vec![false; batch.signatures];
+        let mut signature_passed = vec![false; batch.signatures.len()];
         let mut touched = Vec::new();
         let mut stripped_here = None;
         for &row in group_rows {
@@ -426,9 +426,24 @@ pub fn write_chunk(
                 stats.points_written += 1;
                 continue;
             }
-            let checked = match points.point(row) {
-                Some(point) => validate_point(group_fields, &point, &mut stripped_here),
-                None => Err("internal error: a line that parsed did not parse again".to_string()),
+            // A plain point (no `time` field, no long string) is checked by its signature:
+            // the checks look at nothing else of it, and its line need not be parsed again.
+            let by_signature = batch
+                .row_plain
+                .get(row)
+                .is_some_and(|&plain| plain)
+                .then(|| batch.signatures.get(signature))
+                .flatten()
+                .and_then(|encoding| signature_fields(encoding));
+            let checked = match by_signature {
+                Some((measurement, mut fields)) => fields
+                    .try_for_each(|(key, ty)| check_field_type(group_fields, measurement, key, ty)),
+                None => match points.point(row) {
+                    Some(point) => validate_point(group_fields, &point, &mut stripped_here),
+                    None => {
+                        Err("internal error: a line that parsed did not parse again".to_string())
+                    }
+                },
             };
             if let Err(failure) = checked {
                 dropped += 1;
@@ -556,28 +571,42 @@ pub(crate) fn validate_point(
                 ));
             }
         }
-        let new_type = field.value.field_type();
-        // `entry` would copy the measurement name for every field; look up first.
-        let types = match group_fields.get_mut(&*point.measurement) {
-            Some(types) => types,
-            None => group_fields.entry(point.measurement.to_vec()).or_default(),
-        };
-        match types.get(&*field.key) {
-            Some(&existing) if existing != new_type => {
-                return Err(conflict_reason(
-                    &go_lossy(&field.key),
-                    &measurement(),
-                    new_type,
-                    existing,
-                ));
-            }
-            Some(_) => {}
-            None => {
-                types.insert(field.key.to_vec(), new_type);
-            }
-        }
+        check_field_type(
+            group_fields,
+            &point.measurement,
+            &field.key,
+            field.value.field_type(),
+        )?;
     }
     Ok(())
+}
+
+/// Checks one field's type against a shard group's field types (registering it when new); the
+/// error is the partial-write reason.
+fn check_field_type(
+    group_fields: &mut BTreeMap<Vec<u8>, BTreeMap<Vec<u8>, FieldType>>,
+    measurement: &[u8],
+    key: &[u8],
+    new_type: FieldType,
+) -> Result<(), String> {
+    // `entry` would copy the measurement name for every field; look up first.
+    let types = match group_fields.get_mut(measurement) {
+        Some(types) => types,
+        None => group_fields.entry(measurement.to_vec()).or_default(),
+    };
+    match types.get(key) {
+        Some(&existing) if existing != new_type => Err(conflict_reason(
+            &go_lossy(key),
+            &go_lossy(measurement),
+            new_type,
+            existing,
+        )),
+        Some(_) => Ok(()),
+        None => {
+            types.insert(key.to_vec(), new_type);
+            Ok(())
+        }
+    }
 }
 
 fn in_bucket(bucket: &Bucket, reason: String, dropped: usize) -> PartialWrite {
