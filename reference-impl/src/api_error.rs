@@ -172,6 +172,7 @@ pub fn push_go_json_string_content(out: &mut String, s: &str) {
     // ASCII or 0xE2 (the lead byte of U+2028 and U+2029), so every run ends on a character
     // boundary.
     let bytes = s.as_bytes();
+    out.reserve(bytes.len());
     let mut run = 0;
     let mut i = 0;
     loop {

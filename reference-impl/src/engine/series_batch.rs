@@ -58,6 +58,9 @@ impl Template {
 /// holds far fewer series than rows.
 const MAP_HINT: usize = 64;
 
+/// Most values the first row's fields make room for ahead (40 bytes each).
+const VALUES_HINT: usize = 1 << 16;
+
 /// Columns of a series searched one by one for a field key before the map of the rest.
 const SEARCHED_COLUMNS: usize = 16;
 
@@ -275,7 +278,8 @@ impl<'a, C: Fn(&[u8]) -> bool> SeriesBatchBuilder<'a, C> {
             template_fields: Vec::with_capacity(keys),
             signature_of: HashMap::with_capacity_and_hasher(keys, FastState::default()),
             signature: Vec::new(),
-            values: Vec::with_capacity(rows),
+            // Sized by the first point's fields (see `push`).
+            values: Vec::new(),
             row_values: with_first(0),
         }
     }
@@ -312,6 +316,13 @@ impl<'a, C: Fn(&[u8]) -> bool> SeriesBatchBuilder<'a, C> {
         let s = self.series_of(point);
         let time = point.timestamp().unwrap_or(self.default_time);
         let fields = point.fields();
+        if self.out.row_series.is_empty() {
+            // Room for as many values a row as the first row holds, for the rows the batch
+            // made room for (grown from one a row, a TSBS batch's values were copied four
+            // times), within a bound a hostile first line cannot push past.
+            let hint = self.out.row_series.capacity().saturating_mul(fields.len());
+            self.values.reserve(hint.min(VALUES_HINT));
+        }
         let first = self.ordinal;
         self.ordinal += fields.len();
         let out = &mut self.out;

@@ -277,7 +277,9 @@ pub fn error_message_bytes(errors: &[LineError<'_>]) -> Option<Vec<u8>> {
     if errors.is_empty() {
         return None;
     }
-    let mut out = Vec::new();
+    // Room for every quoted line and its reason (most reasons are shorter than 48 bytes):
+    // grown from empty, a message quoting long lines was copied once per doubling.
+    let mut out = Vec::with_capacity(errors.iter().map(|e| e.line.len() + 48).sum());
     for (i, e) in errors.iter().enumerate() {
         if i > 0 {
             out.push(b'\n');
