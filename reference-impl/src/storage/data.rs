@@ -55,6 +55,10 @@ pub fn shard_group_start(t: i64, duration: i64) -> i64 {
 /// Values of one series and field gathered from several shard groups, by time.
 type TimedValues = Vec<(i64, OwnedFieldValue)>;
 
+/// Shard groups whose field types [`BucketData::readable_points`] compares pairwise (past
+/// this many, through one map of every type: the pairs grow with the square).
+const FEW_GROUPS: usize = 16;
+
 /// The values of each (series, field), sorted by time, as stored points in key order.
 fn in_time_order<'d>(
     merged: BTreeMap<(&'d SeriesKey, &'d [u8]), TimedValues>,
@@ -140,6 +144,34 @@ impl BucketData {
     /// Every stored value in query order: series (measurement, tags), field, time. Values of
     /// one series and field spread over several shard groups are merged by time.
     pub fn points(&self) -> Vec<StoredPoint<'_>> {
+        if self.shard_groups.len() == 1 {
+            // One group (the usual bucket): its series and fields are already in query order,
+            // nothing to merge (a map entry and a vector per (series, field) were most of a
+            // read-back of a small bucket).
+            let mut out = Vec::new();
+            for group in self.shard_groups.values() {
+                for (series, fields) in &group.series {
+                    for (field, values) in fields {
+                        let start = out.len();
+                        out.extend(values.iter().map(|(time, value)| StoredPoint {
+                            series,
+                            field: field.as_slice(),
+                            time,
+                            value,
+                        }));
+                        if let Some(run) = out.get_mut(start..) {
+                            run.sort_by_key(|p| p.time);
+                        }
+                    }
+                }
+            }
+            return out;
+        }
+        self.points_merged()
+    }
+
+    /// [`Self::points`] over any number of shard groups.
+    fn points_merged(&self) -> Vec<StoredPoint<'_>> {
         let mut merged: BTreeMap<(&SeriesKey, &[u8]), TimedValues> = BTreeMap::new();
         for group in self.shard_groups.values() {
             for (series, fields) in &group.series {
@@ -155,15 +187,33 @@ impl BucketData {
     /// [`Self::points`] as reading the whole bucket back shows them: a field whose type
     /// changes in a later shard group is read up to the change ([`Self::read_groups`]).
     pub fn readable_points(&self) -> Vec<StoredPoint<'_>> {
-        // Usually every field keeps one type in every group: nothing is cut.
-        let mut types: BTreeMap<(&[u8], &[u8]), FieldType> = BTreeMap::new();
-        let mixed = self.shard_groups.values().any(|g| {
-            g.fields.iter().any(|(m, fields)| {
-                fields
-                    .iter()
-                    .any(|(f, &ty)| *types.entry((m.as_slice(), f.as_slice())).or_insert(ty) != ty)
+        // Usually every field keeps one type in every group: nothing is cut (and a single
+        // group has one type per field).
+        if self.shard_groups.len() <= 1 {
+            return self.points();
+        }
+        let mixed = if self.shard_groups.len() <= FEW_GROUPS {
+            // Each group's types looked up in the groups before it: no map to build.
+            let groups: Vec<&ShardGroup> = self.shard_groups.values().collect();
+            groups.iter().enumerate().any(|(i, g)| {
+                g.fields.iter().any(|(m, fields)| {
+                    fields.iter().any(|(f, &ty)| {
+                        groups[..i]
+                            .iter()
+                            .any(|earlier| earlier.field_type(m, f).is_some_and(|t| t != ty))
+                    })
+                })
             })
-        });
+        } else {
+            let mut types: BTreeMap<(&[u8], &[u8]), FieldType> = BTreeMap::new();
+            self.shard_groups.values().any(|g| {
+                g.fields.iter().any(|(m, fields)| {
+                    fields.iter().any(|(f, &ty)| {
+                        *types.entry((m.as_slice(), f.as_slice())).or_insert(ty) != ty
+                    })
+                })
+            })
+        };
         if !mixed {
             return self.points();
         }
@@ -302,6 +352,41 @@ impl BucketData {
 mod tests {
     use super::*;
     use crate::model::time::{NANOS_PER_DAY, NANOS_PER_HOUR};
+
+    /// A bucket of one shard group reads back as the merge of several groups reads it.
+    #[test]
+    fn one_group_reads_in_the_merged_order() {
+        let mut d = BucketData::default();
+        let group = d.shard_group_mut(0, NANOS_PER_DAY);
+        for (m, tags, field, times) in [
+            ("m", &[("t", "b")][..], "v", &[5, 1, 3][..]),
+            ("m", &[("t", "a")][..], "w", &[2][..]),
+            ("m", &[("t", "a")][..], "v", &[9, 4][..]),
+            ("a", &[][..], "z", &[7, 6][..]),
+        ] {
+            let key = SeriesKey::new(
+                m.as_bytes(),
+                tags.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes())),
+            );
+            let fields = group.series.entry(key).or_default();
+            for &t in times {
+                fields
+                    .entry(field.as_bytes().to_vec())
+                    .or_default()
+                    .insert(t, OwnedFieldValue::Integer(t));
+            }
+        }
+        let fast = d.points();
+        assert_eq!(fast, d.points_merged());
+        assert_eq!(fast, d.readable_points());
+        let order: Vec<(Vec<u8>, &[u8], i64)> = fast
+            .iter()
+            .map(|p| (p.series.measurement().to_vec(), p.field, p.time))
+            .collect();
+        assert_eq!(order.len(), 8);
+        assert_eq!(order[0], (b"a".to_vec(), &b"z"[..], 6));
+        assert_eq!(order[2].2, 4, "series m,t=a comes before m,t=b");
+    }
 
     #[test]
     fn seven_day_groups_start_on_monday() {
