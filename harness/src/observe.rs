@@ -2,6 +2,7 @@
 //! before anything compares or stores it.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -102,9 +103,11 @@ impl Value {
 /// One stored value: what a Flux `from |> range` row holds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
-    pub measurement: String,
-    pub tags: Vec<(String, String)>,
-    pub field: String,
+    /// Shared by the rows of a series (and `field` by those of a (series, field) pair): the
+    /// rows of a read-back took a copy of each name per value.
+    pub measurement: Arc<str>,
+    pub tags: Arc<[(String, String)]>,
+    pub field: Arc<str>,
     pub value: Value,
     pub time: i64,
 }
@@ -126,9 +129,9 @@ impl Row {
         escape(&mut s, &self.measurement, &[',', ' ']);
         // Sorted by key (a store's series keys already are: then nothing is copied).
         let mut sorted;
-        let mut tags = &self.tags;
+        let mut tags: &[(String, String)] = &self.tags;
         if !self.tags.is_sorted() {
-            sorted = self.tags.clone();
+            sorted = self.tags.to_vec();
             sorted.sort();
             tags = &sorted;
         }
@@ -665,7 +668,7 @@ mod tests {
         let r = Redactions::default();
         let row = Row {
             measurement: "c pu".into(),
-            tags: vec![("b".into(), "2".into()), ("a".into(), "x=y".into())],
+            tags: vec![("b".into(), "2".into()), ("a".into(), "x=y".into())].into(),
             field: "v".into(),
             value: Value::String("a\"b".into()),
             time: 5,

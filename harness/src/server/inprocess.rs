@@ -454,8 +454,9 @@ fn v3_rows(reference: &Reference, db: &str) -> Result<Vec<Row>, Fault> {
                     format!("table {:?} cannot be read: {e}", table.name),
                 )
             })?;
+            let measurement: Arc<str> = table.name.as_str().into();
             for (values, time) in merged {
-                let tags: Vec<(String, String)> = table
+                let tags: Arc<[(String, String)]> = table
                     .columns
                     .iter()
                     .enumerate()
@@ -464,16 +465,17 @@ fn v3_rows(reference: &Reference, db: &str) -> Result<Vec<Row>, Fault> {
                         Some(V3::String(s)) => Some((c.name.clone(), s.clone())),
                         _ => None,
                     })
-                    .collect();
+                    .collect::<Vec<_>>()
+                    .into();
                 for (i, c) in table.columns.iter().enumerate() {
                     if !matches!(c.kind, ColumnType::Field(_)) {
                         continue;
                     }
                     let Some(v) = &values[i] else { continue };
                     out.push(Row {
-                        measurement: table.name.clone(),
+                        measurement: measurement.clone(),
                         tags: tags.clone(),
-                        field: c.name.clone(),
+                        field: c.name.as_str().into(),
                         value: match v {
                             V3::Float(f) => Value::Float(*f),
                             V3::Integer(n) => Value::Integer(*n),
@@ -578,22 +580,40 @@ fn rows_of(
     data: &influx_reference::storage::BucketData,
     keep: impl Fn(&influx_reference::storage::SeriesKey) -> bool,
 ) -> Vec<Row> {
-    // What reading the bucket back shows (a URL target's landed rows are a Flux read).
-    data.readable_points()
-        .iter()
-        .filter(|p| keep(p.series))
-        .map(|p| Row {
-            measurement: lossy(&p.series.measurement()).into_owned(),
-            tags: p
-                .series
-                .tags()
-                .map(|(k, v)| (lossy(&k).into_owned(), lossy(&v).into_owned()))
-                .collect(),
-            field: lossy(p.field).into_owned(),
+    // What reading the bucket back shows (a URL target's landed rows are a Flux read). The
+    // values of a (series, field) pair come one after another and share its names.
+    let mut rows: Vec<Row> = Vec::new();
+    let mut last: Option<(&influx_reference::storage::SeriesKey, &[u8])> = None;
+    for p in data.readable_points().iter().filter(|p| keep(p.series)) {
+        let (measurement, tags, field) = match (last, rows.last()) {
+            (Some((series, field)), Some(prev)) if series == p.series => (
+                prev.measurement.clone(),
+                prev.tags.clone(),
+                if field == p.field {
+                    prev.field.clone()
+                } else {
+                    Arc::from(lossy(p.field))
+                },
+            ),
+            _ => (
+                Arc::from(lossy(&p.series.measurement())),
+                p.series
+                    .tags()
+                    .map(|(k, v)| (lossy(&k).into_owned(), lossy(&v).into_owned()))
+                    .collect(),
+                Arc::from(lossy(p.field)),
+            ),
+        };
+        last = Some((p.series, p.field));
+        rows.push(Row {
+            measurement,
+            tags,
+            field,
             value: to_value(&p.value),
             time: p.time,
-        })
-        .collect()
+        });
+    }
+    rows
 }
 
 fn to_value(v: &OwnedFieldValue) -> Value {

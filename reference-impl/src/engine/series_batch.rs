@@ -115,18 +115,26 @@ fn take_counted<'e>(rest: &mut &'e [u8]) -> Option<&'e [u8]> {
 /// A signature's measurement and its fields' keys and types, in the point's order (every
 /// field, those without a column too), read back from its encoding in
 /// [`SeriesBatch::signatures`]. `None` for bytes that are not such an encoding.
-pub fn signature_fields(
-    encoding: &[u8],
-) -> Option<(&[u8], impl Iterator<Item = (&[u8], FieldType)> + '_)> {
+pub fn signature_fields(encoding: &[u8]) -> Option<(&[u8], SignatureFields<'_>)> {
     let mut rest = encoding;
     let measurement = take_counted(&mut rest)?;
-    let fields = std::iter::from_fn(move || {
-        let (&code, tail) = rest.split_first()?;
-        rest = tail;
-        let key = take_counted(&mut rest)?;
+    Some((measurement, SignatureFields { rest }))
+}
+
+/// The fields of a signature, key and type ([`signature_fields`]).
+pub struct SignatureFields<'e> {
+    rest: &'e [u8],
+}
+
+impl<'e> Iterator for SignatureFields<'e> {
+    type Item = (&'e [u8], FieldType);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (&code, tail) = self.rest.split_first()?;
+        self.rest = tail;
+        let key = take_counted(&mut self.rest)?;
         Some((key, type_of_code(code)?))
-    });
-    Some((measurement, fields))
+    }
 }
 
 impl SeriesBatch {

@@ -2,6 +2,7 @@
 //! `#datatype`, a row of the wrong width or an unknown type is an unparsable answer.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use crate::observe::{Row, Value};
 
@@ -195,27 +196,30 @@ pub fn landed_rows(text: &str) -> Result<Vec<Row>, String> {
             ));
         }
         let types = datatypes.as_deref().unwrap_or_default();
-        rows.push(row(head, types, rec).map_err(|e| format!("line {line}: {e}"))?);
+        let next = row(head, types, rec, rows.last()).map_err(|e| format!("line {line}: {e}"))?;
+        rows.push(next);
     }
     Ok(rows)
 }
 
-/// One data row; `rec` has as many cells as `head` (the caller checks).
+/// One data row; `rec` has as many cells as `head` (the caller checks). Its names share
+/// `prev`'s (the row before: a table's rows are one series and field) when they are equal.
 fn row(
     head: &[Cow<'_, str>],
     types: &[Cow<'_, str>],
     rec: Vec<Cow<'_, str>>,
+    prev: Option<&Row>,
 ) -> Result<Row, String> {
     let mut measurement = None;
     let mut field = None;
     let mut time = None;
     let mut value = None;
-    let mut tags = Vec::new();
+    let mut tags: Vec<(&str, Cow<'_, str>)> = Vec::new();
     for (i, (name, cell)) in head.iter().zip(rec).enumerate() {
         match &**name {
             "" | "result" | "table" | "_start" | "_stop" => {}
-            "_measurement" => measurement = Some(cell.into_owned()),
-            "_field" => field = Some(cell.into_owned()),
+            "_measurement" => measurement = Some(cell),
+            "_field" => field = Some(cell),
             "_time" => {
                 time = Some(
                     influx_reference::model::time::parse_rfc3339_nano(&cell)
@@ -228,15 +232,34 @@ fn row(
             }
             tag => {
                 if !cell.is_empty() {
-                    tags.push((tag.to_string(), cell.into_owned()));
+                    tags.push((tag, cell));
                 }
             }
         }
     }
+    let measurement = measurement.ok_or("no _measurement column")?;
+    let field = field.ok_or("no _field column")?;
+    let share = |name: &str, kept: Option<&Arc<str>>| match kept {
+        Some(k) if **k == *name => k.clone(),
+        _ => Arc::from(name),
+    };
+    let same_tags = prev.is_some_and(|p| {
+        p.tags.len() == tags.len()
+            && p.tags
+                .iter()
+                .zip(&tags)
+                .all(|((pk, pv), (k, v))| pk.as_str() == *k && pv.as_str() == &**v)
+    });
     Ok(Row {
-        measurement: measurement.ok_or("no _measurement column")?,
-        tags,
-        field: field.ok_or("no _field column")?,
+        measurement: share(&measurement, prev.map(|p| &p.measurement)),
+        tags: match prev {
+            Some(p) if same_tags => p.tags.clone(),
+            _ => tags
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.into_owned()))
+                .collect(),
+        },
+        field: share(&field, prev.map(|p| &p.field)),
         value: value.ok_or("no _value column")?,
         time: time.ok_or("no _time column")?,
     })

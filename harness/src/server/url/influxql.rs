@@ -3,6 +3,7 @@
 //! `SHOW FIELD KEYS` (JSON alone cannot tell `1` the float from `1i`).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::client::{json_body, HttpClient};
 use crate::fault::{Fault, FaultKind};
@@ -124,7 +125,8 @@ pub fn influxql_rows(
         }
         for s in r["series"].as_array().into_iter().flatten() {
             let m = s["name"].as_str().ok_or("a series without name")?;
-            let tags: Vec<(String, String)> = s["tags"]
+            let measurement: Arc<str> = Arc::from(m);
+            let tags: Arc<[(String, String)]> = s["tags"]
                 .as_object()
                 .into_iter()
                 .flatten()
@@ -133,7 +135,8 @@ pub fn influxql_rows(
                         .filter(|v| !v.is_empty())
                         .map(|v| (k.clone(), v.to_string()))
                 })
-                .collect();
+                .collect::<Vec<_>>()
+                .into();
             let cols: Vec<&str> = s["columns"]
                 .as_array()
                 .ok_or("a series without columns")?
@@ -172,9 +175,9 @@ pub fn influxql_rows(
                         _ => continue,
                     };
                     rows.push(Row {
-                        measurement: m.to_string(),
+                        measurement: measurement.clone(),
                         tags: tags.clone(),
-                        field: c.to_string(),
+                        field: Arc::from(&**c),
                         value,
                         time,
                     });

@@ -7,6 +7,7 @@
 use super::client::HttpClient;
 use crate::fault::{Fault, FaultKind};
 use crate::http::{encode, preview, HttpRequest};
+use std::sync::Arc;
 
 /// The longest path and query sent as a GET (well under the 8 KiB many servers allow a
 /// request line).
@@ -203,11 +204,13 @@ pub async fn read(http: &HttpClient, db: &str) -> Result<Vec<Row>, Fault> {
             }
             let time =
                 time.ok_or_else(|| unreadable(format!("a row of {table:?} without time")))?;
+            let measurement: Arc<str> = Arc::from(table);
+            let tags: Arc<[(String, String)]> = tags.into();
             for (field, value) in fields {
                 out.push(Row {
-                    measurement: table.to_string(),
+                    measurement: measurement.clone(),
                     tags: tags.clone(),
-                    field,
+                    field: field.into(),
                     value,
                     time,
                 });

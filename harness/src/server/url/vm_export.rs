@@ -4,6 +4,7 @@
 //! measurements the case wrote (remembered from its write bodies).
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use super::client::HttpClient;
 use crate::fault::{Fault, FaultKind};
@@ -184,7 +185,8 @@ pub fn vm_export_rows(
                     .map(|(m, f)| (m.to_string(), f.to_string()))
             })
             .unwrap_or_else(|| (name.to_string(), String::new()));
-        let tags: Vec<(String, String)> = metric
+        let (measurement, field): (Arc<str>, Arc<str>) = (split.0.into(), split.1.into());
+        let tags: Arc<[(String, String)]> = metric
             .iter()
             .filter(|(k, val)| {
                 k.as_str() != "__name__"
@@ -192,7 +194,8 @@ pub fn vm_export_rows(
                     && !(k.as_str() == "db" && val.as_str() == Some(bucket))
             })
             .map(|(k, val)| (k.clone(), val.as_str().unwrap_or_default().to_string()))
-            .collect();
+            .collect::<Vec<_>>()
+            .into();
         let values = v["values"].as_array().ok_or("a series without values")?;
         let times = v["timestamps"]
             .as_array()
@@ -200,9 +203,9 @@ pub fn vm_export_rows(
         for (val, t) in values.iter().zip(times) {
             let t = t.as_i64().ok_or("a timestamp that is not an integer")?;
             rows.push(Row {
-                measurement: split.0.clone(),
+                measurement: measurement.clone(),
                 tags: tags.clone(),
-                field: split.1.clone(),
+                field: field.clone(),
                 value: Value::Float(val.as_f64().unwrap_or(match val.as_str() {
                     Some("+Inf") => f64::INFINITY,
                     Some("-Inf") => f64::NEG_INFINITY,
@@ -233,7 +236,7 @@ mod tests {
         let known = ["m".to_string()].into_iter().collect();
         let rows = vm_export_rows(body, "b1", &known).unwrap();
         assert_eq!(
-            rows[0].tags,
+            rows[0].tags[..],
             [("t".to_string(), "-Inf NaN \"+Inf".to_string())]
         );
         let values: Vec<_> = rows.iter().map(|r| r.value.clone()).collect();
@@ -263,6 +266,6 @@ mod tests {
         );
         // Without the measurement written, the last `_` splits.
         let rows = vm_export_rows(body, "b1", &Default::default()).unwrap();
-        assert_eq!(rows[0].measurement, "n.x_y");
+        assert_eq!(&*rows[0].measurement, "n.x_y");
     }
 }
