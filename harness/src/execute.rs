@@ -219,8 +219,8 @@ pub async fn run_built_step(
             .rejected_points(&b)
             .await
             .map_err(|f| Exec::Fault(f, None))?;
-        let red = redactions_for(session);
-        o.rejected_points = rows.map(|r| render(r, &red));
+        let now = Some(session.step_window());
+        o.rejected_points = rows.map(|r| render(r, &session.context().redactions, now));
         if o.rejected_points.is_none() {
             o.note = Some("this target has no rejected_points to read".into());
         }
@@ -248,8 +248,8 @@ pub async fn run_built_step(
             .landed(&b)
             .await
             .map_err(|f| Exec::Fault(f, repro.clone()))?;
-        let red = redactions_for(session);
-        o.landed = rows.map(|r| render(r, &red));
+        let now = Some(session.step_window());
+        o.landed = rows.map(|r| render(r, &session.context().redactions, now));
         if o.landed.is_none() {
             o.note = Some("this target has no read-back adapter; landed rows not checked".into());
         }
@@ -264,23 +264,25 @@ fn redact_request_line(path_and_query: &str, ctx: &Context) -> String {
     let Some((path, query)) = text.split_once('?') else {
         return text;
     };
-    let org = format!("org={}", encode(&ctx.org));
-    let query: Vec<&str> = query
-        .split('&')
-        .map(|kv| if kv == org { "org=<org>" } else { kv })
-        .collect();
-    format!("{path}?{}", query.join("&"))
+    let org = encode(&ctx.org);
+    let mut out = String::with_capacity(text.len());
+    out.push_str(path);
+    out.push('?');
+    for (i, kv) in query.split('&').enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        match kv.strip_prefix("org=") {
+            Some(value) if value == org => out.push_str("org=<org>"),
+            _ => out.push_str(kv),
+        }
+    }
+    out
 }
 
-fn redactions_for(session: &dyn Session) -> Redactions {
-    let mut r = session.context().redactions.clone();
-    r.now = Some(session.step_window());
-    r
-}
-
-fn render(mut rows: Vec<Row>, r: &Redactions) -> Vec<String> {
+fn render(mut rows: Vec<Row>, r: &Redactions, now: Option<(i64, i64)>) -> Vec<String> {
     crate::observe::sort_rows(&mut rows);
-    rows.iter().map(|row| row.render(r)).collect()
+    rows.iter().map(|row| row.render_at(r, now)).collect()
 }
 
 fn expects_status(step: &Step, status: u16) -> bool {

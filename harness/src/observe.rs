@@ -125,6 +125,12 @@ fn escape(out: &mut String, s: &str, specials: &[char]) {
 impl Row {
     /// `measurement,tag=v field=value time`, line-protocol escaped, time in ns (or `<now>`).
     pub fn render(&self, redact: &Redactions) -> String {
+        self.render_at(redact, redact.now)
+    }
+
+    /// [`Self::render`] with `now` in place of `redact.now` (a step's window: no copy of the
+    /// session's redactions per step).
+    pub fn render_at(&self, redact: &Redactions, now: Option<(i64, i64)>) -> String {
         let mut s = String::with_capacity(64);
         escape(&mut s, &self.measurement, &[',', ' ']);
         // Sorted by key (a store's series keys already are: then nothing is copied).
@@ -146,8 +152,8 @@ impl Row {
         s.push('=');
         self.value.render_into(&mut s);
         s.push(' ');
-        redact.time_into(&mut s, self.time);
-        redact.text_owned(s)
+        Redactions::time_into_at(&mut s, self.time, now);
+        redact.text_owned_at(s, now)
     }
 }
 
@@ -244,14 +250,16 @@ impl Redactions {
 
     /// [`Self::time`] appended to `out`.
     pub fn time_into(&self, out: &mut String, t: i64) {
-        match self.now {
+        Self::time_into_at(out, t, self.now)
+    }
+
+    /// [`Self::time_into`] with `now` in place of `self.now`.
+    pub fn time_into_at(out: &mut String, t: i64, now: Option<(i64, i64)>) {
+        match now {
             Some((start, end)) if t >= start - HOUR && t <= end + 1_000_000_000 => {
                 out.push_str("<now>")
             }
-            _ => {
-                use std::fmt::Write;
-                let _ = write!(out, "{t}");
-            }
+            _ => out.push_str(itoa::Buffer::new().format(t)),
         }
     }
 
