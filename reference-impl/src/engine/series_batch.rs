@@ -446,6 +446,24 @@ impl<'a, C: Fn(&[u8]) -> bool> SeriesBatchBuilder<'a, C> {
     }
 }
 
+/// Notes `field`'s value (the field of ordinal `ordinal`) for column `c`.
+fn note_value(
+    columns: &mut [ColumnState],
+    values: &mut Vec<PendingValue>,
+    c: usize,
+    ordinal: usize,
+    field: &Field<'_>,
+) {
+    if let Some(col) = columns.get_mut(c) {
+        col.values += 1;
+    }
+    values.push(PendingValue {
+        ordinal: to_ordinal(ordinal),
+        column: to_ordinal(c),
+        value: field.value.to_owned_value(),
+    });
+}
+
 /// The builder's parts a point's fields are noted in.
 struct Notes<'b> {
     columns: &'b mut Vec<ColumnState>,
@@ -481,14 +499,7 @@ impl Notes<'_> {
             for (ordinal, (field, &(_, _, c))) in (first..).zip(fields.iter().zip(spans)) {
                 plain &= !needs_close_look(field);
                 if let Some(c) = c {
-                    if let Some(col) = self.columns.get_mut(c) {
-                        col.values += 1;
-                    }
-                    self.values.push(PendingValue {
-                        ordinal: to_ordinal(ordinal),
-                        column: to_ordinal(c),
-                        value: field.value.to_owned_value(),
-                    });
+                    note_value(self.columns, self.values, c, ordinal, field);
                 }
             }
             return (t.signature, plain);
@@ -522,14 +533,7 @@ impl Notes<'_> {
             }
             let c = self.column_of(series, s, &field.key, ty);
             self.template_fields.push((key_end, ty, Some(c)));
-            if let Some(col) = self.columns.get_mut(c) {
-                col.values += 1;
-            }
-            self.values.push(PendingValue {
-                ordinal: to_ordinal(ordinal),
-                column: to_ordinal(c),
-                value: field.value.to_owned_value(),
-            });
+            note_value(self.columns, self.values, c, ordinal, field);
         }
         series.template = Some(Template {
             signature: sig,
