@@ -519,7 +519,16 @@ impl Notes<'_> {
                 next
             }
         };
-        // A new template, at the end of the shared buffers.
+        // A new template, at the end of the shared buffers (in place of the series' last one
+        // when that is the last there: a series whose fields keep changing reuses the room).
+        if let Some(old) = series
+            .template
+            .take()
+            .filter(|t| t.fields.end == self.template_fields.len())
+        {
+            self.template_keys.truncate(old.keys);
+            self.template_fields.truncate(old.fields.start);
+        }
         let keys_start = self.template_keys.len();
         let fields_start = self.template_fields.len();
         for (ordinal, field) in (first..).zip(fields) {
@@ -641,6 +650,33 @@ mod tests {
         assert_eq!(b.row_first_ordinal, [0, 2, 3, 5, 7]);
         assert_eq!(b.value_count, 6);
         assert_eq!(b.min_time(), Some(10));
+    }
+
+    /// A series whose fields keep changing rebuilds its template in place: the shared
+    /// template buffers stay the size of one point's fields, and every value finds its column.
+    #[test]
+    fn changing_fields_reuse_the_template_room() {
+        let n = 1000;
+        let body: String = (0..n)
+            .map(|i| match i % 2 {
+                0 => format!("m a=1,b=2 {i}\n"),
+                _ => format!("m b=3i {i}\n"),
+            })
+            .collect();
+        let batch = parse_batch(body.as_bytes(), Precision::Nanosecond);
+        let mut builder = SeriesBatchBuilder::new(0, |_: &[u8]| true);
+        for point in &batch.points {
+            builder.push(point);
+        }
+        assert!(builder.template_fields.len() <= 2);
+        assert!(builder.template_keys.len() <= 2);
+        let b = builder.finish();
+        assert_eq!(b.signatures.len(), 2);
+        let keys: Vec<&[u8]> = b.series[0].columns.iter().map(|c| &c.key[..]).collect();
+        assert_eq!(keys, [&b"a"[..], b"b"]);
+        // `b` holds every point's value (a float, then integers: types are checked later).
+        assert_eq!(b.series[0].columns[1].len(), n);
+        assert_eq!(b.series[0].columns[0].len(), n / 2);
     }
 
     /// A series whose points each bring a new field key: the columns reserve room for the
