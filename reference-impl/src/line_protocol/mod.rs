@@ -350,7 +350,7 @@ impl Dialect {
             }
         };
         match self {
-            Self::V2 => parse_lines(line, precision, first, |_| {}),
+            Self::V2 => return scan::parse_cut_line(line, line_number, precision.multiplier()),
             Self::Cloud => cloud::parse_lines_cloud(line, precision, first, |_| {}),
         }
         out.map(|mut p: Point<'_>| {

@@ -616,6 +616,27 @@ pub(crate) fn parse_lines<'a>(
     }
 }
 
+/// The point of one line exactly as [`parse_lines`] cut it (its leading whitespace stripped,
+/// no newline after it), owned; `None` when it does not parse. The line is not cut again:
+/// `scanLine` counts quotes only from a line's first space on, so a line that followed
+/// leading whitespace (` ="m⏎mm m=1` is one line) could end elsewhere when cut alone.
+pub(crate) fn parse_cut_line(
+    line: &[u8],
+    line_number: usize,
+    multiplier: i64,
+) -> Option<crate::line_protocol::Point<'_>> {
+    let mut scratch = Scratch::pooled();
+    let mut parts = PointParts::default();
+    let parsed = if memchr::memchr2(b'"', b'\\', line).is_none() {
+        parse_point_as::<true>(line, multiplier, &mut scratch, &mut parts)
+    } else {
+        parse_point_as::<false>(line, multiplier, &mut scratch, &mut parts)
+    };
+    let p = parsed.ok()?;
+    let raw_key = line.get(..p.key_len).unwrap_or_default();
+    Some(PointRef::new(line, line_number, raw_key, p.timestamp, &mut parts).into_point())
+}
+
 /// `parsePoint` for one line (leading whitespace already stripped), choosing the instantiation
 /// itself, with its tags and fields returned (tests; `parse_lines` knows from `scan_line`
 /// whether the line is plain).

@@ -554,6 +554,21 @@ fn lines_of_many_tags_sort_outside_the_cache() {
     assert_eq!(batch.errors[0].reason, Reason::DuplicateTags);
 }
 
+/// A line that follows leading whitespace is cut by `scanLine` counting quotes from its first
+/// byte (a space), so ` ="m⏎mm m=51` is one line; parsed again, the stripped line is not cut
+/// anew (cut alone it would end at the newline and parse as `mm m=51`). Found by the property
+/// below.
+#[test]
+fn a_line_after_leading_whitespace_parses_again_whole() {
+    let body = b" =\"m\nmm m=51";
+    let batch = parse_batch(body, Precision::Nanosecond);
+    assert_eq!(batch.points.len(), 1);
+    let p = &batch.points[0];
+    assert_eq!(&*p.measurement, b"=\"m\nmm");
+    let again = Dialect::V2.parse_line_again(p.line, p.line_number, Precision::Nanosecond);
+    assert_eq!(again.as_ref(), Some(p));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
 

@@ -986,6 +986,47 @@ mod tests {
             assert!(reason.contains("on measurement \"n\""), "{reason}");
         }
 
+        /// A point that must be looked at closely (here its `time` field) is parsed again
+        /// from its line as the body cut it: after leading whitespace a quote may hold a
+        /// newline, and the stripped line cut anew named measurement `mm` here.
+        #[test]
+        fn a_line_after_leading_whitespace_is_checked_whole() {
+            let Some(bucket) = bucket() else {
+                panic!("ids 1 and 2 are valid");
+            };
+            let body = " =\"m\nmm v=1,time=1 5";
+            let (now, default_time, version) = (35, 33, StorageVersion::V2_8);
+            let batch = parse_batch(body.as_bytes(), Precision::Nanosecond);
+            let mut kept = BucketData::default();
+            let mut grouped = series_batch(&batch.points, default_time);
+            let want = write_points(
+                &mut kept,
+                &bucket,
+                &batch.points,
+                &mut grouped,
+                now,
+                version,
+            );
+            let mut chunk = GroupedLines::new(default_time, stored_column);
+            crate::line_protocol::parse_lines_ref(
+                body.as_bytes(),
+                Precision::Nanosecond,
+                |p| chunk.push(&p),
+                |_| {},
+            );
+            let (mut lent, lines) = chunk.finish();
+            let rows = Rows::Lines {
+                lines: &lines,
+                precision: Precision::Nanosecond,
+                dialect: Dialect::V2,
+            };
+            let mut lined = BucketData::default();
+            let got = write_points(&mut lined, &bucket, rows, &mut lent, now, version);
+            assert_eq!(got, want);
+            let reason = got.1.map(|p| p.reason).unwrap_or_default();
+            assert!(reason.contains("on measurement \"=\"m\nmm\""), "{reason}");
+        }
+
         /// Strings over the length limit are rejected by both paths alike (too slow for the
         /// property above).
         #[test]
