@@ -343,20 +343,22 @@ impl Dialect {
         line_number: usize,
         precision: Precision,
     ) -> Option<Point<'_>> {
-        let mut out = None;
-        let first = |p| {
-            if out.is_none() {
-                out = Some(p);
-            }
-        };
         match self {
-            Self::V2 => return scan::parse_cut_line(line, line_number, precision.multiplier()),
-            Self::Cloud => cloud::parse_lines_cloud(line, precision, first, |_| {}),
+            Self::V2 => scan::parse_cut_line(line, line_number, precision.multiplier()),
+            Self::Cloud => {
+                let mut out = None;
+                let first = |p| {
+                    if out.is_none() {
+                        out = Some(p);
+                    }
+                };
+                cloud::parse_lines_cloud(line, precision, first, |_| {});
+                out.map(|mut p: Point<'_>| {
+                    p.line_number = line_number;
+                    p
+                })
+            }
         }
-        out.map(|mut p: Point<'_>| {
-            p.line_number = line_number;
-            p
-        })
     }
 }
 

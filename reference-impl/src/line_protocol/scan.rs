@@ -627,12 +627,7 @@ pub(crate) fn parse_cut_line(
 ) -> Option<crate::line_protocol::Point<'_>> {
     let mut scratch = Scratch::pooled();
     let mut parts = PointParts::default();
-    let parsed = if memchr::memchr2(b'"', b'\\', line).is_none() {
-        parse_point_as::<true>(line, multiplier, &mut scratch, &mut parts)
-    } else {
-        parse_point_as::<false>(line, multiplier, &mut scratch, &mut parts)
-    };
-    let p = parsed.ok()?;
+    let p = parse_point_either(line, multiplier, &mut scratch, &mut parts).ok()?;
     let raw_key = line.get(..p.key_len).unwrap_or_default();
     Some(PointRef::new(line, line_number, raw_key, p.timestamp, &mut parts).into_point())
 }
@@ -648,12 +643,23 @@ pub(crate) fn parse_point<'a>(
     s: &mut Scratch,
 ) -> Result<(Cow<'a, [u8]>, Vec<Tag<'a>>, Vec<Field<'a>>, Option<i64>), Reason> {
     let mut parts = PointParts::default();
-    let p = if memchr::memchr2(b'"', b'\\', buf).is_none() {
-        parse_point_as::<true>(buf, multiplier, s, &mut parts)
-    } else {
-        parse_point_as::<false>(buf, multiplier, s, &mut parts)
-    }?;
+    let p = parse_point_either(buf, multiplier, s, &mut parts)?;
     Ok((parts.measurement, parts.tags, parts.fields, p.timestamp))
+}
+
+/// [`parse_point_as`] with the instantiation chosen by whether `buf` holds a quote or a
+/// backslash (for a line no `scan_line` has looked at).
+fn parse_point_either<'a>(
+    buf: &'a [u8],
+    multiplier: i64,
+    s: &mut Scratch,
+    out: &mut PointParts<'a>,
+) -> Result<Parsed<'a>, Reason> {
+    if memchr::memchr2(b'"', b'\\', buf).is_none() {
+        parse_point_as::<true>(buf, multiplier, s, out)
+    } else {
+        parse_point_as::<false>(buf, multiplier, s, out)
+    }
 }
 
 /// `parsePoint`. With `PLAIN` the caller guarantees that `buf` holds no `"` and no `\`, so
