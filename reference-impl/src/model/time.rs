@@ -251,41 +251,32 @@ pub fn go_parse_layout(value: &str, layout: GoLayout) -> Result<i128, String> {
             Err(cannot_parse(rest, lit))
         }
     };
-    literal(&mut rest, "-")?;
-    let Some((month, n)) = getnum(rest, true) else {
-        return Err(cannot_parse(rest, "01"));
+    // A field of `getnum` digits (exactly two when `fixed`), taken off the front of `rest`.
+    let number = |rest: &mut &[u8], fixed: bool, layout_elem: &str| -> Result<i64, String> {
+        let (n, len) = getnum(rest, fixed).ok_or_else(|| cannot_parse(rest, layout_elem))?;
+        *rest = &rest[len..];
+        Ok(n)
     };
-    rest = &rest[n..];
+    literal(&mut rest, "-")?;
+    let month = number(&mut rest, true, "01")?;
     if !(1..=12).contains(&month) {
         return Err(out_of_range(value, "month"));
     }
     literal(&mut rest, "-")?;
-    let Some((day, n)) = getnum(rest, true) else {
-        return Err(cannot_parse(rest, "02"));
-    };
-    rest = &rest[n..];
     // Go checks the day against the month at the end; a day over 31 fails here.
+    let day = number(&mut rest, true, "02")?;
     literal(&mut rest, "T")?;
-    let Some((hour, n)) = getnum(rest, false) else {
-        return Err(cannot_parse(rest, "15"));
-    };
-    rest = &rest[n..];
+    let hour = number(&mut rest, false, "15")?;
     if hour >= 24 {
         return Err(out_of_range(value, "hour"));
     }
     literal(&mut rest, ":")?;
-    let Some((minute, n)) = getnum(rest, true) else {
-        return Err(cannot_parse(rest, "04"));
-    };
-    rest = &rest[n..];
+    let minute = number(&mut rest, true, "04")?;
     if minute >= 60 {
         return Err(out_of_range(value, "minute"));
     }
     literal(&mut rest, ":")?;
-    let Some((second, n)) = getnum(rest, true) else {
-        return Err(cannot_parse(rest, "05"));
-    };
-    rest = &rest[n..];
+    let second = number(&mut rest, true, "05")?;
     if second >= 60 {
         return Err(out_of_range(value, "second"));
     }
