@@ -428,13 +428,13 @@ pub fn write_chunk(
             }
             // A plain point (no `time` field, no long string) is checked by its signature:
             // the checks look at nothing else of it, and its line need not be parsed again.
-            let by_signature = batch
-                .row_plain
-                .get(row)
-                .is_some_and(|&plain| plain)
-                .then(|| batch.signatures.get(signature))
-                .flatten()
-                .and_then(|encoding| signature_fields(encoding));
+            let by_signature = match batch.row_plain.get(row) {
+                Some(true) => batch
+                    .signatures
+                    .get(signature)
+                    .and_then(|e| signature_fields(e)),
+                _ => None,
+            };
             let checked = match by_signature {
                 Some((measurement, mut fields)) => fields
                     .try_for_each(|(key, ty)| check_field_type(group_fields, measurement, key, ty)),
@@ -874,14 +874,7 @@ mod tests {
                     let default_time = 33;
                     let mut grouped = series_batch(&batch.points, default_time);
                     // The same points grouped as the parser lends them, kept as their lines.
-                    let mut chunk = GroupedLines::new(default_time, stored_column);
-                    crate::line_protocol::parse_lines_ref(
-                        body.as_bytes(),
-                        Precision::Nanosecond,
-                        |p| chunk.push(&p),
-                        |_| {},
-                    );
-                    let (mut lent, lines) = chunk.finish();
+                    let (mut lent, lines) = grouped_lines(body, default_time);
                     prop_assert_eq!(&lent, &grouped);
                     let rows = Rows::Lines { lines: &lines, precision: Precision::Nanosecond, dialect: Dialect::V2 };
                     for row in 0..batch.points.len() {
@@ -932,6 +925,19 @@ mod tests {
 
         /// `body` written a `chunk` of points at a time into `chunked` and whole into `whole`
         /// (request time 35, default point time 33): what each write reported.
+        /// `body`'s points grouped as the parser lends them ([`GroupedLines`]), and their
+        /// lines.
+        fn grouped_lines(body: &str, default_time: i64) -> (SeriesBatch, Vec<LineOf<'_>>) {
+            let mut chunk = GroupedLines::new(default_time, stored_column);
+            crate::line_protocol::parse_lines_ref(
+                body.as_bytes(),
+                Precision::Nanosecond,
+                |p| chunk.push(&p),
+                |_| {},
+            );
+            chunk.finish()
+        }
+
         fn chunked_and_whole(
             chunked: &mut BucketData,
             whole: &mut BucketData,
@@ -1007,14 +1013,7 @@ mod tests {
                 now,
                 version,
             );
-            let mut chunk = GroupedLines::new(default_time, stored_column);
-            crate::line_protocol::parse_lines_ref(
-                body.as_bytes(),
-                Precision::Nanosecond,
-                |p| chunk.push(&p),
-                |_| {},
-            );
-            let (mut lent, lines) = chunk.finish();
+            let (mut lent, lines) = grouped_lines(body, default_time);
             let rows = Rows::Lines {
                 lines: &lines,
                 precision: Precision::Nanosecond,
