@@ -5,9 +5,8 @@
 //! one at or after a position, and the answer is a shift and a `trailing_zeros` of the block's
 //! mask instead of a search loop per token (whose exit branch mispredicts on the varying token
 //! lengths). A line with quotes or backslashes is scanned the same way with `\` and `"` added
-//! to the masks ([`Delims`] with `PLAIN` false), and `scanLine`'s walk to the end of such a
-//! line stops at the bytes its state reacts to ([`LineMarks`]). Both walk the line with one
-//! [`Cursor`]: each 64-byte block is classified once, when the scanner first reaches it: SSE2
+//! to the masks ([`Delims`] with `PLAIN` false). The line is walked with one [`Cursor`]: each
+//! 64-byte block is classified once, when the scanner first reaches it: SSE2
 //! on x86_64 (baseline there), SWAR elsewhere (both tested against the byte loop). Nothing is
 //! stored but the current block's masks: no memory grows with the line.
 
@@ -15,84 +14,6 @@
 const PLAIN_SET: [u8; 3] = [b',', b'=', b' '];
 /// What the scanners of a line with quotes or backslashes react to.
 const ESCAPED_SET: [u8; 5] = [b',', b'=', b' ', b'\\', b'"'];
-/// What `scanLine` reacts to before the fields (the first unescaped space ends them).
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-const LINE_KEY_SET: [u8; 3] = [b'\\', b' ', b'\n'];
-/// What `scanLine` reacts to in the fields, outside quotes.
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-const LINE_FIELDS_SET: [u8; 5] = [b'\\', b'=', b',', b'"', b'\n'];
-/// What `scanLine` reacts to inside quotes (and the newlines it passes, to count them).
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-const LINE_QUOTED_SET: [u8; 3] = [b'\\', b'"', b'\n'];
-
-/// Where `scanLine` is in a line: which bytes it reacts to.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum LineState {
-    Key = 0,
-    Fields = 1,
-    Quoted = 2,
-}
-
-/// A forward cursor over what `scanLine` reacts to, in each of its states: the three masks of
-/// a block are made together when the walk reaches it.
-pub(crate) struct LineMarks<'b>(Cursor<'b, 3>);
-
-impl<'b> LineMarks<'b> {
-    #[inline(always)]
-    pub(crate) fn new(buf: &'b [u8]) -> Self {
-        Self(Cursor::new(buf))
-    }
-
-    /// The first index `>= i` whose byte `scanLine` reacts to in `state`.
-    #[inline(always)]
-    pub(crate) fn next(&mut self, i: usize, state: LineState) -> Option<usize> {
-        self.0.next(i, state as usize, line_masks)
-    }
-}
-
-/// The three [`LineState`] masks of a 64-byte block, in one pass over its bytes.
-#[inline(always)]
-fn line_masks(chunk: &[u8]) -> [u64; 3] {
-    #[cfg(target_arch = "x86_64")]
-    {
-        sse2_line_masks(chunk)
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        [
-            swar_mask(chunk, &LINE_KEY_SET),
-            swar_mask(chunk, &LINE_FIELDS_SET),
-            swar_mask(chunk, &LINE_QUOTED_SET),
-        ]
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-fn sse2_line_masks(chunk: &[u8]) -> [u64; 3] {
-    use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
-    };
-    let mut masks = [0u64; 3];
-    for (k, part) in chunk.chunks_exact(16).enumerate() {
-        // SAFETY: `part` is 16 readable bytes and `_mm_loadu_si128` has no alignment
-        // requirement; SSE2, which all these intrinsics need, is part of every x86_64 target.
-        let bits = unsafe {
-            let v = _mm_loadu_si128(part.as_ptr().cast::<__m128i>());
-            let is = |c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
-            let always = _mm_or_si128(is(b'\\'), is(b'\n'));
-            let quoted = _mm_or_si128(always, is(b'"'));
-            let key = _mm_or_si128(always, is(b' '));
-            let fields = _mm_or_si128(quoted, _mm_or_si128(is(b'='), is(b',')));
-            [key, fields, quoted].map(|m| _mm_movemask_epi8(m) as u32 as u64)
-        };
-        for (mask, part_bits) in masks.iter_mut().zip(bits) {
-            *mask |= part_bits << (16 * k);
-        }
-    }
-    masks
-}
-
 /// A forward cursor over `N` masks of `buf`, which `classify` makes for each 64-byte block
 /// (one cursor always passes the same `classify`; it is a constant where the call is inlined).
 struct Cursor<'b, const N: usize> {
@@ -244,7 +165,7 @@ fn sse2_mask(chunk: &[u8], set: &[u8]) -> u64 {
 /// [`block_mask`] eight bytes at a time in plain integer arithmetic (targets without SSE2).
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 #[inline(always)]
-fn swar_mask(chunk: &[u8], set: &[u8]) -> u64 {
+pub(crate) fn swar_mask(chunk: &[u8], set: &[u8]) -> u64 {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
@@ -288,19 +209,11 @@ mod tests {
         ) {
             let mut plain = Delims::<true>::new(&buf);
             let mut escaped = Delims::<false>::new(&buf);
-            let mut line = LineMarks::new(&buf);
             for &i in &queries {
                 prop_assert_eq!(plain.next(i), byte_loop(&buf, i, &PLAIN_SET));
                 prop_assert_eq!(plain.next_delim(i), byte_loop(&buf, i, &PLAIN_SET));
                 prop_assert_eq!(escaped.next(i), byte_loop(&buf, i, &ESCAPED_SET));
                 prop_assert_eq!(escaped.next_delim(i), byte_loop(&buf, i, &PLAIN_SET));
-                for (state, set) in [
-                    (LineState::Key, &LINE_KEY_SET[..]),
-                    (LineState::Fields, &LINE_FIELDS_SET[..]),
-                    (LineState::Quoted, &LINE_QUOTED_SET[..]),
-                ] {
-                    prop_assert_eq!(line.next(i, state), byte_loop(&buf, i, set));
-                }
                 let expected = byte_loop(&buf, i, b", ");
                 prop_assert_eq!(plain.next_comma_or_space(i), expected);
                 prop_assert_eq!(escaped.next_comma_or_space(i), expected);
@@ -327,15 +240,7 @@ mod tests {
             for (at, c) in marks {
                 chunk[at] = c;
             }
-            prop_assert_eq!(
-                line_masks(&chunk),
-                [
-                    swar_mask(&chunk, &LINE_KEY_SET),
-                    swar_mask(&chunk, &LINE_FIELDS_SET),
-                    swar_mask(&chunk, &LINE_QUOTED_SET),
-                ]
-            );
-            for set in [&PLAIN_SET[..], &ESCAPED_SET[..], &LINE_FIELDS_SET[..]] {
+            for set in [&PLAIN_SET[..], &ESCAPED_SET[..], &b"\\=,\"\n"[..]] {
                 let expected = (0..64)
                     .filter(|&k| set.contains(&chunk[k]))
                     .fold(0u64, |m, k| m | 1 << k);

@@ -14,6 +14,7 @@ pub mod cloud;
 mod delims;
 mod escape;
 mod key_cache;
+mod line_end;
 mod reason;
 mod scan;
 #[cfg(test)]

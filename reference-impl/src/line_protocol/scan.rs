@@ -17,8 +17,8 @@
 //!
 //! Fast paths, each checked against the literal code by a property test (`tests.rs`):
 //! * `scanLine` is one `memchr3('\n', '"', '\\')` unless a quote or backslash comes first;
-//!   otherwise its state machine jumps between the bytes its state reacts to, found in 64-byte
-//!   masks ([`super::delims::LineMarks`]);
+//!   otherwise it stops only where its state can change, found in 64-byte masks that already
+//!   leave out the bytes backslash pairs skip ([`super::line_end`]);
 //! * a line without `"` and `\` ("plain") is parsed by the `PLAIN` instantiation of
 //!   [`parse_point_as`], with the escape and quote branches compiled out;
 //! * every delimiter of a line comes from 64-byte masks of its `,` `=` and spaces, and (not
@@ -32,11 +32,12 @@
 
 use std::borrow::Cow;
 
-use super::delims::{Delims, LineMarks, LineState};
+use super::delims::Delims;
 use super::escape::{
     unescape_in, unescape_string_in, SpareBuffers, FIELD_KEY_MASK, MEASUREMENT_MASK, TAG_MASK,
 };
 use super::key_cache::{self, PooledKeyCache};
+use super::line_end;
 use super::reason::{
     go_quote, Reason, ReservedTagKey, MAX_KEY_LENGTH, MAX_NANO_TIME, MIN_NANO_TIME,
 };
@@ -263,68 +264,8 @@ fn scan_line(buf: &[u8], pos: usize) -> (usize, usize, bool) {
         // No quote and no backslash before the newline: Go's loop cannot be quoted or skip it.
         Some(off) if rest[off] == b'\n' => (pos + off, 0, true),
         Some(_) => {
-            let (end, newlines) = scan_line_slow(buf, pos);
+            let (end, newlines) = line_end::scan_line(buf, pos);
             (end, newlines, false)
-        }
-    }
-}
-
-/// `scanLine` (`models/points.go`, v2.7: `if buf[i] == '\\' && i+2 < len(buf)`): the end of
-/// the line and the number of `\n` bytes inside it. Jumps from one byte that the current state
-/// reacts to to the next (`tests.rs` holds the loop as Go writes it and compares):
-/// * before the fields (the first space not skipped as part of a backslash pair) only `\\`,
-///   the space and `\n`;
-/// * in the fields outside quotes `\\`, `=`, `,`, `"` and `\n` (a space changes nothing);
-/// * inside quotes only `\\` and `"`: `=` and `,` are not counted there, so `equals > commas`
-///   still holds from the opening quote and the next `"` closes; newlines are found to count them.
-fn scan_line_slow(buf: &[u8], mut i: usize) -> (usize, usize) {
-    let mut state = LineState::Key;
-    let mut equals = 0usize;
-    let mut commas = 0usize;
-    let mut newlines = 0usize;
-    let mut marks = LineMarks::new(buf);
-    loop {
-        let Some(at) = marks.next(i, state) else {
-            return (buf.len(), newlines);
-        };
-        i = at;
-        match buf[i] {
-            b'\\' if i + 2 < buf.len() => {
-                newlines += usize::from(buf[i + 1] == b'\n');
-                i += 2;
-            }
-            b'\\' => i += 1,
-            // Only before the fields.
-            b' ' => {
-                state = LineState::Fields;
-                i += 1;
-            }
-            // Only in the fields, outside quotes.
-            b'=' => {
-                equals += 1;
-                i += 1;
-            }
-            b',' => {
-                commas += 1;
-                i += 1;
-            }
-            // In the fields, inside quotes or not.
-            b'"' => {
-                if equals > commas {
-                    state = if state == LineState::Quoted {
-                        LineState::Fields
-                    } else {
-                        LineState::Quoted
-                    };
-                }
-                i += 1;
-            }
-            // '\n'
-            _ if state == LineState::Quoted => {
-                newlines += 1;
-                i += 1;
-            }
-            _ => return (i, newlines),
         }
     }
 }

@@ -282,6 +282,28 @@ proptest! {
         }
     }
 
+    /// Long lines dense in what `scanLine` reacts to (backslash runs across 64-byte blocks,
+    /// quotes opened and closed many times, newlines skipped and quoted) end where the literal
+    /// port ends them, with their newlines counted.
+    #[test]
+    fn scan_line_masks_are_exact_over_many_blocks(
+        body in prop::collection::vec(
+            prop_oneof![
+                6 => prop::sample::select(&b"\\\"= ,\n"[..]),
+                4 => Just(b'a'),
+            ],
+            0..700,
+        ),
+    ) {
+        let mut pos = 0;
+        while pos < body.len() {
+            let (fast, newlines) = scan::scan_line_for_tests(&body, pos);
+            prop_assert_eq!(fast, reference_scan_line(&body, pos));
+            prop_assert_eq!(newlines, body[pos..fast].iter().filter(|&&b| b == b'\n').count());
+            pos = fast + 1;
+        }
+    }
+
     /// The fast field path (no quote, no backslash in the fields block) equals Go's walk.
     #[test]
     fn fast_fields_equal_walked_fields(body in lp_bytes()) {
