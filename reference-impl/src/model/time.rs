@@ -23,6 +23,18 @@ pub fn format_rfc3339_nano(nanos: i64) -> String {
 /// every Flux CSV row has three times, and going through `format!` was an eighth of the
 /// served reference's time answering read-back queries.
 pub fn format_rfc3339_nano_into(out: &mut String, nanos: i64) {
+    format_time_into(out, nanos, true);
+}
+
+/// Flux's `values.Time.String()` (the nine fraction digits always written) appended to
+/// `out`: what `string(v:)` and `pivot`'s row keys spell a time as.
+pub fn format_fixed_nano_into(out: &mut String, nanos: i64) {
+    format_time_into(out, nanos, false);
+}
+
+/// RFC 3339 in UTC with nine fraction digits, or (`trim`) Go's `RFC3339Nano`: trailing
+/// fraction zeros dropped, and the fraction with them when it is zero.
+fn format_time_into(out: &mut String, nanos: i64, trim: bool) {
     /// `v % 10^n` as `n` decimal digits into `buf`.
     fn digits(buf: &mut [u8], mut v: u32) {
         for b in buf.iter_mut().rev() {
@@ -45,7 +57,10 @@ pub fn format_rfc3339_nano_into(out: &mut String, nanos: i64) {
     digits(&mut buf[14..16], (sod / 60) % 60);
     digits(&mut buf[17..19], sod % 60);
     let mut end = 19;
-    if frac != 0 {
+    if !trim {
+        digits(&mut buf[20..29], frac);
+        end = 29;
+    } else if frac != 0 {
         digits(&mut buf[20..29], frac);
         end = 29;
         while buf[end - 1] == b'0' {
@@ -468,6 +483,20 @@ mod tests {
             format_rfc3339_nano_into(&mut appended, n);
             proptest::prop_assert_eq!(format_rfc3339_nano(n), format_rfc3339_nano_by_format(n));
             proptest::prop_assert_eq!(&appended[1..], format_rfc3339_nano_by_format(n));
+            // Flux's `values.Time.String()`, as `string(v:)` spelled it with `format!`.
+            let mut fixed = String::from("x");
+            format_fixed_nano_into(&mut fixed, n);
+            let secs = n.div_euclid(NANOS_PER_SECOND);
+            let frac = n.rem_euclid(NANOS_PER_SECOND);
+            let sod = secs.rem_euclid(86_400);
+            let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+            let by_format = format!(
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{frac:09}Z",
+                sod / 3600,
+                (sod / 60) % 60,
+                sod % 60
+            );
+            proptest::prop_assert_eq!(&fixed[1..], by_format);
         }
     }
 

@@ -104,7 +104,7 @@ fn query_table(ops: &[OpRecord], s: &Stats) -> Table {
         Val::Long(0),
         Val::Long(i64::try_from(s.peak).unwrap_or(i64::MAX)),
         Val::Long(i64::try_from(s.total).unwrap_or(i64::MAX)),
-        Val::Str(s.error.clone().unwrap_or_default()),
+        Val::Str(s.error.clone().unwrap_or_default().into()),
     ];
     // The metadata columns follow, in the order of the Python client's recorded example
     // (Go ranges over a map, so 2.7's order varies from run to run).
@@ -119,7 +119,7 @@ fn query_table(ops: &[OpRecord], s: &Stats) -> Table {
         ));
     }
     columns.push(Column::new("flux/query-plan", ColType::String));
-    row.push(Val::Str(format!("{}\n", query_plan(ops))));
+    row.push(Val::Str(format!("{}\n", query_plan(ops)).into()));
     Table {
         columns,
         key: key("profiler/query"),
@@ -148,7 +148,7 @@ fn operator_table(ops: &[OpRecord]) -> Table {
             vec![
                 Val::Str("profiler/operator".into()),
                 Val::Str(node_type(op.kind).into()),
-                Val::Str(label),
+                Val::Str(label.into()),
                 Val::Long(1),
                 Val::Long(d),
                 Val::Long(d),

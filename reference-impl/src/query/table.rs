@@ -2,6 +2,7 @@
 //! (`internal/execute/groupkey/groupkey.go`).
 
 use std::cmp::Ordering;
+use std::rc::Rc;
 
 use crate::model::OwnedFieldValue;
 
@@ -47,7 +48,8 @@ impl ColType {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Val {
     Null,
-    Str(String),
+    /// Shared: a tag value is one string for every row and table of its series.
+    Str(Rc<str>),
     Long(i64),
     ULong(u64),
     Double(f64),
@@ -61,7 +63,7 @@ impl Val {
             OwnedFieldValue::Float(f) => Self::Double(*f),
             OwnedFieldValue::Integer(i) => Self::Long(*i),
             OwnedFieldValue::Unsigned(u) => Self::ULong(*u),
-            OwnedFieldValue::String(s) => Self::Str(crate::model::text::go_lossy(s).into_owned()),
+            OwnedFieldValue::String(s) => Self::Str(crate::model::text::go_lossy(s).into()),
             OwnedFieldValue::Boolean(b) => Self::Bool(*b),
         }
     }

@@ -224,7 +224,7 @@ impl Value {
     pub fn from_val(v: &Val) -> Self {
         match v {
             Val::Null => Value::Null,
-            Val::Str(s) => Value::str(s),
+            Val::Str(s) => Value::Str(s.clone()),
             Val::Long(i) => Value::Int(*i),
             Val::ULong(u) => Value::UInt(*u),
             Val::Double(f) => Value::Float(*f),
@@ -237,7 +237,7 @@ impl Value {
     pub fn to_val(&self) -> Option<Val> {
         Some(match self {
             Value::Null => Val::Null,
-            Value::Str(s) => Val::Str(s.to_string()),
+            Value::Str(s) => Val::Str(s.clone()),
             Value::Int(i) => Val::Long(*i),
             Value::UInt(u) => Val::ULong(*u),
             Value::Float(f) => Val::Double(*f),

@@ -709,7 +709,7 @@ fn distinct(it: &mut Interp<'_>, a: Args) -> R<Value> {
             None => {
                 columns.push(Column::new("_value", ColType::String));
                 nt = Table::new(columns, t.key.clone());
-                nt.rows.push(row_of(Val::Str(String::new())));
+                nt.rows.push(row_of(Val::Str("".into())));
             }
             Some(ci) if t.is_key(&column) => {
                 columns.push(Column::new("_value", t.columns[ci].ty));

@@ -3,24 +3,16 @@
 
 use std::rc::Rc;
 
-use crate::model::time::{civil_from_days, NANOS_PER_SECOND};
+use crate::model::time::format_fixed_nano_into;
 use crate::query::ast::{Duration, Pos};
 use crate::query::interp::{Args, Interp, R};
 use crate::query::value::{format_duration, format_float, Value};
 
 /// `values.Time.String()`: nine fraction digits always.
 pub fn fixed_width_time(t: i64) -> String {
-    let secs = t.div_euclid(NANOS_PER_SECOND);
-    let frac = t.rem_euclid(NANOS_PER_SECOND);
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{frac:09}Z",
-        sod / 3600,
-        (sod / 60) % 60,
-        sod % 60
-    )
+    let mut out = String::with_capacity(30);
+    format_fixed_nano_into(&mut out, t);
+    out
 }
 
 /// `string(v:)` for the kinds it accepts.

@@ -84,7 +84,7 @@ fn decode(v: &str, ty: ColType) -> Result<Val, String> {
         return Ok(Val::Null);
     }
     Ok(match ty {
-        ColType::String => Val::Str(v.to_string()),
+        ColType::String => Val::Str(v.into()),
         ColType::Long => Val::Long(
             v.parse()
                 .map_err(|_| format!("strconv.ParseInt: parsing {v:?}: invalid syntax"))?,
@@ -250,7 +250,7 @@ fn decode_raw(text: &str) -> Result<Vec<Table>, String> {
             return Err("record on line: wrong number of fields".into());
         }
         t.rows
-            .push(line.iter().map(|v| Val::Str(v.clone())).collect());
+            .push(line.iter().map(|v| Val::Str(v.as_str().into())).collect());
     }
     Ok(vec![t])
 }

@@ -127,7 +127,7 @@ fn series_table(series: &SeriesKey, field: &[u8], ty: ColType, start: i64, stop:
     for (k, v) in tags {
         columns.push(Column::new(k.clone(), ColType::String));
         key.cols.push(Column::new(k, ColType::String));
-        key.values.push(Val::Str(v));
+        key.values.push(Val::Str(v.into()));
     }
     Table::new(columns, key)
 }
@@ -318,10 +318,10 @@ pub fn buckets(it: &mut Interp<'_>, a: Args) -> R<Value> {
             .into_iter()
             .map(|b| {
                 vec![
-                    Val::Str(b.name.clone()),
-                    Val::Str(b.id.to_string()),
-                    Val::Str(org.to_string()),
-                    Val::Str(String::new()),
+                    Val::Str(b.name.as_str().into()),
+                    Val::Str(b.id.to_string().into()),
+                    Val::Str(org.to_string().into()),
+                    Val::Str("".into()),
                     Val::Long(b.retention),
                 ]
             })
@@ -332,7 +332,7 @@ pub fn buckets(it: &mut Interp<'_>, a: Args) -> R<Value> {
             "no buckets found in organization {org}"
         )));
     }
-    let org_val = Val::Str(org.to_string());
+    let org_val = Val::Str(org.to_string().into());
     let t = Table {
         columns: vec![
             Column::new("name", ColType::String),
@@ -540,7 +540,7 @@ pub fn to(it: &mut Interp<'_>, a: Args, experimental: bool) -> R<Value> {
         for r in &t.rows {
             let Val::Time(time) = r[ti] else { continue };
             let measurement = match &r[mi] {
-                Val::Str(m) => m.clone(),
+                Val::Str(m) => m.to_string(),
                 _ => String::new(),
             };
             let mut row_tags = Vec::new();
@@ -553,7 +553,7 @@ pub fn to(it: &mut Interp<'_>, a: Args, experimental: bool) -> R<Value> {
                 }
                 if let Val::Str(v) = &r[j] {
                     if !v.is_empty() {
-                        row_tags.push((c.label.clone(), v.clone()));
+                        row_tags.push((c.label.clone(), v.to_string()));
                     }
                 }
             }
@@ -567,7 +567,7 @@ pub fn to(it: &mut Interp<'_>, a: Args, experimental: bool) -> R<Value> {
                         .col("_value")
                         .ok_or_else(|| a.runtime("table has no _value column"))?;
                     if let Val::Str(f) = &r[fi] {
-                        fields.push((f.clone(), r[vi].clone()));
+                        fields.push((f.to_string(), r[vi].clone()));
                     }
                 }
                 Some(f) => {
@@ -684,7 +684,7 @@ fn wide_lines(a: &Args, t: &Table) -> R<Vec<u8>> {
                 }
                 if label == "_measurement" {
                     measurement = Some(match v {
-                        Val::Str(s) => s.clone(),
+                        Val::Str(s) => s.to_string(),
                         _ => String::new(),
                     });
                     continue;
@@ -692,7 +692,7 @@ fn wide_lines(a: &Args, t: &Table) -> R<Vec<u8>> {
                 tag_cols.push(label);
                 if let Val::Str(s) = v {
                     if !s.is_empty() {
-                        tags.push((label.to_string(), s.clone()));
+                        tags.push((label.to_string(), s.to_string()));
                     }
                 }
             }
@@ -1072,7 +1072,7 @@ pub fn schema(it: &mut Interp<'_>, name: &str, a: Args) -> R<Value> {
     }
     let mut sorted: Vec<String> = values.into_iter().collect();
     sorted.sort_by(|x, y| x.as_bytes().cmp(y.as_bytes()));
-    rows.extend(sorted.into_iter().map(|v| vec![Val::Str(v)]));
+    rows.extend(sorted.into_iter().map(|v| vec![Val::Str(v.into())]));
     let t = Table {
         columns: vec![Column::new("_value", ColType::String)],
         key: GroupKey::default(),

@@ -801,6 +801,7 @@ fn set(it: &mut Interp<'_>, a: Args) -> R<Value> {
     let key_label = a.req_string("key")?;
     let value = a.req_string("value")?;
     let (_, tables) = a.ordered(it)?;
+    let value: std::rc::Rc<str> = value.into();
     let mut out_tables: Vec<Table> = Vec::new();
     for t in tables.iter() {
         let mut key = t.key.clone();
@@ -948,7 +949,7 @@ fn read_group(
         .iter()
         .filter(|c| c.as_str() != "_start" && c.as_str() != "_stop")
         .collect();
-    let tag_of = |t: &Table, label: &str| -> Option<String> {
+    let tag_of = |t: &Table, label: &str| -> Option<std::rc::Rc<str>> {
         match t.key_value(label) {
             Some(Val::Str(v)) if t.col(label).is_some_and(|i| i >= 4) => Some(v.clone()),
             _ => None,
@@ -991,7 +992,7 @@ fn read_group(
         for c in &group_cols {
             key.cols.push(Column::new(c.as_str(), ColType::String));
             key.values
-                .push(Val::Str(tag_of(first, c).unwrap_or_default()));
+                .push(Val::Str(tag_of(first, c).unwrap_or_else(|| "".into())));
         }
         let ty = first
             .col("_value")
@@ -1079,7 +1080,7 @@ fn columns(it: &mut Interp<'_>, a: Args) -> R<Value> {
             .iter()
             .map(|c| {
                 let mut r = key_vals.clone();
-                r.push(Val::Str(c.label.clone()));
+                r.push(Val::Str(c.label.as_str().into()));
                 r
             })
             .collect();
@@ -1103,7 +1104,7 @@ fn keys(it: &mut Interp<'_>, a: Args) -> R<Value> {
         let mut rows = Vec::new();
         for c in &t.key.cols {
             let mut r: Vec<Val> = t.key.values.clone();
-            r.push(Val::Str(c.label.clone()));
+            r.push(Val::Str(c.label.as_str().into()));
             rows.push(r);
         }
         out_tables.push(Table {
@@ -1206,13 +1207,20 @@ fn pivot(it: &mut Interp<'_>, a: Args) -> R<Value> {
         let acc = &mut accs[pos];
         let vty = t.columns[vi].ty;
         it.budget.steps(t.rows.len() as u64)?;
+        // The row and column keys of each row, built in these two buffers.
+        let (mut row_id, mut col_id) = (String::new(), String::new());
         for r in &t.rows {
-            let row_id: String = rk.iter().map(|&i| pivot_str(&r[i])).collect();
-            let col_id = ck
-                .iter()
-                .map(|&i| pivot_str(&r[i]))
-                .collect::<Vec<_>>()
-                .join("_");
+            row_id.clear();
+            for &i in &rk {
+                pivot_str_into(&mut row_id, &r[i]);
+            }
+            col_id.clear();
+            for (n, &i) in ck.iter().enumerate() {
+                if n > 0 {
+                    col_id.push('_');
+                }
+                pivot_str_into(&mut col_id, &r[i]);
+            }
             let ci = match acc.value_cols.iter().position(|c| c == &col_id) {
                 Some(p) => acc.table.columns.len() - acc.value_cols.len() + p,
                 None => {
@@ -1229,13 +1237,14 @@ fn pivot(it: &mut Interp<'_>, a: Args) -> R<Value> {
                     acc.table.columns.len() - 1
                 }
             };
-            let ri = match acc.row_keys.get(&row_id) {
+            let ri = match acc.row_keys.get(row_id.as_str()) {
                 Some(&p) => p,
                 None => {
                     let mut row: Vec<Val> = base_idx.iter().map(|&i| r[i].clone()).collect();
                     row.resize(acc.table.columns.len(), Val::Null);
                     acc.table.rows.push(row);
-                    acc.row_keys.insert(row_id, acc.table.rows.len() - 1);
+                    acc.row_keys
+                        .insert(row_id.clone(), acc.table.rows.len() - 1);
                     acc.table.rows.len() - 1
                 }
             };
@@ -1246,16 +1255,22 @@ fn pivot(it: &mut Interp<'_>, a: Args) -> R<Value> {
     out(it, &a, out_tables, Order::Sorted)
 }
 
-/// A value as `valueToStr` spells it for pivot's row and column keys.
-fn pivot_str(v: &Val) -> String {
+/// A value as `valueToStr` spells it for pivot's row and column keys, appended to `out` (the
+/// keys of every row are built in reused buffers).
+fn pivot_str_into(out: &mut String, v: &Val) {
+    use std::fmt::Write as _;
     match v {
-        Val::Null => "null".into(),
-        Val::Str(s) => s.clone(),
-        Val::Long(i) => i.to_string(),
-        Val::ULong(u) => u.to_string(),
-        Val::Double(f) => format_float_e(*f),
-        Val::Bool(b) => b.to_string(),
-        Val::Time(t) => convert::fixed_width_time(*t),
+        Val::Null => out.push_str("null"),
+        Val::Str(s) => out.push_str(s),
+        Val::Long(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Val::ULong(u) => {
+            let _ = write!(out, "{u}");
+        }
+        Val::Double(f) => out.push_str(&format_float_e(*f)),
+        Val::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Val::Time(t) => crate::model::time::format_fixed_nano_into(out, *t),
     }
 }
 
