@@ -14,7 +14,8 @@
 //!     cargo bench -p influx-reference --bench read
 //!
 //! `READ_PROFILE=count|window|pivot cargo bench --bench read` runs one query for a few seconds
-//! (for `perf record`) instead of the benchmarks.
+//! (for `perf record`) instead of the benchmarks; with `READ_PASSES=n`, exactly n times (for
+//! `valgrind --tool=callgrind`).
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -182,8 +183,15 @@ fn main() {
             eprintln!("READ_PROFILE: one of count, window, pivot");
             return;
         };
+        // `READ_PASSES=n`: exactly n queries (for instruction counts under valgrind, which
+        // do not move with the machine's load).
+        let passes: Option<usize> = std::env::var("READ_PASSES")
+            .ok()
+            .and_then(|n| n.parse().ok());
         let until = Instant::now() + Duration::from_secs(8);
-        while Instant::now() < until {
+        let mut done = 0;
+        while passes.map_or(Instant::now() < until, |n| done < n) {
+            done += 1;
             black_box(query(&server, &q.script));
         }
         return;

@@ -225,13 +225,32 @@ impl<'a> Interp<'a> {
             StreamState::Ready(t) => return Ok(t.clone()),
             StreamState::Pending(spec) => spec.clone(),
         };
-        let tables = stdlib::influxdb::read(self, &pending)?;
-        let bytes: u64 = tables.iter().map(Table::weight).sum();
-        let reservation = self.budget.reserve(bytes).map_err(FluxError::from)?;
-        let tables = Rc::new(tables);
+        let read = stdlib::influxdb::read(self, &pending, false)?;
+        // The read counts as it goes what walking every cell would give.
+        debug_assert_eq!(
+            read.weight,
+            read.tables.iter().map(Table::weight).sum::<u64>()
+        );
+        let reservation = self.budget.reserve(read.weight).map_err(FluxError::from)?;
+        let tables = Rc::new(read.tables);
         *s.state.borrow_mut() = StreamState::Ready(tables.clone());
         *s.reservation.borrow_mut() = Some(reservation);
         Ok(tables)
+    }
+
+    /// The tables of a stream an aggregate computed by storage consumes whole (a read no
+    /// other node sees): a pending read is read thin (each row its `_start`, `_stop`, `_time`
+    /// and `_value`; the tags are in the key), and left pending. The budget holds what the
+    /// whole tables would take, as [`Interp::tables`] does.
+    pub fn storage_tables(&mut self, s: &Rc<Stream>) -> R<Rc<Vec<Table>>> {
+        let pending = match &*s.state.borrow() {
+            StreamState::Ready(t) => return Ok(t.clone()),
+            StreamState::Pending(spec) => spec.clone(),
+        };
+        let read = stdlib::influxdb::read(self, &pending, true)?;
+        let reservation = self.budget.reserve(read.weight).map_err(FluxError::from)?;
+        *s.reservation.borrow_mut() = Some(reservation);
+        Ok(Rc::new(read.tables))
     }
 
     /// The tables in the order a whole-table consumer sees them: a regrouped stream is

@@ -433,7 +433,7 @@ fn storage_pushdown(it: &mut Interp<'_>, a: &Args, kind: &str) -> R<Option<Value
     };
     let tables = match pushdown {
         Some(Pushdown::Read) => {
-            let series = it.tables(&s)?;
+            let series = it.storage_tables(&s)?;
             storage_aggregate(it, a, kind, &series, None, bounds, None, false)?
         }
         Some(Pushdown::Window {

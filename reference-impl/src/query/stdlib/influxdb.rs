@@ -188,7 +188,18 @@ fn keep_point(predicates: &[Pred], series: &SeriesKey, field: &[u8], value: &Val
 
 /// Reads `spec` from storage: one table per series, field and value type, in series-key
 /// then field order, only series with values in `[start, stop)`.
-pub fn read(it: &mut Interp<'_>, spec: &ReadSpec) -> R<Vec<Table>> {
+/// What [`read`] found: the tables, and the bytes the memory budget counts for them (what
+/// [`Table::weight`] gives for the whole tables).
+pub struct ReadTables {
+    pub tables: Vec<Table>,
+    pub weight: u64,
+}
+
+/// A storage read: one table per series and field with values in range (and of one type),
+/// in series-key order. With `thin`, each row holds only `_start`, `_stop`, `_time` and
+/// `_value` (the table's key holds the tags): what an aggregate storage computes reads; the
+/// budget counts the whole rows all the same, so a query fails at the same size either way.
+pub fn read(it: &mut Interp<'_>, spec: &ReadSpec, thin: bool) -> R<ReadTables> {
     let (Some(start), Some(stop)) = (spec.start, spec.stop) else {
         return Err(unbounded(&spec.name));
     };
@@ -226,12 +237,16 @@ pub fn read(it: &mut Interp<'_>, spec: &ReadSpec) -> R<Vec<Table>> {
     let kept: Vec<(SeriesKey, Vec<u8>)> = ordered.into_iter().map(|(_, f, s)| (s, f)).collect();
     // Second hold: copy the values, within the memory budget.
     let mut tables: Vec<Table> = Vec::new();
+    let mut weight = 0u64;
     let mut scanned_values = 0u64;
     let mut scanned_bytes = 0u64;
     {
         let store = lock(it);
         let Some(data) = store.data.get(&spec.bucket) else {
-            return Ok(Vec::new());
+            return Ok(ReadTables {
+                tables: Vec::new(),
+                weight: 0,
+            });
         };
         let budget = it.budget.clone();
         let guard = budget.reserve(0).map_err(FluxError::from)?;
@@ -255,14 +270,19 @@ pub fn read(it: &mut Interp<'_>, spec: &ReadSpec) -> R<Vec<Table>> {
                     if current != Some(ty) {
                         let t = series_table(series, field, ty, start, stop);
                         key_weight = t.key.values[2..].iter().map(Val::weight).sum();
+                        weight += 64 + 48 * t.columns.len() as u64;
                         tables.push(t);
                         current = Some(ty);
                     }
                     let Some(t) = tables.last_mut() else { continue };
                     let w = 3 * Val::Time(0).weight() + value.weight() + key_weight;
-                    let mut row = Vec::with_capacity(t.columns.len());
+                    // `Table::weight`'s row: its vector and its cells.
+                    weight += 24 + w;
+                    let mut row = Vec::with_capacity(if thin { 4 } else { t.columns.len() });
                     row.extend([Val::Time(start), Val::Time(stop), Val::Time(time), value]);
-                    row.extend(t.key.values[2..].iter().cloned());
+                    if !thin {
+                        row.extend(t.key.values[2..].iter().cloned());
+                    }
                     scanned_values += 1;
                     scanned_bytes += 16;
                     guard.grow(w).map_err(FluxError::from)?;
@@ -285,7 +305,7 @@ pub fn read(it: &mut Interp<'_>, spec: &ReadSpec) -> R<Vec<Table>> {
         started,
         finished,
     });
-    Ok(tables)
+    Ok(ReadTables { tables, weight })
 }
 
 /// `buckets()` (`query/stdlib/influxdata/influxdb/buckets.go`): one table keyed by

@@ -749,7 +749,7 @@ fn aggregate_window(it: &mut Interp<'_>, a: Args) -> R<Value> {
             k,
             "count" | "sum" | "mean" | "min" | "max" | "first" | "last"
         ) {
-            let series = it.tables(&s)?;
+            let series = it.storage_tables(&s)?;
             let tables = storage_aggregate(
                 it,
                 &a,
