@@ -35,12 +35,23 @@ pub fn format_fixed_nano_into(out: &mut String, nanos: i64) {
 /// RFC 3339 in UTC with nine fraction digits, or (`trim`) Go's `RFC3339Nano`: trailing
 /// fraction zeros dropped, and the fraction with them when it is zero.
 fn format_time_into(out: &mut String, nanos: i64, trim: bool) {
-    /// `v % 10^n` as `n` decimal digits into `buf`.
-    fn digits(buf: &mut [u8], mut v: u32) {
-        for b in buf.iter_mut().rev() {
-            *b = b'0' + (v % 10) as u8;
-            v /= 10;
+    /// The two digits of every number below 100.
+    const PAIRS: [u8; 200] = {
+        let mut t = [0u8; 200];
+        let mut i = 0;
+        while i < 100 {
+            t[2 * i] = b'0' + (i / 10) as u8;
+            t[2 * i + 1] = b'0' + (i % 10) as u8;
+            i += 1;
         }
+        t
+    };
+    /// `v % 100` as two digits at `buf[at..at + 2]`.
+    #[inline(always)]
+    fn pair(buf: &mut [u8; 30], at: usize, v: u32) {
+        let i = (v % 100) as usize * 2;
+        buf[at] = PAIRS[i];
+        buf[at + 1] = PAIRS[i + 1];
     }
     let secs = nanos.div_euclid(NANOS_PER_SECOND);
     let frac = nanos.rem_euclid(NANOS_PER_SECOND) as u32;
@@ -50,26 +61,33 @@ fn format_time_into(out: &mut String, nanos: i64, trim: bool) {
     // i64 nanoseconds span the years 1677 to 2262: always four digits.
     let year = u32::try_from(y).unwrap_or(0).min(9999);
     let mut buf = *b"0000-00-00T00:00:00.000000000Z";
-    digits(&mut buf[0..4], year);
-    digits(&mut buf[5..7], m as u32);
-    digits(&mut buf[8..10], d as u32);
-    digits(&mut buf[11..13], sod / 3600);
-    digits(&mut buf[14..16], (sod / 60) % 60);
-    digits(&mut buf[17..19], sod % 60);
+    pair(&mut buf, 0, year / 100);
+    pair(&mut buf, 2, year);
+    pair(&mut buf, 5, m as u32);
+    pair(&mut buf, 8, d as u32);
+    pair(&mut buf, 11, sod / 3600);
+    pair(&mut buf, 14, (sod / 60) % 60);
+    pair(&mut buf, 17, sod % 60);
     let mut end = 19;
-    if !trim {
-        digits(&mut buf[20..29], frac);
+    if !trim || frac != 0 {
+        // Nine digits: one, then four pairs.
+        buf[20] = b'0' + (frac / 100_000_000) as u8;
+        let rest = frac % 100_000_000;
+        pair(&mut buf, 21, rest / 1_000_000);
+        pair(&mut buf, 23, rest / 10_000);
+        pair(&mut buf, 25, rest / 100);
+        pair(&mut buf, 27, rest);
         end = 29;
-    } else if frac != 0 {
-        digits(&mut buf[20..29], frac);
-        end = 29;
-        while buf[end - 1] == b'0' {
+        while trim && buf[end - 1] == b'0' {
             end -= 1;
         }
     }
     buf[end] = b'Z';
-    // ASCII by construction.
-    out.push_str(std::str::from_utf8(&buf[..=end]).unwrap_or_default());
+    debug_assert!(buf.is_ascii());
+    // SAFETY: every byte of `buf` is ASCII: the template's, or a digit from `PAIRS` or
+    // `b'0' + (0..=9)`. (Validating these thirty bytes with `from_utf8` was a quarter of the
+    // cost of a time.)
+    out.push_str(unsafe { std::str::from_utf8_unchecked(&buf[..=end]) });
 }
 
 /// Formats Unix nanoseconds as Go's `t.UTC().Format(http.TimeFormat)`, the date in a

@@ -1149,7 +1149,8 @@ fn pivot(it: &mut Interp<'_>, a: Args) -> R<Value> {
         table: Table,
         value_cols: Vec<String>,
         /// Row key → its row (found by a linear search before: quadratic in the rows).
-        row_keys: std::collections::HashMap<String, usize>,
+        /// Hashed with a per-process random seed: the keys are stored data.
+        row_keys: std::collections::HashMap<String, usize, foldhash::fast::RandomState>,
     }
     let mut accs: Vec<Acc> = Vec::new();
     for t in tables.iter() {
@@ -1199,7 +1200,7 @@ fn pivot(it: &mut Interp<'_>, a: Args) -> R<Value> {
                 accs.push(Acc {
                     table: Table::new(columns, key),
                     value_cols: Vec::new(),
-                    row_keys: std::collections::HashMap::new(),
+                    row_keys: std::collections::HashMap::default(),
                 });
                 accs.len() - 1
             }
