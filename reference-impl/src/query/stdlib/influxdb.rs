@@ -186,8 +186,6 @@ fn keep_point(predicates: &[Pred], series: &SeriesKey, field: &[u8], value: &Val
         .all(|p| p.eval(&tag, Some(value)))
 }
 
-/// Reads `spec` from storage: one table per series, field and value type, in series-key
-/// then field order, only series with values in `[start, stop)`.
 /// What [`read`] found: the tables, and the bytes the memory budget counts for them (what
 /// [`Table::weight`] gives for the whole tables).
 pub struct ReadTables {
@@ -195,10 +193,11 @@ pub struct ReadTables {
     pub weight: u64,
 }
 
-/// A storage read: one table per series and field with values in range (and of one type),
-/// in series-key order. With `thin`, each row holds only `_start`, `_stop`, `_time` and
-/// `_value` (the table's key holds the tags): what an aggregate storage computes reads; the
-/// budget counts the whole rows all the same, so a query fails at the same size either way.
+/// Reads `spec` from storage: one table per series, field and value type, in series-key
+/// then field order, only series with values in `[start, stop)`. With `thin`, each row holds
+/// only `_start`, `_stop`, `_time` and `_value` (the table's key holds the tags): what an
+/// aggregate storage computes reads; the budget counts the whole rows all the same, so a
+/// query fails at the same size either way.
 pub fn read(it: &mut Interp<'_>, spec: &ReadSpec, thin: bool) -> R<ReadTables> {
     let (Some(start), Some(stop)) = (spec.start, spec.stop) else {
         return Err(unbounded(&spec.name));
