@@ -3,8 +3,7 @@
 // The allocator `influx-reference serve` runs with (reference-impl/src/main.rs): the harness
 // runs the reference in-process (two servers per generated scenario, a parse and a store per
 // request), and under glibc's allocator `fuzz` spent about a third of its time in malloc/free.
-#[global_allocator]
-static GLOBAL: influx_reference::allocator::MiMalloc = influx_reference::allocator::MiMalloc;
+influx_reference::use_mimalloc!();
 
 fn main() {
     std::process::exit(influx_conformance::cli::main());

@@ -3,8 +3,7 @@
 
 use std::process::ExitCode;
 
-#[global_allocator]
-static GLOBAL: influx_reference::allocator::MiMalloc = influx_reference::allocator::MiMalloc;
+influx_reference::use_mimalloc!();
 
 fn main() -> ExitCode {
     influx_reference::cli::main()

@@ -186,6 +186,7 @@ fn timeout(flag: &str, value: &str) -> Result<Option<std::time::Duration>, crate
 
 /// Parses the command line, runs the command, and returns the process's exit code.
 pub fn main() -> ExitCode {
+    crate::http::write_threads::release_memory_when_idle(crate::allocator::release_free_memory);
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => match serve(args) {

@@ -8,8 +8,7 @@ use criterion::Criterion;
 
 // The allocator the server runs with (see src/main.rs): the points' vectors, unescaped tokens
 // and stored blocks are allocated and freed by it in the product.
-#[global_allocator]
-static GLOBAL: influx_reference::allocator::MiMalloc = influx_reference::allocator::MiMalloc;
+influx_reference::use_mimalloc!();
 
 /// The shortest of `runs` timed calls of `f`.
 #[allow(dead_code)] // not used by the parse bench, which interleaves its parsers
