@@ -8,41 +8,36 @@
 //! to the masks ([`Delims`] with `PLAIN` false). The line is walked with one [`Cursor`]: each
 //! 64-byte block is classified once, when the scanner first reaches it: SSE2
 //! on x86_64 (baseline there), SWAR elsewhere (both tested against the byte loop). Nothing is
-//! stored but the current block's masks: no memory grows with the line.
+//! stored but the current block's mask: no memory grows with the line.
 
 /// What a plain line's tokens end at.
 const PLAIN_SET: [u8; 3] = [b',', b'=', b' '];
 /// What the scanners of a line with quotes or backslashes react to.
 const ESCAPED_SET: [u8; 5] = [b',', b'=', b' ', b'\\', b'"'];
-/// A forward cursor over `N` masks of `buf`, which `classify` makes for each 64-byte block
+/// A forward cursor over one mask of `buf`, which `classify` makes for each 64-byte block
 /// (one cursor always passes the same `classify`; it is a constant where the call is inlined).
-struct Cursor<'b, const N: usize> {
+struct Cursor<'b> {
     buf: &'b [u8],
-    /// Start of the block whose masks are held (`usize::MAX` before the first look).
+    /// Start of the block whose mask is held (`usize::MAX` before the first look).
     block: usize,
-    /// Bit `k` of a mask is set when `buf[block + k]` is in its set.
-    masks: [u64; N],
+    /// Bit `k` is set when `buf[block + k]` is in the set.
+    mask: u64,
 }
 
-impl<'b, const N: usize> Cursor<'b, N> {
+impl<'b> Cursor<'b> {
     #[inline(always)]
     fn new(buf: &'b [u8]) -> Self {
         Self {
             buf,
             block: usize::MAX,
-            masks: [0; N],
+            mask: 0,
         }
     }
 
-    /// The first index `>= i` flagged in mask `which` (any `i`; the answer is the same as a
-    /// byte loop's, however the calls move).
+    /// The first index `>= i` flagged in the mask (any `i`; the answer is the same as a byte
+    /// loop's, however the calls move).
     #[inline(always)]
-    fn next(
-        &mut self,
-        i: usize,
-        which: usize,
-        classify: impl Fn(&[u8]) -> [u64; N],
-    ) -> Option<usize> {
+    fn next(&mut self, i: usize, classify: impl Fn(&[u8]) -> u64) -> Option<usize> {
         let mut base = i & !63;
         if base != self.block {
             if base >= self.buf.len() {
@@ -50,39 +45,54 @@ impl<'b, const N: usize> Cursor<'b, N> {
             }
             self.load(base, &classify);
         }
-        let mut m = self.masks[which] & (u64::MAX << (i & 63));
+        let mut m = self.mask & (u64::MAX << (i & 63));
         while m == 0 {
             base += 64;
             if base >= self.buf.len() {
                 return None;
             }
             self.load(base, &classify);
-            m = self.masks[which];
+            m = self.mask;
         }
         Some(base + m.trailing_zeros() as usize)
     }
 
     #[inline(always)]
-    fn load(&mut self, base: usize, classify: &impl Fn(&[u8]) -> [u64; N]) {
+    fn load(&mut self, base: usize, classify: &impl Fn(&[u8]) -> u64) {
         self.block = base;
-        self.masks = match self.buf.get(base..base + 64) {
-            Some(chunk) => classify(chunk),
-            None => {
-                // The last, short block: the padding is masked off (a zero byte may be in
-                // the set of no scanner, but the answer must not depend on that).
-                let mut padded = [0u8; 64];
-                let rest = self.buf.get(base..).unwrap_or_default();
-                padded[..rest.len()].copy_from_slice(rest);
-                let valid = u64::MAX >> (64 - rest.len());
-                classify(&padded).map(|m| m & valid)
-            }
+        // The padding of a short last block is masked off (a zero byte may be in the set of no
+        // scanner, but the answer must not depend on that).
+        let (mask, len) = classify_block(self.buf, base, classify);
+        self.mask = if len == 64 {
+            mask
+        } else {
+            mask & (u64::MAX >> (64 - len))
         };
+    }
+}
+
+/// `classify` of the 64 bytes of `buf` from `base` (`base < buf.len()`), a short last block
+/// padded with zero bytes, and how many of the 64 are `buf`'s.
+#[inline(always)]
+pub(crate) fn classify_block<T>(
+    buf: &[u8],
+    base: usize,
+    classify: impl Fn(&[u8]) -> T,
+) -> (T, usize) {
+    match buf.get(base..base + 64) {
+        Some(chunk) => (classify(chunk), 64),
+        None => {
+            let mut padded = [0u8; 64];
+            let rest = buf.get(base..).unwrap_or_default();
+            padded[..rest.len()].copy_from_slice(rest);
+            (classify(&padded), rest.len())
+        }
     }
 }
 
 /// A forward cursor over the delimiters of one line: `,`, `=` and space, and with `PLAIN`
 /// false also `\` and `"`.
-pub(crate) struct Delims<'b, const PLAIN: bool>(Cursor<'b, 1>);
+pub(crate) struct Delims<'b, const PLAIN: bool>(Cursor<'b>);
 
 impl<'b, const PLAIN: bool> Delims<'b, PLAIN> {
     #[inline(always)]
@@ -94,9 +104,9 @@ impl<'b, const PLAIN: bool> Delims<'b, PLAIN> {
     #[inline(always)]
     pub(crate) fn next(&mut self, i: usize) -> Option<usize> {
         if PLAIN {
-            self.0.next(i, 0, |chunk| [block_mask(chunk, &PLAIN_SET)])
+            self.0.next(i, |chunk| block_mask(chunk, &PLAIN_SET))
         } else {
-            self.0.next(i, 0, |chunk| [block_mask(chunk, &ESCAPED_SET)])
+            self.0.next(i, |chunk| block_mask(chunk, &ESCAPED_SET))
         }
     }
 
@@ -226,8 +236,8 @@ mod tests {
             buf in prop::collection::vec(prop::sample::select(&b"a\x00 "[..]), 0..200),
             i in 0usize..220,
         ) {
-            let mut zeros = Cursor::<1>::new(&buf);
-            prop_assert_eq!(zeros.next(i, 0, |c| [block_mask(c, &[0])]), byte_loop(&buf, i, &[0]));
+            let mut zeros = Cursor::new(&buf);
+            prop_assert_eq!(zeros.next(i, |c| block_mask(c, &[0])), byte_loop(&buf, i, &[0]));
         }
 
         /// The SWAR fallback computes the same masks as the byte loop (and, on x86_64, SSE2).

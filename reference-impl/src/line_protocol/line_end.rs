@@ -43,15 +43,7 @@ impl BlockMasks {
     /// block is padded with zero bytes, which are in no mask.
     #[inline(always)]
     fn at(buf: &[u8], base: usize) -> Self {
-        match buf.get(base..base + 64) {
-            Some(chunk) => Self::of(chunk),
-            None => {
-                let mut padded = [0u8; 64];
-                let rest = buf.get(base..).unwrap_or_default();
-                padded[..rest.len()].copy_from_slice(rest);
-                Self::of(&padded)
-            }
-        }
+        super::delims::classify_block(buf, base, Self::of).0
     }
 
     /// The masks of a 64-byte block: SSE2 on x86_64, SWAR elsewhere.

@@ -187,6 +187,22 @@ fn reference_scan_line(buf: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// Every line of `body`, cut by `scan_line` one after another, ends where the literal port
+/// ends it, with the newlines inside it counted.
+fn lines_end_as_go_ends_them(body: &[u8]) -> Result<(), TestCaseError> {
+    let mut pos = 0;
+    while pos < body.len() {
+        let (fast, newlines) = scan::scan_line_for_tests(body, pos);
+        prop_assert_eq!(fast, reference_scan_line(body, pos));
+        prop_assert_eq!(
+            newlines,
+            body[pos..fast].iter().filter(|&&b| b == b'\n').count()
+        );
+        pos = fast + 1;
+    }
+    Ok(())
+}
+
 /// `(line number, line)` of every line the parser must answer for.
 fn reference_lines(buf: &[u8]) -> Vec<(usize, Vec<u8>)> {
     let mut out = Vec::new();
@@ -273,13 +289,7 @@ proptest! {
     /// newlines inside a line are counted.
     #[test]
     fn scan_line_fast_path_is_exact(body in lp_bytes()) {
-        let mut pos = 0;
-        while pos < body.len() {
-            let (fast, newlines) = scan::scan_line_for_tests(&body, pos);
-            prop_assert_eq!(fast, reference_scan_line(&body, pos));
-            prop_assert_eq!(newlines, body[pos..fast].iter().filter(|&&b| b == b'\n').count());
-            pos = fast + 1;
-        }
+        lines_end_as_go_ends_them(&body)?;
     }
 
     /// Long lines dense in what `scanLine` reacts to (backslash runs across 64-byte blocks,
@@ -295,13 +305,7 @@ proptest! {
             0..700,
         ),
     ) {
-        let mut pos = 0;
-        while pos < body.len() {
-            let (fast, newlines) = scan::scan_line_for_tests(&body, pos);
-            prop_assert_eq!(fast, reference_scan_line(&body, pos));
-            prop_assert_eq!(newlines, body[pos..fast].iter().filter(|&&b| b == b'\n').count());
-            pos = fast + 1;
-        }
+        lines_end_as_go_ends_them(&body)?;
     }
 
     /// The fast field path (no quote, no backslash in the fields block) equals Go's walk.
