@@ -221,21 +221,7 @@ impl<'a> Interp<'a> {
 
     /// The tables of a stream, reading them from storage if still pending.
     pub fn tables(&mut self, s: &Rc<Stream>) -> R<Rc<Vec<Table>>> {
-        let pending = match &*s.state.borrow() {
-            StreamState::Ready(t) => return Ok(t.clone()),
-            StreamState::Pending(spec) => spec.clone(),
-        };
-        let read = stdlib::influxdb::read(self, &pending, false)?;
-        // The read counts as it goes what walking every cell would give.
-        debug_assert_eq!(
-            read.weight,
-            read.tables.iter().map(Table::weight).sum::<u64>()
-        );
-        let reservation = self.budget.reserve(read.weight).map_err(FluxError::from)?;
-        let tables = Rc::new(read.tables);
-        *s.state.borrow_mut() = StreamState::Ready(tables.clone());
-        *s.reservation.borrow_mut() = Some(reservation);
-        Ok(tables)
+        self.read_stream(s, false)
     }
 
     /// The tables of a stream an aggregate computed by storage consumes whole (a read no
@@ -243,14 +229,32 @@ impl<'a> Interp<'a> {
     /// and `_value`; the tags are in the key), and left pending. The budget holds what the
     /// whole tables would take, as [`Interp::tables`] does.
     pub fn storage_tables(&mut self, s: &Rc<Stream>) -> R<Rc<Vec<Table>>> {
+        self.read_stream(s, true)
+    }
+
+    /// A stream's tables; a pending read is read now (`thin`: see [`Interp::storage_tables`])
+    /// and its whole tables' weight reserved for as long as the stream lives. Whole tables
+    /// become the stream's state; thin ones are only handed out.
+    fn read_stream(&mut self, s: &Rc<Stream>, thin: bool) -> R<Rc<Vec<Table>>> {
         let pending = match &*s.state.borrow() {
             StreamState::Ready(t) => return Ok(t.clone()),
             StreamState::Pending(spec) => spec.clone(),
         };
-        let read = stdlib::influxdb::read(self, &pending, true)?;
+        let read = stdlib::influxdb::read(self, &pending, thin)?;
+        // The read counts as it goes what walking every cell of the whole tables would give.
+        if !thin {
+            debug_assert_eq!(
+                read.weight,
+                read.tables.iter().map(Table::weight).sum::<u64>()
+            );
+        }
         let reservation = self.budget.reserve(read.weight).map_err(FluxError::from)?;
+        let tables = Rc::new(read.tables);
+        if !thin {
+            *s.state.borrow_mut() = StreamState::Ready(tables.clone());
+        }
         *s.reservation.borrow_mut() = Some(reservation);
-        Ok(Rc::new(read.tables))
+        Ok(tables)
     }
 
     /// The tables in the order a whole-table consumer sees them: a regrouped stream is
